@@ -1,0 +1,146 @@
+import { z } from 'zod';
+
+/**
+ * Reads and validates docstore's environment once. Adapters never read the environment: they get
+ * the typed values below. Every invalid or missing variable is reported at once, by name.
+ */
+
+export interface LocalStorageConfig {
+  backend: 'local';
+  /** Directory of the objects. */
+  path: string;
+}
+
+export interface S3StorageConfig {
+  backend: 's3';
+  /** Internal endpoint docstore talks to; undefined means AWS. */
+  endpoint?: string;
+  /** Endpoint presigned URLs are signed for (what browsers reach). @default endpoint */
+  publicEndpoint?: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+  /** Prepended to every key. @default '' */
+  keyPrefix: string;
+  /** Create the bucket (private) when it is missing. @default false */
+  createBucket: boolean;
+}
+
+export type StorageConfig = LocalStorageConfig | S3StorageConfig;
+
+export interface DocstoreConfig {
+  storage: StorageConfig;
+  /** Root of the embedded default's data (objects, SQLite, signing secret). */
+  dataDir: string;
+  http: {
+    host: string;
+    port: number;
+    /** Base URL clients reach docstore at; local presigned links point under it. */
+    publicBaseUrl: string;
+  };
+  /** Secret for local presigned links (≥ 32 bytes); generated under dataDir when absent. */
+  signingSecret?: Buffer;
+}
+
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'config.invalid';
+  constructor(readonly issues: ConfigIssue[]) {
+    super(`Invalid configuration:\n${issues.map((issue) => `  ${issue.variable}: ${issue.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const httpUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'must be an http:// or https:// URL')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const base64Secret = z
+  .string()
+  .transform((value) => Buffer.from(value, 'base64'))
+  .refine((value) => value.length >= 32, 'must be base64 of at least 32 bytes');
+
+const environmentSchema = z
+  .object({
+    STORAGE_BACKEND: z.enum(['local', 's3'], { error: 'must be "local" or "s3"' }).default('local'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    LOCAL_STORAGE_PATH: z.string().min(1).optional(),
+    S3_ENDPOINT: httpUrl.optional(),
+    S3_PUBLIC_ENDPOINT: httpUrl.optional(),
+    S3_BUCKET: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name (3–63 lower-case letters, digits, "." and "-")')
+      .optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_ACCESS_KEY: z.string().min(1).optional(),
+    S3_SECRET_KEY: z.string().min(1).optional(),
+    S3_USE_PATH_STYLE: booleanFlag.default(false),
+    S3_KEY_PREFIX: z.string().default(''),
+    S3_CREATE_BUCKET: booleanFlag.default(false),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(8080),
+    PUBLIC_BASE_URL: httpUrl.optional(),
+    DOCSTORE_SIGNING_SECRET: base64Secret.optional(),
+  })
+  .superRefine((env, context) => {
+    if (env.STORAGE_BACKEND !== 's3') return;
+    for (const variable of ['S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
+      if (env[variable] === undefined) context.addIssue({ code: 'custom', path: [variable], message: 'is required when STORAGE_BACKEND=s3' });
+    }
+  });
+
+/** Validates `env` (default: the process environment) into a typed configuration, or throws `ConfigError`. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): DocstoreConfig {
+  const relevant = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = environmentSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), message: issue.message })),
+    );
+  }
+  const e = parsed.data;
+  const storage: StorageConfig =
+    e.STORAGE_BACKEND === 's3'
+      ? {
+          backend: 's3',
+          ...(e.S3_ENDPOINT === undefined ? {} : { endpoint: e.S3_ENDPOINT }),
+          ...(e.S3_PUBLIC_ENDPOINT === undefined ? {} : { publicEndpoint: e.S3_PUBLIC_ENDPOINT }),
+          bucket: e.S3_BUCKET as string,
+          region: e.S3_REGION,
+          accessKeyId: e.S3_ACCESS_KEY as string,
+          secretAccessKey: e.S3_SECRET_KEY as string,
+          forcePathStyle: e.S3_USE_PATH_STYLE,
+          keyPrefix: e.S3_KEY_PREFIX,
+          createBucket: e.S3_CREATE_BUCKET,
+        }
+      : { backend: 'local', path: e.LOCAL_STORAGE_PATH ?? `${e.DATA_DIR}/objects` };
+  const publicHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
+  return {
+    storage,
+    dataDir: e.DATA_DIR,
+    http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}` },
+    ...(e.DOCSTORE_SIGNING_SECRET === undefined ? {} : { signingSecret: e.DOCSTORE_SIGNING_SECRET }),
+  };
+}
+
+/** The configuration with secrets masked, for logs and `docstore config`. */
+export function describeConfig(config: DocstoreConfig): Record<string, unknown> {
+  const storage =
+    config.storage.backend === 's3' ? { ...config.storage, accessKeyId: mask(config.storage.accessKeyId), secretAccessKey: '***' } : config.storage;
+  return { ...config, storage, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }) };
+}
+
+function mask(value: string): string {
+  return value.length <= 4 ? '***' : `${value.slice(0, 4)}***`;
+}

@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { StorageConfig } from '../config.js';
+import { LocalObjectStorage } from './local-object-storage.js';
+import { LocalUrlSigner, loadOrCreateSigningSecret } from './local-url-signer.js';
+import type { ObjectStorage } from './object-storage.js';
+import { createS3Client } from './s3-client.js';
+import { translateS3Error } from './s3-error-translation.js';
+import { S3ObjectStorage } from './s3-object-storage.js';
+import { hasStorageCode } from './storage-errors.js';
+
+/** Path under the public base URL where the HTTP layer serves local presigned links. */
+export const LOCAL_SIGNED_LINK_PATH = '/api/v1/signed';
+
+export interface StorageWiring {
+  /** Base URL of the HTTP API, for local presigned links. */
+  publicBaseUrl: string;
+  /** Secret for local presigned links; read or created under `dataDir` when absent. */
+  signingSecret?: Buffer;
+  dataDir: string;
+  now?: () => Date;
+}
+
+export interface CreatedStorage {
+  storage: ObjectStorage;
+  /** Local backend only: verifies presigned-link tokens for the HTTP layer. */
+  signer?: LocalUrlSigner;
+  /** Makes sure the storage is usable: creates a missing bucket when configured to, then checks. */
+  prepare(): Promise<void>;
+}
+
+/**
+ * The one place that knows the adapters: builds the configured storage. Decorators (metrics,
+ * encryption) are added around it here too, in a fixed order, as they arrive.
+ */
+export async function createObjectStorage(config: StorageConfig, wiring: StorageWiring): Promise<CreatedStorage> {
+  if (config.backend === 'local') {
+    const secret = wiring.signingSecret ?? (await loadOrCreateSigningSecret(join(wiring.dataDir, 'signing-secret')));
+    const signer = new LocalUrlSigner(secret, `${wiring.publicBaseUrl}${LOCAL_SIGNED_LINK_PATH}`, wiring.now);
+    const storage = await LocalObjectStorage.open({ root: config.path, signer });
+    return { storage, signer, prepare: () => storage.check() };
+  }
+  const clientOptions = {
+    region: config.region,
+    accessKeyId: config.accessKeyId,
+    secretAccessKey: config.secretAccessKey,
+    forcePathStyle: config.forcePathStyle,
+  };
+  const client = createS3Client({ ...clientOptions, ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }) });
+  const publicEndpoint = config.publicEndpoint ?? config.endpoint;
+  const presignClient =
+    config.publicEndpoint === undefined
+      ? client
+      : createS3Client({ ...clientOptions, ...(publicEndpoint === undefined ? {} : { endpoint: publicEndpoint }) });
+  const storage = new S3ObjectStorage({
+    client,
+    presignClient,
+    bucket: config.bucket,
+    keyPrefix: config.keyPrefix,
+    endpointLabel: config.endpoint ?? `aws:${config.region}`,
+  });
+  return {
+    storage,
+    prepare: async () => {
+      try {
+        await storage.check();
+      } catch (error) {
+        if (!config.createBucket || !hasStorageCode(error, 'storage.bucket_not_found')) throw error;
+        await createPrivateBucket(client, config);
+        await storage.check();
+      }
+      await storage.removeStaleUploads();
+    },
+  };
+}
+
+async function createPrivateBucket(client: S3Client, config: Extract<StorageConfig, { backend: 's3' }>): Promise<void> {
+  try {
+    // No ACL: a new bucket is private.
+    await client.send(new CreateBucketCommand({ Bucket: config.bucket }));
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'BucketAlreadyOwnedByYou') return;
+    throw translateS3Error(error, { operation: 'createBucket', bucket: config.bucket, endpoint: config.endpoint ?? 'aws' });
+  }
+}

@@ -1,0 +1,517 @@
+import { randomUUID } from 'node:crypto';
+import { constants, type Dirent } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, addAbortSignal } from 'node:stream';
+import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
+import { resolveRange, validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
+import type {
+  CopyOptions,
+  DeleteManyResult,
+  GetOptions,
+  GetResult,
+  ListEntry,
+  ListOptions,
+  ObjectInfo,
+  ObjectStorage,
+  PresignGetOptions,
+  PresignPutOptions,
+  PutBody,
+  PutOptions,
+  PutResult,
+  StorageCapabilities,
+} from './object-storage.js';
+import { encodeTrailer, localEtag, readTrailer, type LocalObjectDescription } from './local-object-file.js';
+import type { LocalUrlSigner } from './local-url-signer.js';
+import { ContentDigest, toReadable, translateBodyFailure } from './put-body.js';
+import {
+  IntegrityError,
+  ObjectNotFound,
+  OperationAborted,
+  PermissionDenied,
+  PreconditionFailed,
+  StorageUnavailable,
+  isStorageError,
+  type StorageError,
+} from './storage-errors.js';
+
+/**
+ * Object file names end with this suffix. A backslash cannot appear in a key, so an object `a`
+ * (file `a\obj`) and a prefix `a/` (directory `a`) live side by side.
+ */
+const OBJECT_SUFFIX = '\\obj';
+/** Temporary files live here, inside the root (same file system, so rename is atomic). */
+const TEMP_DIRECTORY = '\\tmp';
+
+export interface LocalObjectStorageOptions {
+  /** Directory holding the objects; created (0700) if missing. */
+  root: string;
+  /** Signs and verifies presigned links; without it presign* raise. */
+  signer?: LocalUrlSigner;
+}
+
+/**
+ * Stores objects as files under a root directory. Writes go to a temporary file, are fsynced,
+ * then renamed (or, for create-only puts, hard-linked) into place. Files are 0600, directories 0700.
+ * No path ever leaves the root: keys cannot contain `..`, and a symbolic link anywhere on the path
+ * makes the operation fail with `PermissionDenied`.
+ */
+export class LocalObjectStorage implements ObjectStorage {
+  readonly name = 'local';
+  readonly capabilities: StorageCapabilities = {
+    atomicCreateOnly: true,
+    serverSideCopy: true,
+    presignedUrlsServedByBackend: false,
+  };
+
+  private constructor(
+    private readonly root: string,
+    private readonly signer: LocalUrlSigner | undefined,
+  ) {}
+
+  /** Creates the root if needed and removes temporary files left by a crash. */
+  static async open(options: LocalObjectStorageOptions): Promise<LocalObjectStorage> {
+    await mkdir(options.root, { recursive: true, mode: 0o700 });
+    const root = await realpath(options.root);
+    const temp = join(root, TEMP_DIRECTORY);
+    await rm(temp, { recursive: true, force: true });
+    await mkdir(temp, { mode: 0o700 });
+    return new LocalObjectStorage(root, options.signer);
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    const normalized = normalizeKey(key);
+    const validated = validatePutOptions(options);
+    if (options.signal?.aborted === true) throw OperationAborted.during('put', normalized);
+    const source = toReadable(body, options.signal);
+    try {
+      return await this.write(normalized, source, validated, options.ifNoneMatch === '*', undefined, options.signal);
+    } finally {
+      source.destroy();
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    const normalized = normalizeKey(key);
+    if (options.range !== undefined) validateRange(options.range);
+    const handle = await this.openObject(normalized);
+    try {
+      const { description, mtime } = await readTrailer(handle, normalized);
+      const info = toInfo(normalized, description, mtime);
+      const range = options.range === undefined ? undefined : resolveRange(normalized, options.range, description.size);
+      const start = range?.start ?? 0;
+      const end = range?.end ?? description.size - 1;
+      let body: Readable;
+      if (end < start) {
+        await handle.close();
+        body = Readable.from([]);
+      } else {
+        body = handle.createReadStream({ start, end, autoClose: true, highWaterMark: 256 * 1024 });
+      }
+      if (options.signal !== undefined) addAbortSignal(options.signal, body);
+      return { body, info, ...(range === undefined ? {} : { range }) };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  async stat(key: string): Promise<ObjectInfo> {
+    const normalized = normalizeKey(key);
+    const handle = await this.openObject(normalized);
+    try {
+      const { description, mtime } = await readTrailer(handle, normalized);
+      return toInfo(normalized, description, mtime);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.stat(key);
+      return true;
+    } catch (error) {
+      if (isStorageError(error) && error.code === 'storage.not_found') return false;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const normalized = normalizeKey(key);
+    let path: string;
+    try {
+      path = await this.objectPath(normalized, 'delete');
+    } catch (error) {
+      if (isStorageError(error) && error.code === 'storage.not_found') return;
+      throw error;
+    }
+    try {
+      await unlink(path);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return;
+      throw translateFsError(error, 'delete', normalized);
+    }
+    await this.removeEmptyParents(normalized);
+  }
+
+  async deleteMany(keys: Iterable<string>): Promise<DeleteManyResult> {
+    const normalized = [...keys].map((key) => normalizeKey(key));
+    const result: DeleteManyResult = { deleted: [], failed: [] };
+    for (const key of normalized) {
+      try {
+        await this.delete(key);
+        result.deleted.push(key);
+      } catch (error) {
+        const storageError = isStorageError(error) ? error : translateFsError(error, 'delete', key);
+        result.failed.push({ key, code: storageError.code, message: storageError.message });
+      }
+    }
+    return result;
+  }
+
+  async *list(options: ListOptions = {}): AsyncIterable<ListEntry> {
+    const prefix = normalizePrefix(options.prefix);
+    const startAfter = options.startAfter === undefined ? undefined : options.startAfter.normalize('NFC');
+    const recursive = options.recursive ?? true;
+    const lastSlash = prefix.lastIndexOf('/');
+    const directoryKey = prefix.slice(0, lastSlash + 1);
+    const directory = await this.directoryPath(directoryKey);
+    if (directory === undefined) return;
+    yield* this.walk(directory, directoryKey, prefix, recursive, startAfter);
+  }
+
+  async copy(sourceKey: string, destinationKey: string, options: CopyOptions = {}): Promise<ObjectInfo> {
+    const source = normalizeKey(sourceKey);
+    const destination = normalizeKey(destinationKey);
+    const handle = await this.openObject(source);
+    let description: LocalObjectDescription;
+    let body: Readable;
+    try {
+      ({ description } = await readTrailer(handle, source));
+      body =
+        description.size === 0
+          ? Readable.from([])
+          : handle.createReadStream({ start: 0, end: description.size - 1, autoClose: true });
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    try {
+      const result = await this.write(destination, body, descriptive(description), options.ifNoneMatch === '*', description.sha256);
+      return toInfo(destination, description, result.lastModified);
+    } finally {
+      body.destroy();
+    }
+  }
+
+  async presignGet(key: string, options: PresignGetOptions): Promise<string> {
+    const normalized = normalizeKey(key);
+    validateExpiresIn(options.expiresInSeconds);
+    return this.requireSigner().sign({
+      method: 'GET',
+      key: normalized,
+      expiresInSeconds: options.expiresInSeconds,
+      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+      ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
+    });
+  }
+
+  async presignPut(key: string, options: PresignPutOptions): Promise<string> {
+    const normalized = normalizeKey(key);
+    validateExpiresIn(options.expiresInSeconds);
+    return this.requireSigner().sign({
+      method: 'PUT',
+      key: normalized,
+      expiresInSeconds: options.expiresInSeconds,
+      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+    });
+  }
+
+  async check(): Promise<void> {
+    const probe = join(this.root, TEMP_DIRECTORY, `check-${randomUUID()}`);
+    try {
+      const handle = await open(probe, 'wx', 0o600);
+      await handle.close();
+      await unlink(probe);
+    } catch (error) {
+      throw StorageUnavailable.because(`cannot write under ${this.root}`, { cause: error });
+    }
+  }
+
+  /** Streams `source` into a temporary file, then publishes it under `key`. */
+  private async write(
+    key: string,
+    source: Readable,
+    options: ValidatedPutOptions,
+    createOnly: boolean,
+    expectedSha256?: string,
+    signal?: AbortSignal,
+  ): Promise<PutResult> {
+    const temp = join(this.root, TEMP_DIRECTORY, randomUUID());
+    let handle: FileHandle | undefined;
+    let published = false;
+    try {
+      handle = await open(temp, 'wx', 0o600);
+      const digest = new ContentDigest();
+      for await (const chunk of source) {
+        const bytes = chunk as Buffer;
+        digest.update(bytes);
+        await handle.write(bytes);
+      }
+      if (signal?.aborted === true) throw OperationAborted.during('put', key);
+      const sha256 = digest.sha256();
+      if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
+        throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
+      }
+      const description: LocalObjectDescription = { size: digest.size, sha256, ...options };
+      await handle.write(encodeTrailer(description));
+      await handle.sync();
+      const { mtime } = await handle.stat();
+      await handle.close();
+      handle = undefined;
+      await this.publish(temp, key, createOnly);
+      published = true;
+      return { key, size: digest.size, etag: localEtag(sha256), sha256, lastModified: mtime };
+    } catch (error) {
+      throw isStorageError(error) ? error : translateWriteFailure(error, key, signal);
+    } finally {
+      await handle?.close();
+      if (!published) await unlink(temp).catch(ignoreMissing);
+    }
+  }
+
+  /** Moves a complete temporary file to the object's path, creating parent directories. */
+  private async publish(temp: string, key: string, createOnly: boolean): Promise<void> {
+    const path = this.lexicalPath(key);
+    // A concurrent delete may remove a just-created empty parent: retry a few times.
+    for (let attempt = 1; ; attempt++) {
+      await this.ensureParentDirectories(key);
+      try {
+        if (createOnly) {
+          await link(temp, path);
+          await unlink(temp);
+        } else {
+          await rename(temp, path);
+        }
+        await fsyncDirectory(join(path, '..'));
+        return;
+      } catch (error) {
+        if (errnoCode(error) === 'EEXIST' && createOnly) throw PreconditionFailed.alreadyExists(key, { cause: error });
+        if (errnoCode(error) !== 'ENOENT' || attempt >= 5) throw translateFsError(error, 'put', key);
+      }
+    }
+  }
+
+  /** Creates the key's parent directories one by one, refusing symbolic links. */
+  private async ensureParentDirectories(key: string): Promise<void> {
+    const segments = key.split('/').slice(0, -1);
+    let current = this.root;
+    for (const segment of segments) {
+      current = join(current, segment);
+      try {
+        await mkdir(current, { mode: 0o700 });
+      } catch (error) {
+        if (errnoCode(error) !== 'EEXIST') throw translateFsError(error, 'put', key);
+        const stats = await lstat(current);
+        if (!stats.isDirectory()) throw PermissionDenied.forOperation('put', key, { context: { reason: 'path is not a directory' } });
+      }
+    }
+  }
+
+  private async openObject(key: string): Promise<FileHandle> {
+    const path = await this.objectPath(key, 'read');
+    try {
+      return await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      throw translateFsError(error, 'read', key);
+    }
+  }
+
+  /** The object's path, after checking that no symbolic link leads it out of the root. */
+  private async objectPath(key: string, operation: string): Promise<string> {
+    const path = this.lexicalPath(key);
+    const parent = join(path, '..');
+    let resolved: string;
+    try {
+      resolved = await realpath(parent);
+    } catch (error) {
+      throw translateFsError(error, operation, key);
+    }
+    if (resolved !== parent) {
+      throw PermissionDenied.forOperation(operation, key, { context: { reason: 'symbolic link on the path' } });
+    }
+    return path;
+  }
+
+  /** The directory holding keys that start with `directoryKey` (`''` or ending in `/`), if any. */
+  private async directoryPath(directoryKey: string): Promise<string | undefined> {
+    const path = join(this.root, ...directoryKey.split('/').filter((segment) => segment !== ''));
+    try {
+      const resolved = await realpath(path);
+      if (resolved !== path) throw PermissionDenied.forOperation('list', directoryKey, { context: { reason: 'symbolic link on the path' } });
+      return path;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+      throw isStorageError(error) ? error : translateFsError(error, 'list', directoryKey);
+    }
+  }
+
+  private lexicalPath(key: string): string {
+    const segments = key.split('/');
+    const last = segments.pop() as string;
+    return join(this.root, ...segments, last + OBJECT_SUFFIX);
+  }
+
+  /**
+   * Yields the entries of one directory in key order. Sorting each directory by `name` for objects
+   * and `name/` for sub-directories gives the global UTF-8 byte order of keys.
+   */
+  private async *walk(
+    directory: string,
+    directoryKey: string,
+    prefix: string,
+    recursive: boolean,
+    startAfter: string | undefined,
+  ): AsyncGenerator<ListEntry> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(directory, { withFileTypes: true });
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return;
+      throw translateFsError(error, 'list', directoryKey);
+    }
+    const items: Array<{ key: string; directory: boolean; name: string }> = [];
+    for (const entry of entries) {
+      if (entry.isDirectory() && !entry.name.includes('\\')) {
+        items.push({ key: `${directoryKey}${entry.name}/`, directory: true, name: entry.name });
+      } else if (entry.isFile() && entry.name.endsWith(OBJECT_SUFFIX)) {
+        const base = entry.name.slice(0, -OBJECT_SUFFIX.length);
+        if (!base.includes('\\')) items.push({ key: `${directoryKey}${base}`, directory: false, name: entry.name });
+      }
+    }
+    items.sort((a, b) => compareKeys(a.key, b.key));
+    for (const item of items) {
+      if (!item.key.startsWith(prefix)) continue;
+      if (!item.directory) {
+        if (startAfter !== undefined && compareKeys(item.key, startAfter) <= 0) continue;
+        const object = await this.listedObject(join(directory, item.name), item.key);
+        if (object !== undefined) yield object;
+        continue;
+      }
+      if (startAfter !== undefined && compareKeys(item.key, startAfter) <= 0 && !startAfter.startsWith(item.key)) continue;
+      const path = join(directory, item.name);
+      if (recursive) {
+        yield* this.walk(path, item.key, prefix, true, startAfter);
+      } else if (
+        (startAfter === undefined || compareKeys(item.key, startAfter) > 0) &&
+        (await this.containsObject(path, item.key))
+      ) {
+        yield { kind: 'prefix', prefix: item.key };
+      }
+    }
+  }
+
+  private async listedObject(path: string, key: string): Promise<ListEntry | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined; // deleted while listing
+      throw translateFsError(error, 'list', key);
+    }
+    try {
+      const { description, mtime } = await readTrailer(handle, key);
+      return { kind: 'object', key, size: description.size, lastModified: mtime, etag: localEtag(description.sha256) };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async containsObject(directory: string, directoryKey: string): Promise<boolean> {
+    for await (const _entry of this.walk(directory, directoryKey, directoryKey, true, undefined)) return true;
+    return false;
+  }
+
+  /** Removes directories left empty by a delete, up to the root. */
+  private async removeEmptyParents(key: string): Promise<void> {
+    const segments = key.split('/').slice(0, -1);
+    while (segments.length > 0) {
+      try {
+        await rmdir(join(this.root, ...segments));
+      } catch (error) {
+        const code = errnoCode(error);
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
+        throw translateFsError(error, 'delete', key);
+      }
+      segments.pop();
+    }
+  }
+
+  private requireSigner(): LocalUrlSigner {
+    if (this.signer === undefined) throw StorageUnavailable.because('presigned links need a signing secret');
+    return this.signer;
+  }
+}
+
+function toInfo(key: string, description: LocalObjectDescription, lastModified: Date): ObjectInfo {
+  return {
+    key,
+    size: description.size,
+    lastModified,
+    etag: localEtag(description.sha256),
+    contentType: description.contentType,
+    ...(description.contentDisposition === undefined ? {} : { contentDisposition: description.contentDisposition }),
+    metadata: { ...description.metadata },
+    sha256: description.sha256,
+  };
+}
+
+function descriptive(description: LocalObjectDescription): ValidatedPutOptions {
+  return {
+    contentType: description.contentType,
+    ...(description.contentDisposition === undefined ? {} : { contentDisposition: description.contentDisposition }),
+    metadata: description.metadata,
+  };
+}
+
+async function fsyncDirectory(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function ignoreMissing(error: unknown): void {
+  if (errnoCode(error) !== 'ENOENT') throw error;
+}
+
+function translateWriteFailure(error: unknown, key: string, signal: AbortSignal | undefined): StorageError {
+  // File-system errors carry the failing system call; anything else came from the body stream.
+  const fromFileSystem = (error as NodeJS.ErrnoException | undefined)?.syscall !== undefined;
+  return fromFileSystem && signal?.aborted !== true ? translateFsError(error, 'put', key) : translateBodyFailure(error, 'put', key, signal);
+}
+
+/** Translates a file-system error at the adapter boundary. */
+function translateFsError(error: unknown, operation: string, key: string): StorageError {
+  if (isStorageError(error)) return error;
+  switch (errnoCode(error)) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return ObjectNotFound.atKey(key, { cause: error });
+    case 'ELOOP':
+      return PermissionDenied.forOperation(operation, key, { cause: error, context: { reason: 'symbolic link on the path' } });
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return PermissionDenied.forOperation(operation, key, { cause: error });
+    default:
+      return StorageUnavailable.because(`${operation} of ${key} failed on the local disk`, { cause: error });
+  }
+}

@@ -1,0 +1,104 @@
+import { InvalidArgument, InvalidRange } from './storage-errors.js';
+import type { ByteRange, PutOptions } from './object-storage.js';
+
+export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+
+/** Largest total of user metadata keys and values, in UTF-8 bytes (the S3 limit). */
+export const MAX_METADATA_BYTES = 2048;
+
+/** Longest lifetime of a presigned URL (the S3 limit for SigV4). */
+export const MAX_PRESIGN_SECONDS = 604_800;
+
+/** Metadata keys docstore stores for itself; user metadata cannot use them. */
+export const RESERVED_METADATA_PREFIX = 'docstore-';
+
+const METADATA_KEY = /^[a-z0-9][a-z0-9-]*$/;
+const HEADER_VALUE = /^[\u0020-\u007e]*$/;
+
+export interface ValidatedPutOptions {
+  contentType: string;
+  contentDisposition?: string;
+  metadata: Record<string, string>;
+}
+
+/** Validates the descriptive put options the same way for every adapter. */
+export function validatePutOptions(options: PutOptions = {}): ValidatedPutOptions {
+  const contentType = options.contentType ?? DEFAULT_CONTENT_TYPE;
+  assertHeaderValue('contentType', contentType);
+  if (contentType.trim() === '') throw InvalidArgument.because('contentType', 'must not be empty');
+  if (options.contentDisposition !== undefined) assertHeaderValue('contentDisposition', options.contentDisposition);
+  if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
+    throw InvalidArgument.because('ifNoneMatch', 'only "*" is supported');
+  }
+  const metadata = validateMetadata(options.metadata ?? {});
+  return {
+    contentType,
+    ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
+    metadata,
+  };
+}
+
+export function validateMetadata(metadata: Record<string, string>): Record<string, string> {
+  let bytes = 0;
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata)) {
+    if (!METADATA_KEY.test(key)) {
+      throw InvalidArgument.because(`metadata key ${JSON.stringify(key)}`, 'use lower-case letters, digits and "-"');
+    }
+    if (key.startsWith(RESERVED_METADATA_PREFIX)) {
+      throw InvalidArgument.because(`metadata key ${JSON.stringify(key)}`, `the prefix "${RESERVED_METADATA_PREFIX}" is reserved`);
+    }
+    if (typeof value !== 'string' || !value.isWellFormed()) {
+      throw InvalidArgument.because(`metadata value of ${key}`, 'must be a well-formed string');
+    }
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+    result[key] = value;
+  }
+  if (bytes > MAX_METADATA_BYTES) {
+    throw InvalidArgument.because('metadata', `${bytes} bytes in all, more than ${MAX_METADATA_BYTES}`);
+  }
+  return result;
+}
+
+export function assertHeaderValue(name: string, value: unknown): void {
+  if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
+    throw InvalidArgument.because(name, 'must be printable ASCII (use RFC 6266 filename* for Unicode names)');
+  }
+}
+
+/** Checks the shape of a range before any request is made. */
+export function validateRange(range: ByteRange): void {
+  if ('suffix' in range) {
+    if (!Number.isSafeInteger(range.suffix) || range.suffix < 1) {
+      throw InvalidArgument.because('range.suffix', 'must be a whole number of at least 1');
+    }
+    return;
+  }
+  if (!Number.isSafeInteger(range.start) || range.start < 0) {
+    throw InvalidArgument.because('range.start', 'must be a whole number of at least 0');
+  }
+  if (range.end !== undefined && (!Number.isSafeInteger(range.end) || range.end < range.start)) {
+    throw InvalidArgument.because('range.end', 'must be a whole number not below range.start');
+  }
+}
+
+/**
+ * Resolves a range against an object's size into inclusive offsets, with S3's semantics: `end`
+ * is clamped to the last byte, a suffix larger than the object selects all of it, and a start at
+ * or beyond the end (or any range of an empty object) is not satisfiable.
+ */
+export function resolveRange(key: string, range: ByteRange, size: number): { start: number; end: number } {
+  validateRange(range);
+  if ('suffix' in range) {
+    if (size === 0) throw InvalidRange.forObject(key, range, size);
+    return { start: Math.max(0, size - range.suffix), end: size - 1 };
+  }
+  if (range.start >= size) throw InvalidRange.forObject(key, range, size);
+  return { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
+}
+
+export function validateExpiresIn(expiresInSeconds: number): void {
+  if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_SECONDS) {
+    throw InvalidArgument.because('expiresInSeconds', `must be a whole number from 1 to ${MAX_PRESIGN_SECONDS}`);
+  }
+}

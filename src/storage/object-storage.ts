@@ -1,0 +1,206 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The storage port. Every storage docstore can use (local disk, any S3-compatible service) and every
+ * decorator (metrics, encryption, fault injection) implements it with the same observable behaviour,
+ * proven by one conformance suite (`test/storage/object-storage.conformance.ts`).
+ *
+ * Keys are validated and NFC-normalised by `normalizeKey` (see `object-key.ts`); an invalid key
+ * raises `InvalidKey` from every operation. Failures are typed `StorageError`s (see
+ * `storage-errors.ts`); vendor errors never leak as such.
+ */
+export interface ObjectStorage {
+  /** Short backend name for metrics and logs, for example `local` or `s3`. */
+  readonly name: string;
+  /** What this storage supports beyond the common contract. */
+  readonly capabilities: StorageCapabilities;
+
+  /**
+   * Stores `body` under `key`, replacing any existing object unless `ifNoneMatch: '*'` is given.
+   * The body is streamed: memory use does not depend on its size. Its SHA-256 is computed while
+   * streaming and stored with the object. The object becomes visible whole or not at all: a failing
+   * body stream, an aborted signal or a crash leaves no partial object and no temporary data behind.
+   * With `ifNoneMatch: '*'`, an existing key raises `PreconditionFailed` and the original stays
+   * untouched. Concurrent puts of one key: the last writer wins, never a mix of two bodies.
+   */
+  put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult>;
+
+  /**
+   * Opens an object for reading. The returned body must be consumed or destroyed.
+   * Missing key → `ObjectNotFound`. With a range: `{ start, end? }` (inclusive, `end` clamped to the
+   * last byte) or `{ suffix }` (the last `suffix` bytes; a suffix larger than the object returns it
+   * whole). A start at or beyond the end of the object → `InvalidRange`.
+   */
+  get(key: string, options?: GetOptions): Promise<GetResult>;
+
+  /** Describes an object without reading its content. Missing key → `ObjectNotFound`. */
+  stat(key: string): Promise<ObjectInfo>;
+
+  /** True when the object exists, false when it does not; any other failure throws. */
+  exists(key: string): Promise<boolean>;
+
+  /** Removes an object. Does not fail when the object is absent. */
+  delete(key: string): Promise<void>;
+
+  /**
+   * Removes many objects, in batches (S3: at most 1000 keys per request). Absent keys count as
+   * deleted. Never throws for a per-key failure: those are reported in the result. Throws only
+   * when a key is invalid (before anything is deleted) or the whole storage is unreachable.
+   */
+  deleteMany(keys: Iterable<string>): Promise<DeleteManyResult>;
+
+  /**
+   * Lists objects whose key starts with `prefix`, in ascending order of the keys' UTF-8 bytes on
+   * every adapter, following pagination transparently, in constant memory. Non-recursive listings
+   * also yield the sub-prefixes (`kind: 'prefix'`, ending in `/`) directly under `prefix`.
+   * A prefix with no objects yields nothing.
+   */
+  list(options?: ListOptions): AsyncIterable<ListEntry>;
+
+  /**
+   * Copies an object inside this storage, keeping content type, disposition, metadata and SHA-256.
+   * Missing source → `ObjectNotFound`; with `ifNoneMatch: '*'`, an existing destination raises
+   * `PreconditionFailed` and stays untouched.
+   */
+  copy(sourceKey: string, destinationKey: string, options?: CopyOptions): Promise<ObjectInfo>;
+
+  /**
+   * A time-limited URL that lets anyone holding it download the object with a plain HTTP GET.
+   * S3: signed against the public endpoint. Local: a URL carrying an HMAC-signed token bound to
+   * the key and the method, served by the HTTP layer.
+   */
+  presignGet(key: string, options: PresignGetOptions): Promise<string>;
+
+  /** A time-limited URL that lets anyone holding it upload the object with a plain HTTP PUT. */
+  presignPut(key: string, options: PresignPutOptions): Promise<string>;
+
+  /**
+   * Verifies that the storage is reachable and usable (for start-up and readiness checks):
+   * raises `StorageUnavailable`, `InvalidCredentials`, `BucketNotFound` or `PermissionDenied`.
+   */
+  check(): Promise<void>;
+}
+
+/** What a `put` accepts: bytes in memory, or a stream of unknown length. */
+export type PutBody = Buffer | Uint8Array | string | Readable | AsyncIterable<Uint8Array>;
+
+export interface PutOptions {
+  /** MIME type stored with the object. @default 'application/octet-stream' */
+  contentType?: string;
+  /** `Content-Disposition` served with downloads; printable ASCII (RFC 6266 `filename*` for Unicode). */
+  contentDisposition?: string;
+  /**
+   * User metadata. Keys: lower-case `a-z`, `0-9` and `-`, not starting with `docstore-` (reserved).
+   * Values: any Unicode string. At most 2 KiB in all (the S3 limit).
+   */
+  metadata?: Record<string, string>;
+  /** `'*'`: create only; an existing key raises `PreconditionFailed`. */
+  ifNoneMatch?: '*';
+  /** Aborts the upload; the put then rejects with `OperationAborted` and stores nothing. */
+  signal?: AbortSignal;
+}
+
+export interface PutResult {
+  key: string;
+  /** Bytes stored. */
+  size: number;
+  /** Entity tag as the backend reports it, without quotes. Not an MD5 in general. */
+  etag: string;
+  /** SHA-256 of the content, lower-case hex. */
+  sha256: string;
+  lastModified: Date;
+}
+
+/** Inclusive byte range: `{ start, end? }`, or the last `suffix` bytes. */
+export type ByteRange = { start: number; end?: number } | { suffix: number };
+
+export interface GetOptions {
+  range?: ByteRange;
+  signal?: AbortSignal;
+}
+
+export interface GetResult {
+  /** The content (or the requested range of it). Consume or destroy it. */
+  body: Readable;
+  /** The whole object's description (its `size` is the full size, not the range's). */
+  info: ObjectInfo;
+  /** The bytes the body holds, inclusive, when a range was requested. */
+  range?: { start: number; end: number };
+}
+
+export interface ObjectInfo {
+  key: string;
+  /** Size in bytes. */
+  size: number;
+  lastModified: Date;
+  /** Entity tag without quotes. */
+  etag: string;
+  contentType: string;
+  contentDisposition?: string;
+  metadata: Record<string, string>;
+  /** SHA-256 of the content, lower-case hex; absent only for objects written by other tools. */
+  sha256?: string;
+}
+
+export interface ListOptions {
+  /** Only keys starting with this string. @default '' */
+  prefix?: string;
+  /** false: stop at the next `/` after the prefix and yield sub-prefixes. @default true */
+  recursive?: boolean;
+  /** Only keys (and prefixes) sorting strictly after this one. */
+  startAfter?: string;
+  /** How many entries to fetch per request to the backend (1–1000). @default 1000 */
+  pageSize?: number;
+}
+
+export interface ListedObject {
+  kind: 'object';
+  key: string;
+  size: number;
+  lastModified: Date;
+  etag: string;
+}
+
+export interface ListedPrefix {
+  kind: 'prefix';
+  /** The sub-prefix, ending in `/`. */
+  prefix: string;
+}
+
+export type ListEntry = ListedObject | ListedPrefix;
+
+export interface DeleteManyResult {
+  /** Keys removed (or already absent). */
+  deleted: string[];
+  /** Keys that could not be removed, with the reason. */
+  failed: Array<{ key: string; code: string; message: string }>;
+}
+
+export interface CopyOptions {
+  ifNoneMatch?: '*';
+}
+
+export interface PresignGetOptions {
+  /** Lifetime of the URL in seconds (1 – 604800). */
+  expiresInSeconds: number;
+  /** Overrides the `Content-Disposition` of the download. */
+  contentDisposition?: string;
+  /** Overrides the `Content-Type` of the download. */
+  contentType?: string;
+}
+
+export interface PresignPutOptions {
+  /** Lifetime of the URL in seconds (1 – 604800). */
+  expiresInSeconds: number;
+  /** The `Content-Type` the uploader must send and that is stored. */
+  contentType?: string;
+}
+
+export interface StorageCapabilities {
+  /** `ifNoneMatch: '*'` on put is enforced atomically by the backend (not by a check-then-write). */
+  atomicCreateOnly: boolean;
+  /** `copy` runs inside the backend without streaming the bytes through docstore. */
+  serverSideCopy: boolean;
+  /** Presigned URLs are served by the backend itself (S3), not by docstore's HTTP layer (local). */
+  presignedUrlsServedByBackend: boolean;
+}

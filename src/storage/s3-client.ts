@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+export interface S3ClientOptions {
+  /** `http(s)://host[:port]`; omit for AWS. */
+  endpoint?: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Bucket in the path (`host/bucket/key`) instead of the host name; needed by MinIO and Ceph. */
+  forcePathStyle: boolean;
+  /** Most sockets open at once per client. @default 64 */
+  maxSockets?: number;
+  /** Time to establish a connection, in milliseconds. @default 5000 */
+  connectionTimeoutMs?: number;
+  /** Longest silence on an open socket before the request fails, in milliseconds. @default 60000 */
+  socketTimeoutMs?: number;
+  /** Attempts per request, retried with exponential back-off and jitter on throttling, 5xx and network errors. @default 4 */
+  maxAttempts?: number;
+}
+
+/**
+ * Builds an S3 client that works with MinIO, Ceph RGW, Scaleway, OVH, Backblaze B2 and AWS:
+ * checksums only when an operation requires them (newer SDK defaults break non-AWS servers),
+ * `Content-MD5` instead of CRC32 on DeleteObjects (the one operation we use that requires a
+ * checksum; older MinIO and B2 reject anything else), a keep-alive agent with bounded sockets, timeouts, and the SDK's standard
+ * retry strategy, which retries throttling, 5xx and network errors but no other 4xx.
+ */
+export function createS3Client(options: S3ClientOptions): S3Client {
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
+  const client = new S3Client({
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    region: options.region,
+    credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+    forcePathStyle: options.forcePathStyle,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: options.maxAttempts ?? 4,
+    retryMode: 'standard',
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
+      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+      requestTimeout: options.socketTimeoutMs ?? 60_000,
+    }),
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'DeleteObjectsCommand') return next(args);
+      const request = args.request as { headers?: Record<string, string>; body?: unknown };
+      if (request.headers !== undefined && (typeof request.body === 'string' || request.body instanceof Uint8Array)) {
+        for (const name of Object.keys(request.headers)) {
+          const lower = name.toLowerCase();
+          if (lower.startsWith('x-amz-checksum-') || lower === 'x-amz-sdk-checksum-algorithm') delete request.headers[name];
+        }
+        request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
+      }
+      return next(args);
+    },
+    { step: 'build', priority: 'low', name: 'docstoreContentMd5', tags: ['DOCSTORE_CONTENT_MD5'] },
+  );
+  return client;
+}

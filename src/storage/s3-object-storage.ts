@@ -1,0 +1,497 @@
+import { randomUUID } from 'node:crypto';
+import { Readable, addAbortSignal } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type CopyObjectCommandOutput,
+  type DeleteObjectsCommandOutput,
+  type GetObjectCommandOutput,
+  type HeadObjectCommandOutput,
+  type ListMultipartUploadsCommandOutput,
+  type ListObjectsV2CommandOutput,
+  type PutObjectCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
+import { validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
+import type {
+  ByteRange,
+  CopyOptions,
+  DeleteManyResult,
+  GetOptions,
+  GetResult,
+  ListEntry,
+  ListOptions,
+  ObjectInfo,
+  ObjectStorage,
+  PresignGetOptions,
+  PresignPutOptions,
+  PutBody,
+  PutOptions,
+  PutResult,
+  StorageCapabilities,
+} from './object-storage.js';
+import { ContentDigest, bytesInMemory, sha256Of, toReadable, translateBodyFailure } from './put-body.js';
+import { translateS3Error } from './s3-error-translation.js';
+import { encodeMetadata, objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
+import { InvalidArgument, InvalidRange, OperationAborted, isStorageError } from './storage-errors.js';
+
+/** Streams larger than one part are uploaded under this prefix, then copied into place with their SHA-256. */
+const TEMP_PREFIX = '\\docstore-tmp/';
+const DELETE_BATCH = 1000;
+
+export interface S3ObjectStorageOptions {
+  /** Client for every request. */
+  client: S3Client;
+  /** Client configured with the public endpoint, used only to sign URLs. @default client */
+  presignClient?: S3Client;
+  bucket: string;
+  /** Prepended to every key (for example `docstore/`), stripped from listings. @default '' */
+  keyPrefix?: string;
+  /** Endpoint shown in errors (never credentials). */
+  endpointLabel?: string;
+  /** Multipart part size in bytes; bodies up to this size go in one PutObject. @default 8 MiB */
+  partSizeBytes?: number;
+  /** Parts uploaded in parallel; memory use of a put is about `(queueSize + 1) × partSizeBytes`. @default 3 */
+  queueSize?: number;
+  /** The storage supports `If-None-Match: *` on writes (AWS, MinIO, Ceph ≥ 16). @default true */
+  conditionalWrites?: boolean;
+}
+
+/**
+ * Stores objects in an S3 bucket (AWS, MinIO, Ceph RGW, Scaleway, OVH, Backblaze B2).
+ * The SHA-256 travels as user metadata (`x-amz-meta-docstore-sha256`); ETags are never treated as
+ * MD5s. Bodies in memory are hashed first and uploaded directly (multipart above the part size).
+ * Streams that fit in one part go in one PutObject; longer streams are uploaded (multipart) to a
+ * temporary key, then copied into place with their SHA-256, so the object appears whole or not at
+ * all. A failed multipart upload is aborted, leaving no parts stored and billed.
+ */
+export class S3ObjectStorage implements ObjectStorage {
+  readonly name = 's3';
+  readonly capabilities: StorageCapabilities;
+  private readonly client: S3Client;
+  private readonly presignClient: S3Client;
+  private readonly bucket: string;
+  private readonly keyPrefix: string;
+  private readonly endpoint: string;
+  private readonly partSizeBytes: number;
+  private readonly queueSize: number;
+
+  constructor(options: S3ObjectStorageOptions) {
+    this.client = options.client;
+    this.presignClient = options.presignClient ?? options.client;
+    this.bucket = options.bucket;
+    this.keyPrefix = normalizePrefix(options.keyPrefix ?? '');
+    this.endpoint = options.endpointLabel ?? 's3';
+    this.partSizeBytes = options.partSizeBytes ?? 8 * 1024 * 1024;
+    this.queueSize = options.queueSize ?? 3;
+    if (this.partSizeBytes < 5 * 1024 * 1024) throw new RangeError('partSizeBytes must be at least 5 MiB (the S3 minimum)');
+    this.capabilities = {
+      atomicCreateOnly: options.conditionalWrites ?? true,
+      serverSideCopy: true,
+      presignedUrlsServedByBackend: true,
+    };
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    const normalized = normalizeKey(key);
+    const validated = validatePutOptions(options);
+    const { signal } = options;
+    if (signal?.aborted === true) throw OperationAborted.during('put', normalized);
+    const createOnly = options.ifNoneMatch === '*';
+    const inMemory = bytesInMemory(body);
+    if (inMemory !== undefined) {
+      return this.putBytes(normalized, inMemory, validated, createOnly, signal);
+    }
+    const source = toReadable(body, signal);
+    const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    try {
+      const head: Buffer[] = [];
+      let headBytes = 0;
+      let ended = false;
+      while (headBytes <= this.partSizeBytes) {
+        const next = await iterator.next();
+        if (next.done === true) {
+          ended = true;
+          break;
+        }
+        head.push(next.value);
+        headBytes += next.value.length;
+      }
+      if (ended) return await this.putBytes(normalized, Buffer.concat(head, headBytes), validated, createOnly, signal);
+      return await this.putLongStream(normalized, head, iterator, validated, createOnly, signal);
+    } catch (error) {
+      throw translateBodyFailure(error, 'put', normalized, signal);
+    } finally {
+      source.destroy();
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    const normalized = normalizeKey(key);
+    if (options.range !== undefined) validateRange(options.range);
+    const output = await this.send<GetObjectCommandOutput>(
+      'get',
+      normalized,
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: this.objectKey(normalized),
+        ...(options.range === undefined ? {} : { Range: rangeHeader(options.range) }),
+      }),
+      options.signal,
+    );
+    const body = output.Body as Readable;
+    const contentRange = parseContentRange(output.ContentRange);
+    const size = contentRange?.total ?? output.ContentLength ?? 0;
+    const info = objectInfoFrom(normalized, size, output);
+    if (options.range === undefined) {
+      if (options.signal !== undefined) addAbortSignal(options.signal, body);
+      return { body, info };
+    }
+    // Some servers answer a range covering the whole object with 200 and no Content-Range.
+    const range = contentRange === undefined ? { start: 0, end: size - 1 } : { start: contentRange.start, end: contentRange.end };
+    if (size === 0) {
+      body.destroy();
+      throw InvalidRange.forObject(normalized, options.range, 0);
+    }
+    if (options.signal !== undefined) addAbortSignal(options.signal, body);
+    return { body, info, range };
+  }
+
+  async stat(key: string): Promise<ObjectInfo> {
+    const normalized = normalizeKey(key);
+    const output = await this.send<HeadObjectCommandOutput>('stat', normalized, new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(normalized) }));
+    return objectInfoFrom(normalized, output.ContentLength ?? 0, output);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.stat(key);
+      return true;
+    } catch (error) {
+      if (isStorageError(error) && error.code === 'storage.not_found') return false;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const normalized = normalizeKey(key);
+    await this.send('delete', normalized, new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(normalized) }));
+  }
+
+  async deleteMany(keys: Iterable<string>): Promise<DeleteManyResult> {
+    const normalized = [...keys].map((key) => normalizeKey(key));
+    const result: DeleteManyResult = { deleted: [], failed: [] };
+    for (let offset = 0; offset < normalized.length; offset += DELETE_BATCH) {
+      const batch = normalized.slice(offset, offset + DELETE_BATCH);
+      const output = await this.send<DeleteObjectsCommandOutput>(
+        'deleteMany',
+        undefined,
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: batch.map((key) => ({ Key: this.objectKey(key) })), Quiet: true },
+        }),
+      );
+      const failed = new Map<string, { code: string; message: string }>();
+      for (const error of output.Errors ?? []) {
+        if (error.Key === undefined) continue;
+        failed.set(this.fromObjectKey(error.Key), { code: error.Code ?? 'unknown', message: error.Message ?? '' });
+      }
+      for (const key of batch) {
+        const failure = failed.get(key);
+        if (failure === undefined) result.deleted.push(key);
+        else result.failed.push({ key, code: `s3.${failure.code}`, message: failure.message });
+      }
+    }
+    return result;
+  }
+
+  async *list(options: ListOptions = {}): AsyncIterable<ListEntry> {
+    const prefix = normalizePrefix(options.prefix);
+    const recursive = options.recursive ?? true;
+    const pageSize = options.pageSize ?? 1000;
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+      throw InvalidArgument.because('pageSize', 'must be a whole number from 1 to 1000');
+    }
+    const startAfter = options.startAfter === undefined ? undefined : this.objectKey(options.startAfter.normalize('NFC'));
+    const temporary = this.keyPrefix + TEMP_PREFIX;
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.send<ListObjectsV2CommandOutput>(
+        'list',
+        prefix,
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.keyPrefix + prefix,
+          MaxKeys: pageSize,
+          ...(recursive ? {} : { Delimiter: '/' }),
+          ...(startAfter === undefined || continuationToken !== undefined ? {} : { StartAfter: startAfter }),
+          ...(continuationToken === undefined ? {} : { ContinuationToken: continuationToken }),
+        }),
+      );
+      const entries: ListEntry[] = [];
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined || object.Key.startsWith(temporary)) continue;
+        entries.push({
+          kind: 'object',
+          key: this.fromObjectKey(object.Key),
+          size: object.Size ?? 0,
+          lastModified: object.LastModified ?? new Date(0),
+          etag: unquoteEtag(object.ETag),
+        });
+      }
+      for (const common of page.CommonPrefixes ?? []) {
+        if (common.Prefix === undefined || common.Prefix.startsWith(temporary)) continue;
+        const entry: ListEntry = { kind: 'prefix', prefix: this.fromObjectKey(common.Prefix) };
+        // Servers differ on whether StartAfter excludes a prefix that sorts before it.
+        if (startAfter !== undefined && compareKeys(common.Prefix, startAfter) <= 0) continue;
+        entries.push(entry);
+      }
+      entries.sort((a, b) => compareKeys(entryKey(a), entryKey(b)));
+      yield* entries;
+      continuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (continuationToken !== undefined);
+  }
+
+  async copy(sourceKey: string, destinationKey: string, options: CopyOptions = {}): Promise<ObjectInfo> {
+    const source = normalizeKey(sourceKey);
+    const destination = normalizeKey(destinationKey);
+    await this.send(
+      'copy',
+      source,
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: this.objectKey(destination),
+        CopySource: this.copySource(this.objectKey(source)),
+        MetadataDirective: 'COPY',
+        ...(options.ifNoneMatch === '*' ? { IfNoneMatch: '*' } : {}),
+      }),
+      undefined,
+      destination,
+    );
+    return this.stat(destination);
+  }
+
+  async presignGet(key: string, options: PresignGetOptions): Promise<string> {
+    const normalized = normalizeKey(key);
+    validateExpiresIn(options.expiresInSeconds);
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: this.objectKey(normalized),
+      ...(options.contentDisposition === undefined ? {} : { ResponseContentDisposition: options.contentDisposition }),
+      ...(options.contentType === undefined ? {} : { ResponseContentType: options.contentType }),
+    });
+    return getSignedUrl(this.presignClient, command, { expiresIn: options.expiresInSeconds });
+  }
+
+  async presignPut(key: string, options: PresignPutOptions): Promise<string> {
+    const normalized = normalizeKey(key);
+    validateExpiresIn(options.expiresInSeconds);
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: this.objectKey(normalized),
+      ...(options.contentType === undefined ? {} : { ContentType: options.contentType }),
+    });
+    return getSignedUrl(this.presignClient, command, {
+      expiresIn: options.expiresInSeconds,
+      ...(options.contentType === undefined ? {} : { signableHeaders: new Set(['content-type']) }),
+    });
+  }
+
+  async check(): Promise<void> {
+    await this.send('check', undefined, new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyPrefix, MaxKeys: 1 }));
+  }
+
+  /**
+   * Removes what interrupted puts left behind: temporary objects and incomplete multipart uploads
+   * under this storage's temporary prefix, older than `olderThanMs`. Returns how many were removed.
+   */
+  async removeStaleUploads(olderThanMs = 3_600_000, now = new Date()): Promise<number> {
+    const temporary = this.keyPrefix + TEMP_PREFIX;
+    const cutoff = now.getTime() - olderThanMs;
+    let removed = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.send<ListObjectsV2CommandOutput>(
+        'cleanup',
+        undefined,
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: temporary, ...(token === undefined ? {} : { ContinuationToken: token }) }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined || (object.LastModified?.getTime() ?? 0) > cutoff) continue;
+        await this.send('cleanup', undefined, new DeleteObjectCommand({ Bucket: this.bucket, Key: object.Key }));
+        removed++;
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    for (const upload of await this.incompleteUploads(temporary)) {
+      if ((upload.initiated?.getTime() ?? 0) > cutoff) continue;
+      await this.send('cleanup', undefined, new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.key, UploadId: upload.uploadId }));
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Incomplete multipart uploads under `prefix` (full object keys). Used by cleanup and tests. */
+  async incompleteUploads(prefix = this.keyPrefix): Promise<Array<{ key: string; uploadId: string; initiated?: Date }>> {
+    const output = await this.send<ListMultipartUploadsCommandOutput>('cleanup', undefined, new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix }));
+    return (output.Uploads ?? []).flatMap((upload) =>
+      upload.Key === undefined || upload.UploadId === undefined
+        ? []
+        : [{ key: upload.Key, uploadId: upload.UploadId, ...(upload.Initiated === undefined ? {} : { initiated: upload.Initiated }) }],
+    );
+  }
+
+  /** Bytes already in memory: hash first, then one upload that carries the SHA-256. */
+  private async putBytes(
+    key: string,
+    bytes: Buffer,
+    options: ValidatedPutOptions,
+    createOnly: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<PutResult> {
+    const sha256 = sha256Of(bytes);
+    const params = {
+      Bucket: this.bucket,
+      Key: this.objectKey(key),
+      ContentType: options.contentType,
+      ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
+      Metadata: encodeMetadata(options.metadata, sha256),
+      ...(createOnly ? { IfNoneMatch: '*' } : {}),
+    };
+    if (bytes.length <= this.partSizeBytes) {
+      const output = await this.send<PutObjectCommandOutput>('put', key, new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length }), signal);
+      return this.putResult(key, bytes.length, sha256, output.ETag);
+    }
+    await this.multipartUpload(key, params, addAbortSignalIf(signal, Readable.from([bytes])), signal);
+    return this.putResult(key, bytes.length, sha256, undefined);
+  }
+
+  /** A stream longer than one part: multipart to a temporary key, then a copy that adds the SHA-256. */
+  private async putLongStream(
+    key: string,
+    head: Buffer[],
+    rest: AsyncIterator<Buffer>,
+    options: ValidatedPutOptions,
+    createOnly: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<PutResult> {
+    const digest = new ContentDigest();
+    const body = Readable.from(
+      (async function* () {
+        for (const chunk of head) {
+          digest.update(chunk);
+          yield chunk;
+        }
+        for (let next = await rest.next(); next.done !== true; next = await rest.next()) {
+          digest.update(next.value);
+          yield next.value;
+        }
+      })(),
+    );
+    const temporaryKey = `${this.keyPrefix}${TEMP_PREFIX}${randomUUID()}`;
+    try {
+      await this.multipartUpload(key, { Bucket: this.bucket, Key: temporaryKey }, body, signal);
+      const sha256 = digest.sha256();
+      const output = await this.send<CopyObjectCommandOutput>(
+        'put',
+        key,
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          CopySource: this.copySource(temporaryKey),
+          MetadataDirective: 'REPLACE',
+          ContentType: options.contentType,
+          ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
+          Metadata: encodeMetadata(options.metadata, sha256),
+          ...(createOnly ? { IfNoneMatch: '*' } : {}),
+        }),
+        signal,
+      );
+      return await this.putResult(key, digest.size, sha256, output.CopyObjectResult?.ETag);
+    } finally {
+      await this.send('put', key, new DeleteObjectCommand({ Bucket: this.bucket, Key: temporaryKey }));
+    }
+  }
+
+  /** Multipart upload through lib-storage; on any failure the upload is aborted before this rejects. */
+  private async multipartUpload(
+    key: string,
+    params: { Bucket: string; Key: string } & Record<string, unknown>,
+    body: Readable,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (signal !== undefined) addAbortSignal(signal, body);
+    // Failures (including an abort, which destroys the body) surface through the part feeder, so
+    // lib-storage aborts the multipart upload before done() rejects. Its own abortController is
+    // not used: it rejects at once, while parts may still be in flight.
+    const upload = new Upload({ client: this.client, params: { ...params, Body: body }, partSize: this.partSizeBytes, queueSize: this.queueSize, leavePartsOnError: false });
+    try {
+      await upload.done();
+    } catch (error) {
+      throw translateS3Error(error, { operation: 'put', key, bucket: this.bucket, endpoint: this.endpoint }, signal);
+    }
+  }
+
+  private async putResult(key: string, size: number, sha256: string, etag: string | undefined): Promise<PutResult> {
+    // Some servers (Ceph 16) return an empty ETag for multipart uploads, and PutObject returns no
+    // Last-Modified: one HEAD gives both as stat will report them.
+    const info = await this.stat(key);
+    return { key, size, sha256, etag: info.etag || unquoteEtag(etag), lastModified: info.lastModified };
+  }
+
+  /** Sends one command, translating its failure; `errorKey` names the key a conflict concerns. */
+  private async send<Output>(
+    operation: string,
+    key: string | undefined,
+    command: object,
+    signal?: AbortSignal,
+    errorKey?: string,
+  ): Promise<Output> {
+    try {
+      const send = this.client.send.bind(this.client) as (command: object, options: object) => Promise<Output>;
+      return await send(command, signal === undefined ? {} : { abortSignal: signal });
+    } catch (error) {
+      const conflictKey = errorKey ?? key;
+      const translated = translateS3Error(error, { operation, key, bucket: this.bucket, endpoint: this.endpoint }, signal);
+      if (translated.code === 'storage.precondition_failed' && conflictKey !== key) {
+        throw translateS3Error(error, { operation, key: conflictKey, bucket: this.bucket, endpoint: this.endpoint }, signal);
+      }
+      throw translated;
+    }
+  }
+
+  private objectKey(key: string): string {
+    return this.keyPrefix + key;
+  }
+
+  private fromObjectKey(objectKey: string): string {
+    return objectKey.startsWith(this.keyPrefix) ? objectKey.slice(this.keyPrefix.length) : objectKey;
+  }
+
+  /** `bucket/key`, URL-encoded per path segment (keys with `+`, spaces and Unicode). */
+  private copySource(objectKey: string): string {
+    return `${this.bucket}/${objectKey.split('/').map((segment) => encodeURIComponent(segment)).join('/')}`;
+  }
+}
+
+function rangeHeader(range: ByteRange): string {
+  return 'suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end ?? ''}`;
+}
+
+function entryKey(entry: ListEntry): string {
+  return entry.kind === 'object' ? entry.key : entry.prefix;
+}
+
+function addAbortSignalIf(signal: AbortSignal | undefined, stream: Readable): Readable {
+  return signal === undefined ? stream : addAbortSignal(signal, stream);
+}

@@ -1,0 +1,185 @@
+/**
+ * Typed storage errors. Every adapter translates vendor failures (ENOENT, NoSuchKey, HTTP 412, …)
+ * into one of these at its boundary, so callers branch on `code` or on the type guards below,
+ * never on message text.
+ */
+
+export type StorageErrorCode =
+  | 'storage.not_found'
+  | 'storage.invalid_key'
+  | 'storage.invalid_range'
+  | 'storage.invalid_argument'
+  | 'storage.precondition_failed'
+  | 'storage.integrity'
+  | 'storage.permission_denied'
+  | 'storage.invalid_credentials'
+  | 'storage.bucket_not_found'
+  | 'storage.unavailable'
+  | 'storage.aborted'
+  | 'storage.presign_invalid'
+  | 'storage.presign_expired'
+  | 'storage.operation_failed';
+
+/** Every code above, for exhaustiveness checks (the HTTP error mapper's test uses it). */
+export const STORAGE_ERROR_CODES: readonly StorageErrorCode[] = [
+  'storage.not_found',
+  'storage.invalid_key',
+  'storage.invalid_range',
+  'storage.invalid_argument',
+  'storage.precondition_failed',
+  'storage.integrity',
+  'storage.permission_denied',
+  'storage.invalid_credentials',
+  'storage.bucket_not_found',
+  'storage.unavailable',
+  'storage.aborted',
+  'storage.presign_invalid',
+  'storage.presign_expired',
+  'storage.operation_failed',
+];
+
+export type ErrorContext = Record<string, unknown>;
+
+interface ErrorOptions {
+  cause?: unknown;
+  context?: ErrorContext;
+}
+
+export abstract class StorageError extends Error {
+  abstract readonly code: StorageErrorCode;
+  readonly context: ErrorContext;
+
+  protected constructor(message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.context = options.context ?? {};
+  }
+}
+
+export class ObjectNotFound extends StorageError {
+  readonly code = 'storage.not_found';
+  static atKey(key: string, options: ErrorOptions = {}): ObjectNotFound {
+    return new ObjectNotFound(`Object not found: ${key}`, { ...options, context: { key, ...options.context } });
+  }
+}
+
+export class InvalidKey extends StorageError {
+  readonly code = 'storage.invalid_key';
+  static because(key: string, reason: string): InvalidKey {
+    return new InvalidKey(`Invalid key ${JSON.stringify(key)}: ${reason}`, { context: { key, reason } });
+  }
+}
+
+export class InvalidRange extends StorageError {
+  readonly code = 'storage.invalid_range';
+  static forObject(key: string, range: unknown, size?: number, options: ErrorOptions = {}): InvalidRange {
+    return new InvalidRange(`Range not satisfiable for ${key}`, { ...options, context: { key, range, size } });
+  }
+}
+
+export class InvalidArgument extends StorageError {
+  readonly code = 'storage.invalid_argument';
+  static because(argument: string, reason: string): InvalidArgument {
+    return new InvalidArgument(`Invalid ${argument}: ${reason}`, { context: { argument, reason } });
+  }
+}
+
+export class PreconditionFailed extends StorageError {
+  readonly code = 'storage.precondition_failed';
+  static alreadyExists(key: string, options: ErrorOptions = {}): PreconditionFailed {
+    return new PreconditionFailed(`Object already exists: ${key}`, { ...options, context: { key, ...options.context } });
+  }
+}
+
+export class IntegrityError extends StorageError {
+  readonly code = 'storage.integrity';
+  static checksumMismatch(key: string, expected: string, actual: string): IntegrityError {
+    return new IntegrityError(`SHA-256 mismatch for ${key}`, { context: { key, expected, actual } });
+  }
+  static corrupted(key: string, reason: string, options: ErrorOptions = {}): IntegrityError {
+    return new IntegrityError(`Object ${key} is corrupted: ${reason}`, { ...options, context: { key, reason } });
+  }
+}
+
+export class PermissionDenied extends StorageError {
+  readonly code = 'storage.permission_denied';
+  static forOperation(operation: string, target: string, options: ErrorOptions = {}): PermissionDenied {
+    return new PermissionDenied(`Permission denied: ${operation} ${target}`, {
+      ...options,
+      context: { operation, target, ...options.context },
+    });
+  }
+}
+
+export class InvalidCredentials extends StorageError {
+  readonly code = 'storage.invalid_credentials';
+  static rejectedBy(endpoint: string, options: ErrorOptions = {}): InvalidCredentials {
+    return new InvalidCredentials(`The storage at ${endpoint} rejected the credentials`, {
+      ...options,
+      context: { endpoint, ...options.context },
+    });
+  }
+}
+
+export class BucketNotFound extends StorageError {
+  readonly code = 'storage.bucket_not_found';
+  static named(bucket: string, options: ErrorOptions = {}): BucketNotFound {
+    return new BucketNotFound(`Bucket does not exist: ${bucket}`, { ...options, context: { bucket, ...options.context } });
+  }
+}
+
+export class StorageUnavailable extends StorageError {
+  readonly code = 'storage.unavailable';
+  static because(reason: string, options: ErrorOptions = {}): StorageUnavailable {
+    return new StorageUnavailable(`Storage unavailable: ${reason}`, { ...options, context: { reason, ...options.context } });
+  }
+}
+
+export class OperationAborted extends StorageError {
+  readonly code = 'storage.aborted';
+  static during(operation: string, key: string, options: ErrorOptions = {}): OperationAborted {
+    return new OperationAborted(`${operation} of ${key} was aborted`, {
+      ...options,
+      context: { operation, key, ...options.context },
+    });
+  }
+}
+
+export class PresignInvalid extends StorageError {
+  readonly code = 'storage.presign_invalid';
+  static because(reason: string): PresignInvalid {
+    return new PresignInvalid(`Invalid signed link: ${reason}`, { context: { reason } });
+  }
+}
+
+export class PresignExpired extends StorageError {
+  readonly code = 'storage.presign_expired';
+  static at(expiresAt: Date): PresignExpired {
+    return new PresignExpired(`Signed link expired at ${expiresAt.toISOString()}`, {
+      context: { expiresAt: expiresAt.toISOString() },
+    });
+  }
+}
+
+/** A failure no other class describes; `context.operation` names what was attempted. */
+export class StorageOperationFailed extends StorageError {
+  readonly code = 'storage.operation_failed';
+  static during(operation: string, key: string | undefined, options: ErrorOptions = {}): StorageOperationFailed {
+    return new StorageOperationFailed(`Storage operation ${operation}${key === undefined ? '' : ` on ${key}`} failed`, {
+      ...options,
+      context: { operation, key, ...options.context },
+    });
+  }
+}
+
+export function isStorageError(error: unknown): error is StorageError {
+  return error instanceof StorageError;
+}
+
+export function hasStorageCode(error: unknown, code: StorageErrorCode): error is StorageError {
+  return isStorageError(error) && error.code === code;
+}
+
+export function isNotFound(error: unknown): error is ObjectNotFound {
+  return hasStorageCode(error, 'storage.not_found');
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { inject } from 'vitest';
+import { serveSignedLink } from '../../src/http/signed-link-handler.js';
+import { LOCAL_SIGNED_LINK_PATH } from '../../src/storage/create-object-storage.js';
+import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
+import { LocalUrlSigner } from '../../src/storage/local-url-signer.js';
+import type { ObjectStorage } from '../../src/storage/object-storage.js';
+import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
+import type { StorageFixture } from '../storage/object-storage.conformance.js';
+import { clientFor, testBucket } from './s3-target.js';
+
+export interface LocalFixture extends StorageFixture {
+  storage: LocalObjectStorage;
+  root: string;
+  /** Serves presigned links through the given storage (a decorator around the local one). */
+  serveThrough(storage: ObjectStorage): void;
+}
+
+/** A local storage in a fresh temporary directory, with a real HTTP server for its presigned links. */
+export async function localFixture(): Promise<LocalFixture> {
+  const root = await mkdtemp(join(tmpdir(), 'docstore-local-'));
+  let served: ObjectStorage | undefined;
+  let signer: LocalUrlSigner | undefined;
+  const server: Server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const token = path.startsWith(`${LOCAL_SIGNED_LINK_PATH}/`) ? path.slice(LOCAL_SIGNED_LINK_PATH.length + 1) : '';
+    void serveSignedLink({ signer: signer as LocalUrlSigner, storage: served as ObjectStorage }, token, request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  signer = new LocalUrlSigner(randomBytes(32), `http://127.0.0.1:${port}${LOCAL_SIGNED_LINK_PATH}`);
+  const storage = await LocalObjectStorage.open({ root: join(root, 'objects'), signer });
+  served = storage;
+  return {
+    storage,
+    root: join(root, 'objects'),
+    serveThrough(decorated) {
+      served = decorated;
+    },
+    leftovers: async () => readdir(join(root, 'objects', '\\tmp')),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface S3Fixture extends StorageFixture {
+  storage: S3ObjectStorage;
+  bucket: string;
+}
+
+/**
+ * An S3 storage on the test server (RGW unless S3_TEST_ENDPOINT says otherwise), in a bucket of its
+ * own, signing presigned URLs for `localhost` while talking to `127.0.0.1`: a public endpoint that
+ * differs from the internal one, as in production.
+ */
+export async function s3Fixture(options: { keyPrefix?: string } = {}): Promise<S3Fixture> {
+  const target = inject('s3');
+  const client = clientFor(target);
+  const publicEndpoint = target.endpoint.replace('127.0.0.1', 'localhost');
+  const presignClient = clientFor(target, publicEndpoint);
+  const bucket = await testBucket(target, client);
+  const keyPrefix = options.keyPrefix ?? (target.ownServer ? '' : `docstore-test-${randomBytes(4).toString('hex')}/`);
+  const storage = new S3ObjectStorage({ client, presignClient, bucket, keyPrefix, endpointLabel: target.endpoint });
+  return {
+    storage,
+    bucket,
+    leftovers: async () => {
+      const uploads = await storage.incompleteUploads(keyPrefix);
+      const temporary = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${keyPrefix}\\` }));
+      return [...uploads.map((upload) => `upload:${upload.key}`), ...(temporary.Contents ?? []).map((object) => `object:${object.Key}`)];
+    },
+    close: async () => {
+      client.destroy();
+      presignClient.destroy();
+    },
+  };
+}
