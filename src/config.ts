@@ -92,23 +92,24 @@ const environmentSchema = z
     PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(8080),
     PUBLIC_BASE_URL: httpUrl.optional(),
     DOCSTORE_SIGNING_SECRET: base64Secret.optional(),
-  })
-  .superRefine((env, context) => {
-    if (env.STORAGE_BACKEND !== 's3') return;
-    for (const variable of ['S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const) {
-      if (env[variable] === undefined) context.addIssue({ code: 'custom', path: [variable], message: 'is required when STORAGE_BACKEND=s3' });
-    }
   });
+
+/** Variables required by the S3 backend; checked even when other variables are invalid. */
+const S3_REQUIRED = ['S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const;
 
 /** Validates `env` (default: the process environment) into a typed configuration, or throws `ConfigError`. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): DocstoreConfig {
   const relevant = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = environmentSchema.safeParse(relevant);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), message: issue.message })),
-    );
+  const issues: ConfigIssue[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), message: issue.message }));
+  if (relevant.STORAGE_BACKEND === 's3') {
+    for (const variable of S3_REQUIRED) {
+      if (relevant[variable] === undefined) issues.push({ variable, message: 'is required when STORAGE_BACKEND=s3' });
+    }
   }
+  if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
   const storage: StorageConfig =
     e.STORAGE_BACKEND === 's3'

@@ -23,7 +23,7 @@ import type {
 } from './object-storage.js';
 import { encodeTrailer, localEtag, readTrailer, type LocalObjectDescription } from './local-object-file.js';
 import type { LocalUrlSigner } from './local-url-signer.js';
-import { ContentDigest, toReadable, translateBodyFailure } from './put-body.js';
+import { ContentDigest, bytesInMemory, hashInSlices, toReadable, translateBodyFailure } from './put-body.js';
 import {
   IntegrityError,
   ObjectNotFound,
@@ -40,6 +40,8 @@ import {
  * (file `a\obj`) and a prefix `a/` (directory `a`) live side by side.
  */
 const OBJECT_SUFFIX = '\\obj';
+/** Bodies in memory from this size on are flushed before their trailer is written (see write). */
+const EARLY_FLUSH_BYTES = 8 * 1024 * 1024;
 /** Temporary files live here, inside the root (same file system, so rename is atomic). */
 const TEMP_DIRECTORY = '\\tmp';
 
@@ -83,6 +85,10 @@ export class LocalObjectStorage implements ObjectStorage {
     const normalized = normalizeKey(key);
     const validated = validatePutOptions(options);
     if (options.signal?.aborted === true) throw OperationAborted.during('put', normalized);
+    const inMemory = bytesInMemory(body);
+    if (inMemory !== undefined) {
+      return this.write(normalized, inMemory, validated, options.ifNoneMatch === '*', undefined, options.signal);
+    }
     const source = toReadable(body, options.signal);
     try {
       return await this.write(normalized, source, validated, options.ifNoneMatch === '*', undefined, options.signal);
@@ -242,7 +248,7 @@ export class LocalObjectStorage implements ObjectStorage {
   /** Streams `source` into a temporary file, then publishes it under `key`. */
   private async write(
     key: string,
-    source: Readable,
+    source: Readable | Buffer,
     options: ValidatedPutOptions,
     createOnly: boolean,
     expectedSha256?: string,
@@ -254,10 +260,23 @@ export class LocalObjectStorage implements ObjectStorage {
     try {
       handle = await open(temp, 'wx', 0o600);
       const digest = new ContentDigest();
-      for await (const chunk of source) {
-        const bytes = chunk as Buffer;
-        digest.update(bytes);
-        await handle.write(bytes);
+      if (Buffer.isBuffer(source)) {
+        // Bytes in memory: write them on libuv's thread pool while this thread hashes them. Large
+        // bodies are flushed as soon as written, overlapping the hash too; small ones are not, as
+        // a second flush costs more than it hides.
+        const open = handle;
+        const written = source.length === 0 ? Promise.resolve() : open.write(source);
+        const flushed = source.length >= EARLY_FLUSH_BYTES ? written.then(() => open.datasync()) : written;
+        await hashInSlices(digest, source);
+        await flushed;
+      } else {
+        for await (const chunk of source) {
+          const bytes = chunk as Buffer;
+          // The write runs on libuv's thread pool while this thread hashes the same bytes.
+          const written = handle.write(bytes);
+          digest.update(bytes);
+          await written;
+        }
       }
       if (signal?.aborted === true) throw OperationAborted.during('put', key);
       const sha256 = digest.sha256();
@@ -284,9 +303,11 @@ export class LocalObjectStorage implements ObjectStorage {
   /** Moves a complete temporary file to the object's path, creating parent directories. */
   private async publish(temp: string, key: string, createOnly: boolean): Promise<void> {
     const path = this.lexicalPath(key);
-    // A concurrent delete may remove a just-created empty parent: retry a few times.
+    // Parents usually exist: create them only when the first attempt says they are missing. A
+    // concurrent delete may remove a just-created empty parent: retry a few times.
     for (let attempt = 1; ; attempt++) {
-      await this.ensureParentDirectories(key);
+      if (attempt > 1) await this.ensureParentDirectories(key);
+      else if (!(await this.parentIsInsideRoot(path, key))) continue;
       try {
         if (createOnly) {
           await link(temp, path);
@@ -301,6 +322,21 @@ export class LocalObjectStorage implements ObjectStorage {
         if (errnoCode(error) !== 'ENOENT' || attempt >= 5) throw translateFsError(error, 'put', key);
       }
     }
+  }
+
+  /**
+   * True when the parent directory exists and no symbolic link leads out of the root; false when
+   * it does not exist yet. A symbolic link raises `PermissionDenied`.
+   */
+  private async parentIsInsideRoot(path: string, key: string): Promise<boolean> {
+    const parent = join(path, '..');
+    try {
+      if ((await realpath(parent)) === parent) return true;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return false;
+      throw translateFsError(error, 'put', key);
+    }
+    throw PermissionDenied.forOperation('put', key, { context: { reason: 'symbolic link on the path' } });
   }
 
   /** Creates the key's parent directories one by one, refusing symbolic links. */

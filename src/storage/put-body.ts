@@ -55,3 +55,14 @@ export function translateBodyFailure(error: unknown, operation: string, key: str
   if (error instanceof Error && error.name === 'AbortError') return OperationAborted.during(operation, key, { cause: error });
   return StorageOperationFailed.during(operation, key, { cause: error, context: { reason: 'body stream failed' } });
 }
+
+/**
+ * Hashes `bytes` in 1 MiB slices, yielding to the event loop between slices, so that I/O started
+ * before (a write, then its flush) proceeds while the hash is computed.
+ */
+export async function hashInSlices(digest: ContentDigest, bytes: Buffer, sliceBytes = 1024 * 1024): Promise<void> {
+  for (let offset = 0; offset < bytes.length; offset += sliceBytes) {
+    digest.update(bytes.subarray(offset, offset + sliceBytes));
+    if (offset + sliceBytes < bytes.length) await new Promise((resolve) => setImmediate(resolve));
+  }
+}

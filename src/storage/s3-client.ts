@@ -62,5 +62,24 @@ export function createS3Client(options: S3ClientOptions): S3Client {
     },
     { step: 'build', priority: 'low', name: 'docstoreContentMd5', tags: ['DOCSTORE_CONTENT_MD5'] },
   );
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const date = (result.response as { headers?: Record<string, string> } | undefined)?.headers?.date;
+      if (date !== undefined && typeof result.output === 'object' && result.output !== null) {
+        Object.defineProperty(result.output, RESPONSE_DATE, { value: new Date(date), enumerable: false });
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'docstoreResponseDate', tags: ['DOCSTORE_RESPONSE_DATE'] },
+  );
   return client;
+}
+
+const RESPONSE_DATE = Symbol('docstore.responseDate');
+
+/** The server's `Date` header of the response an SDK output came from, if it sent one. */
+export function responseDateOf(output: object): Date | undefined {
+  const date = (output as { [RESPONSE_DATE]?: Date })[RESPONSE_DATE];
+  return date !== undefined && !Number.isNaN(date.getTime()) ? date : undefined;
 }

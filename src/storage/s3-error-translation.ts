@@ -66,9 +66,10 @@ export function translateS3Error(error: unknown, scope: S3ErrorScope, signal?: A
     return InvalidCredentials.rejectedBy(scope.endpoint, options);
   }
   if (name === 'AccessDenied' || status === 403) return PermissionDenied.forOperation(scope.operation, key || scope.bucket, options);
+  if (NETWORK_ERROR_CODES.has(e.code ?? '') || NETWORK_ERROR_CODES.has(name)) {
+    return StorageUnavailable.because(`endpoint ${scope.endpoint} is unreachable (${e.code ?? name})`, options);
+  }
   if (
-    NETWORK_ERROR_CODES.has(e.code ?? '') ||
-    NETWORK_ERROR_CODES.has(name) ||
     name === 'TimeoutError' ||
     name === 'RequestTimeout' ||
     name === 'SlowDown' ||

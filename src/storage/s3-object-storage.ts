@@ -41,9 +41,10 @@ import type {
   StorageCapabilities,
 } from './object-storage.js';
 import { ContentDigest, bytesInMemory, sha256Of, toReadable, translateBodyFailure } from './put-body.js';
+import { responseDateOf } from './s3-client.js';
 import { translateS3Error } from './s3-error-translation.js';
 import { encodeMetadata, objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
-import { InvalidArgument, InvalidRange, OperationAborted, isStorageError } from './storage-errors.js';
+import { InvalidArgument, InvalidRange, OperationAborted, PreconditionFailed, isStorageError } from './storage-errors.js';
 
 /** Streams larger than one part are uploaded under this prefix, then copied into place with their SHA-256. */
 const TEMP_PREFIX = '\\docstore-tmp/';
@@ -59,21 +60,24 @@ export interface S3ObjectStorageOptions {
   keyPrefix?: string;
   /** Endpoint shown in errors (never credentials). */
   endpointLabel?: string;
-  /** Multipart part size in bytes; bodies up to this size go in one PutObject. @default 8 MiB */
+  /** Multipart part size in bytes; streams up to this size go in one PutObject. @default 5 MiB (the S3 minimum) */
   partSizeBytes?: number;
-  /** Parts uploaded in parallel; memory use of a put is about `(queueSize + 1) × partSizeBytes`. @default 3 */
+  /** Bodies already in memory up to this size go in one PutObject, larger ones multipart. @default 64 MiB */
+  singlePutMaxBytes?: number;
+  /** Parts uploaded in parallel; memory use of a streamed put is about `(queueSize + 2) × partSizeBytes`. @default 2 */
   queueSize?: number;
-  /** The storage supports `If-None-Match: *` on writes (AWS, MinIO, Ceph ≥ 16). @default true */
-  conditionalWrites?: boolean;
 }
 
 /**
  * Stores objects in an S3 bucket (AWS, MinIO, Ceph RGW, Scaleway, OVH, Backblaze B2).
  * The SHA-256 travels as user metadata (`x-amz-meta-docstore-sha256`); ETags are never treated as
- * MD5s. Bodies in memory are hashed first and uploaded directly (multipart above the part size).
+ * MD5s. Bodies in memory are hashed first and uploaded directly (one PutObject up to 64 MiB,
+ * multipart above).
  * Streams that fit in one part go in one PutObject; longer streams are uploaded (multipart) to a
  * temporary key, then copied into place with their SHA-256, so the object appears whole or not at
  * all. A failed multipart upload is aborted, leaving no parts stored and billed.
+ * Create-only writes send `If-None-Match: *`; where that cannot be relied on (CopyObject on Ceph 16),
+ * the destination is checked first, which leaves a short race between two creators.
  */
 export class S3ObjectStorage implements ObjectStorage {
   readonly name = 's3';
@@ -85,6 +89,7 @@ export class S3ObjectStorage implements ObjectStorage {
   private readonly endpoint: string;
   private readonly partSizeBytes: number;
   private readonly queueSize: number;
+  private readonly singlePutMaxBytes: number;
 
   constructor(options: S3ObjectStorageOptions) {
     this.client = options.client;
@@ -92,11 +97,13 @@ export class S3ObjectStorage implements ObjectStorage {
     this.bucket = options.bucket;
     this.keyPrefix = normalizePrefix(options.keyPrefix ?? '');
     this.endpoint = options.endpointLabel ?? 's3';
-    this.partSizeBytes = options.partSizeBytes ?? 8 * 1024 * 1024;
-    this.queueSize = options.queueSize ?? 3;
+    this.partSizeBytes = options.partSizeBytes ?? 5 * 1024 * 1024;
+    this.queueSize = options.queueSize ?? 2;
+    this.singlePutMaxBytes = Math.max(options.singlePutMaxBytes ?? 64 * 1024 * 1024, this.partSizeBytes);
     if (this.partSizeBytes < 5 * 1024 * 1024) throw new RangeError('partSizeBytes must be at least 5 MiB (the S3 minimum)');
     this.capabilities = {
-      atomicCreateOnly: options.conditionalWrites ?? true,
+      // Single-request puts use If-None-Match; copies and multi-part streams check first (see refuseExisting).
+      atomicCreateOnly: false,
       serverSideCopy: true,
       presignedUrlsServedByBackend: true,
     };
@@ -265,6 +272,7 @@ export class S3ObjectStorage implements ObjectStorage {
   async copy(sourceKey: string, destinationKey: string, options: CopyOptions = {}): Promise<ObjectInfo> {
     const source = normalizeKey(sourceKey);
     const destination = normalizeKey(destinationKey);
+    if (options.ifNoneMatch === '*') await this.refuseExisting(destination);
     await this.send(
       'copy',
       source,
@@ -351,6 +359,15 @@ export class S3ObjectStorage implements ObjectStorage {
     );
   }
 
+  /**
+   * Check-then-write guard for create-only copies: some servers (Ceph 16) ignore `If-None-Match`
+   * on CopyObject, so the destination is checked first; the header is still sent, making the
+   * copy atomic where the server honours it.
+   */
+  private async refuseExisting(key: string): Promise<void> {
+    if (await this.exists(key)) throw PreconditionFailed.alreadyExists(key);
+  }
+
   /** Bytes already in memory: hash first, then one upload that carries the SHA-256. */
   private async putBytes(
     key: string,
@@ -368,12 +385,17 @@ export class S3ObjectStorage implements ObjectStorage {
       Metadata: encodeMetadata(options.metadata, sha256),
       ...(createOnly ? { IfNoneMatch: '*' } : {}),
     };
-    if (bytes.length <= this.partSizeBytes) {
+    if (bytes.length <= this.singlePutMaxBytes) {
       const output = await this.send<PutObjectCommandOutput>('put', key, new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length }), signal);
-      return this.putResult(key, bytes.length, sha256, output.ETag);
+      const lastModified = responseDateOf(output);
+      // PutObject returns no Last-Modified: the response's Date is when the server stored it.
+      if (output.ETag && lastModified !== undefined) {
+        return { key, size: bytes.length, sha256, etag: unquoteEtag(output.ETag), lastModified };
+      }
+      return this.putResult(key, bytes.length, sha256);
     }
     await this.multipartUpload(key, params, addAbortSignalIf(signal, Readable.from([bytes])), signal);
-    return this.putResult(key, bytes.length, sha256, undefined);
+    return this.putResult(key, bytes.length, sha256);
   }
 
   /** A stream longer than one part: multipart to a temporary key, then a copy that adds the SHA-256. */
@@ -388,7 +410,8 @@ export class S3ObjectStorage implements ObjectStorage {
     const digest = new ContentDigest();
     const body = Readable.from(
       (async function* () {
-        for (const chunk of head) {
+        // Shift rather than iterate, so that each buffered chunk is released once handed on.
+        for (let chunk = head.shift(); chunk !== undefined; chunk = head.shift()) {
           digest.update(chunk);
           yield chunk;
         }
@@ -402,6 +425,7 @@ export class S3ObjectStorage implements ObjectStorage {
     try {
       await this.multipartUpload(key, { Bucket: this.bucket, Key: temporaryKey }, body, signal);
       const sha256 = digest.sha256();
+      if (createOnly) await this.refuseExisting(key);
       const output = await this.send<CopyObjectCommandOutput>(
         'put',
         key,
@@ -417,7 +441,11 @@ export class S3ObjectStorage implements ObjectStorage {
         }),
         signal,
       );
-      return await this.putResult(key, digest.size, sha256, output.CopyObjectResult?.ETag);
+      const copied = output.CopyObjectResult;
+      if (copied?.ETag && copied.LastModified !== undefined) {
+        return { key, size: digest.size, sha256, etag: unquoteEtag(copied.ETag), lastModified: copied.LastModified };
+      }
+      return await this.putResult(key, digest.size, sha256);
     } finally {
       await this.send('put', key, new DeleteObjectCommand({ Bucket: this.bucket, Key: temporaryKey }));
     }
@@ -442,11 +470,13 @@ export class S3ObjectStorage implements ObjectStorage {
     }
   }
 
-  private async putResult(key: string, size: number, sha256: string, etag: string | undefined): Promise<PutResult> {
-    // Some servers (Ceph 16) return an empty ETag for multipart uploads, and PutObject returns no
-    // Last-Modified: one HEAD gives both as stat will report them.
+  /**
+   * Completes a put result with one HEAD, when the write's response lacks ETag or date: Ceph 16
+   * returns an empty ETag for multipart uploads.
+   */
+  private async putResult(key: string, size: number, sha256: string): Promise<PutResult> {
     const info = await this.stat(key);
-    return { key, size, sha256, etag: info.etag || unquoteEtag(etag), lastModified: info.lastModified };
+    return { key, size, sha256, etag: info.etag, lastModified: info.lastModified };
   }
 
   /** Sends one command, translating its failure; `errorKey` names the key a conflict concerns. */

@@ -147,7 +147,7 @@ export function describeObjectStorage(name: string, factory: () => Promise<Stora
         const created = await storage.put(key('once'), 'original', { ifNoneMatch: '*', contentType: 'text/plain' });
         expect(created.size).toBe(8);
         await expectCode(storage.put(key('once'), 'replacement', { ifNoneMatch: '*' }), 'storage.precondition_failed');
-        await expectCode(storage.put(key('once'), streamOf(bytesOf(7 * MiB)), { ifNoneMatch: '*' }), 'storage.precondition_failed');
+        await expectCode(storage.put(key('once'), streamOf(bytesOf(12 * MiB)), { ifNoneMatch: '*' }), 'storage.precondition_failed');
         const info = await storage.stat(key('once'));
         expect(info).toMatchObject({ size: 8, contentType: 'text/plain', sha256: sha256(Buffer.from('original')) });
         expect((await readAll((await storage.get(key('once'))).body)).toString()).toBe('original');

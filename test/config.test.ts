@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, describeConfig, loadConfig } from '../src/config.js';
+
+function issuesOf(env: Record<string, string>): Array<{ variable: string; message: string }> {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('defaults to the embedded local storage under ./data', () => {
+    const config = loadConfig({});
+    expect(config.storage).toEqual({ backend: 'local', path: './data/objects' });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, publicBaseUrl: 'http://127.0.0.1:8080' });
+  });
+
+  it('reads an S3 configuration', () => {
+    const config = loadConfig({
+      STORAGE_BACKEND: 's3',
+      S3_ENDPOINT: 'http://minio:9000/',
+      S3_PUBLIC_ENDPOINT: 'https://files.example.be',
+      S3_BUCKET: 'docstore',
+      S3_ACCESS_KEY: 'access',
+      S3_SECRET_KEY: 'secret',
+      S3_USE_PATH_STYLE: 'true',
+      S3_KEY_PREFIX: 'prod/',
+      S3_CREATE_BUCKET: 'false',
+    });
+    expect(config.storage).toEqual({
+      backend: 's3',
+      endpoint: 'http://minio:9000',
+      publicEndpoint: 'https://files.example.be',
+      bucket: 'docstore',
+      region: 'us-east-1',
+      accessKeyId: 'access',
+      secretAccessKey: 'secret',
+      forcePathStyle: true,
+      keyPrefix: 'prod/',
+      createBucket: false,
+    });
+    expect(JSON.stringify(describeConfig(config))).not.toContain('secret"');
+  });
+
+  it('reports every invalid or missing variable at once, by name', () => {
+    const issues = issuesOf({ STORAGE_BACKEND: 's3', S3_USE_PATH_STYLE: 'maybe', PORT: 'eighty', S3_ENDPOINT: 'minio:9000' });
+    expect(issues.map((issue) => issue.variable).sort()).toEqual(
+      ['PORT', 'S3_ACCESS_KEY', 'S3_BUCKET', 'S3_ENDPOINT', 'S3_SECRET_KEY', 'S3_USE_PATH_STYLE'].sort(),
+    );
+    expect(issues.find((issue) => issue.variable === 'S3_USE_PATH_STYLE')?.message).toBe('must be true or false');
+    expect(issues.find((issue) => issue.variable === 'S3_BUCKET')?.message).toBe('is required when STORAGE_BACKEND=s3');
+  });
+
+  it('rejects an unknown backend, a bad bucket name and a short signing secret', () => {
+    expect(issuesOf({ STORAGE_BACKEND: 'ftp' }).map((issue) => issue.variable)).toEqual(['STORAGE_BACKEND']);
+    expect(
+      issuesOf({ STORAGE_BACKEND: 's3', S3_BUCKET: 'Bad_Bucket', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'b' }).map((issue) => issue.variable),
+    ).toEqual(['S3_BUCKET']);
+    expect(issuesOf({ DOCSTORE_SIGNING_SECRET: 'c2hvcnQ=' }).map((issue) => issue.variable)).toEqual(['DOCSTORE_SIGNING_SECRET']);
+  });
+
+  it('formats its message without a stack trace', () => {
+    try {
+      loadConfig({ S3_USE_PATH_STYLE: 'maybe' });
+    } catch (error) {
+      expect((error as Error).message).toBe('Invalid configuration:\n  S3_USE_PATH_STYLE: must be true or false');
+    }
+  });
+});
