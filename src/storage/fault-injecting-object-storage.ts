@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import type {
   CopyOptions,
   DeleteManyResult,
@@ -69,7 +69,7 @@ export class FaultInjectingObjectStorage implements ObjectStorage {
   async put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
     this.count('put');
     const limit = this.plan.breakPutBodyAfterBytes;
-    const source = limit === undefined ? body : toReadable(body).pipe(breakAfter(limit));
+    const source = limit === undefined ? body : breakStream(toReadable(body), limit);
     return this.inner.put(key, source, options);
   }
 
@@ -78,9 +78,7 @@ export class FaultInjectingObjectStorage implements ObjectStorage {
     const result = await this.inner.get(key, options);
     const limit = this.plan.breakGetBodyAfterBytes;
     if (limit === undefined) return result;
-    const broken = result.body.pipe(breakAfter(limit));
-    broken.on('error', () => result.body.destroy());
-    return { ...result, body: broken };
+    return { ...result, body: breakStream(result.body, limit) };
   }
 
   async stat(key: string): Promise<ObjectInfo> {
@@ -135,6 +133,16 @@ export class FaultInjectingObjectStorage implements ObjectStorage {
       throw StorageUnavailable.because(`injected fault on call ${this.calls} (${operation})`, { context: { injected: true } });
     }
   }
+}
+
+/**
+ * `source` through a transform that fails after `limit` bytes. pipeline() owns the error handling
+ * of both streams (and destroys both on failure); the consumer sees the failure on the result.
+ */
+function breakStream(source: Readable, limit: number): Readable {
+  const broken = breakAfter(limit);
+  pipeline(source, broken, () => undefined);
+  return broken;
 }
 
 function breakAfter(limit: number): Transform {

@@ -61,14 +61,21 @@ export interface S3Fixture extends StorageFixture {
  * own, signing presigned URLs for `localhost` while talking to `127.0.0.1`: a public endpoint that
  * differs from the internal one, as in production.
  */
-export async function s3Fixture(options: { keyPrefix?: string } = {}): Promise<S3Fixture> {
+export async function s3Fixture(options: { keyPrefix?: string; singlePutMaxBytes?: number } = {}): Promise<S3Fixture> {
   const target = inject('s3');
   const client = clientFor(target);
   const publicEndpoint = target.endpoint.replace('127.0.0.1', 'localhost');
   const presignClient = clientFor(target, publicEndpoint);
   const bucket = await testBucket(target, client);
   const keyPrefix = options.keyPrefix ?? (target.ownServer ? '' : `docstore-test-${randomBytes(4).toString('hex')}/`);
-  const storage = new S3ObjectStorage({ client, presignClient, bucket, keyPrefix, endpointLabel: target.endpoint });
+  const storage = new S3ObjectStorage({
+    client,
+    presignClient,
+    bucket,
+    keyPrefix,
+    endpointLabel: target.endpoint,
+    ...(options.singlePutMaxBytes === undefined ? {} : { singlePutMaxBytes: options.singlePutMaxBytes }),
+  });
   return {
     storage,
     bucket,
