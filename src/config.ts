@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_ALLOWED_MIME_TYPES } from './documents/content-detection.js';
 
 /**
  * Reads and validates docstore's environment once. Adapters never read the environment: they get
@@ -30,8 +31,26 @@ export interface S3StorageConfig {
 
 export type StorageConfig = LocalStorageConfig | S3StorageConfig;
 
+export type DatabaseSettings = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+
+export type JwtSettings =
+  | { kind: 'secret'; secret?: Uint8Array; issuer?: string; audience?: string }
+  | { kind: 'public-key'; pem: string; algorithm: 'RS256' | 'ES256'; issuer?: string; audience?: string }
+  | { kind: 'jwks'; url: string; issuer?: string; audience?: string };
+
 export interface DocstoreConfig {
   storage: StorageConfig;
+  /** `DATABASE_URL` (postgres://…), else SQLite at `$DATA_DIR/docstore.sqlite`. */
+  database: DatabaseSettings;
+  /** How bearer tokens are verified; a `secret` without value is generated under `dataDir`. */
+  jwt: JwtSettings;
+  /** Largest upload in bytes. @default 52428800 (50 MiB) */
+  maxUploadBytes: number;
+  /** Days in the trash before purge. @default 30 */
+  trashDays: number;
+  /** MIME types accepted, detected from content. */
+  allowedMimeTypes: string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Root of the embedded default's data (objects, SQLite, signing secret). */
   dataDir: string;
   http: {
@@ -92,6 +111,27 @@ const environmentSchema = z
     PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(8080),
     PUBLIC_BASE_URL: httpUrl.optional(),
     DOCSTORE_SIGNING_SECRET: base64Secret.optional(),
+    DATABASE_URL: z
+      .string()
+      .refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), 'must be a postgres:// URL')
+      .optional(),
+    MAX_UPLOAD_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).max(5 * 1024 ** 3).default(52_428_800),
+    DOCSTORE_TRASH_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).max(3650).default(30),
+    DOCSTORE_JWT_SECRET: z
+      .string()
+      .refine((value) => Buffer.byteLength(value) >= 32, 'must be at least 32 bytes')
+      .optional(),
+    DOCSTORE_JWT_PUBLIC_KEY: z.string().refine((value) => value.includes('-----BEGIN PUBLIC KEY-----'), 'must be a PEM public key (SPKI)').optional(),
+    DOCSTORE_JWT_ALGORITHM: z.enum(['RS256', 'ES256'], { error: 'must be RS256 or ES256' }).default('RS256'),
+    DOCSTORE_JWT_JWKS_URL: httpUrl.optional(),
+    DOCSTORE_JWT_ISSUER: z.string().min(1).optional(),
+    DOCSTORE_JWT_AUDIENCE: z.string().min(1).optional(),
+    DOCSTORE_ALLOWED_TYPES: z
+      .string()
+      .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item !== ''))
+      .refine((items) => items.length > 0 && items.every((item) => /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/i.test(item)), 'must be a comma-separated list of MIME types')
+      .optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be a pino level' }).default('info'),
   });
 
 /** Variables required by the S3 backend; checked even when other variables are invalid. */
@@ -127,8 +167,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         }
       : { backend: 'local', path: e.LOCAL_STORAGE_PATH ?? `${e.DATA_DIR}/objects` };
   const publicHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
+  const claims = {
+    ...(e.DOCSTORE_JWT_ISSUER === undefined ? {} : { issuer: e.DOCSTORE_JWT_ISSUER }),
+    ...(e.DOCSTORE_JWT_AUDIENCE === undefined ? {} : { audience: e.DOCSTORE_JWT_AUDIENCE }),
+  };
+  const jwt: JwtSettings =
+    e.DOCSTORE_JWT_JWKS_URL !== undefined
+      ? { kind: 'jwks', url: e.DOCSTORE_JWT_JWKS_URL, ...claims }
+      : e.DOCSTORE_JWT_PUBLIC_KEY !== undefined
+        ? { kind: 'public-key', pem: e.DOCSTORE_JWT_PUBLIC_KEY, algorithm: e.DOCSTORE_JWT_ALGORITHM, ...claims }
+        : { kind: 'secret', ...(e.DOCSTORE_JWT_SECRET === undefined ? {} : { secret: Buffer.from(e.DOCSTORE_JWT_SECRET, 'utf8') }), ...claims };
   return {
     storage,
+    database: e.DATABASE_URL === undefined ? { dialect: 'sqlite', path: `${e.DATA_DIR}/docstore.sqlite` } : { dialect: 'postgres', url: e.DATABASE_URL },
+    jwt,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    trashDays: e.DOCSTORE_TRASH_DAYS,
+    allowedMimeTypes: e.DOCSTORE_ALLOWED_TYPES ?? [...DEFAULT_ALLOWED_MIME_TYPES],
+    logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}` },
     ...(e.DOCSTORE_SIGNING_SECRET === undefined ? {} : { signingSecret: e.DOCSTORE_SIGNING_SECRET }),
@@ -139,7 +195,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export function describeConfig(config: DocstoreConfig): Record<string, unknown> {
   const storage =
     config.storage.backend === 's3' ? { ...config.storage, accessKeyId: mask(config.storage.accessKeyId), secretAccessKey: '***' } : config.storage;
-  return { ...config, storage, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }) };
+  const database = config.database.dialect === 'postgres' ? { dialect: 'postgres', url: maskUrl(config.database.url) } : config.database;
+  const jwt = config.jwt.kind === 'secret' ? { ...config.jwt, ...(config.jwt.secret === undefined ? {} : { secret: '***' }) } : config.jwt;
+  return { ...config, storage, database, jwt, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }) };
+}
+
+function maskUrl(value: string): string {
+  const url = new URL(value);
+  if (url.password !== '') url.password = '***';
+  return url.toString();
 }
 
 function mask(value: string): string {

@@ -1,5 +1,10 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeConfig, loadConfig, type DocstoreConfig } from '../config.js';
+import { mintToken } from '../auth/jwt-verifier.js';
+import { ROLES, type Role } from '../auth/principal.js';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { createService, jwtConfigOf } from '../http/server.js';
 import { createObjectStorage } from '../storage/create-object-storage.js';
 import { EXIT, reportError } from './cli-errors.js';
 import { storageSelfCheck } from './storage-self-check.js';
@@ -12,15 +17,99 @@ const program = new Command()
 
 program
   .command('serve')
-  .description('Check the configured storage and start the service (the documents API arrives with its own issue).')
+  .description('Serve the documents API (migrates the database and checks the storage first).')
   .action(async () => {
     const config = loadConfig();
-    const { storage, prepare } = await createObjectStorage(config.storage, wiringOf(config));
-    await prepare();
-    const report = await storageSelfCheck(storage);
-    process.stdout.write(
-      `docstore: storage ${report.backend} ready (put ${report.putMs.toFixed(1)} ms, get ${report.getMs.toFixed(1)} ms, delete ${report.deleteMs.toFixed(1)} ms)\n`,
-    );
+    const service = await createService(config);
+    const address = await service.app.listen({ host: config.http.host, port: config.http.port });
+    const purgeEveryMs = 3_600_000;
+    const purge = setInterval(() => {
+      service.documents.purge().then(
+        (count) => count > 0 && service.app.log.info({ purged: count }, 'purged documents from the trash'),
+        (error: unknown) => service.app.log.error({ err: error }, 'trash purge failed'),
+      );
+    }, purgeEveryMs);
+    purge.unref();
+    const say = (line: string) => process.stdout.write(`${line}\n`);
+    say(`docstore: serving on ${address} (storage: ${service.storage.name}, database: ${config.database.dialect})`);
+    say(`  API docs:   ${config.http.publicBaseUrl}/docs`);
+    if (service.generatedJwtSecret) say(`  generated a JWT secret in ${config.dataDir}/jwt-secret (mode 0600): keep it, tokens depend on it`);
+    if (service.jwtSecret !== undefined) {
+      say('  mint a token: npm run docstore -- token --sub me --org 0190a000-0000-7000-8000-000000000001 --role syndic');
+    }
+    const stop = async () => {
+      clearInterval(purge);
+      await service.close();
+      process.exit(EXIT.ok);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  });
+
+program
+  .command('migrate')
+  .description('Bring the metadata database to the latest schema.')
+  .action(async () => {
+    const config = loadConfig();
+    const { db } = openDatabase(config.database);
+    try {
+      const applied = await migrateToLatest(db);
+      process.stdout.write(applied.length === 0 ? 'database already up to date\n' : `applied: ${applied.join(', ')}\n`);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+program
+  .command('token')
+  .description('Mint a token signed with the configured secret (development and scripts).')
+  .requiredOption('--sub <id>', 'user id (recorded as uploadedBy)')
+  .requiredOption('--org <uuid>', 'organisation id')
+  .addOption(new Option('--role <role>', 'role').choices(ROLES).makeOptionMandatory())
+  .option('--building <uuid...>', 'buildings a board_member or owner may read')
+  .option('--ttl <duration>', 'lifetime: 30s, 15m, 1h, 7d', parseDuration, 3600)
+  .action(async (options: { sub: string; org: string; role: Role; building?: string[]; ttl: number }) => {
+    const config = loadConfig();
+    const { secret, jwt } = await jwtConfigOf(config);
+    if (secret === undefined) throw new InvalidArgumentError('tokens can only be minted with a shared secret (DOCSTORE_JWT_SECRET)');
+    const token = await mintToken(secret, {
+      sub: options.sub,
+      org: options.org,
+      role: options.role,
+      buildings: options.building ?? [],
+      ttlSeconds: options.ttl,
+      ...(jwt.issuer === undefined ? {} : { issuer: jwt.issuer }),
+      ...(jwt.audience === undefined ? {} : { audience: jwt.audience }),
+    });
+    process.stdout.write(`${token}\n`);
+  });
+
+program
+  .command('purge')
+  .description('Remove documents in the trash for longer than DOCSTORE_TRASH_DAYS (object first, then row).')
+  .action(async () => {
+    await withService(async (service) => {
+      const count = await service.documents.purge();
+      process.stdout.write(`purged ${count} document(s)\n`);
+    });
+  });
+
+program
+  .command('reconcile')
+  .description('Report objects without rows and rows without objects; --fix removes orphans (older than an hour) and marks rows broken.')
+  .option('--fix', 'repair what is found')
+  .option('--json', 'machine-readable report')
+  .action(async (options: { fix?: boolean; json?: boolean }) => {
+    await withService(async (service) => {
+      const report = await service.documents.reconcile({ fix: options.fix === true });
+      if (options.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else {
+        process.stdout.write(`orphan objects: ${report.orphanObjects.length}\nrows without objects: ${report.missingObjects.length}\nfixed: ${report.fixed}\n`);
+        for (const key of report.orphanObjects) process.stdout.write(`  orphan  ${key}\n`);
+        for (const key of report.missingObjects) process.stdout.write(`  missing ${key}\n`);
+      }
+      if (!options.fix && report.orphanObjects.length + report.missingObjects.length > 0) process.exitCode = EXIT.failed;
+    });
   });
 
 const storageCommand = program.command('storage').description('Inspect the configured storage.');
@@ -44,12 +133,27 @@ program
     process.stdout.write(`${JSON.stringify(describeConfig(loadConfig()), null, 2)}\n`);
   });
 
+async function withService(work: (service: Awaited<ReturnType<typeof createService>>) => Promise<void>): Promise<void> {
+  const service = await createService(loadConfig(), { logger: false });
+  try {
+    await work(service);
+  } finally {
+    await service.close();
+  }
+}
+
 function wiringOf(config: DocstoreConfig) {
   return {
     publicBaseUrl: config.http.publicBaseUrl,
     dataDir: config.dataDir,
     ...(config.signingSecret === undefined ? {} : { signingSecret: config.signingSecret }),
   };
+}
+
+function parseDuration(value: string): number {
+  const match = /^(\d+)(s|m|h|d)$/.exec(value);
+  if (match === null) throw new InvalidArgumentError('use a number and a unit: 30s, 15m, 1h, 7d');
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 
 try {

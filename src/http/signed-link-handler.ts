@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import type { LocalUrlSigner } from '../storage/local-url-signer.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { isStorageError } from '../storage/storage-errors.js';
+import { writeObjectResponse } from './object-response.js';
 
 export interface SignedLinkDependencies {
   signer: LocalUrlSigner;
@@ -19,31 +19,25 @@ const STATUS_BY_CODE: Record<string, number> = {
 };
 
 /**
- * Serves a local presigned link: `GET <token>` streams the object, `PUT <token>` stores the request
- * body. Plain Node.js `http` so that any server (Fastify through `reply.hijack()`, tests) can mount it.
+ * Serves a local presigned link: `GET <token>` streams the object with the same headers as the
+ * API's `/content` (ranges, ETag, nosniff), `PUT <token>` stores the request body. Plain Node.js `http` so that any server (Fastify through `reply.hijack()`, tests) can mount it.
  * Failures answer with RFC 9457 problem+json and a 403 for a bad or expired link, like S3.
  */
 export async function serveSignedLink(deps: SignedLinkDependencies, token: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
   try {
     if (request.method === 'GET' || request.method === 'HEAD') {
       const claims = deps.signer.verify(token, 'GET');
-      const { body, info } = await deps.storage.get(claims.key);
-      response.writeHead(200, {
-        'content-type': claims.contentType ?? info.contentType,
-        'content-length': String(info.size),
-        etag: `"${info.etag}"`,
-        'last-modified': info.lastModified.toUTCString(),
-        'cache-control': 'private, no-store',
+      const info = await deps.storage.stat(claims.key);
+      await writeObjectResponse(request, response, {
+        storage: deps.storage,
+        key: claims.key,
+        contentType: claims.contentType ?? info.contentType,
         ...(claims.contentDisposition ?? info.contentDisposition
-          ? { 'content-disposition': (claims.contentDisposition ?? info.contentDisposition) as string }
+          ? { contentDisposition: (claims.contentDisposition ?? info.contentDisposition) as string }
           : {}),
+        ...(info.sha256 === undefined ? {} : { sha256: info.sha256 }),
+        lastModified: info.lastModified,
       });
-      if (request.method === 'HEAD') {
-        body.destroy();
-        response.end();
-        return;
-      }
-      await pipeline(body, response);
       return;
     }
     if (request.method === 'PUT') {

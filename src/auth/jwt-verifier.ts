@@ -1,0 +1,94 @@
+import { SignJWT, createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import { DocumentError } from '../documents/document-errors.js';
+import { ROLES, type Principal } from './principal.js';
+
+export type JwtKeyConfig =
+  | { kind: 'secret'; secret: Uint8Array }
+  | { kind: 'public-key'; pem: string; algorithm: 'RS256' | 'ES256' }
+  | { kind: 'jwks'; url: string };
+
+export interface JwtConfig {
+  key: JwtKeyConfig;
+  issuer?: string;
+  audience?: string;
+}
+
+const claimsSchema = z.object({
+  sub: z.string().min(1).max(255),
+  org: z.string().uuid(),
+  role: z.enum(ROLES),
+  buildings: z.array(z.string().uuid()).max(10_000).default([]),
+});
+
+/**
+ * Verifies bearer tokens: HS256 with a shared secret, RS256/ES256 with a public key, or any key of
+ * a JWKS URL; issuer and audience when configured. Any failure is `auth.invalid_token` (401),
+ * with the reason in the message but never the token.
+ */
+export class JwtVerifier {
+  private constructor(
+    private readonly key: Uint8Array | CryptoKey | JWTVerifyGetKey,
+    private readonly algorithms: string[],
+    private readonly config: JwtConfig,
+  ) {}
+
+  static async create(config: JwtConfig): Promise<JwtVerifier> {
+    switch (config.key.kind) {
+      case 'secret':
+        return new JwtVerifier(config.key.secret, ['HS256'], config);
+      case 'public-key':
+        return new JwtVerifier(await importSPKI(config.key.pem, config.key.algorithm), [config.key.algorithm], config);
+      case 'jwks':
+        return new JwtVerifier(createRemoteJWKSet(new URL(config.key.url)), ['RS256', 'ES256'], config);
+    }
+  }
+
+  async verify(authorization: string | undefined): Promise<Principal> {
+    if (authorization === undefined || authorization === '') {
+      throw new DocumentError('auth.missing_token', 'An Authorization: Bearer token is required');
+    }
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization);
+    if (match === null) throw new DocumentError('auth.invalid_token', 'The Authorization header is not a Bearer JWT');
+    let payload: unknown;
+    try {
+      const options = {
+        algorithms: this.algorithms,
+        ...(this.config.issuer === undefined ? {} : { issuer: this.config.issuer }),
+        ...(this.config.audience === undefined ? {} : { audience: this.config.audience }),
+      };
+      ({ payload } = await jwtVerify(match[1] as string, this.key as Uint8Array, options));
+    } catch (error) {
+      const reason = error instanceof errors.JWTExpired ? 'the token has expired' : error instanceof errors.JOSEError ? error.code : 'unreadable token';
+      throw new DocumentError('auth.invalid_token', `Invalid token: ${reason}`, { reason }, { cause: error });
+    }
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) {
+      throw new DocumentError('auth.invalid_token', `Invalid token claims: ${claims.error.issues.map((issue) => issue.path.join('.')).join(', ')}`);
+    }
+    return { userId: claims.data.sub, organizationId: claims.data.org, role: claims.data.role, buildingIds: claims.data.buildings };
+  }
+}
+
+export interface TokenRequest {
+  sub: string;
+  org: string;
+  role: (typeof ROLES)[number];
+  buildings?: string[];
+  /** Lifetime in seconds. */
+  ttlSeconds: number;
+  issuer?: string;
+  audience?: string;
+}
+
+/** Mints an HS256 token (development and scripts: `docstore token`). */
+export async function mintToken(secret: Uint8Array, request: TokenRequest): Promise<string> {
+  let jwt = new SignJWT({ org: request.org, role: request.role, buildings: request.buildings ?? [] })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(request.sub)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + request.ttlSeconds);
+  if (request.issuer !== undefined) jwt = jwt.setIssuer(request.issuer);
+  if (request.audience !== undefined) jwt = jwt.setAudience(request.audience);
+  return jwt.sign(secret);
+}

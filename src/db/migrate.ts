@@ -1,0 +1,26 @@
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import * as documents20261129 from './migrations/2026-11-29T00-00-00-documents.js';
+
+/** Every migration, by name (timestamp-prefixed); listed in code so that bundles and tests see the same set. */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-29T00-00-00-documents': documents20261129,
+};
+
+export class MigrationFailed extends Error {
+  readonly code = 'db.migration_failed';
+  constructor(migration: string | undefined, cause: unknown) {
+    super(`Database migration ${migration ?? '(unknown)'} failed`, { cause });
+    this.name = 'MigrationFailed';
+  }
+}
+
+/** Brings the schema to the latest version; returns the names of the migrations applied now. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+  const result: MigrationResultSet = await migrator.migrateToLatest();
+  if (result.error !== undefined) {
+    const failed = result.results?.find((item) => item.status === 'Error')?.migrationName;
+    throw new MigrationFailed(failed, result.error);
+  }
+  return (result.results ?? []).filter((item) => item.status === 'Success').map((item) => item.migrationName);
+}

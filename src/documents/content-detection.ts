@@ -1,0 +1,111 @@
+import { isUtf8 } from 'node:buffer';
+import { Transform, type TransformCallback } from 'node:stream';
+import { fileTypeFromBuffer } from 'file-type';
+import { DocumentError } from './document-errors.js';
+
+/** Content docstore accepts by default (`DOCSTORE_ALLOWED_TYPES` overrides, comma-separated). */
+export const DEFAULT_ALLOWED_MIME_TYPES = [
+  'application/pdf',
+  'image/png',
+  'image/jpeg',
+  'image/webp',
+  'image/tiff',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.oasis.opendocument.text',
+  'application/vnd.oasis.opendocument.spreadsheet',
+  'application/msword',
+  'application/vnd.ms-excel',
+  'text/plain',
+  'text/csv',
+] as const;
+
+/** Bytes inspected to decide the type (ZIP-based office formats need more than the first block). */
+export const SNIFF_BYTES = 64 * 1024;
+
+/**
+ * Decides a MIME type from the content's first bytes, never from what the client claims.
+ * Binary formats come from their magic bytes (`file-type`); legacy Word and Excel share the OLE
+ * container, told apart by the file name's extension; content without magic bytes that is valid
+ * UTF-8 without NUL bytes is text (`text/csv` for a `.csv` name). Anything else is unknown.
+ */
+export async function detectMimeType(sample: Buffer, fileName: string): Promise<string | undefined> {
+  const detected = await fileTypeFromBuffer(sample);
+  const extension = fileName.toLowerCase().split('.').pop() ?? '';
+  if (detected !== undefined) {
+    if (detected.mime === 'application/x-cfb') {
+      if (extension === 'doc') return 'application/msword';
+      if (extension === 'xls') return 'application/vnd.ms-excel';
+    }
+    return detected.mime;
+  }
+  if (looksLikeText(sample)) return extension === 'csv' ? 'text/csv' : 'text/plain';
+  return undefined;
+}
+
+function looksLikeText(sample: Buffer): boolean {
+  if (sample.length === 0 || sample.includes(0)) return false;
+  // The sample may end inside a multi-byte character: drop up to 3 trailing bytes before decoding.
+  for (let cut = 0; cut <= Math.min(3, sample.length - 1); cut++) {
+    if (isUtf8(sample.subarray(0, sample.length - cut))) return true;
+  }
+  return false;
+}
+
+/**
+ * A pass-through stream that holds back the content until its first `SNIFF_BYTES` (or all of a
+ * shorter content) have been inspected, then fails with `upload.unsupported_content` unless the
+ * detected type is allowed. Placed between the upload and the storage, a refused content is never
+ * stored.
+ */
+export class ContentSniffer extends Transform {
+  private sample: Buffer[] = [];
+  private sampled = 0;
+  private decided = false;
+  /** The detected MIME type, once decided. */
+  mimeType: string | undefined;
+
+  constructor(
+    private readonly fileName: string,
+    private readonly allowed: ReadonlySet<string>,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.decided) {
+      callback(null, chunk);
+      return;
+    }
+    this.sample.push(chunk);
+    this.sampled += chunk.length;
+    if (this.sampled < SNIFF_BYTES) {
+      callback();
+      return;
+    }
+    this.decide().then(() => callback(), (error: Error) => callback(error));
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.decided) {
+      callback();
+      return;
+    }
+    this.decide().then(() => callback(), (error: Error) => callback(error));
+  }
+
+  private async decide(): Promise<void> {
+    const held = Buffer.concat(this.sample, this.sampled);
+    this.sample = [];
+    this.decided = true;
+    if (held.length === 0) return;
+    const mimeType = await detectMimeType(held.subarray(0, SNIFF_BYTES), this.fileName);
+    if (mimeType === undefined || !this.allowed.has(mimeType)) {
+      throw new DocumentError('upload.unsupported_content', `This content is not accepted (detected: ${mimeType ?? 'unknown'})`, {
+        detected: mimeType ?? null,
+      });
+    }
+    this.mimeType = mimeType;
+    this.push(held);
+  }
+}

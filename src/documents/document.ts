@@ -1,0 +1,37 @@
+/** What a syndic files: the types of documents a building accumulates. */
+export const DOCUMENT_TYPES = [
+  'meeting_minutes',
+  'financial_statement',
+  'invoice',
+  'contract',
+  'regulation',
+  'works_quote',
+  'owner_document',
+  'other',
+] as const;
+
+export type DocumentType = (typeof DOCUMENT_TYPES)[number];
+
+/** A stored document as the API shows it. The storage key is internal and never part of it. */
+export interface Document {
+  id: string;
+  organizationId: string;
+  buildingId: string;
+  type: DocumentType;
+  title: string;
+  description: string | null;
+  /** The original file name, made safe for display. */
+  fileName: string;
+  /** Detected from the content, never taken from the client. */
+  mimeType: string;
+  size: number;
+  sha256: string;
+  /** The token subject that uploaded it. */
+  uploadedBy: string;
+  relatedMeetingId: string | null;
+  relatedExpenseId: string | null;
+  status: 'active' | 'broken';
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+}

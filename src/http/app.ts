@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { sql, type Kysely } from 'kysely';
+import { z } from 'zod';
+import type { JwtVerifier } from '../auth/jwt-verifier.js';
+import type { Principal } from '../auth/principal.js';
+import { DatabaseUnavailable, type Database } from '../db/database.js';
+import type { DocumentService } from '../documents/document-service.js';
+import { LOCAL_SIGNED_LINK_PATH } from '../storage/create-object-storage.js';
+import type { LocalUrlSigner } from '../storage/local-url-signer.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import { toProblem } from './problem-details.js';
+import { documentsRoutes } from './routes/documents-routes.js';
+import { problemSchema } from './schemas.js';
+import { serveSignedLink } from './signed-link-handler.js';
+
+export interface AppDependencies {
+  db: Kysely<Database>;
+  storage: ObjectStorage;
+  documents: DocumentService;
+  verifier: JwtVerifier;
+  /** Local backend only: serves signed links under /api/v1/signed. */
+  signer?: LocalUrlSigner;
+  maxUploadBytes: number;
+  /** pino options, or false for no logs (tests). */
+  logger?: boolean | { level: string };
+}
+
+/**
+ * Builds the HTTP application without listening (`server.ts` listens): the documents API under
+ * /api/v1, signed links, health checks, OpenAPI at /openapi.json and browsable docs at /docs.
+ * Every error answers RFC 9457 problem+json.
+ */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      deps.logger === false || deps.logger === undefined
+        ? false
+        : {
+            level: deps.logger === true ? 'info' : deps.logger.level,
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            serializers: {
+              // Signed-link tokens are credentials: never logged.
+              req: (request: { method: string; url: string; id: string }) => ({
+                method: request.method,
+                url: request.url.replace(/\/signed\/[^/?]+/, '/signed/[redacted]'),
+                id: request.id,
+              }),
+            },
+          },
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(error, request.url.replace(/\/signed\/[^/?]+/, '/signed/[redacted]'));
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: problem.code }, problem.detail);
+    return reply.code(problem.status).type('application/problem+json').send(problem);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const problem = { ...toProblem(undefined, request.url), code: 'request.not_found', status: 404, title: 'Not found', type: 'urn:docstore:request.not_found', detail: `No route for ${request.method} ${request.url.split('?')[0]}` };
+    return reply.code(404).type('application/problem+json').send(problem);
+  });
+
+  await app.register(multipart, {
+    // docstore enforces the size itself while streaming (413 with cleanup); this is a backstop.
+    limits: { fileSize: deps.maxUploadBytes + 1024 * 1024, files: 5, fields: 20, fieldSize: 16 * 1024, parts: 30 },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'docstore', version: '1', description: 'Documents of Belgian co-ownerships, per organisation, building and role.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const authenticate = (request: FastifyRequest): Promise<Principal> => deps.verifier.verify(request.headers.authorization);
+  await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, authenticate });
+
+  if (deps.signer !== undefined) {
+    const signer = deps.signer;
+    app.route({
+      method: ['GET', 'HEAD', 'PUT'],
+      url: `${LOCAL_SIGNED_LINK_PATH}/:token`,
+      schema: { summary: 'A signed link (local storage): no token needed', tags: ['documents'], params: z.object({ token: z.string().max(4096) }) },
+      handler: async (request, reply) => {
+        reply.hijack();
+        await serveSignedLink({ signer, storage: deps.storage }, request.params.token, request.raw, reply.raw);
+      },
+    });
+    // The signed PUT body is streamed by the handler itself.
+    app.addContentTypeParser('*', (request, payload, done) => {
+      if (request.url.startsWith(`${LOCAL_SIGNED_LINK_PATH}/`)) done(null, undefined);
+      else done(Object.assign(new Error(`Unsupported media type: ${request.headers['content-type'] ?? ''}`), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), undefined);
+    });
+  }
+
+  app.get('/health/live', { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  app.get(
+    '/health/ready',
+    { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ready'), database: z.literal('ok'), storage: z.literal('ok') }), 503: problemSchema } } },
+    async () => {
+      await sql`select 1`.execute(deps.db).catch((error: unknown) => {
+        throw new DatabaseUnavailable(error);
+      });
+      await deps.storage.check();
+      return { status: 'ready' as const, database: 'ok' as const, storage: 'ok' as const };
+    },
+  );
+  return app;
+}

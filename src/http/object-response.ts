@@ -1,0 +1,105 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { ByteRange, ObjectStorage } from '../storage/object-storage.js';
+import { hasStorageCode } from '../storage/storage-errors.js';
+
+export interface ObjectResponseOptions {
+  storage: ObjectStorage;
+  key: string;
+  contentType: string;
+  contentDisposition?: string;
+  /** The SHA-256 when already known (answers If-None-Match without touching the storage). */
+  sha256?: string;
+  lastModified?: Date;
+}
+
+/**
+ * Streams an object as an HTTP response, the same way wherever content is served (`/content` and
+ * signed links): `Content-Type`, `Content-Length`, a strong `ETag` from the SHA-256,
+ * `Last-Modified`, `Content-Disposition`, `X-Content-Type-Options: nosniff`,
+ * `Cache-Control: private`; a single `Range` → 206 (416 when unsatisfiable); `If-None-Match` → 304.
+ */
+export async function writeObjectResponse(request: IncomingMessage, response: ServerResponse, options: ObjectResponseOptions): Promise<void> {
+  const common: Record<string, string> = {
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'private, max-age=0, must-revalidate',
+    'accept-ranges': 'bytes',
+  };
+  if (options.sha256 !== undefined && matchesEtag(request.headers['if-none-match'], options.sha256)) {
+    response.writeHead(304, { ...common, etag: `"${options.sha256}"` });
+    response.end();
+    return;
+  }
+  const range = parseRange(request.headers.range);
+  let result;
+  try {
+    result = await options.storage.get(options.key, range === undefined ? {} : { range });
+  } catch (error) {
+    if (range !== undefined && hasStorageCode(error, 'storage.invalid_range')) {
+      const size = (await options.storage.stat(options.key)).size;
+      response.writeHead(416, { ...common, 'content-range': `bytes */${size}`, 'content-type': 'application/problem+json' });
+      response.end(
+        JSON.stringify({
+          type: 'urn:docstore:content.range_not_satisfiable',
+          title: 'Range not satisfiable',
+          status: 416,
+          detail: `The requested range is outside the ${size} bytes of the content`,
+          code: 'content.range_not_satisfiable',
+        }),
+      );
+      return;
+    }
+    throw error;
+  }
+  const { body, info } = result;
+  const sha256 = options.sha256 ?? info.sha256;
+  if (sha256 !== undefined && options.sha256 === undefined && matchesEtag(request.headers['if-none-match'], sha256)) {
+    body.destroy();
+    response.writeHead(304, { ...common, etag: `"${sha256}"` });
+    response.end();
+    return;
+  }
+  const headers: Record<string, string> = {
+    ...common,
+    'content-type': options.contentType,
+    ...(sha256 === undefined ? {} : { etag: `"${sha256}"` }),
+    'last-modified': (options.lastModified ?? info.lastModified).toUTCString(),
+    ...(options.contentDisposition === undefined ? {} : { 'content-disposition': options.contentDisposition }),
+  };
+  if (result.range !== undefined) {
+    headers['content-range'] = `bytes ${result.range.start}-${result.range.end}/${info.size}`;
+    headers['content-length'] = String(result.range.end - result.range.start + 1);
+    response.writeHead(206, headers);
+  } else {
+    headers['content-length'] = String(info.size);
+    response.writeHead(200, headers);
+  }
+  if (request.method === 'HEAD') {
+    body.destroy();
+    response.end();
+    return;
+  }
+  await pipeline(body, response);
+}
+
+function matchesEtag(header: string | undefined, sha256: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((tag) => {
+    const value = tag.trim().replace(/^W\//, '');
+    return value === '*' || value === `"${sha256}"`;
+  });
+}
+
+/**
+ * One `bytes=` range; anything else (several ranges, other units, malformed) is ignored and the
+ * whole content served, as RFC 9110 allows.
+ */
+export function parseRange(header: string | undefined): ByteRange | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header?.trim() ?? '');
+  if (match === null) return undefined;
+  const [, start, end] = match as unknown as [string, string, string];
+  if (start === '' && end === '') return undefined;
+  if (start === '') return Number(end) > 0 ? { suffix: Number(end) } : undefined;
+  if (end !== '' && Number(end) < Number(start)) return undefined;
+  return end === '' ? { start: Number(start) } : { start: Number(start), end: Number(end) };
+}

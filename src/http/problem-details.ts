@@ -1,0 +1,116 @@
+import { DatabaseUnavailable } from '../db/database.js';
+import { DOCUMENT_ERROR_CODES, isDocumentError } from '../documents/document-errors.js';
+import { STORAGE_ERROR_CODES, isStorageError } from '../storage/storage-errors.js';
+
+/** Codes the HTTP layer itself produces. */
+export const HTTP_ERROR_CODES = ['database.unavailable', 'request.invalid', 'request.not_found', 'request.unsupported_media_type', 'request.too_large', 'internal'] as const;
+
+/** The HTTP status of every stable error code; a test checks that every code has one. */
+export const STATUS_BY_CODE: Record<string, number> = {
+  'auth.missing_token': 401,
+  'auth.invalid_token': 401,
+  'auth.forbidden': 403,
+  'documents.not_found': 404,
+  'documents.invalid_input': 400,
+  'documents.invalid_cursor': 400,
+  'upload.not_multipart': 415,
+  'upload.no_file': 400,
+  'upload.multiple_files': 400,
+  'upload.empty_file': 400,
+  'upload.too_large': 413,
+  'upload.unsupported_content': 415,
+  'upload.aborted': 400,
+  'content.range_not_satisfiable': 416,
+  'storage.not_found': 404,
+  'storage.invalid_key': 400,
+  'storage.invalid_range': 416,
+  'storage.invalid_argument': 400,
+  'storage.precondition_failed': 409,
+  'storage.integrity': 500,
+  'storage.permission_denied': 500,
+  'storage.invalid_credentials': 500,
+  'storage.bucket_not_found': 500,
+  'storage.unavailable': 503,
+  'storage.aborted': 400,
+  'storage.presign_invalid': 403,
+  'storage.presign_expired': 403,
+  'storage.operation_failed': 500,
+  'database.unavailable': 503,
+  'request.invalid': 400,
+  'request.not_found': 404,
+  'request.unsupported_media_type': 415,
+  'request.too_large': 413,
+  internal: 500,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Content too large',
+  415: 'Unsupported media type',
+  416: 'Range not satisfiable',
+  500: 'Internal server error',
+  503: 'Service unavailable',
+};
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance: string;
+  [extension: string]: unknown;
+}
+
+/** Every code any layer can raise. */
+export const ALL_ERROR_CODES: readonly string[] = [...STORAGE_ERROR_CODES, ...DOCUMENT_ERROR_CODES, ...HTTP_ERROR_CODES];
+
+/**
+ * Turns any error into RFC 9457 problem details. Typed errors keep their code and message; Fastify's
+ * own errors (validation, media type, body size) get request.* codes; anything else is a 500 that
+ * shows no internals.
+ */
+export function toProblem(error: unknown, instance: string): ProblemDetails {
+  let code = 'internal';
+  let detail = 'An internal error occurred; it has been logged.';
+  let extra: Record<string, unknown> = {};
+  if (isDocumentError(error) || isStorageError(error) || error instanceof DatabaseUnavailable) {
+    code = error.code;
+    detail = error.message;
+  } else if (isFastifyError(error)) {
+    if (error.validation !== undefined) {
+      code = 'request.invalid';
+      detail = error.message;
+      extra = { errors: error.validation.map((issue) => ({ path: issue.instancePath || issue.params?.issue?.path, message: issue.message })) };
+    } else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      code = 'request.unsupported_media_type';
+      detail = error.message;
+    } else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.code === 'FST_REQ_FILE_TOO_LARGE') {
+      code = 'request.too_large';
+      detail = error.message;
+    } else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      code = 'request.invalid';
+      detail = error.message;
+    }
+  }
+  const status = STATUS_BY_CODE[code] ?? 500;
+  if (status >= 500 && status !== 503) detail = 'An internal error occurred; it has been logged.';
+  if (code === 'storage.unavailable') detail = 'The document storage is unavailable; try again later.';
+  if (code === 'database.unavailable') detail = 'The metadata database is unavailable; try again later.';
+  return { type: `urn:docstore:${code}`, title: TITLES[status] ?? 'Error', status, detail, code, instance, ...extra };
+}
+
+interface FastifyLikeError {
+  code?: string;
+  statusCode?: number;
+  message: string;
+  validation?: Array<{ instancePath?: string; message?: string; params?: { issue?: { path?: unknown } } }>;
+}
+
+function isFastifyError(error: unknown): error is FastifyLikeError {
+  return error instanceof Error && ('statusCode' in error || 'validation' in error || 'code' in error);
+}

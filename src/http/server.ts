@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { DocstoreConfig } from '../config.js';
+import { JwtVerifier, type JwtConfig } from '../auth/jwt-verifier.js';
+import { openDatabase, type Database } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { DocumentService } from '../documents/document-service.js';
+import { createObjectStorage } from '../storage/create-object-storage.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import { buildApp } from './app.js';
+
+export interface Service {
+  app: FastifyInstance;
+  db: Kysely<Database>;
+  storage: ObjectStorage;
+  documents: DocumentService;
+  /** The HS256 secret in use, when tokens are verified with one (for `docstore token`). */
+  jwtSecret?: Uint8Array;
+  /** Whether the JWT secret was generated now (first start of the embedded default). */
+  generatedJwtSecret: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the whole service from a configuration: storage (checked), database (migrated), token
+ * verifier, documents service and HTTP app; does not listen.
+ */
+export async function createService(config: DocstoreConfig, options: { logger?: boolean | { level: string } } = {}): Promise<Service> {
+  const { storage, signer, prepare } = await createObjectStorage(config.storage, {
+    publicBaseUrl: config.http.publicBaseUrl,
+    dataDir: config.dataDir,
+    ...(config.signingSecret === undefined ? {} : { signingSecret: config.signingSecret }),
+  });
+  await prepare();
+  const { db } = openDatabase(config.database);
+  try {
+    await migrateToLatest(db);
+    const { jwt, secret, generated } = await jwtConfigOf(config);
+    const verifier = await JwtVerifier.create(jwt);
+    const documents = new DocumentService({
+      db,
+      storage,
+      allowedMimeTypes: new Set(config.allowedMimeTypes),
+      maxUploadBytes: config.maxUploadBytes,
+      trashDays: config.trashDays,
+    });
+    const app = await buildApp({
+      db,
+      storage,
+      documents,
+      verifier,
+      ...(signer === undefined ? {} : { signer }),
+      maxUploadBytes: config.maxUploadBytes,
+      logger: options.logger ?? { level: config.logLevel },
+    });
+    return {
+      app,
+      db,
+      storage,
+      documents,
+      ...(secret === undefined ? {} : { jwtSecret: secret }),
+      generatedJwtSecret: generated,
+      close: async () => {
+        await app.close();
+        await db.destroy();
+      },
+    };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+/** The JWT verification settings; without any, a secret generated once under the data directory (0600). */
+export async function jwtConfigOf(config: DocstoreConfig): Promise<{ jwt: JwtConfig; secret?: Uint8Array; generated: boolean }> {
+  const claims = {
+    ...(config.jwt.issuer === undefined ? {} : { issuer: config.jwt.issuer }),
+    ...(config.jwt.audience === undefined ? {} : { audience: config.jwt.audience }),
+  };
+  if (config.jwt.kind === 'jwks') return { jwt: { key: { kind: 'jwks', url: config.jwt.url }, ...claims }, generated: false };
+  if (config.jwt.kind === 'public-key') {
+    return { jwt: { key: { kind: 'public-key', pem: config.jwt.pem, algorithm: config.jwt.algorithm }, ...claims }, generated: false };
+  }
+  if (config.jwt.secret !== undefined) return { jwt: { key: { kind: 'secret', secret: config.jwt.secret }, ...claims }, secret: config.jwt.secret, generated: false };
+  const path = join(config.dataDir, 'jwt-secret');
+  let generated = false;
+  let secret: Buffer;
+  try {
+    secret = Buffer.from((await readFile(path, 'utf8')).trim(), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const created = randomBytes(48).toString('base64url');
+    await writeFile(path, created, { mode: 0o600, flag: 'wx' });
+    secret = Buffer.from(created, 'utf8');
+    generated = true;
+  }
+  return { jwt: { key: { kind: 'secret', secret }, ...claims }, secret, generated };
+}
