@@ -5,21 +5,36 @@ import { S3_TEST_VARIABLES, type S3TestTarget } from './s3-target.js';
 
 const run = promisify(execFile);
 const script = new URL('../../scripts/services/s3.sh', import.meta.url).pathname;
+const postgresScript = new URL('../../scripts/services/postgres.sh', import.meta.url).pathname;
 
 declare module 'vitest' {
   export interface ProvidedContext {
     s3: S3TestTarget;
+    /** A PostgreSQL server URL whose user may create databases (one per test file). */
+    postgresAdminUrl: string;
   }
 }
 
 /**
  * Starts the services the suite needs, unless the environment points at existing ones:
- * S3 is a throwaway Ceph RGW (scripts/services/s3.sh), or any S3 endpoint given by S3_TEST_ENDPOINT.
+ * S3 is a throwaway Ceph RGW (scripts/services/s3.sh), or any S3 endpoint given by S3_TEST_ENDPOINT;
+ * PostgreSQL a throwaway cluster (scripts/services/postgres.sh), or PG_TEST_ADMIN_URL. Both start in parallel.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const given = process.env.S3_TEST_ENDPOINT;
   let stop: (() => Promise<void>) | undefined;
+  let stopPostgres: (() => Promise<void>) | undefined;
   let variables: Record<string, string>;
+  let postgresAdminUrl = process.env.PG_TEST_ADMIN_URL ?? '';
+  const postgres =
+    postgresAdminUrl === ''
+      ? run('bash', [postgresScript, 'start'], { maxBuffer: 1 << 20, timeout: 600_000 }).then((started) => {
+          postgresAdminUrl = parseEnv(started.stdout).PG_TEST_ADMIN_URL ?? '';
+          stopPostgres = async () => {
+            await run('bash', [postgresScript, 'stop'], { timeout: 60_000 });
+          };
+        })
+      : Promise.resolve();
   if (given !== undefined && given !== '') {
     variables = Object.fromEntries(S3_TEST_VARIABLES.map((name) => [name, process.env[name] ?? '']));
   } else {
@@ -29,6 +44,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await run('bash', [script, 'stop'], { timeout: 60_000 });
     };
   }
+  await postgres;
+  if (postgresAdminUrl === '') throw new Error('PG_TEST_ADMIN_URL is not set (from scripts/services/postgres.sh or the environment)');
+  project.provide('postgresAdminUrl', postgresAdminUrl);
   project.provide('s3', {
     endpoint: required(variables, 'S3_TEST_ENDPOINT'),
     region: variables.S3_TEST_REGION || 'us-east-1',
@@ -41,7 +59,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ...(variables.S3_TEST_OTHER_SECRET_KEY ? { otherSecretAccessKey: variables.S3_TEST_OTHER_SECRET_KEY } : {}),
   });
   return async () => {
-    await stop?.();
+    await Promise.all([stop?.(), stopPostgres?.()]);
   };
 }
 
