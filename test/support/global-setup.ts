@@ -1,9 +1,17 @@
 import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { S3_TEST_VARIABLES, type S3TestTarget } from './s3-target.js';
 
 const run = promisify(execFile);
+// One set of services per test run, so that concurrent runs on one machine never share or wipe them.
+const serviceEnv = {
+  ...process.env,
+  DOCSTORE_S3_STATE_DIR: process.env.DOCSTORE_S3_STATE_DIR ?? join(tmpdir(), `docstore-rgw-${process.pid}`),
+  DOCSTORE_PG_STATE_DIR: process.env.DOCSTORE_PG_STATE_DIR ?? join(tmpdir(), `docstore-pg-${process.pid}`),
+};
 const script = new URL('../../scripts/services/s3.sh', import.meta.url).pathname;
 const postgresScript = new URL('../../scripts/services/postgres.sh', import.meta.url).pathname;
 
@@ -28,20 +36,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let postgresAdminUrl = process.env.PG_TEST_ADMIN_URL ?? '';
   const postgres =
     postgresAdminUrl === ''
-      ? run('bash', [postgresScript, 'start'], { maxBuffer: 1 << 20, timeout: 600_000 }).then((started) => {
+      ? run('bash', [postgresScript, 'start'], { maxBuffer: 1 << 20, timeout: 600_000, env: serviceEnv }).then((started) => {
           postgresAdminUrl = parseEnv(started.stdout).PG_TEST_ADMIN_URL ?? '';
           stopPostgres = async () => {
-            await run('bash', [postgresScript, 'stop'], { timeout: 60_000 });
+            await run('bash', [postgresScript, 'stop'], { timeout: 60_000, env: serviceEnv });
           };
         })
       : Promise.resolve();
   if (given !== undefined && given !== '') {
     variables = Object.fromEntries(S3_TEST_VARIABLES.map((name) => [name, process.env[name] ?? '']));
   } else {
-    const started = await run('bash', [script, 'start'], { maxBuffer: 1 << 20, timeout: 600_000 });
+    const started = await run('bash', [script, 'start'], { maxBuffer: 1 << 20, timeout: 600_000, env: serviceEnv });
     variables = parseEnv(started.stdout);
     stop = async () => {
-      await run('bash', [script, 'stop'], { timeout: 60_000 });
+      await run('bash', [script, 'stop'], { timeout: 60_000, env: serviceEnv });
     };
   }
   await postgres;
