@@ -14,6 +14,7 @@ export function safeFileName(original: string | undefined): string {
   const lastSegment = (original ?? '').split(/[/\\]/).pop() ?? '';
   let name = lastSegment
     .normalize('NFC')
+    .replace(/[\t\n\r\v\f]+/g, ' ')
     .replace(UNSAFE_CHARACTERS, '')
     .replace(/"/g, "'")
     .replace(/\s+/g, ' ')
