@@ -81,7 +81,7 @@ export class DocumentService {
    * transaction. Any failure after the object was stored removes it: nothing orphaned.
    */
   async upload(principal: Principal, buildingId: string, parts: AsyncIterable<UploadPart>): Promise<Document> {
-    const organizationId = await this.authorizeBuilding(principal, buildingId, 'upload');
+    const { organizationId } = await this.authorizeBuilding(principal, buildingId, 'upload');
     const fields: Record<string, string> = {};
     let stored: { key: string; id: string; fileName: string; mimeType: string; size: number; sha256: string } | undefined;
     let failure: unknown;
@@ -276,15 +276,17 @@ export class DocumentService {
 
   /**
    * Establishes the building's organisation and the caller's right to act in it. A building of
-   * another organisation is `not found`; an unknown building belongs to the caller's organisation.
+   * another organisation, or an unknown one, is `not found` (both answer alike, so existence is not
+   * revealed); only an upload may name an unknown building, which then becomes the caller's.
    */
-  private async authorizeBuilding(principal: Principal, buildingId: string, action: BuildingAction): Promise<string> {
+  private async authorizeBuilding(principal: Principal, buildingId: string, action: BuildingAction): Promise<{ organizationId: string }> {
     const building = await repository.findBuilding(this.db, buildingId);
     if (building !== undefined && !canSeeOrganization(principal, building.organization_id)) {
       throw DocumentError.notFound('Building', buildingId);
     }
+    if (building === undefined && action !== 'upload') throw DocumentError.notFound('Building', buildingId);
     assertBuildingAction(principal, buildingId, action);
-    return building?.organization_id ?? principal.organizationId;
+    return { organizationId: building?.organization_id ?? principal.organizationId };
   }
 
   private async authorizedDocument(principal: Principal, id: string, action: BuildingAction, deleted = false): Promise<DocumentRow> {

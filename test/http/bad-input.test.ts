@@ -64,7 +64,10 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       });
 
       it('bad limit, unknown type filter, malformed cursor → 400', async () => {
-        const base = `/api/v1/buildings/${randomUUID()}/documents`;
+        const { payload, headers } = documentUpload();
+        const building = randomUUID();
+        await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building}/documents`, payload, headers: { ...headers, ...auth } });
+        const base = `/api/v1/buildings/${building}/documents`;
         for (const query of ['limit=0', 'limit=201', 'limit=ten', 'type=memo']) {
           await expectProblem(await fixture.service.app.inject({ url: `${base}?${query}`, headers: auth }), 400, 'request.invalid');
         }

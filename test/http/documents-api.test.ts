@@ -221,6 +221,14 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(docs.headers['content-type']).toContain('text/html');
     });
 
+    it('answers an unknown building like another organisation’s: 404, existence not revealed', async () => {
+      for (const url of [`/api/v1/buildings/${randomUUID()}/documents`, `/api/v1/buildings/${randomUUID()}/trash`]) {
+        const response = await fixture.service.app.inject({ url, headers: auth });
+        expect(response.statusCode).toBe(404);
+        expect(response.json()).toMatchObject({ code: 'documents.not_found' });
+      }
+    });
+
     it('answers unknown routes with problem+json', async () => {
       const response = await fixture.service.app.inject({ url: '/api/v1/nothing-here' });
       expect(response.statusCode).toBe(404);
