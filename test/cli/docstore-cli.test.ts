@@ -1,0 +1,107 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pdfOfSize } from '../support/upload-request.js';
+
+const run = promisify(execFile);
+const bin = new URL('../../bin/docstore.js', import.meta.url).pathname;
+const ORG = '0190a000-0000-7000-8000-000000000001';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('the docstore command on the embedded default (as after npm ci && npm start)', () => {
+  let dataDir: string;
+  let port: number;
+  let server: ChildProcess;
+  let output = '';
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'docstore-cli-'));
+    port = await freePort();
+    env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' };
+    server = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 30_000;
+    while (!output.includes('docstore: serving on')) {
+      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`server did not start:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    if (server !== undefined && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates what is missing under the data directory and says how to mint a token', async () => {
+    expect(output).toContain(`serving on http://127.0.0.1:${port}`);
+    expect(output).toContain('generated a JWT secret');
+    expect(output).toContain('docstore -- token');
+    expect((await stat(join(dataDir, 'jwt-secret'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dataDir, 'docstore.sqlite'))).isFile()).toBe(true);
+    expect((await stat(join(dataDir, 'objects'))).isDirectory()).toBe(true);
+  });
+
+  it('a token minted with `docstore token` uploads and downloads a PDF with curl', async () => {
+    const { stdout: token } = await run(process.execPath, [bin, 'token', '--sub', 'alice', '--org', ORG, '--role', 'syndic', '--ttl', '10m'], { env });
+    const pdf = join(dataDir, 'minutes.pdf');
+    const bytes = pdfOfSize(100_000);
+    await writeFile(pdf, bytes);
+    const building = randomUUID();
+    const { stdout: created } = await run('curl', [
+      '-sS', '--fail-with-body', '-H', `Authorization: Bearer ${token.trim()}`,
+      '-F', 'type=meeting_minutes', '-F', 'title=PV AG 2026', '-F', `file=@${pdf};filename=PV AG 2026.pdf`,
+      `http://127.0.0.1:${port}/api/v1/buildings/${building}/documents`,
+    ]);
+    const document = JSON.parse(created) as { id: string; uploadedBy: string; mimeType: string };
+    expect(document).toMatchObject({ uploadedBy: 'alice', mimeType: 'application/pdf' });
+    const downloaded = join(dataDir, 'downloaded.pdf');
+    await run('curl', ['-sS', '--fail', '-o', downloaded, '-H', `Authorization: Bearer ${token.trim()}`, `http://127.0.0.1:${port}/api/v1/documents/${document.id}/content`]);
+    expect((await readFile(downloaded)).equals(bytes)).toBe(true);
+  }, 30_000);
+
+  it('logs structured JSON with a request id, never the token', async () => {
+    const { stdout: token } = await run(process.execPath, [bin, 'token', '--sub', 'bob', '--org', ORG, '--role', 'owner'], { env });
+    await fetch(`http://127.0.0.1:${port}/api/v1/buildings/${randomUUID()}/documents`, { headers: { authorization: `Bearer ${token.trim()}`, 'x-request-id': 'trace-123' } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lines = output.split('\n').filter((line) => line.startsWith('{'));
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries.some((entry) => entry.reqId === 'trace-123')).toBe(true);
+    expect(output).not.toContain(token.trim());
+    expect(output).not.toContain(token.trim().split('.')[2]);
+  });
+
+  it('migrate, purge and reconcile run against the same data', async () => {
+    expect((await run(process.execPath, [bin, 'migrate'], { env })).stdout).toContain('already up to date');
+    expect((await run(process.execPath, [bin, 'purge'], { env })).stdout).toContain('purged 0 document(s)');
+    const reconcile = await run(process.execPath, [bin, 'reconcile', '--json'], { env });
+    expect(JSON.parse(reconcile.stdout)).toEqual({ orphanObjects: [], missingObjects: [], fixed: 0 });
+  });
+
+  it('reports configuration errors by variable, exit code 2, no stack trace', async () => {
+    const failure = await run(process.execPath, [bin, 'serve'], { env: { ...env, S3_USE_PATH_STYLE: 'maybe', MAX_UPLOAD_BYTES: 'lots' } }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toContain('S3_USE_PATH_STYLE: must be true or false');
+    expect(failure?.stderr).toContain('MAX_UPLOAD_BYTES');
+    expect(failure?.stderr).not.toMatch(/\n\s+at /);
+  });
+});
