@@ -42,7 +42,9 @@ describe('loadConfig', () => {
       keyPrefix: 'prod/',
       createBucket: false,
     });
-    expect(JSON.stringify(describeConfig(config))).not.toContain('secret"');
+    const described = JSON.stringify(describeConfig(config));
+    expect(described).toContain('"secretAccessKey":"***"');
+    expect(described).not.toContain('"secretAccessKey":"secret"');
   });
 
   it('reports every invalid or missing variable at once, by name', () => {
