@@ -71,4 +71,17 @@ describe('loadConfig', () => {
       expect((error as Error).message).toBe('Invalid configuration:\n  S3_USE_PATH_STYLE: must be true or false');
     }
   });
+
+  it('reads the service settings and rejects bad ones', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/docstore', MAX_UPLOAD_BYTES: '1000', DOCSTORE_TRASH_DAYS: '7', DOCSTORE_JWT_SECRET: 'x'.repeat(32) });
+    expect(config.database).toEqual({ dialect: 'postgres', url: 'postgres://u:p@db:5432/docstore' });
+    expect(config).toMatchObject({ maxUploadBytes: 1000, trashDays: 7, jwt: { kind: 'secret' } });
+    expect(JSON.stringify(describeConfig(config))).not.toContain(':p@');
+    expect(loadConfig({}).database).toEqual({ dialect: 'sqlite', path: './data/docstore.sqlite' });
+    expect(
+      issuesOf({ DATABASE_URL: 'mysql://x', MAX_UPLOAD_BYTES: '-1', DOCSTORE_JWT_SECRET: 'short', DOCSTORE_ALLOWED_TYPES: 'pdf', LOG_LEVEL: 'loud' })
+        .map((issue) => issue.variable)
+        .sort(),
+    ).toEqual(['DATABASE_URL', 'DOCSTORE_ALLOWED_TYPES', 'DOCSTORE_JWT_SECRET', 'LOG_LEVEL', 'MAX_UPLOAD_BYTES']);
+  });
 });
