@@ -42,6 +42,8 @@ import {
 const OBJECT_SUFFIX = '\\obj';
 /** Bodies in memory from this size on are flushed before their trailer is written (see write). */
 const EARLY_FLUSH_BYTES = 8 * 1024 * 1024;
+/** Streamed bodies are written in batches of this many bytes. */
+const WRITE_BATCH_BYTES = 512 * 1024;
 /** Temporary files live here, inside the root (same file system, so rename is atomic). */
 const TEMP_DIRECTORY = '\\tmp';
 
@@ -270,13 +272,32 @@ export class LocalObjectStorage implements ObjectStorage {
         await hashInSlices(digest, source);
         await flushed;
       } else {
+        // Chunks are hashed as they arrive and written in batches (one writev per WRITE_BATCH_BYTES),
+        // one batch in flight on libuv's thread pool while the next is read and hashed.
+        const open = handle;
+        let batch: Buffer[] = [];
+        let batchBytes = 0;
+        let inFlight: Promise<void> = Promise.resolve();
+        const flush = async (buffers: Buffer[], bytes: number) => {
+          const { bytesWritten } = await open.writev(buffers);
+          if (bytesWritten !== bytes) throw StorageUnavailable.because(`short write (${bytesWritten} of ${bytes} bytes) under ${this.root}`);
+        };
         for await (const chunk of source) {
           const bytes = chunk as Buffer;
-          // The write runs on libuv's thread pool while this thread hashes the same bytes.
-          const written = handle.write(bytes);
           digest.update(bytes);
-          await written;
+          batch.push(bytes);
+          batchBytes += bytes.length;
+          if (batchBytes >= WRITE_BATCH_BYTES) {
+            await inFlight;
+            inFlight = flush(batch, batchBytes);
+            // Handled at the next await; until then a failure must not count as unhandled.
+            inFlight.catch(() => undefined);
+            batch = [];
+            batchBytes = 0;
+          }
         }
+        await inFlight;
+        if (batchBytes > 0) await flush(batch, batchBytes);
       }
       if (signal?.aborted === true) throw OperationAborted.during('put', key);
       const sha256 = digest.sha256();
