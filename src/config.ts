@@ -51,6 +51,10 @@ export interface DocstoreConfig {
   /** MIME types accepted, detected from content. */
   allowedMimeTypes: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The Prometheus listener, separate from the API. @default 127.0.0.1:9464 */
+  metrics: { host: string; port: number; token?: string };
+  /** `production` refuses weak settings at start-up. @default 'development' */
+  environment: 'development' | 'production' | 'test';
   /** Root of the embedded default's data (objects, SQLite, signing secret). */
   dataDir: string;
   http: {
@@ -132,7 +136,14 @@ const environmentSchema = z
       .refine((items) => items.length > 0 && items.every((item) => /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/i.test(item)), 'must be a comma-separated list of MIME types')
       .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be a pino level' }).default('info'),
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(9464),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' }).default('development'),
   });
+
+/** Every environment variable docstore reads (docs/configuration.md is checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(environmentSchema.shape);
 
 /** Variables required by the S3 backend; checked even when other variables are invalid. */
 const S3_REQUIRED = ['S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY'] as const;
@@ -185,6 +196,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trashDays: e.DOCSTORE_TRASH_DAYS,
     allowedMimeTypes: e.DOCSTORE_ALLOWED_TYPES ?? [...DEFAULT_ALLOWED_MIME_TYPES],
     logLevel: e.LOG_LEVEL,
+    metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT, ...(e.METRICS_TOKEN === undefined ? {} : { token: e.METRICS_TOKEN }) },
+    environment: e.NODE_ENV,
     dataDir: e.DATA_DIR,
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}` },
     ...(e.DOCSTORE_SIGNING_SECRET === undefined ? {} : { signingSecret: e.DOCSTORE_SIGNING_SECRET }),
@@ -197,7 +210,8 @@ export function describeConfig(config: DocstoreConfig): Record<string, unknown> 
     config.storage.backend === 's3' ? { ...config.storage, accessKeyId: mask(config.storage.accessKeyId), secretAccessKey: '***' } : config.storage;
   const database = config.database.dialect === 'postgres' ? { dialect: 'postgres', url: maskUrl(config.database.url) } : config.database;
   const jwt = config.jwt.kind === 'secret' ? { ...config.jwt, ...(config.jwt.secret === undefined ? {} : { secret: '***' }) } : config.jwt;
-  return { ...config, storage, database, jwt, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }) };
+  const metrics = config.metrics.token === undefined ? config.metrics : { ...config.metrics, token: '***' };
+  return { ...config, storage, database, jwt, metrics, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }) };
 }
 
 function maskUrl(value: string): string {

@@ -1,0 +1,51 @@
+/**
+ * Every metric docstore exports, by name. Dashboards, alert rules and their tests refer to these;
+ * a test checks that each one appears in a real /metrics output. Labels are low-cardinality only:
+ * never ids, buildings or users.
+ */
+export const METRICS = {
+  /** counter {backend, operation, result}: result is `ok` or the error code without `storage.` (`not_found`, `unavailable`, …). */
+  storageOperations: 'docstore_storage_operations_total',
+  /** histogram {backend, operation}, seconds; buckets resolve 1–500 ms. */
+  storageOperationDuration: 'docstore_storage_operation_duration_seconds',
+  /** counter {backend, direction}: direction `in` (written) or `out` (read). */
+  storageBytes: 'docstore_storage_bytes_total',
+  /** gauge {backend}: 1 when the last periodic storage check passed, else 0. */
+  storageUp: 'docstore_storage_up',
+  /** gauge: bytes free on the file system of the local storage path (local backend only). */
+  localStorageFreeBytes: 'docstore_local_storage_free_bytes',
+  /** gauge: total bytes of the file system of the local storage path (local backend only). */
+  localStorageSizeBytes: 'docstore_local_storage_size_bytes',
+  /** counter {route, method, status_class}: route is the route template, status_class `2xx`…`5xx`. */
+  httpRequests: 'docstore_http_requests_total',
+  /** histogram {route, method}, seconds. */
+  httpRequestDuration: 'docstore_http_request_duration_seconds',
+  /** histogram, bytes of accepted uploads. */
+  uploadSize: 'docstore_upload_size_bytes',
+  /** histogram {size_class}, seconds per accepted upload; size_class `under_256k`, `1m` (256 KiB–2 MiB), `under_16m`, `16m_and_more`. */
+  uploadDuration: 'docstore_upload_duration_seconds',
+  /** counter {reason}: `size`, `type`, `auth`, `invalid`. */
+  uploadsRejected: 'docstore_uploads_rejected_total',
+  /** gauge {type}: live documents, refreshed from the database at most once a minute. */
+  documents: 'docstore_documents',
+  /** gauge {type}: bytes of live documents, refreshed with `docstore_documents`. */
+  documentBytes: 'docstore_document_bytes',
+  /** gauge: Unix time of the last successful backup (0 before the first). */
+  backupLastSuccess: 'docstore_backup_last_success_timestamp_seconds',
+  /** counter {kind}: objects processed by backups (`uploaded`, `skipped`). */
+  backupObjects: 'docstore_backup_objects_total',
+  /** counter: bytes uploaded by backups. */
+  backupBytes: 'docstore_backup_bytes_total',
+  /** gauge: Unix time of the last successful mirror run (0 before the first). */
+  mirrorLastSuccess: 'docstore_mirror_last_success_timestamp_seconds',
+  /** counter {result}: objects handled by mirror runs (`copied`, `skipped`, `deleted`, `failed`). */
+  mirrorObjects: 'docstore_mirror_objects_total',
+  /** counter: bytes copied by mirror runs. */
+  mirrorBytes: 'docstore_mirror_bytes_total',
+} as const;
+
+/** Histogram buckets, in seconds, that resolve 1–500 ms. */
+export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Upload size buckets, in bytes (1 KiB – 64 MiB). */
+export const UPLOAD_SIZE_BUCKETS_BYTES = [1024, 16 * 1024, 256 * 1024, 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 2, 50 * 1024 ** 2, 64 * 1024 ** 2];
