@@ -160,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (relevant[variable] === undefined) issues.push({ variable, message: 'is required when STORAGE_BACKEND=s3' });
     }
   }
+  if (parsed.success && parsed.data.NODE_ENV === 'production') issues.push(...productionIssues(parsed.data));
   if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
   const storage: StorageConfig =
@@ -202,6 +203,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}` },
     ...(e.DOCSTORE_SIGNING_SECRET === undefined ? {} : { signingSecret: e.DOCSTORE_SIGNING_SECRET }),
   };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Settings that are tolerable in development and refused in production. */
+function productionIssues(e: z.infer<typeof environmentSchema>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (e.STORAGE_BACKEND === 's3') {
+    if (e.S3_SECRET_KEY !== undefined && e.S3_SECRET_KEY.length < 20) {
+      issues.push({ variable: 'S3_SECRET_KEY', message: 'is shorter than 20 characters (NODE_ENV=production)' });
+    }
+    if (e.S3_ACCESS_KEY === 'minioadmin' || e.S3_SECRET_KEY === 'minioadmin') {
+      issues.push({ variable: e.S3_ACCESS_KEY === 'minioadmin' ? 'S3_ACCESS_KEY' : 'S3_SECRET_KEY', message: "is MinIO's default root credential: create a dedicated user (NODE_ENV=production)" });
+    }
+  }
+  if (e.DOCSTORE_JWT_SECRET !== undefined && Buffer.byteLength(e.DOCSTORE_JWT_SECRET) < 32) {
+    issues.push({ variable: 'DOCSTORE_JWT_SECRET', message: 'is shorter than 32 bytes (NODE_ENV=production)' });
+  }
+  if (!LOOPBACK.has(e.METRICS_HOST) && e.METRICS_TOKEN === undefined) {
+    issues.push({ variable: 'METRICS_TOKEN', message: `is required when METRICS_HOST (${e.METRICS_HOST}) is not a loopback address (NODE_ENV=production)` });
+  }
+  return issues;
 }
 
 /** The configuration with secrets masked, for logs and `docstore config`. */

@@ -84,4 +84,20 @@ describe('loadConfig', () => {
         .sort(),
     ).toEqual(['DATABASE_URL', 'DOCSTORE_ALLOWED_TYPES', 'DOCSTORE_JWT_SECRET', 'LOG_LEVEL', 'MAX_UPLOAD_BYTES']);
   });
+
+  it('refuses weak settings in production, all at once', () => {
+    const weak = {
+      NODE_ENV: 'production',
+      STORAGE_BACKEND: 's3',
+      S3_BUCKET: 'docstore',
+      S3_ACCESS_KEY: 'minioadmin',
+      S3_SECRET_KEY: 'minioadmin',
+      METRICS_HOST: '0.0.0.0',
+    };
+    expect(issuesOf(weak).map((issue) => issue.variable).sort()).toEqual(['METRICS_TOKEN', 'S3_ACCESS_KEY', 'S3_SECRET_KEY']);
+    expect(() => loadConfig({ ...weak, NODE_ENV: 'development' })).not.toThrow();
+    expect(() =>
+      loadConfig({ ...weak, S3_ACCESS_KEY: 'docstore-app', S3_SECRET_KEY: 'a-long-generated-secret-value', METRICS_TOKEN: 'a-metrics-token-of-length' }),
+    ).not.toThrow();
+  });
 });

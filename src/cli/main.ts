@@ -8,6 +8,7 @@ import { createService, jwtConfigOf } from '../http/server.js';
 import { createObjectStorage } from '../storage/create-object-storage.js';
 import { EXIT, reportError } from './cli-errors.js';
 import { storageSelfCheck } from './storage-self-check.js';
+import { startMetricsServer } from '../metrics/metrics-server.js';
 
 const program = new Command()
   .name('docstore')
@@ -22,6 +23,11 @@ program
     const config = loadConfig();
     const service = await createService(config);
     const address = await service.app.listen({ host: config.http.host, port: config.http.port });
+    const metricsServer = await startMetricsServer({ metrics: service.metrics, ...config.metrics });
+    const check = setInterval(() => {
+      service.storage.check().catch((error: unknown) => service.app.log.error({ err: error }, 'storage check failed'));
+    }, 30_000);
+    check.unref();
     const purgeEveryMs = 3_600_000;
     const purge = setInterval(() => {
       service.documents.purge().then(
@@ -33,12 +39,15 @@ program
     const say = (line: string) => process.stdout.write(`${line}\n`);
     say(`docstore: serving on ${address} (storage: ${service.storage.name}, database: ${config.database.dialect})`);
     say(`  API docs:   ${config.http.publicBaseUrl}/docs`);
+    say(`  metrics:    ${metricsServer.url}/metrics${config.metrics.token === undefined ? '' : ' (bearer token required)'}`);
     if (service.generatedJwtSecret) say(`  generated a JWT secret in ${config.dataDir}/jwt-secret (mode 0600): keep it, tokens depend on it`);
     if (service.jwtSecret !== undefined) {
       say('  mint a token: npm run docstore -- token --sub me --org 0190a000-0000-7000-8000-000000000001 --role syndic');
     }
     const stop = async () => {
       clearInterval(purge);
+      clearInterval(check);
+      await metricsServer.close();
       await service.close();
       process.exit(EXIT.ok);
     };

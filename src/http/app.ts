@@ -13,6 +13,7 @@ import type { DocumentService } from '../documents/document-service.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../storage/create-object-storage.js';
 import type { LocalUrlSigner } from '../storage/local-url-signer.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import { uploadSizeClass, type DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { toProblem } from './problem-details.js';
 import { documentsRoutes } from './routes/documents-routes.js';
 import { problemSchema } from './schemas.js';
@@ -28,6 +29,18 @@ export interface AppDependencies {
   maxUploadBytes: number;
   /** pino options, or false for no logs (tests). */
   logger?: boolean | { level: string };
+  /** When given, requests and uploads are measured. */
+  metrics?: DocstoreMetrics;
+}
+
+const UPLOAD_ROUTE = '/api/v1/buildings/:buildingId/documents';
+
+/** Why an upload was refused, for `docstore_uploads_rejected_total`. */
+function rejectionReason(code: string): string {
+  if (code === 'upload.too_large' || code === 'request.too_large') return 'size';
+  if (code === 'upload.unsupported_content' || code === 'upload.not_multipart' || code === 'request.unsupported_media_type') return 'type';
+  if (code.startsWith('auth.') || code === 'documents.not_found') return 'auth';
+  return 'invalid';
 }
 
 /**
@@ -67,8 +80,25 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const metrics = deps.metrics;
+  if (metrics !== undefined) {
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const seconds = reply.elapsedTime / 1000;
+      metrics.httpRequests.inc({ route, method: request.method, status_class: `${Math.floor(reply.statusCode / 100)}xx` });
+      metrics.httpRequestDuration.observe({ route, method: request.method }, seconds);
+      if (route === UPLOAD_ROUTE && request.method === 'POST' && reply.statusCode === 201) {
+        const size = (request as { uploadedBytes?: number }).uploadedBytes ?? 0;
+        metrics.uploadSize.observe(size);
+        metrics.uploadDuration.observe({ size_class: uploadSizeClass(size) }, seconds);
+      }
+    });
+  }
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error, request.url.replace(/\/signed\/[^/?]+/, '/signed/[redacted]'));
+    if (metrics !== undefined && request.routeOptions.url === UPLOAD_ROUTE && request.method === 'POST') {
+      metrics.uploadsRejected.inc({ reason: rejectionReason(problem.code) });
+    }
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: problem.code }, problem.detail);
     return reply.code(problem.status).type('application/problem+json').send(problem);

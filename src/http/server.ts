@@ -10,10 +10,12 @@ import { migrateToLatest } from '../db/migrate.js';
 import { DocumentService } from '../documents/document-service.js';
 import { createObjectStorage } from '../storage/create-object-storage.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { buildApp } from './app.js';
 
 export interface Service {
   app: FastifyInstance;
+  metrics: DocstoreMetrics;
   db: Kysely<Database>;
   storage: ObjectStorage;
   documents: DocumentService;
@@ -29,10 +31,12 @@ export interface Service {
  * verifier, documents service and HTTP app; does not listen.
  */
 export async function createService(config: DocstoreConfig, options: { logger?: boolean | { level: string } } = {}): Promise<Service> {
+  const metrics = new DocstoreMetrics();
   const { storage, signer, prepare } = await createObjectStorage(config.storage, {
     publicBaseUrl: config.http.publicBaseUrl,
     dataDir: config.dataDir,
     ...(config.signingSecret === undefined ? {} : { signingSecret: config.signingSecret }),
+    metrics,
   });
   await prepare();
   const { db } = openDatabase(config.database);
@@ -47,6 +51,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       maxUploadBytes: config.maxUploadBytes,
       trashDays: config.trashDays,
     });
+    metrics.onCollect(documentGaugesRefresher(metrics, documents));
     const app = await buildApp({
       db,
       storage,
@@ -55,9 +60,11 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       ...(signer === undefined ? {} : { signer }),
       maxUploadBytes: config.maxUploadBytes,
       logger: options.logger ?? { level: config.logLevel },
+      metrics,
     });
     return {
       app,
+      metrics,
       db,
       storage,
       documents,
@@ -72,6 +79,31 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
     await db.destroy();
     throw error;
   }
+}
+
+/** Refreshes the documents-by-type gauges from the database at most once a minute (not per scrape). */
+function documentGaugesRefresher(metrics: DocstoreMetrics, documents: DocumentService, maxAgeMs = 60_000): () => Promise<void> {
+  let refreshedAt = 0;
+  let pending: Promise<void> | undefined;
+  return async () => {
+    if (Date.now() - refreshedAt < maxAgeMs) return;
+    pending ??= documents.statistics().then(
+      (rows) => {
+        metrics.documents.reset();
+        metrics.documentBytes.reset();
+        for (const row of rows) {
+          metrics.documents.set({ type: row.type }, row.count);
+          metrics.documentBytes.set({ type: row.type }, row.bytes);
+        }
+        refreshedAt = Date.now();
+      },
+      // Keep the previous values; the next scrape tries again (the failure shows in the API's health).
+      () => undefined,
+    ).finally(() => {
+      pending = undefined;
+    });
+    await pending;
+  };
 }
 
 /** The JWT verification settings; without any, a secret generated once under the data directory (0600). */

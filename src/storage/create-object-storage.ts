@@ -1,7 +1,10 @@
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../config.js';
+import type { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { LocalObjectStorage } from './local-object-storage.js';
+import { MetricsObjectStorage } from './metrics-object-storage.js';
 import { LocalUrlSigner, loadOrCreateSigningSecret } from './local-url-signer.js';
 import type { ObjectStorage } from './object-storage.js';
 import { createS3Client } from './s3-client.js';
@@ -19,6 +22,8 @@ export interface StorageWiring {
   signingSecret?: Buffer;
   dataDir: string;
   now?: () => Date;
+  /** When given, the storage is measured (`MetricsObjectStorage`, outermost). */
+  metrics?: DocstoreMetrics;
 }
 
 export interface CreatedStorage {
@@ -34,6 +39,29 @@ export interface CreatedStorage {
  * encryption) are added around it here too, in a fixed order, as they arrive.
  */
 export async function createObjectStorage(config: StorageConfig, wiring: StorageWiring): Promise<CreatedStorage> {
+  const created = await createAdapter(config, wiring);
+  const { metrics } = wiring;
+  if (metrics === undefined) return created;
+  if (config.backend === 'local') {
+    metrics.onCollect(async () => {
+      const stats = await statfs(config.path);
+      metrics.localStorageFreeBytes.set(stats.bavail * stats.bsize);
+      metrics.localStorageSizeBytes.set(stats.blocks * stats.bsize);
+    });
+  }
+  // Decorators wrap in this order, innermost first: (encryption, when it lands), then metrics.
+  const storage = new MetricsObjectStorage(created.storage, metrics);
+  return {
+    ...created,
+    storage,
+    prepare: async () => {
+      await created.prepare();
+      await storage.check();
+    },
+  };
+}
+
+async function createAdapter(config: StorageConfig, wiring: StorageWiring): Promise<CreatedStorage> {
   if (config.backend === 'local') {
     const secret = wiring.signingSecret ?? (await loadOrCreateSigningSecret(join(wiring.dataDir, 'signing-secret')));
     const signer = new LocalUrlSigner(secret, `${wiring.publicBaseUrl}${LOCAL_SIGNED_LINK_PATH}`, wiring.now);

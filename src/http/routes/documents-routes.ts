@@ -40,6 +40,7 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
       const principal = await authenticate(request);
       if (!request.isMultipart()) throw new DocumentError('upload.not_multipart', 'Send the document as multipart/form-data');
       const document = await documents.upload(principal, request.params.buildingId, uploadParts(request));
+      (request as { uploadedBytes?: number }).uploadedBytes = document.size;
       return reply.code(201).header('location', `/api/v1/documents/${document.id}`).send(document);
     },
   );
