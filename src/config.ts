@@ -1,5 +1,17 @@
 import { z } from 'zod';
 import { DEFAULT_ALLOWED_MIME_TYPES } from './documents/content-detection.js';
+import { normalizePrefix } from './storage/object-key.js';
+import { InvalidKey } from './storage/storage-errors.js';
+
+function isValidPrefix(value: string): boolean {
+  try {
+    normalizePrefix(value);
+    return true;
+  } catch (error) {
+    if (error instanceof InvalidKey) return false;
+    throw error;
+  }
+}
 
 /**
  * Reads and validates docstore's environment once. Adapters never read the environment: they get
@@ -109,7 +121,10 @@ const environmentSchema = z
     S3_ACCESS_KEY: z.string().min(1).optional(),
     S3_SECRET_KEY: z.string().min(1).optional(),
     S3_USE_PATH_STYLE: booleanFlag.default(false),
-    S3_KEY_PREFIX: z.string().default(''),
+    S3_KEY_PREFIX: z
+      .string()
+      .refine((value) => isValidPrefix(value), 'must be a valid key prefix (no leading "/", no "..", no backslash or control characters)')
+      .default(''),
     S3_CREATE_BUCKET: booleanFlag.default(false),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(8080),

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { DocumentError } from '../documents/document-errors.js';
@@ -28,7 +29,7 @@ const claimsSchema = z.object({
  */
 export class JwtVerifier {
   private constructor(
-    private readonly key: Uint8Array | CryptoKey | JWTVerifyGetKey,
+    private readonly key: Uint8Array | CryptoKey | KeyObject | JWTVerifyGetKey,
     private readonly algorithms: string[],
     private readonly config: JwtConfig,
   ) {}
@@ -36,7 +37,8 @@ export class JwtVerifier {
   static async create(config: JwtConfig): Promise<JwtVerifier> {
     switch (config.key.kind) {
       case 'secret':
-        return new JwtVerifier(config.key.secret, ['HS256'], config);
+        // Imported once: a raw secret would be imported again on every verification.
+        return new JwtVerifier(createSecretKey(config.key.secret), ['HS256'], config);
       case 'public-key':
         return new JwtVerifier(await importSPKI(config.key.pem, config.key.algorithm), [config.key.algorithm], config);
       case 'jwks':
@@ -54,6 +56,8 @@ export class JwtVerifier {
     try {
       const options = {
         algorithms: this.algorithms,
+        // A token without an expiry would never expire.
+        requiredClaims: ['exp', 'sub'],
         ...(this.config.issuer === undefined ? {} : { issuer: this.config.issuer }),
         ...(this.config.audience === undefined ? {} : { audience: this.config.audience }),
       };

@@ -1,7 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { Transform, type TransformCallback } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
-import { DocumentError } from './document-errors.js';
 
 /** Content docstore accepts by default (`DOCSTORE_ALLOWED_TYPES` overrides, comma-separated). */
 export const DEFAULT_ALLOWED_MIME_TYPES = [
@@ -50,62 +48,4 @@ function looksLikeText(sample: Buffer): boolean {
     if (isUtf8(sample.subarray(0, sample.length - cut))) return true;
   }
   return false;
-}
-
-/**
- * A pass-through stream that holds back the content until its first `SNIFF_BYTES` (or all of a
- * shorter content) have been inspected, then fails with `upload.unsupported_content` unless the
- * detected type is allowed. Placed between the upload and the storage, a refused content is never
- * stored.
- */
-export class ContentSniffer extends Transform {
-  private sample: Buffer[] = [];
-  private sampled = 0;
-  private decided = false;
-  /** The detected MIME type, once decided. */
-  mimeType: string | undefined;
-
-  constructor(
-    private readonly fileName: string,
-    private readonly allowed: ReadonlySet<string>,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.decided) {
-      callback(null, chunk);
-      return;
-    }
-    this.sample.push(chunk);
-    this.sampled += chunk.length;
-    if (this.sampled < SNIFF_BYTES) {
-      callback();
-      return;
-    }
-    this.decide().then(() => callback(), (error: Error) => callback(error));
-  }
-
-  override _flush(callback: TransformCallback): void {
-    if (this.decided) {
-      callback();
-      return;
-    }
-    this.decide().then(() => callback(), (error: Error) => callback(error));
-  }
-
-  private async decide(): Promise<void> {
-    const held = Buffer.concat(this.sample, this.sampled);
-    this.sample = [];
-    this.decided = true;
-    if (held.length === 0) return;
-    const mimeType = await detectMimeType(held.subarray(0, SNIFF_BYTES), this.fileName);
-    if (mimeType === undefined || !this.allowed.has(mimeType)) {
-      throw new DocumentError('upload.unsupported_content', `This content is not accepted (detected: ${mimeType ?? 'unknown'})`, {
-        detected: mimeType ?? null,
-      });
-    }
-    this.mimeType = mimeType;
-    this.push(held);
-  }
 }

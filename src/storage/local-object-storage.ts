@@ -64,7 +64,8 @@ export class LocalObjectStorage implements ObjectStorage {
   readonly name = 'local';
   readonly capabilities: StorageCapabilities = {
     atomicCreateOnly: true,
-    serverSideCopy: true,
+    // copy streams the bytes through this process (and re-verifies their SHA-256).
+    serverSideCopy: false,
     presignedUrlsServedByBackend: false,
   };
 

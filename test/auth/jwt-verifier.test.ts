@@ -25,6 +25,8 @@ describe('JwtVerifier', () => {
     expect(await codeOf(verifier.verify(`Bearer ${otherAudience}`))).toBe('auth.invalid_token');
     const noIssuer = await mintToken(secret, { sub: 'u1', org: ORG, role: 'owner', ttlSeconds: 60, audience: 'docstore' });
     expect(await codeOf(verifier.verify(`Bearer ${noIssuer}`))).toBe('auth.invalid_token');
+    const neverExpires = await new SignJWT({ org: ORG, role: 'owner' }).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').setIssuer('koprogo').setAudience('docstore').sign(secret);
+    expect(await codeOf(verifier.verify(`Bearer ${neverExpires}`))).toBe('auth.invalid_token');
   });
 
   for (const algorithm of ['RS256', 'ES256'] as const) {
