@@ -42,6 +42,8 @@ import {
 const OBJECT_SUFFIX = '\\obj';
 /** Bodies in memory from this size on are flushed before their trailer is written (see write). */
 const EARLY_FLUSH_BYTES = 8 * 1024 * 1024;
+/** Temporary files older than this are leftovers of a crash, removed at open. */
+const STALE_TEMP_MS = 3_600_000;
 /** Streamed bodies are written in batches of this many bytes. */
 const WRITE_BATCH_BYTES = 512 * 1024;
 /** Temporary files live here, inside the root (same file system, so rename is atomic). */
@@ -74,13 +76,19 @@ export class LocalObjectStorage implements ObjectStorage {
     private readonly signer: LocalUrlSigner | undefined,
   ) {}
 
-  /** Creates the root if needed and removes temporary files left by a crash. */
+  /** Creates the root if needed and removes temporary files left by a crash (older than an hour). */
   static async open(options: LocalObjectStorageOptions): Promise<LocalObjectStorage> {
     await mkdir(options.root, { recursive: true, mode: 0o700 });
     const root = await realpath(options.root);
     const temp = join(root, TEMP_DIRECTORY);
-    await rm(temp, { recursive: true, force: true });
-    await mkdir(temp, { mode: 0o700 });
+    await mkdir(temp, { recursive: true, mode: 0o700 });
+    // Only stale files: another process (the server, a mirror) may be writing into the same root.
+    const cutoff = Date.now() - STALE_TEMP_MS;
+    for (const name of await readdir(temp)) {
+      const path = join(temp, name);
+      const stats = await lstat(path).catch(ignoreMissingStat);
+      if (stats !== undefined && stats.mtimeMs < cutoff) await rm(path, { recursive: true, force: true });
+    }
     return new LocalObjectStorage(root, options.signer);
   }
 
@@ -90,11 +98,11 @@ export class LocalObjectStorage implements ObjectStorage {
     if (options.signal?.aborted === true) throw OperationAborted.during('put', normalized);
     const inMemory = bytesInMemory(body);
     if (inMemory !== undefined) {
-      return this.write(normalized, inMemory, validated, options.ifNoneMatch === '*', undefined, options.signal);
+      return this.write(normalized, inMemory, validated, options.ifNoneMatch === '*', options.expectedSha256, options.signal);
     }
     const source = toReadable(body, options.signal);
     try {
-      return await this.write(normalized, source, validated, options.ifNoneMatch === '*', undefined, options.signal);
+      return await this.write(normalized, source, validated, options.ifNoneMatch === '*', options.expectedSha256, options.signal);
     } finally {
       source.destroy();
     }
@@ -480,7 +488,7 @@ export class LocalObjectStorage implements ObjectStorage {
     }
     try {
       const { description, mtime } = await readTrailer(handle, key);
-      return { kind: 'object', key, size: description.size, lastModified: mtime, etag: localEtag(description.sha256) };
+      return { kind: 'object', key, size: description.size, lastModified: mtime, etag: localEtag(description.sha256), sha256: description.sha256 };
     } finally {
       await handle.close();
     }
@@ -544,6 +552,11 @@ async function fsyncDirectory(path: string): Promise<void> {
 
 function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function ignoreMissingStat(error: unknown): undefined {
+  if (errnoCode(error) !== 'ENOENT') throw error;
+  return undefined;
 }
 
 function ignoreMissing(error: unknown): void {

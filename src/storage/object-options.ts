@@ -27,6 +27,9 @@ export function validatePutOptions(options: PutOptions = {}): ValidatedPutOption
   assertHeaderValue('contentType', contentType);
   if (contentType.trim() === '') throw InvalidArgument.because('contentType', 'must not be empty');
   if (options.contentDisposition !== undefined) assertHeaderValue('contentDisposition', options.contentDisposition);
+  if (options.expectedSha256 !== undefined && !/^[0-9a-f]{64}$/.test(options.expectedSha256)) {
+    throw InvalidArgument.because('expectedSha256', 'must be 64 lower-case hex digits');
+  }
   if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
     throw InvalidArgument.because('ifNoneMatch', 'only "*" is supported');
   }

@@ -96,6 +96,11 @@ export interface PutOptions {
   metadata?: Record<string, string>;
   /** `'*'`: create only; an existing key raises `PreconditionFailed`. */
   ifNoneMatch?: '*';
+  /**
+   * The SHA-256 (lower-case hex) the content must have: when the streamed bytes hash otherwise,
+   * the put raises `IntegrityError` and stores nothing (mirrors verify every copy this way).
+   */
+  expectedSha256?: string;
   /** Aborts the upload; the put then rejects with `OperationAborted` and stores nothing. */
   signal?: AbortSignal;
 }
@@ -159,6 +164,8 @@ export interface ListedObject {
   size: number;
   lastModified: Date;
   etag: string;
+  /** The SHA-256, when the adapter knows it without another request (local); else use `stat`. */
+  sha256?: string;
 }
 
 export interface ListedPrefix {

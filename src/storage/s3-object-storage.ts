@@ -44,7 +44,7 @@ import { ContentDigest, bytesInMemory, sha256Of, toReadable, translateBodyFailur
 import { responseDateOf } from './s3-client.js';
 import { translateS3Error } from './s3-error-translation.js';
 import { encodeMetadata, objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
-import { InvalidArgument, InvalidRange, OperationAborted, PreconditionFailed, isStorageError } from './storage-errors.js';
+import { IntegrityError, InvalidArgument, InvalidRange, OperationAborted, PreconditionFailed, isStorageError } from './storage-errors.js';
 
 /** Streams larger than one part are uploaded under this prefix, then copied into place with their SHA-256. */
 const TEMP_PREFIX = '\\docstore-tmp/';
@@ -116,8 +116,9 @@ export class S3ObjectStorage implements ObjectStorage {
     if (signal?.aborted === true) throw OperationAborted.during('put', normalized);
     const createOnly = options.ifNoneMatch === '*';
     const inMemory = bytesInMemory(body);
+    const expected = options.expectedSha256;
     if (inMemory !== undefined) {
-      return this.putBytes(normalized, inMemory, validated, createOnly, signal);
+      return this.putBytes(normalized, inMemory, validated, createOnly, signal, expected);
     }
     const source = toReadable(body, signal);
     const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -134,8 +135,8 @@ export class S3ObjectStorage implements ObjectStorage {
         head.push(next.value);
         headBytes += next.value.length;
       }
-      if (ended) return await this.putBytes(normalized, Buffer.concat(head, headBytes), validated, createOnly, signal);
-      return await this.putLongStream(normalized, head, iterator, validated, createOnly, signal);
+      if (ended) return await this.putBytes(normalized, Buffer.concat(head, headBytes), validated, createOnly, signal, expected);
+      return await this.putLongStream(normalized, head, iterator, validated, createOnly, signal, expected);
     } catch (error) {
       throw translateBodyFailure(error, 'put', normalized, signal);
     } finally {
@@ -375,8 +376,10 @@ export class S3ObjectStorage implements ObjectStorage {
     options: ValidatedPutOptions,
     createOnly: boolean,
     signal: AbortSignal | undefined,
+    expectedSha256?: string,
   ): Promise<PutResult> {
     const sha256 = sha256Of(bytes);
+    if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
     const params = {
       Bucket: this.bucket,
       Key: this.objectKey(key),
@@ -406,6 +409,7 @@ export class S3ObjectStorage implements ObjectStorage {
     options: ValidatedPutOptions,
     createOnly: boolean,
     signal: AbortSignal | undefined,
+    expectedSha256?: string,
   ): Promise<PutResult> {
     const digest = new ContentDigest();
     const body = Readable.from(
@@ -425,6 +429,8 @@ export class S3ObjectStorage implements ObjectStorage {
     try {
       await this.multipartUpload(key, { Bucket: this.bucket, Key: temporaryKey }, body, signal);
       const sha256 = digest.sha256();
+      // Checked before the copy publishes anything: a mismatch leaves only the temporary object, removed below.
+      if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
       if (createOnly) await this.refuseExisting(key);
       const output = await this.send<CopyObjectCommandOutput>(
         'put',

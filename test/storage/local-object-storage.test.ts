@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -59,11 +59,14 @@ describe('LocalObjectStorage on disk', () => {
     expect(await listKeys(storage, '')).toEqual([]);
   });
 
-  it('removes stale temporary files at start-up', async () => {
+  it('removes stale temporary files at start-up, not those of a writer still at work', async () => {
     await LocalObjectStorage.open({ root });
     await writeFile(join(root, '\\tmp', 'crashed-upload'), 'partial');
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    await utimes(join(root, '\\tmp', 'crashed-upload'), twoHoursAgo, twoHoursAgo);
+    await writeFile(join(root, '\\tmp', 'upload-in-progress'), 'partial');
     await LocalObjectStorage.open({ root });
-    expect(await readdir(join(root, '\\tmp'))).toEqual([]);
+    expect(await readdir(join(root, '\\tmp'))).toEqual(['upload-in-progress']);
   });
 
   it('removes directories left empty by a delete', async () => {

@@ -154,6 +154,18 @@ export function describeObjectStorage(name: string, factory: () => Promise<Stora
         expect(await fixture.leftovers()).toEqual([]);
       }, 60_000);
 
+      it('expectedSha256: a matching put succeeds, a mismatching one stores nothing', async () => {
+        for (const size of [100, 12 * MiB]) {
+          const bytes = bytesOf(size, 5);
+          await expectCode(storage.put(key(`checked-${size}`), streamOf(bytes), { expectedSha256: sha256(Buffer.from('other')) }), 'storage.integrity');
+          await expectCode(storage.put(key(`checked-${size}`), bytes, { expectedSha256: 'f'.repeat(64) }), 'storage.integrity');
+          expect(await storage.exists(key(`checked-${size}`))).toBe(false);
+          expect((await storage.put(key(`checked-${size}`), streamOf(bytes), { expectedSha256: sha256(bytes) })).sha256).toBe(sha256(bytes));
+        }
+        await expectCode(storage.put(key('checked'), 'x', { expectedSha256: 'ABC' }), 'storage.invalid_argument');
+        expect(await fixture.leftovers()).toEqual([]);
+      }, 60_000);
+
       it('keeps content type, disposition and metadata through put, stat, get and copy', async () => {
         const options = {
           contentType: 'application/pdf',
