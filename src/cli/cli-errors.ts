@@ -1,5 +1,6 @@
 import { ConfigError } from '../config.js';
 import { isStorageError } from '../storage/storage-errors.js';
+import { SyncError } from '../sync/sync-errors.js';
 
 /** Documented exit codes of the `docstore` command. */
 export const EXIT = {
@@ -15,6 +16,14 @@ export const EXIT = {
  */
 export function reportError(error: unknown, write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): number {
   if (error instanceof ConfigError) {
+    write(`docstore: ${error.message}`);
+    return EXIT.usage;
+  }
+  if (error instanceof SyncError) {
+    write(`docstore: ${error.code}: ${error.message}`);
+    return error.code === 'sync.usage' ? EXIT.usage : EXIT.failed;
+  }
+  if (error instanceof RangeError) {
     write(`docstore: ${error.message}`);
     return EXIT.usage;
   }

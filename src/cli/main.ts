@@ -8,6 +8,11 @@ import { createService, jwtConfigOf } from '../http/server.js';
 import { createObjectStorage } from '../storage/create-object-storage.js';
 import { EXIT, reportError } from './cli-errors.js';
 import { storageSelfCheck } from './storage-self-check.js';
+import { BandwidthLimiter, parseByteRate } from '../sync/bandwidth-limiter.js';
+import { mirror, type ObjectEvent } from '../sync/mirror.js';
+import { openLocation } from '../sync/sync-location.js';
+import { verify, type Difference } from '../sync/verify.js';
+import { SyncProgress, formatBytes } from './sync-progress.js';
 import { startMetricsServer } from '../metrics/metrics-server.js';
 
 const program = new Command()
@@ -120,6 +125,146 @@ program
       if (!options.fix && report.orphanObjects.length + report.missingObjects.length > 0) process.exitCode = EXIT.failed;
     });
   });
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+program
+  .command('mirror')
+  .description('Copy what is missing or different from SOURCE to DESTINATION, verified by SHA-256 (locations: current, file:///dir, s3://NAME@bucket/prefix).')
+  .argument('<source>')
+  .argument('<destination>')
+  .option('--dry-run', 'print the plan, change nothing')
+  .option('--delete', 'remove destination objects absent from the source (after both listings completed)')
+  .option('--max-delete <n>', 'most deletions allowed with --delete', parseCount, 0)
+  .option('--concurrency <n>', 'objects in flight', parseCount, 8)
+  .option('--bwlimit <rate>', 'bandwidth limit, bytes per second (512K, 10M)')
+  .option('--include <prefix>', 'only keys starting with this (repeatable)', collect)
+  .option('--exclude <prefix>', 'skip keys starting with this (repeatable)', collect)
+  .option('--json', 'print a machine-readable summary on stdout')
+  .action(async (sourceText: string, destinationText: string, options: MirrorCliOptions) => {
+    const config = loadConfig();
+    const [source, destination] = await Promise.all([openLocation(sourceText, config), openLocation(destinationText, config)]);
+    const progress = new SyncProgress(options.dryRun === true ? 'plan' : 'mirror', { tty: process.stderr.isTTY === true, quiet: options.json === true });
+    const onEvent = (event: ObjectEvent) => {
+      progress.onEvent(event);
+      if (options.dryRun === true && event.action !== 'skip' && options.json !== true) progress.line(`${event.action} ${event.key}${event.reason ? ` (${event.reason})` : ''}`);
+    };
+    try {
+      const summary = await mirror(
+        source.storage,
+        destination.storage,
+        {
+          dryRun: options.dryRun === true,
+          delete: options.delete === true,
+          maxDelete: options.maxDelete,
+          concurrency: options.concurrency,
+          ...(options.bwlimit === undefined ? {} : { limiter: new BandwidthLimiter(parseByteRate(options.bwlimit)) }),
+          include: options.include ?? [],
+          exclude: options.exclude ?? [],
+        },
+        onEvent,
+      );
+      progress.stop();
+      const report = { source: source.label, destination: destination.label, ...summary };
+      if (options.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else {
+        process.stdout.write(
+          `${summary.dryRun ? 'would copy' : 'copied'} ${summary.copied} (${formatBytes(summary.bytesCopied)}), skipped ${summary.skipped}, ${summary.dryRun ? 'would delete' : 'deleted'} ${summary.deleted}, failed ${summary.failed} in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
+        );
+      }
+      process.exitCode = summary.mismatched > 0 ? EXIT.verificationMismatch : summary.failed > 0 ? EXIT.failed : EXIT.ok;
+    } finally {
+      progress.stop();
+      await Promise.all([source.close(), destination.close()]);
+    }
+  });
+
+program
+  .command('verify')
+  .description('Report objects missing, extra or different between SOURCE and DESTINATION (by size and stored SHA-256; --download re-hashes the bytes).')
+  .argument('<source>')
+  .argument('<destination>')
+  .option('--download', 're-hash the bytes on both sides')
+  .option('--sample <percent>', 'with --download: the share of objects to re-hash, e.g. 10%', parsePercent)
+  .option('--concurrency <n>', 'objects in flight', parseCount, 8)
+  .option('--include <prefix>', 'only keys starting with this (repeatable)', collect)
+  .option('--exclude <prefix>', 'skip keys starting with this (repeatable)', collect)
+  .option('--json', 'print a machine-readable summary on stdout')
+  .action(async (sourceText: string, destinationText: string, options: VerifyCliOptions) => {
+    const config = loadConfig();
+    const [source, destination] = await Promise.all([openLocation(sourceText, config), openLocation(destinationText, config)]);
+    const differences: Difference[] = [];
+    try {
+      const summary = await verify(
+        source.storage,
+        destination.storage,
+        {
+          download: options.download === true,
+          ...(options.sample === undefined ? {} : { samplePercent: options.sample }),
+          concurrency: options.concurrency,
+          include: options.include ?? [],
+          exclude: options.exclude ?? [],
+        },
+        (difference) => {
+          if (differences.length < 10_000) differences.push(difference);
+          if (options.json !== true) process.stdout.write(`${describeDifference(difference)}\n`);
+        },
+      );
+      if (options.json === true) process.stdout.write(`${JSON.stringify({ source: source.label, destination: destination.label, ...summary, differences })}\n`);
+      else {
+        process.stdout.write(
+          `checked ${summary.checked} (${summary.downloaded} re-hashed): ${summary.missing} missing, ${summary.extra} extra, ${summary.different} different, ${summary.errors} errors\n`,
+        );
+      }
+      process.exitCode = summary.errors > 0 ? EXIT.failed : summary.missing + summary.extra + summary.different > 0 ? EXIT.verificationMismatch : EXIT.ok;
+    } finally {
+      await Promise.all([source.close(), destination.close()]);
+    }
+  });
+
+interface MirrorCliOptions {
+  dryRun?: boolean;
+  delete?: boolean;
+  maxDelete: number;
+  concurrency: number;
+  bwlimit?: string;
+  include?: string[];
+  exclude?: string[];
+  json?: boolean;
+}
+
+interface VerifyCliOptions {
+  download?: boolean;
+  sample?: number;
+  concurrency: number;
+  include?: string[];
+  exclude?: string[];
+  json?: boolean;
+}
+
+function describeDifference(difference: Difference): string {
+  switch (difference.kind) {
+    case 'missing':
+      return `missing   ${difference.key}`;
+    case 'extra':
+      return `extra     ${difference.key}`;
+    case 'different':
+      return `different ${difference.key} (${difference.by}: ${difference.detail})`;
+    case 'error':
+      return `error     ${difference.key} (${difference.code}: ${difference.message})`;
+  }
+}
+
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a whole number');
+  return Number(value);
+}
+
+function parsePercent(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)%?$/.exec(value);
+  if (match === null || Number(match[1]) > 100) throw new InvalidArgumentError('a percentage from 0 to 100, e.g. 10%');
+  return Number(match[1]);
+}
 
 const storageCommand = program.command('storage').description('Inspect the configured storage.');
 
