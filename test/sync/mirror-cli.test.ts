@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
+import { clientFor, testBucket } from '../support/s3-target.js';
+
+const run = promisify(execFile);
+const bin = new URL('../../bin/docstore.js', import.meta.url).pathname;
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function docstore(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
+  return run(process.execPath, [bin, ...args], { env }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+}
+
+describe('docstore mirror and verify on the command line', () => {
+  let base: string;
+  let env: NodeJS.ProcessEnv;
+  let source: string;
+  let bucket: string;
+
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'docstore-mirror-cli-'));
+    source = join(base, 'source');
+    const storage = await LocalObjectStorage.open({ root: source });
+    for (let i = 0; i < 5; i++) await storage.put(`org/doc-${i}`, `content ${i}`);
+    const target = inject('s3');
+    const client = clientFor(target);
+    bucket = await testBucket(target, client);
+    client.destroy();
+    env = {
+      ...process.env,
+      DATA_DIR: join(base, 'data'),
+      DOCSTORE_REMOTE_TEST_ENDPOINT: target.endpoint,
+      DOCSTORE_REMOTE_TEST_REGION: target.region,
+      DOCSTORE_REMOTE_TEST_ACCESS_KEY: target.accessKeyId,
+      DOCSTORE_REMOTE_TEST_SECRET_KEY: target.secretAccessKey,
+      DOCSTORE_REMOTE_TEST_PATH_STYLE: String(target.forcePathStyle),
+    };
+  });
+  afterAll(async () => rm(base, { recursive: true, force: true }));
+
+  it('plans, copies, verifies (exit 0), then reports a difference (exit 3)', async () => {
+    const destination = `s3://test@${bucket}/copy`;
+    const plan = await docstore(['mirror', `file://${source}`, destination, '--dry-run'], env);
+    expect(plan.code).toBe(0);
+    expect(plan.stderr).toContain('copy org/doc-0 (missing)');
+    expect(plan.stdout).toContain('would copy 5');
+    const copied = await docstore(['mirror', `file://${source}`, destination, '--json'], env);
+    expect(copied.code).toBe(0);
+    expect(JSON.parse(copied.stdout)).toMatchObject({ copied: 5, failed: 0, destination });
+    expect(copied.stdout + copied.stderr).not.toContain(env.DOCSTORE_REMOTE_TEST_SECRET_KEY as string);
+    expect((await docstore(['verify', `file://${source}`, destination, '--download'], env)).code).toBe(0);
+    const storage = await LocalObjectStorage.open({ root: source });
+    await storage.put('org/new', 'not yet copied');
+    const check = await docstore(['verify', `file://${source}`, destination], env);
+    expect(check.code).toBe(3);
+    expect(check.stdout).toContain('missing   org/new');
+  }, 60_000);
+
+  it('usage and configuration errors exit 2, naming what is wrong', async () => {
+    const unknown = await docstore(['mirror', 'ftp://x', `file://${source}`], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('a location is "current", file:///dir or s3://NAME@bucket/prefix');
+    const noRemote = await docstore(['mirror', `file://${source}`, `s3://nowhere@${bucket}`], env);
+    expect(noRemote.code).toBe(2);
+    expect(noRemote.stderr).toContain('DOCSTORE_REMOTE_NOWHERE_ACCESS_KEY');
+    expect((await docstore(['mirror', `file://${source}`, `file://${base}/x`, '--bwlimit', 'fast'], env)).code).toBe(2);
+    expect((await docstore(['mirror', `file://${source}`], env)).code).toBe(2);
+  }, 60_000);
+
+  it('refuses deletions above --max-delete (exit 1), deleting nothing', async () => {
+    const destination = join(base, 'with-extras');
+    const storage = await LocalObjectStorage.open({ root: destination });
+    await storage.put('extra', 'x');
+    const refused = await docstore(['mirror', `file://${source}`, `file://${destination}`, '--delete'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('sync.max_delete_exceeded');
+    expect(await storage.exists('extra')).toBe(true);
+    expect((await docstore(['mirror', `file://${source}`, `file://${destination}`, '--delete', '--max-delete', '1'], env)).code).toBe(0);
+    expect(await storage.exists('extra')).toBe(false);
+  }, 60_000);
+});
