@@ -136,14 +136,14 @@ program
   .option('--dry-run', 'print the plan, change nothing')
   .option('--delete', 'remove destination objects absent from the source (after both listings completed)')
   .option('--max-delete <n>', 'most deletions allowed with --delete', parseCount, 0)
-  .option('--concurrency <n>', 'objects in flight', parseCount, 8)
+  .option('--concurrency <n>', 'objects in flight (at least 1)', parsePositive, 8)
   .option('--bwlimit <rate>', 'bandwidth limit, bytes per second (512K, 10M)')
   .option('--include <prefix>', 'only keys starting with this (repeatable)', collect)
   .option('--exclude <prefix>', 'skip keys starting with this (repeatable)', collect)
   .option('--json', 'print a machine-readable summary on stdout')
   .action(async (sourceText: string, destinationText: string, options: MirrorCliOptions) => {
     const config = loadConfig();
-    const [source, destination] = await Promise.all([openLocation(sourceText, config), openLocation(destinationText, config)]);
+    const [source, destination] = await Promise.all([openLocation(sourceText, config, 'source'), openLocation(destinationText, config, 'destination')]);
     const progress = new SyncProgress(options.dryRun === true ? 'plan' : 'mirror', { tty: process.stderr.isTTY === true, quiet: options.json === true });
     const onEvent = (event: ObjectEvent) => {
       progress.onEvent(event);
@@ -186,13 +186,13 @@ program
   .argument('<destination>')
   .option('--download', 're-hash the bytes on both sides')
   .option('--sample <percent>', 'with --download: the share of objects to re-hash, e.g. 10%', parsePercent)
-  .option('--concurrency <n>', 'objects in flight', parseCount, 8)
+  .option('--concurrency <n>', 'objects in flight (at least 1)', parsePositive, 8)
   .option('--include <prefix>', 'only keys starting with this (repeatable)', collect)
   .option('--exclude <prefix>', 'skip keys starting with this (repeatable)', collect)
   .option('--json', 'print a machine-readable summary on stdout')
   .action(async (sourceText: string, destinationText: string, options: VerifyCliOptions) => {
     const config = loadConfig();
-    const [source, destination] = await Promise.all([openLocation(sourceText, config), openLocation(destinationText, config)]);
+    const [source, destination] = await Promise.all([openLocation(sourceText, config, 'source'), openLocation(destinationText, config, 'destination')]);
     const differences: Difference[] = [];
     try {
       const summary = await verify(
@@ -258,6 +258,12 @@ function describeDifference(difference: Difference): string {
 function parseCount(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a whole number');
   return Number(value);
+}
+
+function parsePositive(value: string): number {
+  const count = parseCount(value);
+  if (count < 1) throw new InvalidArgumentError('at least 1');
+  return count;
 }
 
 function parsePercent(value: string): number {

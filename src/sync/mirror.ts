@@ -69,13 +69,13 @@ export async function mirror(source: ObjectStorage, destination: ObjectStorage, 
   const pool = new TaskPool(options.concurrency ?? 8);
   const wanted = keyFilter(options.include, options.exclude);
   const extras: string[] = [];
-  const fail = (key: string, error: unknown, bytes: number) => {
+  const fail = (key: string, error: unknown, bytes: number, action: ObjectAction = 'copy') => {
     const code = isStorageError(error) ? error.code : 'sync.copy_failed';
     const message = error instanceof Error ? error.message : String(error);
     summary.failed++;
     if (code === 'storage.integrity') summary.mismatched++;
     if (summary.errors.length < 100) summary.errors.push({ key, code, message });
-    onEvent({ key, action: 'copy', bytes, error: { code, message } });
+    onEvent({ key, action, bytes, error: { code, message } });
   };
   try {
     for await (const entry of mergeListings(source, destination)) {
@@ -118,7 +118,7 @@ export async function mirror(source: ObjectStorage, destination: ObjectStorage, 
     if (options.dryRun !== true) {
       const result = await destination.deleteMany(extras);
       summary.deleted = result.deleted.length;
-      for (const failure of result.failed) fail(failure.key, Object.assign(new Error(failure.message), { code: failure.code }), 0);
+      for (const failure of result.failed) fail(failure.key, Object.assign(new Error(failure.message), { code: failure.code }), 0, 'delete');
     } else {
       summary.deleted = extras.length;
     }

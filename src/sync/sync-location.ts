@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadRemote, type DocstoreConfig } from '../config.js';
 import { createObjectStorage } from '../storage/create-object-storage.js';
@@ -15,15 +16,25 @@ export interface SyncLocation {
 }
 
 /**
- * Opens a location of `mirror` and `verify`:
+ * Opens a location of `mirror` and `verify`; a local source must exist (a destination is created):
  * - `current`: the storage docstore is configured with;
  * - `file:///absolute/dir`: a local storage rooted there (docstore's on-disk format);
  * - `s3://NAME@bucket/prefix`: a bucket and optional key prefix, with the endpoint, region, path
  *   style and credentials of the remote NAME (`DOCSTORE_REMOTE_<NAME>_*`; see docs/migration.md).
  */
-export async function openLocation(text: string, config: DocstoreConfig, env: Record<string, string | undefined> = process.env): Promise<SyncLocation> {
+export async function openLocation(
+  text: string,
+  config: DocstoreConfig,
+  role: 'source' | 'destination',
+  env: Record<string, string | undefined> = process.env,
+): Promise<SyncLocation> {
   if (text === 'current') {
-    const { storage, prepare } = await createObjectStorage(config.storage, { publicBaseUrl: config.http.publicBaseUrl, dataDir: config.dataDir });
+    if (config.storage.backend === 'local' && role === 'source') await assertDirectory(config.storage.path, text);
+    const { storage, prepare } = await createObjectStorage(config.storage, {
+      publicBaseUrl: config.http.publicBaseUrl,
+      dataDir: config.dataDir,
+      ...(config.signingSecret === undefined ? {} : { signingSecret: config.signingSecret }),
+    });
     await prepare();
     return { label: `current (${storage.name})`, storage, close: async () => {} };
   }
@@ -34,6 +45,8 @@ export async function openLocation(text: string, config: DocstoreConfig, env: Re
     } catch (error) {
       throw SyncError.usage(`${text} is not a file:///absolute/path URL`, error);
     }
+    // A mistyped source must not look like an empty one (a --delete would then empty the destination).
+    if (role === 'source') await assertDirectory(path, text);
     return { label: text, storage: await LocalObjectStorage.open({ root: path }), close: async () => {} };
   }
   const s3 = /^s3:\/\/(?:([^@/]+)@)?([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(text);
@@ -48,4 +61,12 @@ export async function openLocation(text: string, config: DocstoreConfig, env: Re
     return { label: text, storage, close: async () => client.destroy() };
   }
   throw SyncError.usage(`${text}: a location is "current", file:///dir or s3://NAME@bucket/prefix`);
+}
+
+async function assertDirectory(path: string, text: string): Promise<void> {
+  const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (stats === undefined || !stats.isDirectory()) throw SyncError.usage(`${text}: the source directory ${path} does not exist`);
 }

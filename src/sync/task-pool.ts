@@ -2,7 +2,9 @@
 export class TaskPool {
   private running = new Set<Promise<void>>();
 
-  constructor(private readonly concurrency: number) {}
+  constructor(private readonly concurrency: number) {
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a whole number of at least 1');
+  }
 
   async run(task: () => Promise<void>): Promise<void> {
     while (this.running.size >= this.concurrency) await Promise.race(this.running);

@@ -77,6 +77,10 @@ describe('docstore mirror and verify on the command line', () => {
     expect(noRemote.stderr).toContain('DOCSTORE_REMOTE_NOWHERE_ACCESS_KEY');
     expect((await docstore(['mirror', `file://${source}`, `file://${base}/x`, '--bwlimit', 'fast'], env)).code).toBe(2);
     expect((await docstore(['mirror', `file://${source}`], env)).code).toBe(2);
+    expect((await docstore(['mirror', `file://${source}`, `file://${base}/y`, '--concurrency', '0'], env)).code).toBe(2);
+    const typo = await docstore(['mirror', `file://${base}/no-such-dir`, `file://${base}/z`, '--delete', '--max-delete', '100'], env);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('does not exist');
   }, 60_000);
 
   it('refuses deletions above --max-delete (exit 1), deleting nothing', async () => {
