@@ -1,0 +1,504 @@
+/**
+ * `npm run bench:mirror`: `docstore mirror` from a local storage to Ceph RGW, against `rclone copy`
+ * of the same files measured in the same run (same concurrency, part size and cut-off); then a
+ * second docstore run with nothing to do; then the peak RSS of both tools at 1k and 10k objects.
+ *
+ * rclone copies plain files and docstore mirrors its own storage format, so every data set is
+ * generated twice, outside the timed part: as a docstore local storage (`LocalObjectStorage.put`)
+ * and as a plain directory tree of the same bytes under the same keys. Each run uploads to a fresh
+ * bucket, in a child process timed from spawn to exit, its peak RSS taken by `/usr/bin/time`.
+ * Traffic goes only to the RGW on 127.0.0.1 started here (or S3_TEST_* if set).
+ *
+ * BENCH_MIRROR_SCALE (default 1) scales every object count, e.g. 0.1 for a quick run;
+ * BENCH_MIRROR_ROUNDS (default 2) is the number of first-copy rounds, alternating which tool goes first.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CreateBucketCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { LocalObjectStorage } from '../src/storage/local-object-storage.js';
+import { createS3Client } from '../src/storage/s3-client.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SCALE = Number(process.env.BENCH_MIRROR_SCALE ?? 1);
+const ROUNDS = Number(process.env.BENCH_MIRROR_ROUNDS ?? 2);
+if (!(SCALE > 0) || !Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError('BENCH_MIRROR_SCALE must be > 0 and BENCH_MIRROR_ROUNDS a whole number ≥ 1');
+const scaled = (count: number) => Math.max(1, Math.round(count * SCALE));
+
+/** Objects in flight, for both tools (docstore --concurrency, rclone --transfers and --checkers). */
+const CONCURRENCY = 8;
+/** docstore's S3 adapter: streams up to one part go in one PutObject, longer ones multipart in 5 MiB parts, 2 at a time. */
+const PART_BYTES = 5 * MiB;
+const PARTS_IN_FLIGHT = 2;
+const SMALL = { count: scaled(2000), bytes: 64 * KiB };
+const LARGE = { count: scaled(20), bytes: 20 * MiB };
+const RSS_COUNTS = [scaled(1000), scaled(10_000)];
+const RSS_OBJECT_BYTES = 4 * KiB;
+/** Longest any one child process may run before it is killed. */
+const CHILD_TIMEOUT_MS = 300_000;
+
+const root = new URL('..', import.meta.url).pathname;
+const s3Script = join(root, 'scripts/services/s3.sh');
+const docstoreBin = join(root, 'bin/docstore.js');
+const TIME = '/usr/bin/time';
+
+// ---------------------------------------------------------------- tools and services
+
+function has(binary: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Installs Debian's `pkg` when `binary` is missing (as root; otherwise says how). */
+function ensureDebianPackage(binary: string, pkg: string): void {
+  if (has(binary)) return;
+  if (process.getuid?.() !== 0) throw new Error(`${binary} is missing: install it as root (apt-get install --no-install-recommends ${pkg})`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const policy = execFileSync('apt-cache', ['policy', pkg], { env, encoding: 'utf8' });
+  if (!/Candidate: [^(]/.test(policy)) execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  console.error(`installing ${pkg}`);
+  execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', pkg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!has(binary)) throw new Error(`${binary} still missing after installing ${pkg}`);
+}
+
+function s3Environment(): { env: Record<string, string>; stop: () => void } {
+  if (process.env.S3_TEST_ENDPOINT) return { env: process.env as Record<string, string>, stop: () => undefined };
+  const stateDir = join(tmpdir(), `docstore-bench-mirror-rgw-${process.pid}`);
+  const scriptEnv = { ...process.env, DOCSTORE_S3_STATE_DIR: stateDir };
+  const output = execFileSync('bash', [s3Script, 'start'], { env: scriptEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const env: Record<string, string> = {};
+  for (const line of output.split('\n')) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match) env[match[1] as string] = match[2] as string;
+  }
+  return { env, stop: () => execFileSync('bash', [s3Script, 'stop'], { env: scriptEnv, stdio: 'inherit' }) };
+}
+
+// ---------------------------------------------------------------- data sets
+
+interface Dataset {
+  /** A docstore local storage (`file:///…` location). */
+  docstoreRoot: string;
+  /** The same bytes as plain files under the same keys (rclone's source). */
+  plainRoot: string;
+  objects: number;
+  bytes: number;
+}
+
+/** Keys like documents' `org/building/id`: 100 objects per directory. */
+function keyOf(index: number): string {
+  const building = Math.floor(index / 100);
+  return `org-${String(Math.floor(building / 10)).padStart(3, '0')}/building-${String(building % 10).padStart(2, '0')}/doc-${String(index).padStart(6, '0')}.pdf`;
+}
+
+async function eachConcurrently(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < count; index = next++) await work(index);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+/** Writes `count` random objects (sizes from `sizeOf`) twice: into a docstore local storage and as plain files. */
+async function generate(base: string, name: string, sizeOf: (index: number) => number, count: number): Promise<Dataset> {
+  const docstoreRoot = join(base, name, 'docstore');
+  const plainRoot = join(base, name, 'plain');
+  const storage = await LocalObjectStorage.open({ root: docstoreRoot });
+  let bytes = 0;
+  await eachConcurrently(count, 16, async (index) => {
+    const key = keyOf(index);
+    const body = randomBytes(sizeOf(index));
+    bytes += body.length;
+    const plain = join(plainRoot, key);
+    await mkdir(dirname(plain), { recursive: true });
+    await Promise.all([storage.put(key, body, { contentType: 'application/pdf' }), writeFile(plain, body)]);
+  });
+  // The plain files are not fsynced: flush them now, or their write-back would run during a timed copy.
+  execFileSync('sync');
+  return { docstoreRoot, plainRoot, objects: count, bytes };
+}
+
+// ---------------------------------------------------------------- measured child processes
+
+interface ChildRun {
+  wallMs: number;
+  peakRssMiB: number;
+  stdout: string;
+}
+
+const children = new Set<ChildProcess>();
+let runs = 0;
+
+/** Kills a child's process group (its own, see `detached`), by the child's pid. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** Runs `command` under `/usr/bin/time`, timed from spawn to exit; fails on a non-zero exit. */
+async function measured(work: string, label: string, command: string, args: string[], env: NodeJS.ProcessEnv): Promise<ChildRun> {
+  const rssFile = join(work, `rss-${++runs}`);
+  const started = performance.now();
+  const child = spawn(TIME, ['-f', '%M', '-o', rssFile, command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => void (stdout += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString('utf8')).slice(-8192)));
+  const timer = setTimeout(() => killGroup(child), CHILD_TIMEOUT_MS);
+  const status = await new Promise<number | string>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  }).finally(() => {
+    clearTimeout(timer);
+    children.delete(child);
+  });
+  const wallMs = performance.now() - started;
+  if (status !== 0) throw new Error(`${label} exited with ${status}:\n${stderr}`);
+  const lines = (await readFile(rssFile, 'utf8')).trim().split('\n');
+  return { wallMs, peakRssMiB: Number(lines[lines.length - 1]) / KiB, stdout };
+}
+
+interface Tools {
+  work: string;
+  client: S3Client;
+  docstoreEnv: NodeJS.ProcessEnv;
+  rcloneEnv: NodeJS.ProcessEnv;
+}
+
+/** Live heap of a docstore run: `heapUsed` right after a forced full GC, once a second (MiB). */
+interface LiveHeap {
+  medianMiB: number;
+  maxMiB: number;
+}
+
+/**
+ * Preloaded into a docstore child (`--expose-gc --import`): once a second, a full GC, then
+ * `heapUsed`, i.e. live memory only (objects in flight included); the samples are written to
+ * BENCH_HEAP_PROBE_FILE at exit.
+ */
+const HEAP_PROBE = `import { writeFileSync } from 'node:fs';
+const samples = [];
+setInterval(() => { globalThis.gc(); samples.push(process.memoryUsage().heapUsed); }, 1000).unref();
+process.on('exit', () => writeFileSync(process.env.BENCH_HEAP_PROBE_FILE, JSON.stringify(samples)));
+`;
+
+interface DocstoreSummary {
+  scanned: number;
+  copied: number;
+  skipped: number;
+  failed: number;
+  mismatched: number;
+  bytesCopied: number;
+  durationMs: number;
+}
+
+type DocstoreRun = ChildRun & { summary: DocstoreSummary; heap?: LiveHeap };
+
+/**
+ * `docstore mirror` in a child process. With `probeHeap` the child also samples its live heap (see
+ * HEAP_PROBE); the forced GCs lower its peak RSS, so such a run is used for nothing else.
+ */
+async function docstoreMirror(tools: Tools, dataset: Dataset, bucket: string, probeHeap = false): Promise<DocstoreRun> {
+  const probeFile = join(tools.work, `heap-${bucket}.json`);
+  const probe = probeHeap ? ['--expose-gc', '--import', pathToFileURL(join(tools.work, 'heap-probe.mjs')).href] : [];
+  const args = [...probe, docstoreBin, 'mirror', pathToFileURL(dataset.docstoreRoot).href, `s3://bench@${bucket}/`, '--concurrency', String(CONCURRENCY), '--json'];
+  const env = probeHeap ? { ...tools.docstoreEnv, BENCH_HEAP_PROBE_FILE: probeFile } : tools.docstoreEnv;
+  const run = await measured(tools.work, `docstore mirror → ${bucket}`, process.execPath, args, env);
+  const summary = JSON.parse(run.stdout.trim().split('\n').pop() as string) as DocstoreSummary;
+  if (summary.failed > 0 || summary.scanned !== dataset.objects) throw new Error(`docstore mirror → ${bucket}: ${run.stdout}`);
+  if (!probeHeap) return { ...run, summary };
+  // The second half of the run: the first samples may fall in the start-up, before the mirror runs.
+  const all = JSON.parse(await readFile(probeFile, 'utf8')) as number[];
+  const samples = all.slice(Math.floor(all.length / 2)).map((bytes) => bytes / MiB);
+  if (samples.length === 0) throw new Error(`docstore mirror → ${bucket}: no heap sample (the run took under a second)`);
+  return { ...run, summary, heap: { medianMiB: median(samples), maxMiB: Math.max(...samples) } };
+}
+
+/** Median wall time of `docstore --help`: the process start-up included in every docstore wall time. */
+async function docstoreStartupMs(tools: Tools): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) samples.push((await measured(tools.work, 'docstore --help', process.execPath, [docstoreBin, '--help'], tools.docstoreEnv)).wallMs);
+  return median(samples);
+}
+
+async function rcloneCopy(tools: Tools, dataset: Dataset, bucket: string): Promise<ChildRun> {
+  const args = [
+    'copy',
+    dataset.plainRoot,
+    `rgw:${bucket}`,
+    '--transfers',
+    String(CONCURRENCY),
+    '--checkers',
+    String(CONCURRENCY),
+    '--s3-upload-cutoff',
+    `${PART_BYTES / MiB}Mi`,
+    '--s3-chunk-size',
+    `${PART_BYTES / MiB}Mi`,
+    '--s3-upload-concurrency',
+    String(PARTS_IN_FLIGHT),
+    '--s3-no-check-bucket',
+    '--stats',
+    '0',
+    '-q',
+  ];
+  return measured(tools.work, `rclone copy → ${bucket}`, 'rclone', args, tools.rcloneEnv);
+}
+
+async function createBucket(client: S3Client, bucket: string): Promise<void> {
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+}
+
+/** Fails unless the bucket holds exactly the data set's objects and bytes (nothing temporary left). */
+async function checkBucket(client: S3Client, bucket: string, dataset: Dataset): Promise<void> {
+  let objects = 0;
+  let bytes = 0;
+  let token: string | undefined;
+  do {
+    const page: ListObjectsV2CommandOutput = await client.send(new ListObjectsV2Command({ Bucket: bucket, ...(token === undefined ? {} : { ContinuationToken: token }) }));
+    for (const object of page.Contents ?? []) {
+      objects++;
+      bytes += object.Size ?? 0;
+    }
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  if (objects !== dataset.objects || bytes !== dataset.bytes) {
+    throw new Error(`${bucket} holds ${objects} objects, ${bytes} bytes; expected ${dataset.objects}, ${dataset.bytes}`);
+  }
+}
+
+// ---------------------------------------------------------------- the bench
+
+interface CopyRow {
+  round: number;
+  bucket: string;
+  tool: 'docstore' | 'rclone';
+  run: ChildRun;
+  /** docstore only: the mirror's own duration (without process start-up). */
+  mirrorMs?: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+const perSecond = (count: number, ms: number) => count / (ms / 1000);
+const fixed = (value: number, digits = 0) => value.toFixed(digits);
+
+function machine(): string[] {
+  const version = (command: string, args: string[]) => {
+    const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return result.status === 0 ? (result.stdout.split('\n')[0]?.trim() ?? '?') : `${command}: unknown`;
+  };
+  return [
+    `- CPU: ${cpus().length} × ${cpus()[0]?.model.trim() ?? '?'}; RAM ${fixed(totalmem() / 1024 ** 3, 1)} GiB`,
+    `- Node ${process.version}; ${version('rclone', ['version'])}; radosgw ${version('dpkg-query', ['-W', '-f=${Version}', 'radosgw'])}`,
+  ];
+}
+
+async function main(): Promise<void> {
+  ensureDebianPackage('rclone', 'rclone');
+  ensureDebianPackage(TIME, 'time');
+  const work = await mkdtemp(join(tmpdir(), 'docstore-bench-mirror-'));
+  let stopS3: () => void = () => undefined;
+  const interrupted = () => {
+    for (const child of children) killGroup(child);
+    stopS3();
+    execFileSync('rm', ['-rf', work]);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    const s3 = s3Environment();
+    stopS3 = s3.stop;
+    const env = s3.env;
+    const endpoint = env.S3_TEST_ENDPOINT as string;
+    const region = env.S3_TEST_REGION || 'us-east-1';
+    const client = createS3Client({
+      endpoint,
+      region,
+      accessKeyId: env.S3_TEST_ACCESS_KEY as string,
+      secretAccessKey: env.S3_TEST_SECRET_KEY as string,
+      forcePathStyle: env.S3_TEST_PATH_STYLE !== 'false',
+    });
+    const rcloneConfig = join(work, 'rclone.conf');
+    await writeFile(rcloneConfig, '');
+    await writeFile(join(work, 'heap-probe.mjs'), HEAP_PROBE);
+    // Debian's rclone fails with LoadCustomCABundleError when AWS_CA_BUNDLE is set; no proxy for 127.0.0.1.
+    const { AWS_CA_BUNDLE: _ca, HTTP_PROXY: _a, HTTPS_PROXY: _b, http_proxy: _c, https_proxy: _d, ALL_PROXY: _e, all_proxy: _f, ...inherited } = process.env;
+    const tools: Tools = {
+      work,
+      client,
+      docstoreEnv: {
+        ...process.env,
+        STORAGE_BACKEND: 'local',
+        DATA_DIR: join(work, 'data'),
+        DOCSTORE_REMOTE_BENCH_ENDPOINT: endpoint,
+        DOCSTORE_REMOTE_BENCH_REGION: region,
+        DOCSTORE_REMOTE_BENCH_ACCESS_KEY: env.S3_TEST_ACCESS_KEY,
+        DOCSTORE_REMOTE_BENCH_SECRET_KEY: env.S3_TEST_SECRET_KEY,
+        DOCSTORE_REMOTE_BENCH_PATH_STYLE: env.S3_TEST_PATH_STYLE === 'false' ? 'false' : 'true',
+      },
+      rcloneEnv: {
+        ...inherited,
+        RCLONE_CONFIG: rcloneConfig,
+        RCLONE_CACHE_DIR: join(work, 'rclone-cache'),
+        RCLONE_CONFIG_RGW_TYPE: 's3',
+        RCLONE_CONFIG_RGW_PROVIDER: 'Ceph',
+        RCLONE_CONFIG_RGW_ENDPOINT: endpoint,
+        RCLONE_CONFIG_RGW_REGION: region,
+        RCLONE_CONFIG_RGW_ACCESS_KEY_ID: env.S3_TEST_ACCESS_KEY,
+        RCLONE_CONFIG_RGW_SECRET_ACCESS_KEY: env.S3_TEST_SECRET_KEY,
+        RCLONE_CONFIG_RGW_FORCE_PATH_STYLE: env.S3_TEST_PATH_STYLE === 'false' ? 'false' : 'true',
+      },
+    };
+    const tag = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+    const startupMs = await docstoreStartupMs(tools);
+
+    // 1. First copy: small and large objects, rounds alternating which tool goes first.
+    const total = SMALL.count + LARGE.count;
+    const isLarge = (index: number) => Math.floor(((index + 1) * LARGE.count) / total) > Math.floor((index * LARGE.count) / total);
+    console.error(`generating ${SMALL.count} × 64 KiB + ${LARGE.count} × 20 MiB, twice (docstore storage and plain files)`);
+    const mixed = await generate(work, 'mixed', (index) => (isLarge(index) ? LARGE.bytes : SMALL.bytes), total);
+    const copies: CopyRow[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order: Array<'docstore' | 'rclone'> = round % 2 === 1 ? ['rclone', 'docstore'] : ['docstore', 'rclone'];
+      for (const tool of order) {
+        const bucket = `mirror-${tag}-${tool}-${round}`;
+        await createBucket(client, bucket);
+        console.error(`round ${round}: ${tool} → ${bucket}`);
+        if (tool === 'docstore') {
+          const run = await docstoreMirror(tools, mixed, bucket);
+          if (run.summary.copied !== mixed.objects) throw new Error(`docstore copied ${run.summary.copied} of ${mixed.objects}`);
+          copies.push({ round, bucket, tool, run, mirrorMs: run.summary.durationMs });
+        } else {
+          copies.push({ round, bucket, tool, run: await rcloneCopy(tools, mixed, bucket) });
+        }
+        await checkBucket(client, bucket, mixed);
+      }
+    }
+
+    // 2. Nothing to do: the same copy again onto each tool's last bucket.
+    console.error('no-change runs');
+    const lastDocstore = copies.filter((row) => row.tool === 'docstore').pop() as CopyRow;
+    const lastRclone = copies.filter((row) => row.tool === 'rclone').pop() as CopyRow;
+    const docstoreAgain = await docstoreMirror(tools, mixed, lastDocstore.bucket);
+    if (docstoreAgain.summary.copied !== 0) throw new Error(`the no-change run copied ${docstoreAgain.summary.copied} objects`);
+    const rcloneAgain = await rcloneCopy(tools, mixed, lastRclone.bucket);
+    await checkBucket(client, lastRclone.bucket, mixed);
+
+    // 3. Peak RSS as the object count grows.
+    const rssRows: RssRow[] = [];
+    for (const count of RSS_COUNTS) {
+      console.error(`generating ${count} × 4 KiB, twice`);
+      const dataset = await generate(work, `rss-${count}`, () => RSS_OBJECT_BYTES, count);
+      const docstoreBucket = `rss-${tag}-docstore-${count}`;
+      const rcloneBucket = `rss-${tag}-rclone-${count}`;
+      await createBucket(client, docstoreBucket);
+      await createBucket(client, rcloneBucket);
+      console.error(`${count} objects: docstore, docstore sampling its live heap, rclone`);
+      const docstore = await docstoreMirror(tools, dataset, docstoreBucket);
+      await checkBucket(client, docstoreBucket, dataset);
+      const probeBucket = `rss-${tag}-heap-${count}`;
+      await createBucket(client, probeBucket);
+      const probed = await docstoreMirror(tools, dataset, probeBucket, true);
+      const rclone = await rcloneCopy(tools, dataset, rcloneBucket);
+      await checkBucket(client, rcloneBucket, dataset);
+      rssRows.push({ objects: count, docstore, heap: probed.heap as LiveHeap, rclone });
+      await rm(join(work, `rss-${count}`), { recursive: true, force: true });
+    }
+    client.destroy();
+
+    report(mixed, endpoint, startupMs, copies, { docstore: [lastDocstore, docstoreAgain], rclone: [lastRclone, rcloneAgain] }, rssRows);
+  } finally {
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
+    for (const child of children) killGroup(child);
+    stopS3();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+type RssRow = { objects: number; docstore: DocstoreRun; heap: LiveHeap; rclone: ChildRun };
+
+function report(dataset: Dataset, endpoint: string, startupMs: number, copies: CopyRow[], again: { docstore: [CopyRow, DocstoreRun]; rclone: [CopyRow, ChildRun] }, rssRows: RssRow[]): void {
+  const out = (line = '') => console.log(line);
+  const mib = dataset.bytes / MiB;
+  out(`\n## docstore mirror vs rclone copy, local → S3 (${endpoint}${process.env.S3_TEST_ENDPOINT ? '' : ', Ceph RGW started for this run'})\n`);
+  for (const line of machine()) out(line);
+  out(`- ${SMALL.count} × 64 KiB + ${LARGE.count} × 20 MiB = ${dataset.objects} objects, ${fixed(mib, 1)} MiB; concurrency ${CONCURRENCY}; single PUT up to ${PART_BYTES / MiB} MiB, multipart in ${PART_BYTES / MiB} MiB parts, ${PARTS_IN_FLIGHT} parts in flight per object`);
+  out(`- docstore: \`docstore mirror file:///… s3://bench@bucket/ --concurrency ${CONCURRENCY} --json\` (Node + tsx, from a checkout)`);
+  out(`- rclone: \`rclone copy DIR rgw:bucket --transfers ${CONCURRENCY} --checkers ${CONCURRENCY} --s3-upload-cutoff 5Mi --s3-chunk-size 5Mi --s3-upload-concurrency ${PARTS_IN_FLIGHT} --s3-no-check-bucket\``);
+  out(`- wall time: process spawn to exit, start-up included (\`docstore --help\` takes ${fixed(startupMs / 1000, 2)} s here); every first copy goes into a fresh bucket, checked afterwards (object count and bytes)`);
+
+  out('\n### First copy (fresh bucket)\n');
+  out('| round | tool | wall s | objects/s | MiB/s | mirror s (in process) | peak RSS MiB |');
+  out('|---:|---|---:|---:|---:|---:|---:|');
+  for (const row of copies) {
+    out(
+      `| ${row.round} | ${row.tool} | ${fixed(row.run.wallMs / 1000, 2)} | ${fixed(perSecond(dataset.objects, row.run.wallMs))} | ${fixed(perSecond(mib, row.run.wallMs), 1)} | ${row.mirrorMs === undefined ? '—' : fixed(row.mirrorMs / 1000, 2)} | ${fixed(row.run.peakRssMiB)} |`,
+    );
+  }
+  const docstoreMs = median(copies.filter((row) => row.tool === 'docstore').map((row) => row.run.wallMs));
+  const rcloneMs = median(copies.filter((row) => row.tool === 'rclone').map((row) => row.run.wallMs));
+  const docstoreMirrorMs = median(copies.filter((row) => row.tool === 'docstore').map((row) => row.mirrorMs as number));
+  const ratio = rcloneMs / docstoreMs;
+  out(`\n| median of ${ROUNDS} | wall s | objects/s | MiB/s |`);
+  out('|---|---:|---:|---:|');
+  out(`| rclone (baseline) | ${fixed(rcloneMs / 1000, 2)} | ${fixed(perSecond(dataset.objects, rcloneMs))} | ${fixed(perSecond(mib, rcloneMs), 1)} |`);
+  out(`| docstore | ${fixed(docstoreMs / 1000, 2)} | ${fixed(perSecond(dataset.objects, docstoreMs))} | ${fixed(perSecond(mib, docstoreMs), 1)} |`);
+  out(`| **ratio docstore / rclone speed** | **${fixed(ratio, 2)}** | | |`);
+
+  const [docstoreFirst, docstoreAgain] = again.docstore;
+  const [rcloneFirst, rcloneAgain] = again.rclone;
+  const noChange = docstoreFirst.run.wallMs / docstoreAgain.wallMs;
+  out('\n### Second run, nothing to do (same source, same bucket as the last first copy)\n');
+  out('| tool | first copy wall s | no-change wall s | no-change in process s | speed-up |');
+  out('|---|---:|---:|---:|---:|');
+  out(`| rclone (baseline) | ${fixed(rcloneFirst.run.wallMs / 1000, 2)} | ${fixed(rcloneAgain.wallMs / 1000, 2)} | — | ${fixed(rcloneFirst.run.wallMs / rcloneAgain.wallMs, 1)}× |`);
+  out(
+    `| docstore | ${fixed(docstoreFirst.run.wallMs / 1000, 2)} | ${fixed(docstoreAgain.wallMs / 1000, 2)} | ${fixed(docstoreAgain.summary.durationMs / 1000, 2)} | ${fixed(noChange, 1)}× |`,
+  );
+
+  out(`\n### Peak RSS as the object count grows (${RSS_OBJECT_BYTES / KiB} KiB objects, fresh buckets)\n`);
+  out('| objects | docstore peak RSS MiB | docstore live heap MiB, median / max | docstore objects/s | rclone peak RSS MiB | rclone objects/s |');
+  out('|---:|---:|---:|---:|---:|---:|');
+  for (const row of rssRows) {
+    out(
+      `| ${row.objects} | ${fixed(row.docstore.peakRssMiB, 1)} | ${fixed(row.heap.medianMiB, 1)} / ${fixed(row.heap.maxMiB, 1)} | ${fixed(perSecond(row.objects, row.docstore.wallMs))} | ${fixed(row.rclone.peakRssMiB, 1)} | ${fixed(perSecond(row.objects, row.rclone.wallMs))} |`,
+    );
+  }
+  out('\nLive heap: a separate docstore run into another fresh bucket, forcing a full GC once a second and reading `heapUsed` (samples of the second half of the run); peak RSS also holds garbage V8 has not collected yet.');
+  const [few, many] = [rssRows[0], rssRows[rssRows.length - 1]] as [RssRow, RssRow];
+  const rssGrowth = many.docstore.peakRssMiB / few.docstore.peakRssMiB;
+  const liveGrowth = many.heap.medianMiB / few.heap.medianMiB;
+
+  out('\n### Targets\n');
+  out('| target | measured | met |');
+  out('|---|---:|:---:|');
+  out(`| docstore at least as fast as rclone (ratio ≥ 1.0) | ${fixed(ratio, 2)} | ${ratio >= 1 ? 'yes' : 'no'} |`);
+  out(`| no-change run ≥ 5× faster than the first | ${fixed(noChange, 1)}× | ${noChange >= 5 ? 'yes' : 'no'} |`);
+  out(`| RSS flat: peak RSS at ${many.objects} ≤ 1.2 × at ${few.objects} objects | ${fixed(rssGrowth, 2)}× (${fixed(many.docstore.peakRssMiB - few.docstore.peakRssMiB, 1)} MiB) | ${rssGrowth <= 1.2 ? 'yes' : 'no'} |`);
+  out(`| live heap flat: median at ${many.objects} ≤ 1.2 × at ${few.objects} objects | ${fixed(liveGrowth, 2)}× | ${liveGrowth <= 1.2 ? 'yes' : 'no'} |`);
+  out(`\ndocstore's mirror itself (without process start-up) took ${fixed(docstoreMirrorMs / 1000, 2)} s (median): ratio ${fixed(rcloneMs / docstoreMirrorMs, 2)} against rclone's wall time; the no-change run ${fixed(docstoreAgain.summary.durationMs / 1000, 2)} s.`);
+
+  out('\n### What each tool verifies\n');
+  out(
+    '- docstore: hashes every object (SHA-256) while streaming it and publishes it only if it hashes to the SHA-256 the source stored, so damage at rest in the source is caught too; each request body is sent with its SHA-256 in the SigV4 signature, which RGW checks. The SHA-256 is stored with the copy (`x-amz-meta-docstore-sha256`). Objects over 5 MiB go multipart to a temporary key and are copied into place (server side) after the check. No read-back after the upload. The no-change run compares sizes and stored SHA-256s: one HEAD per object, since S3 listings carry no user metadata.',
+  );
+  out(
+    "- rclone (1.60): reads each file's MD5 first; a single-part PUT carries it as Content-MD5 (RGW checks it); a multipart upload stores it as `X-Amz-Meta-Md5chksum` and sends each part with Content-MD5 and a signed SHA-256. After each upload it HEADs the object and compares size and MD5 (the ETag of a single-part object; for a multipart one, the ETag against the one it computes from its parts, and its own stored MD5). It has no reference for the source's bytes, so damage at rest in the source is copied. The no-change run compares size and modification time (one HEAD per object to read `X-Amz-Meta-Mtime`), not content.",
+  );
+}
+
+await main();
