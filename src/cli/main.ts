@@ -1,10 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeConfig, loadConfig, type DocstoreConfig } from '../config.js';
+import type { Service } from '../http/server.js';
 import { mintToken } from '../auth/jwt-verifier.js';
 import { ROLES, type Role } from '../auth/principal.js';
-import { openDatabase } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { createService, jwtConfigOf } from '../http/server.js';
 import { createObjectStorage } from '../storage/create-object-storage.js';
 import { EXIT, reportError } from './cli-errors.js';
 import { storageSelfCheck } from './storage-self-check.js';
@@ -26,6 +24,7 @@ program
   .description('Serve the documents API (migrates the database and checks the storage first).')
   .action(async () => {
     const config = loadConfig();
+    const { createService } = await import('../http/server.js');
     const service = await createService(config);
     const address = await service.app.listen({ host: config.http.host, port: config.http.port });
     const metricsServer = await startMetricsServer({ metrics: service.metrics, ...config.metrics });
@@ -65,6 +64,8 @@ program
   .description('Bring the metadata database to the latest schema.')
   .action(async () => {
     const config = loadConfig();
+    const { openDatabase } = await import('../db/database.js');
+    const { migrateToLatest } = await import('../db/migrate.js');
     const { db } = openDatabase(config.database);
     try {
       const applied = await migrateToLatest(db);
@@ -84,6 +85,7 @@ program
   .option('--ttl <duration>', 'lifetime: 30s, 15m, 1h, 7d', parseDuration, 3600)
   .action(async (options: { sub: string; org: string; role: Role; building?: string[]; ttl: number }) => {
     const config = loadConfig();
+    const { jwtConfigOf } = await import('../http/server.js');
     const { secret, jwt } = await jwtConfigOf(config);
     if (secret === undefined) throw new InvalidArgumentError('tokens can only be minted with a shared secret (DOCSTORE_JWT_SECRET)');
     const token = await mintToken(secret, {
@@ -136,7 +138,8 @@ program
   .option('--dry-run', 'print the plan, change nothing')
   .option('--delete', 'remove destination objects absent from the source (after both listings completed)')
   .option('--max-delete <n>', 'most deletions allowed with --delete', parseCount, 0)
-  .option('--concurrency <n>', 'objects in flight (at least 1)', parsePositive, 8)
+  .option('--concurrency <n>', 'objects copied at once (at least 1)', parsePositive, 8)
+  .option('--checkers <n>', 'objects compared at once (at least 1)', parsePositive, 8)
   .option('--bwlimit <rate>', 'bandwidth limit, bytes per second (512K, 10M)')
   .option('--include <prefix>', 'only keys starting with this (repeatable)', collect)
   .option('--exclude <prefix>', 'skip keys starting with this (repeatable)', collect)
@@ -158,6 +161,7 @@ program
           delete: options.delete === true,
           maxDelete: options.maxDelete,
           concurrency: options.concurrency,
+          checkers: options.checkers,
           ...(options.bwlimit === undefined ? {} : { limiter: new BandwidthLimiter(parseByteRate(options.bwlimit)) }),
           include: options.include ?? [],
           exclude: options.exclude ?? [],
@@ -227,6 +231,7 @@ interface MirrorCliOptions {
   delete?: boolean;
   maxDelete: number;
   concurrency: number;
+  checkers: number;
   bwlimit?: string;
   include?: string[];
   exclude?: string[];
@@ -293,8 +298,11 @@ program
     process.stdout.write(`${JSON.stringify(describeConfig(loadConfig()), null, 2)}\n`);
   });
 
-async function withService(work: (service: Awaited<ReturnType<typeof createService>>) => Promise<void>): Promise<void> {
-  const service = await createService(loadConfig(), { logger: false });
+async function withService(work: (service: Service) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  // The HTTP and database stack loads only for the commands that need it (start-up of the others stays short).
+  const { createService } = await import('../http/server.js');
+  const service = await createService(config, { logger: false });
   try {
     await work(service);
   } finally {

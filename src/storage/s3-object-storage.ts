@@ -453,7 +453,9 @@ export class S3ObjectStorage implements ObjectStorage {
       }
       return await this.putResult(key, digest.size, sha256);
     } finally {
-      await this.send('put', key, new DeleteObjectCommand({ Bucket: this.bucket, Key: temporaryKey }));
+      // A failed removal must not mask the put's own outcome: the temporary key is hidden from
+      // listings and removed by removeStaleUploads() at the next start.
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: temporaryKey })).catch(() => undefined);
     }
   }
 

@@ -14,8 +14,10 @@ export interface MirrorOptions {
   delete?: boolean;
   /** Most deletions allowed; above it nothing is deleted and the run fails. @default 0 */
   maxDelete?: number;
-  /** Objects compared or copied at once. @default 8 */
+  /** Objects copied at once (rclone's transfers). @default 8 */
   concurrency?: number;
+  /** Objects compared at once (rclone's checkers). @default 8 */
+  checkers?: number;
   limiter?: BandwidthLimiter;
   /** Only keys starting with one of these (all when empty). */
   include?: readonly string[];
@@ -66,7 +68,8 @@ export function keyFilter(include: readonly string[] = [], exclude: readonly str
 export async function mirror(source: ObjectStorage, destination: ObjectStorage, options: MirrorOptions = {}, onEvent: (event: ObjectEvent) => void = () => {}): Promise<MirrorSummary> {
   const started = performance.now();
   const summary: MirrorSummary = { dryRun: options.dryRun === true, scanned: 0, copied: 0, skipped: 0, deleted: 0, failed: 0, mismatched: 0, bytesCopied: 0, durationMs: 0, errors: [] };
-  const pool = new TaskPool(options.concurrency ?? 8);
+  const checkers = new TaskPool(options.checkers ?? 8);
+  const transfers = new TaskPool(options.concurrency ?? 8);
   const wanted = keyFilter(options.include, options.exclude);
   const extras: string[] = [];
   const fail = (key: string, error: unknown, bytes: number, action: ObjectAction = 'copy') => {
@@ -87,28 +90,39 @@ export async function mirror(source: ObjectStorage, destination: ObjectStorage, 
       summary.scanned++;
       const listed = entry.source;
       const present = entry.destination;
-      await pool.run(async () => {
+      // A checker compares; a difference is handed to a transfer slot, freeing the checker at once.
+      await checkers.run(async () => {
+        let reason: ObjectEvent['reason'];
         try {
-          const reason = await differenceOf(source, destination, listed, present);
-          if (reason === undefined) {
-            summary.skipped++;
-            onEvent({ key: listed.key, action: 'skip', bytes: 0 });
-            return;
-          }
-          if (options.dryRun !== true) await copyVerified(source, destination, listed.key, options.limiter);
-          summary.copied++;
-          summary.bytesCopied += listed.size;
-          onEvent({ key: listed.key, action: 'copy', reason, bytes: listed.size });
+          reason = await differenceOf(source, destination, listed, present);
         } catch (error) {
           fail(listed.key, error, listed.size);
+          return;
         }
+        if (reason === undefined) {
+          summary.skipped++;
+          onEvent({ key: listed.key, action: 'skip', bytes: 0 });
+          return;
+        }
+        await transfers.run(async () => {
+          try {
+            if (options.dryRun !== true) await copyVerified(source, destination, listed.key, options.limiter);
+            summary.copied++;
+            summary.bytesCopied += listed.size;
+            onEvent({ key: listed.key, action: 'copy', reason, bytes: listed.size });
+          } catch (error) {
+            fail(listed.key, error, listed.size);
+          }
+        });
       });
     }
   } catch (error) {
-    await pool.drain();
+    await checkers.drain();
+    await transfers.drain();
     throw new SyncError('sync.listing_failed', `Listing failed, nothing was deleted: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  await pool.drain();
+  await checkers.drain();
+  await transfers.drain();
   if (options.delete === true && extras.length > 0) {
     const maxDelete = options.maxDelete ?? 0;
     if (extras.length > maxDelete) {
