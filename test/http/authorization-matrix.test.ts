@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/jwt-verifier.js';
 import { ROLES, type Role } from '../../src/auth/principal.js';
 import type { Document, DocumentType } from '../../src/documents/document.js';
-import { TINY_PDF, multipartBody } from '../support/multipart.js';
+import { PDF as TINY_PDF, documentUpload } from '../support/upload-request.js';
 import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 
 /**
@@ -54,7 +54,7 @@ function standing(world: World, buildingId: string, type: 'invoice' | 'contract'
 }
 
 async function uploadRequest(buildingId: string, type: DocumentType, title = `${type} ${randomUUID()}`): Promise<Request> {
-  const body = await multipartBody({ type, title }, { fileName: 'document.pdf', bytes: TINY_PDF, contentType: 'application/pdf' });
+  const body = documentUpload({ type, title, fileName: 'document.pdf', content: TINY_PDF });
   return { method: 'POST', url: `/api/v1/buildings/${buildingId}/documents`, ...body };
 }
 

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { GetBucketAclCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
 import type { S3StorageConfig } from '../../src/config.js';
 import { createObjectStorage } from '../../src/storage/create-object-storage.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
+import { freePort } from '../support/free-port.js';
 import { clientFor, testBucket } from '../support/s3-target.js';
 
 const target = inject('s3');
@@ -33,15 +32,6 @@ async function prepareCode(config: S3StorageConfig): Promise<string | undefined>
   );
 }
 
-/** A port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('S3 start-up check', () => {
   it('succeeds on a usable bucket', async () => {
     const client = clientFor(target);
@@ -51,7 +41,7 @@ describe('S3 start-up check', () => {
   });
 
   it('tells an unreachable endpoint apart', async () => {
-    expect(await prepareCode(s3Config({ endpoint: `http://127.0.0.1:${await closedPort()}` }))).toBe('storage.unavailable');
+    expect(await prepareCode(s3Config({ endpoint: `http://127.0.0.1:${await freePort()}` }))).toBe('storage.unavailable');
   });
 
   it('tells bad credentials apart', async () => {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -9,6 +8,7 @@ import { mintToken } from '../../src/auth/jwt-verifier.js';
 import type { Role } from '../../src/auth/principal.js';
 import { loadConfig, type DocstoreConfig } from '../../src/config.js';
 import { createService, type Service } from '../../src/http/server.js';
+import { freePort } from './free-port.js';
 import { clientFor, testBucket } from './s3-target.js';
 
 export const JWT_SECRET = 'docstore-test-jwt-secret-0123456789abcdef';
@@ -36,14 +36,6 @@ export type FixtureFactory = (options?: FixtureOptions) => Promise<ServiceFixtur
 
 export const ORG_A = '0190a000-0000-7000-8000-00000000000a';
 export const ORG_B = '0190a000-0000-7000-8000-00000000000b';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function start(name: string, env: Record<string, string>, options: FixtureOptions, cleanup: () => Promise<void>): Promise<ServiceFixture> {
   const port = options.listen === true ? await freePort() : 8080;
