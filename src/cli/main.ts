@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { describeConfig, loadConfig, type DocstoreConfig } from '../config.js';
+import { describeConfig, loadConfig } from '../config.js';
 import type { Service } from '../http/server.js';
 import { mintToken } from '../auth/jwt-verifier.js';
 import { ROLES, type Role } from '../auth/principal.js';
-import { createObjectStorage } from '../storage/create-object-storage.js';
+import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import { EXIT, reportError } from './cli-errors.js';
 import { storageSelfCheck } from './storage-self-check.js';
 import { BandwidthLimiter, parseByteRate } from '../sync/bandwidth-limiter.js';
@@ -285,7 +285,7 @@ storageCommand
   .option('--json', 'print a machine-readable report')
   .action(async (options: { json?: boolean }) => {
     const config = loadConfig();
-    const { storage, prepare } = await createObjectStorage(config.storage, wiringOf(config));
+    const { storage, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
     await prepare();
     const report = await storageSelfCheck(storage);
     process.stdout.write(options.json === true ? `${JSON.stringify({ ok: true, ...report })}\n` : `storage ${report.backend}: ok\n`);
@@ -308,14 +308,6 @@ async function withService(work: (service: Service) => Promise<void>): Promise<v
   } finally {
     await service.close();
   }
-}
-
-function wiringOf(config: DocstoreConfig) {
-  return {
-    publicBaseUrl: config.http.publicBaseUrl,
-    dataDir: config.dataDir,
-    ...(config.signingSecret === undefined ? {} : { signingSecret: config.signingSecret }),
-  };
 }
 
 function parseDuration(value: string): number {

@@ -6,7 +6,9 @@ import { hasStorageCode } from '../storage/storage-errors.js';
 export interface ObjectResponseOptions {
   storage: ObjectStorage;
   key: string;
-  contentType: string;
+  /** @default the type stored with the object */
+  contentType?: string;
+  /** @default the disposition stored with the object */
   contentDisposition?: string;
   /** The SHA-256 when already known (answers If-None-Match without touching the storage). */
   sha256?: string;
@@ -53,6 +55,7 @@ export async function writeObjectResponse(request: IncomingMessage, response: Se
   }
   const { body, info } = result;
   const sha256 = options.sha256 ?? info.sha256;
+  const disposition = options.contentDisposition ?? info.contentDisposition;
   if (sha256 !== undefined && options.sha256 === undefined && matchesEtag(request.headers['if-none-match'], sha256)) {
     body.destroy();
     response.writeHead(304, { ...common, etag: `"${sha256}"` });
@@ -61,10 +64,10 @@ export async function writeObjectResponse(request: IncomingMessage, response: Se
   }
   const headers: Record<string, string> = {
     ...common,
-    'content-type': options.contentType,
+    'content-type': options.contentType ?? info.contentType,
     ...(sha256 === undefined ? {} : { etag: `"${sha256}"` }),
     'last-modified': (options.lastModified ?? info.lastModified).toUTCString(),
-    ...(options.contentDisposition === undefined ? {} : { 'content-disposition': options.contentDisposition }),
+    ...(disposition === undefined ? {} : { 'content-disposition': disposition }),
   };
   if (result.range !== undefined) {
     headers['content-range'] = `bytes ${result.range.start}-${result.range.end}/${info.size}`;

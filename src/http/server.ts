@@ -8,7 +8,7 @@ import { JwtVerifier, type JwtConfig } from '../auth/jwt-verifier.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { DocumentService } from '../documents/document-service.js';
-import { createObjectStorage } from '../storage/create-object-storage.js';
+import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { buildApp } from './app.js';
@@ -32,12 +32,7 @@ export interface Service {
  */
 export async function createService(config: DocstoreConfig, options: { logger?: boolean | { level: string } } = {}): Promise<Service> {
   const metrics = new DocstoreMetrics();
-  const { storage, signer, prepare } = await createObjectStorage(config.storage, {
-    publicBaseUrl: config.http.publicBaseUrl,
-    dataDir: config.dataDir,
-    ...(config.signingSecret === undefined ? {} : { signingSecret: config.signingSecret }),
-    metrics,
-  });
+  const { storage, signer, prepare } = await createObjectStorage(config.storage, { ...storageWiringOf(config), metrics });
   await prepare();
   const { db } = openDatabase(config.database);
   try {

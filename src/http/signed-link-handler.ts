@@ -21,16 +21,12 @@ export async function serveSignedLink(deps: SignedLinkDependencies, token: strin
   try {
     if (request.method === 'GET' || request.method === 'HEAD') {
       const claims = deps.signer.verify(token, 'GET');
-      const info = await deps.storage.stat(claims.key);
+      // Type and disposition signed into the link win; otherwise those stored with the object.
       await writeObjectResponse(request, response, {
         storage: deps.storage,
         key: claims.key,
-        contentType: claims.contentType ?? info.contentType,
-        ...(claims.contentDisposition ?? info.contentDisposition
-          ? { contentDisposition: (claims.contentDisposition ?? info.contentDisposition) as string }
-          : {}),
-        ...(info.sha256 === undefined ? {} : { sha256: info.sha256 }),
-        lastModified: info.lastModified,
+        ...(claims.contentType === undefined ? {} : { contentType: claims.contentType }),
+        ...(claims.contentDisposition === undefined ? {} : { contentDisposition: claims.contentDisposition }),
       });
       return;
     }

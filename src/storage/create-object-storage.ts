@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { StorageConfig } from '../config.js';
+import type { DocstoreConfig, StorageConfig } from '../config.js';
 import type { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { LocalObjectStorage } from './local-object-storage.js';
 import { MetricsObjectStorage } from './metrics-object-storage.js';
@@ -34,6 +34,15 @@ export interface CreatedStorage {
   prepare(): Promise<void>;
 }
 
+/** The wiring the service, the CLI and mirror locations derive from one configuration. */
+export function storageWiringOf(config: DocstoreConfig): StorageWiring {
+  return {
+    publicBaseUrl: config.http.publicBaseUrl,
+    dataDir: config.dataDir,
+    ...(config.signingSecret === undefined ? {} : { signingSecret: config.signingSecret }),
+  };
+}
+
 /**
  * The one place that knows the adapters: builds the configured storage. Decorators (metrics,
  * encryption) are added around it here too, in a fixed order, as they arrive.
@@ -55,8 +64,9 @@ export async function createObjectStorage(config: StorageConfig, wiring: Storage
     ...created,
     storage,
     prepare: async () => {
+      // prepare() already checked the storage: record it rather than check twice at start-up.
       await created.prepare();
-      await storage.check();
+      metrics.storageUp.set({ backend: storage.name }, 1);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadRemote, type DocstoreConfig } from '../config.js';
-import { createObjectStorage } from '../storage/create-object-storage.js';
+import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import { LocalObjectStorage } from '../storage/local-object-storage.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { createS3Client } from '../storage/s3-client.js';
@@ -30,11 +30,7 @@ export async function openLocation(
 ): Promise<SyncLocation> {
   if (text === 'current') {
     if (config.storage.backend === 'local' && role === 'source') await assertDirectory(config.storage.path, text);
-    const { storage, prepare } = await createObjectStorage(config.storage, {
-      publicBaseUrl: config.http.publicBaseUrl,
-      dataDir: config.dataDir,
-      ...(config.signingSecret === undefined ? {} : { signingSecret: config.signingSecret }),
-    });
+    const { storage, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
     await prepare();
     return { label: `current (${storage.name})`, storage, close: async () => {} };
   }
