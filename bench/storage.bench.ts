@@ -133,14 +133,19 @@ async function benchLocal(rows: Row[], rss: RssRow[]): Promise<void> {
   }
 }
 
-async function benchS3(rows: Row[], rss: RssRow[], env: Record<string, string>): Promise<void> {
-  const client = createS3Client({
+/** An S3 client for the S3_TEST_* settings (the project's RGW or the user's endpoint). */
+function s3ClientFrom(env: Record<string, string | undefined>) {
+  return createS3Client({
     endpoint: env.S3_TEST_ENDPOINT as string,
     region: env.S3_TEST_REGION || 'us-east-1',
     accessKeyId: env.S3_TEST_ACCESS_KEY as string,
     secretAccessKey: env.S3_TEST_SECRET_KEY as string,
     forcePathStyle: env.S3_TEST_PATH_STYLE !== 'false',
   });
+}
+
+async function benchS3(rows: Row[], rss: RssRow[], env: Record<string, string>): Promise<void> {
+  const client = s3ClientFrom(env);
   const bucket = env.S3_TEST_BUCKET as string;
   await client.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: { name?: string }) => {
     if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
@@ -221,15 +226,8 @@ async function rssChild(adapter: 'local' | 's3', mode: string): Promise<void> {
         ? () => pipeline(generated(bytes), createWriteStream(join(base, 'plain')))
         : async () => void (await storage.put('streamed', generated(bytes)));
   } else {
-    const env = process.env;
-    const client = createS3Client({
-      endpoint: env.S3_TEST_ENDPOINT as string,
-      region: env.S3_TEST_REGION || 'us-east-1',
-      accessKeyId: env.S3_TEST_ACCESS_KEY as string,
-      secretAccessKey: env.S3_TEST_SECRET_KEY as string,
-      forcePathStyle: env.S3_TEST_PATH_STYLE !== 'false',
-    });
-    const bucket = env.S3_TEST_BUCKET as string;
+    const client = s3ClientFrom(process.env);
+    const bucket = process.env.S3_TEST_BUCKET as string;
     const storage = new S3ObjectStorage({ client, bucket, keyPrefix: 'bench/' });
     await storage.put('warm-up', generated(MiB));
     cleanup = async () => client.destroy();
