@@ -77,6 +77,12 @@ export interface DocstoreConfig {
   };
   /** Secret for local presigned links (≥ 32 bytes); generated under dataDir when absent. */
   signingSecret?: Buffer;
+  backup: {
+    /** The default repository of `docstore backup` commands (`file:///dir` or `s3://NAME@bucket/prefix`). */
+    repository?: string;
+    /** Passphrase of the backup private key (restore, `verify --read-data`, `keygen`); never needed by `backup run`. */
+    passphrase?: string;
+  };
 }
 
 export interface ConfigIssue {
@@ -155,6 +161,11 @@ const environmentSchema = z
     METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(9464),
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' }).default('development'),
+    DOCSTORE_BACKUP_REPOSITORY: z
+      .string()
+      .refine((value) => value.startsWith('file:///') || value.startsWith('s3://'), 'must be file:///absolute/dir or s3://NAME@bucket/prefix')
+      .optional(),
+    DOCSTORE_BACKUP_PASSPHRASE: z.string().min(1).optional(),
   });
 
 /** Every environment variable docstore reads (docs/configuration.md is checked against it). */
@@ -217,6 +228,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.DATA_DIR,
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}` },
     ...(e.DOCSTORE_SIGNING_SECRET === undefined ? {} : { signingSecret: e.DOCSTORE_SIGNING_SECRET }),
+    backup: {
+      ...(e.DOCSTORE_BACKUP_REPOSITORY === undefined ? {} : { repository: e.DOCSTORE_BACKUP_REPOSITORY }),
+      ...(e.DOCSTORE_BACKUP_PASSPHRASE === undefined ? {} : { passphrase: e.DOCSTORE_BACKUP_PASSPHRASE }),
+    },
   };
 }
 
@@ -249,7 +264,8 @@ export function describeConfig(config: DocstoreConfig): Record<string, unknown> 
   const database = config.database.dialect === 'postgres' ? { dialect: 'postgres', url: maskUrl(config.database.url) } : config.database;
   const jwt = config.jwt.kind === 'secret' ? { ...config.jwt, ...(config.jwt.secret === undefined ? {} : { secret: '***' }) } : config.jwt;
   const metrics = config.metrics.token === undefined ? config.metrics : { ...config.metrics, token: '***' };
-  return { ...config, storage, database, jwt, metrics, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }) };
+  const backup = config.backup.passphrase === undefined ? config.backup : { ...config.backup, passphrase: '***' };
+  return { ...config, storage, database, jwt, metrics, backup, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }) };
 }
 
 function maskUrl(value: string): string {

@@ -1,4 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { collect, parseCount, parseDuration, parsePercent, parsePositive } from './cli-arguments.js';
+import { registerBackupCommands } from './backup-commands.js';
 import { describeConfig, loadConfig } from '../config.js';
 import type { Service } from '../http/server.js';
 import { mintToken } from '../auth/jwt-verifier.js';
@@ -127,8 +129,6 @@ program
       if (!options.fix && report.orphanObjects.length + report.missingObjects.length > 0) process.exitCode = EXIT.failed;
     });
   });
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 program
   .command('mirror')
@@ -260,22 +260,10 @@ function describeDifference(difference: Difference): string {
   }
 }
 
-function parseCount(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a whole number');
-  return Number(value);
-}
 
-function parsePositive(value: string): number {
-  const count = parseCount(value);
-  if (count < 1) throw new InvalidArgumentError('at least 1');
-  return count;
-}
 
-function parsePercent(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)%?$/.exec(value);
-  if (match === null || Number(match[1]) > 100) throw new InvalidArgumentError('a percentage from 0 to 100, e.g. 10%');
-  return Number(match[1]);
-}
+
+registerBackupCommands(program);
 
 const storageCommand = program.command('storage').description('Inspect the configured storage.');
 
@@ -310,11 +298,6 @@ async function withService(work: (service: Service) => Promise<void>): Promise<v
   }
 }
 
-function parseDuration(value: string): number {
-  const match = /^(\d+)(s|m|h|d)$/.exec(value);
-  if (match === null) throw new InvalidArgumentError('use a number and a unit: 30s, 15m, 1h, 7d');
-  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'];
-}
 
 try {
   await program.parseAsync(process.argv);

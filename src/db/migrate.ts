@@ -24,3 +24,8 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   }
   return (result.results ?? []).filter((item) => item.status === 'Success').map((item) => item.migrationName);
 }
+
+/** The names of every migration this version knows, in order. */
+export function knownMigrations(): string[] {
+  return Object.keys(MIGRATIONS).sort();
+}

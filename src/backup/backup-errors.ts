@@ -1,0 +1,59 @@
+/** Stable codes of backup failures that are not about one object (those are reported per object). */
+export type BackupErrorCode =
+  | 'backup.usage'
+  | 'backup.repository_not_found'
+  | 'backup.repository_exists'
+  | 'backup.repository_invalid'
+  | 'backup.not_attached'
+  | 'backup.locked'
+  | 'backup.snapshot_not_found'
+  | 'backup.key_invalid'
+  | 'backup.wrong_key'
+  | 'backup.integrity'
+  | 'backup.target_not_empty'
+  | 'backup.incomplete';
+
+export const BACKUP_ERROR_CODES: readonly BackupErrorCode[] = [
+  'backup.usage',
+  'backup.repository_not_found',
+  'backup.repository_exists',
+  'backup.repository_invalid',
+  'backup.not_attached',
+  'backup.locked',
+  'backup.snapshot_not_found',
+  'backup.key_invalid',
+  'backup.wrong_key',
+  'backup.integrity',
+  'backup.target_not_empty',
+  'backup.incomplete',
+];
+
+export class BackupError extends Error {
+  constructor(
+    readonly code: BackupErrorCode,
+    message: string,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BackupError';
+    this.context = options.context ?? {};
+  }
+
+  readonly context: Record<string, unknown>;
+
+  static usage(message: string): BackupError {
+    return new BackupError('backup.usage', message);
+  }
+
+  static wrongKey(what: string, cause?: unknown): BackupError {
+    return new BackupError('backup.wrong_key', `${what}: none of the given private keys can decrypt it (wrong key, or a key of another repository)`, { cause });
+  }
+
+  static integrity(what: string, detail: string, cause?: unknown): BackupError {
+    return new BackupError('backup.integrity', `${what}: ${detail}`, { cause });
+  }
+}
+
+export function isBackupError(error: unknown): error is BackupError {
+  return error instanceof BackupError;
+}

@@ -1,0 +1,242 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import { knownMigrations, migrateToLatest } from '../db/migrate.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import { TaskPool } from '../sync/task-pool.js';
+import { BackupError } from './backup-errors.js';
+import { decodeManifest, expectSha256, type Manifest, type ManifestObject } from './backup-manifest.js';
+import type { BackupRepository, Snapshot } from './backup-repository.js';
+import { DUMPED_TABLES, normaliseRow, openDump, type DumpReader, type Row } from './database-dump.js';
+import { decryptBytes, decryptStream, type PrivateKey } from './openpgp-codec.js';
+import { unpad } from './padding.js';
+import { chain } from './stream-chain.js';
+
+export interface RestoreOptions {
+  repository: BackupRepository;
+  snapshot: Snapshot;
+  keys: readonly PrivateKey[];
+  /** The target storage, as the service sees it (through its decorators). */
+  storage: ObjectStorage;
+  db: Kysely<Database>;
+  /** Overwrite what the target already holds. @default false */
+  force?: boolean;
+  /** Restore only these documents and/or every document of these buildings (default: everything). */
+  documentIds?: readonly string[];
+  buildingIds?: readonly string[];
+  /** @default 4 */
+  concurrency?: number;
+  onObject?: (event: { key: string; bytes: number; error?: { code: string; message: string } }) => void;
+}
+
+export interface RestoreFailure {
+  key: string;
+  /** The document whose content this object is, when a row refers to it. */
+  documentId?: string;
+  code: string;
+  message: string;
+}
+
+export interface RestoreSummary {
+  snapshotId: string;
+  objects: number;
+  bytes: number;
+  buildings: number;
+  documents: number;
+  /** Objects that could not be restored; their documents are restored with status `broken`. */
+  failures: RestoreFailure[];
+}
+
+/**
+ * Restores a snapshot: objects first (each verified against the manifest's SHA-256 before it becomes
+ * visible), then the database rows, so that no row points at content that is not there. A document
+ * whose object is missing, altered or undecryptable is restored with status `broken` and named in
+ * `failures`; nothing else is skipped. A full restore refuses a target that already holds documents
+ * or objects (`backup.target_not_empty`) unless `force`; a partial one refuses to replace existing
+ * documents unless `force`.
+ */
+export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreSummary> {
+  const { repository, snapshot, keys, storage, db } = options;
+  const partial = (options.documentIds?.length ?? 0) + (options.buildingIds?.length ?? 0) > 0;
+  const manifest = await readManifest(repository, snapshot, keys);
+  const cipherHashes = new Map(snapshot.blobs.map(([name, size, sha256]) => [name, { size, sha256 }]));
+  const workDir = await mkdtemp(join(tmpdir(), 'docstore-restore-'));
+  let dump: DumpReader | undefined;
+  try {
+    const dumpFile = join(workDir, 'database');
+    await pipeline(await openBlob(repository, cipherHashes, manifest.database, keys, 'the database dump'), createWriteStream(dumpFile, { mode: 0o600 }));
+    dump = openDump(manifest.database.format, dumpFile);
+    const known = new Set(knownMigrations());
+    const unknown = (await dump.migrations()).filter((name) => !known.has(name));
+    if (unknown.length > 0) throw BackupError.usage(`the snapshot's database has migrations this docstore does not know (${unknown.join(', ')}): restore with a newer docstore`);
+    await migrateToLatest(db);
+
+    const selectedDocuments: Row[] = [];
+    if (partial) {
+      const documentIds = new Set(options.documentIds ?? []);
+      const buildingIds = new Set(options.buildingIds ?? []);
+      for await (const row of dump.rows('documents')) {
+        if (documentIds.has(row.id as string) || buildingIds.has(row.building_id as string)) selectedDocuments.push(row);
+      }
+      const found = new Set(selectedDocuments.map((row) => row.id as string));
+      const missing = [...documentIds].filter((id) => !found.has(id));
+      if (missing.length > 0) throw new BackupError('backup.snapshot_not_found', `snapshot ${snapshot.id} holds no document ${missing.join(', ')}`);
+      if (selectedDocuments.length === 0) throw new BackupError('backup.snapshot_not_found', `snapshot ${snapshot.id} holds no document of building ${[...buildingIds].join(', ')}`);
+      if (options.force !== true) {
+        const existing = await db.selectFrom('documents').select('id').where('id', 'in', [...found]).execute();
+        if (existing.length > 0) throw new BackupError('backup.target_not_empty', `these documents exist already (use --force to replace them): ${existing.map((row) => row.id).join(', ')}`);
+      }
+    } else if (options.force !== true) {
+      await assertEmpty(db, storage);
+    }
+
+    const wantedKeys = partial ? new Set(selectedDocuments.map((row) => row.storage_key as string)) : undefined;
+    const objects = manifest.objects.filter((object) => wantedKeys === undefined || wantedKeys.has(object.key));
+    const failures: RestoreFailure[] = [];
+    let bytes = 0;
+    const pool = new TaskPool(options.concurrency ?? 4);
+    for (const object of objects) {
+      await pool.run(async () => {
+        try {
+          await restoreObject(repository, cipherHashes, object, keys, storage);
+          bytes += object.size;
+          options.onObject?.({ key: object.key, bytes: object.size });
+        } catch (error) {
+          const failure = { key: object.key, code: codeOf(error), message: error instanceof Error ? error.message : String(error) };
+          failures.push(failure);
+          options.onObject?.({ key: object.key, bytes: 0, error: failure });
+        }
+      });
+    }
+    await pool.drain();
+
+    // Rows whose object is absent from the snapshot (purged between the dump and the listing) or failed are broken.
+    const restoredKeys = new Set(objects.map((object) => object.key));
+    const failedKeys = new Set(failures.map((failure) => failure.key));
+    const counts = await loadRows(db, dump, {
+      force: options.force === true,
+      ...(partial ? { documents: selectedDocuments } : {}),
+      isBroken: (storageKey) => failedKeys.has(storageKey) || !restoredKeys.has(storageKey),
+      onDocument: (row) => {
+        const failure = failures.find((item) => item.key === row.storage_key);
+        if (failure !== undefined) failure.documentId = row.id as string;
+        else if (!restoredKeys.has(row.storage_key as string)) {
+          failures.push({ key: row.storage_key as string, documentId: row.id as string, code: 'backup.object_missing', message: 'the snapshot holds the row but not the object' });
+        }
+      },
+    });
+    return { snapshotId: snapshot.id, objects: objects.length - failedKeys.size, bytes, ...counts, failures };
+  } finally {
+    dump?.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Decrypts a snapshot's manifest (checking the ciphertext's SHA-256 first). */
+export async function readManifest(repository: BackupRepository, snapshot: Snapshot, keys: readonly PrivateKey[]): Promise<Manifest> {
+  const what = `the manifest of snapshot ${snapshot.id}`;
+  let ciphertext: Buffer;
+  try {
+    ciphertext = await buffer(chain(await repository.getBlob(snapshot.manifest.name), expectSha256(snapshot.manifest.sha256, () => BackupError.integrity(what, 'its ciphertext does not match the SHA-256 the snapshot records'))));
+  } catch (error) {
+    throw error instanceof BackupError ? error : BackupError.integrity(what, `cannot be read (${codeOf(error)})`, error);
+  }
+  return decodeManifest(await decryptBytes(ciphertext, keys, what));
+}
+
+/** A blob's plaintext as a stream, checked on the way: ciphertext SHA-256, OpenPGP integrity, padding, plaintext SHA-256. */
+export async function openBlob(
+  repository: BackupRepository,
+  cipherHashes: ReadonlyMap<string, { size: number; sha256: string }>,
+  content: { blob: string; size: number; sha256: string },
+  keys: readonly PrivateKey[],
+  what: string,
+): Promise<Readable> {
+  const expected = cipherHashes.get(content.blob);
+  const ciphertext = chain(
+    await repository.getBlob(content.blob),
+    expectSha256(expected?.sha256, () => BackupError.integrity(what, 'its stored ciphertext was altered or truncated (SHA-256 mismatch)')),
+  );
+  const plaintext = await decryptStream(ciphertext, keys, what);
+  return chain(
+    plaintext,
+    unpad(content.size),
+    expectSha256(content.sha256, () => BackupError.integrity(what, 'the decrypted content does not match the SHA-256 in the manifest')),
+  );
+}
+
+async function restoreObject(
+  repository: BackupRepository,
+  cipherHashes: ReadonlyMap<string, { size: number; sha256: string }>,
+  object: ManifestObject,
+  keys: readonly PrivateKey[],
+  storage: ObjectStorage,
+): Promise<void> {
+  const body = await openBlob(repository, cipherHashes, object, keys, object.key);
+  await storage.put(object.key, body, {
+    contentType: object.contentType,
+    ...(object.contentDisposition === undefined ? {} : { contentDisposition: object.contentDisposition }),
+    metadata: object.metadata,
+    expectedSha256: object.sha256,
+  });
+}
+
+async function assertEmpty(db: Kysely<Database>, storage: ObjectStorage): Promise<void> {
+  const rows = await db.selectFrom('documents').select('id').limit(1).execute();
+  const buildings = await db.selectFrom('buildings').select('id').limit(1).execute();
+  if (rows.length + buildings.length > 0) throw new BackupError('backup.target_not_empty', 'the target database already holds documents or buildings: restore into an empty one, or use --force to overwrite');
+  for await (const entry of storage.list({ pageSize: 1 })) {
+    throw new BackupError('backup.target_not_empty', `the target storage is not empty (it holds ${entry.kind === 'object' ? entry.key : entry.prefix}): restore into an empty one, or use --force to overwrite`);
+  }
+}
+
+async function loadRows(
+  db: Kysely<Database>,
+  dump: DumpReader,
+  options: { force: boolean; documents?: Row[]; isBroken: (storageKey: string) => boolean; onDocument: (row: Row) => void },
+): Promise<{ buildings: number; documents: number }> {
+  const wantedBuildings = options.documents === undefined ? undefined : new Set(options.documents.map((row) => row.building_id as string));
+  const counts = { buildings: 0, documents: 0 };
+  for (const table of DUMPED_TABLES) {
+    const source: AsyncIterable<Row> | Row[] = table === 'documents' && options.documents !== undefined ? options.documents : dump.rows(table);
+    let batch: Row[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const rows = batch;
+      batch = [];
+      await db.transaction().execute(async (trx) => {
+        for (const row of rows) {
+          // Buildings already there are kept (a partial restore adds documents to existing buildings).
+          const insert = trx.insertInto(table).values(row as never);
+          if (table === 'buildings') await insert.onConflict((conflict) => conflict.column('id').doNothing()).execute();
+          else if (options.force) await insert.onConflict((conflict) => conflict.column('id').doUpdateSet(row as never)).execute();
+          else await insert.execute();
+        }
+      });
+      counts[table] += rows.length;
+    };
+    for await (const original of source) {
+      if (table === 'buildings' && wantedBuildings !== undefined && !wantedBuildings.has(original.id as string)) continue;
+      const row = normaliseRow(table, original);
+      if (table === 'documents') {
+        options.onDocument(row);
+        if (options.isBroken(row.storage_key as string)) row.status = 'broken';
+      }
+      batch.push(row);
+      if (batch.length >= 200) await flush();
+    }
+    await flush();
+  }
+  return counts;
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'backup.restore_failed';
+}

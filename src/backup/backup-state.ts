@@ -1,0 +1,88 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BackupError } from './backup-errors.js';
+
+/**
+ * What the server keeps locally about a repository it backs up to (`<dataDir>/backup/<repository id>.json`,
+ * mode 0600): the naming key (secret from the provider, so that blob names reveal nothing) and the
+ * recipients' public keys, pinned at `init`/`attach` so that a provider who rewrites the repository's
+ * configuration cannot make the next backups readable to a key of its choosing.
+ */
+export interface RepositoryAttachment {
+  repositoryId: string;
+  /** base64 of the 32-byte HMAC key naming blobs. */
+  namingKey: string;
+  /** Armored public keys. */
+  recipients: string[];
+}
+
+export interface BackupStatus {
+  /** Unix seconds of the last successful `backup run`. */
+  lastSuccessSeconds: number;
+  snapshotId: string;
+  repositoryId: string;
+}
+
+export function backupStateDirectory(dataDir: string): string {
+  return join(dataDir, 'backup');
+}
+
+export async function saveAttachment(dataDir: string, attachment: RepositoryAttachment): Promise<string> {
+  return writeJsonAtomically(join(backupStateDirectory(dataDir), `${attachment.repositoryId}.json`), attachment);
+}
+
+export async function loadAttachment(dataDir: string, repositoryId: string): Promise<RepositoryAttachment> {
+  const path = join(backupStateDirectory(dataDir), `${repositoryId}.json`);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new BackupError(
+        'backup.not_attached',
+        `this server has no key for repository ${repositoryId} (${path} is missing): run \`docstore backup attach REPOSITORY --identity PRIVATE_KEY --recipient PUBLIC_KEY…\` once, or back up to a new repository`,
+      );
+    }
+    throw error;
+  }
+  return JSON.parse(text) as RepositoryAttachment;
+}
+
+/** Records the last successful backup, read by the server's metrics (`docstore_backup_last_success_timestamp_seconds`). */
+export async function saveStatus(dataDir: string, status: BackupStatus): Promise<void> {
+  await writeJsonAtomically(join(backupStateDirectory(dataDir), 'status.json'), status);
+}
+
+/** The last successful backup, or `undefined` before the first one. */
+export async function loadStatus(dataDir: string): Promise<BackupStatus | undefined> {
+  try {
+    return JSON.parse(await readFile(join(backupStateDirectory(dataDir), 'status.json'), 'utf8')) as BackupStatus;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** node-exporter's textfile collector format, for hosts that scrape backups apart from the server. */
+export function textfileMetrics(status: BackupStatus): string {
+  return [
+    '# HELP docstore_backup_last_success_timestamp_seconds Unix time of the last successful backup (0: never).',
+    '# TYPE docstore_backup_last_success_timestamp_seconds gauge',
+    `docstore_backup_last_success_timestamp_seconds ${status.lastSuccessSeconds}`,
+    '',
+  ].join('\n');
+}
+
+export async function writeTextAtomically(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, text, { mode: 0o644 });
+  await rename(temporary, path);
+}
+
+async function writeJsonAtomically(path: string, value: unknown): Promise<string> {
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, path);
+  return path;
+}

@@ -1,0 +1,315 @@
+import { Option, type Command } from 'commander';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConfig, type DocstoreConfig } from '../config.js';
+import { BackupError } from '../backup/backup-errors.js';
+import { BackupRepository } from '../backup/backup-repository.js';
+import { attachmentFor, attachRepository, initRepository } from '../backup/backup-setup.js';
+import { saveStatus, textfileMetrics, writeTextAtomically } from '../backup/backup-state.js';
+import { generateKey, readPrivateKey, readPublicKeys, type PrivateKey, type PublicKey } from '../backup/openpgp-codec.js';
+import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
+import { openLocation, type SyncLocation } from '../sync/sync-location.js';
+import { collect, parseCount, parsePercent, parsePositive } from './cli-arguments.js';
+import { EXIT } from './cli-errors.js';
+import { SyncProgress, formatBytes } from './sync-progress.js';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** `docstore backup …`: encrypted, incremental snapshots of the documents and the database (docs/backup-restore.md). */
+export function registerBackupCommands(program: Command): void {
+  const backup = program.command('backup').description('Encrypted, incremental backups of documents and metadata (see docs/backup-restore.md).');
+  const repoOption = () => new Option('--repo <location>', 'the repository: file:///dir or s3://NAME@bucket/prefix (default: DOCSTORE_BACKUP_REPOSITORY)');
+  const passphraseOption = () => new Option('--passphrase-file <file>', "file holding the private key's passphrase (default: DOCSTORE_BACKUP_PASSPHRASE)");
+
+  backup
+    .command('keygen')
+    .description('Create an OpenPGP key pair for backups: the public key goes on the server, the private key stays offline.')
+    .requiredOption('--name <name>', 'who holds the key, e.g. "Syndic Dupont backups"')
+    .option('--email <email>', 'contact e-mail in the key')
+    .option('--out-dir <dir>', 'where to write the two files', '.')
+    .addOption(passphraseOption())
+    .action(async (options: { name: string; email?: string; outDir: string; passphraseFile?: string }) => {
+      const config = loadConfig();
+      const passphrase = await passphraseOf(options, config);
+      if (passphrase === undefined) throw BackupError.usage('the private key needs a passphrase: --passphrase-file FILE or DOCSTORE_BACKUP_PASSPHRASE');
+      const key = await generateKey({ name: options.name, ...(options.email === undefined ? {} : { email: options.email }) }, passphrase);
+      const base = join(options.outDir, `docstore-backup-${key.fingerprint.slice(-16)}`);
+      await writeFile(`${base}.pub.asc`, key.publicKey, { mode: 0o644, flag: 'wx' });
+      await writeFile(`${base}.key.asc`, key.privateKey, { mode: 0o600, flag: 'wx' });
+      out(`fingerprint: ${key.fingerprint}`);
+      out(`public key:  ${base}.pub.asc   -> give it to \`docstore backup init --recipient\` on the server`);
+      out(`private key: ${base}.key.asc   -> move it OFF this machine (USB key in a safe, a notary), with its passphrase`);
+      out('');
+      out('READ THIS: the private key and its passphrase are the only way to read the backups. If both copies');
+      out('are lost, every backup made to this key is unreadable, forever: nobody, not docstore, can recover it.');
+      out('Keep two copies in two places, write the passphrase down apart from them, and test a restore now.');
+    });
+
+  backup
+    .command('init')
+    .description('Create a repository encrypted to the given public keys (several: e.g. the office and a notary).')
+    .argument('<repository>', 'file:///dir or s3://NAME@bucket/prefix')
+    .requiredOption('--recipient <file>', 'an armored public key file (repeatable)', collect)
+    .action(async (location: string, options: { recipient: string[] }) => {
+      const config = loadConfig();
+      const recipients = await readRecipients(options.recipient);
+      await withLocation(location, config, async (opened) => {
+        const { repository, statePath } = await initRepository(opened.storage, recipients, config.dataDir);
+        out(`created repository ${repository.config.id} at ${opened.label}, encrypted to ${repository.config.recipients.join(', ')}`);
+        out(`this server's naming key and pinned recipients: ${statePath} (mode 0600; back up with the server, or re-create with \`backup attach\`)`);
+      });
+    });
+
+  backup
+    .command('attach')
+    .description("Let this server back up to an existing repository (a rebuilt server): needs a private key once, to recover the repository's naming key.")
+    .argument('<repository>', 'file:///dir or s3://NAME@bucket/prefix')
+    .requiredOption('--identity <file>', 'an armored private key of the repository')
+    .requiredOption('--recipient <file>', "the repository's public keys, all of them (repeatable)", collect)
+    .addOption(passphraseOption())
+    .action(async (location: string, options: { identity: string; recipient: string[]; passphraseFile?: string }) => {
+      const config = loadConfig();
+      const identity = await readIdentity(options, config);
+      const recipients = await readRecipients(options.recipient);
+      await withLocation(location, config, async (opened) => {
+        const { repository, statePath } = await attachRepository(opened.storage, [identity], recipients, config.dataDir);
+        out(`attached to repository ${repository.config.id}; state in ${statePath}`);
+      });
+    });
+
+  backup
+    .command('run')
+    .description('Take a snapshot of every document object (the trash included) and of the metadata database; only new content is uploaded.')
+    .addOption(repoOption())
+    .option('--concurrency <n>', 'objects encrypted and uploaded at once', parsePositive, 4)
+    .option('--textfile <path>', "also write the last success time for node-exporter's textfile collector")
+    .option('--json', 'print a machine-readable summary on stdout')
+    .action(async (options: { repo?: string; concurrency: number; textfile?: string; json?: boolean }) => {
+      const config = loadConfig();
+      const { openDatabase } = await import('../db/database.js');
+      const { runBackup } = await import('../backup/backup-run.js');
+      await withRepository(options.repo, config, async (repository) => {
+        const attachment = await attachmentFor(repository, config.dataDir);
+        const { storage, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
+        await prepare();
+        const { db } = openDatabase(config.database);
+        const progress = new SyncProgress('backup', { tty: process.stderr.isTTY === true, quiet: options.json === true });
+        try {
+          const summary = await runBackup({
+            repository,
+            attachment,
+            storage,
+            db,
+            database: config.database,
+            docstoreVersion: await docstoreVersion(),
+            concurrency: options.concurrency,
+            onObject: (event) =>
+              progress.onEvent({
+                key: event.key,
+                action: event.action === 'upload' ? 'copy' : 'skip',
+                bytes: event.uploadedBytes,
+                ...(event.error === undefined ? {} : { error: event.error }),
+              }),
+          });
+          progress.stop();
+          const status = { lastSuccessSeconds: Math.floor(Date.parse(summary.time) / 1000), snapshotId: summary.snapshotId, repositoryId: repository.config.id };
+          await saveStatus(config.dataDir, status);
+          if (options.textfile !== undefined) await writeTextAtomically(options.textfile, textfileMetrics(status));
+          if (options.json === true) out(JSON.stringify({ repository: repository.config.id, ...summary }));
+          else {
+            out(
+              `snapshot ${summary.snapshotId}: ${summary.objects} objects (${formatBytes(summary.bytes)}), ${summary.uploaded} uploaded, ${summary.reused} already in the repository, ${formatBytes(summary.uploadedBytes)} sent in ${(summary.durationMs / 1000).toFixed(1)} s`,
+            );
+          }
+        } finally {
+          progress.stop();
+          await db.destroy();
+        }
+      });
+    });
+
+  backup
+    .command('list')
+    .description('List the snapshots, oldest first (no private key needed).')
+    .addOption(repoOption())
+    .option('--json', 'machine-readable')
+    .action(async (options: { repo?: string; json?: boolean }) => {
+      const config = loadConfig();
+      await withRepository(options.repo, config, async (repository) => {
+        const snapshots = (await repository.snapshots()).map((snapshot) => ({
+          id: snapshot.id,
+          time: snapshot.time,
+          blobs: snapshot.blobs.length,
+          bytes: snapshot.blobs.reduce((total, [, size]) => total + size, 0),
+        }));
+        if (options.json === true) out(JSON.stringify({ repository: repository.config.id, snapshots }));
+        else {
+          out(`repository ${repository.config.id}: ${snapshots.length} snapshot(s)`);
+          for (const snapshot of snapshots) out(`${snapshot.id}  ${snapshot.time}  ${snapshot.blobs} blobs  ${formatBytes(snapshot.bytes)}`);
+        }
+      });
+    });
+
+  backup
+    .command('forget')
+    .description('Remove snapshots the policy does not keep (each rule keeps the newest snapshot of its last N periods, UTC); --prune then deletes data no snapshot references.')
+    .addOption(repoOption())
+    .option('--keep-last <n>', 'the N newest snapshots', parseCount)
+    .option('--keep-daily <n>', 'one per day, for the last N days with snapshots', parseCount)
+    .option('--keep-weekly <n>', 'one per ISO week, for the last N weeks', parseCount)
+    .option('--keep-monthly <n>', 'one per month, for the last N months', parseCount)
+    .option('--prune', 'delete the blobs no remaining snapshot references')
+    .option('--dry-run', 'print what would go, change nothing')
+    .option('--json', 'machine-readable')
+    .action(async (options: { repo?: string; keepLast?: number; keepDaily?: number; keepWeekly?: number; keepMonthly?: number; prune?: boolean; dryRun?: boolean; json?: boolean }) => {
+      const config = loadConfig();
+      const { forgetSnapshots } = await import('../backup/backup-retention.js');
+      await withRepository(options.repo, config, async (repository) => {
+        const result = await forgetSnapshots(
+          repository,
+          {
+            ...(options.keepLast === undefined ? {} : { keepLast: options.keepLast }),
+            ...(options.keepDaily === undefined ? {} : { keepDaily: options.keepDaily }),
+            ...(options.keepWeekly === undefined ? {} : { keepWeekly: options.keepWeekly }),
+            ...(options.keepMonthly === undefined ? {} : { keepMonthly: options.keepMonthly }),
+          },
+          { prune: options.prune === true, dryRun: options.dryRun === true },
+        );
+        if (options.json === true) {
+          out(JSON.stringify({ dryRun: result.dryRun, kept: result.keep.map((item) => ({ id: item.snapshot.id, time: item.snapshot.time, reasons: item.reasons })), removed: result.removed.map((snapshot) => snapshot.id), pruned: result.pruned }));
+          return;
+        }
+        for (const item of result.keep) out(`keep    ${item.snapshot.id}  ${item.snapshot.time}  (${item.reasons.join(', ')})`);
+        for (const snapshot of result.removed) out(`${result.dryRun ? 'would remove' : 'remove'}  ${snapshot.id}  ${snapshot.time}`);
+        if (result.pruned !== undefined) out(`${result.dryRun ? 'would prune' : 'pruned'} ${result.pruned.blobs} blob(s), ${formatBytes(result.pruned.bytes)}${result.pruned.failed > 0 ? `, ${result.pruned.failed} failed` : ''}`);
+        if ((result.pruned?.failed ?? 0) > 0) process.exitCode = EXIT.failed;
+      });
+    });
+
+  backup
+    .command('verify')
+    .description('Check that every snapshot is complete (no private key needed); with --read-data and --identity, decrypt documents and compare their SHA-256 with the manifest.')
+    .addOption(repoOption())
+    .option('--read-data', 'decrypt and check the content (needs --identity)')
+    .option('--identity <file>', 'an armored private key of the repository')
+    .option('--sample <percent>', 'with --read-data: the share of documents to read, e.g. 10%', parsePercent)
+    .addOption(passphraseOption())
+    .option('--json', 'machine-readable')
+    .action(async (options: { repo?: string; readData?: boolean; identity?: string; sample?: number; passphraseFile?: string; json?: boolean }) => {
+      const config = loadConfig();
+      if (options.readData === true && options.identity === undefined) throw BackupError.usage('--read-data decrypts the documents: give --identity PRIVATE_KEY');
+      const identity = options.identity === undefined ? undefined : await readIdentity({ identity: options.identity, ...(options.passphraseFile === undefined ? {} : { passphraseFile: options.passphraseFile }) }, config);
+      const { verifyRepository } = await import('../backup/backup-verify.js');
+      await withRepository(options.repo, config, async (repository) => {
+        const summary = await verifyRepository({
+          repository,
+          ...(identity === undefined ? {} : { keys: [identity] }),
+          readData: options.readData === true,
+          ...(options.sample === undefined ? {} : { samplePercent: options.sample }),
+          onProblem: (problem) => {
+            if (options.json !== true) out(`${problem.code}  snapshot ${problem.snapshotId}${problem.blob === undefined ? '' : ` blob ${problem.blob}`}: ${problem.message}`);
+          },
+        });
+        if (options.json === true) out(JSON.stringify({ repository: repository.config.id, ...summary }));
+        else out(`checked ${summary.snapshots} snapshot(s), ${summary.blobs} blob(s), ${summary.read} decrypted: ${summary.problems.length} problem(s)`);
+        if (summary.problems.length > 0) process.exitCode = EXIT.verificationMismatch;
+      });
+    });
+
+  backup
+    .command('restore')
+    .description('Restore a snapshot into an empty storage and database (the configured ones), or only some documents or buildings.')
+    .addOption(repoOption())
+    .option('--snapshot <id>', 'a snapshot id (or unique prefix), or latest', 'latest')
+    .requiredOption('--identity <file>', 'an armored private key of the repository')
+    .addOption(passphraseOption())
+    .option('--document <id>', 'only this document (repeatable)', collect)
+    .option('--building <id>', "only this building's documents (repeatable)", collect)
+    .option('--force', 'overwrite what the target already holds')
+    .option('--concurrency <n>', 'objects restored at once', parsePositive, 4)
+    .option('--json', 'machine-readable')
+    .action(
+      async (options: { repo?: string; snapshot: string; identity: string; passphraseFile?: string; document?: string[]; building?: string[]; force?: boolean; concurrency: number; json?: boolean }) => {
+        const config = loadConfig();
+        const identity = await readIdentity(options, config);
+        const { openDatabase } = await import('../db/database.js');
+        const { restoreSnapshot } = await import('../backup/backup-restore.js');
+        await withRepository(options.repo, config, async (repository) => {
+          const snapshot = await repository.findSnapshot(options.snapshot);
+          const { storage, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
+          await prepare();
+          const { db } = openDatabase(config.database);
+          const progress = new SyncProgress('restore', { tty: process.stderr.isTTY === true, quiet: options.json === true });
+          try {
+            const summary = await restoreSnapshot({
+              repository,
+              snapshot,
+              keys: [identity],
+              storage,
+              db,
+              force: options.force === true,
+              documentIds: options.document ?? [],
+              buildingIds: options.building ?? [],
+              concurrency: options.concurrency,
+              onObject: (event) => progress.onEvent({ key: event.key, action: 'copy', bytes: event.bytes, ...(event.error === undefined ? {} : { error: event.error }) }),
+            });
+            progress.stop();
+            if (options.json === true) out(JSON.stringify(summary));
+            else {
+              out(`restored snapshot ${summary.snapshotId}: ${summary.objects} objects (${formatBytes(summary.bytes)}), ${summary.buildings} buildings, ${summary.documents} documents`);
+              for (const failure of summary.failures) out(`FAILED ${failure.documentId === undefined ? '' : `document ${failure.documentId} `}(${failure.key}): ${failure.code}: ${failure.message}`);
+              if (summary.failures.length > 0) out(`${summary.failures.length} document(s) could not be restored; they are marked broken (see docs/backup-restore.md)`);
+            }
+            if (summary.failures.length > 0) process.exitCode = EXIT.verificationMismatch;
+          } finally {
+            progress.stop();
+            await db.destroy();
+          }
+        });
+      },
+    );
+}
+
+async function withLocation(text: string, config: DocstoreConfig, work: (location: SyncLocation) => Promise<void>): Promise<void> {
+  if (text === 'current') throw BackupError.usage('a backup repository cannot be the documents storage itself: give file:///dir or s3://NAME@bucket/prefix');
+  const location = await openLocation(text, config, 'destination');
+  try {
+    await work(location);
+  } finally {
+    await location.close();
+  }
+}
+
+async function withRepository(text: string | undefined, config: DocstoreConfig, work: (repository: BackupRepository) => Promise<void>): Promise<void> {
+  const location = text ?? config.backup.repository;
+  if (location === undefined) throw BackupError.usage('which repository? give --repo LOCATION or set DOCSTORE_BACKUP_REPOSITORY');
+  await withLocation(location, config, async (opened) => work(await BackupRepository.open(opened.storage)));
+}
+
+async function readRecipients(files: readonly string[]): Promise<PublicKey[]> {
+  const keys: PublicKey[] = [];
+  for (const file of files) keys.push(...(await readPublicKeys(await readKeyFile(file), file)));
+  return keys;
+}
+
+async function readIdentity(options: { identity: string; passphraseFile?: string }, config: DocstoreConfig): Promise<PrivateKey> {
+  return readPrivateKey(await readKeyFile(options.identity), await passphraseOf(options, config), options.identity);
+}
+
+async function passphraseOf(options: { passphraseFile?: string }, config: DocstoreConfig): Promise<string | undefined> {
+  if (options.passphraseFile !== undefined) return (await readKeyFile(options.passphraseFile)).replace(/\r?\n$/, '');
+  return config.backup.passphrase;
+}
+
+async function readKeyFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new BackupError('backup.key_invalid', `cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+  }
+}
+
+async function docstoreVersion(): Promise<string> {
+  const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
