@@ -238,5 +238,6 @@ async function loadRows(
 
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown }).code;
+  if (code === 'storage.not_found') return 'backup.blob_missing';
   return typeof code === 'string' ? code : 'backup.restore_failed';
 }

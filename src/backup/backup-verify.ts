@@ -1,14 +1,16 @@
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { TaskPool } from '../sync/task-pool.js';
-import type { BackupRepository, StoredBlob } from './backup-repository.js';
+import { createHash } from 'node:crypto';
+import type { BackupRepository, Snapshot, StoredBlob } from './backup-repository.js';
 import { openBlob, readManifest } from './backup-restore.js';
 import type { PrivateKey } from './openpgp-codec.js';
 
 export interface VerifyOptions {
   repository: BackupRepository;
-  /** With keys and `readData`: decrypt and check content too. */
+  /** With `readData`, decrypt each document and compare it with the manifest. */
   keys?: readonly PrivateKey[];
+  /** Read the blobs: without keys, hash each ciphertext; with keys, decrypt and hash each document. */
   readData?: boolean;
   /** With `readData`: the share of documents to read, 0–100. @default 100 */
   samplePercent?: number;
@@ -39,7 +41,8 @@ export interface VerifySummary {
 /**
  * Checks a repository. Without a private key (the server can run it): every snapshot's blobs are
  * present with the ciphertext size and SHA-256 the snapshot recorded (the SHA-256 the storage keeps:
- * listed for a directory, a HEAD for S3). With a key and `readData`: every manifest decrypts, and
+ * listed for a directory, a HEAD for S3); with `readData`, each blob is also downloaded and its
+ * ciphertext hashed (bit rot, truncation), still without a key. With a key and `readData`: every manifest decrypts, and
  * every document (or a random `samplePercent` of them) decrypts, unpads and hashes to the manifest's
  * SHA-256; each blob is read once even when several snapshots share it.
  */
@@ -70,6 +73,20 @@ export async function verifyRepository(options: VerifyOptions): Promise<VerifySu
   await pool.drain();
 
   let read = 0;
+  if (options.readData === true && options.keys === undefined) {
+    // Without a key: download every referenced blob once and hash its ciphertext (bit rot, truncation).
+    for (const [name, outcome] of checked) {
+      if (outcome !== 'ok') continue;
+      const snapshot = snapshots.find((item) => item.blobs.some(([blob]) => blob === name)) as Snapshot;
+      const sha256 = (snapshot.blobs.find(([blob]) => blob === name) as [string, number, string])[2];
+      await pool.run(async () => {
+        read++;
+        const problem = await hashBlob(repository, name, sha256);
+        if (problem !== undefined) report({ snapshotId: snapshot.id, blob: name, ...problem });
+      });
+    }
+    await pool.drain();
+  }
   if (options.readData === true && options.keys !== undefined) {
     const keys = options.keys;
     const random = options.random ?? Math.random;
@@ -114,6 +131,17 @@ async function checkBlob(
   const stored = listed.sha256 ?? (await repository.statBlob(name))?.sha256;
   if (stored !== undefined && stored !== '' && stored !== sha256) return { code: 'backup.blob_hash', message: messageOf('backup.blob_hash') };
   return 'ok';
+}
+
+async function hashBlob(repository: BackupRepository, name: string, sha256: string): Promise<{ code: string; message: string } | undefined> {
+  try {
+    const hash = createHash('sha256');
+    await pipeline(await repository.getBlob(name), hash);
+    const actual = hash.digest('hex');
+    return actual === sha256 ? undefined : { code: 'backup.blob_hash', message: `the blob's content hashes to ${actual}, the snapshot recorded ${sha256}` };
+  } catch (error) {
+    return { code: codeOf(error), message: (error as Error).message };
+  }
 }
 
 async function readBlob(

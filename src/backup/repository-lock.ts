@@ -21,8 +21,8 @@ interface LockRecord {
  * restic's locking: a backup holds a shared lock, forget and prune an exclusive one. A process
  * writes its lock object, then lists the others; on a conflict it removes its own and fails with
  * `backup.locked`, so two racing processes both back off rather than both proceed. Locks are
- * refreshed every 5 minutes; one not refreshed for 30 minutes belongs to a dead process and is ignored
- * (and removed by the next exclusive locker).
+ * refreshed every 5 minutes; one not refreshed for 30 minutes, or held by a process of this host that
+ * no longer runs, belongs to a dead process and is ignored (and removed by the next exclusive locker).
  */
 export class RepositoryLock {
   private timer: NodeJS.Timeout | undefined;
@@ -43,7 +43,7 @@ export class RepositoryLock {
         if (entry.kind !== 'object' || entry.key === key) continue;
         const other = await readLock(storage, entry.key);
         if (other === undefined) continue;
-        const stale = now().getTime() - Date.parse(other.time) > STALE_AFTER_MS;
+        const stale = now().getTime() - Date.parse(other.time) > STALE_AFTER_MS || deadOnThisHost(other);
         if (stale) {
           if (kind === 'exclusive') await storage.delete(entry.key);
           continue;
@@ -75,6 +75,17 @@ export class RepositoryLock {
   async release(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     await this.storage.delete(this.key);
+  }
+}
+
+/** A lock of a process of this host that no longer runs (killed, crashed): no need to wait 30 minutes. */
+function deadOnThisHost(lock: LockRecord): boolean {
+  if (lock.host !== hostname() || lock.pid === process.pid) return false;
+  try {
+    process.kill(lock.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

@@ -188,16 +188,15 @@ export function registerBackupCommands(program: Command): void {
 
   backup
     .command('verify')
-    .description('Check that every snapshot is complete (no private key needed); with --read-data and --identity, decrypt documents and compare their SHA-256 with the manifest.')
+    .description('Check that every snapshot is complete (no private key needed); --read-data also downloads and hashes every blob, and with --identity decrypts documents and compares their SHA-256 with the manifest.')
     .addOption(repoOption())
-    .option('--read-data', 'decrypt and check the content (needs --identity)')
+    .option('--read-data', 'download the blobs: hash the ciphertext; with --identity, decrypt and check each document')
     .option('--identity <file>', 'an armored private key of the repository')
     .option('--sample <percent>', 'with --read-data: the share of documents to read, e.g. 10%', parsePercent)
     .addOption(passphraseOption())
     .option('--json', 'machine-readable')
     .action(async (options: { repo?: string; readData?: boolean; identity?: string; sample?: number; passphraseFile?: string; json?: boolean }) => {
       const config = loadConfig();
-      if (options.readData === true && options.identity === undefined) throw BackupError.usage('--read-data decrypts the documents: give --identity PRIVATE_KEY');
       const identity = options.identity === undefined ? undefined : await readIdentity({ identity: options.identity, ...(options.passphraseFile === undefined ? {} : { passphraseFile: options.passphraseFile }) }, config);
       const { verifyRepository } = await import('../backup/backup-verify.js');
       await withRepository(options.repo, config, async (repository) => {

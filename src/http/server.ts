@@ -11,6 +11,7 @@ import { DocumentService } from '../documents/document-service.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { DocstoreMetrics } from '../metrics/docstore-metrics.js';
+import { loadStatus } from '../backup/backup-state.js';
 import { buildApp } from './app.js';
 
 export interface Service {
@@ -47,6 +48,10 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       trashDays: config.trashDays,
     });
     metrics.onCollect(documentGaugesRefresher(metrics, documents));
+    // `docstore backup run` (another process, maybe a timer) records its last success under DATA_DIR.
+    metrics.onCollect(async () => {
+      metrics.backupLastSuccess.set((await loadStatus(config.dataDir))?.lastSuccessSeconds ?? 0);
+    });
     const app = await buildApp({
       db,
       storage,

@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { generateKey, readPrivateKey, readPublicKeys, type PrivateKey, type PublicKey } from '../../src/backup/openpgp-codec.js';
+import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
+import type { ObjectStorage } from '../../src/storage/object-storage.js';
+import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
+import { clientFor, testBucket } from './s3-target.js';
+
+export const PASSPHRASE = 'correct horse battery staple';
+
+export interface BackupKeys {
+  publicKey: PublicKey;
+  privateKey: PrivateKey;
+  /** Armored files (and the passphrase file) in `dir`, for the CLI and gpg. */
+  files: { publicKey: string; privateKey: string; passphrase: string; dir: string };
+  close(): Promise<void>;
+}
+
+/** A fresh backup key pair, locked with PASSPHRASE, also written to files. */
+export async function backupKeys(name = 'docstore test backups'): Promise<BackupKeys> {
+  const generated = await generateKey({ name }, PASSPHRASE);
+  const dir = await mkdtemp(join(tmpdir(), 'docstore-keys-'));
+  const files = { publicKey: join(dir, 'backup.pub.asc'), privateKey: join(dir, 'backup.key.asc'), passphrase: join(dir, 'passphrase'), dir };
+  await writeFile(files.publicKey, generated.publicKey);
+  await writeFile(files.privateKey, generated.privateKey, { mode: 0o600 });
+  await writeFile(files.passphrase, `${PASSPHRASE}\n`, { mode: 0o600 });
+  return {
+    publicKey: (await readPublicKeys(generated.publicKey, 'test key'))[0] as PublicKey,
+    privateKey: await readPrivateKey(generated.privateKey, PASSPHRASE, 'test key'),
+    files,
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface RepositoryLocation {
+  storage: ObjectStorage;
+  /** The location as the CLI takes it, and the environment it needs. */
+  url: string;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** An empty repository location in a fresh bucket of the test RGW, under a random prefix (remote name `bk`). */
+export async function s3RepositoryLocation(): Promise<RepositoryLocation> {
+  const target = inject('s3');
+  const client = clientFor(target);
+  const bucket = await testBucket(target, client);
+  const prefix = `backups-${randomBytes(4).toString('hex')}/`;
+  return {
+    storage: new S3ObjectStorage({ client, bucket, keyPrefix: prefix, endpointLabel: target.endpoint }),
+    url: `s3://bk@${bucket}/${prefix}`,
+    env: {
+      DOCSTORE_REMOTE_BK_ENDPOINT: target.endpoint,
+      DOCSTORE_REMOTE_BK_REGION: target.region,
+      DOCSTORE_REMOTE_BK_ACCESS_KEY: target.accessKeyId,
+      DOCSTORE_REMOTE_BK_SECRET_KEY: target.secretAccessKey,
+      DOCSTORE_REMOTE_BK_PATH_STYLE: String(target.forcePathStyle),
+    },
+    close: async () => client.destroy(),
+  };
+}
+
+/** An empty repository location in a temporary directory. */
+export async function localRepositoryLocation(): Promise<RepositoryLocation> {
+  const dir = await mkdtemp(join(tmpdir(), 'docstore-repo-'));
+  return { storage: await LocalObjectStorage.open({ root: dir }), url: `file://${dir}`, env: {}, close: () => rm(dir, { recursive: true, force: true }) };
+}
