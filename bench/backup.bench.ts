@@ -1,0 +1,570 @@
+/**
+ * `npm run bench:backup`: encrypted backups of a docstore (local storage + SQLite) to Ceph RGW.
+ *
+ * One run over about 1 GB of mixed documents (40 × 20 MiB, 2000 × 10–300 KiB, random bytes, keys
+ * `org/building/document` as the service stores them, a SQLite database migrated to the latest schema
+ * with one row per document):
+ * 1. first backup (`runBackup`, concurrency 4) into an empty repository in a fresh bucket, against the
+ *    baseline measured in the same run: `gpg --encrypt` of the same files, 4 at once, into a temporary
+ *    directory, then `rclone copy` of that directory to the same bucket (4 transfers, the same part
+ *    size as docstore's S3 adapter), timed together;
+ * 2. an incremental backup after adding 1 % new documents (and their rows);
+ * 3. `verify` without the private key, and a full restore into an empty local storage and a new
+ *    SQLite file;
+ * 4. `forget --keep-last 1 --prune`.
+ * docstore's phases are library calls in this process, so that its RSS can be sampled (every
+ * 100 ms): the peak of each phase, and for the first backup and the restore the peak while the first
+ * half of the bytes went through against the peak during the second half (memory must not grow with
+ * the data). Traffic goes only to the RGW on 127.0.0.1 started here (or S3_TEST_* if set).
+ *
+ * BENCH_BACKUP_SCALE (default 1) scales every document count, e.g. 0.05 for a quick run.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CreateBucketCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { v7 as uuidv7 } from 'uuid';
+import { BackupRepository } from '../src/backup/backup-repository.js';
+import { restoreSnapshot } from '../src/backup/backup-restore.js';
+import { forgetSnapshots } from '../src/backup/backup-retention.js';
+import { runBackup, type BackupSummary } from '../src/backup/backup-run.js';
+import { attachmentFor, initRepository } from '../src/backup/backup-setup.js';
+import { verifyRepository } from '../src/backup/backup-verify.js';
+import { generateKey, readPrivateKey, readPublicKeys } from '../src/backup/openpgp-codec.js';
+import { openDatabase, type DatabaseConfig } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { LocalObjectStorage } from '../src/storage/local-object-storage.js';
+import { createS3Client } from '../src/storage/s3-client.js';
+import { S3ObjectStorage } from '../src/storage/s3-object-storage.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SCALE = Number(process.env.BENCH_BACKUP_SCALE ?? 1);
+if (!(SCALE > 0)) throw new RangeError('BENCH_BACKUP_SCALE must be a number above 0');
+const scaled = (count: number) => Math.max(1, Math.round(count * SCALE));
+
+const LARGE = { count: scaled(40), bytes: 20 * MiB };
+const SMALL = { count: scaled(2000), minBytes: 10 * KiB, maxBytes: 300 * KiB };
+/** Objects encrypted and uploaded at once: docstore's default, gpg processes and rclone transfers alike. */
+const CONCURRENCY = 4;
+/** docstore's S3 adapter: streams up to one part go in one PutObject, longer ones multipart in 5 MiB parts, 2 at a time. */
+const PART_MIB = 5;
+const PARTS_IN_FLIGHT = 2;
+const NEW_SHARE = 0.01;
+const SAMPLE_MS = 100;
+const TIME = '/usr/bin/time';
+
+const root = new URL('..', import.meta.url).pathname;
+const s3Script = join(root, 'scripts/services/s3.sh');
+
+// ---------------------------------------------------------------- tools and services
+
+function has(binary: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Installs Debian's `pkg` when `binary` is missing (as root; otherwise says how). */
+function ensureDebianPackage(binary: string, pkg: string): void {
+  if (has(binary)) return;
+  if (process.getuid?.() !== 0) throw new Error(`${binary} is missing: install it as root (apt-get install --no-install-recommends ${pkg})`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const policy = execFileSync('apt-cache', ['policy', pkg], { env, encoding: 'utf8' });
+  if (!/Candidate: [^(]/.test(policy)) execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  console.error(`installing ${pkg}`);
+  execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', pkg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!has(binary)) throw new Error(`${binary} still missing after installing ${pkg}`);
+}
+
+/** The RGW of scripts/services/s3.sh in its own state directory (or the S3_TEST_* endpoint already set). */
+function s3Environment(): { env: Record<string, string>; stop: () => void } {
+  if (process.env.S3_TEST_ENDPOINT) return { env: process.env as Record<string, string>, stop: () => undefined };
+  const scriptEnv = { ...process.env, DOCSTORE_S3_STATE_DIR: join(tmpdir(), `docstore-bench-backup-rgw-${process.pid}`) };
+  const output = execFileSync('bash', [s3Script, 'start'], { env: scriptEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const env: Record<string, string> = {};
+  for (const line of output.split('\n')) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match) env[match[1] as string] = match[2] as string;
+  }
+  let stopped = false;
+  return {
+    env,
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      execFileSync('bash', [s3Script, 'stop'], { env: scriptEnv, stdio: 'inherit' });
+    },
+  };
+}
+
+/** Runs a child process; fails on a non-zero exit (with its last stderr). */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString('utf8')).slice(-4096)));
+    child.on('error', reject);
+    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code ?? signal}:\n${stderr}`))));
+  });
+}
+
+async function eachConcurrently(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < count; index = next++) await work(index);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+// ---------------------------------------------------------------- the document set
+
+interface Document {
+  key: string;
+  size: number;
+}
+
+interface DocumentSet {
+  storage: LocalObjectStorage;
+  /** The same bytes as plain files under the same keys (the baseline's input). */
+  plainRoot: string;
+  database: DatabaseConfig;
+  documents: Document[];
+}
+
+const ORGANIZATIONS = Array.from({ length: 5 }, () => uuidv7());
+const BUILDINGS = Array.from({ length: 20 }, (_, index) => ({ id: uuidv7(), organizationId: ORGANIZATIONS[index % ORGANIZATIONS.length] as string }));
+
+/** Adds `sizes.length` random documents: the object, the same bytes as a plain file, and the database row. */
+async function addDocuments(set: DocumentSet, sizes: number[]): Promise<Document[]> {
+  const { db } = openDatabase(set.database);
+  const added: Document[] = [];
+  try {
+    const now = new Date().toISOString();
+    await db
+      .insertInto('buildings')
+      .values(BUILDINGS.map((building) => ({ id: building.id, organization_id: building.organizationId, created_at: now })))
+      .onConflict((conflict) => conflict.column('id').doNothing())
+      .execute();
+    await eachConcurrently(sizes.length, 8, async (index) => {
+      const building = BUILDINGS[randomInt(BUILDINGS.length)] as (typeof BUILDINGS)[number];
+      const id = uuidv7();
+      const key = `${building.organizationId}/${building.id}/${id}`;
+      const body = randomBytes(sizes[index] as number);
+      const plain = join(set.plainRoot, key);
+      await mkdir(dirname(plain), { recursive: true });
+      await Promise.all([set.storage.put(key, body, { contentType: 'application/pdf' }), writeFile(plain, body)]);
+      await db
+        .insertInto('documents')
+        .values({
+          id,
+          organization_id: building.organizationId,
+          building_id: building.id,
+          type: 'invoice',
+          title: `Document ${id}`,
+          description: null,
+          file_name: `${id}.pdf`,
+          mime_type: 'application/pdf',
+          size: body.length,
+          sha256: createHash('sha256').update(body).digest('hex'),
+          uploaded_by: 'bench',
+          related_meeting_id: null,
+          related_expense_id: null,
+          storage_key: key,
+          status: 'active',
+          created_at: now,
+          updated_at: now,
+          deleted_at: null,
+        })
+        .execute();
+      added.push({ key, size: body.length });
+    });
+  } finally {
+    await db.destroy();
+  }
+  // The plain files are not fsynced: flush them now, or their write-back would run during a timed phase.
+  execFileSync('sync');
+  set.documents.push(...added);
+  return added;
+}
+
+const smallSize = () => randomInt(SMALL.minBytes, SMALL.maxBytes + 1);
+
+async function createDocumentSet(work: string): Promise<DocumentSet> {
+  const database: DatabaseConfig = { dialect: 'sqlite', path: join(work, 'source', 'docstore.sqlite') };
+  const { db } = openDatabase(database);
+  await migrateToLatest(db);
+  await db.destroy();
+  const set: DocumentSet = { storage: await LocalObjectStorage.open({ root: join(work, 'source', 'objects') }), plainRoot: join(work, 'plain'), database, documents: [] };
+  const sizes = [...Array.from({ length: LARGE.count }, () => LARGE.bytes), ...Array.from({ length: SMALL.count }, smallSize)];
+  await addDocuments(set, sizes);
+  return set;
+}
+
+const bytesOf = (documents: readonly Document[]) => documents.reduce((total, document) => total + document.size, 0);
+
+// ---------------------------------------------------------------- measurement
+
+interface Measured<T> {
+  result: T;
+  ms: number;
+  /** RSS right before the phase, after a full GC (MiB). */
+  startRssMiB: number;
+  peakRssMiB: number;
+  /** Peak RSS while the first half of the phase's bytes went through, and during the second half (MiB). */
+  halves: [number, number];
+}
+
+/** Times `work` and samples this process's RSS every 100 ms; `progress` reports bytes done so far. */
+async function measured<T>(totalBytes: number, work: (progress: (bytes: number) => void) => Promise<T>): Promise<Measured<T>> {
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const startRss = process.memoryUsage.rss();
+  let done = 0;
+  const halves = [startRss, 0];
+  const sample = () => {
+    const rss = process.memoryUsage.rss();
+    const half = done < totalBytes / 2 ? 0 : 1;
+    halves[half] = Math.max(halves[half] as number, rss);
+  };
+  const timer = setInterval(sample, SAMPLE_MS);
+  const started = performance.now();
+  let result: T;
+  try {
+    result = await work((bytes) => void (done += bytes));
+  } finally {
+    clearInterval(timer);
+  }
+  const ms = performance.now() - started;
+  sample();
+  const [first, second] = halves as [number, number];
+  return { result, ms, startRssMiB: startRss / MiB, peakRssMiB: Math.max(first, second) / MiB, halves: [first / MiB, second / MiB] };
+}
+
+/** Every key under `prefix` in the bucket, with its size. */
+async function listBucket(client: S3Client, bucket: string, prefix: string): Promise<{ objects: number; bytes: number }> {
+  let objects = 0;
+  let bytes = 0;
+  let token: string | undefined;
+  do {
+    const page: ListObjectsV2CommandOutput = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token === undefined ? {} : { ContinuationToken: token }) }));
+    for (const object of page.Contents ?? []) {
+      objects++;
+      bytes += object.Size ?? 0;
+    }
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return { objects, bytes };
+}
+
+// ---------------------------------------------------------------- the baseline: gpg, then rclone
+
+interface Baseline {
+  gpgMs: number;
+  rcloneMs: number;
+  ms: number;
+  uploadedBytes: number;
+  rclonePeakRssMiB: number;
+}
+
+async function gpgThenRclone(work: string, set: DocumentSet, publicKeyFile: string, rcloneEnv: NodeJS.ProcessEnv, client: S3Client, bucket: string): Promise<Baseline> {
+  const gnupgHome = join(work, 'gnupg');
+  await mkdir(gnupgHome, { recursive: true, mode: 0o700 });
+  const cipherRoot = join(work, 'gpg-out');
+  const gpgEnv = { ...process.env, GNUPGHOME: gnupgHome };
+  for (const document of set.documents) await mkdir(dirname(join(cipherRoot, document.key)), { recursive: true });
+  const rssFile = join(work, 'rclone-rss');
+  const started = performance.now();
+  await eachConcurrently(set.documents.length, CONCURRENCY, async (index) => {
+    const { key } = set.documents[index] as Document;
+    // No compression: docstore does not compress either (documents are mostly compressed already).
+    const args = ['--batch', '--yes', '--quiet', '--trust-model', 'always', '--compress-algo', 'none', '--recipient-file', publicKeyFile, '--encrypt', '-o', join(cipherRoot, `${key}.gpg`), join(set.plainRoot, key)];
+    await run('gpg', args, gpgEnv);
+  });
+  const gpgDone = performance.now();
+  await run(
+    TIME,
+    [
+      '-f',
+      '%M',
+      '-o',
+      rssFile,
+      'rclone',
+      'copy',
+      cipherRoot,
+      `bench:${bucket}/baseline`,
+      '--transfers',
+      String(CONCURRENCY),
+      '--checkers',
+      String(CONCURRENCY),
+      '--s3-upload-cutoff',
+      `${PART_MIB}Mi`,
+      '--s3-chunk-size',
+      `${PART_MIB}Mi`,
+      '--s3-upload-concurrency',
+      String(PARTS_IN_FLIGHT),
+      '--s3-no-check-bucket',
+      '--stats',
+      '0',
+      '-q',
+    ],
+    rcloneEnv,
+  );
+  const finished = performance.now();
+  const rssLines = (await readFile(rssFile, 'utf8')).trim().split('\n');
+  const uploaded = await listBucket(client, bucket, 'baseline/');
+  if (uploaded.objects !== set.documents.length) throw new Error(`rclone copied ${uploaded.objects} of ${set.documents.length} files`);
+  await rm(cipherRoot, { recursive: true, force: true });
+  return { gpgMs: gpgDone - started, rcloneMs: finished - gpgDone, ms: finished - started, uploadedBytes: uploaded.bytes, rclonePeakRssMiB: Number(rssLines[rssLines.length - 1]) / KiB };
+}
+
+// ---------------------------------------------------------------- the bench
+
+interface Row {
+  phase: string;
+  bytes: number;
+  ms: number;
+  ratio?: string;
+  peakRssMiB?: number;
+  note: string;
+}
+
+async function main(): Promise<void> {
+  ensureDebianPackage('gpg', 'gpg');
+  ensureDebianPackage('rclone', 'rclone');
+  ensureDebianPackage(TIME, 'time');
+  const work = await mkdtemp(join(tmpdir(), 'docstore-bench-backup-'));
+  let stopS3: () => void = () => undefined;
+  const interrupted = () => {
+    stopS3();
+    execFileSync('rm', ['-rf', work]);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    const s3 = s3Environment();
+    stopS3 = s3.stop;
+    const env = s3.env;
+    const endpoint = env.S3_TEST_ENDPOINT as string;
+    const region = env.S3_TEST_REGION || 'us-east-1';
+    const pathStyle = env.S3_TEST_PATH_STYLE !== 'false';
+    const client = createS3Client({ endpoint, region, accessKeyId: env.S3_TEST_ACCESS_KEY as string, secretAccessKey: env.S3_TEST_SECRET_KEY as string, forcePathStyle: pathStyle });
+    const bucket = `backup-${process.pid.toString(36)}${Date.now().toString(36)}`;
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    // Debian's rclone fails with LoadCustomCABundleError when AWS_CA_BUNDLE is set; no proxy for 127.0.0.1.
+    const { AWS_CA_BUNDLE: _ca, HTTP_PROXY: _a, HTTPS_PROXY: _b, http_proxy: _c, https_proxy: _d, ALL_PROXY: _e, all_proxy: _f, ...inherited } = process.env;
+    const rcloneConfig = join(work, 'rclone.conf');
+    await writeFile(rcloneConfig, '');
+    const rcloneEnv: NodeJS.ProcessEnv = {
+      ...inherited,
+      RCLONE_CONFIG: rcloneConfig,
+      RCLONE_CACHE_DIR: join(work, 'rclone-cache'),
+      RCLONE_CONFIG_BENCH_TYPE: 's3',
+      RCLONE_CONFIG_BENCH_PROVIDER: 'Ceph',
+      RCLONE_CONFIG_BENCH_ENDPOINT: endpoint,
+      RCLONE_CONFIG_BENCH_REGION: region,
+      RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: env.S3_TEST_ACCESS_KEY,
+      RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: env.S3_TEST_SECRET_KEY,
+      RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: String(pathStyle),
+    };
+
+    console.error(`generating ${LARGE.count} × 20 MiB + ${SMALL.count} × 10–300 KiB (docstore storage, plain files, SQLite rows)`);
+    const set = await createDocumentSet(work);
+    const firstBytes = bytesOf(set.documents);
+    const firstCount = set.documents.length;
+
+    const passphrase = 'bench passphrase';
+    const key = await generateKey({ name: 'Docstore backup bench' }, passphrase);
+    const publicKeyFile = join(work, 'bench.pub.asc');
+    await writeFile(publicKeyFile, key.publicKey);
+    const recipients = await readPublicKeys(key.publicKey, publicKeyFile);
+    const identity = await readPrivateKey(key.privateKey, passphrase, 'the bench key');
+
+    const repositoryStorage = new S3ObjectStorage({ client, bucket, keyPrefix: 'repository/', endpointLabel: endpoint });
+    const dataDir = join(work, 'data');
+    const { repository } = await initRepository(repositoryStorage, recipients, dataDir);
+    const attachment = await attachmentFor(repository, dataDir);
+    const backup = async (progress: (bytes: number) => void): Promise<BackupSummary> => {
+      const { db } = openDatabase(set.database);
+      try {
+        return await runBackup({
+          repository,
+          attachment,
+          storage: set.storage,
+          db,
+          database: set.database,
+          docstoreVersion: 'bench',
+          concurrency: CONCURRENCY,
+          onObject: (event) => progress(event.bytes),
+        });
+      } finally {
+        await db.destroy();
+      }
+    };
+
+    console.error('baseline: gpg --encrypt, then rclone copy');
+    const baseline = await gpgThenRclone(work, set, publicKeyFile, rcloneEnv, client, bucket);
+
+    console.error('first backup');
+    const first = await measured(firstBytes, backup);
+    if (first.result.objects !== firstCount || first.result.uploaded !== firstCount) throw new Error(`first backup: ${JSON.stringify(first.result)}`);
+
+    const newCount = Math.max(1, Math.round(firstCount * NEW_SHARE));
+    console.error(`adding ${newCount} documents (1 %)`);
+    const added = await addDocuments(set, Array.from({ length: newCount }, smallSize));
+    console.error('incremental backup');
+    const incremental = await measured(bytesOf(added), backup);
+    if (incremental.result.uploaded !== newCount || incremental.result.reused !== firstCount) throw new Error(`incremental backup: ${JSON.stringify(incremental.result)}`);
+
+    console.error('verify (no private key)');
+    const verify = await measured(0, () => verifyRepository({ repository }));
+    if (verify.result.problems.length > 0) throw new Error(`verify: ${JSON.stringify(verify.result.problems.slice(0, 5))}`);
+
+    console.error('full restore');
+    const restoreDatabase: DatabaseConfig = { dialect: 'sqlite', path: join(work, 'restored', 'docstore.sqlite') };
+    const restoreStorage = await LocalObjectStorage.open({ root: join(work, 'restored', 'objects') });
+    const restoredBytes = bytesOf(set.documents);
+    const restore = await measured(restoredBytes, async (progress) => {
+      const { db } = openDatabase(restoreDatabase);
+      try {
+        return await restoreSnapshot({
+          repository,
+          snapshot: await repository.findSnapshot('latest'),
+          keys: [identity],
+          storage: restoreStorage,
+          db,
+          concurrency: CONCURRENCY,
+          onObject: (event) => progress(event.bytes),
+        });
+      } finally {
+        await db.destroy();
+      }
+    });
+    if (restore.result.failures.length > 0 || restore.result.objects !== set.documents.length || restore.result.documents !== set.documents.length || restore.result.bytes !== restoredBytes) {
+      throw new Error(`restore: ${JSON.stringify({ ...restore.result, failures: restore.result.failures.slice(0, 5) })}`);
+    }
+
+    console.error('forget --keep-last 1 --prune');
+    const forget = await measured(0, () => forgetSnapshots(repository, { keepLast: 1 }, { prune: true }));
+    if (forget.result.removed.length !== 1 || forget.result.pruned === undefined || forget.result.pruned.failed > 0) throw new Error(`forget: ${JSON.stringify(forget.result.pruned)}`);
+    const stored = await listBucket(client, bucket, 'repository/data/');
+    client.destroy();
+
+    report({ endpoint, firstCount, firstBytes, baseline, first, newCount, incremental, verify, restore, forget, stored });
+  } finally {
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
+    stopS3();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+interface Results {
+  endpoint: string;
+  firstCount: number;
+  firstBytes: number;
+  baseline: Baseline;
+  first: Measured<BackupSummary>;
+  newCount: number;
+  incremental: Measured<BackupSummary>;
+  verify: Measured<Awaited<ReturnType<typeof verifyRepository>>>;
+  restore: Measured<Awaited<ReturnType<typeof restoreSnapshot>>>;
+  forget: Measured<Awaited<ReturnType<typeof forgetSnapshots>>>;
+  stored: { objects: number; bytes: number };
+}
+
+const fixed = (value: number, digits = 0) => value.toFixed(digits);
+const mb = (bytes: number) => bytes / 1e6;
+const mbps = (bytes: number, ms: number) => (ms <= 0 || bytes === 0 ? '—' : fixed(mb(bytes) / (ms / 1000), 1));
+
+function machine(): string[] {
+  const version = (command: string, args: string[]) => {
+    const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return result.status === 0 ? (result.stdout.split('\n')[0]?.trim() ?? '?') : `${command}: unknown`;
+  };
+  return [
+    `- CPU: ${cpus().length} × ${cpus()[0]?.model.trim() ?? '?'}; RAM ${fixed(totalmem() / 1024 ** 3, 1)} GiB`,
+    `- Node ${process.version}; ${version('gpg', ['--version'])}; ${version('rclone', ['version'])}; radosgw ${version('dpkg-query', ['-W', '-f=${Version}', 'radosgw'])}`,
+  ];
+}
+
+function report(results: Results): void {
+  const { baseline, first, incremental, verify, restore, forget } = results;
+  const out = (line = '') => console.log(line);
+  out(`\n## docstore backup vs gpg --encrypt + rclone copy, local storage + SQLite → S3 (${results.endpoint}${process.env.S3_TEST_ENDPOINT ? '' : ', Ceph RGW started for this run'})\n`);
+  for (const line of machine()) out(line);
+  out(
+    `- documents: ${LARGE.count} × 20 MiB + ${SMALL.count} × 10–300 KiB (random bytes) = ${results.firstCount} objects, ${fixed(mb(results.firstBytes), 1)} MB (MB = 10^6 bytes); SQLite database with one row per document`,
+  );
+  out(`- docstore: \`runBackup\` / \`restoreSnapshot\` / \`verifyRepository\` / \`forgetSnapshots\` in this process, concurrency ${CONCURRENCY}, repository s3 (RGW), OpenPGP (openpgp.js, X25519 + AES-256, SEIPD v1), Padmé padding`);
+  out(
+    `- baseline: \`gpg --batch --trust-model always --compress-algo none --recipient-file PUB --encrypt\` per file, ${CONCURRENCY} at once, into a temporary directory; then \`rclone copy DIR bench:bucket/baseline --transfers ${CONCURRENCY} --checkers ${CONCURRENCY} --s3-upload-cutoff ${PART_MIB}Mi --s3-chunk-size ${PART_MIB}Mi --s3-upload-concurrency ${PARTS_IN_FLIGHT}\`, timed together (gpg ${fixed(baseline.gpgMs / 1000, 1)} s + rclone ${fixed(baseline.rcloneMs / 1000, 1)} s)`,
+  );
+  out('- MB/s: plaintext bytes of the documents the phase handled, divided by its wall time; peak RSS: this process, sampled every 100 ms (the baseline row: rclone\'s, from /usr/bin/time; gpg processes are separate)');
+
+  const rows: Row[] = [
+    { phase: 'baseline: gpg --encrypt + rclone copy', bytes: results.firstBytes, ms: baseline.ms, ratio: '1.00', peakRssMiB: baseline.rclonePeakRssMiB, note: `${fixed(mb(baseline.uploadedBytes), 1)} MB sent` },
+    {
+      phase: 'first backup',
+      bytes: results.firstBytes,
+      ms: first.ms,
+      ratio: fixed(baseline.ms / first.ms, 2),
+      peakRssMiB: first.peakRssMiB,
+      note: `${first.result.uploaded} objects uploaded, ${fixed(mb(first.result.uploadedBytes), 1)} MB sent (padding and OpenPGP included)`,
+    },
+    {
+      phase: `incremental backup (+${results.newCount} documents, 1 %)`,
+      bytes: incremental.result.bytes - results.firstBytes,
+      ms: incremental.ms,
+      ratio: `${fixed(first.ms / incremental.ms, 1)}× faster than the first`,
+      peakRssMiB: incremental.peakRssMiB,
+      note: `${incremental.result.uploaded} uploaded, ${incremental.result.reused} reused, ${fixed(mb(incremental.result.uploadedBytes), 2)} MB sent`,
+    },
+    { phase: 'verify, no private key', bytes: 0, ms: verify.ms, peakRssMiB: verify.peakRssMiB, note: `${verify.result.snapshots} snapshots, ${verify.result.blobs} blobs checked` },
+    {
+      phase: 'full restore (latest) into an empty storage + SQLite',
+      bytes: restore.result.bytes,
+      ms: restore.ms,
+      peakRssMiB: restore.peakRssMiB,
+      note: `${restore.result.objects} objects, ${restore.result.documents} rows, ${restore.result.failures.length} failures`,
+    },
+    {
+      phase: 'forget --keep-last 1 --prune',
+      bytes: 0,
+      ms: forget.ms,
+      peakRssMiB: forget.peakRssMiB,
+      note: `${forget.result.removed.length} snapshot removed, ${forget.result.pruned?.blobs ?? 0} blobs pruned; ${results.stored.objects} blobs, ${fixed(mb(results.stored.bytes), 1)} MB left`,
+    },
+  ];
+  out('\n| phase | MB | seconds | MB/s | ratio | peak RSS MiB | notes |');
+  out('|---|---:|---:|---:|---|---:|---|');
+  for (const row of rows) {
+    out(`| ${row.phase} | ${row.bytes === 0 ? '—' : fixed(mb(row.bytes), 1)} | ${fixed(row.ms / 1000, 2)} | ${mbps(row.bytes, row.ms)} | ${row.ratio ?? '—'} | ${row.peakRssMiB === undefined ? '—' : fixed(row.peakRssMiB)} | ${row.note} |`);
+  }
+
+  out('\n### Memory of the docstore phases (this process)\n');
+  out('| phase | RSS before MiB | peak, first half of the bytes | peak, second half | growth, second vs first half |');
+  out('|---|---:|---:|---:|---:|');
+  for (const [phase, measure] of [
+    ['first backup', first],
+    ['full restore', restore],
+  ] as const) {
+    out(`| ${phase} | ${fixed(measure.startRssMiB)} | ${fixed(measure.halves[0])} | ${fixed(measure.halves[1])} | ${fixed(measure.halves[1] - measure.halves[0], 1)} MiB |`);
+  }
+
+  const ratio = baseline.ms / first.ms;
+  const speedUp = first.ms / incremental.ms;
+  const flat = (measure: Measured<unknown>) => measure.halves[1] <= measure.halves[0] * 1.1 + 16;
+  const worstGrowth = Math.max(first.halves[1] - first.halves[0], restore.halves[1] - restore.halves[0]);
+  out('\n### Targets\n');
+  out('| target | measured | met |');
+  out('|---|---:|:---:|');
+  out(`| first backup at least as fast as gpg + rclone (ratio ≥ 1.0) | ${fixed(ratio, 2)} | ${ratio >= 1 ? 'yes' : 'no'} |`);
+  out(`| incremental (1 % new) ≥ 20× faster than the first | ${fixed(speedUp, 1)}× | ${speedUp >= 20 ? 'yes' : 'no'} |`);
+  out(
+    `| RSS flat: peak in the second half of the bytes ≤ 1.1 × the first half's + 16 MiB (backup and restore), whatever the data size (${fixed(mb(results.firstBytes))} MB, files up to 20 MiB) | ${fixed(worstGrowth, 1)} MiB growth; peak ${fixed(Math.max(first.peakRssMiB, restore.peakRssMiB))} MiB | ${flat(first) && flat(restore) ? 'yes' : 'no'} |`,
+  );
+}
+
+await main();
