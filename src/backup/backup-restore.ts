@@ -107,7 +107,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreS
           await restoreObject(repository, cipherHashes, object, keys, storage);
           bytes += object.size;
           options.onObject?.({ key: object.key, bytes: object.size });
-        } catch (error) {
+        } catch (caught) {
+          const error = rootCause(caught);
           const failure = { key: object.key, code: codeOf(error), message: error instanceof Error ? error.message : String(error) };
           failures.push(failure);
           options.onObject?.({ key: object.key, bytes: 0, error: failure });
@@ -166,7 +167,7 @@ export async function openBlob(
   const plaintext = await decryptStream(ciphertext, keys, what);
   return chain(
     plaintext,
-    unpad(content.size),
+    unpad(content.size, what),
     expectSha256(content.sha256, () => BackupError.integrity(what, 'the decrypted content does not match the SHA-256 in the manifest')),
   );
 }
@@ -234,6 +235,12 @@ async function loadRows(
     await flush();
   }
   return counts;
+}
+
+/** The backup error behind a storage error (a put fails with `storage.operation_failed` when its body stream did). */
+export function rootCause(error: unknown): unknown {
+  for (let current = error; current instanceof Error; current = current.cause) if (current instanceof BackupError) return current;
+  return error;
 }
 
 function codeOf(error: unknown): string {

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { TaskPool } from '../sync/task-pool.js';
 import { createHash } from 'node:crypto';
 import type { BackupRepository, Snapshot, StoredBlob } from './backup-repository.js';
-import { openBlob, readManifest } from './backup-restore.js';
+import { openBlob, readManifest, rootCause } from './backup-restore.js';
 import type { PrivateKey } from './openpgp-codec.js';
 
 export interface VerifyOptions {
@@ -154,7 +154,8 @@ async function readBlob(
     const body = await openBlob(repository, cipherHashes, content, keys, content.key);
     await pipeline(body, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
     return 'ok';
-  } catch (error) {
+  } catch (caught) {
+    const error = rootCause(caught);
     return { code: codeOf(error), message: (error as Error).message };
   }
 }

@@ -46,7 +46,18 @@ export async function decryptStream(input: Readable, keys: readonly PrivateKey[]
   }
   try {
     const { data } = await openpgp.decrypt({ message, decryptionKeys: [...keys], format: 'binary', config: { allowUnauthenticatedStream: true } });
-    return Readable.fromWeb(data as unknown as WebReadableStream<Uint8Array>);
+    const stream = data as unknown as WebReadableStream<Uint8Array>;
+    // OpenPGP's failures while streaming (modification detected, truncated packets) become integrity errors naming `what`.
+    return Readable.from(
+      (async function* () {
+        try {
+          for await (const chunk of stream) yield chunk;
+        } catch (error) {
+          throw error instanceof BackupError ? error : BackupError.integrity(what, `altered or truncated (${error instanceof Error ? error.message : String(error)})`, error);
+        }
+      })(),
+      { objectMode: false },
+    );
   } catch (error) {
     input.destroy();
     throw translateDecryptError(error, what);

@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { BackupError } from './backup-errors.js';
 
 /**
  * The padded length of a `length`-byte plaintext: Padmé (Nikitin et al., "Reducing Metadata Leakage
@@ -34,19 +35,19 @@ export function padTo(expectedLength: number): Transform {
  * Passes the first `length` bytes and checks that the rest is the zero padding `padTo` appended;
  * a shorter stream or non-zero padding fails the stream (truncated or altered content).
  */
-export function unpad(length: number): Transform {
+export function unpad(length: number, what: string): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       const keep = Math.max(0, Math.min(chunk.length, length - seen));
       const rest = chunk.subarray(keep);
       seen += chunk.length;
-      if (rest.some((byte) => byte !== 0)) return callback(new Error('the padding after the content is not zero'));
+      if (rest.some((byte) => byte !== 0)) return callback(BackupError.integrity(what, 'the padding after the content is not zero'));
       callback(null, keep === chunk.length ? chunk : chunk.subarray(0, keep));
     },
     flush(callback: TransformCallback) {
-      if (seen < length) callback(new Error(`the content ends after ${seen} of ${length} bytes`));
-      else if (seen !== paddedLength(length)) callback(new Error(`the padded content is ${seen} bytes, ${paddedLength(length)} expected`));
+      if (seen < length) callback(BackupError.integrity(what, `the content ends after ${seen} of ${length} bytes`));
+      else if (seen !== paddedLength(length)) callback(BackupError.integrity(what, `the padded content is ${seen} bytes, ${paddedLength(length)} expected`));
       else callback();
     },
   });
