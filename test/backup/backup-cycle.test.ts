@@ -142,3 +142,34 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     }
   });
 }
+
+describe('a snapshot taken on SQLite restores into PostgreSQL (and so moves an embedded install to a server)', () => {
+  it('every document comes back, served byte for byte', async () => {
+    const [, sqliteFactory] = SERVICE_PAIRS[0] as [string, (typeof SERVICE_PAIRS)[number][1]];
+    const [, postgresFactory] = SERVICE_PAIRS[1] as [string, (typeof SERVICE_PAIRS)[number][1]];
+    const source = await sqliteFactory();
+    const target = await postgresFactory();
+    const keys = await backupKeys();
+    const location = await s3RepositoryLocation();
+    try {
+      const auth = { authorization: `Bearer ${await source.token('syndic')}` };
+      const content = pdfOfSize(77_777);
+      const { payload, headers } = documentUpload({ title: 'Règlement de copropriété', content });
+      const created = (await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } })).json() as Document;
+      const { repository } = await initRepository(location.storage, [keys.publicKey], source.config.dataDir);
+      await runBackup({ repository, attachment: await loadAttachment(source.config.dataDir, repository.config.id), storage: source.service.storage, db: source.service.db, database: source.config.database, docstoreVersion: 'test' });
+      const summary = await restoreSnapshot({ repository, snapshot: await repository.findSnapshot('latest'), keys: [keys.privateKey], storage: target.service.storage, db: target.service.db });
+      expect(summary.failures).toEqual([]);
+      const targetAuth = { authorization: `Bearer ${await target.token('syndic')}` };
+      const metadata = await target.service.app.inject({ method: 'GET', url: `/api/v1/documents/${created.id}`, headers: targetAuth });
+      expect(metadata.json()).toEqual(created);
+      const body = await target.service.app.inject({ method: 'GET', url: `/api/v1/documents/${created.id}/content`, headers: targetAuth });
+      expect(sha256(body.rawPayload)).toBe(sha256(content));
+    } finally {
+      await source.close();
+      await target.close();
+      await location.close();
+      await keys.close();
+    }
+  });
+});
