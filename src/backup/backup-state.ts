@@ -21,6 +21,10 @@ export interface BackupStatus {
   lastSuccessSeconds: number;
   snapshotId: string;
   repositoryId: string;
+  /** Totals over every successful run on this server (the server exports them as counters). */
+  objectsUploadedTotal: number;
+  objectsReusedTotal: number;
+  bytesUploadedTotal: number;
 }
 
 export function backupStateDirectory(dataDir: string): string {
@@ -48,9 +52,25 @@ export async function loadAttachment(dataDir: string, repositoryId: string): Pro
   return JSON.parse(text) as RepositoryAttachment;
 }
 
-/** Records the last successful backup, read by the server's metrics (`docstore_backup_last_success_timestamp_seconds`). */
-export async function saveStatus(dataDir: string, status: BackupStatus): Promise<void> {
+/**
+ * Records a successful backup, read by the server's metrics (`docstore_backup_last_success_timestamp_seconds`,
+ * `docstore_backup_objects_total`, `docstore_backup_bytes_total`); returns the status with the new totals.
+ */
+export async function recordSuccess(
+  dataDir: string,
+  run: { time: string; snapshotId: string; repositoryId: string; uploaded: number; reused: number; uploadedBytes: number },
+): Promise<BackupStatus> {
+  const previous = await loadStatus(dataDir);
+  const status: BackupStatus = {
+    lastSuccessSeconds: Math.floor(Date.parse(run.time) / 1000),
+    snapshotId: run.snapshotId,
+    repositoryId: run.repositoryId,
+    objectsUploadedTotal: (previous?.objectsUploadedTotal ?? 0) + run.uploaded,
+    objectsReusedTotal: (previous?.objectsReusedTotal ?? 0) + run.reused,
+    bytesUploadedTotal: (previous?.bytesUploadedTotal ?? 0) + run.uploadedBytes,
+  };
   await writeJsonAtomically(join(backupStateDirectory(dataDir), 'status.json'), status);
+  return status;
 }
 
 /** The last successful backup, or `undefined` before the first one. */
@@ -69,6 +89,13 @@ export function textfileMetrics(status: BackupStatus): string {
     '# HELP docstore_backup_last_success_timestamp_seconds Unix time of the last successful backup (0: never).',
     '# TYPE docstore_backup_last_success_timestamp_seconds gauge',
     `docstore_backup_last_success_timestamp_seconds ${status.lastSuccessSeconds}`,
+    '# HELP docstore_backup_objects_total Objects processed by backups.',
+    '# TYPE docstore_backup_objects_total counter',
+    `docstore_backup_objects_total{kind="uploaded"} ${status.objectsUploadedTotal}`,
+    `docstore_backup_objects_total{kind="skipped"} ${status.objectsReusedTotal}`,
+    '# HELP docstore_backup_bytes_total Bytes uploaded by backups.',
+    '# TYPE docstore_backup_bytes_total counter',
+    `docstore_backup_bytes_total ${status.bytesUploadedTotal}`,
     '',
   ].join('\n');
 }

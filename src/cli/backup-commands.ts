@@ -5,7 +5,7 @@ import { loadConfig, type DocstoreConfig } from '../config.js';
 import { BackupError } from '../backup/backup-errors.js';
 import { BackupRepository } from '../backup/backup-repository.js';
 import { attachmentFor, attachRepository, initRepository } from '../backup/backup-setup.js';
-import { saveStatus, textfileMetrics, writeTextAtomically } from '../backup/backup-state.js';
+import { recordSuccess, textfileMetrics, writeTextAtomically } from '../backup/backup-state.js';
 import { generateKey, readPrivateKey, readPublicKeys, type PrivateKey, type PublicKey } from '../backup/openpgp-codec.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import { openLocation, type SyncLocation } from '../sync/sync-location.js';
@@ -112,8 +112,7 @@ export function registerBackupCommands(program: Command): void {
               }),
           });
           progress.stop();
-          const status = { lastSuccessSeconds: Math.floor(Date.parse(summary.time) / 1000), snapshotId: summary.snapshotId, repositoryId: repository.config.id };
-          await saveStatus(config.dataDir, status);
+          const status = await recordSuccess(config.dataDir, { ...summary, repositoryId: repository.config.id });
           if (options.textfile !== undefined) await writeTextAtomically(options.textfile, textfileMetrics(status));
           if (options.json === true) out(JSON.stringify({ repository: repository.config.id, ...summary }));
           else {

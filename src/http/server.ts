@@ -48,10 +48,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       trashDays: config.trashDays,
     });
     metrics.onCollect(documentGaugesRefresher(metrics, documents));
-    // `docstore backup run` (another process, maybe a timer) records its last success under DATA_DIR.
-    metrics.onCollect(async () => {
-      metrics.backupLastSuccess.set((await loadStatus(config.dataDir))?.lastSuccessSeconds ?? 0);
-    });
+    metrics.onCollect(backupStatusRefresher(metrics, config.dataDir));
     const app = await buildApp({
       db,
       storage,
@@ -82,6 +79,23 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
 }
 
 /** Refreshes the documents-by-type gauges from the database at most once a minute (not per scrape). */
+/**
+ * `docstore backup run` runs in another process (a timer) and records its successes under DATA_DIR;
+ * each scrape exports them, from start-up on: the last success time, and the totals as counters.
+ */
+function backupStatusRefresher(metrics: DocstoreMetrics, dataDir: string): () => Promise<void> {
+  const exported = { uploaded: 0, reused: 0, bytes: 0 };
+  return async () => {
+    const status = await loadStatus(dataDir);
+    metrics.backupLastSuccess.set(status?.lastSuccessSeconds ?? 0);
+    if (status === undefined) return;
+    metrics.backupObjects.inc({ kind: 'uploaded' }, Math.max(0, status.objectsUploadedTotal - exported.uploaded));
+    metrics.backupObjects.inc({ kind: 'skipped' }, Math.max(0, status.objectsReusedTotal - exported.reused));
+    metrics.backupBytes.inc(Math.max(0, status.bytesUploadedTotal - exported.bytes));
+    Object.assign(exported, { uploaded: status.objectsUploadedTotal, reused: status.objectsReusedTotal, bytes: status.bytesUploadedTotal });
+  };
+}
+
 function documentGaugesRefresher(metrics: DocstoreMetrics, documents: DocumentService, maxAgeMs = 60_000): () => Promise<void> {
   let refreshedAt = 0;
   let pending: Promise<void> | undefined;

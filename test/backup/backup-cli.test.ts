@@ -90,7 +90,10 @@ describe('docstore backup (the command)', () => {
     expect(summary).toMatchObject({ objects: 2, uploaded: 2 });
     const seconds = Math.floor(Date.parse(summary.time) / 1000);
     expect(await readFile(textfile, 'utf8')).toContain(`docstore_backup_last_success_timestamp_seconds ${seconds}`);
-    expect(await source.service.metrics.exposition()).toContain(`docstore_backup_last_success_timestamp_seconds ${seconds}`);
+    const exposition = await source.service.metrics.exposition();
+    expect(exposition).toContain(`docstore_backup_last_success_timestamp_seconds ${seconds}`);
+    expect(exposition).toContain('docstore_backup_objects_total{kind="uploaded"} 2');
+    expect(await readFile(textfile, 'utf8')).toContain('docstore_backup_objects_total{kind="uploaded"} 2');
 
     const listed = JSON.parse((await docstore(['backup', 'list', '--json'], repoEnv)).stdout) as { snapshots: Array<{ id: string }> };
     expect(listed.snapshots.map((snapshot) => snapshot.id)).toEqual([summary.snapshotId]);
