@@ -95,6 +95,14 @@ describe('backup integrity: flipped, truncated, swapped and missing blobs, wrong
     for (const document of documents) expect(statusOf(document.id)).toBe('active');
   });
 
+  it('--sample reads that share of the documents (the database dump always)', async () => {
+    const none = await verifyRepository({ repository, readData: true, keys: [keys.privateKey], samplePercent: 0 });
+    expect(none.read).toBe(1);
+    const draws = [0.1, 0.9, 0.4];
+    const some = await verifyRepository({ repository, readData: true, keys: [keys.privateKey], samplePercent: 50, random: () => draws.shift() ?? 1 });
+    expect(some.read).toBe(1 + 2);
+  });
+
   it('a byte flipped on disk (bit rot): found by reading, named by document, never restored as content', async () => {
     const victim = documents[1] as Document;
     await damage(blobOf(victim), async () => {
