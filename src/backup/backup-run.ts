@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat as fileStat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { chain } from './stream-chain.js';
 import type { Kysely } from 'kysely';
@@ -77,10 +78,10 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupSummar
     const snapshotId = `${time.slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
     const blobs = await knownBlobs(repository);
     const uploadedBytes = { total: 0 };
-    const store = async (name: string, makeBody: () => Promise<NodeJS.ReadableStream | Uint8Array>): Promise<{ ref: BlobRef; uploaded: boolean }> => {
+    const store: Store = async (name, makeBody) => {
       const present = blobs.get(name);
       if (present !== undefined) return { ref: await resolve(repository, blobs, present), uploaded: false };
-      const ref = await repository.putBlob(name, (await makeBody()) as never);
+      const ref = await repository.putBlob(name, await makeBody());
       blobs.set(name, ref);
       uploadedBytes.total += ref.size;
       return { ref, uploaded: true };
@@ -162,7 +163,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupSummar
   }
 }
 
-type Store = (name: string, makeBody: () => Promise<NodeJS.ReadableStream | Uint8Array>) => Promise<{ ref: BlobRef; uploaded: boolean }>;
+/** Uploads a blob unless the repository holds it; `makeBody` runs only for an upload. */
+type Store = (name: string, makeBody: () => Promise<Readable | Uint8Array>) => Promise<{ ref: BlobRef; uploaded: boolean }>;
 
 async function saveObject(
   storage: ObjectStorage,
