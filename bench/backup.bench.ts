@@ -588,7 +588,7 @@ function report(results: Results): void {
     out(`| ${phase} | ${fixed(measure.startRssMiB)} | ${fixed(measure.halves[0])} | ${fixed(measure.halves[1])} | ${liveCell(measure.liveHalves?.[0])} | ${liveCell(measure.liveHalves?.[1])} |`);
   }
   out(
-    `\nLive memory: \`heapUsed + external\` right after a forced full GC, sampled once a second, in the memory probe and the restore only (the GCs slow a phase down: the probe took ${fixed(probe.ms / 1000, 1)} s against ${fixed(first.ms / 1000, 1)} s for the timed first backup). Peak RSS also holds garbage V8 has not collected yet.`,
+    `\nLive memory: \`heapUsed + external\` right after a forced full GC, sampled once a second, in the memory probe and the restore only, because the GCs slow a phase down (the probe took ${fixed(probe.ms / 1000, 1)} s, the timed first backup ${fixed(first.ms / 1000, 1)} s; the machine's load varies too). Peak RSS also holds garbage V8 has not collected yet.`,
   );
 
   const ratio = baseline.ms / first.ms;
