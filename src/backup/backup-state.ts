@@ -17,14 +17,14 @@ export interface RepositoryAttachment {
 }
 
 export interface BackupStatus {
-  /** Unix seconds of the last successful `backup run`. */
+  /** Unix seconds at which the last successful `backup run` finished. */
   lastSuccessSeconds: number;
   snapshotId: string;
   repositoryId: string;
-  /** Totals over every successful run on this server (the server exports them as counters). */
-  objectsUploadedTotal: number;
-  objectsReusedTotal: number;
-  bytesUploadedTotal: number;
+  /** Totals over every successful run on this server (the server exports them as counters); absent in older files. */
+  objectsUploadedTotal?: number;
+  objectsReusedTotal?: number;
+  bytesUploadedTotal?: number;
 }
 
 export function backupStateDirectory(dataDir: string): string {
@@ -58,11 +58,11 @@ export async function loadAttachment(dataDir: string, repositoryId: string): Pro
  */
 export async function recordSuccess(
   dataDir: string,
-  run: { time: string; snapshotId: string; repositoryId: string; uploaded: number; reused: number; uploadedBytes: number },
+  run: { finishedAt: Date; snapshotId: string; repositoryId: string; uploaded: number; reused: number; uploadedBytes: number },
 ): Promise<BackupStatus> {
   const previous = await loadStatus(dataDir);
   const status: BackupStatus = {
-    lastSuccessSeconds: Math.floor(Date.parse(run.time) / 1000),
+    lastSuccessSeconds: Math.floor(run.finishedAt.getTime() / 1000),
     snapshotId: run.snapshotId,
     repositoryId: run.repositoryId,
     objectsUploadedTotal: (previous?.objectsUploadedTotal ?? 0) + run.uploaded,
@@ -91,11 +91,11 @@ export function textfileMetrics(status: BackupStatus): string {
     `docstore_backup_last_success_timestamp_seconds ${status.lastSuccessSeconds}`,
     '# HELP docstore_backup_objects_total Objects processed by backups.',
     '# TYPE docstore_backup_objects_total counter',
-    `docstore_backup_objects_total{kind="uploaded"} ${status.objectsUploadedTotal}`,
-    `docstore_backup_objects_total{kind="skipped"} ${status.objectsReusedTotal}`,
+    `docstore_backup_objects_total{kind="uploaded"} ${status.objectsUploadedTotal ?? 0}`,
+    `docstore_backup_objects_total{kind="skipped"} ${status.objectsReusedTotal ?? 0}`,
     '# HELP docstore_backup_bytes_total Bytes uploaded by backups.',
     '# TYPE docstore_backup_bytes_total counter',
-    `docstore_backup_bytes_total ${status.bytesUploadedTotal}`,
+    `docstore_backup_bytes_total ${status.bytesUploadedTotal ?? 0}`,
     '',
   ].join('\n');
 }

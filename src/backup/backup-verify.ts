@@ -75,10 +75,11 @@ export async function verifyRepository(options: VerifyOptions): Promise<VerifySu
   let read = 0;
   if (options.readData === true && options.keys === undefined) {
     // Without a key: download every referenced blob once and hash its ciphertext (bit rot, truncation).
+    const firstReference = new Map<string, { snapshot: Snapshot; sha256: string }>();
+    for (const snapshot of snapshots) for (const [name, , sha256] of snapshot.blobs) if (!firstReference.has(name)) firstReference.set(name, { snapshot, sha256 });
     for (const [name, outcome] of checked) {
       if (outcome !== 'ok') continue;
-      const snapshot = snapshots.find((item) => item.blobs.some(([blob]) => blob === name)) as Snapshot;
-      const sha256 = (snapshot.blobs.find(([blob]) => blob === name) as [string, number, string])[2];
+      const { snapshot, sha256 } = firstReference.get(name) as { snapshot: Snapshot; sha256: string };
       await pool.run(async () => {
         read++;
         const problem = await hashBlob(repository, name, sha256);

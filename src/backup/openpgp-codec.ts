@@ -86,13 +86,19 @@ function translateDecryptError(error: unknown, what: string): BackupError {
   return BackupError.integrity(what, `cannot be decrypted (${message})`, error);
 }
 
-/** Reads one or more armored public keys; each must be a v4 key able to encrypt. */
+/**
+ * Reads one or more armored public keys (several armor blocks one after the other, as `gpg --armor
+ * --export A B` writes them, or one block holding several keys); each must be a v4 key able to encrypt.
+ */
 export async function readPublicKeys(armored: string, source: string): Promise<PublicKey[]> {
-  let keys: openpgp.Key[];
-  try {
-    keys = await openpgp.readKeys({ armoredKeys: armored });
-  } catch (error) {
-    throw new BackupError('backup.key_invalid', `${source}: not an armored OpenPGP public key`, { cause: error });
+  const blocks = armored.match(/-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g) ?? [armored];
+  const keys: openpgp.Key[] = [];
+  for (const block of blocks) {
+    try {
+      keys.push(...(await openpgp.readKeys({ armoredKeys: block })));
+    } catch (error) {
+      throw new BackupError('backup.key_invalid', `${source}: not an armored OpenPGP public key`, { cause: error });
+    }
   }
   const publicKeys: PublicKey[] = [];
   for (const key of keys) {

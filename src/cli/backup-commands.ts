@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { loadConfig, type DocstoreConfig } from '../config.js';
 import { BackupError } from '../backup/backup-errors.js';
@@ -57,7 +58,7 @@ export function registerBackupCommands(program: Command): void {
         const { repository, statePath } = await initRepository(opened.storage, recipients, config.dataDir);
         out(`created repository ${repository.config.id} at ${opened.label}, encrypted to ${repository.config.recipients.join(', ')}`);
         out(`this server's naming key and pinned recipients: ${statePath} (mode 0600; back up with the server, or re-create with \`backup attach\`)`);
-      });
+      }, true);
     });
 
   backup
@@ -112,7 +113,7 @@ export function registerBackupCommands(program: Command): void {
               }),
           });
           progress.stop();
-          const status = await recordSuccess(config.dataDir, { ...summary, repositoryId: repository.config.id });
+          const status = await recordSuccess(config.dataDir, { ...summary, finishedAt: new Date(), repositoryId: repository.config.id });
           if (options.textfile !== undefined) await writeTextAtomically(options.textfile, textfileMetrics(status));
           if (options.json === true) out(JSON.stringify({ repository: repository.config.id, ...summary }));
           else {
@@ -209,7 +210,7 @@ export function registerBackupCommands(program: Command): void {
           },
         });
         if (options.json === true) out(JSON.stringify({ repository: repository.config.id, ...summary }));
-        else out(`checked ${summary.snapshots} snapshot(s), ${summary.blobs} blob(s), ${summary.read} decrypted: ${summary.problems.length} problem(s)`);
+        else out(`checked ${summary.snapshots} snapshot(s), ${summary.blobs} blob(s), ${summary.read} read${identity === undefined ? '' : ' and decrypted'}: ${summary.problems.length} problem(s)`);
         if (summary.problems.length > 0) process.exitCode = EXIT.verificationMismatch;
       });
     });
@@ -268,8 +269,12 @@ export function registerBackupCommands(program: Command): void {
     );
 }
 
-async function withLocation(text: string, config: DocstoreConfig, work: (location: SyncLocation) => Promise<void>): Promise<void> {
+/** Opens a repository's location; only `init` may create a directory (`create`), so that a mistyped path is an error. */
+async function withLocation(text: string, config: DocstoreConfig, work: (location: SyncLocation) => Promise<void>, create = false): Promise<void> {
   if (text === 'current') throw BackupError.usage('a backup repository cannot be the documents storage itself: give file:///dir or s3://NAME@bucket/prefix');
+  if (!create && text.startsWith('file://') && !(await isDirectory(text))) {
+    throw new BackupError('backup.repository_not_found', `no backup repository at ${text} (the directory does not exist)`);
+  }
   const location = await openLocation(text, config, 'destination');
   try {
     await work(location);
@@ -282,6 +287,19 @@ async function withRepository(text: string | undefined, config: DocstoreConfig, 
   const location = text ?? config.backup.repository;
   if (location === undefined) throw BackupError.usage('which repository? give --repo LOCATION or set DOCSTORE_BACKUP_REPOSITORY');
   await withLocation(location, config, async (opened) => work(await BackupRepository.open(opened.storage)));
+}
+
+async function isDirectory(url: string): Promise<boolean> {
+  // A malformed URL is left to openLocation, which explains the accepted forms.
+  if (!URL.canParse(url)) return true;
+  try {
+    return (await stat(fileURLToPath(url))).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    if (code === 'ERR_INVALID_FILE_URL_HOST' || code === 'ERR_INVALID_FILE_URL_PATH') return true;
+    throw error;
+  }
 }
 
 async function readRecipients(files: readonly string[]): Promise<PublicKey[]> {

@@ -89,10 +89,11 @@ function backupStatusRefresher(metrics: DocstoreMetrics, dataDir: string): () =>
     const status = await loadStatus(dataDir);
     metrics.backupLastSuccess.set(status?.lastSuccessSeconds ?? 0);
     if (status === undefined) return;
-    metrics.backupObjects.inc({ kind: 'uploaded' }, Math.max(0, status.objectsUploadedTotal - exported.uploaded));
-    metrics.backupObjects.inc({ kind: 'skipped' }, Math.max(0, status.objectsReusedTotal - exported.reused));
-    metrics.backupBytes.inc(Math.max(0, status.bytesUploadedTotal - exported.bytes));
-    Object.assign(exported, { uploaded: status.objectsUploadedTotal, reused: status.objectsReusedTotal, bytes: status.bytesUploadedTotal });
+    const totals = { uploaded: status.objectsUploadedTotal ?? 0, reused: status.objectsReusedTotal ?? 0, bytes: status.bytesUploadedTotal ?? 0 };
+    metrics.backupObjects.inc({ kind: 'uploaded' }, Math.max(0, totals.uploaded - exported.uploaded));
+    metrics.backupObjects.inc({ kind: 'skipped' }, Math.max(0, totals.reused - exported.reused));
+    metrics.backupBytes.inc(Math.max(0, totals.bytes - exported.bytes));
+    Object.assign(exported, totals);
   };
 }
 

@@ -77,6 +77,8 @@ describe('docstore backup (the command)', () => {
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('DOCSTORE_BACKUP_REPOSITORY') });
     const notThere = await docstore(['backup', 'list', '--repo', `file://${join(scratch, 'nothing')}`]);
     expect(notThere).toMatchObject({ code: 1, stderr: expect.stringContaining('backup.repository_not_found') });
+    // A mistyped path is not created.
+    await expect(stat(join(scratch, 'nothing'))).rejects.toMatchObject({ code: 'ENOENT' });
 
     expect((await docstore(['backup', 'init', location.url, '--recipient', keys.files.publicKey])).code).toBe(0);
     const again = await docstore(['backup', 'init', location.url, '--recipient', keys.files.publicKey]);
@@ -88,8 +90,10 @@ describe('docstore backup (the command)', () => {
     expect(ran.code, ran.stderr).toBe(0);
     const summary = JSON.parse(ran.stdout) as { snapshotId: string; objects: number; uploaded: number; time: string };
     expect(summary).toMatchObject({ objects: 2, uploaded: 2 });
-    const seconds = Math.floor(Date.parse(summary.time) / 1000);
-    expect(await readFile(textfile, 'utf8')).toContain(`docstore_backup_last_success_timestamp_seconds ${seconds}`);
+    // The time the run finished: after it started, not in the future.
+    const seconds = Number(/docstore_backup_last_success_timestamp_seconds (\d+)/.exec(await readFile(textfile, 'utf8'))?.[1]);
+    expect(seconds).toBeGreaterThanOrEqual(Math.floor(Date.parse(summary.time) / 1000));
+    expect(seconds).toBeLessThanOrEqual(Date.now() / 1000);
     const exposition = await source.service.metrics.exposition();
     expect(exposition).toContain(`docstore_backup_last_success_timestamp_seconds ${seconds}`);
     expect(exposition).toContain('docstore_backup_objects_total{kind="uploaded"} 2');

@@ -10,6 +10,8 @@ import { BackupRepository } from '../../src/backup/backup-repository.js';
 import { readManifest } from '../../src/backup/backup-restore.js';
 import { runBackup } from '../../src/backup/backup-run.js';
 import { attachmentFor, attachRepository, initRepository } from '../../src/backup/backup-setup.js';
+import { verifyRepository } from '../../src/backup/backup-verify.js';
+import { readPublicKeys } from '../../src/backup/openpgp-codec.js';
 import { loadAttachment } from '../../src/backup/backup-state.js';
 import type { Document } from '../../src/documents/document.js';
 import { backupKeys, PASSPHRASE, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
@@ -151,6 +153,36 @@ describe('backup security properties (repository on S3/RGW)', () => {
       expect(next.uploaded).toBe(0);
     } finally {
       await rm(rebuiltDataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('several recipients (the office and a notary): each private key alone restores; one file may hold both public keys', async () => {
+    const office = await backupKeys('office');
+    const notary = await backupKeys('notary');
+    const shared = await s3RepositoryLocation();
+    const dataDir = await mkdtemp(join(tmpdir(), 'docstore-two-recipients-'));
+    try {
+      const both = await readPublicKeys(`${await readFile(office.files.publicKey, 'utf8')}\n${await readFile(notary.files.publicKey, 'utf8')}`, 'two armored keys');
+      expect(both.map((key) => key.getFingerprint())).toEqual([office.publicKey.getFingerprint(), notary.publicKey.getFingerprint()]);
+      const created = await initRepository(shared.storage, both, dataDir);
+      const summary = await runBackup({
+        repository: created.repository,
+        attachment: await attachmentFor(created.repository, dataDir),
+        storage: source.service.storage,
+        db: source.service.db,
+        database: source.config.database,
+        docstoreVersion: 'test',
+      });
+      expect(summary.objects).toBe(documents.length);
+      for (const key of [office.privateKey, notary.privateKey]) {
+        const verified = await verifyRepository({ repository: created.repository, readData: true, keys: [key] });
+        expect(verified).toMatchObject({ read: documents.length + 1, problems: [] });
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+      await shared.close();
+      await office.close();
+      await notary.close();
     }
   });
 
