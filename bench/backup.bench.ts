@@ -39,6 +39,7 @@ import { generateKey, readPrivateKey, readPublicKeys } from '../src/backup/openp
 import { openDatabase, type DatabaseConfig } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { LocalObjectStorage } from '../src/storage/local-object-storage.js';
+import { eachConcurrently, ensureDebianPackage, has, s3Environment } from './support/bench-services.js';
 import { createS3Client } from '../src/storage/s3-client.js';
 import { S3ObjectStorage } from '../src/storage/s3-object-storage.js';
 
@@ -61,46 +62,11 @@ const LIVE_SAMPLE_MS = 1000;
 const TIME = '/usr/bin/time';
 
 const root = new URL('..', import.meta.url).pathname;
-const s3Script = join(root, 'scripts/services/s3.sh');
 
 // ---------------------------------------------------------------- tools and services
 
-function has(binary: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
-}
 
-/** Installs Debian's `pkg` when `binary` is missing (as root; otherwise says how). */
-function ensureDebianPackage(binary: string, pkg: string): void {
-  if (has(binary)) return;
-  if (process.getuid?.() !== 0) throw new Error(`${binary} is missing: install it as root (apt-get install --no-install-recommends ${pkg})`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const policy = execFileSync('apt-cache', ['policy', pkg], { env, encoding: 'utf8' });
-  if (!/Candidate: [^(]/.test(policy)) execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  console.error(`installing ${pkg}`);
-  execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', pkg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (!has(binary)) throw new Error(`${binary} still missing after installing ${pkg}`);
-}
 
-/** The RGW of scripts/services/s3.sh in its own state directory (or the S3_TEST_* endpoint already set). */
-function s3Environment(): { env: Record<string, string>; stop: () => void } {
-  if (process.env.S3_TEST_ENDPOINT) return { env: process.env as Record<string, string>, stop: () => undefined };
-  const scriptEnv = { ...process.env, DOCSTORE_S3_STATE_DIR: join(tmpdir(), `docstore-bench-backup-rgw-${process.pid}`) };
-  const output = execFileSync('bash', [s3Script, 'start'], { env: scriptEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const env: Record<string, string> = {};
-  for (const line of output.split('\n')) {
-    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match) env[match[1] as string] = match[2] as string;
-  }
-  let stopped = false;
-  return {
-    env,
-    stop: () => {
-      if (stopped) return;
-      stopped = true;
-      execFileSync('bash', [s3Script, 'stop'], { env: scriptEnv, stdio: 'inherit' });
-    },
-  };
-}
 
 /** Runs a child process; fails on a non-zero exit (with its last stderr). */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -113,13 +79,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<v
   });
 }
 
-async function eachConcurrently(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < count; index = next++) await work(index);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
 
 // ---------------------------------------------------------------- the document set
 
@@ -370,7 +329,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    const s3 = s3Environment();
+    const s3 = s3Environment('backup');
     stopS3 = s3.stop;
     const env = s3.env;
     const endpoint = env.S3_TEST_ENDPOINT as string;

@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateBucketCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { LocalObjectStorage } from '../src/storage/local-object-storage.js';
+import { eachConcurrently, ensureDebianPackage, has, s3Environment } from './support/bench-services.js';
 import { createS3Client } from '../src/storage/s3-client.js';
 
 const KiB = 1024;
@@ -42,40 +43,13 @@ const RSS_OBJECT_BYTES = 4 * KiB;
 const CHILD_TIMEOUT_MS = 300_000;
 
 const root = new URL('..', import.meta.url).pathname;
-const s3Script = join(root, 'scripts/services/s3.sh');
 const docstoreBin = join(root, 'bin/docstore.js');
 const TIME = '/usr/bin/time';
 
 // ---------------------------------------------------------------- tools and services
 
-function has(binary: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
-}
 
-/** Installs Debian's `pkg` when `binary` is missing (as root; otherwise says how). */
-function ensureDebianPackage(binary: string, pkg: string): void {
-  if (has(binary)) return;
-  if (process.getuid?.() !== 0) throw new Error(`${binary} is missing: install it as root (apt-get install --no-install-recommends ${pkg})`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const policy = execFileSync('apt-cache', ['policy', pkg], { env, encoding: 'utf8' });
-  if (!/Candidate: [^(]/.test(policy)) execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  console.error(`installing ${pkg}`);
-  execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', pkg], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (!has(binary)) throw new Error(`${binary} still missing after installing ${pkg}`);
-}
 
-function s3Environment(): { env: Record<string, string>; stop: () => void } {
-  if (process.env.S3_TEST_ENDPOINT) return { env: process.env as Record<string, string>, stop: () => undefined };
-  const stateDir = join(tmpdir(), `docstore-bench-mirror-rgw-${process.pid}`);
-  const scriptEnv = { ...process.env, DOCSTORE_S3_STATE_DIR: stateDir };
-  const output = execFileSync('bash', [s3Script, 'start'], { env: scriptEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const env: Record<string, string> = {};
-  for (const line of output.split('\n')) {
-    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match) env[match[1] as string] = match[2] as string;
-  }
-  return { env, stop: () => execFileSync('bash', [s3Script, 'stop'], { env: scriptEnv, stdio: 'inherit' }) };
-}
 
 // ---------------------------------------------------------------- data sets
 
@@ -94,13 +68,6 @@ function keyOf(index: number): string {
   return `org-${String(Math.floor(building / 10)).padStart(3, '0')}/building-${String(building % 10).padStart(2, '0')}/doc-${String(index).padStart(6, '0')}.pdf`;
 }
 
-async function eachConcurrently(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < count; index = next++) await work(index);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
 
 /** Writes `count` random objects (sizes from `sizeOf`) twice: into a docstore local storage and as plain files. */
 async function generate(base: string, name: string, sizeOf: (index: number) => number, count: number): Promise<Dataset> {
@@ -319,7 +286,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    const s3 = s3Environment();
+    const s3 = s3Environment('mirror');
     stopS3 = s3.stop;
     const env = s3.env;
     const endpoint = env.S3_TEST_ENDPOINT as string;
