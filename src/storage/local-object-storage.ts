@@ -4,7 +4,7 @@ import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, unlink,
 import { join } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
 import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
-import { resolveRange, validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
+import { resolveRange, storedDescription, validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
 import type {
   CopyOptions,
   DeleteManyResult,
@@ -313,7 +313,7 @@ export class LocalObjectStorage implements ObjectStorage {
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
         throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
       }
-      const description: LocalObjectDescription = { size: digest.size, sha256, ...options };
+      const description: LocalObjectDescription = { size: digest.size, sha256, ...storedDescription(options) };
       await handle.write(encodeTrailer(description));
       await handle.sync();
       const { mtime } = await handle.stat();

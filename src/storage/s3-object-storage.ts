@@ -22,7 +22,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
-import { validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
+import { completeMetadata, validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
 import type {
   ByteRange,
   CopyOptions,
@@ -385,7 +385,7 @@ export class S3ObjectStorage implements ObjectStorage {
       Key: this.objectKey(key),
       ContentType: options.contentType,
       ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-      Metadata: encodeMetadata(options.metadata, sha256),
+      Metadata: encodeMetadata(completeMetadata(options), sha256),
       ...(createOnly ? { IfNoneMatch: '*' } : {}),
     };
     if (bytes.length <= this.singlePutMaxBytes) {
@@ -442,7 +442,7 @@ export class S3ObjectStorage implements ObjectStorage {
           MetadataDirective: 'REPLACE',
           ContentType: options.contentType,
           ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-          Metadata: encodeMetadata(options.metadata, sha256),
+          Metadata: encodeMetadata(completeMetadata(options), sha256),
           ...(createOnly ? { IfNoneMatch: '*' } : {}),
         }),
         signal,

@@ -22,9 +22,8 @@ export interface LocalFixture extends StorageFixture {
   serveThrough(storage: ObjectStorage): void;
 }
 
-/** A local storage in a fresh temporary directory, with a real HTTP server for its presigned links. */
-export async function localFixture(): Promise<LocalFixture> {
-  const root = await mkdtemp(join(tmpdir(), 'docstore-local-'));
+/** A real HTTP server for docstore-served signed links, serving through whichever storage it is given. */
+export async function signedLinkServer(): Promise<{ signer: LocalUrlSigner; serveThrough(storage: ObjectStorage): void; close(): Promise<void> }> {
   let served: ObjectStorage | undefined;
   let signer: LocalUrlSigner | undefined;
   const server: Server = createServer((request, response) => {
@@ -35,17 +34,28 @@ export async function localFixture(): Promise<LocalFixture> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   signer = new LocalUrlSigner(randomBytes(32), `http://127.0.0.1:${port}${LOCAL_SIGNED_LINK_PATH}`);
-  const storage = await LocalObjectStorage.open({ root: join(root, 'objects'), signer });
-  served = storage;
+  return {
+    signer,
+    serveThrough(storage) {
+      served = storage;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A local storage in a fresh temporary directory, with a real HTTP server for its presigned links. */
+export async function localFixture(): Promise<LocalFixture> {
+  const root = await mkdtemp(join(tmpdir(), 'docstore-local-'));
+  const links = await signedLinkServer();
+  const storage = await LocalObjectStorage.open({ root: join(root, 'objects'), signer: links.signer });
+  links.serveThrough(storage);
   return {
     storage,
     root: join(root, 'objects'),
-    serveThrough(decorated) {
-      served = decorated;
-    },
+    serveThrough: (decorated) => links.serveThrough(decorated),
     leftovers: async () => readdir(join(root, 'objects', '\\tmp')),
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await links.close();
       await rm(root, { recursive: true, force: true });
     },
   };
