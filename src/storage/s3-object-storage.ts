@@ -104,6 +104,8 @@ export class S3ObjectStorage implements ObjectStorage {
   private readonly singlePutMaxBytes: number;
   private readonly sse: S3ServerSideEncryption;
   private readonly signer: LocalUrlSigner | undefined;
+  /** Copies are multipart uploads of UploadPartCopy parts (see copyInParts). */
+  private readonly copiesInParts: boolean;
 
   constructor(options: S3ObjectStorageOptions) {
     this.client = options.client;
@@ -116,6 +118,7 @@ export class S3ObjectStorage implements ObjectStorage {
     this.singlePutMaxBytes = Math.max(options.singlePutMaxBytes ?? 64 * 1024 * 1024, this.partSizeBytes);
     this.sse = options.serverSideEncryption ?? { mode: 'none' };
     this.signer = options.signer;
+    this.copiesInParts = this.sse.mode === 'SSE-C' || this.sse.mode === 'aws:kms';
     if (this.partSizeBytes < 5 * 1024 * 1024) throw new RangeError('partSizeBytes must be at least 5 MiB (the S3 minimum)');
     this.capabilities = {
       // Single-request puts use If-None-Match; copies and multi-part streams check first (see refuseExisting).
@@ -292,8 +295,8 @@ export class S3ObjectStorage implements ObjectStorage {
     const source = normalizeKey(sourceKey);
     const destination = normalizeKey(destinationKey);
     if (options.ifNoneMatch === '*') await this.refuseExisting(destination);
-    if (this.sse.mode === 'SSE-C') {
-      // Ceph RGW 16 answers 501 to a CopyObject from an SSE-C source, but copies its parts.
+    if (this.copiesInParts) {
+      // Ceph RGW 16 answers 501 to a CopyObject from an SSE-C or SSE-KMS source, but copies its parts.
       const source_ = await this.send<HeadObjectCommandOutput>('copy', source, new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(source), ...readEncryptionParams(this.sse) }));
       await this.copyInParts(this.objectKey(source), destination, source_.ContentLength ?? 0, {
         ContentType: source_.ContentType,
@@ -477,7 +480,7 @@ export class S3ObjectStorage implements ObjectStorage {
       // Checked before the copy publishes anything: a mismatch leaves only the temporary object, removed below.
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
       if (createOnly) await this.refuseExisting(key);
-      if (this.sse.mode === 'SSE-C') {
+      if (this.copiesInParts) {
         await this.copyInParts(temporaryKey, key, digest.size, {
           ContentType: options.contentType,
           ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
@@ -516,8 +519,8 @@ export class S3ObjectStorage implements ObjectStorage {
 
   /**
    * Copies `sourceObjectKey` (a full object key) to `key` as a multipart upload of UploadPartCopy
-   * parts: the SSE-C path, since Ceph RGW 16 refuses CopyObject from an SSE-C source (501) but
-   * copies parts. The upload is aborted on any failure; an empty source is written directly.
+   * parts: the SSE-C and SSE-KMS path, since Ceph RGW 16 refuses CopyObject from such a source
+   * (501) but copies parts. The upload is aborted on any failure; an empty source is written directly.
    */
   private async copyInParts(sourceObjectKey: string, key: string, size: number, description: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
     await copyInParts(

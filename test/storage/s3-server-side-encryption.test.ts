@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
+import { isStorageError } from '../../src/storage/storage-errors.js';
+import { clientFor } from '../support/s3-target.js';
+import { s3Fixture, type S3Fixture } from '../support/storage-fixtures.js';
+import { bytesOf, randomPrefix, readAll, sha256, streamOf } from '../support/streams.js';
+
+const MiB = 1024 * 1024;
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (error: unknown) => error,
+  );
+}
+
+describe('S3 server-side encryption on RGW', () => {
+  const customerKey = randomBytes(32);
+  let ssec: S3Fixture;
+  let kms: S3Fixture;
+  beforeAll(async () => {
+    ssec = await s3Fixture({ serverSideEncryption: { mode: 'SSE-C', customerKey } });
+    kms = await s3Fixture({ serverSideEncryption: { mode: 'aws:kms', kmsKeyId: 'docstore-test-kms' } });
+  }, 60_000);
+  afterAll(async () => {
+    await ssec?.close();
+    await kms?.close();
+  });
+
+  /** The same bucket without the customer key, or with another one. */
+  function sameBucket(fixture: S3Fixture, serverSideEncryption?: { mode: 'SSE-C'; customerKey: Buffer }): S3ObjectStorage {
+    const target = inject('s3');
+    return new S3ObjectStorage({ client: clientFor(target), bucket: fixture.bucket, ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }) });
+  }
+
+  it('SSE-C: the content (direct, streamed and copied) is stored under the customer key and unreadable without it', async () => {
+    const prefix = randomPrefix();
+    const small = bytesOf(1000, 1);
+    const large = bytesOf(12 * MiB, 2);
+    await ssec.storage.put(`${prefix}/small`, small);
+    await ssec.storage.put(`${prefix}/large`, streamOf(large));
+    await ssec.storage.copy(`${prefix}/large`, `${prefix}/copy`);
+    const client = clientFor(inject('s3'));
+    for (const name of ['small', 'large', 'copy']) {
+      const head = await client.send(
+        new HeadObjectCommand({ Bucket: ssec.bucket, Key: `${prefix}/${name}`, SSECustomerAlgorithm: 'AES256', SSECustomerKey: customerKey.toString('base64') }),
+      );
+      expect(head.SSECustomerAlgorithm, name).toBe('AES256');
+      const withoutKey = await failure(sameBucket(ssec).get(`${prefix}/${name}`));
+      expect(isStorageError(withoutKey), name).toBe(true);
+      const otherKey = await failure(sameBucket(ssec, { mode: 'SSE-C', customerKey: randomBytes(32) }).get(`${prefix}/${name}`));
+      expect(isStorageError(otherKey), name).toBe(true);
+    }
+    expect(sha256(await readAll((await ssec.storage.get(`${prefix}/copy`)).body))).toBe(sha256(large));
+    const ranged = await ssec.storage.get(`${prefix}/large`, { range: { start: 5 * MiB, end: 5 * MiB + 99 } });
+    expect(await readAll(ranged.body)).toEqual(large.subarray(5 * MiB, 5 * MiB + 100));
+    client.destroy();
+  }, 60_000);
+
+  it('SSE-C: presigned links are served by docstore; a backend URL could not carry the key', async () => {
+    const prefix = randomPrefix();
+    await ssec.storage.put(`${prefix}/shared`, 'shared under SSE-C');
+    expect(ssec.storage.capabilities.presignedUrlsServedByBackend).toBe(false);
+    const url = await ssec.storage.presignGet(`${prefix}/shared`, { expiresInSeconds: 60 });
+    expect(url).toContain('/api/v1/signed/');
+    expect(await (await fetch(url)).text()).toBe('shared under SSE-C');
+    const withoutSigner = sameBucket(ssec, { mode: 'SSE-C', customerKey });
+    expect(isStorageError(await failure(withoutSigner.presignGet(`${prefix}/shared`, { expiresInSeconds: 60 })))).toBe(true);
+  });
+
+  it('SSE-KMS: direct, streamed and copied objects are encrypted under the configured KMS key', async () => {
+    const prefix = randomPrefix();
+    await kms.storage.put(`${prefix}/small`, 'kms');
+    await kms.storage.put(`${prefix}/large`, streamOf(bytesOf(12 * MiB, 3)));
+    await kms.storage.copy(`${prefix}/small`, `${prefix}/copy`);
+    const client = clientFor(inject('s3'));
+    for (const name of ['small', 'large', 'copy']) {
+      const head = await client.send(new HeadObjectCommand({ Bucket: kms.bucket, Key: `${prefix}/${name}` }));
+      expect({ name, sse: head.ServerSideEncryption, keyId: head.SSEKMSKeyId }).toEqual({ name, sse: 'aws:kms', keyId: 'docstore-test-kms' });
+    }
+    client.destroy();
+  }, 60_000);
+
+  it('SSE-KMS: an unknown KMS key id fails the put with a storage error and stores nothing', async () => {
+    const target = inject('s3');
+    const storage = new S3ObjectStorage({ client: clientFor(target), bucket: kms.bucket, serverSideEncryption: { mode: 'aws:kms', kmsKeyId: 'no-such-key' } });
+    const key = `${randomPrefix()}/refused`;
+    expect(isStorageError(await failure(storage.put(key, 'x')))).toBe(true);
+    expect(await kms.storage.exists(key)).toBe(false);
+  });
+});
