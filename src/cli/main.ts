@@ -5,6 +5,7 @@ import { mintToken } from '../auth/jwt-verifier.js';
 import { ROLES, type Role } from '../auth/principal.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import { EXIT, reportError } from './cli-errors.js';
+import { registerKeysCommands } from './keys-commands.js';
 import { storageSelfCheck } from './storage-self-check.js';
 import { BandwidthLimiter, parseByteRate } from '../sync/bandwidth-limiter.js';
 import { mirror, type ObjectEvent } from '../sync/mirror.js';
@@ -276,6 +277,8 @@ function parsePercent(value: string): number {
   if (match === null || Number(match[1]) > 100) throw new InvalidArgumentError('a percentage from 0 to 100, e.g. 10%');
   return Number(match[1]);
 }
+
+registerKeysCommands(program);
 
 const storageCommand = program.command('storage').description('Inspect the configured storage.');
 

@@ -89,7 +89,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
     if (inMemory !== undefined) {
       const sha256 = sha256Of(inMemory);
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(normalized, expectedSha256, sha256);
-      const reserved = this.describe(normalized, dataKey, inMemory.length, sha256);
+      const reserved = this.describe(normalized, dataKey, sha256);
       const result = await this.inner.put(normalized, encryptBytes(dataKey, inMemory), { ...inner, systemMetadata: () => reserved });
       return { ...result, size: inMemory.length, sha256 };
     }
@@ -103,7 +103,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
     try {
       const result = await this.inner.put(normalized, encryptor, {
         ...inner,
-        systemMetadata: () => this.describe(normalized, dataKey, encryptor.size, encryptor.sha256 as string),
+        systemMetadata: () => this.describe(normalized, dataKey, encryptor.sha256 as string),
       });
       return { ...result, size: encryptor.size, sha256: encryptor.sha256 as string };
     } catch (error) {
@@ -132,7 +132,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
     }
     try {
       const info = this.plaintextInfo(got.info, encryption);
-      const dataKey = this.unwrap(normalized, info.size, encryption);
+      const dataKey = this.unwrap(normalized, encryption);
       const totalSegments = segmentCount(info.size);
       const range = options.range === undefined ? undefined : resolveRange(normalized, options.range, info.size);
       const start = range?.start ?? 0;
@@ -283,8 +283,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
     const source = got.info.key;
     try {
       const info = this.plaintextInfo(got.info, encryption);
-      const dataKey = this.unwrap(source, info.size, encryption);
-      const reserved = this.describe(destination, dataKey, info.size, encryption.sha256);
+      const reserved = this.describe(destination, this.unwrap(source, encryption), encryption.sha256);
       await this.inner.put(destination, got.body, {
         contentType: info.contentType,
         ...(info.contentDisposition === undefined ? {} : { contentDisposition: info.contentDisposition }),
@@ -299,8 +298,8 @@ export class EncryptingObjectStorage implements ObjectStorage {
   }
 
   /** The reserved metadata of an object: the data key wrapped under the active key, bound to its context. */
-  private describe(key: string, dataKey: Buffer, size: number, sha256: string): Record<string, string> {
-    const { keyId, wrapped } = this.keyring.wrap(dataKey, (id) => wrapContext(key, id, size, sha256));
+  private describe(key: string, dataKey: Buffer, sha256: string): Record<string, string> {
+    const { keyId, wrapped } = this.keyring.wrap(dataKey, (id) => wrapContext(key, id, sha256));
     return {
       [ENCRYPTION_METADATA.format]: ENCRYPTION_FORMAT,
       [ENCRYPTION_METADATA.keyId]: keyId,
@@ -309,8 +308,8 @@ export class EncryptingObjectStorage implements ObjectStorage {
     };
   }
 
-  private unwrap(key: string, size: number, encryption: EncryptionDescription): Buffer {
-    return this.keyring.unwrap(key, encryption.keyId, encryption.wrappedKey, wrapContext(key, encryption.keyId, size, encryption.sha256));
+  private unwrap(key: string, encryption: EncryptionDescription): Buffer {
+    return this.keyring.unwrap(key, encryption.keyId, encryption.wrappedKey, wrapContext(key, encryption.keyId, encryption.sha256));
   }
 
   private plaintextInfo(info: ObjectInfo, encryption: EncryptionDescription): ObjectInfo {
@@ -342,9 +341,12 @@ export function encryptionOf(info: ObjectInfo): EncryptionDescription | undefine
   return { keyId, wrappedKey, sha256 };
 }
 
-/** What a wrapped data key is bound to: format, object key, master key id, plaintext size and SHA-256. */
-function wrapContext(key: string, keyId: string, size: number, sha256: string): Buffer {
-  return Buffer.from(`docstore-enc/${ENCRYPTION_FORMAT}\u0000${key}\u0000${keyId}\u0000${SEGMENT_BYTES}\u0000${size}\u0000${sha256}`, 'utf8');
+/**
+ * What a wrapped data key is bound to: format, segment size, object key, master key id and the
+ * plaintext's SHA-256 (the size is not: a truncated object must fail as such, in its segments).
+ */
+function wrapContext(key: string, keyId: string, sha256: string): Buffer {
+  return Buffer.from(`docstore-enc/${ENCRYPTION_FORMAT}\u0000${SEGMENT_BYTES}\u0000${key}\u0000${keyId}\u0000${sha256}`, 'utf8');
 }
 
 /**
