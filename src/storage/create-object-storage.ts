@@ -136,6 +136,7 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
         await storage.check();
       }
       await storage.removeStaleUploads();
+      await storage.verifyServerSideEncryption();
     },
   };
 }

@@ -44,13 +44,12 @@ function nonceOf(index: number, final: boolean): Buffer {
   return nonce;
 }
 
-function seal(dataKey: Buffer, index: number, final: boolean, plaintext: Buffer): Buffer {
+/** Seals one segment: its ciphertext, then its tag (two buffers, to spare a copy). */
+function seal(dataKey: Buffer, index: number, final: boolean, plaintext: Buffer): [Buffer, Buffer] {
   const cipher = createCipheriv('aes-256-gcm', dataKey, nonceOf(index, final));
-  const sealed = Buffer.allocUnsafe(plaintext.length + TAG_BYTES);
-  const written = cipher.update(plaintext).copy(sealed, 0);
+  const ciphertext = cipher.update(plaintext);
   cipher.final();
-  cipher.getAuthTag().copy(sealed, written);
-  return sealed;
+  return [ciphertext, cipher.getAuthTag()];
 }
 
 function open(dataKey: Buffer, index: number, final: boolean, sealed: Buffer, key: string): Buffer {
@@ -66,14 +65,25 @@ function open(dataKey: Buffer, index: number, final: boolean, sealed: Buffer, ke
   }
 }
 
-/** Encrypts bytes already in memory. */
+/** Encrypts bytes already in memory into one buffer. */
 export function encryptBytes(dataKey: Buffer, plaintext: Buffer): Buffer {
   const segments = segmentCount(plaintext.length);
-  const sealed: Buffer[] = [];
+  const sealed = Buffer.allocUnsafe(ciphertextSize(plaintext.length));
+  let offset = 0;
   for (let index = 0; index < segments; index++) {
-    sealed.push(seal(dataKey, index, index === segments - 1, plaintext.subarray(index * SEGMENT_BYTES, (index + 1) * SEGMENT_BYTES)));
+    for (const part of seal(dataKey, index, index === segments - 1, plaintext.subarray(index * SEGMENT_BYTES, (index + 1) * SEGMENT_BYTES))) {
+      offset += part.copy(sealed, offset);
+    }
   }
-  return Buffer.concat(sealed);
+  return sealed;
+}
+
+/** Encrypts bytes already in memory segment by segment, as they are read (no second copy in memory). */
+export function* encryptedSegmentsOf(dataKey: Buffer, plaintext: Buffer): Generator<Buffer> {
+  const segments = segmentCount(plaintext.length);
+  for (let index = 0; index < segments; index++) {
+    yield* seal(dataKey, index, index === segments - 1, plaintext.subarray(index * SEGMENT_BYTES, (index + 1) * SEGMENT_BYTES));
+  }
 }
 
 /**
@@ -106,8 +116,8 @@ export class SegmentEncryptor extends Transform {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.pendingBytes === SEGMENT_BYTES) {
-        this.push(seal(this.dataKey, this.index++, false, this.pending));
-        this.pending = Buffer.allocUnsafe(SEGMENT_BYTES);
+        // seal() reads the pending bytes at once and returns new buffers: the pending buffer is reused.
+        for (const part of seal(this.dataKey, this.index++, false, this.pending)) this.push(part);
         this.pendingBytes = 0;
       }
       const copied = chunk.copy(this.pending, this.pendingBytes, offset);
@@ -124,7 +134,8 @@ export class SegmentEncryptor extends Transform {
       return;
     }
     this.sha256 = sha256;
-    callback(null, seal(this.dataKey, this.index, true, this.pending.subarray(0, this.pendingBytes)));
+    for (const part of seal(this.dataKey, this.index, true, this.pending.subarray(0, this.pendingBytes))) this.push(part);
+    callback();
   }
 }
 
@@ -147,8 +158,11 @@ export interface DecryptPlan {
  * no unauthenticated byte is ever emitted.
  */
 export class SegmentDecryptor extends Transform {
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
+  /** The segment being assembled (reused: opening a segment copies it out). */
+  private readonly assembly = Buffer.allocUnsafe(SEALED_BYTES);
+  private assembled = 0;
+  /** Bytes beyond what any segment can hold: the object is longer than its size says. */
+  private overflow = false;
   private index: number;
   private skipCiphertext: number;
   private skipPlaintext: number;
@@ -172,11 +186,20 @@ export class SegmentDecryptor extends Transform {
       this.skipCiphertext -= skipped;
       chunk = chunk.subarray(skipped);
     }
-    this.buffered.push(chunk);
-    this.bufferedBytes += chunk.length;
     try {
-      while (this.remaining > 0 && this.bufferedBytes >= SEALED_BYTES && this.index < this.plan.totalSegments - 1) {
-        this.openSegment(this.takeBytes(SEALED_BYTES), false);
+      let offset = 0;
+      while (offset < chunk.length && this.remaining > 0) {
+        const copied = chunk.copy(this.assembly, this.assembled, offset);
+        this.assembled += copied;
+        offset += copied;
+        if (this.assembled < SEALED_BYTES) continue;
+        if (this.index === this.plan.totalSegments - 1) {
+          // A full final segment: opened at the end, once it is sure that nothing follows.
+          if (offset < chunk.length) this.overflow = true;
+          break;
+        }
+        this.openSegment(this.assembly, false);
+        this.assembled = 0;
       }
       callback();
     } catch (error) {
@@ -188,23 +211,14 @@ export class SegmentDecryptor extends Transform {
     try {
       if (this.remaining > 0) {
         const final = this.index === this.plan.totalSegments - 1;
-        if (!final || this.bufferedBytes > SEALED_BYTES) throw IntegrityError.corrupted(this.key, 'the object is shorter than its segments require');
-        this.openSegment(this.takeBytes(this.bufferedBytes), true);
+        if (!final || this.overflow) throw IntegrityError.corrupted(this.key, 'the object does not end where its segments do');
+        this.openSegment(this.assembly.subarray(0, this.assembled), true);
         if (this.remaining > 0) throw IntegrityError.corrupted(this.key, 'the object is shorter than its size');
       }
       callback();
     } catch (error) {
       callback(error as Error);
     }
-  }
-
-  private takeBytes(bytes: number): Buffer {
-    const all = this.buffered.length === 1 ? (this.buffered[0] as Buffer) : Buffer.concat(this.buffered, this.bufferedBytes);
-    const taken = all.subarray(0, bytes);
-    const rest = all.subarray(bytes);
-    this.buffered = rest.length === 0 ? [] : [rest];
-    this.bufferedBytes = rest.length;
-    return taken;
   }
 
   private openSegment(sealed: Buffer, final: boolean): void {

@@ -46,7 +46,7 @@ import { translateS3Error } from './s3-error-translation.js';
 import { encodeMetadata, objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
 import type { LocalUrlSigner } from './local-url-signer.js';
 import { copyInParts } from './s3-multipart-copy.js';
-import { copySourceEncryptionParams, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
+import { copySourceEncryptionParams, encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
 import { IntegrityError, InvalidArgument, InvalidRange, OperationAborted, PreconditionFailed, StorageOperationFailed, isStorageError } from './storage-errors.js';
 
 /** Streams larger than one part are uploaded under this prefix, then copied into place with their SHA-256. */
@@ -365,6 +365,28 @@ export class S3ObjectStorage implements ObjectStorage {
 
   async check(): Promise<void> {
     await this.send('check', undefined, new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyPrefix, MaxKeys: 1 }));
+  }
+
+  /**
+   * Writes, inspects and removes a probe object (hidden under the temporary prefix) to make sure
+   * the server really applies the configured server-side encryption: some accept the header and
+   * store plaintext (Ceph RGW 16 with `AES256`). Raises `StorageOperationFailed` when it does not.
+   */
+  async verifyServerSideEncryption(): Promise<void> {
+    if (this.sse.mode === 'none') return;
+    const probe = `${this.keyPrefix}${TEMP_PREFIX}sse-probe-${randomUUID()}`;
+    await this.send('check', undefined, new PutObjectCommand({ Bucket: this.bucket, Key: probe, Body: 'docstore encryption probe', ...writeEncryptionParams(this.sse) }));
+    try {
+      const head = await this.send<HeadObjectCommandOutput>('check', undefined, new HeadObjectCommand({ Bucket: this.bucket, Key: probe, ...readEncryptionParams(this.sse) }));
+      if (!encryptionApplied(this.sse, head)) {
+        throw StorageOperationFailed.unsupported(
+          'check',
+          `the server accepted server-side encryption ${this.sse.mode} but stored the object unencrypted (Ceph RGW before 17 ignores AES256)`,
+        );
+      }
+    } finally {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: probe })).catch(() => undefined);
+    }
   }
 
   /**

@@ -37,3 +37,25 @@ function customerKeyParams(key: Buffer, prefix: 'SSECustomer' | 'CopySourceSSECu
   // The SDK adds the key's MD5 (…KeyMD5) itself.
   return { [`${prefix}Algorithm`]: 'AES256', [`${prefix}Key`]: key.toString('base64') };
 }
+
+/** What a HeadObject says about an object's encryption. */
+interface EncryptionReport {
+  ServerSideEncryption?: string;
+  SSECustomerAlgorithm?: string;
+}
+
+/**
+ * Whether a HeadObject of an object written with `sse` shows that the server applied it. Some
+ * servers accept the header and ignore it: Ceph RGW before 17 stores SSE-S3 (`AES256`) objects
+ * unencrypted.
+ */
+export function encryptionApplied(sse: S3ServerSideEncryption, head: EncryptionReport): boolean {
+  switch (sse.mode) {
+    case 'none':
+      return true;
+    case 'SSE-C':
+      return head.SSECustomerAlgorithm === 'AES256';
+    default:
+      return head.ServerSideEncryption === sse.mode;
+  }
+}

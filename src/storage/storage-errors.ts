@@ -186,6 +186,10 @@ export class PresignExpired extends StorageError {
 /** A failure no other class describes; `context.operation` names what was attempted. */
 export class StorageOperationFailed extends StorageError {
   readonly code = 'storage.operation_failed';
+  /** The storage does not do what the configuration asks of it (the reason is in the message). */
+  static unsupported(operation: string, reason: string): StorageOperationFailed {
+    return new StorageOperationFailed(`Storage operation ${operation} failed: ${reason}`, { context: { operation, reason } });
+  }
   static during(operation: string, key: string | undefined, options: ErrorOptions = {}): StorageOperationFailed {
     return new StorageOperationFailed(`Storage operation ${operation}${key === undefined ? '' : ` on ${key}`} failed`, {
       ...options,

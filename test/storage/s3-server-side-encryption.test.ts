@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
-import { clientFor } from '../support/s3-target.js';
+import { clientFor, testBucket } from '../support/s3-target.js';
 import { s3Fixture, type S3Fixture } from '../support/storage-fixtures.js';
 import { bytesOf, randomPrefix, readAll, sha256, streamOf } from '../support/streams.js';
 
@@ -91,5 +91,27 @@ describe('S3 server-side encryption on RGW', () => {
     const key = `${randomPrefix()}/refused`;
     expect(isStorageError(await failure(storage.put(key, 'x')))).toBe(true);
     expect(await kms.storage.exists(key)).toBe(false);
+  });
+});
+
+describe('S3 server-side encryption: start-up verification on RGW', () => {
+  it('refuses S3_SSE=AES256 on a server that stores such objects unencrypted (RGW 16), accepts SSE-C and SSE-KMS', async () => {
+    const target = inject('s3');
+    const client = clientFor(target);
+    const bucket = await testBucket(target, client);
+    const storageWith = (serverSideEncryption: ConstructorParameters<typeof S3ObjectStorage>[0]['serverSideEncryption']) =>
+      new S3ObjectStorage({ client, bucket, ...(serverSideEncryption === undefined ? {} : { serverSideEncryption }) });
+    const refused = await failure(storageWith({ mode: 'AES256' }).verifyServerSideEncryption());
+    expect(isStorageError(refused) && { code: refused.code, message: refused.message }).toEqual({
+      code: 'storage.operation_failed',
+      message: 'Storage operation check failed: the server accepted server-side encryption AES256 but stored the object unencrypted (Ceph RGW before 17 ignores AES256)',
+    });
+    await storageWith({ mode: 'SSE-C', customerKey: randomBytes(32) }).verifyServerSideEncryption();
+    await storageWith({ mode: 'aws:kms', kmsKeyId: 'docstore-test-kms' }).verifyServerSideEncryption();
+    await storageWith(undefined).verifyServerSideEncryption();
+    // The probes (under the hidden temporary prefix) are gone.
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(listed.Contents ?? []).toEqual([]);
+    client.destroy();
   });
 });
