@@ -4,7 +4,7 @@
  * a 50 MiB streamed put. S3 runs against the project's Ceph RGW (or S3_TEST_* if set).
  * Client-side encryption: each adapter with `EncryptingObjectStorage` around it against the same
  * adapter unencrypted (put, get, and a 64 KiB range read from a 50 MiB object).
- * `npm run bench:storage -- local|s3|encryption` runs one part.
+ * `npm run bench:storage -- local|s3|encryption|encryption-local|encryption-s3` runs one part.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -133,7 +133,7 @@ async function benchLocal(rows: Row[], rss: RssRow[]): Promise<void> {
       rows.push({ adapter: 'local', operation: 'get', size: label(bytes), ...get });
     }
     rss.push(measureRssInChild('local', {}));
-    if (only === undefined || only === 'encryption') {
+    if (only === undefined || only.startsWith('encryption')) {
       await benchEncryption(rows, 'local', storage);
       rss.push(measureRssInChild('local-encrypted', {}));
     }
@@ -179,7 +179,7 @@ async function benchS3(rows: Row[], rss: RssRow[], env: Record<string, string>):
     );
     rows.push({ adapter: 's3 (RGW)', operation: 'get', size: label(bytes), ...get });
   }
-  if (only === undefined || only === 'encryption') await benchEncryption(rows, 's3 (RGW)', storage);
+  if (only === undefined || only.startsWith('encryption')) await benchEncryption(rows, 's3 (RGW)', storage);
   client.destroy();
   rss.push(measureRssInChild('s3', env));
 }
@@ -297,8 +297,8 @@ if (only === 'rss-local' || only === 'rss-s3' || only === 'rss-local-encrypted')
   await rssChild(only.slice('rss-'.length) as 'local' | 's3' | 'local-encrypted', process.argv[3] ?? 'adapter');
   process.exit(0);
 }
-if (only === undefined || only === 'local' || only === 'encryption') await benchLocal(rows, rss);
-if (only === undefined || only === 's3' || only === 'encryption') {
+if (only === undefined || only === 'local' || only === 'encryption' || only === 'encryption-local') await benchLocal(rows, rss);
+if (only === undefined || only === 's3' || only === 'encryption' || only === 'encryption-s3') {
   const { env, stop } = s3Environment();
   try {
     await benchS3(rows, rss, env);

@@ -5,7 +5,7 @@ import { ciphertextSize, encryptBytes, plaintextSize, SegmentDecryptor, SegmentE
 import type { LocalUrlSigner } from './local-url-signer.js';
 import { KEY_BYTES, type MasterKeyring } from './master-keyring.js';
 import { normalizeKey } from './object-key.js';
-import { MAX_METADATA_BYTES, resolveRange, validateExpiresIn, validatePutOptions, validateRange } from './object-options.js';
+import { MAX_METADATA_BYTES, resolveRange, validatePutOptions, validateRange } from './object-options.js';
 import type {
   ByteRange,
   CopyOptions,
@@ -206,26 +206,13 @@ export class EncryptingObjectStorage implements ObjectStorage {
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {
     if (!this.inner.capabilities.presignedUrlsServedByBackend) return this.inner.presignGet(key, options);
     const normalized = normalizeKey(key);
-    validateExpiresIn(options.expiresInSeconds);
-    return this.requireSigner(normalized).sign({
-      method: 'GET',
-      key: normalized,
-      expiresInSeconds: options.expiresInSeconds,
-      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-      ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
-    });
+    return this.requireSigner(normalized).signGet(normalized, options);
   }
 
   async presignPut(key: string, options: PresignPutOptions): Promise<string> {
     if (!this.inner.capabilities.presignedUrlsServedByBackend) return this.inner.presignPut(key, options);
     const normalized = normalizeKey(key);
-    validateExpiresIn(options.expiresInSeconds);
-    return this.requireSigner(normalized).sign({
-      method: 'PUT',
-      key: normalized,
-      expiresInSeconds: options.expiresInSeconds,
-      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-    });
+    return this.requireSigner(normalized).signPut(normalized, options);
   }
 
   async check(): Promise<void> {

@@ -4,7 +4,7 @@ import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, unlink,
 import { join } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
 import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
-import { resolveRange, storedDescription, validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
+import { resolveRange, storedDescription, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
 import type {
   CopyOptions,
   DeleteManyResult,
@@ -223,26 +223,11 @@ export class LocalObjectStorage implements ObjectStorage {
   }
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {
-    const normalized = normalizeKey(key);
-    validateExpiresIn(options.expiresInSeconds);
-    return this.requireSigner().sign({
-      method: 'GET',
-      key: normalized,
-      expiresInSeconds: options.expiresInSeconds,
-      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-      ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
-    });
+    return this.requireSigner().signGet(normalizeKey(key), options);
   }
 
   async presignPut(key: string, options: PresignPutOptions): Promise<string> {
-    const normalized = normalizeKey(key);
-    validateExpiresIn(options.expiresInSeconds);
-    return this.requireSigner().sign({
-      method: 'PUT',
-      key: normalized,
-      expiresInSeconds: options.expiresInSeconds,
-      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-    });
+    return this.requireSigner().signPut(normalizeKey(key), options);
   }
 
   async check(): Promise<void> {

@@ -326,15 +326,7 @@ export class S3ObjectStorage implements ObjectStorage {
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {
     const normalized = normalizeKey(key);
     validateExpiresIn(options.expiresInSeconds);
-    if (this.sse.mode === 'SSE-C') {
-      return this.docstoreSigner(normalized).sign({
-        method: 'GET',
-        key: normalized,
-        expiresInSeconds: options.expiresInSeconds,
-        ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-        ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
-      });
-    }
+    if (this.sse.mode === 'SSE-C') return this.docstoreSigner(normalized).signGet(normalized, options);
     const command = new GetObjectCommand({
       Bucket: this.bucket,
       Key: this.objectKey(normalized),
@@ -349,7 +341,7 @@ export class S3ObjectStorage implements ObjectStorage {
     validateExpiresIn(options.expiresInSeconds);
     if (this.sse.mode !== 'none' && this.signer !== undefined) {
       // The encryption headers would have to be sent by the uploader: docstore receives it instead.
-      return this.signer.sign({ method: 'PUT', key: normalized, expiresInSeconds: options.expiresInSeconds, ...(options.contentType === undefined ? {} : { contentType: options.contentType }) });
+      return this.signer.signPut(normalized, options);
     }
     if (this.sse.mode === 'SSE-C') this.docstoreSigner(normalized);
     const command = new PutObjectCommand({

@@ -5,18 +5,10 @@ import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
 import { clientFor, testBucket } from '../support/s3-target.js';
 import { s3Fixture, type S3Fixture } from '../support/storage-fixtures.js';
+import { failure } from '../support/failure.js';
 import { bytesOf, randomPrefix, readAll, sha256, streamOf } from '../support/streams.js';
 
 const MiB = 1024 * 1024;
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (error: unknown) => error,
-  );
-}
 
 describe('S3 server-side encryption on RGW', () => {
   const customerKey = randomBytes(32);
