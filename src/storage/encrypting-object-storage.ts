@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { pipeline } from 'node:stream';
-import type { Readable } from 'node:stream';
-import { ciphertextSize, encryptBytes, plaintextSize, SegmentDecryptor, SegmentEncryptor, SEGMENT_BYTES, segmentCount, segmentOffset } from './encrypted-segments.js';
+import { Readable, pipeline } from 'node:stream';
+import { ciphertextSize, encryptBytes, encryptedSegmentsOf, plaintextSize, SegmentDecryptor, SegmentEncryptor, SEGMENT_BYTES, segmentCount, segmentOffset } from './encrypted-segments.js';
 import type { LocalUrlSigner } from './local-url-signer.js';
 import { KEY_BYTES, type MasterKeyring } from './master-keyring.js';
 import { normalizeKey } from './object-key.js';
@@ -35,6 +34,8 @@ export const ENCRYPTION_METADATA = {
   wrappedKey: 'docstore-enc-data-key',
   sha256: 'docstore-enc-sha256',
 } as const;
+/** Bodies in memory up to this size are encrypted into one buffer; larger ones are streamed. */
+const IN_MEMORY_ENCRYPTION_BYTES = 4 * 1024 * 1024;
 /** Room the reserved metadata takes out of the 2 KiB of user metadata S3 allows. */
 const RESERVED_METADATA_BYTES = 256;
 
@@ -90,7 +91,10 @@ export class EncryptingObjectStorage implements ObjectStorage {
       const sha256 = sha256Of(inMemory);
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(normalized, expectedSha256, sha256);
       const reserved = this.describe(normalized, dataKey, sha256);
-      const result = await this.inner.put(normalized, encryptBytes(dataKey, inMemory), { ...inner, systemMetadata: () => reserved });
+      // Small bodies are encrypted at once; larger ones segment by segment as the inner storage
+      // reads them, rather than into a second copy as large as the body.
+      const ciphertext = inMemory.length <= IN_MEMORY_ENCRYPTION_BYTES ? encryptBytes(dataKey, inMemory) : Readable.from(encryptedSegmentsOf(dataKey, inMemory));
+      const result = await this.inner.put(normalized, ciphertext, { ...inner, systemMetadata: () => reserved });
       return { ...result, size: inMemory.length, sha256 };
     }
     const encryptor = new SegmentEncryptor(dataKey, normalized, expectedSha256);
