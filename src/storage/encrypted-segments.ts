@@ -150,6 +150,11 @@ export interface DecryptPlan {
   skipPlaintextBytes: number;
   /** Plaintext bytes to emit in all. */
   plaintextBytes: number;
+  /**
+   * The stream reaches the final segment: it is authenticated as final even when no byte of it is
+   * wanted (an empty object), so that an object truncated to a segment boundary fails.
+   */
+  verifyFinal: boolean;
 }
 
 /**
@@ -188,7 +193,7 @@ export class SegmentDecryptor extends Transform {
     }
     try {
       let offset = 0;
-      while (offset < chunk.length && this.remaining > 0) {
+      while (offset < chunk.length && (this.remaining > 0 || this.plan.verifyFinal)) {
         const copied = chunk.copy(this.assembly, this.assembled, offset);
         this.assembled += copied;
         offset += copied;
@@ -209,7 +214,7 @@ export class SegmentDecryptor extends Transform {
 
   override _flush(callback: TransformCallback): void {
     try {
-      if (this.remaining > 0) {
+      if (this.remaining > 0 || (this.plan.verifyFinal && this.index < this.plan.totalSegments)) {
         const final = this.index === this.plan.totalSegments - 1;
         if (!final || this.overflow) throw IntegrityError.corrupted(this.key, 'the object does not end where its segments do');
         this.openSegment(this.assembly.subarray(0, this.assembled), true);

@@ -148,6 +148,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
         skipCiphertextBytes: segmentOffset(firstSegment) - (got.range?.start ?? 0),
         skipPlaintextBytes: start - firstSegment * SEGMENT_BYTES,
         plaintextBytes: info.size === 0 ? 0 : end - start + 1,
+        verifyFinal: info.size === 0 || Math.floor(end / SEGMENT_BYTES) === totalSegments - 1,
       };
       if (plan.skipCiphertextBytes < 0) throw IntegrityError.corrupted(normalized, 'the storage returned another range than requested');
       const decryptor = new SegmentDecryptor(dataKey, normalized, plan);

@@ -137,6 +137,18 @@ for (const backend of ['local', 's3'] as const) {
         }
       });
 
+      it('an object truncated to one empty segment, and an empty object with a damaged tag: storage.integrity, not an empty body', async () => {
+        await fixture.storage.put(key, plaintext);
+        await tamper(fixture.inner, key, (c) => c.subarray(0, TAG_BYTES));
+        expect(await drain(fixture.storage, key)).toEqual({ delivered: Buffer.alloc(0), code: 'storage.integrity' });
+        await fixture.storage.put(key, '');
+        await tamper(fixture.inner, key, (c) => {
+          c[0] = (c[0] as number) ^ 0x01;
+          return c;
+        });
+        expect(await drain(fixture.storage, key)).toEqual({ delivered: Buffer.alloc(0), code: 'storage.integrity' });
+      });
+
       it('a wrapped key moved from another object: storage.key_unavailable', async () => {
         const other = `${key}-other`;
         await fixture.storage.put(key, plaintext);
