@@ -52,6 +52,8 @@ export interface EncryptionConfig {
   keys: MasterKey[];
   /** The key that wraps the data keys of new objects. */
   activeId: string;
+  /** `DOCSTORE_ALLOW_PLAINTEXT_OBJECTS`: objects written before encryption stay readable. @default true */
+  allowPlaintext: boolean;
 }
 
 export type DatabaseSettings = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
@@ -158,6 +160,7 @@ const environmentSchema = z
         }
       })
       .optional(),
+    DOCSTORE_ALLOW_PLAINTEXT_OBJECTS: booleanFlag.default(true),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(8080),
     PUBLIC_BASE_URL: httpUrl.optional(),
@@ -251,7 +254,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.DATA_DIR,
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}` },
     ...(e.DOCSTORE_SIGNING_SECRET === undefined ? {} : { signingSecret: e.DOCSTORE_SIGNING_SECRET }),
-    ...(e.DOCSTORE_MASTER_KEYS === undefined ? {} : { encryption: e.DOCSTORE_MASTER_KEYS }),
+    ...(e.DOCSTORE_MASTER_KEYS === undefined ? {} : { encryption: { ...e.DOCSTORE_MASTER_KEYS, allowPlaintext: e.DOCSTORE_ALLOW_PLAINTEXT_OBJECTS } }),
   };
 }
 
@@ -310,7 +313,9 @@ export function describeConfig(config: DocstoreConfig): Record<string, unknown> 
         }
       : config.storage;
   const encryption =
-    config.encryption === undefined ? {} : { encryption: { activeKeyId: config.encryption.activeId, keyIds: config.encryption.keys.map((key) => key.id) } };
+    config.encryption === undefined
+      ? {}
+      : { encryption: { activeKeyId: config.encryption.activeId, keyIds: config.encryption.keys.map((key) => key.id), allowPlaintext: config.encryption.allowPlaintext } };
   const database = config.database.dialect === 'postgres' ? { dialect: 'postgres', url: maskUrl(config.database.url) } : config.database;
   const jwt = config.jwt.kind === 'secret' ? { ...config.jwt, ...(config.jwt.secret === undefined ? {} : { secret: '***' }) } : config.jwt;
   const metrics = config.metrics.token === undefined ? config.metrics : { ...config.metrics, token: '***' };

@@ -134,7 +134,8 @@ describe('loadConfig', () => {
     });
 
     it('reads DOCSTORE_MASTER_KEYS: one key is active by itself, several need one marked with *', () => {
-      expect(loadConfig({ DOCSTORE_MASTER_KEYS: `2026-11:${key}` }).encryption).toEqual({ keys: [{ id: '2026-11', key: Buffer.alloc(32, 7) }], activeId: '2026-11' });
+      expect(loadConfig({ DOCSTORE_MASTER_KEYS: `2026-11:${key}` }).encryption).toEqual({ keys: [{ id: '2026-11', key: Buffer.alloc(32, 7) }], activeId: '2026-11', allowPlaintext: true });
+      expect(loadConfig({ DOCSTORE_MASTER_KEYS: `2026-11:${key}`, DOCSTORE_ALLOW_PLAINTEXT_OBJECTS: 'false' }).encryption?.allowPlaintext).toBe(false);
       expect(loadConfig({ DOCSTORE_MASTER_KEYS: `2026-01:${other}, 2026-11*:${key}` }).encryption?.activeId).toBe('2026-11');
       expect(loadConfig({}).encryption).toBeUndefined();
     });
@@ -159,7 +160,7 @@ describe('loadConfig', () => {
 
     it('docstore config shows the key ids, never the keys', () => {
       const described = JSON.stringify(describeConfig(loadConfig({ DOCSTORE_MASTER_KEYS: `old:${other},new*:${key}` })));
-      expect(described).toContain('"encryption":{"activeKeyId":"new","keyIds":["old","new"]}');
+      expect(described).toContain('"encryption":{"activeKeyId":"new","keyIds":["old","new"],"allowPlaintext":true}');
       expect(described).not.toContain(key);
       expect(described).not.toContain(other);
       expect(described).not.toContain('"data"');

@@ -85,7 +85,10 @@ export async function createObjectStorage(config: StorageConfig, wiring: Storage
 function encrypted(created: CreatedStorage, wiring: StorageWiring): CreatedStorage {
   if (wiring.encryption === undefined) return created;
   const keyring = new MasterKeyring(wiring.encryption.keys, wiring.encryption.activeId);
-  const storage = new EncryptingObjectStorage(created.storage, keyring, created.signer === undefined ? {} : { signer: created.signer });
+  const storage = new EncryptingObjectStorage(created.storage, keyring, {
+    allowPlaintext: wiring.encryption.allowPlaintext,
+    ...(created.signer === undefined ? {} : { signer: created.signer }),
+  });
   return { ...created, storage, encryption: storage };
 }
 

@@ -52,6 +52,13 @@ export interface EncryptingObjectStorageOptions {
    * the inner storage's presigned URLs are served by the backend: those would hand out ciphertext.
    */
   signer?: LocalUrlSigner;
+  /**
+   * Objects without encryption metadata (written before encryption was switched on) are read as
+   * they are. Set to false once `docstore keys status` counts none: an object whose encryption
+   * metadata was stripped then fails with `storage.integrity` instead of serving its ciphertext.
+   * @default true
+   */
+  allowPlaintext?: boolean;
 }
 
 /**
@@ -127,7 +134,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
       // The ciphertext range starts beyond the object: so does the plaintext range.
       throw hasStorageCode(error, 'storage.invalid_range') ? InvalidRange.forObject(normalized, options.range, undefined, { cause: error }) : error;
     });
-    const encryption = encryptionOf(got.info);
+    const encryption = this.encryptionOrPlaintext(got.info, got.body);
     if (encryption === undefined) {
       // Written before encryption was switched on: read as it is (a range again, as stored).
       if (options.range === undefined) return got;
@@ -162,7 +169,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
 
   async stat(key: string): Promise<ObjectInfo> {
     const info = await this.inner.stat(key);
-    const encryption = encryptionOf(info);
+    const encryption = this.encryptionOrPlaintext(info);
     return encryption === undefined ? info : this.plaintextInfo(info, encryption);
   }
 
@@ -195,7 +202,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
     const source = normalizeKey(sourceKey);
     const destination = normalizeKey(destinationKey);
     const got = await this.inner.get(source);
-    const encryption = encryptionOf(got.info);
+    const encryption = this.encryptionOrPlaintext(got.info, got.body);
     if (encryption === undefined) {
       got.body.destroy();
       return this.inner.copy(source, destination, options);
@@ -309,6 +316,20 @@ export class EncryptingObjectStorage implements ObjectStorage {
     if (size === undefined) throw IntegrityError.corrupted(info.key, `${info.size} bytes is not the size of an encrypted object`);
     const metadata = Object.fromEntries(Object.entries(info.metadata).filter(([name]) => !name.startsWith('docstore-enc')));
     return { ...info, size, metadata, sha256: encryption.sha256 };
+  }
+
+  /** The object's encryption, or undefined for a plaintext object when those are allowed. */
+  private encryptionOrPlaintext(info: ObjectInfo, body?: Readable): EncryptionDescription | undefined {
+    try {
+      const encryption = encryptionOf(info);
+      if (encryption === undefined && this.options.allowPlaintext === false) {
+        throw IntegrityError.corrupted(info.key, 'stored without encryption metadata, and plaintext objects are not allowed (DOCSTORE_ALLOW_PLAINTEXT_OBJECTS=false)');
+      }
+      return encryption;
+    } catch (error) {
+      body?.destroy();
+      throw error;
+    }
   }
 
   private requireSigner(key: string): LocalUrlSigner {

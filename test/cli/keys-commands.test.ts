@@ -132,7 +132,7 @@ describe('docstore keys and config: DOCSTORE_MASTER_KEYS', () => {
       expect(refused.stderr).not.toContain(k1);
     }
     const shown = await docstore(['config'], env(`k2*:${k2},k1:${k1}`));
-    expect(JSON.parse(shown.stdout).encryption).toEqual({ activeKeyId: 'k2', keyIds: ['k2', 'k1'] });
+    expect(JSON.parse(shown.stdout).encryption).toEqual({ activeKeyId: 'k2', keyIds: ['k2', 'k1'], allowPlaintext: true });
     expect(shown.stdout).not.toContain(k1);
     expect(shown.stdout).not.toContain(k2);
   }, 60_000);

@@ -249,6 +249,24 @@ for (const backend of ['local', 's3'] as const) {
       expect(await keyStatus(fixture.storage, ['k1'], 'k1', { prefix })).toMatchObject({ plaintext: 0, byKeyId: { k1: 2 } });
     });
 
+    it('with plaintext objects not allowed: stripped encryption metadata fails as storage.integrity, never serving ciphertext', async () => {
+      const prefix = randomPrefix();
+      const strict = new EncryptingObjectStorage(fixture.inner, new MasterKeyring([k1], 'k1'), { allowPlaintext: false });
+      await strict.put(`${prefix}/doc`, bytesOf(100_000, 11));
+      expect(sha256(await readAll((await strict.get(`${prefix}/doc`)).body))).toBe(sha256(bytesOf(100_000, 11)));
+      const ciphertext = await readAll((await fixture.inner.get(`${prefix}/doc`)).body);
+      await fixture.inner.put(`${prefix}/doc`, ciphertext);
+      for (const attempt of [
+        () => strict.get(`${prefix}/doc`),
+        () => strict.get(`${prefix}/doc`, { range: { start: 0, end: 9 } }),
+        () => strict.stat(`${prefix}/doc`),
+        () => strict.copy(`${prefix}/doc`, `${prefix}/copy`),
+      ]) {
+        expect(await codeOf(attempt())).toBe('storage.integrity');
+      }
+      expect(await fixture.inner.exists(`${prefix}/copy`)).toBe(false);
+    });
+
     it('copies keep the plaintext and re-wrap the data key for the destination', async () => {
       const prefix = randomPrefix();
       const content = bytesOf(150 * 1024, 9);
