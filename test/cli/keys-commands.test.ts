@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createObjectStorage, storageWiringOf } from '../../src/storage/create-object-storage.js';
-import { clientFor, testBucket } from '../support/s3-target.js';
+import { clientFor, s3EnvironmentOf, testBucket } from '../support/s3-target.js';
 import { readAll } from '../support/streams.js';
 
 const execute = promisify(execFile);
@@ -40,16 +40,7 @@ for (const backend of ['local', 's3'] as const) {
         const client = clientFor(target);
         const bucket = await testBucket(target, client);
         client.destroy();
-        storageEnv = {
-          STORAGE_BACKEND: 's3',
-          S3_ENDPOINT: target.endpoint,
-          S3_BUCKET: bucket,
-          S3_REGION: target.region,
-          S3_ACCESS_KEY: target.accessKeyId,
-          S3_SECRET_KEY: target.secretAccessKey,
-          S3_USE_PATH_STYLE: String(target.forcePathStyle),
-          S3_KEY_PREFIX: `keys-cli-${randomBytes(4).toString('hex')}/`,
-        };
+        storageEnv = s3EnvironmentOf(target, bucket, `keys-cli-${randomBytes(4).toString('hex')}/`);
       }
     });
     afterAll(async () => rm(dataDir, { recursive: true, force: true }));
