@@ -2,6 +2,9 @@
  * `npm run bench:storage`: put and get latency of each adapter against a baseline measured in the
  * same run (plain node:fs for local, a bare SDK PutObject/GetObject for S3), and the RSS growth of
  * a 50 MiB streamed put. S3 runs against the project's Ceph RGW (or S3_TEST_* if set).
+ * Client-side encryption: each adapter with `EncryptingObjectStorage` around it against the same
+ * adapter unencrypted (put, get, and a 64 KiB range read from a 50 MiB object).
+ * `npm run bench:storage -- local|s3|encryption|encryption-local|encryption-s3` runs one part.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +16,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { EncryptingObjectStorage } from '../src/storage/encrypting-object-storage.js';
 import { LocalObjectStorage } from '../src/storage/local-object-storage.js';
+import { MasterKeyring } from '../src/storage/master-keyring.js';
 import type { ObjectStorage } from '../src/storage/object-storage.js';
 import { createS3Client } from '../src/storage/s3-client.js';
 import { S3ObjectStorage } from '../src/storage/s3-object-storage.js';
@@ -128,6 +133,10 @@ async function benchLocal(rows: Row[], rss: RssRow[]): Promise<void> {
       rows.push({ adapter: 'local', operation: 'get', size: label(bytes), ...get });
     }
     rss.push(measureRssInChild('local', {}));
+    if (only === undefined || only.startsWith('encryption')) {
+      await benchEncryption(rows, 'local', storage);
+      rss.push(measureRssInChild('local-encrypted', {}));
+    }
   } finally {
     await rm(base, { recursive: true, force: true });
   }
@@ -170,8 +179,39 @@ async function benchS3(rows: Row[], rss: RssRow[], env: Record<string, string>):
     );
     rows.push({ adapter: 's3 (RGW)', operation: 'get', size: label(bytes), ...get });
   }
+  if (only === undefined || only.startsWith('encryption')) await benchEncryption(rows, 's3 (RGW)', storage);
   client.destroy();
   rss.push(measureRssInChild('s3', env));
+}
+
+/** The same storage with and without client-side encryption: put, get and a 64 KiB range read. */
+async function benchEncryption(rows: Row[], name: string, plain: ObjectStorage): Promise<void> {
+  const encrypted = new EncryptingObjectStorage(plain, new MasterKeyring([{ id: 'bench', key: randomBytes(32) }], 'bench'));
+  for (const { bytes, runs } of SIZES) {
+    const body = randomBytes(bytes);
+    const put = await compare(
+      runs,
+      async () => void (await plain.put('enc-bench/plain', body)),
+      async () => void (await encrypted.put('enc-bench/encrypted', body)),
+    );
+    rows.push({ adapter: `encryption(${name}) vs ${name}`, operation: 'put', size: label(bytes), ...put });
+    const get = await compare(
+      runs,
+      async () => drain((await plain.get('enc-bench/plain')).body),
+      async () => drain((await encrypted.get('enc-bench/encrypted')).body),
+    );
+    rows.push({ adapter: `encryption(${name}) vs ${name}`, operation: 'get', size: label(bytes), ...get });
+  }
+  // The last objects written are the 50 MiB ones: read 64 KiB at the same pseudo-random offsets from both.
+  const last = SIZES[SIZES.length - 1] as { bytes: number; runs: number };
+  const offset = (i: number) => ((i + 3) * 7_919_113) % (last.bytes - 64 * 1024);
+  const range = await compare(
+    Number(process.env.BENCH_RUNS_RANGE ?? 41),
+    async (i) => drain((await plain.get('enc-bench/plain', { range: { start: offset(i), end: offset(i) + 64 * 1024 - 1 } })).body),
+    async (i) => drain((await encrypted.get('enc-bench/encrypted', { range: { start: offset(i), end: offset(i) + 64 * 1024 - 1 } })).body),
+  );
+  rows.push({ adapter: `encryption(${name}) vs ${name}`, operation: 'range 64 KiB', size: label(last.bytes), ...range });
+  await plain.deleteMany(['enc-bench/plain', 'enc-bench/encrypted']);
 }
 
 function label(bytes: number): string {
@@ -198,7 +238,7 @@ type RssRow = { adapter: string; baseline: [number, number]; ours: [number, numb
  * `fs.createWriteStream` pipe for local, a bare lib-storage `Upload` with the same part size and
  * queue for S3.
  */
-function measureRssInChild(adapter: 'local' | 's3', env: Record<string, string>): RssRow {
+function measureRssInChild(adapter: 'local' | 's3' | 'local-encrypted', env: Record<string, string>): RssRow {
   const measure = (mode: string, mib: number) => {
     const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', new URL(import.meta.url).pathname, `rss-${adapter}`, mode], {
       env: { ...process.env, ...env, BENCH_RSS_MIB: String(mib) },
@@ -207,17 +247,23 @@ function measureRssInChild(adapter: 'local' | 's3', env: Record<string, string>)
     return Number(output.trim().split('\n').pop());
   };
   return {
-    adapter: adapter === 'local' ? 'local' : 's3 (RGW)',
+    adapter: { local: 'local', s3: 's3 (RGW)', 'local-encrypted': 'encryption(local) vs local adapter' }[adapter],
     baseline: [measure('baseline', 50), measure('baseline', 200)],
     ours: [measure('adapter', 50), measure('adapter', 200)],
   };
 }
 
-async function rssChild(adapter: 'local' | 's3', mode: string): Promise<void> {
+async function rssChild(adapter: 'local' | 's3' | 'local-encrypted', mode: string): Promise<void> {
   const bytes = Number(process.env.BENCH_RSS_MIB) * MiB;
   let work: () => Promise<void>;
   let cleanup = async () => {};
-  if (adapter === 'local') {
+  if (adapter === 'local-encrypted') {
+    const base = await mkdtemp(join(tmpdir(), 'docstore-bench-rss-'));
+    const local = await LocalObjectStorage.open({ root: join(base, 'objects') });
+    const storage = mode === 'baseline' ? local : new EncryptingObjectStorage(local, new MasterKeyring([{ id: 'bench', key: randomBytes(32) }], 'bench'));
+    cleanup = () => rm(base, { recursive: true, force: true });
+    work = async () => void (await storage.put('streamed', generated(bytes)));
+  } else if (adapter === 'local') {
     const base = await mkdtemp(join(tmpdir(), 'docstore-bench-rss-'));
     const storage = await LocalObjectStorage.open({ root: join(base, 'objects') });
     cleanup = () => rm(base, { recursive: true, force: true });
@@ -247,12 +293,12 @@ async function rssChild(adapter: 'local' | 's3', mode: string): Promise<void> {
 const rows: Row[] = [];
 const rss: RssRow[] = [];
 const only = process.argv[2];
-if (only === 'rss-local' || only === 'rss-s3') {
-  await rssChild(only === 'rss-local' ? 'local' : 's3', process.argv[3] ?? 'adapter');
+if (only === 'rss-local' || only === 'rss-s3' || only === 'rss-local-encrypted') {
+  await rssChild(only.slice('rss-'.length) as 'local' | 's3' | 'local-encrypted', process.argv[3] ?? 'adapter');
   process.exit(0);
 }
-if (only === undefined || only === 'local') await benchLocal(rows, rss);
-if (only === undefined || only === 's3') {
+if (only === undefined || only === 'local' || only === 'encryption' || only === 'encryption-local') await benchLocal(rows, rss);
+if (only === undefined || only === 's3' || only === 'encryption' || only === 'encryption-s3') {
   const { env, stop } = s3Environment();
   try {
     await benchS3(rows, rss, env);

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { DEFAULT_ALLOWED_MIME_TYPES } from './documents/content-detection.js';
 import { normalizePrefix } from './storage/object-key.js';
 import { InvalidKey } from './storage/storage-errors.js';
+import type { S3ServerSideEncryption } from './storage/s3-server-side-encryption.js';
+import { MasterKeysSyntaxError, parseMasterKeys, type MasterKey } from './storage/master-keyring.js';
 
 function isValidPrefix(value: string): boolean {
   try {
@@ -39,9 +41,20 @@ export interface S3StorageConfig {
   keyPrefix: string;
   /** Create the bucket (private) when it is missing. @default false */
   createBucket: boolean;
+  /** `S3_SSE`, `S3_SSE_KMS_KEY_ID`, `S3_SSE_C_KEY`: server-side encryption of every object docstore writes. @default none */
+  serverSideEncryption?: S3ServerSideEncryption;
 }
 
 export type StorageConfig = LocalStorageConfig | S3StorageConfig;
+
+/** `DOCSTORE_MASTER_KEYS`: client-side encryption of every object, whatever the backend. */
+export interface EncryptionConfig {
+  keys: MasterKey[];
+  /** The key that wraps the data keys of new objects. */
+  activeId: string;
+  /** `DOCSTORE_ALLOW_PLAINTEXT_OBJECTS`: objects written before encryption stay readable. @default true */
+  allowPlaintext: boolean;
+}
 
 export type DatabaseSettings = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
 
@@ -83,6 +96,8 @@ export interface DocstoreConfig {
     /** Passphrase of the backup private key (restore, `verify --read-data`, `keygen`); never needed by `backup run`. */
     passphrase?: string;
   };
+  /** Client-side encryption at rest; absent: objects are stored as they are. */
+  encryption?: EncryptionConfig;
 }
 
 export interface ConfigIssue {
@@ -132,6 +147,26 @@ const environmentSchema = z
       .refine((value) => isValidPrefix(value), 'must be a valid key prefix (no leading "/", no "..", no backslash or control characters)')
       .default(''),
     S3_CREATE_BUCKET: booleanFlag.default(false),
+    S3_SSE: z.enum(['none', 'AES256', 'aws:kms'], { error: 'must be none, AES256 or aws:kms (SSE-C: set S3_SSE_C_KEY instead)' }).default('none'),
+    S3_SSE_KMS_KEY_ID: z.string().min(1).optional(),
+    S3_SSE_C_KEY: z
+      .string()
+      .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, 'must be base64 of exactly 32 bytes (openssl rand -base64 32)')
+      .transform((value) => Buffer.from(value, 'base64'))
+      .optional(),
+    DOCSTORE_MASTER_KEYS: z
+      .string()
+      .transform((value, context) => {
+        try {
+          return parseMasterKeys(value);
+        } catch (error) {
+          if (!(error instanceof MasterKeysSyntaxError)) throw error;
+          context.addIssue({ code: 'custom', message: error.message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    DOCSTORE_ALLOW_PLAINTEXT_OBJECTS: booleanFlag.default(true),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(8080),
     PUBLIC_BASE_URL: httpUrl.optional(),
@@ -186,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (relevant[variable] === undefined) issues.push({ variable, message: 'is required when STORAGE_BACKEND=s3' });
     }
   }
+  if (parsed.success) issues.push(...serverSideEncryptionIssues(parsed.data));
   if (parsed.success && parsed.data.NODE_ENV === 'production') issues.push(...productionIssues(parsed.data));
   if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
@@ -202,6 +238,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           forcePathStyle: e.S3_USE_PATH_STYLE,
           keyPrefix: e.S3_KEY_PREFIX,
           createBucket: e.S3_CREATE_BUCKET,
+          ...serverSideEncryptionOf(e),
         }
       : { backend: 'local', path: e.LOCAL_STORAGE_PATH ?? `${e.DATA_DIR}/objects` };
   const publicHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
@@ -232,7 +269,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.DOCSTORE_BACKUP_REPOSITORY === undefined ? {} : { repository: e.DOCSTORE_BACKUP_REPOSITORY }),
       ...(e.DOCSTORE_BACKUP_PASSPHRASE === undefined ? {} : { passphrase: e.DOCSTORE_BACKUP_PASSPHRASE }),
     },
+    ...(e.DOCSTORE_MASTER_KEYS === undefined ? {} : { encryption: { ...e.DOCSTORE_MASTER_KEYS, allowPlaintext: e.DOCSTORE_ALLOW_PLAINTEXT_OBJECTS } }),
   };
+}
+
+function serverSideEncryptionOf(e: z.infer<typeof environmentSchema>): { serverSideEncryption?: S3ServerSideEncryption } {
+  if (e.S3_SSE_C_KEY !== undefined) return { serverSideEncryption: { mode: 'SSE-C', customerKey: e.S3_SSE_C_KEY } };
+  if (e.S3_SSE === 'aws:kms') return { serverSideEncryption: { mode: 'aws:kms', kmsKeyId: e.S3_SSE_KMS_KEY_ID as string } };
+  return e.S3_SSE === 'AES256' ? { serverSideEncryption: { mode: 'AES256' } } : {};
+}
+
+/** Server-side encryption settings that contradict each other. */
+function serverSideEncryptionIssues(e: z.infer<typeof environmentSchema>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (e.S3_SSE === 'aws:kms' && e.S3_SSE_KMS_KEY_ID === undefined) {
+    issues.push({ variable: 'S3_SSE_KMS_KEY_ID', message: 'is required when S3_SSE=aws:kms' });
+  }
+  if (e.S3_SSE !== 'aws:kms' && e.S3_SSE_KMS_KEY_ID !== undefined) {
+    issues.push({ variable: 'S3_SSE_KMS_KEY_ID', message: 'applies only with S3_SSE=aws:kms' });
+  }
+  if (e.S3_SSE_C_KEY !== undefined && e.S3_SSE !== 'none') {
+    issues.push({ variable: 'S3_SSE_C_KEY', message: `cannot be combined with S3_SSE=${e.S3_SSE}: SSE-C is a server-side encryption of its own` });
+  }
+  return issues;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -260,12 +319,23 @@ function productionIssues(e: z.infer<typeof environmentSchema>): ConfigIssue[] {
 /** The configuration with secrets masked, for logs and `docstore config`. */
 export function describeConfig(config: DocstoreConfig): Record<string, unknown> {
   const storage =
-    config.storage.backend === 's3' ? { ...config.storage, accessKeyId: mask(config.storage.accessKeyId), secretAccessKey: '***' } : config.storage;
+    config.storage.backend === 's3'
+      ? {
+          ...config.storage,
+          accessKeyId: mask(config.storage.accessKeyId),
+          secretAccessKey: '***',
+          ...(config.storage.serverSideEncryption?.mode === 'SSE-C' ? { serverSideEncryption: { mode: 'SSE-C', customerKey: '***' } } : {}),
+        }
+      : config.storage;
+  const encryption =
+    config.encryption === undefined
+      ? {}
+      : { encryption: { activeKeyId: config.encryption.activeId, keyIds: config.encryption.keys.map((key) => key.id), allowPlaintext: config.encryption.allowPlaintext } };
   const database = config.database.dialect === 'postgres' ? { dialect: 'postgres', url: maskUrl(config.database.url) } : config.database;
   const jwt = config.jwt.kind === 'secret' ? { ...config.jwt, ...(config.jwt.secret === undefined ? {} : { secret: '***' }) } : config.jwt;
   const metrics = config.metrics.token === undefined ? config.metrics : { ...config.metrics, token: '***' };
   const backup = config.backup.passphrase === undefined ? config.backup : { ...config.backup, passphrase: '***' };
-  return { ...config, storage, database, jwt, metrics, backup, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }) };
+  return { ...config, storage, database, jwt, metrics, backup, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }), ...encryption };
 }
 
 function maskUrl(value: string): string {

@@ -100,4 +100,70 @@ describe('loadConfig', () => {
       loadConfig({ ...weak, S3_ACCESS_KEY: 'docstore-app', S3_SECRET_KEY: 'a-long-generated-secret-value', METRICS_TOKEN: 'a-metrics-token-of-length' }),
     ).not.toThrow();
   });
+
+  describe('encryption at rest', () => {
+    const S3 = { STORAGE_BACKEND: 's3', S3_BUCKET: 'docstore', S3_ACCESS_KEY: 'access', S3_SECRET_KEY: 'secret' };
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const other = Buffer.alloc(32, 9).toString('base64');
+
+    it('reads S3_SSE, S3_SSE_KMS_KEY_ID and S3_SSE_C_KEY', () => {
+      const s3 = (env: Record<string, string>) => {
+        const storage = loadConfig({ ...S3, ...env }).storage;
+        return storage.backend === 's3' ? storage.serverSideEncryption : 'not s3';
+      };
+      expect(s3({})).toBeUndefined();
+      expect(s3({ S3_SSE: 'none' })).toBeUndefined();
+      expect(s3({ S3_SSE: 'AES256' })).toEqual({ mode: 'AES256' });
+      expect(s3({ S3_SSE: 'aws:kms', S3_SSE_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:1:key/abc' })).toEqual({ mode: 'aws:kms', kmsKeyId: 'arn:aws:kms:eu-west-1:1:key/abc' });
+      expect(s3({ S3_SSE_C_KEY: key })).toEqual({ mode: 'SSE-C', customerKey: Buffer.alloc(32, 7) });
+      const described = JSON.stringify(describeConfig(loadConfig({ ...S3, S3_SSE_C_KEY: key })));
+      expect(described).not.toContain(key);
+      expect(described).toContain('"customerKey":"***"');
+    });
+
+    it('refuses contradictory or malformed server-side encryption settings, by name', () => {
+      expect(issuesOf({ ...S3, S3_SSE: 'aes256' })).toEqual([{ variable: 'S3_SSE', message: 'must be none, AES256 or aws:kms (SSE-C: set S3_SSE_C_KEY instead)' }]);
+      expect(issuesOf({ ...S3, S3_SSE: 'aws:kms' })).toEqual([{ variable: 'S3_SSE_KMS_KEY_ID', message: 'is required when S3_SSE=aws:kms' }]);
+      expect(issuesOf({ ...S3, S3_SSE_KMS_KEY_ID: 'k' })).toEqual([{ variable: 'S3_SSE_KMS_KEY_ID', message: 'applies only with S3_SSE=aws:kms' }]);
+      expect(issuesOf({ ...S3, S3_SSE: 'AES256', S3_SSE_C_KEY: key }).map((issue) => issue.variable)).toEqual(['S3_SSE_C_KEY']);
+      for (const bad of [Buffer.alloc(16).toString('base64'), Buffer.alloc(33).toString('base64'), 'not base64!', `${key}\n`]) {
+        const issues = issuesOf({ ...S3, S3_SSE_C_KEY: bad });
+        expect(issues).toEqual([{ variable: 'S3_SSE_C_KEY', message: 'must be base64 of exactly 32 bytes (openssl rand -base64 32)' }]);
+        expect(JSON.stringify(issues)).not.toContain(bad);
+      }
+    });
+
+    it('reads DOCSTORE_MASTER_KEYS: one key is active by itself, several need one marked with *', () => {
+      expect(loadConfig({ DOCSTORE_MASTER_KEYS: `2026-11:${key}` }).encryption).toEqual({ keys: [{ id: '2026-11', key: Buffer.alloc(32, 7) }], activeId: '2026-11', allowPlaintext: true });
+      expect(loadConfig({ DOCSTORE_MASTER_KEYS: `2026-11:${key}`, DOCSTORE_ALLOW_PLAINTEXT_OBJECTS: 'false' }).encryption?.allowPlaintext).toBe(false);
+      expect(loadConfig({ DOCSTORE_MASTER_KEYS: `2026-01:${other}, 2026-11*:${key}` }).encryption?.activeId).toBe('2026-11');
+      expect(loadConfig({}).encryption).toBeUndefined();
+    });
+
+    it('refuses a malformed DOCSTORE_MASTER_KEYS with a clear message that never quotes a key', () => {
+      const cases: Array<[string, string]> = [
+        [`a:${key},b:${other}`, 'several keys and none marked active: mark the active id with "*" (for example 2026-11*:…)'],
+        [`a*:${key},b*:${other}`, 'more than one active key (a, b): mark exactly one id with "*"'],
+        [`a:${key},a*:${other}`, 'the id a appears twice'],
+        [`a:${Buffer.alloc(31).toString('base64')}`, 'the key a must be base64 of exactly 32 bytes (openssl rand -base64 32)'],
+        [key, 'entry 1 is not of the form id:base64'],
+        [`:${key}`, 'entry 1: the id must be 1–64 letters, digits, ".", "_" or "-"'],
+        [',', 'must list at least one id:base64 key'],
+      ];
+      for (const [value, message] of cases) {
+        const issues = issuesOf({ DOCSTORE_MASTER_KEYS: value });
+        expect(issues).toEqual([{ variable: 'DOCSTORE_MASTER_KEYS', message }]);
+        expect(JSON.stringify(issues)).not.toContain(key);
+        expect(JSON.stringify(issues)).not.toContain(other);
+      }
+    });
+
+    it('docstore config shows the key ids, never the keys', () => {
+      const described = JSON.stringify(describeConfig(loadConfig({ DOCSTORE_MASTER_KEYS: `old:${other},new*:${key}` })));
+      expect(described).toContain('"encryption":{"activeKeyId":"new","keyIds":["old","new"],"allowPlaintext":true}');
+      expect(described).not.toContain(key);
+      expect(described).not.toContain(other);
+      expect(described).not.toContain('"data"');
+    });
+  });
 });

@@ -27,7 +27,8 @@
 #     requestChecksumCalculation/responseChecksumValidation = 'WHEN_REQUIRED'
 #     (streamed PutObject otherwise fails with 411 MissingContentLength)
 #   - CompleteMultipartUpload returns an empty <ETag>; HeadObject has it
-#   - CopyObject from an SSE-C source returns 501 NotImplemented
+#   - CopyObject from an SSE-C source returns 501 NotImplemented; UploadPartCopy from it works
+#   - SSE-KMS needs a KMS backend: the "testing" one holds docstore-test-kms (see write_conf)
 #   - ListObjects MaxKeys is capped at 1000
 set -euo pipefail
 
@@ -44,6 +45,8 @@ OTHER_SECRET_KEY="docstore-other-secret-key-0123456789"
 OTHER_UID="docstore-other"
 BUCKET="docstore-test"
 REGION="us-east-1"
+# Key of the test KMS key id docstore-test-kms (32 bytes, base64; a throwaway cluster's).
+KMS_TEST_KEY="ZG9jc3RvcmUtdGVzdC1rbXMta2V5LTMyLWJ5dGVzISE="
 RGW_NAME="client.rgw.docstore"
 
 CONF="$STATE_DIR/ceph.conf"
@@ -363,6 +366,9 @@ rgw_data = $STATE_DIR/rgw
 # port filled in by start_cluster just before radosgw starts
 rgw_frontends = beast endpoint=127.0.0.1:0 tcp_nodelay=1
 rgw_crypt_require_ssl = false
+# SSE-KMS against RGW's built-in test key store (S3_SSE=aws:kms tests); never use in production.
+rgw_crypt_s3_kms_backend = testing
+rgw_crypt_s3_kms_encryption_keys = docstore-test-kms=$KMS_TEST_KEY
 rgw_enable_usage_log = false
 # Without a DNS name RGW takes the Host "localhost" for a virtual-hosted bucket named "localhost";
 # tests sign presigned URLs for localhost while talking to 127.0.0.1.

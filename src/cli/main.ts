@@ -7,6 +7,7 @@ import { mintToken } from '../auth/jwt-verifier.js';
 import { ROLES, type Role } from '../auth/principal.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import { EXIT, reportError } from './cli-errors.js';
+import { registerKeysCommands } from './keys-commands.js';
 import { storageSelfCheck } from './storage-self-check.js';
 import { BandwidthLimiter, parseByteRate } from '../sync/bandwidth-limiter.js';
 import { mirror, type ObjectEvent } from '../sync/mirror.js';
@@ -264,6 +265,8 @@ function describeDifference(difference: Difference): string {
 
 
 registerBackupCommands(program);
+
+registerKeysCommands(program);
 
 const storageCommand = program.command('storage').description('Inspect the configured storage.');
 

@@ -27,6 +27,7 @@ export const STATUS_BY_CODE: Record<string, number> = {
   'storage.invalid_argument': 400,
   'storage.precondition_failed': 409,
   'storage.integrity': 500,
+  'storage.key_unavailable': 500,
   'storage.permission_denied': 500,
   'storage.invalid_credentials': 500,
   'storage.bucket_not_found': 500,

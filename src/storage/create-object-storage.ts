@@ -1,9 +1,11 @@
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { DocstoreConfig, StorageConfig } from '../config.js';
+import type { DocstoreConfig, EncryptionConfig, StorageConfig } from '../config.js';
 import type { DocstoreMetrics } from '../metrics/docstore-metrics.js';
+import { EncryptingObjectStorage } from './encrypting-object-storage.js';
 import { LocalObjectStorage } from './local-object-storage.js';
+import { MasterKeyring } from './master-keyring.js';
 import { MetricsObjectStorage } from './metrics-object-storage.js';
 import { LocalUrlSigner, loadOrCreateSigningSecret } from './local-url-signer.js';
 import type { ObjectStorage } from './object-storage.js';
@@ -24,12 +26,19 @@ export interface StorageWiring {
   now?: () => Date;
   /** When given, the storage is measured (`MetricsObjectStorage`, outermost). */
   metrics?: DocstoreMetrics;
+  /** When given, every object is encrypted client-side (`EncryptingObjectStorage`, inside metrics). */
+  encryption?: EncryptionConfig;
 }
 
 export interface CreatedStorage {
   storage: ObjectStorage;
-  /** Local backend only: verifies presigned-link tokens for the HTTP layer. */
+  /**
+   * Verifies presigned-link tokens for the HTTP layer, when links are served by docstore: the local
+   * backend, client-side encryption, and S3 with server-side encryption (SSE-C links; uploads).
+   */
   signer?: LocalUrlSigner;
+  /** The encryption decorator, for key management (`docstore keys`), when encryption is on. */
+  encryption?: EncryptingObjectStorage;
   /** Makes sure the storage is usable: creates a missing bucket when configured to, then checks. */
   prepare(): Promise<void>;
 }
@@ -40,6 +49,7 @@ export function storageWiringOf(config: DocstoreConfig): StorageWiring {
     publicBaseUrl: config.http.publicBaseUrl,
     dataDir: config.dataDir,
     ...(config.signingSecret === undefined ? {} : { signingSecret: config.signingSecret }),
+    ...(config.encryption === undefined ? {} : { encryption: config.encryption }),
   };
 }
 
@@ -48,7 +58,7 @@ export function storageWiringOf(config: DocstoreConfig): StorageWiring {
  * encryption) are added around it here too, in a fixed order, as they arrive.
  */
 export async function createObjectStorage(config: StorageConfig, wiring: StorageWiring): Promise<CreatedStorage> {
-  const created = await createAdapter(config, wiring);
+  const created = encrypted(await createAdapter(config, wiring), wiring);
   const { metrics } = wiring;
   if (metrics === undefined) return created;
   if (config.backend === 'local') {
@@ -58,7 +68,7 @@ export async function createObjectStorage(config: StorageConfig, wiring: Storage
       metrics.localStorageSizeBytes.set(stats.blocks * stats.bsize);
     });
   }
-  // Decorators wrap in this order, innermost first: (encryption, when it lands), then metrics.
+  // Decorators wrap in this order, innermost first: encryption, then metrics (which so counts plaintext bytes).
   const storage = new MetricsObjectStorage(created.storage, metrics);
   return {
     ...created,
@@ -71,10 +81,25 @@ export async function createObjectStorage(config: StorageConfig, wiring: Storage
   };
 }
 
+/** Wraps the adapter in the encryption decorator when master keys are configured. */
+function encrypted(created: CreatedStorage, wiring: StorageWiring): CreatedStorage {
+  if (wiring.encryption === undefined) return created;
+  const keyring = new MasterKeyring(wiring.encryption.keys, wiring.encryption.activeId);
+  const storage = new EncryptingObjectStorage(created.storage, keyring, {
+    allowPlaintext: wiring.encryption.allowPlaintext,
+    ...(created.signer === undefined ? {} : { signer: created.signer }),
+  });
+  return { ...created, storage, encryption: storage };
+}
+
+async function docstoreSigner(wiring: StorageWiring): Promise<LocalUrlSigner> {
+  const secret = wiring.signingSecret ?? (await loadOrCreateSigningSecret(join(wiring.dataDir, 'signing-secret')));
+  return new LocalUrlSigner(secret, `${wiring.publicBaseUrl}${LOCAL_SIGNED_LINK_PATH}`, wiring.now);
+}
+
 async function createAdapter(config: StorageConfig, wiring: StorageWiring): Promise<CreatedStorage> {
   if (config.backend === 'local') {
-    const secret = wiring.signingSecret ?? (await loadOrCreateSigningSecret(join(wiring.dataDir, 'signing-secret')));
-    const signer = new LocalUrlSigner(secret, `${wiring.publicBaseUrl}${LOCAL_SIGNED_LINK_PATH}`, wiring.now);
+    const signer = await docstoreSigner(wiring);
     const storage = await LocalObjectStorage.open({ root: config.path, signer });
     return { storage, signer, prepare: () => storage.check() };
   }
@@ -90,15 +115,21 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
     config.publicEndpoint === undefined
       ? client
       : createS3Client({ ...clientOptions, ...(publicEndpoint === undefined ? {} : { endpoint: publicEndpoint }) });
+  const serverSideEncryption = config.serverSideEncryption ?? { mode: 'none' };
+  // Links docstore serves itself: decrypted ones, SSE-C ones (a URL cannot carry the key) and uploads under SSE.
+  const signer = wiring.encryption !== undefined || serverSideEncryption.mode !== 'none' ? await docstoreSigner(wiring) : undefined;
   const storage = new S3ObjectStorage({
     client,
     presignClient,
     bucket: config.bucket,
     keyPrefix: config.keyPrefix,
     endpointLabel: config.endpoint ?? `aws:${config.region}`,
+    serverSideEncryption,
+    ...(signer === undefined ? {} : { signer }),
   });
   return {
     storage,
+    ...(signer === undefined ? {} : { signer }),
     prepare: async () => {
       try {
         await storage.check();
@@ -108,6 +139,7 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
         await storage.check();
       }
       await storage.removeStaleUploads();
+      await storage.verifyServerSideEncryption();
     },
   };
 }

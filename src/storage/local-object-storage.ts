@@ -4,7 +4,7 @@ import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, unlink,
 import { join } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
 import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
-import { resolveRange, validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
+import { resolveRange, storedDescription, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
 import type {
   CopyOptions,
   DeleteManyResult,
@@ -223,26 +223,11 @@ export class LocalObjectStorage implements ObjectStorage {
   }
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {
-    const normalized = normalizeKey(key);
-    validateExpiresIn(options.expiresInSeconds);
-    return this.requireSigner().sign({
-      method: 'GET',
-      key: normalized,
-      expiresInSeconds: options.expiresInSeconds,
-      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-      ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
-    });
+    return this.requireSigner().signGet(normalizeKey(key), options);
   }
 
   async presignPut(key: string, options: PresignPutOptions): Promise<string> {
-    const normalized = normalizeKey(key);
-    validateExpiresIn(options.expiresInSeconds);
-    return this.requireSigner().sign({
-      method: 'PUT',
-      key: normalized,
-      expiresInSeconds: options.expiresInSeconds,
-      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-    });
+    return this.requireSigner().signPut(normalizeKey(key), options);
   }
 
   async check(): Promise<void> {
@@ -313,7 +298,7 @@ export class LocalObjectStorage implements ObjectStorage {
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
         throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
       }
-      const description: LocalObjectDescription = { size: digest.size, sha256, ...options };
+      const description: LocalObjectDescription = { size: digest.size, sha256, ...storedDescription(options) };
       await handle.write(encodeTrailer(description));
       await handle.sync();
       const { mtime } = await handle.stat();

@@ -1,6 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { validateExpiresIn } from './object-options.js';
+import type { PresignGetOptions, PresignPutOptions } from './object-storage.js';
 import { PresignExpired, PresignInvalid } from './storage-errors.js';
 
 export type SignedMethod = 'GET' | 'PUT';
@@ -53,6 +55,24 @@ export class LocalUrlSigner {
     };
     const encoded = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
     return `${this.baseUrl.replace(/\/+$/, '')}/${encoded}.${this.signature(encoded).toString('base64url')}`;
+  }
+
+  /** A GET link for a (normalised) key with the options of `ObjectStorage.presignGet` (lifetime validated). */
+  signGet(key: string, options: PresignGetOptions): string {
+    validateExpiresIn(options.expiresInSeconds);
+    return this.sign({
+      method: 'GET',
+      key,
+      expiresInSeconds: options.expiresInSeconds,
+      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+      ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
+    });
+  }
+
+  /** A PUT link for a (normalised) key with the options of `ObjectStorage.presignPut` (lifetime validated). */
+  signPut(key: string, options: PresignPutOptions): string {
+    validateExpiresIn(options.expiresInSeconds);
+    return this.sign({ method: 'PUT', key, expiresInSeconds: options.expiresInSeconds, ...(options.contentType === undefined ? {} : { contentType: options.contentType }) });
   }
 
   /**

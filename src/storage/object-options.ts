@@ -19,6 +19,32 @@ export interface ValidatedPutOptions {
   contentType: string;
   contentDisposition?: string;
   metadata: Record<string, string>;
+  /** `PutOptions.systemMetadata`: call through `completeMetadata` once the body is read. */
+  systemMetadata?: () => Record<string, string>;
+}
+
+/**
+ * The metadata to store: the user's, plus a decorator's reserved `docstore-` entries (see
+ * `PutOptions.systemMetadata`), which must be called only after the body has been read to its end.
+ */
+export function completeMetadata(options: ValidatedPutOptions): Record<string, string> {
+  if (options.systemMetadata === undefined) return options.metadata;
+  const system = options.systemMetadata();
+  for (const [key, value] of Object.entries(system)) {
+    if (!key.startsWith(RESERVED_METADATA_PREFIX) || !METADATA_KEY.test(key) || key === 'docstore-sha256' || !HEADER_VALUE.test(value)) {
+      throw InvalidArgument.because(`system metadata key ${JSON.stringify(key)}`, `must start with "${RESERVED_METADATA_PREFIX}", not be docstore-sha256, and have a printable ASCII value`);
+    }
+  }
+  return { ...options.metadata, ...system };
+}
+
+/** The descriptive options without the system-metadata callback (what an adapter stores). */
+export function storedDescription(options: ValidatedPutOptions): Omit<ValidatedPutOptions, 'systemMetadata'> {
+  return {
+    contentType: options.contentType,
+    ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
+    metadata: completeMetadata(options),
+  };
 }
 
 /** Validates the descriptive put options the same way for every adapter. */
@@ -38,6 +64,7 @@ export function validatePutOptions(options: PutOptions = {}): ValidatedPutOption
     contentType,
     ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
     metadata,
+    ...(options.systemMetadata === undefined ? {} : { systemMetadata: options.systemMetadata }),
   };
 }
 

@@ -103,6 +103,13 @@ export interface PutOptions {
   expectedSha256?: string;
   /** Aborts the upload; the put then rejects with `OperationAborted` and stores nothing. */
   signal?: AbortSignal;
+  /**
+   * For decorators only (encryption): metadata under the reserved `docstore-` prefix, computed once
+   * the body has been read to its end (so it may depend on the whole content), stored with the
+   * object like user metadata and returned in `ObjectInfo.metadata`. Called at most once; what it
+   * throws fails the put, which then stores nothing. `docstore-sha256` cannot be set this way.
+   */
+  systemMetadata?: () => Record<string, string>;
 }
 
 export interface PutResult {

@@ -22,7 +22,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
-import { validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
+import { completeMetadata, validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
 import type {
   ByteRange,
   CopyOptions,
@@ -44,11 +44,16 @@ import { ContentDigest, bytesInMemory, sha256Of, toReadable, translateBodyFailur
 import { responseDateOf } from './s3-client.js';
 import { translateS3Error } from './s3-error-translation.js';
 import { encodeMetadata, objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
-import { IntegrityError, InvalidArgument, InvalidRange, OperationAborted, PreconditionFailed, isStorageError } from './storage-errors.js';
+import type { LocalUrlSigner } from './local-url-signer.js';
+import { copyInParts } from './s3-multipart-copy.js';
+import { copySourceEncryptionParams, encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
+import { IntegrityError, InvalidArgument, InvalidRange, OperationAborted, PreconditionFailed, StorageOperationFailed, isStorageError } from './storage-errors.js';
 
 /** Streams larger than one part are uploaded under this prefix, then copied into place with their SHA-256. */
 const TEMP_PREFIX = '\\docstore-tmp/';
 const DELETE_BATCH = 1000;
+/** Part size of copies made of parts (SSE-C): 1 GiB (S3 allows 5 MiB – 5 GiB). */
+const COPY_PART_BYTES = 1024 * 1024 * 1024;
 
 export interface S3ObjectStorageOptions {
   /** Client for every request. */
@@ -66,6 +71,13 @@ export interface S3ObjectStorageOptions {
   singlePutMaxBytes?: number;
   /** Parts uploaded in parallel; memory use of a streamed put is about `(queueSize + 2) × partSizeBytes`. @default 2 */
   queueSize?: number;
+  /** Server-side encryption of every object written (and the customer key of every read, for SSE-C). @default none */
+  serverSideEncryption?: S3ServerSideEncryption;
+  /**
+   * Signs links served by docstore's HTTP layer. Used under SSE-C, where a backend URL cannot carry
+   * the customer key (the downloader would have to send it as headers; browsers cannot).
+   */
+  signer?: LocalUrlSigner;
 }
 
 /**
@@ -90,6 +102,10 @@ export class S3ObjectStorage implements ObjectStorage {
   private readonly partSizeBytes: number;
   private readonly queueSize: number;
   private readonly singlePutMaxBytes: number;
+  private readonly sse: S3ServerSideEncryption;
+  private readonly signer: LocalUrlSigner | undefined;
+  /** Copies are multipart uploads of UploadPartCopy parts (see copyInParts). */
+  private readonly copiesInParts: boolean;
 
   constructor(options: S3ObjectStorageOptions) {
     this.client = options.client;
@@ -100,12 +116,16 @@ export class S3ObjectStorage implements ObjectStorage {
     this.partSizeBytes = options.partSizeBytes ?? 5 * 1024 * 1024;
     this.queueSize = options.queueSize ?? 2;
     this.singlePutMaxBytes = Math.max(options.singlePutMaxBytes ?? 64 * 1024 * 1024, this.partSizeBytes);
+    this.sse = options.serverSideEncryption ?? { mode: 'none' };
+    this.signer = options.signer;
+    this.copiesInParts = this.sse.mode === 'SSE-C' || this.sse.mode === 'aws:kms';
     if (this.partSizeBytes < 5 * 1024 * 1024) throw new RangeError('partSizeBytes must be at least 5 MiB (the S3 minimum)');
     this.capabilities = {
       // Single-request puts use If-None-Match; copies and multi-part streams check first (see refuseExisting).
       atomicCreateOnly: false,
       serverSideCopy: true,
-      presignedUrlsServedByBackend: true,
+      // Under SSE-C, links are served by docstore (see presignGet).
+      presignedUrlsServedByBackend: this.sse.mode !== 'SSE-C',
     };
   }
 
@@ -153,6 +173,7 @@ export class S3ObjectStorage implements ObjectStorage {
       new GetObjectCommand({
         Bucket: this.bucket,
         Key: this.objectKey(normalized),
+        ...readEncryptionParams(this.sse),
         ...(options.range === undefined ? {} : { Range: rangeHeader(options.range) }),
       }),
       options.signal,
@@ -177,7 +198,7 @@ export class S3ObjectStorage implements ObjectStorage {
 
   async stat(key: string): Promise<ObjectInfo> {
     const normalized = normalizeKey(key);
-    const output = await this.send<HeadObjectCommandOutput>('stat', normalized, new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(normalized) }));
+    const output = await this.send<HeadObjectCommandOutput>('stat', normalized, new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(normalized), ...readEncryptionParams(this.sse) }));
     return objectInfoFrom(normalized, output.ContentLength ?? 0, output);
   }
 
@@ -274,6 +295,16 @@ export class S3ObjectStorage implements ObjectStorage {
     const source = normalizeKey(sourceKey);
     const destination = normalizeKey(destinationKey);
     if (options.ifNoneMatch === '*') await this.refuseExisting(destination);
+    if (this.copiesInParts) {
+      // Ceph RGW 16 answers 501 to a CopyObject from an SSE-C or SSE-KMS source, but copies its parts.
+      const source_ = await this.send<HeadObjectCommandOutput>('copy', source, new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(source), ...readEncryptionParams(this.sse) }));
+      await this.copyInParts(this.objectKey(source), destination, source_.ContentLength ?? 0, {
+        ContentType: source_.ContentType,
+        ...(source_.ContentDisposition === undefined || source_.ContentDisposition === '' ? {} : { ContentDisposition: source_.ContentDisposition }),
+        Metadata: source_.Metadata ?? {},
+      });
+      return this.stat(destination);
+    }
     await this.send(
       'copy',
       source,
@@ -282,6 +313,8 @@ export class S3ObjectStorage implements ObjectStorage {
         Key: this.objectKey(destination),
         CopySource: this.copySource(this.objectKey(source)),
         MetadataDirective: 'COPY',
+        ...writeEncryptionParams(this.sse),
+        ...copySourceEncryptionParams(this.sse),
         ...(options.ifNoneMatch === '*' ? { IfNoneMatch: '*' } : {}),
       }),
       undefined,
@@ -293,6 +326,7 @@ export class S3ObjectStorage implements ObjectStorage {
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {
     const normalized = normalizeKey(key);
     validateExpiresIn(options.expiresInSeconds);
+    if (this.sse.mode === 'SSE-C') return this.docstoreSigner(normalized).signGet(normalized, options);
     const command = new GetObjectCommand({
       Bucket: this.bucket,
       Key: this.objectKey(normalized),
@@ -305,6 +339,11 @@ export class S3ObjectStorage implements ObjectStorage {
   async presignPut(key: string, options: PresignPutOptions): Promise<string> {
     const normalized = normalizeKey(key);
     validateExpiresIn(options.expiresInSeconds);
+    if (this.sse.mode !== 'none' && this.signer !== undefined) {
+      // The encryption headers would have to be sent by the uploader: docstore receives it instead.
+      return this.signer.signPut(normalized, options);
+    }
+    if (this.sse.mode === 'SSE-C') this.docstoreSigner(normalized);
     const command = new PutObjectCommand({
       Bucket: this.bucket,
       Key: this.objectKey(normalized),
@@ -318,6 +357,28 @@ export class S3ObjectStorage implements ObjectStorage {
 
   async check(): Promise<void> {
     await this.send('check', undefined, new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyPrefix, MaxKeys: 1 }));
+  }
+
+  /**
+   * Writes, inspects and removes a probe object (hidden under the temporary prefix) to make sure
+   * the server really applies the configured server-side encryption: some accept the header and
+   * store plaintext (Ceph RGW 16 with `AES256`). Raises `StorageOperationFailed` when it does not.
+   */
+  async verifyServerSideEncryption(): Promise<void> {
+    if (this.sse.mode === 'none') return;
+    const probe = `${this.keyPrefix}${TEMP_PREFIX}sse-probe-${randomUUID()}`;
+    await this.send('check', undefined, new PutObjectCommand({ Bucket: this.bucket, Key: probe, Body: 'docstore encryption probe', ...writeEncryptionParams(this.sse) }));
+    try {
+      const head = await this.send<HeadObjectCommandOutput>('check', undefined, new HeadObjectCommand({ Bucket: this.bucket, Key: probe, ...readEncryptionParams(this.sse) }));
+      if (!encryptionApplied(this.sse, head)) {
+        throw StorageOperationFailed.unsupported(
+          'check',
+          `the server accepted server-side encryption ${this.sse.mode} but stored the object unencrypted (Ceph RGW before 17 ignores AES256)`,
+        );
+      }
+    } finally {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: probe })).catch(() => undefined);
+    }
   }
 
   /**
@@ -385,7 +446,8 @@ export class S3ObjectStorage implements ObjectStorage {
       Key: this.objectKey(key),
       ContentType: options.contentType,
       ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-      Metadata: encodeMetadata(options.metadata, sha256),
+      Metadata: encodeMetadata(completeMetadata(options), sha256),
+      ...writeEncryptionParams(this.sse),
       ...(createOnly ? { IfNoneMatch: '*' } : {}),
     };
     if (bytes.length <= this.singlePutMaxBytes) {
@@ -427,11 +489,19 @@ export class S3ObjectStorage implements ObjectStorage {
     );
     const temporaryKey = `${this.keyPrefix}${TEMP_PREFIX}${randomUUID()}`;
     try {
-      await this.multipartUpload(key, { Bucket: this.bucket, Key: temporaryKey }, body, signal);
+      await this.multipartUpload(key, { Bucket: this.bucket, Key: temporaryKey, ...writeEncryptionParams(this.sse) }, body, signal);
       const sha256 = digest.sha256();
       // Checked before the copy publishes anything: a mismatch leaves only the temporary object, removed below.
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
       if (createOnly) await this.refuseExisting(key);
+      if (this.copiesInParts) {
+        await this.copyInParts(temporaryKey, key, digest.size, {
+          ContentType: options.contentType,
+          ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
+          Metadata: encodeMetadata(completeMetadata(options), sha256),
+        }, signal);
+        return await this.putResult(key, digest.size, sha256);
+      }
       const output = await this.send<CopyObjectCommandOutput>(
         'put',
         key,
@@ -442,7 +512,9 @@ export class S3ObjectStorage implements ObjectStorage {
           MetadataDirective: 'REPLACE',
           ContentType: options.contentType,
           ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-          Metadata: encodeMetadata(options.metadata, sha256),
+          Metadata: encodeMetadata(completeMetadata(options), sha256),
+          ...writeEncryptionParams(this.sse),
+          ...copySourceEncryptionParams(this.sse),
           ...(createOnly ? { IfNoneMatch: '*' } : {}),
         }),
         signal,
@@ -457,6 +529,34 @@ export class S3ObjectStorage implements ObjectStorage {
       // listings and removed by removeStaleUploads() at the next start.
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: temporaryKey })).catch(() => undefined);
     }
+  }
+
+  /**
+   * Copies `sourceObjectKey` (a full object key) to `key` as a multipart upload of UploadPartCopy
+   * parts: the SSE-C and SSE-KMS path, since Ceph RGW 16 refuses CopyObject from such a source
+   * (501) but copies parts. The upload is aborted on any failure; an empty source is written directly.
+   */
+  private async copyInParts(sourceObjectKey: string, key: string, size: number, description: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
+    await copyInParts(
+      {
+        bucket: this.bucket,
+        send: (command) => this.send('copy', key, command, signal),
+        abort: (command) => this.client.send(command),
+        partBytes: COPY_PART_BYTES,
+        sse: this.sse,
+      },
+      this.copySource(sourceObjectKey),
+      this.objectKey(key),
+      size,
+      description,
+    );
+  }
+
+  private docstoreSigner(key: string): LocalUrlSigner {
+    if (this.signer === undefined) {
+      throw StorageOperationFailed.during('presign', key, { context: { reason: 'SSE-C links must be served by docstore: no link signer configured' } });
+    }
+    return this.signer;
   }
 
   /** Multipart upload through lib-storage; on any failure the upload is aborted before this rejects. */

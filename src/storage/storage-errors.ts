@@ -11,6 +11,7 @@ export type StorageErrorCode =
   | 'storage.invalid_argument'
   | 'storage.precondition_failed'
   | 'storage.integrity'
+  | 'storage.key_unavailable'
   | 'storage.permission_denied'
   | 'storage.invalid_credentials'
   | 'storage.bucket_not_found'
@@ -28,6 +29,7 @@ export const STORAGE_ERROR_CODES: readonly StorageErrorCode[] = [
   'storage.invalid_argument',
   'storage.precondition_failed',
   'storage.integrity',
+  'storage.key_unavailable',
   'storage.permission_denied',
   'storage.invalid_credentials',
   'storage.bucket_not_found',
@@ -101,6 +103,26 @@ export class IntegrityError extends StorageError {
   }
 }
 
+/**
+ * An encrypted object cannot be opened: its master key is not configured (retired too early, or
+ * missing from `DOCSTORE_MASTER_KEYS`), or the configured key of that id does not open its data
+ * key (a wrong key, or altered encryption metadata). Never carries key material.
+ */
+export class KeyUnavailable extends StorageError {
+  readonly code = 'storage.key_unavailable';
+  static missing(key: string, keyId: string): KeyUnavailable {
+    return new KeyUnavailable(`Object ${key} is encrypted under master key "${keyId}", which is not configured`, {
+      context: { key, keyId, reason: 'master key not configured' },
+    });
+  }
+  static wrong(key: string, keyId: string, options: ErrorOptions = {}): KeyUnavailable {
+    return new KeyUnavailable(`Master key "${keyId}" does not open the data key of ${key} (wrong key, or altered encryption metadata)`, {
+      ...options,
+      context: { key, keyId, reason: 'master key does not open the data key' },
+    });
+  }
+}
+
 export class PermissionDenied extends StorageError {
   readonly code = 'storage.permission_denied';
   static forOperation(operation: string, target: string, options: ErrorOptions = {}): PermissionDenied {
@@ -164,6 +186,10 @@ export class PresignExpired extends StorageError {
 /** A failure no other class describes; `context.operation` names what was attempted. */
 export class StorageOperationFailed extends StorageError {
   readonly code = 'storage.operation_failed';
+  /** The storage does not do what the configuration asks of it (the reason is in the message). */
+  static unsupported(operation: string, reason: string): StorageOperationFailed {
+    return new StorageOperationFailed(`Storage operation ${operation} failed: ${reason}`, { context: { operation, reason } });
+  }
   static during(operation: string, key: string | undefined, options: ErrorOptions = {}): StorageOperationFailed {
     return new StorageOperationFailed(`Storage operation ${operation}${key === undefined ? '' : ` on ${key}`} failed`, {
       ...options,

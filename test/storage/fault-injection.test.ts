@@ -2,19 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultInjectingObjectStorage, InjectedStreamFailure } from '../../src/storage/fault-injecting-object-storage.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
 import { localFixture, s3Fixture } from '../support/storage-fixtures.js';
+import { failure } from '../support/failure.js';
 import { bytesOf, randomPrefix, readAll, streamOf } from '../support/streams.js';
 import type { StorageFixture } from './object-storage.conformance.js';
 
 const MiB = 1024 * 1024;
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (error: unknown) => error,
-  );
-}
 
 for (const [name, factory] of [
   ['local', localFixture],

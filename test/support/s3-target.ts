@@ -52,3 +52,17 @@ export async function testBucket(target: S3TestTarget, client: S3Client): Promis
   }
   return bucket;
 }
+
+/** The docstore environment (`STORAGE_BACKEND=s3`, `S3_*`) of a bucket on the test server. */
+export function s3EnvironmentOf(target: S3TestTarget, bucket: string, keyPrefix = ''): Record<string, string> {
+  return {
+    STORAGE_BACKEND: 's3',
+    S3_ENDPOINT: target.endpoint,
+    S3_BUCKET: bucket,
+    S3_REGION: target.region,
+    S3_ACCESS_KEY: target.accessKeyId,
+    S3_SECRET_KEY: target.secretAccessKey,
+    S3_USE_PATH_STYLE: String(target.forcePathStyle),
+    S3_KEY_PREFIX: keyPrefix,
+  };
+}

@@ -12,6 +12,7 @@ import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
 import { LocalUrlSigner } from '../../src/storage/local-url-signer.js';
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
 import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
+import type { S3ServerSideEncryption } from '../../src/storage/s3-server-side-encryption.js';
 import type { StorageFixture } from '../storage/object-storage.conformance.js';
 import { clientFor, testBucket } from './s3-target.js';
 
@@ -22,9 +23,8 @@ export interface LocalFixture extends StorageFixture {
   serveThrough(storage: ObjectStorage): void;
 }
 
-/** A local storage in a fresh temporary directory, with a real HTTP server for its presigned links. */
-export async function localFixture(): Promise<LocalFixture> {
-  const root = await mkdtemp(join(tmpdir(), 'docstore-local-'));
+/** A real HTTP server for docstore-served signed links, serving through whichever storage it is given. */
+export async function signedLinkServer(): Promise<{ signer: LocalUrlSigner; serveThrough(storage: ObjectStorage): void; close(): Promise<void> }> {
   let served: ObjectStorage | undefined;
   let signer: LocalUrlSigner | undefined;
   const server: Server = createServer((request, response) => {
@@ -35,17 +35,28 @@ export async function localFixture(): Promise<LocalFixture> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   signer = new LocalUrlSigner(randomBytes(32), `http://127.0.0.1:${port}${LOCAL_SIGNED_LINK_PATH}`);
-  const storage = await LocalObjectStorage.open({ root: join(root, 'objects'), signer });
-  served = storage;
+  return {
+    signer,
+    serveThrough(storage) {
+      served = storage;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A local storage in a fresh temporary directory, with a real HTTP server for its presigned links. */
+export async function localFixture(): Promise<LocalFixture> {
+  const root = await mkdtemp(join(tmpdir(), 'docstore-local-'));
+  const links = await signedLinkServer();
+  const storage = await LocalObjectStorage.open({ root: join(root, 'objects'), signer: links.signer });
+  links.serveThrough(storage);
   return {
     storage,
     root: join(root, 'objects'),
-    serveThrough(decorated) {
-      served = decorated;
-    },
+    serveThrough: (decorated) => links.serveThrough(decorated),
     leftovers: async () => readdir(join(root, 'objects', '\\tmp')),
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await links.close();
       await rm(root, { recursive: true, force: true });
     },
   };
@@ -61,13 +72,17 @@ export interface S3Fixture extends StorageFixture {
  * own, signing presigned URLs for `localhost` while talking to `127.0.0.1`: a public endpoint that
  * differs from the internal one, as in production.
  */
-export async function s3Fixture(options: { keyPrefix?: string; singlePutMaxBytes?: number } = {}): Promise<S3Fixture> {
+export async function s3Fixture(
+  options: { keyPrefix?: string; singlePutMaxBytes?: number; serverSideEncryption?: S3ServerSideEncryption } = {},
+): Promise<S3Fixture> {
   const target = inject('s3');
   const client = clientFor(target);
   const publicEndpoint = target.endpoint.replace('127.0.0.1', 'localhost');
   const presignClient = clientFor(target, publicEndpoint);
   const bucket = await testBucket(target, client);
   const keyPrefix = options.keyPrefix ?? (target.ownServer ? '' : `docstore-test-${randomBytes(4).toString('hex')}/`);
+  // Under SSE-C (and for uploads under any server-side encryption) links are served by docstore.
+  const links = options.serverSideEncryption === undefined ? undefined : await signedLinkServer();
   const storage = new S3ObjectStorage({
     client,
     presignClient,
@@ -75,7 +90,10 @@ export async function s3Fixture(options: { keyPrefix?: string; singlePutMaxBytes
     keyPrefix,
     endpointLabel: target.endpoint,
     ...(options.singlePutMaxBytes === undefined ? {} : { singlePutMaxBytes: options.singlePutMaxBytes }),
+    ...(options.serverSideEncryption === undefined ? {} : { serverSideEncryption: options.serverSideEncryption }),
+    ...(links === undefined ? {} : { signer: links.signer }),
   });
+  links?.serveThrough(storage);
   return {
     storage,
     bucket,
@@ -85,6 +103,7 @@ export async function s3Fixture(options: { keyPrefix?: string; singlePutMaxBytes
       return [...uploads.map((upload) => `upload:${upload.key}`), ...(temporary.Contents ?? []).map((object) => `object:${object.Key}`)];
     },
     close: async () => {
+      await links?.close();
       client.destroy();
       presignClient.destroy();
     },

@@ -16,7 +16,7 @@ import { openLocation, type SyncLocation } from '../../src/sync/sync-location.js
 import { verify, type Difference, type VerifySummary } from '../../src/sync/verify.js';
 import { SAMPLES } from '../support/sample-files.js';
 import { JWT_SECRET, ORG_A } from '../support/service-fixture.js';
-import { clientFor, testBucket } from '../support/s3-target.js';
+import { clientFor, s3EnvironmentOf, testBucket } from '../support/s3-target.js';
 import { multipartBody, pdfOfSize } from '../support/upload-request.js';
 
 /**
@@ -81,16 +81,7 @@ describe('live migration: local → bucket A → bucket B (prefixed), and rollba
   // --- environments: only the storage settings change between services -------------------------
 
   const localEnv = (): Record<string, string> => ({});
-  const s3Env = (bucket: string, keyPrefix: string): Record<string, string> => ({
-    STORAGE_BACKEND: 's3',
-    S3_ENDPOINT: target.endpoint,
-    S3_BUCKET: bucket,
-    S3_REGION: target.region,
-    S3_ACCESS_KEY: target.accessKeyId,
-    S3_SECRET_KEY: target.secretAccessKey,
-    S3_USE_PATH_STYLE: String(target.forcePathStyle),
-    S3_KEY_PREFIX: keyPrefix,
-  });
+  const s3Env = (bucket: string, keyPrefix: string): Record<string, string> => s3EnvironmentOf(target, bucket, keyPrefix);
   const configOf = (storageEnv: Record<string, string>, extra: Record<string, string> = {}) =>
     loadConfig({ DATA_DIR: dataDir, DOCSTORE_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'silent', ...storageEnv, ...extra });
 

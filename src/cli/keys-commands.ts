@@ -1,0 +1,95 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { ConfigError, loadConfig, type EncryptionConfig } from '../config.js';
+import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
+import type { EncryptingObjectStorage } from '../storage/encrypting-object-storage.js';
+import { encryptExisting, keyStatus, rotateMasterKey, type KeyWalkEvent, type WalkSummary } from '../storage/master-key-maintenance.js';
+import { EXIT } from './cli-errors.js';
+
+interface WalkCliOptions {
+  prefix?: string;
+  concurrency: number;
+  json?: boolean;
+}
+
+/**
+ * `docstore keys status|rotate|encrypt-existing`: master-key maintenance of the configured,
+ * encrypted storage. Exit codes: 0 done, 1 some objects failed (or, for status, use a key that is
+ * not configured), 2 usage or configuration (no DOCSTORE_MASTER_KEYS).
+ */
+export function registerKeysCommands(program: Command): void {
+  const keys = program.command('keys').description('Master keys of client-side encryption (DOCSTORE_MASTER_KEYS).');
+
+  withWalkOptions(keys.command('status').description('Count objects per master key id, and those still in plaintext; name the keys that can be retired.')).action(
+    async (options: WalkCliOptions) => {
+      await withEncryptedStorage(async (storage, encryption) => {
+        const ids = encryption.keys.map((key) => key.id);
+        const status = await keyStatus(storage, ids, encryption.activeId, walkOptions(options));
+        if (options.json === true) process.stdout.write(`${JSON.stringify({ activeKeyId: encryption.activeId, ...status })}\n`);
+        else {
+          process.stdout.write(`${status.objects} objects (active key: ${encryption.activeId})\n`);
+          for (const [id, count] of Object.entries(status.byKeyId)) {
+            process.stdout.write(`  ${id.padEnd(24)} ${String(count).padStart(8)}${ids.includes(id) ? '' : '  NOT CONFIGURED: these objects cannot be read'}\n`);
+          }
+          process.stdout.write(`  ${'(plaintext)'.padEnd(24)} ${String(status.plaintext).padStart(8)}${status.plaintext > 0 ? '  run: docstore keys encrypt-existing' : ''}\n`);
+          if (status.retirable.length > 0) process.stdout.write(`no object uses ${status.retirable.join(', ')}: can be removed from DOCSTORE_MASTER_KEYS\n`);
+          if (status.failed > 0) process.stdout.write(`${status.failed} objects could not be examined\n`);
+        }
+        process.exitCode = status.missing.length > 0 || status.failed > 0 ? EXIT.failed : EXIT.ok;
+      });
+    },
+  );
+
+  withWalkOptions(
+    keys.command('rotate').description('Re-wrap every data key under the active master key (content is not re-encrypted). Resumable: objects already under the active key are skipped.'),
+  ).action(async (options: WalkCliOptions) => {
+    await withEncryptedStorage(async (storage) => report(await rotateMasterKey(storage, walkOptions(options)), options));
+  });
+
+  withWalkOptions(
+    keys.command('encrypt-existing').description('Encrypt, in place, every object written before encryption was switched on (verified by SHA-256).'),
+  ).action(async (options: WalkCliOptions) => {
+    await withEncryptedStorage(async (storage) => report(await encryptExisting(storage, walkOptions(options)), options));
+  });
+}
+
+function withWalkOptions(command: Command): Command {
+  return command
+    .option('--prefix <prefix>', 'only keys starting with this')
+    .option('--concurrency <n>', 'objects in flight (at least 1)', parsePositive, 8)
+    .option('--json', 'print a machine-readable summary on stdout');
+}
+
+function walkOptions(options: WalkCliOptions) {
+  return {
+    concurrency: options.concurrency,
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+    onObject: (event: KeyWalkEvent) => {
+      if (options.json === true || event.error === undefined) return;
+      process.stderr.write(`failed ${event.key}: ${event.error.code}: ${event.error.message}\n`);
+    },
+  };
+}
+
+function report(summary: WalkSummary, options: WalkCliOptions): void {
+  if (options.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else {
+    const actions = Object.entries(summary.actions).map(([action, count]) => `${count} ${action}`);
+    process.stdout.write(`${summary.objects} objects: ${[...actions, `${summary.failed.length} failed`].join(', ')}\n`);
+  }
+  process.exitCode = summary.failed.length > 0 ? EXIT.failed : EXIT.ok;
+}
+
+async function withEncryptedStorage(work: (storage: EncryptingObjectStorage, encryption: EncryptionConfig) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  if (config.encryption === undefined) {
+    throw new ConfigError([{ variable: 'DOCSTORE_MASTER_KEYS', message: 'is required by docstore keys (client-side encryption is off)' }]);
+  }
+  const { encryption, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
+  await prepare();
+  await work(encryption as EncryptingObjectStorage, config.encryption);
+}
+
+function parsePositive(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('a whole number of at least 1');
+  return Number(value);
+}

@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createObjectStorage, storageWiringOf } from '../../src/storage/create-object-storage.js';
+import { clientFor, s3EnvironmentOf, testBucket } from '../support/s3-target.js';
+import { readAll } from '../support/streams.js';
+
+const execute = promisify(execFile);
+const bin = new URL('../../bin/docstore.js', import.meta.url).pathname;
+
+/** Runs `docstore …`, resolving with the exit code and the output whatever the code. */
+async function docstore(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execute(process.execPath, [bin, ...args], { env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+const k1 = randomBytes(32).toString('base64');
+const k2 = randomBytes(32).toString('base64');
+
+for (const backend of ['local', 's3'] as const) {
+  describe(`docstore keys on ${backend}`, () => {
+    let dataDir: string;
+    let storageEnv: Record<string, string>;
+    beforeAll(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'docstore-keys-'));
+      if (backend === 'local') {
+        storageEnv = {};
+      } else {
+        const target = inject('s3');
+        const client = clientFor(target);
+        const bucket = await testBucket(target, client);
+        client.destroy();
+        storageEnv = s3EnvironmentOf(target, bucket, `keys-cli-${randomBytes(4).toString('hex')}/`);
+      }
+    });
+    afterAll(async () => rm(dataDir, { recursive: true, force: true }));
+
+    const envWith = (masterKeys?: string): NodeJS.ProcessEnv => ({
+      ...process.env,
+      DATA_DIR: dataDir,
+      ...storageEnv,
+      ...(masterKeys === undefined ? {} : { DOCSTORE_MASTER_KEYS: masterKeys }),
+    });
+    /** The configured storage, as the service would open it. */
+    async function open(masterKeys?: string) {
+      const config = loadConfig({ DATA_DIR: dataDir, ...storageEnv, ...(masterKeys === undefined ? {} : { DOCSTORE_MASTER_KEYS: masterKeys }) });
+      const created = await createObjectStorage(config.storage, storageWiringOf(config));
+      await created.prepare();
+      return created;
+    }
+
+    it('status, encrypt-existing, rotate and retirement, with exit codes and JSON', async () => {
+      const plain = await open();
+      await plain.storage.put('docs/old-1.pdf', 'written before encryption 1');
+      await plain.storage.put('docs/old-2.pdf', 'written before encryption 2');
+
+      const withoutKeys = await docstore(['keys', 'status'], envWith());
+      expect(withoutKeys.code).toBe(2);
+      expect(withoutKeys.stderr).toContain('DOCSTORE_MASTER_KEYS: is required by docstore keys');
+
+      const onlyK1 = `k1:${k1}`;
+      const before = await docstore(['keys', 'status', '--json'], envWith(onlyK1));
+      expect(before.code).toBe(0);
+      expect(JSON.parse(before.stdout)).toMatchObject({ activeKeyId: 'k1', objects: 2, plaintext: 2, byKeyId: {}, missing: [] });
+      expect((await docstore(['keys', 'status'], envWith(onlyK1))).stdout).toContain('run: docstore keys encrypt-existing');
+
+      const encrypted = await docstore(['keys', 'encrypt-existing', '--json'], envWith(onlyK1));
+      expect(encrypted.code).toBe(0);
+      expect(JSON.parse(encrypted.stdout)).toMatchObject({ objects: 2, actions: { encrypted: 2 }, failed: [] });
+      expect((await readAll((await plain.storage.get('docs/old-1.pdf')).body)).toString()).not.toContain('written before');
+      const readable = await open(onlyK1);
+      expect((await readAll((await readable.storage.get('docs/old-1.pdf')).body)).toString()).toBe('written before encryption 1');
+
+      const rotating = `k2*:${k2},k1:${k1}`;
+      const rotated = await docstore(['keys', 'rotate'], envWith(rotating));
+      expect(rotated).toMatchObject({ code: 0, stdout: '2 objects: 2 rewrapped, 0 failed\n' });
+      expect((await docstore(['keys', 'rotate', '--json'], envWith(rotating))).stdout).toContain('"current":2');
+      const after = await docstore(['keys', 'status'], envWith(rotating));
+      expect(after.code).toBe(0);
+      expect(after.stdout).toContain('no object uses k1: can be removed from DOCSTORE_MASTER_KEYS');
+
+      // Retired too early: the objects under k2 cannot be read, and status says so (exit 1).
+      const early = await docstore(['keys', 'status'], envWith(onlyK1));
+      expect(early.code).toBe(1);
+      expect(early.stdout).toContain('NOT CONFIGURED');
+      for (const output of [before, encrypted, rotated, after, early]) {
+        expect(output.stdout + output.stderr).not.toContain(k1);
+        expect(output.stdout + output.stderr).not.toContain(k2);
+      }
+    }, 120_000);
+  });
+}
+
+describe('docstore keys and config: DOCSTORE_MASTER_KEYS', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'docstore-keys-'));
+  });
+  afterAll(async () => rm(dataDir, { recursive: true, force: true }));
+  const env = (masterKeys: string): NodeJS.ProcessEnv => ({ ...process.env, DATA_DIR: dataDir, DOCSTORE_MASTER_KEYS: masterKeys });
+
+  it('refuses a malformed DOCSTORE_MASTER_KEYS without echoing it, and docstore config shows key ids only', async () => {
+    for (const [value, message] of [
+      [`k1:${k1},k2:${k2}`, 'none marked active'],
+      [`k1*:${k1},k2*:${k2}`, 'more than one active key'],
+      [`k1:${Buffer.alloc(16).toString('base64')}`, 'exactly 32 bytes'],
+      ['k1', 'not of the form id:base64'],
+      [`bad id:${k1}`, 'the id must be'],
+    ] as const) {
+      const refused = await docstore(['keys', 'status'], env(value));
+      expect({ value, code: refused.code }).toEqual({ value, code: 2 });
+      expect(refused.stderr).toContain(message);
+      expect(refused.stderr).not.toContain(k1);
+    }
+    const shown = await docstore(['config'], env(`k2*:${k2},k1:${k1}`));
+    expect(JSON.parse(shown.stdout).encryption).toEqual({ activeKeyId: 'k2', keyIds: ['k2', 'k1'], allowPlaintext: true });
+    expect(shown.stdout).not.toContain(k1);
+    expect(shown.stdout).not.toContain(k2);
+  }, 60_000);
+});
