@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRepository } from '../../src/backup/backup-setup.js';
 import { runBackup } from '../../src/backup/backup-run.js';
-import { restoreSnapshot } from '../../src/backup/backup-restore.js';
+import { readManifest, restoreSnapshot } from '../../src/backup/backup-restore.js';
 import { BackupRepository } from '../../src/backup/backup-repository.js';
 import { loadAttachment } from '../../src/backup/backup-state.js';
 import type { Document } from '../../src/documents/document.js';
@@ -164,6 +164,36 @@ describe('a snapshot taken on SQLite restores into PostgreSQL (and so moves an e
       const metadata = await target.service.app.inject({ method: 'GET', url: `/api/v1/documents/${created.id}`, headers: targetAuth });
       expect(metadata.json()).toEqual(created);
       const body = await target.service.app.inject({ method: 'GET', url: `/api/v1/documents/${created.id}/content`, headers: targetAuth });
+      expect(sha256(body.rawPayload)).toBe(sha256(content));
+    } finally {
+      await source.close();
+      await target.close();
+      await location.close();
+      await keys.close();
+    }
+  });
+});
+
+describe('backups of client-side encrypted storage hold plaintext (OpenPGP-encrypted), independent of the master keys', () => {
+  it('a service with DOCSTORE_MASTER_KEYS backs up; a service with other master keys restores and serves the same bytes', async () => {
+    const [, sqliteFactory] = SERVICE_PAIRS[0] as [string, (typeof SERVICE_PAIRS)[number][1]];
+    const masterKey = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
+    const source = await sqliteFactory({ env: { DOCSTORE_MASTER_KEYS: masterKey('office-2026') } });
+    const target = await sqliteFactory({ env: { DOCSTORE_MASTER_KEYS: masterKey('new-server') } });
+    const keys = await backupKeys();
+    const location = await s3RepositoryLocation();
+    try {
+      const auth = { authorization: `Bearer ${await source.token('syndic')}` };
+      const content = pdfOfSize(200_000);
+      const { payload, headers } = documentUpload({ title: 'Décompte chiffré', content });
+      const created = (await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } })).json() as Document;
+      const { repository } = await initRepository(location.storage, [keys.publicKey], source.config.dataDir);
+      await runBackup({ repository, attachment: await loadAttachment(source.config.dataDir, repository.config.id), storage: source.service.storage, db: source.service.db, database: source.config.database, docstoreVersion: 'test' });
+      const manifest = await readManifest(repository, await repository.findSnapshot('latest'), [keys.privateKey]);
+      expect(manifest.objects[0]?.sha256).toBe(sha256(content));
+      const summary = await restoreSnapshot({ repository, snapshot: await repository.findSnapshot('latest'), keys: [keys.privateKey], storage: target.service.storage, db: target.service.db });
+      expect(summary.failures).toEqual([]);
+      const body = await target.service.app.inject({ method: 'GET', url: `/api/v1/documents/${created.id}/content`, headers: { authorization: `Bearer ${await target.token('syndic')}` } });
       expect(sha256(body.rawPayload)).toBe(sha256(content));
     } finally {
       await source.close();
