@@ -74,7 +74,8 @@ export const CONSOLE_CONTENT_SECURITY_POLICY = [
   "img-src 'self' blob: data:",
   "frame-src 'self' blob:",
   "object-src 'none'",
-  "connect-src 'self'",
+  // blob: — the previews' own bytes (made by the console from a fetched document).
+  "connect-src 'self' blob:",
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
