@@ -44,12 +44,17 @@ export function registerConsoleCommands(program: Command, parseDuration: (value:
     .option('--org <uuid>', 'organisation id', DEFAULT_ORGANIZATION)
     .option('--sub <id>', 'user id (recorded as uploadedBy)', 'console')
     .option('--building <uuid...>', 'buildings a board_member or owner may read')
-    .option('--ttl <duration>', 'lifetime: 30s, 15m, 1h (at most 12h)', parseDuration, 3600)
+    .option('--ttl <duration>', 'lifetime: 30s, 15m, 1h (at most 12h)', (value: string) => signInLifetime(parseDuration(value)), 3600)
     .action(async (options: { role: Role; org: string; sub: string; building?: string[]; ttl: number }) => {
-      if (options.ttl > 12 * 3600) throw new InvalidArgumentError('--ttl: at most 12h for a sign-in link');
       const config = loadConfig();
       const token = await mintConfiguredToken(config, { sub: options.sub, org: options.org, role: options.role, buildings: options.building ?? [], ttlSeconds: options.ttl });
       process.stdout.write(`${consoleSignInUrl(config, token)}\n`);
       process.stderr.write(`docstore: open this link to sign in as ${options.role} of ${options.org}; it expires in ${Math.round(options.ttl / 60)} min. Anyone holding it can act as you: do not share it.\n`);
     });
+}
+
+/** Sign-in links are for a working session, not a standing credential. */
+function signInLifetime(seconds: number): number {
+  if (seconds > 12 * 3600) throw new InvalidArgumentError('at most 12h for a sign-in link');
+  return seconds;
 }

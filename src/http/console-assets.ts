@@ -81,8 +81,8 @@ export const CONSOLE_CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Paths that belong to the API and are never answered with the console. */
-const SERVER_PATHS = /^\/(api|health|docs|openapi\.json)(\/|$|\?)/;
+/** Paths that belong to the API (or are missing assets) and are never answered with the console. */
+const SERVER_PATHS = /^\/(api|health|docs|openapi\.json|assets)(\/|$|\?)/;
 
 /** Whether an unmatched request should get the console's index.html (client-side routes). */
 export function wantsConsole(request: FastifyRequest): boolean {

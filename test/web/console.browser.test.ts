@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/documents/document.js';
 import { translator, CATALOGUES } from '../../web/src/i18n/index.js';
-import { launchChromium, pngOf } from '../support/browser.js';
+import { launchChromium, pdfDocument, pngOf } from '../support/browser.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { pdfOfSize } from '../support/upload-request.js';
 
@@ -35,7 +35,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     let page: Page;
     let baseUrl: string;
     const building = randomUUID();
-    const minutes = pdfOfSize(600 * 1024);
+    const minutes = pdfDocument('Proces-verbal de l assemblee generale 2026', 600 * 1024);
     const tooLarge = pdfOfSize(3 * MAX_UPLOAD_BYTES);
     const slow = pdfOfSize(900 * 1024);
     const facade = pngOf(64, 48, [30, 110, 200]);
@@ -218,7 +218,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       await page.getByText(fill(fr['saved.done'], { title: 'Façade avant travaux' })).waitFor();
       const edited = (await apiDocuments(await fixture.token('syndic'))).find((d) => d.fileName === 'facade.png');
       expect(edited).toMatchObject({ title: 'Façade avant travaux', type: 'works_quote' });
-      expect(await page.locator('table.documents tbody tr', { hasText: 'Façade avant travaux' }).getByText(fr['type.works_quote']).isVisible()).toBe(true);
+      await page.locator('table.documents tbody tr', { hasText: 'Façade avant travaux' }).getByText(fr['type.works_quote']).waitFor();
     });
 
     it('deletes to the trash and restores from the trash view', async () => {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { DOCUMENT_TYPES, type BuildingSummary, type Document, type DocumentType, type Me } from '../api.js';
+import { ApiError, DOCUMENT_TYPES, type BuildingSummary, type Document, type DocumentType, type Me } from '../api.js';
 import { useConsole } from '../context.js';
 import { describeError } from '../errors.js';
 import { hrefOf } from '../route.js';
@@ -25,6 +25,7 @@ interface Notice {
 export function BuildingView({ buildingId, tab, summary }: { buildingId: string; tab: 'documents' | 'trash'; summary: BuildingSummary | undefined }) {
   const { tr, api, me, refreshBuildings } = useConsole();
   const permissions = summary?.permissions ?? permissionsOfNewBuilding(me);
+  const knownBuilding = summary !== undefined;
   const trash = tab === 'trash';
   const [type, setType] = useState('');
   const [query, setQuery] = useState('');
@@ -32,6 +33,7 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
   const [items, setItems] = useState<Document[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
+  const [loadFailure, setLoadFailure] = useState<string | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [uploading, setUploading] = useState(false);
   const [preview, setPreview] = useState<Document | null>(null);
@@ -53,15 +55,18 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
         if (mine !== generation.current) return;
         setItems((previous) => (after === null ? page.items : [...previous, ...page.items]));
         setCursor(page.nextCursor);
+        setLoadFailure(null);
       } catch (error) {
         if (mine !== generation.current) return;
-        if (after === null) setItems([]);
-        setNotice({ text: describeError(tr, error), kind: 'error' });
+        if (after === null) (setItems([]), setCursor(null));
+        // A building nobody stored anything in yet is unknown to the API: it simply has no documents.
+        const unknownBuilding = error instanceof ApiError && error.code === 'documents.not_found' && !knownBuilding;
+        setLoadFailure(unknownBuilding ? null : describeError(tr, error));
       } finally {
         if (mine === generation.current) setLoading(false);
       }
     },
-    [api, buildingId, type, search, trash, tr],
+    [api, buildingId, type, search, trash, tr, knownBuilding],
   );
   useEffect(() => void load(null), [load]);
 
@@ -152,6 +157,14 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
           </select>
         </label>
       </form>
+      {loadFailure !== null && (
+        <p class="error" role="alert">
+          {loadFailure}{' '}
+          <button type="button" class="secondary" onClick={() => void load(null)}>
+            {tr.t('app.retry')}
+          </button>
+        </p>
+      )}
       <div class="notice" role={notice?.kind === 'error' ? 'alert' : 'status'} aria-live="polite">
         {notice !== null && (
           <p class={notice.kind === 'error' ? 'error' : 'ok'}>
