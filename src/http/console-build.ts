@@ -23,8 +23,9 @@ export async function ensureConsoleBuilt(options: { force?: boolean; sourceDir?:
   const sourceDir = options.sourceDir ?? CONSOLE_SOURCE_DIR;
   const buildDir = options.buildDir ?? CONSOLE_BUILD_DIR;
   const sourcesChanged = await newestChange(sourceDir);
-  if (sourcesChanged === undefined) return { status: 'skipped', reason: `no console sources in ${sourceDir}` };
   const builtAt = await modifiedAt(join(buildDir, 'index.html'));
+  // An image ships the build without its sources.
+  if (sourcesChanged === undefined) return builtAt === undefined ? { status: 'skipped', reason: `no console sources in ${sourceDir}` } : { status: 'up-to-date' };
   if (options.force !== true && builtAt !== undefined && builtAt >= sourcesChanged) return { status: 'up-to-date' };
   let vite: typeof import('vite');
   try {

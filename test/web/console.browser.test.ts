@@ -254,6 +254,27 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       await page.getByRole('heading', { name: fr['buildings.heading'] }).waitFor();
     });
 
+    it('pages over the API’s cursor: 25 documents, then the next ones on request', async () => {
+      const crowded = randomUUID();
+      const token = await fixture.token('syndic');
+      for (let i = 0; i < 27; i++) {
+        const form = new FormData();
+        form.append('type', 'invoice');
+        form.append('title', `Facture ${String(i).padStart(2, '0')}`);
+        form.append('file', new Blob([new Uint8Array(pdfOfSize(2000))], { type: 'application/pdf' }), `facture-${i}.pdf`);
+        const response = await fetch(`${baseUrl}/api/v1/buildings/${crowded}/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
+        expect(response.status).toBe(201);
+      }
+      await page.goto(`${baseUrl}/#/buildings/${crowded}`);
+      const titles = page.locator('table.documents tbody th');
+      await expect.poll(() => titles.count()).toBe(25);
+      expect(await titles.first().textContent()).toBe('Facture 26');
+      await page.getByRole('button', { name: fr['list.more'] }).click();
+      await expect.poll(() => titles.count()).toBe(27);
+      expect(await titles.last().textContent()).toBe('Facture 00');
+      expect(await page.getByRole('button', { name: fr['list.more'] }).count()).toBe(0);
+    });
+
     it('works from the keyboard: sign in, open a building, preview, close with Escape', async () => {
       const keyboard = await context.newPage();
       await keyboard.goto(`${baseUrl}/`);
