@@ -14,7 +14,7 @@ export const enBE = {
   'signIn.expired': 'Your session has ended. Sign in again.',
   'buildings.heading': 'Buildings',
   'buildings.none': 'No building yet. Open one by its identifier to file its first document.',
-  'buildings.summary': '{count} documents, {size}',
+  'buildings.summary': 'Documents: {count} · {size}',
   'buildings.open': 'Open a building by identifier',
   'buildings.openId': 'Building identifier (UUID)',
   'buildings.openSubmit': 'Open',

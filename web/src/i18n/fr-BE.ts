@@ -16,7 +16,7 @@ export const frBE: Catalogue = {
   'signIn.expired': 'Votre session a pris fin. Reconnectez-vous.',
   'buildings.heading': 'Immeubles',
   'buildings.none': 'Aucun immeuble pour l’instant. Ouvrez-en un par son identifiant pour y classer un premier document.',
-  'buildings.summary': '{count} documents, {size}',
+  'buildings.summary': 'Documents : {count} · {size}',
   'buildings.open': 'Ouvrir un immeuble par son identifiant',
   'buildings.openId': 'Identifiant de l’immeuble (UUID)',
   'buildings.openSubmit': 'Ouvrir',

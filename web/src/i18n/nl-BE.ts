@@ -16,7 +16,7 @@ export const nlBE: Catalogue = {
   'signIn.expired': 'Uw sessie is afgelopen. Meld u opnieuw aan.',
   'buildings.heading': 'Gebouwen',
   'buildings.none': 'Nog geen gebouw. Open er een met zijn identificatie om er een eerste document in op te slaan.',
-  'buildings.summary': '{count} documenten, {size}',
+  'buildings.summary': 'Documenten: {count} · {size}',
   'buildings.open': 'Een gebouw openen met zijn identificatie',
   'buildings.openId': 'Identificatie van het gebouw (UUID)',
   'buildings.openSubmit': 'Openen',

@@ -46,6 +46,9 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
     return () => clearTimeout(timer);
   }, [query]);
 
+  // Notices are sentences in the language they were written in: a language switch clears them.
+  useEffect(() => setNotice(null), [tr]);
+
   const load = useCallback(
     async (after: string | null) => {
       const mine = ++generation.current;
