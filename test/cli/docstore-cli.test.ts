@@ -114,14 +114,15 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
       expect(output).not.toContain(secret);
       expect(output).not.toContain(secret.split('.')[2]);
     }
-  });
+  }, 90_000);
 
   it('migrate, purge and reconcile run against the same data', async () => {
     expect((await run(process.execPath, [bin, 'migrate'], { env })).stdout).toContain('already up to date');
     expect((await run(process.execPath, [bin, 'purge'], { env })).stdout).toContain('purged 0 document(s)');
     const reconcile = await run(process.execPath, [bin, 'reconcile', '--json'], { env });
     expect(JSON.parse(reconcile.stdout)).toEqual({ orphanObjects: [], missingObjects: [], fixed: 0 });
-  });
+    // Three CLI processes of several seconds each (tsx); the full suite runs beside them on two cores.
+  }, 90_000);
 
   it('reports configuration errors by variable, exit code 2, no stack trace', async () => {
     const failure = await run(process.execPath, [bin, 'serve'], { env: { ...env, S3_USE_PATH_STYLE: 'maybe', MAX_UPLOAD_BYTES: 'lots' } }).then(
