@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/database.js';
-import type { DocumentType } from './document.js';
-import { allowsBuildingAction, editableTypes } from './document-authorization.js';
+import { buildingPermissions, type BuildingPermissions } from './document-authorization.js';
 import * as repository from './document-repository.js';
 import { decodeBuildingCursor, encodeBuildingCursor } from './list-cursor.js';
 
@@ -15,7 +14,7 @@ export interface BuildingSummary {
   /** Documents in the trash, until purged. */
   trash: { count: number; bytes: number };
   /** What the caller's role allows here; the API still checks every request. */
-  permissions: { read: boolean; upload: boolean; edit: boolean; delete: boolean; restore: boolean; trash: boolean; uploadTypes: DocumentType[] };
+  permissions: BuildingPermissions;
 }
 
 export interface BuildingPage {
@@ -47,15 +46,7 @@ export class BuildingCatalog {
         organizationId: row.organizationId,
         documents: { count: row.documentCount, bytes: row.documentBytes },
         trash: { count: row.trashCount, bytes: row.trashBytes },
-        permissions: {
-          read: allowsBuildingAction(principal, row.id, 'read'),
-          upload: allowsBuildingAction(principal, row.id, 'upload'),
-          edit: allowsBuildingAction(principal, row.id, 'read') && editableTypes(principal).length > 0,
-          delete: allowsBuildingAction(principal, row.id, 'delete'),
-          restore: allowsBuildingAction(principal, row.id, 'restore'),
-          trash: allowsBuildingAction(principal, row.id, 'trash'),
-          uploadTypes: allowsBuildingAction(principal, row.id, 'upload') ? editableTypes(principal) : [],
-        },
+        permissions: buildingPermissions(principal, row.id),
       })),
       nextCursor: rows.length > query.limit && last !== undefined ? encodeBuildingCursor(last.id) : null,
     };

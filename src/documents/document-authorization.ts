@@ -32,6 +32,32 @@ export function editableTypes(principal: Principal): DocumentType[] {
   return DOCUMENT_TYPES.filter((type) => principal.role !== 'accountant' || ACCOUNTING_TYPES.has(type));
 }
 
+/** What a role may do in a building, for clients to show the right actions (the API still checks each request). */
+export interface BuildingPermissions {
+  read: boolean;
+  upload: boolean;
+  edit: boolean;
+  delete: boolean;
+  restore: boolean;
+  trash: boolean;
+  /** Types the caller may upload and edit here (empty: none). */
+  uploadTypes: DocumentType[];
+}
+
+export function buildingPermissions(principal: Principal, buildingId: string): BuildingPermissions {
+  const allows = (action: BuildingAction) => allowsBuildingAction(principal, buildingId, action);
+  const types = editableTypes(principal);
+  return {
+    read: allows('read'),
+    upload: allows('upload'),
+    edit: allows('read') && types.length > 0,
+    delete: allows('delete'),
+    restore: allows('restore'),
+    trash: allows('trash'),
+    uploadTypes: allows('upload') ? types : [],
+  };
+}
+
 /** What is refused, or undefined when the action is allowed. */
 function buildingActionRefusal(principal: Principal, buildingId: string, action: BuildingAction): string | undefined {
   switch (principal.role) {

@@ -5,8 +5,8 @@ import type { Role } from '../../src/auth/principal.js';
 export type { BuildingSummary } from '../../src/documents/building-catalog.js';
 export type { Document, DocumentType } from '../../src/documents/document.js';
 export type { Role } from '../../src/auth/principal.js';
-
-export const DOCUMENT_TYPES: readonly DocumentType[] = ['meeting_minutes', 'financial_statement', 'invoice', 'contract', 'regulation', 'works_quote', 'owner_document', 'other'];
+// The server's own list (a module without Node dependencies, bundled as is).
+export { DOCUMENT_TYPES } from '../../src/documents/document.js';
 
 export interface Me {
   userId: string;

@@ -1,19 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, DOCUMENT_TYPES, type BuildingSummary, type Document, type DocumentType, type Me } from '../api.js';
+import { buildingPermissions } from '../../../src/documents/document-authorization.js';
+import { ApiError, DOCUMENT_TYPES, type BuildingSummary, type Document, type Me } from '../api.js';
 import { useConsole } from '../context.js';
 import { describeError } from '../errors.js';
 import { hrefOf } from '../route.js';
 import { EditDialog, PreviewDialog, isPreviewable } from './document-dialogs.js';
 import { UploadPanel } from './upload-panel.js';
-
-type Permissions = BuildingSummary['permissions'];
-
-/** A building nobody stored anything in yet is in no listing: what the role may do there. */
-function permissionsOfNewBuilding(me: Me): Permissions {
-  const full = me.role === 'superadmin' || me.role === 'syndic';
-  const uploadTypes: DocumentType[] = full ? [...DOCUMENT_TYPES] : me.role === 'accountant' ? ['financial_statement', 'invoice'] : [];
-  return { read: true, upload: uploadTypes.length > 0, edit: uploadTypes.length > 0, delete: full, restore: full, trash: full, uploadTypes };
-}
 
 interface Notice {
   text: string;
@@ -24,7 +16,8 @@ interface Notice {
 /** One building: documents (filter by type, search, pages over the cursor) or its trash. */
 export function BuildingView({ buildingId, tab, summary }: { buildingId: string; tab: 'documents' | 'trash'; summary: BuildingSummary | undefined }) {
   const { tr, api, me, refreshBuildings } = useConsole();
-  const permissions = summary?.permissions ?? permissionsOfNewBuilding(me);
+  // A building nobody stored anything in yet is in no listing: the server's own rules, bundled.
+  const permissions = summary?.permissions ?? buildingPermissions(me, buildingId);
   const knownBuilding = summary !== undefined;
   const trash = tab === 'trash';
   const [type, setType] = useState('');
