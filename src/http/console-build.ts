@@ -38,7 +38,7 @@ export async function ensureConsoleBuilt(options: { force?: boolean; sourceDir?:
   await mkdir(dirname(buildDir), { recursive: true });
   const staging = await mkdtemp(`${buildDir}.building-`);
   try {
-    await vite.build({ configFile: join(sourceDir, 'vite.config.ts'), logLevel: 'warn', build: { outDir: staging, emptyOutDir: true } });
+    await vite.build({ configFile: join(sourceDir, 'vite.config.ts'), mode: 'production', logLevel: 'warn', build: { outDir: staging, emptyOutDir: true } });
     await rm(buildDir, { recursive: true, force: true });
     try {
       await rename(staging, buildDir);

@@ -58,6 +58,15 @@ describe('the web console’s assets, beside the API', () => {
     expect((await get(stylesheet)).headers['content-type']).toBe('text/css; charset=utf-8');
   });
 
+  it('is a production bundle, small: no development JSX (source paths), under 25 KB gzipped in all', async () => {
+    const raw = await readFile(join(CONSOLE_BUILD_DIR, script), 'utf8');
+    expect(raw).not.toContain('web/src/');
+    expect(raw).not.toMatch(/https?:\/\/(?!www\.w3\.org)[a-z]/i);
+    let gzipped = 0;
+    for (const url of ['/', script, stylesheet]) gzipped += (await get(url, { 'accept-encoding': 'gzip' })).rawPayload.length;
+    expect(gzipped).toBeLessThan(25 * 1024);
+  });
+
   it('answers unknown assets and API paths with problem+json 404, client routes with the console', async () => {
     for (const url of ['/assets/missing-0000.js', '/api/v1/nothing-here', '/api/v2', '/health/nothing', '/openapi.json/x']) {
       const response = await get(url, { accept: 'text/html,application/xhtml+xml' });
