@@ -2,8 +2,9 @@
 # docstore: the documents API. Build from the repository root:
 #   docker build -t koprogo-docstore:0.1.0 .
 # docstore runs its TypeScript through tsx, a runtime dependency: there is no compile step, and the
-# image holds the production dependencies, bin/, src/ and tsconfig.json. Both stages use the same
-# base image, so the native module (better-sqlite3) is built against the glibc it runs on.
+# image holds the production dependencies, bin/, src/, tsconfig.json and the web console's build
+# (dist/web, made by Vite in the console stage: Vite and Preact are dev dependencies). All stages
+# use the same base image, so the native module (better-sqlite3) is built against the glibc it runs on.
 # Deployment with MinIO, PostgreSQL, Prometheus and Grafana: deploy/docker-compose.yml, docs/minio.md.
 
 FROM node:20.19.5-bookworm-slim AS dependencies
@@ -14,9 +15,22 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# tsx is in "dependencies": production dependencies are all the service needs.
-RUN npm ci --omit=dev --no-audit --no-fund \
+# tsx is in "dependencies": production dependencies are all the service needs. --ignore-scripts
+# skips the "prepare" script (it builds the console, which the console stage does); better-sqlite3's
+# own install script runs through the rebuild.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm rebuild better-sqlite3 \
  && npm cache clean --force
+
+FROM node:20.19.5-bookworm-slim AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY scripts/build-console.ts ./scripts/
+COPY web ./web
+RUN npm run build:web
 
 FROM node:20.19.5-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -34,6 +48,7 @@ COPY --from=dependencies /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
+COPY --from=console /app/dist/web ./dist/web
 USER 10001:10001
 VOLUME ["/data"]
 # 8080: the API. 9464: Prometheus metrics (GET /metrics), a listener of its own.

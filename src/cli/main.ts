@@ -3,7 +3,6 @@ import { collect, parseCount, parseDuration, parsePercent, parsePositive } from 
 import { registerBackupCommands } from './backup-commands.js';
 import { describeConfig, loadConfig } from '../config.js';
 import type { Service } from '../http/server.js';
-import { mintToken } from '../auth/jwt-verifier.js';
 import { ROLES, type Role } from '../auth/principal.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import { EXIT, reportError } from './cli-errors.js';
@@ -15,6 +14,7 @@ import { openLocation } from '../sync/sync-location.js';
 import { verify, type Difference } from '../sync/verify.js';
 import { SyncProgress, formatBytes } from './sync-progress.js';
 import { startMetricsServer } from '../metrics/metrics-server.js';
+import { DEFAULT_ORGANIZATION, mintConfiguredToken, registerConsoleCommands } from './console-commands.js';
 
 const program = new Command()
   .name('docstore')
@@ -27,8 +27,11 @@ program
   .description('Serve the documents API (migrates the database and checks the storage first).')
   .action(async () => {
     const config = loadConfig();
+    const { ensureConsoleBuilt } = await import('../http/console-build.js');
+    const consoleBuild = await ensureConsoleBuilt().catch((error: unknown) => ({ status: 'failed' as const, error }));
     const { createService } = await import('../http/server.js');
     const service = await createService(config);
+    if (consoleBuild.status === 'failed') service.app.log.error({ err: consoleBuild.error }, 'building the web console failed; the API is served without it');
     const address = await service.app.listen({ host: config.http.host, port: config.http.port });
     const metricsServer = await startMetricsServer({ metrics: service.metrics, ...config.metrics });
     const check = setInterval(() => {
@@ -45,11 +48,13 @@ program
     purge.unref();
     const say = (line: string) => process.stdout.write(`${line}\n`);
     say(`docstore: serving on ${address} (storage: ${service.storage.name}, database: ${config.database.dialect})`);
+    say(`  console:    ${config.http.publicBaseUrl}/${consoleBuild.status === 'skipped' ? ` (not built: ${consoleBuild.reason})` : ''}`);
     say(`  API docs:   ${config.http.publicBaseUrl}/docs`);
     say(`  metrics:    ${metricsServer.url}/metrics${config.metrics.token === undefined ? '' : ' (bearer token required)'}`);
     if (service.generatedJwtSecret) say(`  generated a JWT secret in ${config.dataDir}/jwt-secret (mode 0600): keep it, tokens depend on it`);
     if (service.jwtSecret !== undefined) {
-      say('  mint a token: npm run docstore -- token --sub me --org 0190a000-0000-7000-8000-000000000001 --role syndic');
+      say('  sign in:    npm run docstore -- open   (prints a console link with a one-hour token)');
+      say(`  mint a token: npm run docstore -- token --sub me --org ${DEFAULT_ORGANIZATION} --role syndic`);
     }
     const stop = async () => {
       clearInterval(purge);
@@ -87,19 +92,7 @@ program
   .option('--building <uuid...>', 'buildings a board_member or owner may read')
   .option('--ttl <duration>', 'lifetime: 30s, 15m, 1h, 7d', parseDuration, 3600)
   .action(async (options: { sub: string; org: string; role: Role; building?: string[]; ttl: number }) => {
-    const config = loadConfig();
-    const { jwtConfigOf } = await import('../http/server.js');
-    const { secret, jwt } = await jwtConfigOf(config);
-    if (secret === undefined) throw new InvalidArgumentError('tokens can only be minted with a shared secret (DOCSTORE_JWT_SECRET)');
-    const token = await mintToken(secret, {
-      sub: options.sub,
-      org: options.org,
-      role: options.role,
-      buildings: options.building ?? [],
-      ttlSeconds: options.ttl,
-      ...(jwt.issuer === undefined ? {} : { issuer: jwt.issuer }),
-      ...(jwt.audience === undefined ? {} : { audience: jwt.audience }),
-    });
+    const token = await mintConfiguredToken(loadConfig(), { sub: options.sub, org: options.org, role: options.role, buildings: options.building ?? [], ttlSeconds: options.ttl });
     process.stdout.write(`${token}\n`);
   });
 
@@ -130,6 +123,8 @@ program
       if (!options.fix && report.orphanObjects.length + report.missingObjects.length > 0) process.exitCode = EXIT.failed;
     });
   });
+
+registerConsoleCommands(program);
 
 program
   .command('mirror')

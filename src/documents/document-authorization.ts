@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import type { DocumentType } from './document.js';
+import { DOCUMENT_TYPES, type DocumentType } from './document.js';
 import { DocumentError } from './document-errors.js';
 
 /** Document types an accountant may upload and edit. */
@@ -17,19 +17,65 @@ export type BuildingAction = 'read' | 'upload' | 'delete' | 'restore' | 'trash';
  * - board_member, owner: read-only, only the buildings listed in the token.
  */
 export function assertBuildingAction(principal: Principal, buildingId: string, action: BuildingAction): void {
+  const refusal = buildingActionRefusal(principal, buildingId, action);
+  if (refusal !== undefined) throw DocumentError.forbidden(refusal);
+}
+
+/** Whether the role may take this action in the building (same rules as `assertBuildingAction`). */
+export function allowsBuildingAction(principal: Principal, buildingId: string, action: BuildingAction): boolean {
+  return buildingActionRefusal(principal, buildingId, action) === undefined;
+}
+
+/** The document types the role may upload and edit (empty: none). */
+export function editableTypes(principal: Principal): DocumentType[] {
+  if (principal.role === 'board_member' || principal.role === 'owner') return [];
+  return DOCUMENT_TYPES.filter((type) => principal.role !== 'accountant' || ACCOUNTING_TYPES.has(type));
+}
+
+/** What a role may do in a building, for clients to show the right actions (the API still checks each request). */
+export interface BuildingPermissions {
+  read: boolean;
+  upload: boolean;
+  edit: boolean;
+  delete: boolean;
+  restore: boolean;
+  trash: boolean;
+  /** Types the caller may upload and edit here (empty: none). */
+  uploadTypes: DocumentType[];
+}
+
+export function buildingPermissions(principal: Principal, buildingId: string): BuildingPermissions {
+  const allows = (action: BuildingAction) => allowsBuildingAction(principal, buildingId, action);
+  const types = editableTypes(principal);
+  return {
+    read: allows('read'),
+    upload: allows('upload'),
+    edit: allows('read') && types.length > 0,
+    delete: allows('delete'),
+    restore: allows('restore'),
+    trash: allows('trash'),
+    uploadTypes: allows('upload') ? types : [],
+  };
+}
+
+/** What is refused, or undefined when the action is allowed. */
+function buildingActionRefusal(principal: Principal, buildingId: string, action: BuildingAction): string | undefined {
   switch (principal.role) {
     case 'superadmin':
     case 'syndic':
-      return;
+      return undefined;
     case 'accountant':
-      if (action === 'read' || action === 'upload') return;
-      throw DocumentError.forbidden(action);
+      return action === 'read' || action === 'upload' ? undefined : action;
     case 'board_member':
     case 'owner':
-      if (!principal.buildingIds.includes(buildingId)) throw DocumentError.forbidden(`access to building ${buildingId}`);
-      if (action === 'read') return;
-      throw DocumentError.forbidden(action);
+      if (!principal.buildingIds.includes(buildingId)) return `access to building ${buildingId}`;
+      return action === 'read' ? undefined : action;
   }
+}
+
+/** Storage and usage figures of every organisation: superadmins only. */
+export function assertSuperadmin(principal: Principal, what: string): void {
+  if (principal.role !== 'superadmin') throw DocumentError.forbidden(what);
 }
 
 /** Whether the role may upload or edit a document of this type (checked after `assertBuildingAction`). */

@@ -109,3 +109,65 @@ export async function documentCounts(db: Db): Promise<Array<{ type: string; coun
     .execute();
   return rows.map((row) => ({ type: row.type, count: Number(row.count), bytes: Number(row.bytes ?? 0) }));
 }
+
+export interface BuildingFilter {
+  /** Only this organisation's buildings (all organisations when absent). */
+  organizationId?: string;
+  /** Only these buildings (board members and owners). */
+  ids?: readonly string[];
+  /** Continue after this building id (ascending). */
+  after?: string;
+  limit: number;
+}
+
+export interface BuildingUsageRow {
+  id: string;
+  organizationId: string;
+  documentCount: number;
+  documentBytes: number;
+  trashCount: number;
+  trashBytes: number;
+}
+
+/** Buildings in id order, each with its live documents' and its trash's counts and bytes. */
+export async function listBuildingUsage(db: Db, filter: BuildingFilter): Promise<BuildingUsageRow[]> {
+  let query = db
+    .selectFrom('buildings as b')
+    .leftJoin('documents as d', 'd.building_id', 'b.id')
+    .select([
+      'b.id',
+      'b.organization_id',
+      sql<string | number>`count(d.id) filter (where d.deleted_at is null)`.as('document_count'),
+      sql<string | number | null>`sum(d.size) filter (where d.deleted_at is null)`.as('document_bytes'),
+      sql<string | number>`count(d.id) filter (where d.deleted_at is not null)`.as('trash_count'),
+      sql<string | number | null>`sum(d.size) filter (where d.deleted_at is not null)`.as('trash_bytes'),
+    ])
+    .groupBy(['b.id', 'b.organization_id'])
+    .orderBy('b.id')
+    .limit(filter.limit);
+  if (filter.organizationId !== undefined) query = query.where('b.organization_id', '=', filter.organizationId);
+  if (filter.ids !== undefined) {
+    if (filter.ids.length === 0) return [];
+    query = query.where('b.id', 'in', filter.ids);
+  }
+  if (filter.after !== undefined) query = query.where('b.id', '>', filter.after);
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    id: row.id,
+    organizationId: row.organization_id,
+    documentCount: Number(row.document_count),
+    documentBytes: Number(row.document_bytes ?? 0),
+    trashCount: Number(row.trash_count),
+    trashBytes: Number(row.trash_bytes ?? 0),
+  }));
+}
+
+/** Count and bytes of the documents in the trash, all organisations. */
+export async function trashUsage(db: Db): Promise<{ count: number; bytes: number }> {
+  const row = await db
+    .selectFrom('documents')
+    .select([(eb) => eb.fn.countAll<string | number>().as('count'), (eb) => eb.fn.sum<string | number | null>('size').as('bytes')])
+    .where('deleted_at', 'is not', null)
+    .executeTakeFirst();
+  return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
+}

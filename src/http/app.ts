@@ -14,7 +14,10 @@ import { LOCAL_SIGNED_LINK_PATH } from '../storage/create-object-storage.js';
 import type { LocalUrlSigner } from '../storage/local-url-signer.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { uploadSizeClass, type DocstoreMetrics } from '../metrics/docstore-metrics.js';
+import { BuildingCatalog } from '../documents/building-catalog.js';
+import { registerConsoleRoutes, sendConsoleIndex, wantsConsole, type ConsoleAssets } from './console-assets.js';
 import { toProblem } from './problem-details.js';
+import { buildingsRoutes } from './routes/buildings-routes.js';
 import { documentsRoutes } from './routes/documents-routes.js';
 import { problemSchema } from './schemas.js';
 import { serveSignedLink } from './signed-link-handler.js';
@@ -31,6 +34,8 @@ export interface AppDependencies {
   logger?: boolean | { level: string };
   /** When given, requests and uploads are measured. */
   metrics?: DocstoreMetrics;
+  /** The built web console, served at `/`; without it `/` says how to build it. */
+  console?: ConsoleAssets;
 }
 
 const UPLOAD_ROUTE = '/api/v1/buildings/:buildingId/documents';
@@ -45,7 +50,8 @@ function rejectionReason(code: string): string {
 
 /**
  * Builds the HTTP application without listening (`server.ts` listens): the documents API under
- * /api/v1, signed links, health checks, OpenAPI at /openapi.json and browsable docs at /docs.
+ * /api/v1, signed links, health checks, OpenAPI at /openapi.json, browsable docs at /docs and the
+ * web console at `/`.
  * Every error answers RFC 9457 problem+json.
  */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
@@ -104,6 +110,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return reply.code(problem.status).type('application/problem+json').send(problem);
   });
   app.setNotFoundHandler((request, reply) => {
+    // Console paths are client-side routes; API paths keep answering problem+json.
+    if (wantsConsole(request)) return sendConsoleIndex(deps.console, request, reply);
     const problem = { ...toProblem(undefined, request.url), code: 'request.not_found', status: 404, title: 'Not found', type: 'urn:docstore:request.not_found', detail: `No route for ${request.method} ${request.url.split('?')[0]}` };
     return reply.code(404).type('application/problem+json').send(problem);
   });
@@ -124,6 +132,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const authenticate = (request: FastifyRequest): Promise<Principal> => deps.verifier.verify(request.headers.authorization);
   await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, authenticate });
+  await app.register(buildingsRoutes, {
+    prefix: '/api/v1',
+    buildings: new BuildingCatalog(deps.db),
+    documents: deps.documents,
+    db: deps.db,
+    storage: deps.storage,
+    maxUploadBytes: deps.maxUploadBytes,
+    authenticate,
+  });
+  registerConsoleRoutes(app, deps.console);
 
   if (deps.signer !== undefined) {
     const signer = deps.signer;

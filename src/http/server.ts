@@ -13,6 +13,10 @@ import type { ObjectStorage } from '../storage/object-storage.js';
 import { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { loadStatus } from '../backup/backup-state.js';
 import { buildApp } from './app.js';
+import { ConsoleAssets } from './console-assets.js';
+
+/** Where `npm run build:web` puts the console (relative to this file: src/http → dist/web). */
+export const CONSOLE_DIR = new URL('../../dist/web/', import.meta.url).pathname;
 
 export interface Service {
   app: FastifyInstance;
@@ -31,7 +35,7 @@ export interface Service {
  * Wires the whole service from a configuration: storage (checked), database (migrated), token
  * verifier, documents service and HTTP app; does not listen.
  */
-export async function createService(config: DocstoreConfig, options: { logger?: boolean | { level: string } } = {}): Promise<Service> {
+export async function createService(config: DocstoreConfig, options: { logger?: boolean | { level: string }; consoleDir?: string } = {}): Promise<Service> {
   const metrics = new DocstoreMetrics();
   const { storage, signer, prepare } = await createObjectStorage(config.storage, { ...storageWiringOf(config), metrics });
   await prepare();
@@ -49,6 +53,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
     });
     metrics.onCollect(documentGaugesRefresher(metrics, documents));
     metrics.onCollect(backupStatusRefresher(metrics, config.dataDir));
+    const consoleAssets = await ConsoleAssets.load(options.consoleDir ?? CONSOLE_DIR);
     const app = await buildApp({
       db,
       storage,
@@ -58,6 +63,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       maxUploadBytes: config.maxUploadBytes,
       logger: options.logger ?? { level: config.logLevel },
       metrics,
+      ...(consoleAssets === undefined ? {} : { console: consoleAssets }),
     });
     return {
       app,

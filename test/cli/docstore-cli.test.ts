@@ -79,12 +79,50 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
     expect(output).not.toContain(token.trim().split('.')[2]);
   });
 
+  it('serves the web console at / and `docstore open` prints a sign-in link whose token stays out of the logs', async () => {
+    expect(output).toContain(`console:    http://127.0.0.1:${port}/`);
+    expect(output).toContain('npm run docstore -- open');
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toMatch(/<script type="module" crossorigin src="\/assets\/[\w-]+\.js"><\/script>/);
+    const opened = await run(process.execPath, [bin, 'open'], { env });
+    const link = opened.stdout.trim();
+    expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/#token=[\\w-]+\\.[\\w-]+\\.[\\w-]+$`));
+    expect(opened.stderr).toContain('expires in 60 min');
+    const token = link.split('#token=')[1] as string;
+    const me = await fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await me.json()).toMatchObject({ userId: 'console', organizationId: ORG, role: 'syndic' });
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { iat: number; exp: number };
+    expect(claims.exp - claims.iat).toBe(3600);
+    const admin = await run(process.execPath, [bin, 'open', '--role', 'superadmin', '--ttl', '15m'], { env });
+    const adminToken = admin.stdout.trim().split('#token=')[1] as string;
+    expect((await fetch(`http://127.0.0.1:${port}/api/v1/admin/overview`, { headers: { authorization: `Bearer ${adminToken}` } })).status).toBe(200);
+    const tooLong = await run(process.execPath, [bin, 'open', '--ttl', '2d'], { env }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(tooLong?.code).toBe(2);
+    expect(tooLong?.stderr).toContain('at most 12h');
+    // The access log has seen every request above: it holds neither token nor signature.
+    const logged = await fetch(`http://127.0.0.1:${port}/api/v1/buildings`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'console-open-check' } });
+    expect(logged.status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    while (!output.includes('console-open-check') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(output).toContain('console-open-check');
+    for (const secret of [token, adminToken]) {
+      expect(output).not.toContain(secret);
+      expect(output).not.toContain(secret.split('.')[2]);
+    }
+  }, 90_000);
+
   it('migrate, purge and reconcile run against the same data', async () => {
     expect((await run(process.execPath, [bin, 'migrate'], { env })).stdout).toContain('already up to date');
     expect((await run(process.execPath, [bin, 'purge'], { env })).stdout).toContain('purged 0 document(s)');
     const reconcile = await run(process.execPath, [bin, 'reconcile', '--json'], { env });
     expect(JSON.parse(reconcile.stdout)).toEqual({ orphanObjects: [], missingObjects: [], fixed: 0 });
-  });
+    // Three CLI processes of several seconds each (tsx); the full suite runs beside them on two cores.
+  }, 90_000);
 
   it('reports configuration errors by variable, exit code 2, no stack trace', async () => {
     const failure = await run(process.execPath, [bin, 'serve'], { env: { ...env, S3_USE_PATH_STYLE: 'maybe', MAX_UPLOAD_BYTES: 'lots' } }).then(

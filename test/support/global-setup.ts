@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import { ensureConsoleBuilt } from '../../src/http/console-build.js';
 import { S3_TEST_VARIABLES, type S3TestTarget } from './s3-target.js';
 
 const run = promisify(execFile);
@@ -52,6 +53,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await run('bash', [script, 'stop'], { timeout: 60_000, env: serviceEnv });
     };
   }
+  // The web console's build (dist/web), up to date for every test that serves it.
+  await ensureConsoleBuilt();
   await postgres;
   if (postgresAdminUrl === '') throw new Error('PG_TEST_ADMIN_URL is not set (from scripts/services/postgres.sh or the environment)');
   project.provide('postgresAdminUrl', postgresAdminUrl);

@@ -1,0 +1,130 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { sql, type Kysely } from 'kysely';
+import { z } from 'zod';
+import type { Principal } from '../../auth/principal.js';
+import { ROLES } from '../../auth/principal.js';
+import type { Database } from '../../db/database.js';
+import { trashUsage, type BuildingCatalog } from '../../documents/building-catalog.js';
+import { DOCUMENT_TYPES } from '../../documents/document.js';
+import { assertSuperadmin } from '../../documents/document-authorization.js';
+import type { DocumentService } from '../../documents/document-service.js';
+import type { ObjectStorage } from '../../storage/object-storage.js';
+import { toProblem } from '../problem-details.js';
+import { errorResponses } from '../schemas.js';
+
+export interface BuildingsRoutesOptions {
+  buildings: BuildingCatalog;
+  documents: DocumentService;
+  db: Kysely<Database>;
+  storage: ObjectStorage;
+  maxUploadBytes: number;
+  authenticate: (request: FastifyRequest) => Promise<Principal>;
+}
+
+const security = [{ bearerAuth: [] }];
+const usage = z.object({ count: z.number().int(), bytes: z.number().int() });
+
+const buildingSchema = z
+  .object({
+    id: z.string(),
+    organizationId: z.string(),
+    documents: usage.describe('Live documents'),
+    trash: usage.describe('Documents in the trash'),
+    permissions: z.object({
+      read: z.boolean(),
+      upload: z.boolean(),
+      edit: z.boolean(),
+      delete: z.boolean(),
+      restore: z.boolean(),
+      trash: z.boolean(),
+      uploadTypes: z.array(z.enum(DOCUMENT_TYPES)),
+    }),
+  })
+  .describe('Building');
+
+const meSchema = z.object({
+  userId: z.string(),
+  organizationId: z.string(),
+  role: z.enum(ROLES),
+  buildingIds: z.array(z.string()),
+  limits: z.object({ maxUploadBytes: z.number().int() }),
+});
+
+const componentStatus = z.object({ status: z.enum(['ok', 'unavailable']), code: z.string().optional() });
+
+const overviewSchema = z.object({
+  storage: componentStatus.extend({ backend: z.string() }),
+  database: componentStatus,
+  documents: z.object({ byType: z.array(usage.extend({ type: z.string() })), total: usage, trash: usage }),
+  limits: z.object({ maxUploadBytes: z.number().int() }),
+});
+
+/** `/api/v1` routes about the caller, its buildings and (superadmins) the whole store. */
+export async function buildingsRoutes(app: FastifyInstance, options: BuildingsRoutesOptions): Promise<void> {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const { authenticate } = options;
+
+  api.get(
+    '/me',
+    { schema: { summary: 'Who the token says the caller is, and the upload limit', tags: ['buildings'], security, response: { 200: meSchema, ...errorResponses } } },
+    async (request) => {
+      const principal = await authenticate(request);
+      return { ...principal, buildingIds: [...principal.buildingIds], limits: { maxUploadBytes: options.maxUploadBytes } };
+    },
+  );
+
+  api.get(
+    '/buildings',
+    {
+      schema: {
+        summary: 'The buildings the caller may see, in id order, with live and trashed documents’ counts and bytes',
+        tags: ['buildings'],
+        security,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().max(1000).optional() }),
+        response: { 200: z.object({ items: z.array(buildingSchema), nextCursor: z.string().nullable() }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      return options.buildings.list(await authenticate(request), cursor === undefined ? { limit } : { limit, cursor });
+    },
+  );
+
+  api.get(
+    '/admin/overview',
+    {
+      schema: {
+        summary: 'Superadmins: storage backend, health, documents’ counts and bytes by type (every organisation)',
+        tags: ['admin'],
+        security,
+        response: { 200: overviewSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      assertSuperadmin(await authenticate(request), 'the storage overview');
+      const [database, storage] = await Promise.all([
+        probe(() => sql`select 1`.execute(options.db)),
+        probe(() => options.storage.check()),
+      ]);
+      const [byType, trash] = database.status === 'ok' ? await Promise.all([options.documents.statistics(), trashUsage(options.db)]) : [[], { count: 0, bytes: 0 }];
+      const total = byType.reduce((sum, row) => ({ count: sum.count + row.count, bytes: sum.bytes + row.bytes }), { count: 0, bytes: 0 });
+      return {
+        storage: { backend: options.storage.name, ...storage },
+        database,
+        documents: { byType, total, trash },
+        limits: { maxUploadBytes: options.maxUploadBytes },
+      };
+    },
+  );
+}
+
+/** A component's health: ok, or unavailable with the stable code of what failed. */
+async function probe(check: () => Promise<unknown>): Promise<{ status: 'ok' | 'unavailable'; code?: string }> {
+  try {
+    await check();
+    return { status: 'ok' };
+  } catch (error) {
+    return { status: 'unavailable', code: toProblem(error, '').code };
+  }
+}

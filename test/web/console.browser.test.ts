@@ -1,0 +1,366 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Document } from '../../src/documents/document.js';
+import { translator, CATALOGUES } from '../../web/src/i18n/index.js';
+import { launchChromium, pdfDocument, pngOf } from '../support/browser.js';
+import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { pdfOfSize } from '../support/upload-request.js';
+
+const SCREENSHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
+const MAX_UPLOAD_BYTES = 1024 * 1024;
+const fr = CATALOGUES['fr-BE'];
+const en = CATALOGUES['en-BE'];
+const nl = CATALOGUES['nl-BE'];
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const fill = (text: string, values: Record<string, string>) => text.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '');
+
+/** Presses Tab until `selector` has the focus (at most `limit` presses), as a keyboard user would. */
+async function tabTo(page: Page, selector: string, limit = 60): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    if (await page.evaluate((wanted) => document.activeElement?.matches(wanted) === true, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`${selector} never got the focus after ${limit} Tab presses`);
+}
+
+// The local + SQLite pair drives every flow; S3 (RGW) + PostgreSQL repeats them (S3 presigned links, PostgreSQL listings).
+for (const [pairName, factory] of SERVICE_PAIRS) {
+  const shots = pairName.startsWith('local') ? 'local' : 's3';
+  describe(`web console in Debian's chromium on ${pairName}`, { timeout: 120_000 }, () => {
+    let fixture: ServiceFixture;
+    let browser: Browser;
+    let context: BrowserContext;
+    let page: Page;
+    let baseUrl: string;
+    const building = randomUUID();
+    const minutes = pdfDocument('Proces-verbal de l assemblee generale 2026', 600 * 1024);
+    const tooLarge = pdfOfSize(3 * MAX_UPLOAD_BYTES);
+    const slow = pdfOfSize(900 * 1024);
+    const facade = pngOf(64, 48, [30, 110, 200]);
+    const shot = (name: string) => page.screenshot({ path: `${SCREENSHOTS}${shots}-${name}.png`, fullPage: true });
+
+    async function apiDocuments(token: string, trash = false): Promise<Document[]> {
+      const response = await fetch(`${baseUrl}/api/v1/buildings/${building}/${trash ? 'trash' : 'documents'}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { items: Document[] }).items;
+    }
+
+    beforeAll(async () => {
+      await mkdir(SCREENSHOTS, { recursive: true });
+      [fixture, browser] = await Promise.all([factory({ listen: true, env: { MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } }), launchChromium()]);
+      baseUrl = fixture.baseUrl as string;
+      context = await browser.newContext({ locale: 'fr-BE', acceptDownloads: true, viewport: { width: 1280, height: 860 } });
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
+      context.setDefaultTimeout(15_000);
+      page = await context.newPage();
+    }, 660_000);
+    afterAll(async () => {
+      await browser?.close();
+      await fixture?.close();
+    });
+
+    it('shows the sign-in page in the browser’s language (fr-BE), with the self-only CSP and no console error', async () => {
+      const errors: string[] = [];
+      page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+      page.on('pageerror', (error) => errors.push(error.message));
+      const response = await page.goto(`${baseUrl}/`);
+      expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+      await expect.poll(() => page.locator('h1').textContent()).toBe(fr['signIn.heading']);
+      expect(await page.getAttribute('html', 'lang')).toBe('fr-BE');
+      expect(await page.getByLabel(fr['signIn.token']).isVisible()).toBe(true);
+      await shot('01-sign-in');
+      expect(errors).toEqual([]);
+    });
+
+    it('signs in from a `docstore open` link: the token leaves the address bar for session storage', async () => {
+      const token = await fixture.token('syndic', { sub: 'syndic-console' });
+      await page.goto(`${baseUrl}/#token=${token}`);
+      await page.getByRole('heading', { name: fr['buildings.heading'] }).waitFor();
+      expect(page.url()).toBe(`${baseUrl}/`);
+      expect(await page.evaluate(() => sessionStorage.getItem('docstore.token'))).toBe(token);
+      expect(await page.evaluate(() => localStorage.length)).toBe(0);
+      expect(await page.getByText(fill(fr['app.role'], { role: fr['role.syndic'] })).isVisible()).toBe(true);
+    });
+
+    it('opens a new building, uploads several files at once with progress; too large and not allowed files get clear errors', async () => {
+      await page.getByLabel(fr['buildings.openId']).fill(building);
+      await page.getByRole('button', { name: fr['buildings.openSubmit'], exact: true }).click();
+      await page.getByRole('heading', { name: fill(fr['building.heading'], { id: building }) }).waitFor();
+      await page.getByRole('button', { name: fr['upload.open'], exact: true }).click();
+      await page.locator('#upload-files').setInputFiles([
+        { name: 'PV AG 2026.pdf', mimeType: 'application/pdf', buffer: minutes },
+        { name: 'scan-énorme.pdf', mimeType: 'application/pdf', buffer: tooLarge },
+        { name: 'outil.exe', mimeType: 'application/octet-stream', buffer: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(2000, 7)]) },
+      ]);
+      // Drag and drop, as from a file manager.
+      const dataTransfer = await page.evaluateHandle((bytes) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(bytes)], 'facade.png', { type: 'image/png' }));
+        return transfer;
+      }, [...facade]);
+      await page.dispatchEvent('.dropzone', 'drop', { dataTransfer });
+      const entry = (file: string) => page.locator(`li.upload-entry[data-file="${file}"]`);
+      // Titles default to the file name; one is changed, with its type.
+      expect(await page.getByLabel(fill(fr['upload.fileTitle'], { file: 'facade.png' })).inputValue()).toBe('facade.png');
+      await page.getByLabel(fill(fr['upload.fileTitle'], { file: 'PV AG 2026.pdf' })).fill('Procès-verbal AG 2026');
+      await page.getByLabel(fill(fr['upload.fileType'], { file: 'PV AG 2026.pdf' })).selectOption('meeting_minutes');
+      await page.getByLabel(fill(fr['upload.fileTitle'], { file: 'facade.png' })).fill('Façade côté rue');
+      await shot('02-upload-queue');
+      // Every value the progress bars take is recorded; the network is slowed so that progress shows.
+      await page.evaluate(() => {
+        const seen: Record<string, number[]> = {};
+        (window as unknown as { progressSeen: typeof seen }).progressSeen = seen;
+        new MutationObserver(() => {
+          for (const bar of document.querySelectorAll<HTMLProgressElement>('li.upload-entry progress')) {
+            const file = bar.closest('li')?.getAttribute('data-file') ?? '?';
+            const values = (seen[file] ??= []);
+            if (values[values.length - 1] !== bar.value) values.push(bar.value);
+          }
+        }).observe(document.querySelector('.queue') as Node, { subtree: true, attributes: true, childList: true });
+      });
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 400 * 1024 });
+      await page.getByRole('button', { name: fill(fr['upload.start'], { count: '4' }) }).click();
+      await entry('PV AG 2026.pdf').getByText(fr['upload.done'], { exact: true }).waitFor();
+      await entry('facade.png').getByText(fr['upload.done'], { exact: true }).waitFor();
+      const limit = translator('fr-BE').size(MAX_UPLOAD_BYTES);
+      await entry('scan-énorme.pdf').getByText(fill(fr['error.upload.too_large'], { size: limit })).waitFor();
+      await entry('outil.exe').getByText(fr['error.upload.unsupported_content']).waitFor();
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await shot('03-upload-progress-and-errors');
+      const seen = await page.evaluate(() => (window as unknown as { progressSeen: Record<string, number[]> }).progressSeen);
+      const pdfProgress = seen['PV AG 2026.pdf'] ?? [];
+      expect(pdfProgress.some((value) => value > 0 && value < minutes.length), `progress values: ${pdfProgress.join(', ')}`).toBe(true);
+      expect(pdfProgress[pdfProgress.length - 1]).toBe(minutes.length);
+      const stored = await apiDocuments(await fixture.token('syndic'));
+      expect(stored.map((d) => [d.title, d.type, d.fileName]).sort()).toEqual([
+        ['Façade côté rue', 'other', 'facade.png'],
+        ['Procès-verbal AG 2026', 'meeting_minutes', 'PV AG 2026.pdf'],
+      ]);
+      expect(stored.find((d) => d.fileName === 'PV AG 2026.pdf')?.sha256).toBe(sha256(minutes));
+    });
+
+    it('cancels an upload in flight: nothing is stored', async () => {
+      await page.getByRole('button', { name: fr['upload.clear'] }).click();
+      await page.locator('#upload-files').setInputFiles([{ name: 'lent.pdf', mimeType: 'application/pdf', buffer: slow }]);
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 32 * 1024 });
+      await page.getByRole('button', { name: fill(fr['upload.start'], { count: '1' }) }).click();
+      const entry = page.locator('li.upload-entry[data-file="lent.pdf"]');
+      await entry.getByRole('button', { name: fr['upload.cancel'] }).click();
+      await entry.getByText(fr['upload.cancelled'], { exact: true }).waitFor();
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      expect((await apiDocuments(await fixture.token('syndic'))).map((d) => d.fileName).sort()).toEqual(['PV AG 2026.pdf', 'facade.png']);
+      await page.getByRole('button', { name: fr['upload.open'], exact: true }).click();
+    });
+
+    it('lists newest first, filters by type and searches titles and file names', async () => {
+      const rows = page.locator('table.documents tbody tr');
+      await expect.poll(() => rows.count()).toBe(2);
+      const titles = await page.locator('table.documents tbody th').allTextContents();
+      const stored = await apiDocuments(await fixture.token('syndic'));
+      expect(titles).toEqual(stored.map((d) => d.title));
+      await page.getByLabel(fr['filter.type']).selectOption('meeting_minutes');
+      await expect.poll(() => page.locator('table.documents tbody th').allTextContents()).toEqual(['Procès-verbal AG 2026']);
+      await page.getByLabel(fr['filter.type']).selectOption('');
+      await page.getByLabel(fr['filter.search']).fill('FACADE');
+      await expect.poll(() => page.locator('table.documents tbody th').allTextContents()).toEqual(['Façade côté rue']);
+      await page.getByLabel(fr['filter.search']).fill('');
+      await expect.poll(() => rows.count()).toBe(2);
+      await shot('04-documents');
+    });
+
+    it('previews the PDF and the image inline from their bytes', async () => {
+      const row = (title: string) => page.locator('table.documents tbody tr', { hasText: title });
+      await row('Procès-verbal AG 2026').getByRole('button', { name: fr['action.preview'] }).click();
+      const frame = page.locator('dialog iframe.preview');
+      await frame.waitFor();
+      const src = (await frame.getAttribute('src')) ?? '';
+      expect(src.startsWith('blob:')).toBe(true);
+      const previewed = await page.evaluate(async (url) => [...new Uint8Array(await (await fetch(url)).arrayBuffer())], src);
+      expect(sha256(Buffer.from(previewed))).toBe(sha256(minutes));
+      await shot('05-preview-pdf');
+      await page.getByRole('button', { name: fr['action.close'] }).click();
+      await frame.waitFor({ state: 'detached' });
+      await row('Façade côté rue').getByRole('button', { name: fr['action.preview'] }).click();
+      const image = page.locator('dialog img.preview');
+      await image.waitFor();
+      await expect.poll(() => image.evaluate((element: HTMLImageElement) => [element.complete, element.naturalWidth, element.naturalHeight])).toEqual([true, 64, 48]);
+      await shot('06-preview-image');
+      await page.keyboard.press('Escape');
+      await image.waitFor({ state: 'detached' });
+    });
+
+    it('downloads the original bytes and copies a time-limited link that works without a token', async () => {
+      const row = page.locator('table.documents tbody tr', { hasText: 'Procès-verbal AG 2026' });
+      const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: fr['action.download'] }).click()]);
+      expect(download.suggestedFilename()).toBe('PV AG 2026.pdf');
+      expect(sha256(await readFile(await download.path()))).toBe(sha256(minutes));
+      await row.getByRole('button', { name: fr['action.copyLink'] }).click();
+      await page.locator('.notice .link').waitFor();
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      expect(copied).toBe(await page.locator('.notice .link').inputValue());
+      const response = await fetch(copied);
+      expect(response.status).toBe(200);
+      expect(sha256(Buffer.from(await response.arrayBuffer()))).toBe(sha256(minutes));
+    });
+
+    it('edits title and type', async () => {
+      await page.locator('table.documents tbody tr', { hasText: 'Façade côté rue' }).getByRole('button', { name: fr['action.edit'] }).click();
+      await page.getByLabel(fr['list.title'], { exact: true }).fill('Façade avant travaux');
+      await page.locator('#edit-type').selectOption('works_quote');
+      await shot('07-edit');
+      await page.getByRole('button', { name: fr['action.save'] }).click();
+      await page.getByText(fill(fr['saved.done'], { title: 'Façade avant travaux' })).waitFor();
+      const edited = (await apiDocuments(await fixture.token('syndic'))).find((d) => d.fileName === 'facade.png');
+      expect(edited).toMatchObject({ title: 'Façade avant travaux', type: 'works_quote' });
+      await page.locator('table.documents tbody tr', { hasText: 'Façade avant travaux' }).getByText(fr['type.works_quote']).waitFor();
+    });
+
+    it('deletes to the trash and restores from the trash view', async () => {
+      const token = await fixture.token('syndic');
+      await page.locator('table.documents tbody tr', { hasText: 'Façade avant travaux' }).getByRole('button', { name: fr['action.delete'] }).click();
+      await page.getByText(fill(fr['deleted.done'], { title: 'Façade avant travaux' })).waitFor();
+      await expect.poll(() => page.locator('table.documents tbody th').allTextContents()).toEqual(['Procès-verbal AG 2026']);
+      expect((await apiDocuments(token, true)).map((d) => d.title)).toEqual(['Façade avant travaux']);
+      await page.getByRole('link', { name: fill(fr['building.trashCount'], { count: '1' }) }).click();
+      await expect.poll(() => page.locator('table.documents tbody th').allTextContents()).toEqual(['Façade avant travaux']);
+      await shot('08-trash');
+      await page.getByRole('button', { name: fr['action.restore'] }).click();
+      await page.getByText(fill(fr['restored.done'], { title: 'Façade avant travaux' })).waitFor();
+      expect(await apiDocuments(token, true)).toEqual([]);
+      await page.getByRole('link', { name: fr['building.documents'], exact: true }).click();
+      await expect.poll(() => page.locator('table.documents tbody tr').count()).toBe(2);
+    });
+
+    it('switches language: texts, dates and sizes follow (nl-BE, then en-BE)', async () => {
+      const document = (await apiDocuments(await fixture.token('syndic'))).find((d) => d.fileName === 'PV AG 2026.pdf') as Document;
+      await page.getByLabel(fr['app.language']).selectOption('nl-BE');
+      await page.getByRole('heading', { name: nl['buildings.heading'] }).waitFor();
+      expect(await page.getAttribute('html', 'lang')).toBe('nl-BE');
+      const row = page.locator('table.documents tbody tr', { hasText: 'Procès-verbal AG 2026' });
+      const dutch = translator('nl-BE');
+      expect(await row.locator('td').allTextContents()).toEqual(expect.arrayContaining([nl['type.meeting_minutes'], dutch.size(document.size), dutch.date(document.createdAt)]));
+      await shot('09-documents-nl');
+      await page.getByLabel(nl['app.language']).selectOption('en-BE');
+      await page.getByRole('heading', { name: en['buildings.heading'] }).waitFor();
+      const english = translator('en-BE');
+      expect(await row.locator('td').allTextContents()).toEqual(expect.arrayContaining([en['type.meeting_minutes'], english.size(document.size), english.date(document.createdAt)]));
+      await page.getByLabel(en['app.language']).selectOption('fr-BE');
+      await page.getByRole('heading', { name: fr['buildings.heading'] }).waitFor();
+    });
+
+    it('pages over the API’s cursor: 25 documents, then the next ones on request', async () => {
+      const crowded = randomUUID();
+      const token = await fixture.token('syndic');
+      for (let i = 0; i < 27; i++) {
+        const form = new FormData();
+        form.append('type', 'invoice');
+        form.append('title', `Facture ${String(i).padStart(2, '0')}`);
+        form.append('file', new Blob([new Uint8Array(pdfOfSize(2000))], { type: 'application/pdf' }), `facture-${i}.pdf`);
+        const response = await fetch(`${baseUrl}/api/v1/buildings/${crowded}/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
+        expect(response.status).toBe(201);
+      }
+      await page.goto(`${baseUrl}/#/buildings/${crowded}`);
+      const titles = page.locator('table.documents tbody th');
+      await expect.poll(() => titles.count()).toBe(25);
+      expect(await titles.first().textContent()).toBe('Facture 26');
+      await page.getByRole('button', { name: fr['list.more'] }).click();
+      await expect.poll(() => titles.count()).toBe(27);
+      expect(await titles.last().textContent()).toBe('Facture 00');
+      expect(await page.getByRole('button', { name: fr['list.more'] }).count()).toBe(0);
+    });
+
+    it('works from the keyboard: sign in, open a building, preview, close with Escape', async () => {
+      const keyboard = await context.newPage();
+      await keyboard.goto(`${baseUrl}/`);
+      await keyboard.getByLabel(fr['signIn.token']).waitFor();
+      const previous = page;
+      page = keyboard;
+      try {
+        await tabTo(keyboard, '#token');
+        await keyboard.keyboard.type(await fixture.token('syndic'));
+        await tabTo(keyboard, 'button[type=submit]');
+        await keyboard.keyboard.press('Enter');
+        await keyboard.getByRole('heading', { name: fr['buildings.heading'] }).waitFor();
+        await tabTo(keyboard, `a[href="#/buildings/${building}"]`);
+        await keyboard.keyboard.press('Enter');
+        await keyboard.getByRole('heading', { name: fill(fr['building.heading'], { id: building }) }).waitFor();
+        await expect.poll(() => keyboard.locator('table.documents tbody tr').count()).toBe(2);
+        const minutesId = (await apiDocuments(await fixture.token('syndic'))).find((d) => d.fileName === 'PV AG 2026.pdf')?.id as string;
+        const preview = `tr[data-document-id="${minutesId}"] button[data-action="preview"]`;
+        await tabTo(keyboard, preview);
+        await keyboard.keyboard.press('Enter');
+        await keyboard.locator('dialog iframe.preview').waitFor();
+        expect(await keyboard.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+        await keyboard.keyboard.press('Escape');
+        await keyboard.locator('dialog').waitFor({ state: 'detached' });
+        // Focus returns to the button that opened the preview.
+        expect(await keyboard.evaluate((selector) => document.activeElement?.matches(selector), preview)).toBe(true);
+      } finally {
+        page = previous;
+        await keyboard.close();
+      }
+    });
+
+    it('an owner signs in by pasting a token, sees no upload, edit or delete, and gets 403 from the API when it tries', async () => {
+      const ownerContext = await browser.newContext({ locale: 'en-BE', viewport: { width: 1280, height: 860 } });
+      ownerContext.setDefaultTimeout(15_000);
+      const owner = await ownerContext.newPage();
+      const token = await fixture.token('owner', { sub: 'owner-7', buildings: [building] });
+      const previous = page;
+      page = owner;
+      try {
+        await owner.goto(`${baseUrl}/`);
+        await owner.getByLabel(en['signIn.token']).fill(token);
+        await owner.getByRole('button', { name: en['signIn.submit'] }).click();
+        await owner.getByRole('link', { name: new RegExp(building) }).click();
+        await expect.poll(() => owner.locator('table.documents tbody tr').count()).toBe(2);
+        await shot('10-owner-read-only');
+        for (const name of [en['upload.open'], en['action.edit'], en['action.delete']]) expect(await owner.getByRole('button', { name, exact: true }).count()).toBe(0);
+        expect(await owner.getByRole('link', { name: /Trash/ }).count()).toBe(0);
+        expect(await owner.getByRole('button', { name: en['action.download'] }).count()).toBe(2);
+        const refused = await owner.evaluate(
+          async ({ buildingId, bearer }) => {
+            const form = new FormData();
+            form.append('type', 'other');
+            form.append('title', 'tentative');
+            form.append('file', new File(['%PDF-1.4\n%%EOF\n'], 'x.pdf', { type: 'application/pdf' }));
+            const response = await fetch(`/api/v1/buildings/${buildingId}/documents`, { method: 'POST', body: form, headers: { authorization: `Bearer ${bearer}` } });
+            return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as { code: string } };
+          },
+          { buildingId: building, bearer: token },
+        );
+        expect(refused).toMatchObject({ status: 403, body: { code: 'auth.forbidden' } });
+        expect(refused.type).toContain('application/problem+json');
+      } finally {
+        page = previous;
+        await ownerContext.close();
+      }
+    });
+
+    it('shows superadmins the storage backend, health and counts and bytes by type', async () => {
+      await page.evaluate(() => sessionStorage.clear());
+      await page.goto(`${baseUrl}/#token=${await fixture.token('superadmin')}`);
+      await page.getByRole('link', { name: fr['admin.link'] }).click();
+      await page.getByRole('heading', { name: fr['admin.heading'] }).waitFor();
+      const facts = page.locator('dl.facts dd');
+      await expect.poll(() => facts.allTextContents()).toEqual([fixture.config.storage.backend, fr['admin.ok'], fr['admin.ok'], translator('fr-BE').size(MAX_UPLOAD_BYTES)]);
+      const french = translator('fr-BE');
+      expect(await page.locator('table.documents tbody tr', { hasText: fr['type.meeting_minutes'] }).locator('td').allTextContents()).toEqual([french.number(1), french.size(minutes.length)]);
+      await shot('11-admin');
+    });
+
+    it('an expired session goes back to the sign-in page with a message', async () => {
+      await page.evaluate(() => sessionStorage.setItem('docstore.token', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.invalid'));
+      await page.goto(`${baseUrl}/#/`);
+      await page.reload();
+      await page.getByText(fr['signIn.expired']).waitFor();
+      expect(await page.evaluate(() => sessionStorage.getItem('docstore.token'))).toBeNull();
+    });
+  });
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOGUES, LOCALES, pickLocale, translator } from '../../web/src/i18n/index.js';
+import { DOCUMENT_TYPES } from '../../src/documents/document.js';
+import { ROLES } from '../../src/auth/principal.js';
+
+const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
+
+describe('the console’s message catalogues (fr-BE, nl-BE, en-BE)', () => {
+  const reference = CATALOGUES['en-BE'];
+
+  it.each(LOCALES)('%s has every key, none empty, with the same placeholders as en-BE', (locale) => {
+    const catalogue = CATALOGUES[locale];
+    expect(Object.keys(catalogue).sort()).toEqual(Object.keys(reference).sort());
+    for (const [key, text] of Object.entries(catalogue)) {
+      expect(text.trim(), `${locale} ${key}`).not.toBe('');
+      expect(placeholders(text), `${locale} ${key}`).toEqual(placeholders(reference[key as keyof typeof reference]));
+    }
+  });
+
+  it('names every document type and role the API knows', () => {
+    for (const type of DOCUMENT_TYPES) expect(Object.keys(reference)).toContain(`type.${type}`);
+    for (const role of ROLES) expect(Object.keys(reference)).toContain(`role.${role}`);
+  });
+
+  it('picks the first browser language it speaks, by language, else English', () => {
+    expect(pickLocale(['nl-NL', 'fr-BE'])).toBe('nl-BE');
+    expect(pickLocale(['de-DE', 'fr-FR'])).toBe('fr-BE');
+    expect(pickLocale(['FR'])).toBe('fr-BE');
+    expect(pickLocale(['de-DE'])).toBe('en-BE');
+    expect(pickLocale([])).toBe('en-BE');
+  });
+
+  it('formats sizes and dates per locale', () => {
+    const [fr, nl, en] = LOCALES.map((locale) => translator(locale)) as [ReturnType<typeof translator>, ReturnType<typeof translator>, ReturnType<typeof translator>];
+    expect(fr.size(1536).replace(/\s/g, ' ')).toBe('1,5 ko');
+    expect(nl.size(1536).replace(/\s/g, ' ')).toBe('1,5 kB');
+    // Belgian English writes decimals with a comma, as CLDR says.
+    expect(en.size(1536).replace(/\s/g, ' ')).toBe('1,5 kB');
+    expect(en.size(52_428_800).replace(/\s/g, ' ')).toBe('50 MB');
+    expect(fr.size(512).replace(/\s/g, ' ')).toBe('512 o');
+    const date = '2026-03-01T09:30:00.000Z';
+    expect(new Set([fr.date(date), nl.date(date), en.date(date)]).size).toBe(3);
+    expect(fr.date(date)).toContain('2026');
+    expect(fr.t('upload.limit', { size: fr.size(1024 * 1024) }).replace(/\s/g, ' ')).toBe('Jusqu’à 1 Mo par fichier.');
+  });
+});

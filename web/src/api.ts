@@ -1,0 +1,166 @@
+import type { BuildingPage } from '../../src/documents/building-catalog.js';
+import type { Document, DocumentType } from '../../src/documents/document.js';
+import type { Role } from '../../src/auth/principal.js';
+
+export type { BuildingSummary } from '../../src/documents/building-catalog.js';
+export type { Document, DocumentType } from '../../src/documents/document.js';
+export type { Role } from '../../src/auth/principal.js';
+// The server's own list (a module without Node dependencies, bundled as is).
+export { DOCUMENT_TYPES } from '../../src/documents/document.js';
+
+export interface Me {
+  userId: string;
+  organizationId: string;
+  role: Role;
+  buildingIds: string[];
+  limits: { maxUploadBytes: number };
+}
+
+export interface DocumentPage {
+  items: Document[];
+  nextCursor: string | null;
+}
+
+export interface Overview {
+  storage: { backend: string; status: 'ok' | 'unavailable'; code?: string };
+  database: { status: 'ok' | 'unavailable'; code?: string };
+  documents: { byType: Array<{ type: string; count: number; bytes: number }>; total: { count: number; bytes: number }; trash: { count: number; bytes: number } };
+  limits: { maxUploadBytes: number };
+}
+
+/** An API failure, from its problem+json (status 0: the network). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = 'ApiError';
+  }
+}
+
+async function problemOf(status: number, contentType: string | null, text: string): Promise<ApiError> {
+  if (contentType?.includes('json') === true) {
+    try {
+      const problem = JSON.parse(text) as { code?: string; detail?: string; title?: string } & Record<string, unknown>;
+      return new ApiError(status, problem.code ?? 'http.error', problem.detail ?? problem.title ?? String(status), problem);
+    } catch {
+      // Not JSON after all: the text below is the best description.
+    }
+  }
+  return new ApiError(status, 'http.error', text.slice(0, 200) || String(status));
+}
+
+/** An upload in flight: its outcome, and a way to cancel it. */
+export interface UploadHandle {
+  done: Promise<Document>;
+  abort(): void;
+}
+
+/** docstore's API with one bearer token; `onUnauthorized` runs on any 401 (expired token). */
+export class Api {
+  constructor(
+    private readonly token: string,
+    private readonly onUnauthorized: () => void,
+  ) {}
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new ApiError(0, 'network', error instanceof Error ? error.message : String(error));
+    }
+    if (!response.ok) {
+      const failure = await problemOf(response.status, response.headers.get('content-type'), await response.text());
+      if (response.status === 401) this.onUnauthorized();
+      throw failure;
+    }
+    return (response.status === 204 ? undefined : await response.json()) as T;
+  }
+
+  me(): Promise<Me> {
+    return this.request('GET', '/api/v1/me');
+  }
+
+  /** Every building the caller may see (all pages). */
+  async buildings(): Promise<BuildingPage['items']> {
+    const all: BuildingPage['items'] = [];
+    let cursor: string | null = null;
+    do {
+      const page: BuildingPage = await this.request('GET', `/api/v1/buildings?limit=500${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`);
+      all.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return all;
+  }
+
+  documents(buildingId: string, query: { type?: string; q?: string; cursor?: string; trash?: boolean }): Promise<DocumentPage> {
+    const params = new URLSearchParams({ limit: '25' });
+    if (query.type) params.set('type', query.type);
+    if (query.q) params.set('q', query.q);
+    if (query.cursor) params.set('cursor', query.cursor);
+    return this.request('GET', `/api/v1/buildings/${buildingId}/${query.trash === true ? 'trash' : 'documents'}?${params}`);
+  }
+
+  update(id: string, patch: { title?: string; type?: DocumentType }): Promise<Document> {
+    return this.request('PATCH', `/api/v1/documents/${id}`, patch);
+  }
+
+  remove(id: string): Promise<void> {
+    return this.request('DELETE', `/api/v1/documents/${id}`);
+  }
+
+  restore(id: string): Promise<Document> {
+    return this.request('POST', `/api/v1/documents/${id}/restore`);
+  }
+
+  link(id: string, disposition: 'attachment' | 'inline', expiresInSeconds = 3600): Promise<{ url: string; expiresAt: string }> {
+    return this.request('POST', `/api/v1/documents/${id}/download-url`, { disposition, expiresInSeconds });
+  }
+
+  overview(): Promise<Overview> {
+    return this.request('GET', '/api/v1/admin/overview');
+  }
+
+  /** The document's bytes as a Blob (previews). */
+  async content(id: string): Promise<Blob> {
+    const response = await fetch(`/api/v1/documents/${id}/content?disposition=inline`, { headers: { authorization: `Bearer ${this.token}` } });
+    if (!response.ok) throw await problemOf(response.status, response.headers.get('content-type'), await response.text());
+    return response.blob();
+  }
+
+  /**
+   * Uploads one file with XMLHttpRequest, the only browser API that reports upload progress;
+   * `onProgress` gets the bytes sent so far and the total.
+   */
+  upload(buildingId: string, file: File, fields: { type: string; title: string }, onProgress: (sent: number, total: number) => void): UploadHandle {
+    const xhr = new XMLHttpRequest();
+    const done = new Promise<Document>((resolve, reject) => {
+      xhr.open('POST', `/api/v1/buildings/${buildingId}/documents`);
+      xhr.setRequestHeader('authorization', `Bearer ${this.token}`);
+      xhr.setRequestHeader('accept', 'application/json');
+      xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
+      xhr.onload = () => {
+        if (xhr.status === 201) return resolve(JSON.parse(xhr.responseText) as Document);
+        if (xhr.status === 401) this.onUnauthorized();
+        void problemOf(xhr.status, xhr.getResponseHeader('content-type'), xhr.responseText).then(reject);
+      };
+      xhr.onerror = () => reject(new ApiError(0, 'network', 'network error'));
+      xhr.onabort = () => reject(new ApiError(0, 'aborted', 'cancelled'));
+      // Fields first: docstore checks them before storing a byte.
+      const form = new FormData();
+      form.append('type', fields.type);
+      form.append('title', fields.title);
+      form.append('file', file, file.name);
+      xhr.send(form);
+    });
+    return { done, abort: () => xhr.abort() };
+  }
+}

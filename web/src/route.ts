@@ -1,0 +1,26 @@
+import { useEffect, useState } from 'preact/hooks';
+
+/** Where the console is, from the address bar's fragment: `#/buildings/<id>[/trash]`, `#/admin`. */
+export type Route = { view: 'home' } | { view: 'building'; buildingId: string; tab: 'documents' | 'trash' } | { view: 'admin' };
+
+export function parseRoute(hash: string): Route {
+  const building = /^#\/buildings\/([0-9a-fA-F-]{36})(\/trash)?$/.exec(hash);
+  if (building?.[1] !== undefined) return { view: 'building', buildingId: building[1].toLowerCase(), tab: building[2] === undefined ? 'documents' : 'trash' };
+  if (hash === '#/admin') return { view: 'admin' };
+  return { view: 'home' };
+}
+
+export function hrefOf(route: Route): string {
+  if (route.view === 'building') return `#/buildings/${route.buildingId}${route.tab === 'trash' ? '/trash' : ''}`;
+  return route.view === 'admin' ? '#/admin' : '#/';
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  useEffect(() => {
+    const update = () => setRoute(parseRoute(location.hash));
+    addEventListener('hashchange', update);
+    return () => removeEventListener('hashchange', update);
+  }, []);
+  return route;
+}

@@ -1,0 +1,153 @@
+import { useRef, useState } from 'preact/hooks';
+import { ApiError, type DocumentType, type UploadHandle } from '../api.js';
+import { useConsole } from '../context.js';
+import { describeError } from '../errors.js';
+
+interface Entry {
+  key: number;
+  file: File;
+  title: string;
+  type: DocumentType;
+  state: 'ready' | 'sending' | 'processing' | 'done' | 'failed' | 'cancelled';
+  sent: number;
+  error?: string;
+  handle?: UploadHandle;
+}
+
+/** Files sent at once; the others wait their turn. */
+const CONCURRENT_UPLOADS = 3;
+
+/** Drop or choose several files, give each a type and title (the file name by default), send them with progress and cancel. */
+export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingId: string; uploadTypes: readonly DocumentType[]; onUploaded: () => void }) {
+  const { tr, api, me } = useConsole();
+  const [entries, setEntries] = useState<Entry[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const nextKey = useRef(0);
+  const input = useRef<HTMLInputElement>(null);
+  const defaultType: DocumentType = uploadTypes.includes('other') ? 'other' : (uploadTypes[0] ?? 'other');
+
+  const update = (key: number, change: Partial<Entry>) => setEntries((list) => list.map((entry) => (entry.key === key ? { ...entry, ...change } : entry)));
+  const add = (files: FileList | null) => {
+    if (files === null) return;
+    const added = [...files].map((file): Entry => ({ key: nextKey.current++, file, title: file.name, type: defaultType, state: 'ready', sent: 0 }));
+    setEntries((list) => [...list, ...added]);
+  };
+
+  const send = async (entry: Entry) => {
+    const handle = api.upload(buildingId, entry.file, { type: entry.type, title: entry.title.trim() || entry.file.name }, (sent, total) =>
+      update(entry.key, { sent, state: sent >= total ? 'processing' : 'sending' }),
+    );
+    update(entry.key, { state: 'sending', handle, sent: 0 });
+    try {
+      await handle.done;
+      update(entry.key, { state: 'done', sent: entry.file.size });
+      onUploaded();
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'aborted') update(entry.key, { state: 'cancelled' });
+      else update(entry.key, { state: 'failed', error: describeError(tr, error, me.limits.maxUploadBytes) });
+    }
+  };
+  const start = async () => {
+    const queue = entries.filter((entry) => entry.state === 'ready');
+    const workers = Array.from({ length: Math.min(CONCURRENT_UPLOADS, queue.length) }, async () => {
+      for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) await send(entry);
+    });
+    await Promise.all(workers);
+  };
+
+  const ready = entries.filter((entry) => entry.state === 'ready').length;
+  const stateText = (entry: Entry) =>
+    entry.state === 'sending'
+      ? tr.t('upload.sending', { percent: new Intl.NumberFormat(tr.locale, { style: 'percent' }).format(entry.file.size === 0 ? 1 : entry.sent / entry.file.size) })
+      : entry.state === 'failed'
+        ? (entry.error ?? '')
+        : tr.t(`upload.${entry.state === 'ready' ? 'waiting' : entry.state}`);
+
+  return (
+    <section id="upload-panel" class="card upload" aria-labelledby="upload-heading">
+      <h2 id="upload-heading">{tr.t('upload.heading')}</h2>
+      <div
+        class={dragging ? 'dropzone dragging' : 'dropzone'}
+        onDragOver={(event) => (event.preventDefault(), setDragging(true))}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(event) => {
+          event.preventDefault();
+          setDragging(false);
+          add(event.dataTransfer?.files ?? null);
+        }}
+      >
+        <p>{tr.t('upload.drop')}</p>
+        <label class="button" for="upload-files">
+          {tr.t('upload.choose')}
+        </label>
+        <input
+          id="upload-files"
+          ref={input}
+          class="visually-hidden"
+          type="file"
+          multiple
+          onChange={(event) => {
+            add((event.target as HTMLInputElement).files);
+            if (input.current !== null) input.current.value = '';
+          }}
+        />
+        <p class="hint">{tr.t('upload.limit', { size: tr.size(me.limits.maxUploadBytes) })}</p>
+      </div>
+      {entries.length > 0 && (
+        <ul class="queue">
+          {entries.map((entry) => (
+            <li key={entry.key} class={`upload-entry ${entry.state}`} data-file={entry.file.name}>
+              <div class="row">
+                <strong class="file">{entry.file.name}</strong>
+                <span class="meta">{tr.size(entry.file.size)}</span>
+              </div>
+              {entry.state === 'ready' ? (
+                <div class="row">
+                  <label>
+                    {tr.t('list.title')}
+                    <input aria-label={tr.t('upload.fileTitle', { file: entry.file.name })} value={entry.title} required maxLength={255} onInput={(event) => update(entry.key, { title: (event.target as HTMLInputElement).value })} />
+                  </label>
+                  <label>
+                    {tr.t('list.type')}
+                    <select aria-label={tr.t('upload.fileType', { file: entry.file.name })} value={entry.type} onChange={(event) => update(entry.key, { type: (event.target as HTMLSelectElement).value as DocumentType })}>
+                      {uploadTypes.map((value) => (
+                        <option value={value} key={value}>
+                          {tr.t(`type.${value}`)}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                  <button type="button" class="secondary" onClick={() => setEntries((list) => list.filter((other) => other.key !== entry.key))}>
+                    {tr.t('upload.remove')}
+                  </button>
+                </div>
+              ) : (
+                <div class="row">
+                  <progress max={entry.file.size || 1} value={entry.state === 'done' ? entry.file.size || 1 : entry.sent} aria-label={tr.t('upload.progress', { file: entry.file.name })} />
+                  <span class={entry.state === 'failed' ? 'state error' : 'state'} role={entry.state === 'failed' ? 'alert' : undefined}>
+                    {stateText(entry)}
+                  </span>
+                  {(entry.state === 'sending' || entry.state === 'processing') && (
+                    <button type="button" class="secondary" onClick={() => entry.handle?.abort()}>
+                      {tr.t('upload.cancel')}
+                    </button>
+                  )}
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <div class="row">
+        <button type="button" disabled={ready === 0} onClick={() => void start()}>
+          {tr.t('upload.start', { count: ready })}
+        </button>
+        {entries.some((entry) => ['done', 'failed', 'cancelled'].includes(entry.state)) && (
+          <button type="button" class="secondary" onClick={() => setEntries((list) => list.filter((entry) => !['done', 'failed', 'cancelled'].includes(entry.state)))}>
+            {tr.t('upload.clear')}
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}
