@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { mintToken } from '../auth/jwt-verifier.js';
 import { ROLES, type Role } from '../auth/principal.js';
-import { loadConfig, type DocstoreConfig } from '../config.js';
+import { ConfigError, loadConfig, type DocstoreConfig } from '../config.js';
 import { parseDuration } from './cli-arguments.js';
 
 /** The organisation of the embedded default's examples (README, `serve`'s hints, `docstore open`). */
@@ -19,7 +19,10 @@ export interface ConfiguredTokenRequest {
 export async function mintConfiguredToken(config: DocstoreConfig, request: ConfiguredTokenRequest): Promise<string> {
   const { jwtConfigOf } = await import('../http/server.js');
   const { secret, jwt } = await jwtConfigOf(config);
-  if (secret === undefined) throw new InvalidArgumentError('tokens can only be minted with a shared secret (DOCSTORE_JWT_SECRET)');
+  if (secret === undefined) {
+    // Thrown from an action, a commander error would exit silently: a configuration error is printed (exit 2).
+    throw new ConfigError([{ variable: 'DOCSTORE_JWT_SECRET', message: 'tokens can only be minted with a shared secret, not with DOCSTORE_JWT_PUBLIC_KEY or DOCSTORE_JWT_JWKS_URL' }]);
+  }
   return mintToken(secret, {
     ...request,
     buildings: request.buildings ?? [],

@@ -1,9 +1,10 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ConfigError, loadConfig, type EncryptionConfig } from '../config.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import type { EncryptingObjectStorage } from '../storage/encrypting-object-storage.js';
 import { encryptExisting, keyStatus, rotateMasterKey, type KeyWalkEvent, type WalkSummary } from '../storage/master-key-maintenance.js';
 import { EXIT } from './cli-errors.js';
+import { parsePositive } from './cli-arguments.js';
 
 interface WalkCliOptions {
   prefix?: string;
@@ -89,7 +90,3 @@ async function withEncryptedStorage(work: (storage: EncryptingObjectStorage, enc
   await work(encryption as EncryptingObjectStorage, config.encryption);
 }
 
-function parsePositive(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('a whole number of at least 1');
-  return Number(value);
-}

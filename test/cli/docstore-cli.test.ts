@@ -104,6 +104,13 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
     );
     expect(tooLong?.code).toBe(2);
     expect(tooLong?.stderr).toContain('at most 12h');
+    // Tokens verified by a JWKS cannot be minted here: a printed configuration error, not a silent exit.
+    const noSecret = await run(process.execPath, [bin, 'token', '--sub', 'a', '--org', ORG, '--role', 'syndic'], { env: { ...env, DOCSTORE_JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json' } }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(noSecret?.code).toBe(2);
+    expect(noSecret?.stderr).toContain('DOCSTORE_JWT_SECRET: tokens can only be minted with a shared secret');
     // The access log has seen every request above: it holds neither token nor signature.
     const logged = await fetch(`http://127.0.0.1:${port}/api/v1/buildings`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'console-open-check' } });
     expect(logged.status).toBe(200);
