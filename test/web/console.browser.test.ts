@@ -296,11 +296,12 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         await tabTo(keyboard, preview);
         await keyboard.keyboard.press('Enter');
         await keyboard.locator('dialog iframe.preview').waitFor();
-        expect(await keyboard.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+        // The dialog takes focus once it is shown (the browser moves it; poll rather than race it).
+        await expect.poll(() => keyboard.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
         await keyboard.keyboard.press('Escape');
         await keyboard.locator('dialog').waitFor({ state: 'detached' });
         // Focus returns to the button that opened the preview.
-        expect(await keyboard.evaluate((selector) => document.activeElement?.matches(selector), preview)).toBe(true);
+        await expect.poll(() => keyboard.evaluate((selector) => document.activeElement?.matches(selector) === true, preview)).toBe(true);
       } finally {
         page = previous;
         await keyboard.close();

@@ -19,6 +19,11 @@ function Modal({ label, onClose, children }: { label: string; onClose: () => voi
     return () => {
       dialog?.close();
       opener?.focus();
+      // Removing the dialog from the page can move the focus again (to <body>): give it back once it is gone.
+      requestAnimationFrame(() => {
+        const lost = document.activeElement === null || document.activeElement === document.body;
+        if (lost && opener?.isConnected === true) opener.focus();
+      });
     };
   }, []);
   return (
