@@ -39,8 +39,7 @@ import { generateKey, readPrivateKey, readPublicKeys } from '../src/backup/openp
 import { openDatabase, type DatabaseConfig } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { LocalObjectStorage } from '../src/storage/local-object-storage.js';
-import { eachConcurrently, ensureDebianPackage, has, s3Environment } from './support/bench-services.js';
-import { createS3Client } from '../src/storage/s3-client.js';
+import { eachConcurrently, ensureDebianPackage, s3Environment, s3TargetOf } from './support/bench-services.js';
 import { S3ObjectStorage } from '../src/storage/s3-object-storage.js';
 
 const KiB = 1024;
@@ -332,10 +331,7 @@ async function main(): Promise<void> {
     const s3 = s3Environment('backup');
     stopS3 = s3.stop;
     const env = s3.env;
-    const endpoint = env.S3_TEST_ENDPOINT as string;
-    const region = env.S3_TEST_REGION || 'us-east-1';
-    const pathStyle = env.S3_TEST_PATH_STYLE !== 'false';
-    const client = createS3Client({ endpoint, region, accessKeyId: env.S3_TEST_ACCESS_KEY as string, secretAccessKey: env.S3_TEST_SECRET_KEY as string, forcePathStyle: pathStyle });
+    const { client, endpoint, region, forcePathStyle: pathStyle } = s3TargetOf(env);
     const bucket = `backup-${process.pid.toString(36)}${Date.now().toString(36)}`;
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     // Debian's rclone fails with LoadCustomCABundleError when AWS_CA_BUNDLE is set; no proxy for 127.0.0.1.

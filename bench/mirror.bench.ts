@@ -20,8 +20,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateBucketCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { LocalObjectStorage } from '../src/storage/local-object-storage.js';
-import { eachConcurrently, ensureDebianPackage, has, s3Environment } from './support/bench-services.js';
-import { createS3Client } from '../src/storage/s3-client.js';
+import { eachConcurrently, ensureDebianPackage, s3Environment, s3TargetOf } from './support/bench-services.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -289,15 +288,7 @@ async function main(): Promise<void> {
     const s3 = s3Environment('mirror');
     stopS3 = s3.stop;
     const env = s3.env;
-    const endpoint = env.S3_TEST_ENDPOINT as string;
-    const region = env.S3_TEST_REGION || 'us-east-1';
-    const client = createS3Client({
-      endpoint,
-      region,
-      accessKeyId: env.S3_TEST_ACCESS_KEY as string,
-      secretAccessKey: env.S3_TEST_SECRET_KEY as string,
-      forcePathStyle: env.S3_TEST_PATH_STYLE !== 'false',
-    });
+    const { client, endpoint, region } = s3TargetOf(env);
     const rcloneConfig = join(work, 'rclone.conf');
     await writeFile(rcloneConfig, '');
     await writeFile(join(work, 'heap-probe.mjs'), HEAP_PROBE);

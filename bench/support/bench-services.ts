@@ -1,6 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../src/storage/s3-client.js';
 
 /** What the benchmarks share: tools from Debian, the project's RGW, a concurrency helper. */
 
@@ -53,4 +55,13 @@ export async function eachConcurrently(count: number, concurrency: number, work:
     for (let index = next++; index < count; index = next++) await work(index);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+/** The S3 client and settings of the S3_TEST_* variables `s3Environment` returns. */
+export function s3TargetOf(env: Record<string, string>): { client: S3Client; endpoint: string; region: string; forcePathStyle: boolean } {
+  const endpoint = env.S3_TEST_ENDPOINT as string;
+  const region = env.S3_TEST_REGION || 'us-east-1';
+  const forcePathStyle = env.S3_TEST_PATH_STYLE !== 'false';
+  const client = createS3Client({ endpoint, region, accessKeyId: env.S3_TEST_ACCESS_KEY as string, secretAccessKey: env.S3_TEST_SECRET_KEY as string, forcePathStyle });
+  return { client, endpoint, region, forcePathStyle };
 }
