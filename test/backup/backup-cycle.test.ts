@@ -143,34 +143,48 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
   });
 }
 
+/**
+ * Uploads one document to `source`, backs it up to a fresh repository on RGW, restores the snapshot
+ * into `target` and hands the outcome to `check`; closes both services and the repository after.
+ */
+async function backUpAndRestoreOne(
+  source: ServiceFixture,
+  target: ServiceFixture,
+  upload: { title: string; content: Buffer },
+  check: (outcome: { created: Document; repository: BackupRepository; keys: BackupKeys; summary: Awaited<ReturnType<typeof restoreSnapshot>> }) => Promise<void>,
+): Promise<void> {
+  const keys = await backupKeys();
+  const location = await s3RepositoryLocation();
+  try {
+    const auth = { authorization: `Bearer ${await source.token('syndic')}` };
+    const { payload, headers } = documentUpload(upload);
+    const created = (await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } })).json() as Document;
+    const { repository } = await initRepository(location.storage, [keys.publicKey], source.config.dataDir);
+    await runBackup({ repository, attachment: await loadAttachment(source.config.dataDir, repository.config.id), storage: source.service.storage, db: source.service.db, database: source.config.database, docstoreVersion: 'test' });
+    const summary = await restoreSnapshot({ repository, snapshot: await repository.findSnapshot('latest'), keys: [keys.privateKey], storage: target.service.storage, db: target.service.db });
+    await check({ created, repository, keys, summary });
+  } finally {
+    await source.close();
+    await target.close();
+    await location.close();
+    await keys.close();
+  }
+}
+
 describe('a snapshot taken on SQLite restores into PostgreSQL (and so moves an embedded install to a server)', () => {
   it('every document comes back, served byte for byte', async () => {
     const [, sqliteFactory] = SERVICE_PAIRS[0] as [string, (typeof SERVICE_PAIRS)[number][1]];
     const [, postgresFactory] = SERVICE_PAIRS[1] as [string, (typeof SERVICE_PAIRS)[number][1]];
-    const source = await sqliteFactory();
     const target = await postgresFactory();
-    const keys = await backupKeys();
-    const location = await s3RepositoryLocation();
-    try {
-      const auth = { authorization: `Bearer ${await source.token('syndic')}` };
-      const content = pdfOfSize(77_777);
-      const { payload, headers } = documentUpload({ title: 'Règlement de copropriété', content });
-      const created = (await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } })).json() as Document;
-      const { repository } = await initRepository(location.storage, [keys.publicKey], source.config.dataDir);
-      await runBackup({ repository, attachment: await loadAttachment(source.config.dataDir, repository.config.id), storage: source.service.storage, db: source.service.db, database: source.config.database, docstoreVersion: 'test' });
-      const summary = await restoreSnapshot({ repository, snapshot: await repository.findSnapshot('latest'), keys: [keys.privateKey], storage: target.service.storage, db: target.service.db });
+    const content = pdfOfSize(77_777);
+    await backUpAndRestoreOne(await sqliteFactory(), target, { title: 'Règlement de copropriété', content }, async ({ created, summary }) => {
       expect(summary.failures).toEqual([]);
       const targetAuth = { authorization: `Bearer ${await target.token('syndic')}` };
       const metadata = await target.service.app.inject({ method: 'GET', url: `/api/v1/documents/${created.id}`, headers: targetAuth });
       expect(metadata.json()).toEqual(created);
       const body = await target.service.app.inject({ method: 'GET', url: `/api/v1/documents/${created.id}/content`, headers: targetAuth });
       expect(sha256(body.rawPayload)).toBe(sha256(content));
-    } finally {
-      await source.close();
-      await target.close();
-      await location.close();
-      await keys.close();
-    }
+    });
   });
 });
 
@@ -180,26 +194,13 @@ describe('backups of client-side encrypted storage hold plaintext (OpenPGP-encry
     const masterKey = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
     const source = await sqliteFactory({ env: { DOCSTORE_MASTER_KEYS: masterKey('office-2026') } });
     const target = await sqliteFactory({ env: { DOCSTORE_MASTER_KEYS: masterKey('new-server') } });
-    const keys = await backupKeys();
-    const location = await s3RepositoryLocation();
-    try {
-      const auth = { authorization: `Bearer ${await source.token('syndic')}` };
-      const content = pdfOfSize(200_000);
-      const { payload, headers } = documentUpload({ title: 'Décompte chiffré', content });
-      const created = (await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } })).json() as Document;
-      const { repository } = await initRepository(location.storage, [keys.publicKey], source.config.dataDir);
-      await runBackup({ repository, attachment: await loadAttachment(source.config.dataDir, repository.config.id), storage: source.service.storage, db: source.service.db, database: source.config.database, docstoreVersion: 'test' });
+    const content = pdfOfSize(200_000);
+    await backUpAndRestoreOne(source, target, { title: 'Décompte chiffré', content }, async ({ created, repository, keys, summary }) => {
       const manifest = await readManifest(repository, await repository.findSnapshot('latest'), [keys.privateKey]);
       expect(manifest.objects[0]?.sha256).toBe(sha256(content));
-      const summary = await restoreSnapshot({ repository, snapshot: await repository.findSnapshot('latest'), keys: [keys.privateKey], storage: target.service.storage, db: target.service.db });
       expect(summary.failures).toEqual([]);
       const body = await target.service.app.inject({ method: 'GET', url: `/api/v1/documents/${created.id}/content`, headers: { authorization: `Bearer ${await target.token('syndic')}` } });
       expect(sha256(body.rawPayload)).toBe(sha256(content));
-    } finally {
-      await source.close();
-      await target.close();
-      await location.close();
-      await keys.close();
-    }
+    });
   });
 });
