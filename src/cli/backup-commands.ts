@@ -9,6 +9,9 @@ import { attachmentFor, attachRepository, initRepository } from '../backup/backu
 import { recordSuccess, textfileMetrics, writeTextAtomically } from '../backup/backup-state.js';
 import { generateKey, readPrivateKey, readPublicKeys, type PrivateKey, type PublicKey } from '../backup/openpgp-codec.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
 import { openLocation, type SyncLocation } from '../sync/sync-location.js';
 import { collect, parseCount, parsePercent, parsePositive } from './cli-arguments.js';
 import { EXIT } from './cli-errors.js';
@@ -87,15 +90,10 @@ export function registerBackupCommands(program: Command): void {
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (options: { repo?: string; concurrency: number; textfile?: string; json?: boolean }) => {
       const config = loadConfig();
-      const { openDatabase } = await import('../db/database.js');
       const { runBackup } = await import('../backup/backup-run.js');
       await withRepository(options.repo, config, async (repository) => {
         const attachment = await attachmentFor(repository, config.dataDir);
-        const { storage, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
-        await prepare();
-        const { db } = openDatabase(config.database);
-        const progress = new SyncProgress('backup', { tty: process.stderr.isTTY === true, quiet: options.json === true });
-        try {
+        await withStorageAndDatabase(config, 'backup', options.json === true, async ({ storage, db, progress }) => {
           const summary = await runBackup({
             repository,
             attachment,
@@ -121,10 +119,7 @@ export function registerBackupCommands(program: Command): void {
               `snapshot ${summary.snapshotId}: ${summary.objects} objects (${formatBytes(summary.bytes)}), ${summary.uploaded} uploaded, ${summary.reused} already in the repository, ${formatBytes(summary.uploadedBytes)} sent in ${(summary.durationMs / 1000).toFixed(1)} s`,
             );
           }
-        } finally {
-          progress.stop();
-          await db.destroy();
-        }
+        });
       });
     });
 
@@ -231,15 +226,10 @@ export function registerBackupCommands(program: Command): void {
       async (options: { repo?: string; snapshot: string; identity: string; passphraseFile?: string; document?: string[]; building?: string[]; force?: boolean; concurrency: number; json?: boolean }) => {
         const config = loadConfig();
         const identity = await readIdentity(options, config);
-        const { openDatabase } = await import('../db/database.js');
         const { restoreSnapshot } = await import('../backup/backup-restore.js');
         await withRepository(options.repo, config, async (repository) => {
           const snapshot = await repository.findSnapshot(options.snapshot);
-          const { storage, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
-          await prepare();
-          const { db } = openDatabase(config.database);
-          const progress = new SyncProgress('restore', { tty: process.stderr.isTTY === true, quiet: options.json === true });
-          try {
+          await withStorageAndDatabase(config, 'restore', options.json === true, async ({ storage, db, progress }) => {
             const summary = await restoreSnapshot({
               repository,
               snapshot,
@@ -260,10 +250,7 @@ export function registerBackupCommands(program: Command): void {
               if (summary.failures.length > 0) out(`${summary.failures.length} document(s) could not be restored; they are marked broken (see docs/backup-restore.md)`);
             }
             if (summary.failures.length > 0) process.exitCode = EXIT.verificationMismatch;
-          } finally {
-            progress.stop();
-            await db.destroy();
-          }
+          });
         });
       },
     );
@@ -280,6 +267,26 @@ async function withLocation(text: string, config: DocstoreConfig, work: (locatio
     await work(location);
   } finally {
     await location.close();
+  }
+}
+
+/** The configured storage (with its decorators) and database, and a progress display, for `run` and `restore`. */
+async function withStorageAndDatabase(
+  config: DocstoreConfig,
+  verb: string,
+  quiet: boolean,
+  work: (opened: { storage: ObjectStorage; db: Kysely<Database>; progress: SyncProgress }) => Promise<void>,
+): Promise<void> {
+  const { openDatabase } = await import('../db/database.js');
+  const { storage, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
+  await prepare();
+  const { db } = openDatabase(config.database);
+  const progress = new SyncProgress(verb, { tty: process.stderr.isTTY === true, quiet });
+  try {
+    await work({ storage, db, progress });
+  } finally {
+    progress.stop();
+    await db.destroy();
   }
 }
 
