@@ -23,7 +23,8 @@ import type {
 } from './object-storage.js';
 import { encodeTrailer, localEtag, readTrailer, type LocalObjectDescription } from './local-object-file.js';
 import type { LocalUrlSigner } from './local-url-signer.js';
-import { ContentDigest, bytesInMemory, hashInSlices, toReadable, translateBodyFailure } from './put-body.js';
+import { writeContent } from './local-content-writer.js';
+import { ContentDigest, bytesInMemory, toReadable, translateBodyFailure } from './put-body.js';
 import {
   IntegrityError,
   ObjectNotFound,
@@ -40,12 +41,8 @@ import {
  * (file `a\obj`) and a prefix `a/` (directory `a`) live side by side.
  */
 const OBJECT_SUFFIX = '\\obj';
-/** Bodies in memory from this size on are flushed before their trailer is written (see write). */
-const EARLY_FLUSH_BYTES = 8 * 1024 * 1024;
 /** Temporary files older than this are leftovers of a crash, removed at open. */
 const STALE_TEMP_MS = 3_600_000;
-/** Streamed bodies are written in batches of this many bytes. */
-const WRITE_BATCH_BYTES = 512 * 1024;
 /** Temporary files live here, inside the root (same file system, so rename is atomic). */
 const TEMP_DIRECTORY = '\\tmp';
 
@@ -256,43 +253,7 @@ export class LocalObjectStorage implements ObjectStorage {
     try {
       handle = await open(temp, 'wx', 0o600);
       const digest = new ContentDigest();
-      if (Buffer.isBuffer(source)) {
-        // Bytes in memory: write them on libuv's thread pool while this thread hashes them. Large
-        // bodies are flushed as soon as written, overlapping the hash too; small ones are not, as
-        // a second flush costs more than it hides.
-        const open = handle;
-        const written = source.length === 0 ? Promise.resolve() : open.write(source);
-        const flushed = source.length >= EARLY_FLUSH_BYTES ? written.then(() => open.datasync()) : written;
-        await hashInSlices(digest, source);
-        await flushed;
-      } else {
-        // Chunks are hashed as they arrive and written in batches (one writev per WRITE_BATCH_BYTES),
-        // one batch in flight on libuv's thread pool while the next is read and hashed.
-        const open = handle;
-        let batch: Buffer[] = [];
-        let batchBytes = 0;
-        let inFlight: Promise<void> = Promise.resolve();
-        const flush = async (buffers: Buffer[], bytes: number) => {
-          const { bytesWritten } = await open.writev(buffers);
-          if (bytesWritten !== bytes) throw StorageUnavailable.because(`short write (${bytesWritten} of ${bytes} bytes) under ${this.root}`);
-        };
-        for await (const chunk of source) {
-          const bytes = chunk as Buffer;
-          digest.update(bytes);
-          batch.push(bytes);
-          batchBytes += bytes.length;
-          if (batchBytes >= WRITE_BATCH_BYTES) {
-            await inFlight;
-            inFlight = flush(batch, batchBytes);
-            // Handled at the next await; until then a failure must not count as unhandled.
-            inFlight.catch(() => undefined);
-            batch = [];
-            batchBytes = 0;
-          }
-        }
-        await inFlight;
-        if (batchBytes > 0) await flush(batch, batchBytes);
-      }
+      await writeContent(handle, source, digest, this.root);
       if (signal?.aborted === true) throw OperationAborted.during('put', key);
       const sha256 = digest.sha256();
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
