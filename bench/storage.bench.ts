@@ -1,14 +1,16 @@
 /**
  * `npm run bench:storage`: put and get latency of each adapter against a baseline measured in the
- * same run (plain node:fs for local, a bare SDK PutObject/GetObject for S3), and the RSS growth of
- * a 50 MiB streamed put. S3 runs against the project's Ceph RGW (or S3_TEST_* if set).
+ * same run (plain node:fs for local, a bare SDK PutObject/GetObject for S3), with the process CPU
+ * time each took, and the RSS growth of a 50 MiB streamed put. Local puts are measured for a body
+ * in memory and for a streamed one (64 KiB chunks, as an upload arrives). S3 runs against the
+ * project's Ceph RGW (or S3_TEST_* if set).
  * Client-side encryption: each adapter with `EncryptingObjectStorage` around it against the same
  * adapter unencrypted (put, get, and a 64 KiB range read from a 50 MiB object).
  * `npm run bench:storage -- local|s3|encryption|encryption-local|encryption-s3` runs one part.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, rename, rm } from 'node:fs/promises';
+import { mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
@@ -36,6 +38,9 @@ interface Row {
   size: string;
   baselineMs: number;
   adapterMs: number;
+  /** Process CPU time (user + system, every thread), median per run. */
+  baselineCpuMs: number;
+  adapterCpuMs: number;
 }
 
 type Step = (iteration: number) => Promise<void>;
@@ -50,19 +55,25 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
-/** Runs baseline and adapter alternately (after warm-up), so that drift hits both alike. */
-async function compare(runs: number, baseline: Step, adapter: Step): Promise<{ baselineMs: number; adapterMs: number }> {
-  const b: number[] = [];
-  const a: number[] = [];
+type Timing = Pick<Row, 'baselineMs' | 'adapterMs' | 'baselineCpuMs' | 'adapterCpuMs'>;
+
+/** Runs baseline and adapter alternately (after warm-up), so that drift hits both alike; medians of wall and CPU time. */
+async function compare(runs: number, baseline: Step, adapter: Step): Promise<Timing> {
+  const wall: [number[], number[]] = [[], []];
+  const cpu: [number[], number[]] = [[], []];
+  const steps = [baseline, adapter];
   for (let i = -2; i < runs; i++) {
-    const order: Array<[Step, number[]]> = i % 2 === 0 ? [[baseline, b], [adapter, a]] : [[adapter, a], [baseline, b]];
-    for (const [step, samples] of order) {
+    for (const which of i % 2 === 0 ? [0, 1] : [1, 0]) {
+      const cpuBefore = process.cpuUsage();
       const started = performance.now();
-      await step(i);
-      if (i >= 0) samples.push(performance.now() - started);
+      await (steps[which] as Step)(i);
+      if (i < 0) continue;
+      wall[which]?.push(performance.now() - started);
+      const used = process.cpuUsage(cpuBefore);
+      cpu[which]?.push((used.user + used.system) / 1000);
     }
   }
-  return { baselineMs: median(b), adapterMs: median(a) };
+  return { baselineMs: median(wall[0]), adapterMs: median(wall[1]), baselineCpuMs: median(cpu[0]), adapterCpuMs: median(cpu[1]) };
 }
 
 /** RSS growth in MiB while `work` runs, sampled every 2 ms, after a GC. */
@@ -81,6 +92,28 @@ async function rssGrowth(work: () => Promise<void>): Promise<number> {
   }
   peak = Math.max(peak, process.memoryUsage.rss());
   return (peak - before) / MiB;
+}
+
+/** Writes `path` the durable way: `write` fills a temporary file; then fsync, rename, fsync the directory. */
+async function durably(directory: string, path: string, run: number, write: (temp: string) => Promise<unknown>): Promise<void> {
+  const temp = `${path}.${run}.tmp`;
+  await write(temp);
+  const handle = await open(temp, 'r+');
+  await handle.sync();
+  await handle.close();
+  await rename(temp, path);
+  const parent = await open(directory, constants.O_RDONLY | constants.O_DIRECTORY);
+  await parent.sync();
+  await parent.close();
+}
+
+/** Bytes in memory as a stream of 64 KiB chunks, as a socket would deliver them. */
+function slicesOf(bytes: Buffer): Readable {
+  return Readable.from(
+    (function* () {
+      for (let offset = 0; offset < bytes.length; offset += 64 * 1024) yield bytes.subarray(offset, offset + 64 * 1024);
+    })(),
+  );
 }
 
 /** A stream of `bytes` bytes of unknown length, generated chunk by chunk (nothing held in memory). */
@@ -109,17 +142,7 @@ async function benchLocal(rows: Row[], rss: RssRow[]): Promise<void> {
       // Baseline: the durable write any careful code needs: write, fsync, rename, fsync the directory.
       const put = await compare(
         runs,
-        async (i) => {
-          const temp = `${plain}.${i}.tmp`;
-          const handle = await open(temp, 'w', 0o600);
-          await handle.write(body);
-          await handle.sync();
-          await handle.close();
-          await rename(temp, plain);
-          const directory = await open(base, constants.O_RDONLY | constants.O_DIRECTORY);
-          await directory.sync();
-          await directory.close();
-        },
+        (i) => durably(base, plain, i, (temp) => writeFile(temp, body, { mode: 0o600 })),
         async () => {
           await storage.put('bench/object', body);
         },
@@ -131,6 +154,13 @@ async function benchLocal(rows: Row[], rss: RssRow[]): Promise<void> {
         async () => drain((await storage.get('bench/object')).body),
       );
       rows.push({ adapter: 'local', operation: 'get', size: label(bytes), ...get });
+      // A body that arrives as a stream (an HTTP upload): piped into an fs.WriteStream, made durable alike.
+      const streamed = await compare(
+        runs,
+        (i) => durably(base, plain, i, (temp) => pipeline(slicesOf(body), createWriteStream(temp, { mode: 0o600 }))),
+        async () => void (await storage.put('bench/object', slicesOf(body))),
+      );
+      rows.push({ adapter: 'local', operation: 'put (stream)', size: label(bytes), ...streamed });
     }
     rss.push(measureRssInChild('local', {}));
     if (only === undefined || only.startsWith('encryption')) {
@@ -308,12 +338,13 @@ if (only === undefined || only === 's3' || only === 'encryption' || only === 'en
 }
 
 const mbps = (bytes: number, ms: number) => (bytes / MiB / (ms / 1000)).toFixed(0);
-console.log('\n| adapter | op | size | baseline median ms | adapter median ms | baseline MiB/s | adapter MiB/s | ratio |');
-console.log('|---|---|---|---:|---:|---:|---:|---:|');
+console.log('\n| adapter | op | size | baseline median ms | adapter median ms | baseline MiB/s | adapter MiB/s | ratio | baseline CPU ms | adapter CPU ms | CPU ratio |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const row of rows) {
   const bytes = Number.parseFloat(row.size) * MiB;
   console.log(
-    `| ${row.adapter} | ${row.operation} | ${row.size} | ${row.baselineMs.toFixed(2)} | ${row.adapterMs.toFixed(2)} | ${mbps(bytes, row.baselineMs)} | ${mbps(bytes, row.adapterMs)} | ${(row.adapterMs / row.baselineMs).toFixed(2)} |`,
+    `| ${row.adapter} | ${row.operation} | ${row.size} | ${row.baselineMs.toFixed(2)} | ${row.adapterMs.toFixed(2)} | ${mbps(bytes, row.baselineMs)} | ${mbps(bytes, row.adapterMs)} | ${(row.adapterMs / row.baselineMs).toFixed(2)} | ` +
+      `${row.baselineCpuMs.toFixed(1)} | ${row.adapterCpuMs.toFixed(1)} | ${(row.adapterCpuMs / row.baselineCpuMs).toFixed(2)} |`,
   );
 }
 console.log('\n| adapter | streamed put | baseline RSS growth (MiB) | adapter RSS growth (MiB) |');
