@@ -110,7 +110,8 @@ function killGroup(child: ChildProcess): void {
 
 /** Runs `command` under `/usr/bin/time`, timed from spawn to exit; fails on a non-zero exit. */
 async function measured(work: string, label: string, command: string, args: string[], env: NodeJS.ProcessEnv): Promise<ChildRun> {
-  const rssFile = join(work, `rss-${++runs}`);
+  // Not rss-N: the datasets of the RSS part are directories of that name.
+  const rssFile = join(work, `peak-rss-${++runs}.txt`);
   const started = performance.now();
   const child = spawn(TIME, ['-f', '%M', '-o', rssFile, command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.add(child);
