@@ -62,15 +62,9 @@ export LC_ALL=C
 BIN_DIR=""
 PSQL=""
 
-log() { printf '[postgres.sh] %s\n' "$*" >&2; }
-die() {
-  local code="$1"
-  shift
-  log "ERROR: $*"
-  exit "$code"
-}
-
-now_ms() { date +%s%3N; }
+SERVICE="postgres.sh"
+# shellcheck source=scripts/services/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ---------------------------------------------------------------- processes
 
@@ -88,11 +82,6 @@ as_owner() {
   else
     (cd "$STATE_DIR" && "$@")
   fi
-}
-
-# pid $1 has exited (gone, or a zombie waiting to be reaped by init)
-exited() {
-  [[ ! -d /proc/$1 ]] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
 # pid of our postmaster (first line of postmaster.pid) if it is alive and
@@ -147,70 +136,9 @@ release_stale_shm() {
   return 0
 }
 
-# rm -rf the state dir, but only if it is ours (marker) or empty.
-wipe_state_dir() {
-  [[ -e $STATE_DIR ]] || return 0
-  [[ -n $STATE_DIR && $STATE_DIR != / ]] || die 1 "refusing to wipe state dir '$STATE_DIR'"
-  if [[ ! -f $MARKER ]] && [[ -n "$(ls -A "$STATE_DIR" 2>/dev/null)" ]]; then
-    die 1 "$STATE_DIR exists, is not empty and was not created by $0; refusing to wipe it"
-  fi
-  release_stale_shm
-  rm -rf "$STATE_DIR"
-}
+before_wipe() { release_stale_shm; }
 
-tail_logs() {
-  local f
-  for f in "$LOG_DIR"/*; do
-    [[ -s $f ]] || continue
-    printf '\n===== %s (last 30 lines) =====\n' "$f" >&2
-    tail -n 30 "$f" >&2 || true
-  done
-}
-
-# While start_cluster runs, any exit (fail_start or an unexpected error under
-# set -e) prints the log tails and stops the postmaster if it was started.
-STARTING=0
-on_exit() {
-  local rc=$?
-  if ((STARTING)); then
-    STARTING=0
-    ((rc)) || rc=1
-    log "start failed (exit $rc)"
-    tail_logs
-    log "stopping the postmaster if it started; logs kept in $LOG_DIR"
-    kill_recorded
-  fi
-  exit "$rc"
-}
-trap on_exit EXIT
-
-fail_start() {
-  log "ERROR: $*"
-  exit 1
-}
-
-# Is 127.0.0.1:$1 bindable? (no socket on that port except TIME_WAIT ones,
-# which the server's SO_REUSEADDR ignores)
-port_free() {
-  local hex
-  hex="$(printf '%04X' "$1")"
-  awk -v p="$hex" 'FNR > 1 { n = split($2, a, ":"); if (a[n] == p && $4 != "06") busy = 1 }
-    END { exit busy }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-
-# A free port below the usual ephemeral range (32768-60999), so it cannot be
-# taken by an outgoing connection between the check and the bind.
-free_port() {
-  local port i
-  for i in {1..200}; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-    if port_free "$port"; then
-      printf '%s\n' "$port"
-      return 0
-    fi
-  done
-  fail_start "no free TCP port found"
-}
+STOPPING="stopping the postmaster if it started"
 
 write_env() {
   local port="$1"
