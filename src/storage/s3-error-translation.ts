@@ -2,6 +2,7 @@ import {
   BucketNotFound,
   InvalidCredentials,
   InvalidRange,
+  KeyUnavailable,
   ObjectNotFound,
   OperationAborted,
   PermissionDenied,
@@ -37,6 +38,8 @@ export interface S3ErrorScope {
   key?: string;
   bucket: string;
   endpoint: string;
+  /** The request sent an SSE-C customer key to read an object (get, stat, copy source). */
+  readsWithCustomerKey?: boolean;
 }
 
 /** Translates an error thrown by the S3 SDK into a StorageError, at the adapter boundary. */
@@ -56,6 +59,10 @@ export function translateS3Error(error: unknown, scope: S3ErrorScope, signal?: A
     return PreconditionFailed.alreadyExists(key, options);
   }
   if (name === 'InvalidRange' || status === 416) return InvalidRange.forObject(key, undefined, undefined, options);
+  // A read with a customer key fails with 400 when the object was written under another key (or
+  // none): Ceph RGW says InvalidArgument ("The calculated MD5 hash of the key did not match"), or
+  // nothing on HEAD; AWS InvalidRequest. docstore's reads send nothing else a server could refuse.
+  if (scope.readsWithCustomerKey === true && status === 400) return KeyUnavailable.customerKey(key, options);
   if (
     name === 'InvalidAccessKeyId' ||
     name === 'SignatureDoesNotMatch' ||

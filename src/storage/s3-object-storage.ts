@@ -52,6 +52,8 @@ import { IntegrityError, InvalidArgument, InvalidRange, OperationAborted, Precon
 /** Streams larger than one part are uploaded under this prefix, then copied into place with their SHA-256. */
 const TEMP_PREFIX = '\\docstore-tmp/';
 const DELETE_BATCH = 1000;
+/** Operations whose requests read an object (under SSE-C, with the customer key). */
+const READS = new Set(['get', 'stat', 'copy']);
 /** Part size of copies made of parts (SSE-C): 1 GiB (S3 allows 5 MiB – 5 GiB). */
 const COPY_PART_BYTES = 1024 * 1024 * 1024;
 
@@ -600,9 +602,10 @@ export class S3ObjectStorage implements ObjectStorage {
       return await send(command, signal === undefined ? {} : { abortSignal: signal });
     } catch (error) {
       const conflictKey = errorKey ?? key;
-      const translated = translateS3Error(error, { operation, key, bucket: this.bucket, endpoint: this.endpoint }, signal);
+      const scope = { operation, key, bucket: this.bucket, endpoint: this.endpoint, readsWithCustomerKey: this.sse.mode === 'SSE-C' && READS.has(operation) };
+      const translated = translateS3Error(error, scope, signal);
       if (translated.code === 'storage.precondition_failed' && conflictKey !== key) {
-        throw translateS3Error(error, { operation, key: conflictKey, bucket: this.bucket, endpoint: this.endpoint }, signal);
+        throw translateS3Error(error, { ...scope, key: conflictKey }, signal);
       }
       throw translated;
     }

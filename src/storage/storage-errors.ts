@@ -106,13 +106,21 @@ export class IntegrityError extends StorageError {
 /**
  * An encrypted object cannot be opened: its master key is not configured (retired too early, or
  * missing from `DOCSTORE_MASTER_KEYS`), or the configured key of that id does not open its data
- * key (a wrong key, or altered encryption metadata). Never carries key material.
+ * key (a wrong key, or altered encryption metadata); or, under S3 SSE-C, the server refuses the
+ * configured customer key. Never carries key material.
  */
 export class KeyUnavailable extends StorageError {
   readonly code = 'storage.key_unavailable';
   static missing(key: string, keyId: string): KeyUnavailable {
     return new KeyUnavailable(`Object ${key} is encrypted under master key "${keyId}", which is not configured`, {
       context: { key, keyId, reason: 'master key not configured' },
+    });
+  }
+  /** S3 refuses to read an object with the configured SSE-C customer key (`S3_SSE_C_KEY`). */
+  static customerKey(key: string, options: ErrorOptions = {}): KeyUnavailable {
+    return new KeyUnavailable(`Object ${key} cannot be read with the configured SSE-C customer key (S3_SSE_C_KEY): it was written under another key`, {
+      ...options,
+      context: { key, reason: 'SSE-C customer key refused', ...(options as { context?: object }).context },
     });
   }
   static wrong(key: string, keyId: string, options: ErrorOptions = {}): KeyUnavailable {
