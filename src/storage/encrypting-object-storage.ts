@@ -23,7 +23,7 @@ import type {
   StorageCapabilities,
 } from './object-storage.js';
 import { bytesInMemory, sha256Of, toReadable, translateBodyFailure } from './put-body.js';
-import { IntegrityError, InvalidArgument, InvalidRange, PreconditionFailed, StorageOperationFailed, hasStorageCode } from './storage-errors.js';
+import { IntegrityError, InvalidArgument, InvalidRange, StorageOperationFailed, hasStorageCode } from './storage-errors.js';
 
 /** Format version of encrypted objects (see `encrypted-segments.ts`). */
 export const ENCRYPTION_FORMAT = '1';
@@ -67,8 +67,9 @@ export interface EncryptingObjectStorageOptions {
  * and format; the content is stored as AES-256-GCM segments (`encrypted-segments.ts`). `stat`, `get`
  * and `put` report the plaintext's size and SHA-256. Objects without encryption metadata (written
  * before encryption was switched on) are read as they are. Listings derive plaintext sizes from
- * ciphertext sizes and omit the SHA-256 (callers use `stat`). `copy` streams the ciphertext (no
- * re-encryption) and re-wraps the data key for the destination. Presigned links are always served
+ * ciphertext sizes and omit the SHA-256 (callers use `stat`). `copy` copies the ciphertext through
+ * the inner storage (server-side on S3; no re-encryption) with the data key wrapped anew for the
+ * destination. Presigned links are always served
  * by docstore, never by a backend that would hand out ciphertext.
  */
 export class EncryptingObjectStorage implements ObjectStorage {
@@ -79,7 +80,12 @@ export class EncryptingObjectStorage implements ObjectStorage {
     private readonly keyring: MasterKeyring,
     private readonly options: EncryptingObjectStorageOptions = {},
   ) {
-    this.capabilities = { atomicCreateOnly: inner.capabilities.atomicCreateOnly, serverSideCopy: false, presignedUrlsServedByBackend: false };
+    this.capabilities = {
+      atomicCreateOnly: inner.capabilities.atomicCreateOnly,
+      // Copies copy the ciphertext through the inner storage (only the wrapped key changes).
+      serverSideCopy: inner.capabilities.serverSideCopy,
+      presignedUrlsServedByBackend: false,
+    };
   }
 
   get name(): string {
@@ -201,17 +207,17 @@ export class EncryptingObjectStorage implements ObjectStorage {
   async copy(sourceKey: string, destinationKey: string, options: CopyOptions = {}): Promise<ObjectInfo> {
     const source = normalizeKey(sourceKey);
     const destination = normalizeKey(destinationKey);
-    const got = await this.inner.get(source);
-    const encryption = this.encryptionOrPlaintext(got.info, got.body);
-    if (encryption === undefined) {
-      got.body.destroy();
-      return this.inner.copy(source, destination, options);
-    }
-    if (options.ifNoneMatch === '*' && (await this.inner.exists(destination))) {
-      got.body.destroy();
-      throw PreconditionFailed.alreadyExists(destination);
-    }
-    await this.rewrite(destination, got, encryption, options.ifNoneMatch === '*' ? { ifNoneMatch: '*' } : {});
+    const info = await this.inner.stat(source);
+    const encryption = this.encryptionOrPlaintext(info);
+    if (encryption === undefined) return this.inner.copy(source, destination, options);
+    // The ciphertext is copied as it is (inside the backend where it copies), bound to the version
+    // whose data key is wrapped anew here for the destination key.
+    const reserved = this.describe(destination, this.unwrap(source, encryption), encryption.sha256);
+    await this.inner.copy(source, destination, {
+      ...options,
+      ifSourceMatch: options.ifSourceMatch ?? info.etag,
+      systemMetadata: { ...options.systemMetadata, ...reserved },
+    });
     return this.stat(destination);
   }
 
@@ -240,19 +246,21 @@ export class EncryptingObjectStorage implements ObjectStorage {
   }
 
   /**
-   * Re-wraps an object's data key under the active master key, streaming the ciphertext back
-   * unchanged (no re-encryption). Returns what it did; an object already under the active key, or
-   * stored in plaintext, is left alone. The old key must still be configured.
+   * Re-wraps an object's data key under the active master key: a copy of the object onto itself
+   * with the new wrapped key as its metadata, inside the backend where it copies (S3: no byte
+   * through docstore; local: one file copy), bound to the version read (an object replaced in
+   * between fails with `storage.precondition_failed`). The content is not re-encrypted. Returns what
+   * it did; an object already under the active key, or stored in plaintext, is left alone. The old
+   * key must still be configured.
    */
   async rewrap(key: string): Promise<'rewrapped' | 'current' | 'plaintext'> {
     const normalized = normalizeKey(key);
-    const got = await this.inner.get(normalized);
-    const encryption = encryptionOf(got.info);
-    if (encryption === undefined || encryption.keyId === this.keyring.activeId) {
-      got.body.destroy();
-      return encryption === undefined ? 'plaintext' : 'current';
-    }
-    await this.rewrite(normalized, got, encryption, {});
+    const info = await this.inner.stat(normalized);
+    const encryption = encryptionOf(info);
+    if (encryption === undefined) return 'plaintext';
+    if (encryption.keyId === this.keyring.activeId) return 'current';
+    const reserved = this.describe(normalized, this.unwrap(normalized, encryption), encryption.sha256);
+    await this.inner.copy(normalized, normalized, { ifSourceMatch: info.etag, systemMetadata: reserved });
     return 'rewrapped';
   }
 
@@ -275,25 +283,6 @@ export class EncryptingObjectStorage implements ObjectStorage {
       ...(info.sha256 === undefined ? {} : { expectedSha256: info.sha256 }),
     });
     return true;
-  }
-
-  /** Streams an encrypted object's ciphertext to `destination` with its data key wrapped anew for it. */
-  private async rewrite(destination: string, got: GetResult, encryption: EncryptionDescription, options: { ifNoneMatch?: '*' }): Promise<void> {
-    const source = got.info.key;
-    try {
-      const info = this.plaintextInfo(got.info, encryption);
-      const reserved = this.describe(destination, this.unwrap(source, encryption), encryption.sha256);
-      await this.inner.put(destination, got.body, {
-        contentType: info.contentType,
-        ...(info.contentDisposition === undefined ? {} : { contentDisposition: info.contentDisposition }),
-        metadata: info.metadata,
-        ...(got.info.sha256 === undefined ? {} : { expectedSha256: got.info.sha256 }),
-        ...options,
-        systemMetadata: () => reserved,
-      });
-    } finally {
-      got.body.destroy();
-    }
   }
 
   /** The reserved metadata of an object: the data key wrapped under the active key, bound to its context. */

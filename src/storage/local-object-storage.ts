@@ -4,7 +4,7 @@ import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, unlink,
 import { join } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
 import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
-import { resolveRange, storedDescription, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
+import { resolveRange, storedDescription, validateCopyOptions, validatePutOptions, validateRange, withSystemMetadata, type ValidatedPutOptions } from './object-options.js';
 import type {
   CopyOptions,
   DeleteManyResult,
@@ -198,11 +198,15 @@ export class LocalObjectStorage implements ObjectStorage {
   async copy(sourceKey: string, destinationKey: string, options: CopyOptions = {}): Promise<ObjectInfo> {
     const source = normalizeKey(sourceKey);
     const destination = normalizeKey(destinationKey);
+    validateCopyOptions(options);
     const handle = await this.openObject(source);
     let description: LocalObjectDescription;
     let body: Readable;
     try {
       ({ description } = await readTrailer(handle, source));
+      // Read from the open file: a copy onto the source itself replaces the path, not this inode.
+      if (options.ifSourceMatch !== undefined && options.ifSourceMatch !== localEtag(description.sha256)) throw PreconditionFailed.changed(source);
+      if (options.systemMetadata !== undefined) description = { ...description, metadata: withSystemMetadata(description.metadata, options.systemMetadata) };
       body =
         description.size === 0
           ? Readable.from([])

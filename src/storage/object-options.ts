@@ -1,5 +1,5 @@
 import { InvalidArgument, InvalidRange } from './storage-errors.js';
-import type { ByteRange, PutOptions } from './object-storage.js';
+import type { ByteRange, CopyOptions, PutOptions } from './object-storage.js';
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
@@ -28,14 +28,17 @@ export interface ValidatedPutOptions {
  * `PutOptions.systemMetadata`), which must be called only after the body has been read to its end.
  */
 export function completeMetadata(options: ValidatedPutOptions): Record<string, string> {
-  if (options.systemMetadata === undefined) return options.metadata;
-  const system = options.systemMetadata();
+  return options.systemMetadata === undefined ? options.metadata : withSystemMetadata(options.metadata, options.systemMetadata());
+}
+
+/** `metadata` with a decorator's reserved entries over it (`PutOptions`/`CopyOptions.systemMetadata`), validated. */
+export function withSystemMetadata(metadata: Record<string, string>, system: Record<string, string>): Record<string, string> {
   for (const [key, value] of Object.entries(system)) {
     if (!key.startsWith(RESERVED_METADATA_PREFIX) || !METADATA_KEY.test(key) || key === 'docstore-sha256' || !HEADER_VALUE.test(value)) {
       throw InvalidArgument.because(`system metadata key ${JSON.stringify(key)}`, `must start with "${RESERVED_METADATA_PREFIX}", not be docstore-sha256, and have a printable ASCII value`);
     }
   }
-  return { ...options.metadata, ...system };
+  return { ...metadata, ...system };
 }
 
 /** The descriptive options without the system-metadata callback (what an adapter stores). */
@@ -45,6 +48,15 @@ export function storedDescription(options: ValidatedPutOptions): Omit<ValidatedP
     ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
     metadata: completeMetadata(options),
   };
+}
+
+/** Validates copy options the same way for every adapter (before anything is read or written). */
+export function validateCopyOptions(options: CopyOptions): void {
+  if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') throw InvalidArgument.because('ifNoneMatch', 'only "*" is supported');
+  if (options.ifSourceMatch !== undefined && (options.ifSourceMatch === '' || !HEADER_VALUE.test(options.ifSourceMatch))) {
+    throw InvalidArgument.because('ifSourceMatch', 'must be an entity tag as stat reports it');
+  }
+  if (options.systemMetadata !== undefined) withSystemMetadata({}, options.systemMetadata);
 }
 
 /** Validates the descriptive put options the same way for every adapter. */

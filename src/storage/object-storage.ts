@@ -191,7 +191,21 @@ export interface DeleteManyResult {
 }
 
 export interface CopyOptions {
+  /** `'*'`: create only; an existing destination raises `PreconditionFailed`. */
   ifNoneMatch?: '*';
+  /**
+   * Copy only while the source's entity tag is still this one (as `stat` or `get` reported it);
+   * otherwise raise `PreconditionFailed` and copy nothing: the caller copies the version it
+   * inspected.
+   */
+  ifSourceMatch?: string;
+  /**
+   * For decorators only (encryption): reserved `docstore-` metadata set on the copy over the
+   * source's; the rest of the description is kept. With the source as destination, it rewrites
+   * that metadata in place, inside the backend where the backend copies (S3). Same rules as
+   * `PutOptions.systemMetadata`.
+   */
+  systemMetadata?: Record<string, string>;
 }
 
 export interface PresignGetOptions {

@@ -22,9 +22,17 @@ export interface PartCopyContext {
 /**
  * Server-side copy as a multipart upload whose parts are UploadPartCopy ranges of the source, with
  * a new description (content type, disposition, metadata) and the configured encryption. An empty
- * source becomes an empty PutObject. Any failure aborts the upload: nothing is published.
+ * source becomes an empty PutObject. With `sourceEtag` (quoted, as S3 returns it), every part is
+ * copied only from that version of the source. Any failure aborts the upload: nothing is published.
  */
-export async function copyInParts(context: PartCopyContext, copySource: string, objectKey: string, size: number, description: Record<string, unknown>): Promise<void> {
+export async function copyInParts(
+  context: PartCopyContext,
+  copySource: string,
+  objectKey: string,
+  size: number,
+  description: Record<string, unknown>,
+  sourceEtag?: string,
+): Promise<void> {
   const { bucket, sse } = context;
   if (size === 0) {
     await context.send(new PutObjectCommand({ Bucket: bucket, Key: objectKey, Body: Buffer.alloc(0), ContentLength: 0, ...description, ...writeEncryptionParams(sse) }));
@@ -46,6 +54,7 @@ export async function copyInParts(context: PartCopyContext, copySource: string, 
           PartNumber: partNumber,
           CopySource: copySource,
           CopySourceRange: `bytes=${offset}-${end}`,
+          ...(sourceEtag === undefined ? {} : { CopySourceIfMatch: sourceEtag }),
           ...writeEncryptionParams(sse),
           ...copySourceEncryptionParams(sse),
         }),

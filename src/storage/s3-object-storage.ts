@@ -22,7 +22,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
-import { completeMetadata, validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
+import { completeMetadata, validateCopyOptions, validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
 import type {
   ByteRange,
   CopyOptions,
@@ -296,33 +296,41 @@ export class S3ObjectStorage implements ObjectStorage {
   async copy(sourceKey: string, destinationKey: string, options: CopyOptions = {}): Promise<ObjectInfo> {
     const source = normalizeKey(sourceKey);
     const destination = normalizeKey(destinationKey);
+    validateCopyOptions(options);
     if (options.ifNoneMatch === '*') await this.refuseExisting(destination);
-    if (this.copiesInParts) {
-      // Ceph RGW 16 answers 501 to a CopyObject from an SSE-C or SSE-KMS source, but copies its parts.
-      const source_ = await this.send<HeadObjectCommandOutput>('copy', source, new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(source), ...readEncryptionParams(this.sse) }));
-      await this.copyInParts(this.objectKey(source), destination, source_.ContentLength ?? 0, {
-        ContentType: source_.ContentType,
-        ...(source_.ContentDisposition === undefined || source_.ContentDisposition === '' ? {} : { ContentDisposition: source_.ContentDisposition }),
-        Metadata: source_.Metadata ?? {},
-      });
-      return this.stat(destination);
+    try {
+      if (!this.copiesInParts && options.systemMetadata === undefined && options.ifSourceMatch === undefined) {
+        await this.copyObject(source, destination, { MetadataDirective: 'COPY' }, options);
+        return await this.stat(destination);
+      }
+      // The source's description is read first: to copy it part by part (Ceph RGW 16 answers 501 to
+      // a CopyObject from an SSE-C or SSE-KMS source, but copies its parts), to set system metadata
+      // over it, or to check its entity tag; the copy is then bound to that very version.
+      const head = await this.send<HeadObjectCommandOutput>(
+        'copy',
+        source,
+        new HeadObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(source),
+          ...readEncryptionParams(this.sse),
+          ...(options.ifSourceMatch === undefined ? {} : { IfMatch: `"${options.ifSourceMatch}"` }),
+        }),
+      );
+      const description = {
+        ContentType: head.ContentType,
+        ...(head.ContentDisposition === undefined || head.ContentDisposition === '' ? {} : { ContentDisposition: head.ContentDisposition }),
+        Metadata: { ...(head.Metadata ?? {}), ...encodeMetadata(options.systemMetadata ?? {}) },
+      };
+      if (this.copiesInParts) await this.copyInParts(this.objectKey(source), destination, head.ContentLength ?? 0, description, undefined, head.ETag);
+      else await this.copyObject(source, destination, { MetadataDirective: 'REPLACE', ...description, ...(head.ETag === undefined ? {} : { CopySourceIfMatch: head.ETag }) }, options);
+      return await this.stat(destination);
+    } catch (error) {
+      // With a source condition, a failed precondition that is not the destination's is the source's.
+      if (options.ifSourceMatch !== undefined && options.ifNoneMatch === undefined && isStorageError(error) && error.code === 'storage.precondition_failed') {
+        throw PreconditionFailed.changed(source, { cause: error });
+      }
+      throw error;
     }
-    await this.send(
-      'copy',
-      source,
-      new CopyObjectCommand({
-        Bucket: this.bucket,
-        Key: this.objectKey(destination),
-        CopySource: this.copySource(this.objectKey(source)),
-        MetadataDirective: 'COPY',
-        ...writeEncryptionParams(this.sse),
-        ...copySourceEncryptionParams(this.sse),
-        ...(options.ifNoneMatch === '*' ? { IfNoneMatch: '*' } : {}),
-      }),
-      undefined,
-      destination,
-    );
-    return this.stat(destination);
   }
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {
@@ -533,12 +541,38 @@ export class S3ObjectStorage implements ObjectStorage {
     }
   }
 
+  /** One CopyObject of `source` onto `destination` (create-only when asked), with the configured encryption. */
+  private async copyObject(source: string, destination: string, description: Record<string, unknown>, options: CopyOptions): Promise<void> {
+    await this.send(
+      'copy',
+      source,
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: this.objectKey(destination),
+        CopySource: this.copySource(this.objectKey(source)),
+        ...description,
+        ...writeEncryptionParams(this.sse),
+        ...copySourceEncryptionParams(this.sse),
+        ...(options.ifNoneMatch === '*' ? { IfNoneMatch: '*' } : {}),
+      }),
+      undefined,
+      destination,
+    );
+  }
+
   /**
    * Copies `sourceObjectKey` (a full object key) to `key` as a multipart upload of UploadPartCopy
    * parts: the SSE-C and SSE-KMS path, since Ceph RGW 16 refuses CopyObject from such a source
    * (501) but copies parts. The upload is aborted on any failure; an empty source is written directly.
    */
-  private async copyInParts(sourceObjectKey: string, key: string, size: number, description: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
+  private async copyInParts(
+    sourceObjectKey: string,
+    key: string,
+    size: number,
+    description: Record<string, unknown>,
+    signal?: AbortSignal,
+    sourceEtag?: string,
+  ): Promise<void> {
     await copyInParts(
       {
         bucket: this.bucket,
@@ -551,6 +585,7 @@ export class S3ObjectStorage implements ObjectStorage {
       this.objectKey(key),
       size,
       description,
+      sourceEtag,
     );
   }
 

@@ -91,6 +91,10 @@ export class PreconditionFailed extends StorageError {
   static alreadyExists(key: string, options: ErrorOptions = {}): PreconditionFailed {
     return new PreconditionFailed(`Object already exists: ${key}`, { ...options, context: { key, ...options.context } });
   }
+  /** The object is no longer the version a conditional operation named (`CopyOptions.ifSourceMatch`). */
+  static changed(key: string, options: ErrorOptions = {}): PreconditionFailed {
+    return new PreconditionFailed(`Object ${key} changed since it was read`, { ...options, context: { key, ...options.context } });
+  }
 }
 
 export class IntegrityError extends StorageError {

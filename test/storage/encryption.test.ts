@@ -223,6 +223,40 @@ for (const backend of ['local', 's3'] as const) {
       expect(await codeOf(fixture.withKeys([k1], 'k1').get(`${prefix}/doc-0`))).toBe('storage.key_unavailable');
     }, 120_000);
 
+    it('rotation and copies move no content through docstore: the inner storage copies, only the wrapped key changes', async () => {
+      const prefix = randomPrefix();
+      const content = bytesOf(6 * MiB + 5, 9);
+      await fixture.storage.put(`${prefix}/large`, content);
+      const before = await fixture.inner.stat(`${prefix}/large`);
+      const { storage: inner, gets } = recording(fixture.inner);
+      const rotating = new EncryptingObjectStorage(inner, new MasterKeyring([k1, k2], 'k2'));
+      expect(await rotating.rewrap(`${prefix}/large`)).toBe('rewrapped');
+      await rotating.copy(`${prefix}/large`, `${prefix}/copied`);
+      expect(gets).toEqual([]);
+      const after = await fixture.inner.stat(`${prefix}/large`);
+      expect(after.sha256).toBe(before.sha256);
+      expect(after.metadata['docstore-enc-key-id']).toBe('k2');
+      const retired = fixture.withKeys([k2], 'k2');
+      for (const name of ['large', 'copied']) expect(sha256(await readAll((await retired.get(`${prefix}/${name}`)).body)), name).toBe(sha256(content));
+    }, 60_000);
+
+    it('a rotation bound to the version it read: an object replaced meanwhile is not re-wrapped with the old data key', async () => {
+      const key = `${randomPrefix()}/replaced`;
+      await fixture.storage.put(key, 'first version');
+      const both = fixture.withKeys([k1, k2], 'k2');
+      const inner = Object.create(fixture.inner) as ObjectStorage;
+      // Another writer replaces the object between the rotation's stat and its copy.
+      inner.copy = async (source, destination, options) => {
+        await fixture.storage.put(key, 'second version, under k1');
+        return fixture.inner.copy(source, destination, options);
+      };
+      const racing = new EncryptingObjectStorage(inner, new MasterKeyring([k1, k2], 'k2'));
+      expect(await codeOf(racing.rewrap(key))).toBe('storage.precondition_failed');
+      expect((await readAll((await both.get(key)).body)).toString()).toBe('second version, under k1');
+      expect(await both.rewrap(key)).toBe('rewrapped');
+      expect((await readAll((await fixture.withKeys([k2], 'k2').get(key)).body)).toString()).toBe('second version, under k1');
+    });
+
     it('an interrupted rotation resumes: objects already re-wrapped are skipped', async () => {
       const prefix = randomPrefix();
       for (let i = 0; i < 6; i++) await fixture.storage.put(`${prefix}/doc-${i}`, `document ${i}`);

@@ -400,6 +400,40 @@ export function describeObjectStorage(name: string, factory: () => Promise<Stora
         await storage.copy(key('source'), key('free'), { ifNoneMatch: '*' });
         expect(await storage.exists(key('free'))).toBe(true);
       });
+
+      it('system metadata set by a copy lies over the source’s, also in place onto the source itself', async () => {
+        await storage.put(key('described'), 'described bytes', { contentType: 'text/plain', contentDisposition: 'inline', metadata: { building: 'B-12' } });
+        const before = await storage.stat(key('described'));
+        await storage.copy(key('described'), key('flagged'), { systemMetadata: { 'docstore-test-flag': 'one' } });
+        expect(await storage.stat(key('flagged'))).toMatchObject({
+          size: before.size,
+          sha256: before.sha256,
+          contentType: 'text/plain',
+          contentDisposition: 'inline',
+          metadata: { building: 'B-12', 'docstore-test-flag': 'one' },
+        });
+        await storage.copy(key('flagged'), key('flagged'), { systemMetadata: { 'docstore-test-flag': 'two' } });
+        expect((await storage.stat(key('flagged'))).metadata).toEqual({ building: 'B-12', 'docstore-test-flag': 'two' });
+        expect((await readAll((await storage.get(key('flagged'))).body)).toString()).toBe('described bytes');
+        const refusals: Array<Record<string, string>> = [{ building: 'not reserved' }, { 'docstore-sha256': '0'.repeat(64) }, { 'docstore-test-flag': 'é' }];
+        for (const refused of refusals) {
+          await expectCode(storage.copy(key('described'), key('refused'), { systemMetadata: refused }), 'storage.invalid_argument');
+        }
+        expect(await storage.exists(key('refused'))).toBe(false);
+      });
+
+      it('a copy bound to the version a stat saw (ifSourceMatch) refuses a replaced source', async () => {
+        await storage.put(key('versioned'), 'first version');
+        const { etag } = await storage.stat(key('versioned'));
+        await storage.copy(key('versioned'), key('bound'), { ifSourceMatch: etag });
+        expect((await readAll((await storage.get(key('bound'))).body)).toString()).toBe('first version');
+        await storage.put(key('versioned'), 'second version, longer');
+        await expectCode(storage.copy(key('versioned'), key('stale'), { ifSourceMatch: etag }), 'storage.precondition_failed');
+        await expectCode(storage.copy(key('versioned'), key('versioned'), { ifSourceMatch: etag, systemMetadata: { 'docstore-test-flag': 'x' } }), 'storage.precondition_failed');
+        expect(await storage.exists(key('stale'))).toBe(false);
+        expect((await readAll((await storage.get(key('versioned'))).body)).toString()).toBe('second version, longer');
+        expect((await storage.stat(key('versioned'))).metadata).toEqual({});
+      });
     });
 
     describe('presigned URLs', () => {
