@@ -402,7 +402,7 @@ export function describeObjectStorage(name: string, factory: () => Promise<Stora
       });
 
       it('system metadata set by a copy lies over the source’s, also in place onto the source itself', async () => {
-        await storage.put(key('described'), 'described bytes', { contentType: 'text/plain', contentDisposition: 'inline', metadata: { building: 'B-12' } });
+        await storage.put(key('described'), 'described bytes', { contentType: 'text/plain', contentDisposition: 'inline', metadata: { building: 'B-12', title: 'Procès-verbal 2026' } });
         const before = await storage.stat(key('described'));
         await storage.copy(key('described'), key('flagged'), { systemMetadata: { 'docstore-test-flag': 'one' } });
         expect(await storage.stat(key('flagged'))).toMatchObject({
@@ -410,10 +410,10 @@ export function describeObjectStorage(name: string, factory: () => Promise<Stora
           sha256: before.sha256,
           contentType: 'text/plain',
           contentDisposition: 'inline',
-          metadata: { building: 'B-12', 'docstore-test-flag': 'one' },
+          metadata: { building: 'B-12', title: 'Procès-verbal 2026', 'docstore-test-flag': 'one' },
         });
         await storage.copy(key('flagged'), key('flagged'), { systemMetadata: { 'docstore-test-flag': 'two' } });
-        expect((await storage.stat(key('flagged'))).metadata).toEqual({ building: 'B-12', 'docstore-test-flag': 'two' });
+        expect((await storage.stat(key('flagged'))).metadata).toEqual({ building: 'B-12', title: 'Procès-verbal 2026', 'docstore-test-flag': 'two' });
         expect((await readAll((await storage.get(key('flagged'))).body)).toString()).toBe('described bytes');
         const refusals: Array<Record<string, string>> = [{ building: 'not reserved' }, { 'docstore-sha256': '0'.repeat(64) }, { 'docstore-test-flag': 'é' }];
         for (const refused of refusals) {
