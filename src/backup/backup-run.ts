@@ -78,13 +78,25 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupSummar
     const snapshotId = `${time.slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;
     const blobs = await knownBlobs(repository);
     const uploadedBytes = { total: 0 };
+    // Blobs being uploaded: objects with the same content read at the same time share one upload.
+    const uploading = new Map<string, Promise<BlobRef>>();
     const store: Store = async (name, makeBody) => {
       const present = blobs.get(name);
       if (present !== undefined) return { ref: await resolve(repository, blobs, present), uploaded: false };
-      const ref = await repository.putBlob(name, await makeBody());
-      blobs.set(name, ref);
-      uploadedBytes.total += ref.size;
-      return { ref, uploaded: true };
+      const pending = uploading.get(name);
+      if (pending !== undefined) return { ref: await pending, uploaded: false };
+      const upload = (async () => {
+        const ref = await repository.putBlob(name, await makeBody());
+        blobs.set(name, ref);
+        uploadedBytes.total += ref.size;
+        return ref;
+      })();
+      uploading.set(name, upload);
+      try {
+        return { ref: await upload, uploaded: true };
+      } finally {
+        uploading.delete(name);
+      }
     };
 
     const dumpFile = join(workDir, 'database');
