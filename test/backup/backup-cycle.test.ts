@@ -1,12 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRepository } from '../../src/backup/backup-setup.js';
-import { runBackup } from '../../src/backup/backup-run.js';
 import { readManifest, restoreSnapshot } from '../../src/backup/backup-restore.js';
 import { BackupRepository } from '../../src/backup/backup-repository.js';
-import { loadAttachment } from '../../src/backup/backup-state.js';
 import type { Document } from '../../src/documents/document.js';
-import { backupKeys, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
+import { backUpService, backupKeys, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 
@@ -31,17 +29,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       return document;
     }
 
-    const backUp = () =>
-      runBackup({
-        repository,
-        attachment: attachmentOf(),
-        storage: source.service.storage,
-        db: source.service.db,
-        database: source.config.database,
-        docstoreVersion: 'test',
-      });
-    let attachment: Awaited<ReturnType<typeof loadAttachment>>;
-    const attachmentOf = () => attachment;
+    const backUp = () => backUpService(source, repository);
 
     beforeAll(async () => {
       source = await factory();
@@ -49,7 +37,6 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       keys = await backupKeys();
       location = await s3RepositoryLocation();
       repository = (await initRepository(location.storage, [keys.publicKey], source.config.dataDir)).repository;
-      attachment = await loadAttachment(source.config.dataDir, repository.config.id);
       await upload(source, buildings[0] as string, { title: 'Procès-verbal AG 2026', fileName: 'PV AG 2026 – signé.pdf', type: 'meeting_minutes', content: pdfOfSize(2_000) });
       await upload(source, buildings[0] as string, { title: 'Facture chauffage', fileName: 'facture.pdf', type: 'invoice', content: pdfOfSize(40_000) });
       // Larger than the S3 adapter's single-request limit: a multipart upload on both sides.
@@ -161,7 +148,7 @@ async function backUpAndRestoreOne(
     const { payload, headers } = documentUpload(upload);
     const created = (await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } })).json() as Document;
     const { repository } = await initRepository(location.storage, [keys.publicKey], source.config.dataDir);
-    await runBackup({ repository, attachment: await loadAttachment(source.config.dataDir, repository.config.id), storage: source.service.storage, db: source.service.db, database: source.config.database, docstoreVersion: 'test' });
+    await backUpService(source, repository);
     const summary = await restoreSnapshot({ repository, snapshot: await repository.findSnapshot('latest'), keys: [keys.privateKey], storage: target.service.storage, db: target.service.db });
     await check({ created, repository, keys, summary });
   } finally {

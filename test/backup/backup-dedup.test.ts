@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupRepository } from '../../src/backup/backup-repository.js';
-import { runBackup } from '../../src/backup/backup-run.js';
-import { attachmentFor, initRepository } from '../../src/backup/backup-setup.js';
-import { backupKeys, localRepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
+import { initRepository } from '../../src/backup/backup-setup.js';
+import { backUpService, backupKeys, localRepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
 import { bytesOf } from '../support/streams.js';
 
@@ -27,15 +26,7 @@ describe('backup of identical contents', () => {
   it('uploads one blob for objects with the same content, even those read at the same time', async () => {
     const content = bytesOf(300 * 1024, 42);
     for (let i = 0; i < 12; i++) await source.service.storage.put(`same/copy-${i}`, content);
-    const summary = await runBackup({
-      repository,
-      attachment: await attachmentFor(repository, source.config.dataDir),
-      storage: source.service.storage,
-      db: source.service.db,
-      database: source.config.database,
-      docstoreVersion: 'test',
-      concurrency: 6,
-    });
+    const summary = await backUpService(source, repository, { concurrency: 6 });
     expect(summary).toMatchObject({ objects: 12, uploaded: 1, reused: 11 });
     const blobs: string[] = [];
     for await (const blob of repository.blobs()) blobs.push(blob.name);

@@ -7,14 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupRepository, Snapshot } from '../../src/backup/backup-repository.js';
 import { readManifest, restoreSnapshot } from '../../src/backup/backup-restore.js';
-import { runBackup } from '../../src/backup/backup-run.js';
-import { attachmentFor, initRepository } from '../../src/backup/backup-setup.js';
+import { initRepository } from '../../src/backup/backup-setup.js';
 import { verifyRepository } from '../../src/backup/backup-verify.js';
 import type { Manifest } from '../../src/backup/backup-manifest.js';
 import { openDatabase } from '../../src/db/database.js';
 import type { Document } from '../../src/documents/document.js';
 import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
-import { backupKeys, localRepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
+import { backUpService, backupKeys, localRepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 
@@ -44,7 +43,7 @@ describe('backup integrity: flipped, truncated, swapped and missing blobs, wrong
       const response = await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building}/documents`, payload, headers: { ...headers, ...auth } });
       documents.push(response.json() as Document);
     }
-    await runBackup({ repository, attachment: await attachmentFor(repository, source.config.dataDir), storage: source.service.storage, db: source.service.db, database: source.config.database, docstoreVersion: 'test' });
+    await backUpService(source, repository);
     snapshot = await repository.findSnapshot('latest');
     manifest = await readManifest(repository, snapshot, [keys.privateKey]);
   });

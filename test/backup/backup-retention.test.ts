@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupRepository, Snapshot } from '../../src/backup/backup-repository.js';
 import { restoreSnapshot } from '../../src/backup/backup-restore.js';
 import { applyPolicy, forgetSnapshots } from '../../src/backup/backup-retention.js';
-import { runBackup } from '../../src/backup/backup-run.js';
-import { attachmentFor, initRepository } from '../../src/backup/backup-setup.js';
+import { initRepository } from '../../src/backup/backup-setup.js';
 import { verifyRepository } from '../../src/backup/backup-verify.js';
 import { RepositoryLock, STALE_AFTER_MS } from '../../src/backup/repository-lock.js';
 import { openDatabase } from '../../src/db/database.js';
@@ -13,7 +12,7 @@ import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backupKeys, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
+import { backUpService, backupKeys, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 
@@ -61,7 +60,7 @@ describe('forget and prune on a real repository (S3/RGW)', () => {
   const building = randomUUID();
 
   const backUp = async () =>
-    runBackup({ repository, attachment: await attachmentFor(repository, source.config.dataDir), storage: source.service.storage, db: source.service.db, database: source.config.database, docstoreVersion: 'test' });
+    backUpService(source, repository);
   const upload = async (size: number) => {
     const { payload, headers } = documentUpload({ title: `Doc ${size}`, content: pdfOfSize(size) });
     const response = await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building}/documents`, payload, headers: { ...headers, ...auth } });

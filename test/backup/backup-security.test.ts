@@ -8,13 +8,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupRepository } from '../../src/backup/backup-repository.js';
 import { readManifest } from '../../src/backup/backup-restore.js';
-import { runBackup } from '../../src/backup/backup-run.js';
 import { attachmentFor, attachRepository, initRepository } from '../../src/backup/backup-setup.js';
 import { verifyRepository } from '../../src/backup/backup-verify.js';
 import { readPublicKeys } from '../../src/backup/openpgp-codec.js';
 import { loadAttachment } from '../../src/backup/backup-state.js';
 import type { Document } from '../../src/documents/document.js';
-import { backupKeys, PASSPHRASE, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
+import { backUpService, backupKeys, PASSPHRASE, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { localSqliteService, ORG_A, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 
@@ -29,15 +28,7 @@ describe('backup security properties (repository on S3/RGW)', () => {
   const documents: Array<{ document: Document; content: Buffer }> = [];
   const building = randomUUID();
 
-  const backUp = async () =>
-    runBackup({
-      repository,
-      attachment: await attachmentFor(repository, source.config.dataDir),
-      storage: source.service.storage,
-      db: source.service.db,
-      database: source.config.database,
-      docstoreVersion: 'test',
-    });
+  const backUp = () => backUpService(source, repository);
 
   beforeAll(async () => {
     source = await localSqliteService();
@@ -142,14 +133,7 @@ describe('backup security properties (repository on S3/RGW)', () => {
       await other.close();
       await attachRepository(location.storage, [keys.privateKey], [keys.publicKey], rebuiltDataDir);
       expect((await loadAttachment(rebuiltDataDir, repository.config.id)).namingKey).toBe((await loadAttachment(source.config.dataDir, repository.config.id)).namingKey);
-      const next = await runBackup({
-        repository,
-        attachment: await attachmentFor(repository, rebuiltDataDir),
-        storage: source.service.storage,
-        db: source.service.db,
-        database: source.config.database,
-        docstoreVersion: 'test',
-      });
+      const next = await backUpService(source, repository, { dataDir: rebuiltDataDir });
       expect(next.uploaded).toBe(0);
     } finally {
       await rm(rebuiltDataDir, { recursive: true, force: true });
@@ -165,14 +149,7 @@ describe('backup security properties (repository on S3/RGW)', () => {
       const both = await readPublicKeys(`${await readFile(office.files.publicKey, 'utf8')}\n${await readFile(notary.files.publicKey, 'utf8')}`, 'two armored keys');
       expect(both.map((key) => key.getFingerprint())).toEqual([office.publicKey.getFingerprint(), notary.publicKey.getFingerprint()]);
       const created = await initRepository(shared.storage, both, dataDir);
-      const summary = await runBackup({
-        repository: created.repository,
-        attachment: await attachmentFor(created.repository, dataDir),
-        storage: source.service.storage,
-        db: source.service.db,
-        database: source.config.database,
-        docstoreVersion: 'test',
-      });
+      const summary = await backUpService(source, created.repository, { dataDir });
       expect(summary.objects).toBe(documents.length);
       for (const key of [office.privateKey, notary.privateKey]) {
         const verified = await verifyRepository({ repository: created.repository, readData: true, keys: [key] });

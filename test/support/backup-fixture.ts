@@ -3,11 +3,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import type { BackupRepository } from '../../src/backup/backup-repository.js';
+import { runBackup, type BackupSummary } from '../../src/backup/backup-run.js';
+import { attachmentFor } from '../../src/backup/backup-setup.js';
 import { generateKey, readPrivateKey, readPublicKeys, type PrivateKey, type PublicKey } from '../../src/backup/openpgp-codec.js';
 import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
 import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
 import { clientFor, testBucket } from './s3-target.js';
+import type { ServiceFixture } from './service-fixture.js';
 
 export const PASSPHRASE = 'correct horse battery staple';
 
@@ -67,4 +71,20 @@ export async function s3RepositoryLocation(): Promise<RepositoryLocation> {
 export async function localRepositoryLocation(): Promise<RepositoryLocation> {
   const dir = await mkdtemp(join(tmpdir(), 'docstore-repo-'));
   return { storage: await LocalObjectStorage.open({ root: dir }), url: `file://${dir}`, env: {}, close: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Backs up a service's storage and database into `repository`, with the attachment kept under
+ * `dataDir` (the service's own by default), as `docstore backup run` does.
+ */
+export async function backUpService(source: ServiceFixture, repository: BackupRepository, options: { dataDir?: string; concurrency?: number } = {}): Promise<BackupSummary> {
+  return runBackup({
+    repository,
+    attachment: await attachmentFor(repository, options.dataDir ?? source.config.dataDir),
+    storage: source.service.storage,
+    db: source.service.db,
+    database: source.config.database,
+    docstoreVersion: 'test',
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+  });
 }
