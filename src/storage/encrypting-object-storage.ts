@@ -210,14 +210,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
     const info = await this.inner.stat(source);
     const encryption = this.encryptionOrPlaintext(info);
     if (encryption === undefined) return this.inner.copy(source, destination, options);
-    // The ciphertext is copied as it is (inside the backend where it copies), bound to the version
-    // whose data key is wrapped anew here for the destination key.
-    const reserved = this.describe(destination, this.unwrap(source, encryption), encryption.sha256);
-    await this.inner.copy(source, destination, {
-      ...options,
-      ifSourceMatch: options.ifSourceMatch ?? info.etag,
-      systemMetadata: { ...options.systemMetadata, ...reserved },
-    });
+    await this.copyWrappedAnew(info, encryption, destination, options);
     return this.stat(destination);
   }
 
@@ -259,8 +252,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
     const encryption = encryptionOf(info);
     if (encryption === undefined) return 'plaintext';
     if (encryption.keyId === this.keyring.activeId) return 'current';
-    const reserved = this.describe(normalized, this.unwrap(normalized, encryption), encryption.sha256);
-    await this.inner.copy(normalized, normalized, { ifSourceMatch: info.etag, systemMetadata: reserved });
+    await this.copyWrappedAnew(info, encryption, normalized);
     return 'rewrapped';
   }
 
@@ -283,6 +275,20 @@ export class EncryptingObjectStorage implements ObjectStorage {
       ...(info.sha256 === undefined ? {} : { expectedSha256: info.sha256 }),
     });
     return true;
+  }
+
+  /**
+   * Copies an encrypted object's ciphertext as it is (inside the backend where it copies) to
+   * `destination`, with its data key wrapped anew under the active key for that key; bound to the
+   * version `source` describes.
+   */
+  private async copyWrappedAnew(source: ObjectInfo, encryption: EncryptionDescription, destination: string, options: CopyOptions = {}): Promise<void> {
+    const reserved = this.describe(destination, this.unwrap(source.key, encryption), encryption.sha256);
+    await this.inner.copy(source.key, destination, {
+      ...options,
+      ifSourceMatch: options.ifSourceMatch ?? source.etag,
+      systemMetadata: { ...options.systemMetadata, ...reserved },
+    });
   }
 
   /** The reserved metadata of an object: the data key wrapped under the active key, bound to its context. */

@@ -50,9 +50,13 @@ export function storedDescription(options: ValidatedPutOptions): Omit<ValidatedP
   };
 }
 
+function validateIfNoneMatch(ifNoneMatch: string | undefined): void {
+  if (ifNoneMatch !== undefined && ifNoneMatch !== '*') throw InvalidArgument.because('ifNoneMatch', 'only "*" is supported');
+}
+
 /** Validates copy options the same way for every adapter (before anything is read or written). */
 export function validateCopyOptions(options: CopyOptions): void {
-  if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') throw InvalidArgument.because('ifNoneMatch', 'only "*" is supported');
+  validateIfNoneMatch(options.ifNoneMatch);
   if (options.ifSourceMatch !== undefined && (options.ifSourceMatch === '' || !HEADER_VALUE.test(options.ifSourceMatch))) {
     throw InvalidArgument.because('ifSourceMatch', 'must be an entity tag as stat reports it');
   }
@@ -68,9 +72,7 @@ export function validatePutOptions(options: PutOptions = {}): ValidatedPutOption
   if (options.expectedSha256 !== undefined && !/^[0-9a-f]{64}$/.test(options.expectedSha256)) {
     throw InvalidArgument.because('expectedSha256', 'must be 64 lower-case hex digits');
   }
-  if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== '*') {
-    throw InvalidArgument.because('ifNoneMatch', 'only "*" is supported');
-  }
+  validateIfNoneMatch(options.ifNoneMatch);
   const metadata = validateMetadata(options.metadata ?? {});
   return {
     contentType,
