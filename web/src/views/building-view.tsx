@@ -5,6 +5,7 @@ import { useConsole } from '../context.js';
 import { describeError } from '../errors.js';
 import { hrefOf } from '../route.js';
 import { EditDialog, PreviewDialog, isPreviewable } from './document-dialogs.js';
+import { TypeOptions } from './type-options.js';
 import { UploadPanel } from './upload-panel.js';
 
 interface Notice {
@@ -145,11 +146,7 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
           {tr.t('filter.type')}
           <select name="type" value={type} onChange={(event) => setType((event.target as HTMLSelectElement).value)}>
             <option value="">{tr.t('filter.allTypes')}</option>
-            {DOCUMENT_TYPES.map((value) => (
-              <option value={value} key={value}>
-                {tr.t(`type.${value}`)}
-              </option>
-            ))}
+            <TypeOptions types={DOCUMENT_TYPES} />
           </select>
         </label>
       </form>

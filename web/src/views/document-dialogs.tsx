@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Document, DocumentType } from '../api.js';
 import { useConsole } from '../context.js';
 import { describeError } from '../errors.js';
+import { TypeOptions } from './type-options.js';
 
 /** Kinds of file the browser shows by itself (TIFF and office files are downloaded instead). */
 export function isPreviewable(mimeType: string): boolean {
@@ -101,11 +102,7 @@ export function EditDialog({ document, types, onClose }: { document: Document; t
         <input id="edit-title" required maxLength={255} value={title} onInput={(event) => setTitle((event.target as HTMLInputElement).value)} />
         <label for="edit-type">{tr.t('list.type')}</label>
         <select id="edit-type" value={type} onChange={(event) => setType((event.target as HTMLSelectElement).value as DocumentType)}>
-          {types.map((value) => (
-            <option value={value} key={value}>
-              {tr.t(`type.${value}`)}
-            </option>
-          ))}
+          <TypeOptions types={types} />
         </select>
         {failure !== null && <p class="error" role="alert">{failure}</p>}
         <div class="row">

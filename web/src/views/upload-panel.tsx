@@ -2,6 +2,7 @@ import { useRef, useState } from 'preact/hooks';
 import { ApiError, type DocumentType, type UploadHandle } from '../api.js';
 import { useConsole } from '../context.js';
 import { describeError } from '../errors.js';
+import { TypeOptions } from './type-options.js';
 
 interface Entry {
   key: number;
@@ -110,11 +111,7 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
                   <label>
                     {tr.t('list.type')}
                     <select aria-label={tr.t('upload.fileType', { file: entry.file.name })} value={entry.type} onChange={(event) => update(entry.key, { type: (event.target as HTMLSelectElement).value as DocumentType })}>
-                      {uploadTypes.map((value) => (
-                        <option value={value} key={value}>
-                          {tr.t(`type.${value}`)}
-                        </option>
-                      ))}
+                      <TypeOptions types={uploadTypes} />
                     </select>
                   </label>
                   <button type="button" class="secondary" onClick={() => setEntries((list) => list.filter((other) => other.key !== entry.key))}>
