@@ -208,6 +208,15 @@ async function benchS3(rows: Row[], rss: RssRow[], env: Record<string, string>):
       async () => drain((await storage.get('object')).body),
     );
     rows.push({ adapter: 's3 (RGW)', operation: 'get', size: label(bytes), ...get });
+    // A body that arrives as a stream (an HTTP upload): a bare lib-storage Upload of the same chunks,
+    // same part size and queue, against the adapter (multipart to a temporary key, then the copy
+    // into place that adds the SHA-256).
+    const streamed = await compare(
+      runs,
+      async () => void (await new Upload({ client, params: { Bucket: bucket, Key: 'baseline/streamed', Body: slicesOf(body) }, partSize: 5 * MiB, queueSize: 2 }).done()),
+      async () => void (await storage.put('streamed', slicesOf(body))),
+    );
+    rows.push({ adapter: 's3 (RGW)', operation: 'put (stream)', size: label(bytes), ...streamed });
   }
   if (only === undefined || only.startsWith('encryption')) await benchEncryption(rows, 's3 (RGW)', storage);
   client.destroy();

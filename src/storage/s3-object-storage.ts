@@ -19,7 +19,6 @@ import {
   type PutObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
 import { completeMetadata, validateCopyOptions, validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
@@ -46,6 +45,8 @@ import { translateS3Error } from './s3-error-translation.js';
 import { encodeMetadata, objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
 import type { LocalUrlSigner } from './local-url-signer.js';
 import { copyInParts } from './s3-multipart-copy.js';
+import { uploadInParts, type MultipartParams } from './s3-multipart-upload.js';
+import { PartBufferPool } from './part-buffer-pool.js';
 import { copySourceEncryptionParams, encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
 import { IntegrityError, InvalidArgument, InvalidRange, OperationAborted, PreconditionFailed, StorageOperationFailed, isStorageError } from './storage-errors.js';
 
@@ -71,7 +72,10 @@ export interface S3ObjectStorageOptions {
   partSizeBytes?: number;
   /** Bodies already in memory up to this size go in one PutObject, larger ones multipart. @default 64 MiB */
   singlePutMaxBytes?: number;
-  /** Parts uploaded in parallel; memory use of a streamed put is about `(queueSize + 2) × partSizeBytes`. @default 2 */
+  /**
+   * Parts uploaded in parallel. A streamed put holds about `(queueSize + 1) × partSizeBytes`; as
+   * many part buffers stay allocated between puts, for the next one. @default 2
+   */
   queueSize?: number;
   /** Server-side encryption of every object written (and the customer key of every read, for SSE-C). @default none */
   serverSideEncryption?: S3ServerSideEncryption;
@@ -108,6 +112,7 @@ export class S3ObjectStorage implements ObjectStorage {
   private readonly signer: LocalUrlSigner | undefined;
   /** Copies are multipart uploads of UploadPartCopy parts (see copyInParts). */
   private readonly copiesInParts: boolean;
+  private readonly partBuffers: PartBufferPool;
 
   constructor(options: S3ObjectStorageOptions) {
     this.client = options.client;
@@ -122,6 +127,8 @@ export class S3ObjectStorage implements ObjectStorage {
     this.signer = options.signer;
     this.copiesInParts = this.sse.mode === 'SSE-C' || this.sse.mode === 'aws:kms';
     if (this.partSizeBytes < 5 * 1024 * 1024) throw new RangeError('partSizeBytes must be at least 5 MiB (the S3 minimum)');
+    if (!Number.isInteger(this.queueSize) || this.queueSize < 1) throw new RangeError('queueSize must be a whole number of at least 1');
+    this.partBuffers = new PartBufferPool(this.partSizeBytes, this.queueSize + 1);
     this.capabilities = {
       // Single-request puts use If-None-Match; copies and multi-part streams check first (see refuseExisting).
       atomicCreateOnly: false,
@@ -469,7 +476,7 @@ export class S3ObjectStorage implements ObjectStorage {
       }
       return this.putResult(key, bytes.length, sha256);
     }
-    await this.multipartUpload(key, params, addAbortSignalIf(signal, Readable.from([bytes])), signal);
+    await this.multipartUpload(key, params, bytes, signal);
     return this.putResult(key, bytes.length, sha256);
   }
 
@@ -484,19 +491,17 @@ export class S3ObjectStorage implements ObjectStorage {
     expectedSha256?: string,
   ): Promise<PutResult> {
     const digest = new ContentDigest();
-    const body = Readable.from(
-      (async function* () {
-        // Shift rather than iterate, so that each buffered chunk is released once handed on.
-        for (let chunk = head.shift(); chunk !== undefined; chunk = head.shift()) {
-          digest.update(chunk);
-          yield chunk;
-        }
-        for (let next = await rest.next(); next.done !== true; next = await rest.next()) {
-          digest.update(next.value);
-          yield next.value;
-        }
-      })(),
-    );
+    const body = (async function* () {
+      // Shift rather than iterate, so that each buffered chunk is released once handed on.
+      for (let chunk = head.shift(); chunk !== undefined; chunk = head.shift()) {
+        digest.update(chunk);
+        yield chunk;
+      }
+      for (let next = await rest.next(); next.done !== true; next = await rest.next()) {
+        digest.update(next.value);
+        yield next.value;
+      }
+    })();
     const temporaryKey = `${this.keyPrefix}${TEMP_PREFIX}${randomUUID()}`;
     try {
       await this.multipartUpload(key, { Bucket: this.bucket, Key: temporaryKey, ...writeEncryptionParams(this.sse) }, body, signal);
@@ -596,23 +601,16 @@ export class S3ObjectStorage implements ObjectStorage {
     return this.signer;
   }
 
-  /** Multipart upload through lib-storage; on any failure the upload is aborted before this rejects. */
-  private async multipartUpload(
-    key: string,
-    params: { Bucket: string; Key: string } & Record<string, unknown>,
-    body: Readable,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    if (signal !== undefined) addAbortSignal(signal, body);
-    // Failures (including an abort, which destroys the body) surface through the part feeder, so
-    // lib-storage aborts the multipart upload before done() rejects. Its own abortController is
-    // not used: it rejects at once, while parts may still be in flight.
-    const upload = new Upload({ client: this.client, params: { ...params, Body: body }, partSize: this.partSizeBytes, queueSize: this.queueSize, leavePartsOnError: false });
-    try {
-      await upload.done();
-    } catch (error) {
-      throw translateS3Error(error, { operation: 'put', key, bucket: this.bucket, endpoint: this.endpoint }, signal);
-    }
+  /** One multipart upload (see uploadInParts); on any failure the upload is aborted before this rejects. */
+  private async multipartUpload(key: string, params: MultipartParams, body: Buffer | AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): Promise<void> {
+    const context = {
+      send: <Output>(command: object) => this.send<Output>('put', key, command, signal),
+      abort: (command: AbortMultipartUploadCommand) => this.client.send(command),
+      buffers: this.partBuffers,
+      queueSize: this.queueSize,
+      sse: this.sse,
+    };
+    await uploadInParts(context, params, body);
   }
 
   /**
@@ -666,8 +664,4 @@ function rangeHeader(range: ByteRange): string {
 
 function entryKey(entry: ListEntry): string {
   return entry.kind === 'object' ? entry.key : entry.prefix;
-}
-
-function addAbortSignalIf(signal: AbortSignal | undefined, stream: Readable): Readable {
-  return signal === undefined ? stream : addAbortSignal(signal, stream);
 }

@@ -1,0 +1,135 @@
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { PartBufferPool } from '../../src/storage/part-buffer-pool.js';
+import { uploadInParts, type PartUploadContext } from '../../src/storage/s3-multipart-upload.js';
+import { failure } from '../support/failure.js';
+import { clientFor, testBucket } from '../support/s3-target.js';
+import { bytesOf, randomPrefix, readAll, sha256 } from '../support/streams.js';
+
+const MiB = 1024 * 1024;
+const PART = 5 * MiB;
+
+describe('PartBufferPool', () => {
+  it('hands back given buffers, keeps at most maxIdleBuffers, drops buffers of another size', () => {
+    const pool = new PartBufferPool(1024, 2);
+    const [a, b, c] = [pool.take(), pool.take(), pool.take()];
+    expect(a.length).toBe(1024);
+    pool.give(a);
+    pool.give(b);
+    pool.give(c);
+    pool.give(Buffer.alloc(10));
+    expect(pool.idleBuffers).toBe(2);
+    expect([pool.take(), pool.take()]).toEqual(expect.arrayContaining([a, b]));
+    expect(pool.take()).not.toBe(c);
+  });
+});
+
+/** Remembers every buffer it handed out. */
+class RecordingPool extends PartBufferPool {
+  readonly taken = new Set<Buffer>();
+  override take(): Buffer {
+    const buffer = super.take();
+    this.taken.add(buffer);
+    return buffer;
+  }
+}
+
+describe('uploadInParts on RGW', () => {
+  let client: S3Client;
+  let bucket: string;
+  beforeAll(async () => {
+    const target = inject('s3');
+    client = clientFor(target);
+    bucket = await testBucket(target, client);
+  });
+  afterAll(() => client?.destroy());
+
+  const contextWith = (buffers: PartBufferPool, send: PartUploadContext['send'] = (command) => client.send(command as never) as never): PartUploadContext => ({
+    send,
+    abort: (command) => client.send(command),
+    buffers,
+    queueSize: 2,
+    sse: { mode: 'none' },
+  });
+  const stored = async (key: string) => {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const body = await readAll((await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body as Readable);
+    return { sha256: sha256(body), parts: Number(/-(\d+)"?$/.exec(head.ETag ?? '')?.[1] ?? 1) };
+  };
+  const incompleteUploads = async (key: string) =>
+    ((await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }))).Uploads ?? []).length;
+  async function* chunksOf(bytes: Buffer, sizes: number[]): AsyncGenerator<Uint8Array> {
+    for (let offset = 0, i = 0; offset < bytes.length; i++) {
+      const size = sizes[i % sizes.length] as number;
+      yield new Uint8Array(bytes.buffer, bytes.byteOffset + offset, Math.min(size, bytes.length - offset));
+      offset += size;
+    }
+  }
+
+  it('a stream in chunks that straddle parts: stored whole, in 5 MiB parts, its buffers back in the pool for the next upload', async () => {
+    const pool = new RecordingPool(PART, 3);
+    const bytes = bytesOf(12 * MiB + 12_345);
+    const key = `${randomPrefix()}/straddling`;
+    await uploadInParts(contextWith(pool), { Bucket: bucket, Key: key }, chunksOf(bytes, [1, 3 * MiB + 7, 65_536, 2 * MiB - 1]));
+    expect(await stored(key)).toEqual({ sha256: sha256(bytes), parts: 3 });
+    expect(pool.taken.size).toBeLessThanOrEqual(3);
+    const again = bytesOf(11 * MiB, 7);
+    await uploadInParts(contextWith(pool), { Bucket: bucket, Key: key }, chunksOf(again, [PART + 1]));
+    expect(await stored(key)).toEqual({ sha256: sha256(again), parts: 3 });
+    // Six parts through at most queueSize + 1 buffers, all back in the pool.
+    expect(pool.taken.size).toBeLessThanOrEqual(3);
+    expect(pool.idleBuffers).toBe(pool.taken.size);
+  }, 60_000);
+
+  it('a stream of exactly two parts sends no empty third', async () => {
+    const pool = new PartBufferPool(PART, 3);
+    const key = `${randomPrefix()}/exact`;
+    const bytes = bytesOf(2 * PART);
+    await uploadInParts(contextWith(pool), { Bucket: bucket, Key: key }, chunksOf(bytes, [MiB]));
+    expect(await stored(key)).toEqual({ sha256: sha256(bytes), parts: 2 });
+
+  }, 60_000);
+
+  it('bytes in memory go as slices of themselves (no pool buffer taken)', async () => {
+    const pool = new RecordingPool(PART, 3);
+    const key = `${randomPrefix()}/in-memory`;
+    const bytes = bytesOf(11 * MiB);
+    await uploadInParts(contextWith(pool), { Bucket: bucket, Key: key }, bytes);
+    expect(await stored(key)).toEqual({ sha256: sha256(bytes), parts: 3 });
+    expect(pool.taken.size).toBe(0);
+  }, 60_000);
+
+  it('a part the server refuses: the upload is aborted after the parts in flight, nothing is stored, the error is the part\'s', async () => {
+    const pool = new RecordingPool(PART, 3);
+    const key = `${randomPrefix()}/refused`;
+    let parts = 0;
+    const refusing: PartUploadContext['send'] = async (command) => {
+      // The third part goes to an upload id the server does not know: RGW answers NoSuchUpload.
+      if (command instanceof UploadPartCommand && ++parts === 3) return client.send(new UploadPartCommand({ ...command.input, UploadId: 'unknown' })) as never;
+      return client.send(command as never) as never;
+    };
+    const error = await failure(uploadInParts(contextWith(pool, refusing), { Bucket: bucket, Key: key }, chunksOf(bytesOf(22 * MiB), [MiB])));
+    expect((error as { name?: string }).name).toBe('NoSuchUpload');
+    expect(await incompleteUploads(key)).toBe(0);
+    await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
+    // The refused part's buffer is not reused; those of stored parts are.
+    expect(pool.idleBuffers).toBe(pool.taken.size - 1);
+  }, 60_000);
+
+  it('a body that fails midway: the upload is aborted, nothing is stored, the body\'s error surfaces', async () => {
+    const pool = new RecordingPool(PART, 3);
+    const key = `${randomPrefix()}/broken-body`;
+    const broken = new Error('body broke');
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield* chunksOf(bytesOf(11 * MiB), [MiB]);
+      throw broken;
+    }
+    expect(await failure(uploadInParts(contextWith(pool), { Bucket: bucket, Key: key }, failing()))).toBe(broken);
+    expect(await incompleteUploads(key)).toBe(0);
+    await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
+    // Stored parts and the one being filled go back to the pool.
+    expect(pool.idleBuffers).toBe(pool.taken.size);
+  }, 60_000);
+});
