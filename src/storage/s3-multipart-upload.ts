@@ -25,6 +25,13 @@ export interface PartUploadContext {
 /** What CreateMultipartUpload gets: the destination, its description and its encryption. */
 export type MultipartParams = { Bucket: string; Key: string } & Record<string, unknown>;
 
+export interface CompletionOptions {
+  /** Runs once every part is stored, before the upload is completed; throwing aborts the upload. */
+  beforeComplete?: () => Promise<void>;
+  /** Sent on CompleteMultipartUpload: completes only if the key holds no object (where the server honours it). */
+  ifNoneMatch?: '*';
+}
+
 /**
  * Uploads `body` (at least one byte: callers send shorter bodies in one PutObject) as one multipart
  * upload, `queueSize` parts in flight. Bytes in memory are sent as
@@ -36,7 +43,12 @@ export type MultipartParams = { Bucket: string; Key: string } & Record<string, u
  * Written rather than lib-storage's `Upload`, which concatenates a stream's chunks into a new
  * buffer for every part: for a 50 MiB stream three times the CPU time of this (see `bench:storage`).
  */
-export async function uploadInParts(context: PartUploadContext, params: MultipartParams, body: Buffer | AsyncIterable<Uint8Array>): Promise<void> {
+export async function uploadInParts(
+  context: PartUploadContext,
+  params: MultipartParams,
+  body: Buffer | AsyncIterable<Uint8Array>,
+  completion: CompletionOptions = {},
+): Promise<void> {
   const created = await context.send<CreateMultipartUploadCommandOutput>(new CreateMultipartUploadCommand(params));
   const upload = { Bucket: params.Bucket, Key: params.Key, UploadId: created.UploadId as string };
   const parts = new PartsInFlight(context, upload);
@@ -44,7 +56,10 @@ export async function uploadInParts(context: PartUploadContext, params: Multipar
     if (Buffer.isBuffer(body)) await sendSlices(parts, body, context.buffers.partBytes);
     else await sendStream(parts, body, context.buffers);
     const completed = await parts.completed();
-    await context.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: completed } }));
+    await completion.beforeComplete?.();
+    await context.send(
+      new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: completed }, ...(completion.ifNoneMatch === undefined ? {} : { IfNoneMatch: completion.ifNoneMatch }) }),
+    );
   } catch (error) {
     await parts.settled();
     await context.abort(new AbortMultipartUploadCommand(upload)).catch(() => undefined);

@@ -45,7 +45,7 @@ import { translateS3Error } from './s3-error-translation.js';
 import { encodeMetadata, objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
 import type { LocalUrlSigner } from './local-url-signer.js';
 import { copyInParts } from './s3-multipart-copy.js';
-import { uploadInParts, type MultipartParams } from './s3-multipart-upload.js';
+import { uploadInParts, type CompletionOptions, type MultipartParams } from './s3-multipart-upload.js';
 import { PartBufferPool } from './part-buffer-pool.js';
 import { copySourceEncryptionParams, encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
 import { IntegrityError, InvalidArgument, InvalidRange, OperationAborted, PreconditionFailed, StorageOperationFailed, isStorageError } from './storage-errors.js';
@@ -93,7 +93,9 @@ export interface S3ObjectStorageOptions {
  * multipart above).
  * Streams that fit in one part go in one PutObject; longer streams are uploaded (multipart) to a
  * temporary key, then copied into place with their SHA-256, so the object appears whole or not at
- * all. A failed multipart upload is aborted, leaving no parts stored and billed.
+ * all; when the caller gives their SHA-256 (`expectedSha256`), straight to their key instead,
+ * completed only if they hash to it. A failed multipart upload is aborted, leaving no parts stored
+ * and billed.
  * Create-only writes send `If-None-Match: *`; where that cannot be relied on (CopyObject on Ceph 16),
  * the destination is checked first, which leaves a short race between two creators.
  */
@@ -399,8 +401,9 @@ export class S3ObjectStorage implements ObjectStorage {
   }
 
   /**
-   * Removes what interrupted puts left behind: temporary objects and incomplete multipart uploads
-   * under this storage's temporary prefix, older than `olderThanMs`. Returns how many were removed.
+   * Removes what interrupted puts left behind, older than `olderThanMs`: temporary objects, and
+   * incomplete multipart uploads under this storage's key prefix (long streams whose SHA-256 was
+   * known are uploaded straight to their key). Returns how many were removed.
    */
   async removeStaleUploads(olderThanMs = 3_600_000, now = new Date()): Promise<number> {
     const temporary = this.keyPrefix + TEMP_PREFIX;
@@ -420,7 +423,7 @@ export class S3ObjectStorage implements ObjectStorage {
       }
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
-    for (const upload of await this.incompleteUploads(temporary)) {
+    for (const upload of await this.incompleteUploads()) {
       if ((upload.initiated?.getTime() ?? 0) > cutoff) continue;
       await this.send('cleanup', undefined, new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.key, UploadId: upload.uploadId }));
       removed++;
@@ -428,14 +431,19 @@ export class S3ObjectStorage implements ObjectStorage {
     return removed;
   }
 
-  /** Incomplete multipart uploads under `prefix` (full object keys). Used by cleanup and tests. */
+  /** Incomplete multipart uploads under `prefix` (full object keys), every page. Used by cleanup and tests. */
   async incompleteUploads(prefix = this.keyPrefix): Promise<Array<{ key: string; uploadId: string; initiated?: Date }>> {
-    const output = await this.send<ListMultipartUploadsCommandOutput>('cleanup', undefined, new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix }));
-    return (output.Uploads ?? []).flatMap((upload) =>
-      upload.Key === undefined || upload.UploadId === undefined
-        ? []
-        : [{ key: upload.Key, uploadId: upload.UploadId, ...(upload.Initiated === undefined ? {} : { initiated: upload.Initiated }) }],
-    );
+    const uploads: Array<{ key: string; uploadId: string; initiated?: Date }> = [];
+    let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (;;) {
+      const page = await this.send<ListMultipartUploadsCommandOutput>('cleanup', undefined, new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, ...markers }));
+      for (const upload of page.Uploads ?? []) {
+        if (upload.Key === undefined || upload.UploadId === undefined) continue;
+        uploads.push({ key: upload.Key, uploadId: upload.UploadId, ...(upload.Initiated === undefined ? {} : { initiated: upload.Initiated }) });
+      }
+      if (page.IsTruncated !== true || page.NextKeyMarker === undefined) return uploads;
+      markers = { KeyMarker: page.NextKeyMarker, ...(page.NextUploadIdMarker === undefined ? {} : { UploadIdMarker: page.NextUploadIdMarker }) };
+    }
   }
 
   /**
@@ -445,6 +453,14 @@ export class S3ObjectStorage implements ObjectStorage {
    */
   private async refuseExisting(key: string): Promise<void> {
     if (await this.exists(key)) throw PreconditionFailed.alreadyExists(key);
+  }
+
+  /**
+   * A create-only multipart upload: `If-None-Match: *` on CompleteMultipartUpload, which Ceph 16
+   * ignores, so the key is checked first too.
+   */
+  private createOnlyCompletion(key: string): CompletionOptions {
+    return { ifNoneMatch: '*', beforeComplete: () => this.refuseExisting(key) };
   }
 
   /** Bytes already in memory: hash first, then one upload that carries the SHA-256. */
@@ -465,10 +481,14 @@ export class S3ObjectStorage implements ObjectStorage {
       ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
       Metadata: encodeMetadata(completeMetadata(options), sha256),
       ...writeEncryptionParams(this.sse),
-      ...(createOnly ? { IfNoneMatch: '*' } : {}),
     };
     if (bytes.length <= this.singlePutMaxBytes) {
-      const output = await this.send<PutObjectCommandOutput>('put', key, new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length }), signal);
+      const output = await this.send<PutObjectCommandOutput>(
+        'put',
+        key,
+        new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length, ...(createOnly ? { IfNoneMatch: '*' } : {}) }),
+        signal,
+      );
       const lastModified = responseDateOf(output);
       // PutObject returns no Last-Modified: the response's Date is when the server stored it.
       if (output.ETag && lastModified !== undefined) {
@@ -476,11 +496,15 @@ export class S3ObjectStorage implements ObjectStorage {
       }
       return this.putResult(key, bytes.length, sha256);
     }
-    await this.multipartUpload(key, params, bytes, signal);
+    await this.multipartUpload(key, params, bytes, signal, createOnly ? this.createOnlyCompletion(key) : {});
     return this.putResult(key, bytes.length, sha256);
   }
 
-  /** A stream longer than one part: multipart to a temporary key, then a copy that adds the SHA-256. */
+  /**
+   * A stream longer than one part. Its SHA-256 known beforehand (`expectedSha256`): multipart
+   * straight to the key, completed only once the bytes sent hash to it. Otherwise multipart to a
+   * temporary key, then a copy that adds the SHA-256.
+   */
   private async putLongStream(
     key: string,
     head: Buffer[],
@@ -502,6 +526,24 @@ export class S3ObjectStorage implements ObjectStorage {
         yield next.value;
       }
     })();
+    if (expectedSha256 !== undefined) {
+      const description = {
+        ContentType: options.contentType,
+        ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
+        Metadata: encodeMetadata(completeMetadata(options), expectedSha256),
+        ...writeEncryptionParams(this.sse),
+      };
+      const createOnlyCompletion = createOnly ? this.createOnlyCompletion(key) : {};
+      await this.multipartUpload(key, { Bucket: this.bucket, Key: this.objectKey(key), ...description }, body, signal, {
+        ...createOnlyCompletion,
+        beforeComplete: async () => {
+          const sha256 = digest.sha256();
+          if (sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
+          await createOnlyCompletion.beforeComplete?.();
+        },
+      });
+      return this.putResult(key, digest.size, expectedSha256);
+    }
     const temporaryKey = `${this.keyPrefix}${TEMP_PREFIX}${randomUUID()}`;
     try {
       await this.multipartUpload(key, { Bucket: this.bucket, Key: temporaryKey, ...writeEncryptionParams(this.sse) }, body, signal);
@@ -602,7 +644,13 @@ export class S3ObjectStorage implements ObjectStorage {
   }
 
   /** One multipart upload (see uploadInParts); on any failure the upload is aborted before this rejects. */
-  private async multipartUpload(key: string, params: MultipartParams, body: Buffer | AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): Promise<void> {
+  private async multipartUpload(
+    key: string,
+    params: MultipartParams,
+    body: Buffer | AsyncIterable<Uint8Array>,
+    signal: AbortSignal | undefined,
+    completion?: CompletionOptions,
+  ): Promise<void> {
     const context = {
       send: <Output>(command: object) => this.send<Output>('put', key, command, signal),
       abort: (command: AbortMultipartUploadCommand) => this.client.send(command),
@@ -610,7 +658,7 @@ export class S3ObjectStorage implements ObjectStorage {
       queueSize: this.queueSize,
       sse: this.sse,
     };
-    await uploadInParts(context, params, body);
+    await uploadInParts(context, params, body, completion);
   }
 
   /**

@@ -148,6 +148,11 @@ export function describeObjectStorage(name: string, factory: () => Promise<Stora
         expect(created.size).toBe(8);
         await expectCode(storage.put(key('once'), 'replacement', { ifNoneMatch: '*' }), 'storage.precondition_failed');
         await expectCode(storage.put(key('once'), streamOf(bytesOf(12 * MiB)), { ifNoneMatch: '*' }), 'storage.precondition_failed');
+        // Long bodies in memory, and long streams whose SHA-256 is known, go multipart straight to the key on S3.
+        const long = bytesOf(12 * MiB);
+        await expectCode(storage.put(key('once'), long, { ifNoneMatch: '*' }), 'storage.precondition_failed');
+        await expectCode(storage.put(key('once'), streamOf(long), { ifNoneMatch: '*', expectedSha256: sha256(long) }), 'storage.precondition_failed');
+        expect((await storage.put(key('long-once'), streamOf(long), { ifNoneMatch: '*', expectedSha256: sha256(long) })).size).toBe(long.length);
         const info = await storage.stat(key('once'));
         expect(info).toMatchObject({ size: 8, contentType: 'text/plain', sha256: sha256(Buffer.from('original')) });
         expect((await readAll((await storage.get(key('once'))).body)).toString()).toBe('original');
@@ -160,7 +165,10 @@ export function describeObjectStorage(name: string, factory: () => Promise<Stora
           await expectCode(storage.put(key(`checked-${size}`), streamOf(bytes), { expectedSha256: sha256(Buffer.from('other')) }), 'storage.integrity');
           await expectCode(storage.put(key(`checked-${size}`), bytes, { expectedSha256: 'f'.repeat(64) }), 'storage.integrity');
           expect(await storage.exists(key(`checked-${size}`))).toBe(false);
-          expect((await storage.put(key(`checked-${size}`), streamOf(bytes), { expectedSha256: sha256(bytes) })).sha256).toBe(sha256(bytes));
+          const described = { contentType: 'application/pdf', metadata: { building: 'résidence Les Érables' } };
+          expect((await storage.put(key(`checked-${size}`), streamOf(bytes), { ...described, expectedSha256: sha256(bytes) })).sha256).toBe(sha256(bytes));
+          expect(await storage.stat(key(`checked-${size}`))).toMatchObject({ size, sha256: sha256(bytes), ...described });
+          expect(sha256(await readAll((await storage.get(key(`checked-${size}`))).body))).toBe(sha256(bytes));
         }
         await expectCode(storage.put(key('checked'), 'x', { expectedSha256: 'ABC' }), 'storage.invalid_argument');
         expect(await fixture.leftovers()).toEqual([]);

@@ -1,12 +1,23 @@
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { PartBufferPool } from '../../src/storage/part-buffer-pool.js';
+import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
 import { uploadInParts, type PartUploadContext } from '../../src/storage/s3-multipart-upload.js';
 import { failure } from '../support/failure.js';
 import { clientFor, testBucket } from '../support/s3-target.js';
-import { bytesOf, randomPrefix, readAll, sha256 } from '../support/streams.js';
+import { s3Fixture } from '../support/storage-fixtures.js';
+import { bytesOf, randomPrefix, readAll, sha256, streamOf } from '../support/streams.js';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
@@ -131,5 +142,63 @@ describe('uploadInParts on RGW', () => {
     await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
     // Stored parts and the one being filled go back to the pool.
     expect(pool.idleBuffers).toBe(pool.taken.size);
+  }, 60_000);
+});
+
+describe('S3ObjectStorage.removeStaleUploads on RGW', () => {
+  it('removes incomplete uploads under the key prefix and temporary objects once they are older than the limit', async () => {
+    const keyPrefix = `${randomPrefix()}/`;
+    const fixture = await s3Fixture({ keyPrefix });
+    const client = clientFor(inject('s3'));
+    try {
+      const { bucket, storage } = fixture;
+      await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${keyPrefix}org/building/minutes.pdf` }));
+      await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${keyPrefix}\\docstore-tmp/interrupted` }));
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${keyPrefix}\\docstore-tmp/left-behind`, Body: 'partial' }));
+      const outside = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `other-${keyPrefix}minutes.pdf` }));
+      expect(await storage.removeStaleUploads(3_600_000, new Date())).toBe(0);
+      expect(await fixture.leftovers()).toHaveLength(3);
+      expect(await storage.removeStaleUploads(3_600_000, new Date(Date.now() + 2 * 3_600_000))).toBe(3);
+      expect(await fixture.leftovers()).toEqual([]);
+      // Another prefix's upload is not this storage's to remove.
+      expect((await storage.incompleteUploads(`other-${keyPrefix}`)).map((upload) => upload.uploadId)).toEqual([outside.UploadId]);
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: `other-${keyPrefix}minutes.pdf`, UploadId: outside.UploadId as string }));
+    } finally {
+      client.destroy();
+      await fixture.close();
+    }
+  }, 60_000);
+});
+
+describe('S3ObjectStorage long streams on RGW', () => {
+  it('with a known SHA-256: multipart straight to the key, no temporary object, no copy; a mismatch completes nothing', async () => {
+    const target = inject('s3');
+    const client = clientFor(target);
+    const commands: string[] = [];
+    client.middlewareStack.add((next, context) => (args) => {
+      commands.push(context.commandName as string);
+      return next(args);
+    });
+    try {
+      const storage = new S3ObjectStorage({ client, bucket: await testBucket(target, client), keyPrefix: `${randomPrefix()}/` });
+      const bytes = bytesOf(12 * MiB, 3);
+      commands.length = 0;
+      await storage.put('known', streamOf(bytes), { expectedSha256: sha256(bytes) });
+      expect(commands.filter((name) => name !== 'UploadPartCommand')).toEqual(['CreateMultipartUploadCommand', 'CompleteMultipartUploadCommand', 'HeadObjectCommand']);
+      expect((await storage.stat('known')).sha256).toBe(sha256(bytes));
+
+      commands.length = 0;
+      await expect(storage.put('known', streamOf(bytesOf(12 * MiB, 4)), { expectedSha256: sha256(bytes) })).rejects.toMatchObject({ code: 'storage.integrity' });
+      expect(commands).not.toContain('CompleteMultipartUploadCommand');
+      expect(commands).toContain('AbortMultipartUploadCommand');
+      expect(sha256(await readAll((await storage.get('known')).body))).toBe(sha256(bytes));
+
+      commands.length = 0;
+      await storage.put('unknown', streamOf(bytes));
+      expect(commands).toContain('CopyObjectCommand');
+      expect(await storage.incompleteUploads()).toEqual([]);
+    } finally {
+      client.destroy();
+    }
   }, 60_000);
 });
