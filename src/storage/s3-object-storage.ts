@@ -219,6 +219,8 @@ export class S3ObjectStorage implements ObjectStorage {
       return true;
     } catch (error) {
       if (isStorageError(error) && error.code === 'storage.not_found') return false;
+      // Under SSE-C: an object is there, written under another customer key.
+      if (isStorageError(error) && error.code === 'storage.key_unavailable') return true;
       throw error;
     }
   }

@@ -58,6 +58,10 @@ describe('S3 server-side encryption on RGW', () => {
         expect((error as Error).message).toContain('S3_SSE_C_KEY');
         expect((error as Error).message).not.toContain(customerKey.toString('base64'));
       }
+      // It is there all the same: exists says so, and a create-only write onto it is refused as such.
+      expect(await otherKey.exists(`${prefix}/${name}`), name).toBe(true);
+      const createOnly = await failure(otherKey.put(`${prefix}/${name}`, streamOf(bytesOf(6 * MiB)), { ifNoneMatch: '*' }));
+      expect(isStorageError(createOnly) && createOnly.code, name).toBe('storage.precondition_failed');
     }
     expect(sha256(await readAll((await ssec.storage.get(`${prefix}/copy`)).body))).toBe(sha256(large));
     const ranged = await ssec.storage.get(`${prefix}/large`, { range: { start: 5 * MiB, end: 5 * MiB + 99 } });
