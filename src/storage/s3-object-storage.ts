@@ -10,18 +10,16 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  type CopyObjectCommandOutput,
   type DeleteObjectsCommandOutput,
   type GetObjectCommandOutput,
   type HeadObjectCommandOutput,
   type ListMultipartUploadsCommandOutput,
   type ListObjectsV2CommandOutput,
-  type PutObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
-import { completeMetadata, validateCopyOptions, validateExpiresIn, validatePutOptions, validateRange, type ValidatedPutOptions } from './object-options.js';
+import { validateCopyOptions, validateExpiresIn, validateRange } from './object-options.js';
 import type {
   ByteRange,
   CopyOptions,
@@ -39,18 +37,16 @@ import type {
   PutResult,
   StorageCapabilities,
 } from './object-storage.js';
-import { ContentDigest, bytesInMemory, sha256Of, toReadable, translateBodyFailure } from './put-body.js';
-import { responseDateOf } from './s3-client.js';
 import { translateS3Error } from './s3-error-translation.js';
 import { encodeMetadata, objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
 import type { LocalUrlSigner } from './local-url-signer.js';
 import { copyInParts } from './s3-multipart-copy.js';
-import { uploadInParts, type CompletionOptions, type MultipartParams } from './s3-multipart-upload.js';
+import { S3ObjectWriter } from './s3-object-writer.js';
 import { PartBufferPool } from './part-buffer-pool.js';
 import { copySourceEncryptionParams, encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
-import { IntegrityError, InvalidArgument, InvalidRange, OperationAborted, PreconditionFailed, StorageOperationFailed, isStorageError } from './storage-errors.js';
+import { InvalidArgument, InvalidRange, PreconditionFailed, StorageOperationFailed, isStorageError } from './storage-errors.js';
 
-/** Streams larger than one part are uploaded under this prefix, then copied into place with their SHA-256. */
+/** Streams larger than one part whose SHA-256 is not known beforehand are uploaded under this prefix, then copied into place with it. */
 const TEMP_PREFIX = '\\docstore-tmp/';
 const DELETE_BATCH = 1000;
 /** Operations whose requests read an object (under SSE-C, with the customer key). */
@@ -107,14 +103,11 @@ export class S3ObjectStorage implements ObjectStorage {
   private readonly bucket: string;
   private readonly keyPrefix: string;
   private readonly endpoint: string;
-  private readonly partSizeBytes: number;
-  private readonly queueSize: number;
-  private readonly singlePutMaxBytes: number;
   private readonly sse: S3ServerSideEncryption;
   private readonly signer: LocalUrlSigner | undefined;
   /** Copies are multipart uploads of UploadPartCopy parts (see copyInParts). */
   private readonly copiesInParts: boolean;
-  private readonly partBuffers: PartBufferPool;
+  private readonly writer: S3ObjectWriter;
 
   constructor(options: S3ObjectStorageOptions) {
     this.client = options.client;
@@ -122,15 +115,29 @@ export class S3ObjectStorage implements ObjectStorage {
     this.bucket = options.bucket;
     this.keyPrefix = normalizePrefix(options.keyPrefix ?? '');
     this.endpoint = options.endpointLabel ?? 's3';
-    this.partSizeBytes = options.partSizeBytes ?? 5 * 1024 * 1024;
-    this.queueSize = options.queueSize ?? 2;
-    this.singlePutMaxBytes = Math.max(options.singlePutMaxBytes ?? 64 * 1024 * 1024, this.partSizeBytes);
+    const partSizeBytes = options.partSizeBytes ?? 5 * 1024 * 1024;
+    const queueSize = options.queueSize ?? 2;
     this.sse = options.serverSideEncryption ?? { mode: 'none' };
     this.signer = options.signer;
     this.copiesInParts = this.sse.mode === 'SSE-C' || this.sse.mode === 'aws:kms';
-    if (this.partSizeBytes < 5 * 1024 * 1024) throw new RangeError('partSizeBytes must be at least 5 MiB (the S3 minimum)');
-    if (!Number.isInteger(this.queueSize) || this.queueSize < 1) throw new RangeError('queueSize must be a whole number of at least 1');
-    this.partBuffers = new PartBufferPool(this.partSizeBytes, this.queueSize + 1);
+    if (partSizeBytes < 5 * 1024 * 1024) throw new RangeError('partSizeBytes must be at least 5 MiB (the S3 minimum)');
+    if (!Number.isInteger(queueSize) || queueSize < 1) throw new RangeError('queueSize must be a whole number of at least 1');
+    this.writer = new S3ObjectWriter({
+      client: this.client,
+      bucket: this.bucket,
+      sse: this.sse,
+      partBuffers: new PartBufferPool(partSizeBytes, queueSize + 1),
+      queueSize,
+      singlePutMaxBytes: Math.max(options.singlePutMaxBytes ?? 64 * 1024 * 1024, partSizeBytes),
+      copiesInParts: this.copiesInParts,
+      send: (operation, key, command, signal) => this.send(operation, key, command, signal),
+      objectKey: (key) => this.objectKey(key),
+      temporaryObjectKey: () => `${this.keyPrefix}${TEMP_PREFIX}${randomUUID()}`,
+      copySource: (objectKey) => this.copySource(objectKey),
+      copyInParts: (sourceObjectKey, key, size, description, signal) => this.copyInParts(sourceObjectKey, key, size, description, signal),
+      putResult: (key, size, sha256) => this.putResult(key, size, sha256),
+      refuseExisting: (key) => this.refuseExisting(key),
+    });
     this.capabilities = {
       // Single-request puts use If-None-Match; copies and multi-part streams check first (see refuseExisting).
       atomicCreateOnly: false,
@@ -141,38 +148,7 @@ export class S3ObjectStorage implements ObjectStorage {
   }
 
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
-    const normalized = normalizeKey(key);
-    const validated = validatePutOptions(options);
-    const { signal } = options;
-    if (signal?.aborted === true) throw OperationAborted.during('put', normalized);
-    const createOnly = options.ifNoneMatch === '*';
-    const inMemory = bytesInMemory(body);
-    const expected = options.expectedSha256;
-    if (inMemory !== undefined) {
-      return this.putBytes(normalized, inMemory, validated, createOnly, signal, expected);
-    }
-    const source = toReadable(body, signal);
-    const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    try {
-      const head: Buffer[] = [];
-      let headBytes = 0;
-      let ended = false;
-      while (headBytes <= this.partSizeBytes) {
-        const next = await iterator.next();
-        if (next.done === true) {
-          ended = true;
-          break;
-        }
-        head.push(next.value);
-        headBytes += next.value.length;
-      }
-      if (ended) return await this.putBytes(normalized, Buffer.concat(head, headBytes), validated, createOnly, signal, expected);
-      return await this.putLongStream(normalized, head, iterator, validated, createOnly, signal, expected);
-    } catch (error) {
-      throw translateBodyFailure(error, 'put', normalized, signal);
-    } finally {
-      source.destroy();
-    }
+    return this.writer.put(key, body, options);
   }
 
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
@@ -457,139 +433,6 @@ export class S3ObjectStorage implements ObjectStorage {
     if (await this.exists(key)) throw PreconditionFailed.alreadyExists(key);
   }
 
-  /**
-   * A create-only multipart upload: `If-None-Match: *` on CompleteMultipartUpload, which Ceph 16
-   * ignores, so the key is checked first too.
-   */
-  private createOnlyCompletion(key: string): CompletionOptions {
-    return { ifNoneMatch: '*', beforeComplete: () => this.refuseExisting(key) };
-  }
-
-  /** Bytes already in memory: hash first, then one upload that carries the SHA-256. */
-  private async putBytes(
-    key: string,
-    bytes: Buffer,
-    options: ValidatedPutOptions,
-    createOnly: boolean,
-    signal: AbortSignal | undefined,
-    expectedSha256?: string,
-  ): Promise<PutResult> {
-    const sha256 = sha256Of(bytes);
-    if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
-    const params = {
-      Bucket: this.bucket,
-      Key: this.objectKey(key),
-      ContentType: options.contentType,
-      ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-      Metadata: encodeMetadata(completeMetadata(options), sha256),
-      ...writeEncryptionParams(this.sse),
-    };
-    if (bytes.length <= this.singlePutMaxBytes) {
-      const output = await this.send<PutObjectCommandOutput>(
-        'put',
-        key,
-        new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length, ...(createOnly ? { IfNoneMatch: '*' } : {}) }),
-        signal,
-      );
-      const lastModified = responseDateOf(output);
-      // PutObject returns no Last-Modified: the response's Date is when the server stored it.
-      if (output.ETag && lastModified !== undefined) {
-        return { key, size: bytes.length, sha256, etag: unquoteEtag(output.ETag), lastModified };
-      }
-      return this.putResult(key, bytes.length, sha256);
-    }
-    await this.multipartUpload(key, params, bytes, signal, createOnly ? this.createOnlyCompletion(key) : {});
-    return this.putResult(key, bytes.length, sha256);
-  }
-
-  /**
-   * A stream longer than one part. Its SHA-256 known beforehand (`expectedSha256`): multipart
-   * straight to the key, completed only once the bytes sent hash to it. Otherwise multipart to a
-   * temporary key, then a copy that adds the SHA-256.
-   */
-  private async putLongStream(
-    key: string,
-    head: Buffer[],
-    rest: AsyncIterator<Buffer>,
-    options: ValidatedPutOptions,
-    createOnly: boolean,
-    signal: AbortSignal | undefined,
-    expectedSha256?: string,
-  ): Promise<PutResult> {
-    const digest = new ContentDigest();
-    const body = (async function* () {
-      // Shift rather than iterate, so that each buffered chunk is released once handed on.
-      for (let chunk = head.shift(); chunk !== undefined; chunk = head.shift()) {
-        digest.update(chunk);
-        yield chunk;
-      }
-      for (let next = await rest.next(); next.done !== true; next = await rest.next()) {
-        digest.update(next.value);
-        yield next.value;
-      }
-    })();
-    if (expectedSha256 !== undefined) {
-      const description = {
-        ContentType: options.contentType,
-        ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-        Metadata: encodeMetadata(completeMetadata(options), expectedSha256),
-        ...writeEncryptionParams(this.sse),
-      };
-      const createOnlyCompletion = createOnly ? this.createOnlyCompletion(key) : {};
-      await this.multipartUpload(key, { Bucket: this.bucket, Key: this.objectKey(key), ...description }, body, signal, {
-        ...createOnlyCompletion,
-        beforeComplete: async () => {
-          const sha256 = digest.sha256();
-          if (sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
-          await createOnlyCompletion.beforeComplete?.();
-        },
-      });
-      return this.putResult(key, digest.size, expectedSha256);
-    }
-    const temporaryKey = `${this.keyPrefix}${TEMP_PREFIX}${randomUUID()}`;
-    try {
-      await this.multipartUpload(key, { Bucket: this.bucket, Key: temporaryKey, ...writeEncryptionParams(this.sse) }, body, signal);
-      const sha256 = digest.sha256();
-      // Checked before the copy publishes anything: a mismatch leaves only the temporary object, removed below.
-      if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
-      if (createOnly) await this.refuseExisting(key);
-      if (this.copiesInParts) {
-        await this.copyInParts(temporaryKey, key, digest.size, {
-          ContentType: options.contentType,
-          ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-          Metadata: encodeMetadata(completeMetadata(options), sha256),
-        }, signal);
-        return await this.putResult(key, digest.size, sha256);
-      }
-      const output = await this.send<CopyObjectCommandOutput>(
-        'put',
-        key,
-        new CopyObjectCommand({
-          Bucket: this.bucket,
-          Key: this.objectKey(key),
-          CopySource: this.copySource(temporaryKey),
-          MetadataDirective: 'REPLACE',
-          ContentType: options.contentType,
-          ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-          Metadata: encodeMetadata(completeMetadata(options), sha256),
-          ...writeEncryptionParams(this.sse),
-          ...copySourceEncryptionParams(this.sse),
-          ...(createOnly ? { IfNoneMatch: '*' } : {}),
-        }),
-        signal,
-      );
-      const copied = output.CopyObjectResult;
-      if (copied?.ETag && copied.LastModified !== undefined) {
-        return { key, size: digest.size, sha256, etag: unquoteEtag(copied.ETag), lastModified: copied.LastModified };
-      }
-      return await this.putResult(key, digest.size, sha256);
-    } finally {
-      // A failed removal must not mask the put's own outcome: the temporary key is hidden from
-      // listings and removed by removeStaleUploads() at the next start.
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: temporaryKey })).catch(() => undefined);
-    }
-  }
-
   /** One CopyObject of `source` onto `destination` (create-only when asked), with the configured encryption. */
   private async copyObject(source: string, destination: string, description: Record<string, unknown>, options: CopyOptions): Promise<void> {
     await this.send(
@@ -643,24 +486,6 @@ export class S3ObjectStorage implements ObjectStorage {
       throw StorageOperationFailed.during('presign', key, { context: { reason: 'SSE-C links must be served by docstore: no link signer configured' } });
     }
     return this.signer;
-  }
-
-  /** One multipart upload (see uploadInParts); on any failure the upload is aborted before this rejects. */
-  private async multipartUpload(
-    key: string,
-    params: MultipartParams,
-    body: Buffer | AsyncIterable<Uint8Array>,
-    signal: AbortSignal | undefined,
-    completion?: CompletionOptions,
-  ): Promise<void> {
-    const context = {
-      send: <Output>(command: object) => this.send<Output>('put', key, command, signal),
-      abort: (command: AbortMultipartUploadCommand) => this.client.send(command),
-      buffers: this.partBuffers,
-      queueSize: this.queueSize,
-      sse: this.sse,
-    };
-    await uploadInParts(context, params, body, completion);
   }
 
   /**

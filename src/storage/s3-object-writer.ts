@@ -1,0 +1,241 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  PutObjectCommand,
+  type AbortMultipartUploadCommand,
+  type CopyObjectCommandOutput,
+  type PutObjectCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { normalizeKey } from './object-key.js';
+import { completeMetadata, validatePutOptions, type ValidatedPutOptions } from './object-options.js';
+import type { PutBody, PutOptions, PutResult } from './object-storage.js';
+import type { PartBufferPool } from './part-buffer-pool.js';
+import { ContentDigest, bytesInMemory, sha256Of, toReadable, translateBodyFailure } from './put-body.js';
+import { responseDateOf } from './s3-client.js';
+import { encodeMetadata, unquoteEtag } from './s3-metadata.js';
+import { uploadInParts, type CompletionOptions, type MultipartParams } from './s3-multipart-upload.js';
+import { copySourceEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
+import { IntegrityError, OperationAborted } from './storage-errors.js';
+
+/** What the writer needs of the S3 adapter it writes for. */
+export interface S3WriteContext {
+  /** For requests whose failure is ignored (removing a temporary object). */
+  client: S3Client;
+  bucket: string;
+  sse: S3ServerSideEncryption;
+  /** Where streamed parts are assembled; its `partBytes` is the part size. */
+  partBuffers: PartBufferPool;
+  queueSize: number;
+  singlePutMaxBytes: number;
+  /** Copies are multipart uploads of UploadPartCopy parts (SSE-C and SSE-KMS on Ceph 16). */
+  copiesInParts: boolean;
+  /** Sends one command, translating its failure. */
+  send<Output>(operation: string, key: string | undefined, command: object, signal?: AbortSignal): Promise<Output>;
+  objectKey(key: string): string;
+  /** A new full object key under the hidden temporary prefix. */
+  temporaryObjectKey(): string;
+  copySource(objectKey: string): string;
+  copyInParts(sourceObjectKey: string, key: string, size: number, description: Record<string, unknown>, signal?: AbortSignal): Promise<void>;
+  /** A put's result completed by a HEAD (the write's response lacked ETag or date). */
+  putResult(key: string, size: number, sha256: string): Promise<PutResult>;
+  /** Fails with `storage.precondition_failed` when the key holds an object. */
+  refuseExisting(key: string): Promise<void>;
+}
+
+/**
+ * The write paths of the S3 adapter (`S3ObjectStorage.put`): bodies in memory in one PutObject or
+ * as a multipart upload of their slices; streams that fit in one part in one PutObject; longer
+ * streams multipart, straight to their key when their SHA-256 is known beforehand, else to a
+ * temporary key and then copied into place with it.
+ */
+export class S3ObjectWriter {
+  constructor(private readonly context: S3WriteContext) {}
+
+  /** `ObjectStorage.put` (see `S3ObjectStorage`). */
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    const normalized = normalizeKey(key);
+    const validated = validatePutOptions(options);
+    const { signal } = options;
+    if (signal?.aborted === true) throw OperationAborted.during('put', normalized);
+    const createOnly = options.ifNoneMatch === '*';
+    const inMemory = bytesInMemory(body);
+    const expected = options.expectedSha256;
+    if (inMemory !== undefined) {
+      return this.putBytes(normalized, inMemory, validated, createOnly, signal, expected);
+    }
+    const source = toReadable(body, signal);
+    const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    try {
+      const head: Buffer[] = [];
+      let headBytes = 0;
+      let ended = false;
+      while (headBytes <= this.context.partBuffers.partBytes) {
+        const next = await iterator.next();
+        if (next.done === true) {
+          ended = true;
+          break;
+        }
+        head.push(next.value);
+        headBytes += next.value.length;
+      }
+      if (ended) return await this.putBytes(normalized, Buffer.concat(head, headBytes), validated, createOnly, signal, expected);
+      return await this.putLongStream(normalized, head, iterator, validated, createOnly, signal, expected);
+    } catch (error) {
+      throw translateBodyFailure(error, 'put', normalized, signal);
+    } finally {
+      source.destroy();
+    }
+  }
+
+  /**
+   * A create-only multipart upload: `If-None-Match: *` on CompleteMultipartUpload, which Ceph 16
+   * ignores, so the key is checked first too.
+   */
+  private createOnlyCompletion(key: string): CompletionOptions {
+    return { ifNoneMatch: '*', beforeComplete: () => this.context.refuseExisting(key) };
+  }
+
+  /** Bytes already in memory: hash first, then one upload that carries the SHA-256. */
+  private async putBytes(
+    key: string,
+    bytes: Buffer,
+    options: ValidatedPutOptions,
+    createOnly: boolean,
+    signal: AbortSignal | undefined,
+    expectedSha256?: string,
+  ): Promise<PutResult> {
+    const sha256 = sha256Of(bytes);
+    if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
+    const params = {
+      Bucket: this.context.bucket,
+      Key: this.context.objectKey(key),
+      ContentType: options.contentType,
+      ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
+      Metadata: encodeMetadata(completeMetadata(options), sha256),
+      ...writeEncryptionParams(this.context.sse),
+    };
+    if (bytes.length <= this.context.singlePutMaxBytes) {
+      const output = await this.context.send<PutObjectCommandOutput>(
+        'put',
+        key,
+        new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length, ...(createOnly ? { IfNoneMatch: '*' } : {}) }),
+        signal,
+      );
+      const lastModified = responseDateOf(output);
+      // PutObject returns no Last-Modified: the response's Date is when the server stored it.
+      if (output.ETag && lastModified !== undefined) {
+        return { key, size: bytes.length, sha256, etag: unquoteEtag(output.ETag), lastModified };
+      }
+      return this.context.putResult(key, bytes.length, sha256);
+    }
+    await this.multipartUpload(key, params, bytes, signal, createOnly ? this.createOnlyCompletion(key) : {});
+    return this.context.putResult(key, bytes.length, sha256);
+  }
+
+  /**
+   * A stream longer than one part. Its SHA-256 known beforehand (`expectedSha256`): multipart
+   * straight to the key, completed only once the bytes sent hash to it. Otherwise multipart to a
+   * temporary key, then a copy that adds the SHA-256.
+   */
+  private async putLongStream(
+    key: string,
+    head: Buffer[],
+    rest: AsyncIterator<Buffer>,
+    options: ValidatedPutOptions,
+    createOnly: boolean,
+    signal: AbortSignal | undefined,
+    expectedSha256?: string,
+  ): Promise<PutResult> {
+    const digest = new ContentDigest();
+    const body = (async function* () {
+      // Shift rather than iterate, so that each buffered chunk is released once handed on.
+      for (let chunk = head.shift(); chunk !== undefined; chunk = head.shift()) {
+        digest.update(chunk);
+        yield chunk;
+      }
+      for (let next = await rest.next(); next.done !== true; next = await rest.next()) {
+        digest.update(next.value);
+        yield next.value;
+      }
+    })();
+    if (expectedSha256 !== undefined) {
+      const description = {
+        ContentType: options.contentType,
+        ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
+        Metadata: encodeMetadata(completeMetadata(options), expectedSha256),
+        ...writeEncryptionParams(this.context.sse),
+      };
+      const createOnlyCompletion = createOnly ? this.createOnlyCompletion(key) : {};
+      await this.multipartUpload(key, { Bucket: this.context.bucket, Key: this.context.objectKey(key), ...description }, body, signal, {
+        ...createOnlyCompletion,
+        beforeComplete: async () => {
+          const sha256 = digest.sha256();
+          if (sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
+          await createOnlyCompletion.beforeComplete?.();
+        },
+      });
+      return this.context.putResult(key, digest.size, expectedSha256);
+    }
+    const temporaryKey = this.context.temporaryObjectKey();
+    try {
+      await this.multipartUpload(key, { Bucket: this.context.bucket, Key: temporaryKey, ...writeEncryptionParams(this.context.sse) }, body, signal);
+      const sha256 = digest.sha256();
+      // Checked before the copy publishes anything: a mismatch leaves only the temporary object, removed below.
+      if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
+      if (createOnly) await this.context.refuseExisting(key);
+      if (this.context.copiesInParts) {
+        await this.context.copyInParts(temporaryKey, key, digest.size, {
+          ContentType: options.contentType,
+          ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
+          Metadata: encodeMetadata(completeMetadata(options), sha256),
+        }, signal);
+        return await this.context.putResult(key, digest.size, sha256);
+      }
+      const output = await this.context.send<CopyObjectCommandOutput>(
+        'put',
+        key,
+        new CopyObjectCommand({
+          Bucket: this.context.bucket,
+          Key: this.context.objectKey(key),
+          CopySource: this.context.copySource(temporaryKey),
+          MetadataDirective: 'REPLACE',
+          ContentType: options.contentType,
+          ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
+          Metadata: encodeMetadata(completeMetadata(options), sha256),
+          ...writeEncryptionParams(this.context.sse),
+          ...copySourceEncryptionParams(this.context.sse),
+          ...(createOnly ? { IfNoneMatch: '*' } : {}),
+        }),
+        signal,
+      );
+      const copied = output.CopyObjectResult;
+      if (copied?.ETag && copied.LastModified !== undefined) {
+        return { key, size: digest.size, sha256, etag: unquoteEtag(copied.ETag), lastModified: copied.LastModified };
+      }
+      return await this.context.putResult(key, digest.size, sha256);
+    } finally {
+      // A failed removal must not mask the put's own outcome: the temporary key is hidden from
+      // listings and removed by removeStaleUploads() at the next start.
+      await this.context.client.send(new DeleteObjectCommand({ Bucket: this.context.bucket, Key: temporaryKey })).catch(() => undefined);
+    }
+  }
+
+  /** One multipart upload (see uploadInParts); on any failure the upload is aborted before this rejects. */
+  private async multipartUpload(
+    key: string,
+    params: MultipartParams,
+    body: Buffer | AsyncIterable<Uint8Array>,
+    signal: AbortSignal | undefined,
+    completion?: CompletionOptions,
+  ): Promise<void> {
+    const context = {
+      send: <Output>(command: object) => this.context.send<Output>('put', key, command, signal),
+      abort: (command: AbortMultipartUploadCommand) => this.context.client.send(command),
+      buffers: this.context.partBuffers,
+      queueSize: this.context.queueSize,
+      sse: this.context.sse,
+    };
+    await uploadInParts(context, params, body, completion);
+  }
+}
