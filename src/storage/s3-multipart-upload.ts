@@ -34,11 +34,10 @@ export interface CompletionOptions {
 
 /**
  * Uploads `body` (at least one byte: callers send shorter bodies in one PutObject) as one multipart
- * upload, `queueSize` parts in flight. Bytes in memory are sent as
- * slices of themselves; a stream is copied into part buffers taken from (and given back to)
- * `context.buffers`, so memory stays at `queueSize + 1` parts whatever the size. Any failure (a
- * part, the body stream, an abort) waits for the parts in flight, aborts the upload (nothing stays
- * stored or billed), then rejects with it.
+ * upload, `queueSize` parts in flight. Bytes in memory are sent as slices of themselves; a stream
+ * is copied into part buffers taken from (and given back to) `context.buffers`, so memory stays at
+ * `queueSize + 1` parts whatever the size. Any failure (a part, the body stream, an abort) waits
+ * for the parts in flight, aborts the upload (nothing stays stored or billed), then rejects with it.
  *
  * Written rather than lib-storage's `Upload`, which concatenates a stream's chunks into a new
  * buffer for every part: for a 50 MiB stream three times the CPU time of this (see `bench:storage`).
