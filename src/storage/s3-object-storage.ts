@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Readable, addAbortSignal } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
-  CopyObjectCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -19,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
-import { validateCopyOptions, validateExpiresIn, validateRange } from './object-options.js';
+import { validateExpiresIn, validateRange } from './object-options.js';
 import type {
   ByteRange,
   CopyOptions,
@@ -38,12 +37,11 @@ import type {
   StorageCapabilities,
 } from './object-storage.js';
 import { translateS3Error } from './s3-error-translation.js';
-import { encodeMetadata, objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
+import { objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
 import type { LocalUrlSigner } from './local-url-signer.js';
-import { copyInParts } from './s3-multipart-copy.js';
 import { S3ObjectWriter } from './s3-object-writer.js';
 import { PartBufferPool } from './part-buffer-pool.js';
-import { copySourceEncryptionParams, encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
+import { encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
 import { InvalidArgument, InvalidRange, PreconditionFailed, StorageOperationFailed, isStorageError } from './storage-errors.js';
 
 /** Streams larger than one part whose SHA-256 is not known beforehand are uploaded under this prefix, then copied into place with it. */
@@ -51,8 +49,6 @@ const TEMP_PREFIX = '\\docstore-tmp/';
 const DELETE_BATCH = 1000;
 /** Operations whose requests read an object (under SSE-C, with the customer key). */
 const READS = new Set(['get', 'stat', 'copy']);
-/** Part size of copies made of parts (SSE-C): 1 GiB (S3 allows 5 MiB – 5 GiB). */
-const COPY_PART_BYTES = 1024 * 1024 * 1024;
 
 export interface S3ObjectStorageOptions {
   /** Client for every request. */
@@ -92,8 +88,9 @@ export interface S3ObjectStorageOptions {
  * all; when the caller gives their SHA-256 (`expectedSha256`), straight to their key instead,
  * completed only if they hash to it. A failed multipart upload is aborted, leaving no parts stored
  * and billed.
- * Create-only writes send `If-None-Match: *`; where that cannot be relied on (CopyObject on Ceph 16),
- * the destination is checked first, which leaves a short race between two creators.
+ * Create-only writes send `If-None-Match: *`; where that cannot be relied on (CopyObject and
+ * CompleteMultipartUpload on Ceph 16), the destination is checked first, which leaves a short race
+ * between two creators. The write paths, put and copy, live in `s3-object-writer.ts`.
  */
 export class S3ObjectStorage implements ObjectStorage {
   readonly name = 's3';
@@ -105,8 +102,6 @@ export class S3ObjectStorage implements ObjectStorage {
   private readonly endpoint: string;
   private readonly sse: S3ServerSideEncryption;
   private readonly signer: LocalUrlSigner | undefined;
-  /** Copies are multipart uploads of UploadPartCopy parts (see copyInParts). */
-  private readonly copiesInParts: boolean;
   private readonly writer: S3ObjectWriter;
 
   constructor(options: S3ObjectStorageOptions) {
@@ -119,7 +114,6 @@ export class S3ObjectStorage implements ObjectStorage {
     const queueSize = options.queueSize ?? 2;
     this.sse = options.serverSideEncryption ?? { mode: 'none' };
     this.signer = options.signer;
-    this.copiesInParts = this.sse.mode === 'SSE-C' || this.sse.mode === 'aws:kms';
     if (partSizeBytes < 5 * 1024 * 1024) throw new RangeError('partSizeBytes must be at least 5 MiB (the S3 minimum)');
     if (!Number.isInteger(queueSize) || queueSize < 1) throw new RangeError('queueSize must be a whole number of at least 1');
     this.writer = new S3ObjectWriter({
@@ -129,12 +123,13 @@ export class S3ObjectStorage implements ObjectStorage {
       partBuffers: new PartBufferPool(partSizeBytes, queueSize + 1),
       queueSize,
       singlePutMaxBytes: Math.max(options.singlePutMaxBytes ?? 64 * 1024 * 1024, partSizeBytes),
-      copiesInParts: this.copiesInParts,
-      send: (operation, key, command, signal) => this.send(operation, key, command, signal),
+      // Ceph RGW 16 answers 501 to a CopyObject from an SSE-C or SSE-KMS source, but copies its parts.
+      copiesInParts: this.sse.mode === 'SSE-C' || this.sse.mode === 'aws:kms',
+      send: (operation, key, command, signal, errorKey) => this.send(operation, key, command, signal, errorKey),
       objectKey: (key) => this.objectKey(key),
       temporaryObjectKey: () => `${this.keyPrefix}${TEMP_PREFIX}${randomUUID()}`,
       copySource: (objectKey) => this.copySource(objectKey),
-      copyInParts: (sourceObjectKey, key, size, description, signal) => this.copyInParts(sourceObjectKey, key, size, description, signal),
+      stat: (key) => this.stat(key),
       putResult: (key, size, sha256) => this.putResult(key, size, sha256),
       refuseExisting: (key) => this.refuseExisting(key),
     });
@@ -281,43 +276,7 @@ export class S3ObjectStorage implements ObjectStorage {
   }
 
   async copy(sourceKey: string, destinationKey: string, options: CopyOptions = {}): Promise<ObjectInfo> {
-    const source = normalizeKey(sourceKey);
-    const destination = normalizeKey(destinationKey);
-    validateCopyOptions(options);
-    if (options.ifNoneMatch === '*') await this.refuseExisting(destination);
-    try {
-      if (!this.copiesInParts && options.systemMetadata === undefined && options.ifSourceMatch === undefined) {
-        await this.copyObject(source, destination, { MetadataDirective: 'COPY' }, options);
-        return await this.stat(destination);
-      }
-      // The source's description is read first: to copy it part by part (Ceph RGW 16 answers 501 to
-      // a CopyObject from an SSE-C or SSE-KMS source, but copies its parts), to set system metadata
-      // over it, or to check its entity tag; the copy is then bound to that very version.
-      const head = await this.send<HeadObjectCommandOutput>(
-        'copy',
-        source,
-        new HeadObjectCommand({
-          Bucket: this.bucket,
-          Key: this.objectKey(source),
-          ...readEncryptionParams(this.sse),
-          ...(options.ifSourceMatch === undefined ? {} : { IfMatch: `"${options.ifSourceMatch}"` }),
-        }),
-      );
-      const description = {
-        ContentType: head.ContentType,
-        ...(head.ContentDisposition === undefined || head.ContentDisposition === '' ? {} : { ContentDisposition: head.ContentDisposition }),
-        Metadata: { ...(head.Metadata ?? {}), ...encodeMetadata(options.systemMetadata ?? {}) },
-      };
-      if (this.copiesInParts) await this.copyInParts(this.objectKey(source), destination, head.ContentLength ?? 0, description, undefined, head.ETag);
-      else await this.copyObject(source, destination, { MetadataDirective: 'REPLACE', ...description, ...(head.ETag === undefined ? {} : { CopySourceIfMatch: head.ETag }) }, options);
-      return await this.stat(destination);
-    } catch (error) {
-      // With a source condition, a failed precondition that is not the destination's is the source's.
-      if (options.ifSourceMatch !== undefined && options.ifNoneMatch === undefined && isStorageError(error) && error.code === 'storage.precondition_failed') {
-        throw PreconditionFailed.changed(source, { cause: error });
-      }
-      throw error;
-    }
+    return this.writer.copy(sourceKey, destinationKey, options);
   }
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {
@@ -431,54 +390,6 @@ export class S3ObjectStorage implements ObjectStorage {
    */
   private async refuseExisting(key: string): Promise<void> {
     if (await this.exists(key)) throw PreconditionFailed.alreadyExists(key);
-  }
-
-  /** One CopyObject of `source` onto `destination` (create-only when asked), with the configured encryption. */
-  private async copyObject(source: string, destination: string, description: Record<string, unknown>, options: CopyOptions): Promise<void> {
-    await this.send(
-      'copy',
-      source,
-      new CopyObjectCommand({
-        Bucket: this.bucket,
-        Key: this.objectKey(destination),
-        CopySource: this.copySource(this.objectKey(source)),
-        ...description,
-        ...writeEncryptionParams(this.sse),
-        ...copySourceEncryptionParams(this.sse),
-        ...(options.ifNoneMatch === '*' ? { IfNoneMatch: '*' } : {}),
-      }),
-      undefined,
-      destination,
-    );
-  }
-
-  /**
-   * Copies `sourceObjectKey` (a full object key) to `key` as a multipart upload of UploadPartCopy
-   * parts: the SSE-C and SSE-KMS path, since Ceph RGW 16 refuses CopyObject from such a source
-   * (501) but copies parts. The upload is aborted on any failure; an empty source is written directly.
-   */
-  private async copyInParts(
-    sourceObjectKey: string,
-    key: string,
-    size: number,
-    description: Record<string, unknown>,
-    signal?: AbortSignal,
-    sourceEtag?: string,
-  ): Promise<void> {
-    await copyInParts(
-      {
-        bucket: this.bucket,
-        send: (command) => this.send('copy', key, command, signal),
-        abort: (command) => this.client.send(command),
-        partBytes: COPY_PART_BYTES,
-        sse: this.sse,
-      },
-      this.copySource(sourceObjectKey),
-      this.objectKey(key),
-      size,
-      description,
-      sourceEtag,
-    );
   }
 
   private docstoreSigner(key: string): LocalUrlSigner {

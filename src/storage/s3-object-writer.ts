@@ -1,24 +1,30 @@
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   type AbortMultipartUploadCommand,
   type CopyObjectCommandOutput,
+  type HeadObjectCommandOutput,
   type PutObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { normalizeKey } from './object-key.js';
-import { completeMetadata, validatePutOptions, type ValidatedPutOptions } from './object-options.js';
-import type { PutBody, PutOptions, PutResult } from './object-storage.js';
+import { completeMetadata, validateCopyOptions, validatePutOptions, type ValidatedPutOptions } from './object-options.js';
+import type { CopyOptions, ObjectInfo, PutBody, PutOptions, PutResult } from './object-storage.js';
 import type { PartBufferPool } from './part-buffer-pool.js';
 import { ContentDigest, bytesInMemory, sha256Of, toReadable, translateBodyFailure } from './put-body.js';
 import { responseDateOf } from './s3-client.js';
 import { encodeMetadata, unquoteEtag } from './s3-metadata.js';
+import { copyInParts } from './s3-multipart-copy.js';
 import { uploadInParts, type CompletionOptions, type MultipartParams } from './s3-multipart-upload.js';
-import { copySourceEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
-import { IntegrityError, OperationAborted } from './storage-errors.js';
+import { copySourceEncryptionParams, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
+import { IntegrityError, OperationAborted, PreconditionFailed, isStorageError } from './storage-errors.js';
 
-/** What the writer needs of the S3 adapter it writes for. */
+/** Part size of copies made of parts (SSE-C, SSE-KMS): 1 GiB (S3 allows 5 MiB – 5 GiB). */
+const COPY_PART_BYTES = 1024 * 1024 * 1024;
+
+/** What the writer needs of the S3 adapter it writes for (its requests, keys and reads). */
 export interface S3WriteContext {
   /** For requests whose failure is ignored (removing a temporary object). */
   client: S3Client;
@@ -30,13 +36,13 @@ export interface S3WriteContext {
   singlePutMaxBytes: number;
   /** Copies are multipart uploads of UploadPartCopy parts (SSE-C and SSE-KMS on Ceph 16). */
   copiesInParts: boolean;
-  /** Sends one command, translating its failure. */
-  send<Output>(operation: string, key: string | undefined, command: object, signal?: AbortSignal): Promise<Output>;
+  /** Sends one command, translating its failure; `errorKey` names the key a conflict concerns. */
+  send<Output>(operation: string, key: string | undefined, command: object, signal?: AbortSignal, errorKey?: string): Promise<Output>;
   objectKey(key: string): string;
   /** A new full object key under the hidden temporary prefix. */
   temporaryObjectKey(): string;
   copySource(objectKey: string): string;
-  copyInParts(sourceObjectKey: string, key: string, size: number, description: Record<string, unknown>, signal?: AbortSignal): Promise<void>;
+  stat(key: string): Promise<ObjectInfo>;
   /** A put's result completed by a HEAD (the write's response lacked ETag or date). */
   putResult(key: string, size: number, sha256: string): Promise<PutResult>;
   /** Fails with `storage.precondition_failed` when the key holds an object. */
@@ -44,10 +50,11 @@ export interface S3WriteContext {
 }
 
 /**
- * The write paths of the S3 adapter (`S3ObjectStorage.put`): bodies in memory in one PutObject or
- * as a multipart upload of their slices; streams that fit in one part in one PutObject; longer
- * streams multipart, straight to their key when their SHA-256 is known beforehand, else to a
- * temporary key and then copied into place with it.
+ * The write paths of the S3 adapter, `put` and `copy` (see `S3ObjectStorage`). Puts: bodies in
+ * memory in one PutObject or as a multipart upload of their slices; streams that fit in one part
+ * in one PutObject; longer streams multipart, straight to their key when their SHA-256 is known
+ * beforehand, else to a temporary key and then copied into place with it. Copies: one CopyObject,
+ * or UploadPartCopy parts where the server refuses CopyObject from an encrypted source.
  */
 export class S3ObjectWriter {
   constructor(private readonly context: S3WriteContext) {}
@@ -185,7 +192,7 @@ export class S3ObjectWriter {
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
       if (createOnly) await this.context.refuseExisting(key);
       if (this.context.copiesInParts) {
-        await this.context.copyInParts(temporaryKey, key, digest.size, {
+        await this.copyInParts(temporaryKey, key, digest.size, {
           ContentType: options.contentType,
           ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
           Metadata: encodeMetadata(completeMetadata(options), sha256),
@@ -237,5 +244,94 @@ export class S3ObjectWriter {
       sse: this.context.sse,
     };
     await uploadInParts(context, params, body, completion);
+  }
+
+  /** `ObjectStorage.copy` (see `S3ObjectStorage`). */
+  async copy(sourceKey: string, destinationKey: string, options: CopyOptions = {}): Promise<ObjectInfo> {
+    const source = normalizeKey(sourceKey);
+    const destination = normalizeKey(destinationKey);
+    validateCopyOptions(options);
+    if (options.ifNoneMatch === '*') await this.context.refuseExisting(destination);
+    try {
+      if (!this.context.copiesInParts && options.systemMetadata === undefined && options.ifSourceMatch === undefined) {
+        await this.copyObject(source, destination, { MetadataDirective: 'COPY' }, options);
+        return await this.context.stat(destination);
+      }
+      // The source's description is read first: to copy it part by part (Ceph RGW 16 answers 501 to
+      // a CopyObject from an SSE-C or SSE-KMS source, but copies its parts), to set system metadata
+      // over it, or to check its entity tag; the copy is then bound to that very version.
+      const head = await this.context.send<HeadObjectCommandOutput>(
+        'copy',
+        source,
+        new HeadObjectCommand({
+          Bucket: this.context.bucket,
+          Key: this.context.objectKey(source),
+          ...readEncryptionParams(this.context.sse),
+          ...(options.ifSourceMatch === undefined ? {} : { IfMatch: `"${options.ifSourceMatch}"` }),
+        }),
+      );
+      const description = {
+        ContentType: head.ContentType,
+        ...(head.ContentDisposition === undefined || head.ContentDisposition === '' ? {} : { ContentDisposition: head.ContentDisposition }),
+        Metadata: { ...(head.Metadata ?? {}), ...encodeMetadata(options.systemMetadata ?? {}) },
+      };
+      if (this.context.copiesInParts) await this.copyInParts(this.context.objectKey(source), destination, head.ContentLength ?? 0, description, undefined, head.ETag);
+      else await this.copyObject(source, destination, { MetadataDirective: 'REPLACE', ...description, ...(head.ETag === undefined ? {} : { CopySourceIfMatch: head.ETag }) }, options);
+      return await this.context.stat(destination);
+    } catch (error) {
+      // With a source condition, a failed precondition that is not the destination's is the source's.
+      if (options.ifSourceMatch !== undefined && options.ifNoneMatch === undefined && isStorageError(error) && error.code === 'storage.precondition_failed') {
+        throw PreconditionFailed.changed(source, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** One CopyObject of `source` onto `destination` (create-only when asked), with the configured encryption. */
+  private async copyObject(source: string, destination: string, description: Record<string, unknown>, options: CopyOptions): Promise<void> {
+    await this.context.send(
+      'copy',
+      source,
+      new CopyObjectCommand({
+        Bucket: this.context.bucket,
+        Key: this.context.objectKey(destination),
+        CopySource: this.context.copySource(this.context.objectKey(source)),
+        ...description,
+        ...writeEncryptionParams(this.context.sse),
+        ...copySourceEncryptionParams(this.context.sse),
+        ...(options.ifNoneMatch === '*' ? { IfNoneMatch: '*' } : {}),
+      }),
+      undefined,
+      destination,
+    );
+  }
+
+  /**
+   * Copies `sourceObjectKey` (a full object key) to `key` as a multipart upload of UploadPartCopy
+   * parts: the SSE-C and SSE-KMS path, since Ceph RGW 16 refuses CopyObject from such a source
+   * (501) but copies parts. The upload is aborted on any failure; an empty source is written directly.
+   */
+  private async copyInParts(
+    sourceObjectKey: string,
+    key: string,
+    size: number,
+    description: Record<string, unknown>,
+    signal?: AbortSignal,
+    sourceEtag?: string,
+  ): Promise<void> {
+    await copyInParts(
+      {
+        bucket: this.context.bucket,
+        send: (command) => this.context.send('copy', key, command, signal),
+        abort: (command) => this.context.client.send(command),
+        partBytes: COPY_PART_BYTES,
+        sse: this.context.sse,
+      },
+      this.context.copySource(sourceObjectKey),
+      this.context.objectKey(key),
+      size,
+      description,
+      sourceEtag,
+    );
   }
 }

@@ -47,6 +47,19 @@ class RecordingPool extends PartBufferPool {
   }
 }
 
+describe('S3ObjectStorage options', () => {
+  it('refuses a part size under the S3 minimum and a queue of no part, naming the option', () => {
+    const client = clientFor(inject('s3'));
+    try {
+      expect(() => new S3ObjectStorage({ client, bucket: 'b', partSizeBytes: PART - 1 })).toThrow(/partSizeBytes must be at least 5 MiB/);
+      for (const queueSize of [0, 1.5, -1]) expect(() => new S3ObjectStorage({ client, bucket: 'b', queueSize })).toThrow(/queueSize must be a whole number of at least 1/);
+      expect(() => new S3ObjectStorage({ client, bucket: 'b', partSizeBytes: PART, queueSize: 1 })).not.toThrow();
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
 describe('uploadInParts on RGW', () => {
   let client: S3Client;
   let bucket: string;
