@@ -1,6 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -17,6 +16,7 @@ import { DUMPED_TABLES, normaliseRow, openDump, type DumpReader, type Row } from
 import { decryptBytes, decryptStream, type PrivateKey } from './openpgp-codec.js';
 import { unpad } from './padding.js';
 import { chain } from './stream-chain.js';
+import { createWorkDir } from './work-dir.js';
 
 export interface RestoreOptions {
   repository: BackupRepository;
@@ -66,7 +66,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreS
   const partial = (options.documentIds?.length ?? 0) + (options.buildingIds?.length ?? 0) > 0;
   const manifest = await readManifest(repository, snapshot, keys);
   const cipherHashes = new Map(snapshot.blobs.map(([name, size, sha256]) => [name, { size, sha256 }]));
-  const workDir = await mkdtemp(join(tmpdir(), 'docstore-restore-'));
+  const workDir = await createWorkDir('restore');
   let dump: DumpReader | undefined;
   try {
     const dumpFile = join(workDir, 'database');

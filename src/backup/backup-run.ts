@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat as fileStat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, stat as fileStat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +18,7 @@ import { dumpDatabase } from './database-dump.js';
 import { encryptBytes, encryptStream, readPublicKeys, type PublicKey } from './openpgp-codec.js';
 import { padTo } from './padding.js';
 import { RepositoryLock } from './repository-lock.js';
+import { createWorkDir } from './work-dir.js';
 
 export interface BackupRunOptions {
   repository: BackupRepository;
@@ -72,7 +72,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupSummar
   const recipients = await readPublicKeys(attachment.recipients.join('\n'), 'the pinned recipients');
   const namingKey = Buffer.from(attachment.namingKey, 'base64');
   const lock = await RepositoryLock.acquire(repository.storage, 'shared', now);
-  const workDir = await mkdtemp(join(tmpdir(), 'docstore-backup-'));
+  const workDir = await createWorkDir('backup');
   try {
     const time = now().toISOString();
     const snapshotId = `${time.slice(0, 10).replaceAll('-', '')}-${randomBytes(4).toString('hex')}`;

@@ -157,7 +157,10 @@ describe('docstore backup run killed half-way', () => {
       for (const dir of await readdir(blobs).catch(() => [] as string[])) total += (await readdir(join(blobs, dir))).length;
       return total;
     };
-    const child = spawn(process.execPath, [bin, 'backup', 'run', '--concurrency', '1'], { env, stdio: 'ignore' });
+    // The runs' work directories (they hold a database dump) go to a TMPDIR of the test's own.
+    const temporary = await mkdtemp(join(tmpdir(), 'docstore-test-tmp-'));
+    const workDirs = async () => (await readdir(temporary)).filter((name) => name.startsWith('docstore-backup-'));
+    const child = spawn(process.execPath, [bin, 'backup', 'run', '--concurrency', '1'], { env: { ...env, TMPDIR: temporary }, stdio: 'ignore' });
     const deadline = Date.now() + 60_000;
     while ((await countBlobs()) < 20) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the backup ended (${child.exitCode}) before it could be killed`);
@@ -167,10 +170,16 @@ describe('docstore backup run killed half-way', () => {
     await new Promise((resolve) => child.once('exit', resolve));
     const uploadedBeforeKill = await countBlobs();
     expect(uploadedBeforeKill).toBeLessThan(count);
+    // Killed, the run could not remove its work directory and the dump in it.
+    expect(await workDirs()).toEqual([expect.stringMatching(new RegExp(`^docstore-backup-${child.pid}-`))]);
+    expect(await readdir(join(temporary, (await workDirs())[0] as string))).toEqual(['database']);
     const listed = await execute(process.execPath, [bin, 'backup', 'list', '--json'], { env });
     expect((JSON.parse(listed.stdout) as { snapshots: unknown[] }).snapshots).toEqual([]);
 
-    const rerun = await execute(process.execPath, [bin, 'backup', 'run', '--json'], { env, maxBuffer: 16 << 20 });
+    const rerun = await execute(process.execPath, [bin, 'backup', 'run', '--json'], { env: { ...env, TMPDIR: temporary }, maxBuffer: 16 << 20 });
+    // The next run removed it (the killed process is gone), and its own when it ended.
+    expect(await workDirs()).toEqual([]);
+    await rm(temporary, { recursive: true, force: true });
     const summary = JSON.parse(rerun.stdout) as { objects: number; uploaded: number; reused: number };
     expect(summary.objects).toBe(count);
     // The database dump was uploaded first, then objects: everything uploaded before the kill is reused.
