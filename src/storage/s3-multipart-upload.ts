@@ -7,6 +7,7 @@ import {
   type CreateMultipartUploadCommandOutput,
   type UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
+import { TaskPool } from '../sync/task-pool.js';
 import type { PartBufferPool } from './part-buffer-pool.js';
 import { writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
 
@@ -104,9 +105,9 @@ async function sendStream(parts: PartsInFlight, body: AsyncIterable<Uint8Array>,
   }
 }
 
-/** The parts of one upload: sent `queueSize` at a time, the first failure kept. */
+/** The parts of one upload: sent `queueSize` at a time (a `TaskPool`), the first failure kept. */
 class PartsInFlight {
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly pool: TaskPool;
   private readonly parts: CompletedPart[] = [];
   private failure: { error: unknown } | undefined;
   /** Parts sent so far. */
@@ -115,36 +116,33 @@ class PartsInFlight {
   constructor(
     private readonly context: PartUploadContext,
     private readonly upload: { Bucket: string; Key: string; UploadId: string },
-  ) {}
+  ) {
+    this.pool = new TaskPool(context.queueSize);
+  }
 
   /**
-   * Starts sending `bytes` as the next part, then waits until fewer than `queueSize` parts are in
-   * flight. `release` runs once nothing reads the bytes any more: the part is stored, or was not
-   * sent because an earlier part failed. A failed part's bytes are never released (a request that
-   * failed may not have stopped reading them).
+   * Waits until fewer than `queueSize` parts are in flight, then starts sending `bytes` as the next
+   * part. `release` runs once nothing reads the bytes any more: the part is stored, or was not sent
+   * because an earlier part failed. A failed part's bytes are never released (a request that failed
+   * may not have stopped reading them).
    */
   async send(bytes: Buffer, release?: () => void): Promise<void> {
-    if (this.failure !== undefined) {
-      release?.();
-      throw this.failure.error;
-    }
     const partNumber = ++this.count;
-    const request = this.context
-      .send<UploadPartCommandOutput>(
-        new UploadPartCommand({ ...this.upload, PartNumber: partNumber, Body: bytes, ContentLength: bytes.length, ...writeEncryptionParams(this.context.sse) }),
-      )
-      .then(
-        (output) => {
-          this.parts.push({ PartNumber: partNumber, ETag: output.ETag ?? '' });
-          release?.();
-        },
-        (error: unknown) => {
-          this.failure ??= { error };
-        },
-      )
-      .finally(() => this.inFlight.delete(request));
-    this.inFlight.add(request);
-    while (this.inFlight.size >= this.context.queueSize) await Promise.race(this.inFlight);
+    let sent = false;
+    await this.pool.run(async () => {
+      if (this.failure !== undefined) return;
+      sent = true;
+      try {
+        const output = await this.context.send<UploadPartCommandOutput>(
+          new UploadPartCommand({ ...this.upload, PartNumber: partNumber, Body: bytes, ContentLength: bytes.length, ...writeEncryptionParams(this.context.sse) }),
+        );
+        this.parts.push({ PartNumber: partNumber, ETag: output.ETag ?? '' });
+        release?.();
+      } catch (error) {
+        this.failure ??= { error };
+      }
+    });
+    if (!sent) release?.();
     this.throwIfFailed();
   }
 
@@ -157,7 +155,7 @@ class PartsInFlight {
 
   /** Waits until no part is in flight (whatever their outcome). */
   async settled(): Promise<void> {
-    await Promise.all(this.inFlight);
+    await this.pool.drain();
   }
 
   private throwIfFailed(): void {

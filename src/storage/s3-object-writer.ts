@@ -117,9 +117,7 @@ export class S3ObjectWriter {
     const params = {
       Bucket: this.context.bucket,
       Key: this.context.objectKey(key),
-      ContentType: options.contentType,
-      ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-      Metadata: encodeMetadata(completeMetadata(options), sha256),
+      ...describedAs(options, sha256),
       ...writeEncryptionParams(this.context.sse),
     };
     if (bytes.length <= this.context.singlePutMaxBytes) {
@@ -167,12 +165,7 @@ export class S3ObjectWriter {
       }
     })();
     if (expectedSha256 !== undefined) {
-      const description = {
-        ContentType: options.contentType,
-        ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-        Metadata: encodeMetadata(completeMetadata(options), expectedSha256),
-        ...writeEncryptionParams(this.context.sse),
-      };
+      const description = { ...describedAs(options, expectedSha256), ...writeEncryptionParams(this.context.sse) };
       const createOnlyCompletion = createOnly ? this.createOnlyCompletion(key) : {};
       await this.multipartUpload(key, { Bucket: this.context.bucket, Key: this.context.objectKey(key), ...description }, body, signal, {
         ...createOnlyCompletion,
@@ -188,15 +181,9 @@ export class S3ObjectWriter {
     try {
       await this.multipartUpload(key, { Bucket: this.context.bucket, Key: temporaryKey, ...writeEncryptionParams(this.context.sse) }, body, signal);
       const sha256 = digest.sha256();
-      // Checked before the copy publishes anything: a mismatch leaves only the temporary object, removed below.
-      if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
       if (createOnly) await this.context.refuseExisting(key);
       if (this.context.copiesInParts) {
-        await this.copyInParts(temporaryKey, key, digest.size, {
-          ContentType: options.contentType,
-          ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-          Metadata: encodeMetadata(completeMetadata(options), sha256),
-        }, signal);
+        await this.copyInParts(temporaryKey, key, digest.size, describedAs(options, sha256), signal);
         return await this.context.putResult(key, digest.size, sha256);
       }
       const output = await this.context.send<CopyObjectCommandOutput>(
@@ -207,9 +194,7 @@ export class S3ObjectWriter {
           Key: this.context.objectKey(key),
           CopySource: this.context.copySource(temporaryKey),
           MetadataDirective: 'REPLACE',
-          ContentType: options.contentType,
-          ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
-          Metadata: encodeMetadata(completeMetadata(options), sha256),
+          ...describedAs(options, sha256),
           ...writeEncryptionParams(this.context.sse),
           ...copySourceEncryptionParams(this.context.sse),
           ...(createOnly ? { IfNoneMatch: '*' } : {}),
@@ -334,4 +319,13 @@ export class S3ObjectWriter {
       sourceEtag,
     );
   }
+}
+
+/** What S3 stores of a put's description: content type, disposition, user metadata and the SHA-256. */
+function describedAs(options: ValidatedPutOptions, sha256: string): { ContentType: string; ContentDisposition?: string; Metadata: Record<string, string> } {
+  return {
+    ContentType: options.contentType,
+    ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
+    Metadata: encodeMetadata(completeMetadata(options), sha256),
+  };
 }
