@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from 'preact/hooks';
 import { Api, type BuildingSummary, type Me } from './api.js';
 import { Console } from './context.js';
 import { describeError } from './errors.js';
@@ -36,7 +36,9 @@ export function App() {
     return () => removeEventListener('hashchange', onHashChange);
   }, []);
 
-  useEffect(() => {
+  // Before paint, so that the page's language changes with its texts (screen readers, and the
+  // browser test that reads it once the texts have changed).
+  useLayoutEffect(() => {
     document.documentElement.lang = locale;
     sessionStorage.setItem(LOCALE_KEY, locale);
   }, [locale]);
