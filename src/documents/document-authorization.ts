@@ -8,9 +8,9 @@ const ACCOUNTING_TYPES: ReadonlySet<DocumentType> = new Set(['invoice', 'financi
 export type BuildingAction = 'read' | 'upload' | 'delete' | 'restore' | 'trash';
 
 /**
- * The rules, in one place. Callers first establish that the building belongs to the caller's
- * organisation (else they answer 404 without calling these); these then answer 403 when the role
- * is too weak.
+ * The rules, in one place. Callers first establish that the caller may see the building
+ * (`canSeeBuilding`, else they answer 404 without calling these); these then answer 403 when the
+ * role is too weak.
  * - superadmin: everything;
  * - syndic: everything in every building of its organisation;
  * - accountant: read everything in its organisation; upload and edit invoices and financial statements;
@@ -28,7 +28,7 @@ export function allowsBuildingAction(principal: Principal, buildingId: string, a
 
 /** The document types the role may upload and edit (empty: none). */
 export function editableTypes(principal: Principal): DocumentType[] {
-  if (principal.role === 'board_member' || principal.role === 'owner') return [];
+  if (limitedToTokenBuildings(principal)) return [];
   return DOCUMENT_TYPES.filter((type) => principal.role !== 'accountant' || ACCOUNTING_TYPES.has(type));
 }
 
@@ -68,9 +68,14 @@ function buildingActionRefusal(principal: Principal, buildingId: string, action:
       return action === 'read' || action === 'upload' ? undefined : action;
     case 'board_member':
     case 'owner':
-      if (!principal.buildingIds.includes(buildingId)) return `access to building ${buildingId}`;
+      if (!principal.buildingIds.includes(buildingId)) return 'a building outside the token';
       return action === 'read' ? undefined : action;
   }
+}
+
+/** Whether the role sees only the buildings its token lists. */
+function limitedToTokenBuildings(principal: Principal): boolean {
+  return principal.role === 'board_member' || principal.role === 'owner';
 }
 
 /** Storage and usage figures of every organisation: superadmins only. */
@@ -83,7 +88,7 @@ export function assertTypeAllowed(principal: Principal, type: DocumentType, acti
   if (principal.role === 'accountant' && !ACCOUNTING_TYPES.has(type)) {
     throw DocumentError.forbidden(`${action} of ${type} documents`);
   }
-  if (action === 'edit' && (principal.role === 'board_member' || principal.role === 'owner')) {
+  if (action === 'edit' && limitedToTokenBuildings(principal)) {
     throw DocumentError.forbidden(action);
   }
 }
@@ -91,4 +96,15 @@ export function assertTypeAllowed(principal: Principal, type: DocumentType, acti
 /** Whether the caller can see anything of this organisation's data at all (else: 404). */
 export function canSeeOrganization(principal: Principal, organizationId: string): boolean {
   return principal.role === 'superadmin' || principal.organizationId === organizationId;
+}
+
+/**
+ * Whether the caller may learn that this building exists (else: 404, worded exactly as for a
+ * building or document that does not exist): a superadmin every building, a syndic or accountant
+ * its organisation's, a board member or owner only the buildings of its token that belong to its
+ * organisation. A 403 would tell an owner that a building outside its token is in use.
+ */
+export function canSeeBuilding(principal: Principal, building: { id: string; organizationId: string }): boolean {
+  if (!canSeeOrganization(principal, building.organizationId)) return false;
+  return !limitedToTokenBuildings(principal) || principal.buildingIds.includes(building.id);
 }

@@ -8,7 +8,7 @@ import type { GetResult, ObjectStorage } from '../storage/object-storage.js';
 import { isStorageError } from '../storage/storage-errors.js';
 import { SNIFF_BYTES, detectMimeType } from './content-detection.js';
 import { DOCUMENT_TYPES, type Document, type DocumentType } from './document.js';
-import { assertBuildingAction, assertTypeAllowed, canSeeOrganization, type BuildingAction } from './document-authorization.js';
+import { assertBuildingAction, assertTypeAllowed, canSeeBuilding, type BuildingAction } from './document-authorization.js';
 import { DocumentError, isDocumentError } from './document-errors.js';
 import * as repository from './document-repository.js';
 import type { DocumentRow } from './documents.table.js';
@@ -61,8 +61,9 @@ export const documentPatchSchema = z
 export type DocumentPatch = z.infer<typeof documentPatchSchema>;
 
 /**
- * The documents use cases: every call is authorised for its principal (another organisation's
- * building or document: `documents.not_found`; a role too weak: `auth.forbidden`).
+ * The documents use cases: every call is authorised for its principal (a building or document the
+ * caller may not see — another organisation's, or for a board member or owner one outside its
+ * token: `documents.not_found`; a role too weak: `auth.forbidden`).
  */
 export class DocumentService {
   private readonly db: Kysely<Database>;
@@ -275,23 +276,24 @@ export class DocumentService {
   }
 
   /**
-   * Establishes the building's organisation and the caller's right to act in it. A building of
-   * another organisation, or an unknown one, is `not found` (both answer alike, so existence is not
-   * revealed); only an upload may name an unknown building, which then becomes the caller's.
+   * Establishes the building's organisation and the caller's right to act in it. A building the
+   * caller may not see (`canSeeBuilding`), or an unknown one, is `not found` (both answer alike, so
+   * existence is not revealed); only an upload may name an unknown building, which then becomes the
+   * caller's.
    */
   private async authorizeBuilding(principal: Principal, buildingId: string, action: BuildingAction): Promise<{ organizationId: string }> {
     const building = await repository.findBuilding(this.db, buildingId);
-    if (building !== undefined && !canSeeOrganization(principal, building.organization_id)) {
+    const organizationId = building?.organization_id ?? principal.organizationId;
+    if ((building === undefined && action !== 'upload') || !canSeeBuilding(principal, { id: buildingId, organizationId })) {
       throw DocumentError.notFound('Building', buildingId);
     }
-    if (building === undefined && action !== 'upload') throw DocumentError.notFound('Building', buildingId);
     assertBuildingAction(principal, buildingId, action);
-    return { organizationId: building?.organization_id ?? principal.organizationId };
+    return { organizationId };
   }
 
   private async authorizedDocument(principal: Principal, id: string, action: BuildingAction, deleted = false): Promise<DocumentRow> {
     const row = await repository.findDocument(this.db, id);
-    if (row === undefined || !canSeeOrganization(principal, row.organization_id) || (row.deleted_at !== null) !== deleted) {
+    if (row === undefined || !canSeeBuilding(principal, { id: row.building_id, organizationId: row.organization_id }) || (row.deleted_at !== null) !== deleted) {
       throw DocumentError.notFound('Document', id);
     }
     assertBuildingAction(principal, row.building_id, action);

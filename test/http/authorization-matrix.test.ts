@@ -82,12 +82,15 @@ function patch(type: 'invoice' | 'contract', body: { title?: string; type?: Docu
   };
 }
 
-/** Who may read: every role in its organisation, board members and owners only in listed buildings. */
-const READ = { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [200, 200, 404], board_member: [200, 403, 404], owner: [200, 403, 404] } as const;
+/**
+ * Who may read: every role in its organisation, board members and owners only in listed buildings.
+ * To a board member or owner a building outside its token does not exist (404, never 403).
+ */
+const READ = { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [200, 200, 404], board_member: [200, 404, 404], owner: [200, 404, 404] } as const;
 
 const ENDPOINTS: Endpoint[] = [
-  upload('invoice', { superadmin: [201, 201, 201], syndic: [201, 201, 404], accountant: [201, 201, 404], board_member: [403, 403, 404], owner: [403, 403, 404] }),
-  upload('contract', { superadmin: [201, 201, 201], syndic: [201, 201, 404], accountant: [403, 403, 404], board_member: [403, 403, 404], owner: [403, 403, 404] }),
+  upload('invoice', { superadmin: [201, 201, 201], syndic: [201, 201, 404], accountant: [201, 201, 404], board_member: [403, 404, 404], owner: [403, 404, 404] }),
+  upload('contract', { superadmin: [201, 201, 201], syndic: [201, 201, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] }),
   {
     route: 'GET /buildings/{b}/documents',
     prepare: async (_world, buildingId) => ({ method: 'GET', url: `/api/v1/buildings/${buildingId}/documents?limit=200` }),
@@ -101,7 +104,7 @@ const ENDPOINTS: Endpoint[] = [
   {
     route: 'GET /buildings/{b}/trash',
     prepare: async (_world, buildingId) => ({ method: 'GET', url: `/api/v1/buildings/${buildingId}/trash?limit=200` }),
-    expected: { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 403, 404], owner: [403, 403, 404] },
+    expected: { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] },
     verify: (response, _world, buildingId) => {
       const { items } = response.json() as { items: Document[] };
       expect(items.length).toBeGreaterThan(0);
@@ -133,13 +136,13 @@ const ENDPOINTS: Endpoint[] = [
       expect(response.json()).toEqual({ url: expect.stringMatching(/^https?:\/\//), expiresAt: expect.any(String) });
     },
   },
-  patch('invoice', { title: 'Facture rectifiée' }, { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [200, 200, 404], board_member: [403, 403, 404], owner: [403, 403, 404] }),
-  patch('contract', { title: 'Contrat rectifié' }, { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 403, 404], owner: [403, 403, 404] }),
-  patch('invoice', { type: 'contract' }, { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 403, 404], owner: [403, 403, 404] }),
+  patch('invoice', { title: 'Facture rectifiée' }, { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [200, 200, 404], board_member: [403, 404, 404], owner: [403, 404, 404] }),
+  patch('contract', { title: 'Contrat rectifié' }, { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] }),
+  patch('invoice', { type: 'contract' }, { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] }),
   {
     route: 'DELETE /documents/{id}',
     prepare: async (world, buildingId) => ({ method: 'DELETE', url: `/api/v1/documents/${(await world.fresh(buildingId, 'invoice')).id}` }),
-    expected: { superadmin: [204, 204, 204], syndic: [204, 204, 404], accountant: [403, 403, 404], board_member: [403, 403, 404], owner: [403, 403, 404] },
+    expected: { superadmin: [204, 204, 204], syndic: [204, 204, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] },
     verify: async (response, world, _buildingId, request) => {
       expect(response.body).toBe('');
       const id = request.url.split('/').at(-1) as string;
@@ -150,7 +153,7 @@ const ENDPOINTS: Endpoint[] = [
   {
     route: 'POST /documents/{id}/restore',
     prepare: async (world, buildingId) => ({ method: 'POST', url: `/api/v1/documents/${(await world.fresh(buildingId, 'invoice', true)).id}/restore` }),
-    expected: { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 403, 404], owner: [403, 403, 404] },
+    expected: { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] },
     verify: (response) => {
       expect(response.json()).toMatchObject({ deletedAt: null });
     },
@@ -200,6 +203,13 @@ function expectProblem(response: LightMyRequestResponse, status: number, code: s
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json(;|$)/);
   expect(response.json()).toMatchObject({ status, code, type: `urn:docstore:${code}`, title: expect.any(String), detail: expect.any(String) });
 }
+
+/** One endpoint per route (the first variant). */
+function uniqueRoutes(): Endpoint[] {
+  return ENDPOINTS.filter((endpoint, index) => ENDPOINTS.findIndex((other) => other.route === endpoint.route) === index);
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
 function nameOf(endpoint: Endpoint): string {
   return endpoint.variant === undefined ? endpoint.route : `${endpoint.route} (${endpoint.variant})`;
@@ -268,8 +278,7 @@ for (const [name, factory] of SERVICE_PAIRS) {
     }
 
     describe('without a valid token', () => {
-      const routes = ENDPOINTS.filter((endpoint, index) => ENDPOINTS.findIndex((other) => other.route === endpoint.route) === index);
-      for (const endpoint of routes) {
+      for (const endpoint of uniqueRoutes()) {
         for (const bad of BAD_TOKENS) {
           it(`${endpoint.route}, ${bad.name} token → 401`, async () => {
             const request = await endpoint.prepare(world, world.a1);
@@ -302,6 +311,24 @@ for (const [name, factory] of SERVICE_PAIRS) {
         const uploaded = await world.fixture.service.app.inject({ ...request, headers: { ...request.headers, ...headers } });
         expectProblem(uploaded, 404, 'documents.not_found');
       });
+
+      for (const role of ['board_member', 'owner'] as const) {
+        for (const endpoint of uniqueRoutes()) {
+          it(`ORG_A ${role}: ${endpoint.route} on A2 (outside its token) answers exactly like an id that does not exist`, async () => {
+            const request = await endpoint.prepare(world, world.a2);
+            const hiddenId = request.url.match(UUID)?.[0] as string;
+            const unknownId = randomUUID();
+            const headers = { ...request.headers, authorization: `Bearer ${world.tokens[ORG_A]?.[role]}` };
+            const hidden = await world.fixture.service.app.inject({ ...request, headers });
+            const missing = await world.fixture.service.app.inject({ ...request, url: request.url.replace(hiddenId, unknownId), headers });
+            expectProblem(hidden, 404, 'documents.not_found');
+            const strip = (response: LightMyRequestResponse, id: string) => JSON.parse(response.body.replaceAll(id, '{id}')) as unknown;
+            expect(strip(hidden, hiddenId)).toEqual(strip(missing, unknownId));
+            expect(Object.keys(hidden.headers).sort()).toEqual(Object.keys(missing.headers).sort());
+            if (hiddenId !== world.a2) expect(hidden.body).not.toContain(world.a2);
+          });
+        }
+      }
 
       it('another organisation’s document answers exactly like a document that does not exist', async () => {
         const headers = { authorization: `Bearer ${world.tokens[ORG_B]?.syndic}` };
