@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -12,6 +11,7 @@ import { createObjectStorage, storageWiringOf } from '../storage/create-object-s
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { loadStatus } from '../backup/backup-state.js';
+import { readOrCreateSecretFile } from '../internal/secret-file.js';
 import { buildApp } from './app.js';
 import { ConsoleAssets } from './console-assets.js';
 
@@ -138,18 +138,10 @@ export async function jwtConfigOf(config: DocstoreConfig): Promise<{ jwt: JwtCon
     return { jwt: { key: { kind: 'public-key', pem: config.jwt.pem, algorithm: config.jwt.algorithm }, ...claims }, generated: false };
   }
   if (config.jwt.secret !== undefined) return { jwt: { key: { kind: 'secret', secret: config.jwt.secret }, ...claims }, secret: config.jwt.secret, generated: false };
-  const path = join(config.dataDir, 'jwt-secret');
-  let generated = false;
-  let secret: Buffer;
-  try {
-    secret = Buffer.from((await readFile(path, 'utf8')).trim(), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    const created = randomBytes(48).toString('base64url');
-    await writeFile(path, created, { mode: 0o600, flag: 'wx' });
-    secret = Buffer.from(created, 'utf8');
-    generated = true;
-  }
-  return { jwt: { key: { kind: 'secret', secret }, ...claims }, secret, generated };
+  const { text, created } = await readOrCreateSecretFile(join(config.dataDir, 'jwt-secret'), {
+    variable: 'DOCSTORE_JWT_SECRET',
+    generate: () => randomBytes(48).toString('base64url'),
+  });
+  const secret = Buffer.from(text, 'utf8');
+  return { jwt: { key: { kind: 'secret', secret }, ...claims }, secret, generated: created };
 }

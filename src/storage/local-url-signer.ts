@@ -1,6 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readOrCreateSecretFile } from '../internal/secret-file.js';
 import { validateExpiresIn } from './object-options.js';
 import type { PresignGetOptions, PresignPutOptions } from './object-storage.js';
 import { PresignExpired, PresignInvalid } from './storage-errors.js';
@@ -119,22 +118,13 @@ function parsePayload(encoded: string): TokenPayload {
 
 /**
  * Reads the signing secret stored at `path`, creating a random one (mode 0600) the first time, so
- * that links stay valid across restarts of the embedded default.
+ * that links stay valid across restarts of the embedded default; race-safe across processes.
  */
 export async function loadOrCreateSigningSecret(path: string): Promise<Buffer> {
-  try {
-    return Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const secret = randomBytes(32);
-  try {
-    await writeFile(path, secret.toString('base64'), { mode: 0o600, flag: 'wx' });
-    return secret;
-  } catch (error) {
-    // Another process created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateSigningSecret(path);
-    throw error;
-  }
+  const { text } = await readOrCreateSecretFile(path, {
+    variable: 'DOCSTORE_SIGNING_SECRET',
+    generate: () => randomBytes(32).toString('base64'),
+    check: (stored) => (Buffer.from(stored, 'base64').length >= 32 ? undefined : 'is not base64 of at least 32 bytes'),
+  });
+  return Buffer.from(text, 'base64');
 }
