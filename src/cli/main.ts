@@ -10,7 +10,7 @@ import { registerKeysCommands } from './keys-commands.js';
 import { storageSelfCheck } from './storage-self-check.js';
 import { BandwidthLimiter, parseByteRate } from '../sync/bandwidth-limiter.js';
 import { mirror, type ObjectEvent } from '../sync/mirror.js';
-import { openLocation } from '../sync/sync-location.js';
+import { assertDistinctLocations, openLocation, parseLocation } from '../sync/sync-location.js';
 import { verify, type Difference } from '../sync/verify.js';
 import { SyncProgress, formatBytes } from './sync-progress.js';
 import { startMetricsServer } from '../metrics/metrics-server.js';
@@ -142,7 +142,14 @@ program
   .option('--json', 'print a machine-readable summary on stdout')
   .action(async (sourceText: string, destinationText: string, options: MirrorCliOptions) => {
     const config = loadConfig();
-    const [source, destination] = await Promise.all([openLocation(sourceText, config, 'source'), openLocation(destinationText, config, 'destination')]);
+    const [sourceSpec, destinationSpec] = [parseLocation(sourceText), parseLocation(destinationText)];
+    await assertDistinctLocations(sourceSpec, destinationSpec, config);
+    // A dry run opens both sides read-only: it creates no directory, temporary folder or secret.
+    const readOnly = { readOnly: options.dryRun === true };
+    const [source, destination] = await Promise.all([
+      openLocation(sourceSpec, config, 'source', process.env, readOnly),
+      openLocation(destinationSpec, config, 'destination', process.env, readOnly),
+    ]);
     const progress = new SyncProgress(options.dryRun === true ? 'plan' : 'mirror', { tty: process.stderr.isTTY === true, quiet: options.json === true });
     const onEvent = (event: ObjectEvent) => {
       progress.onEvent(event);

@@ -28,6 +28,12 @@ export interface StorageWiring {
   metrics?: DocstoreMetrics;
   /** When given, every object is encrypted client-side (`EncryptingObjectStorage`, inside metrics). */
   encryption?: EncryptionConfig;
+  /**
+   * Build a storage that is only read (a dry run): nothing is created or cleaned, neither the local
+   * root, its temporary folder, a signing secret nor a bucket; `prepare` only checks that the
+   * bucket answers. Presigned links are then unavailable. @default false
+   */
+  readOnly?: boolean;
 }
 
 export interface CreatedStorage {
@@ -99,6 +105,7 @@ async function docstoreSigner(wiring: StorageWiring): Promise<LocalUrlSigner> {
 
 async function createAdapter(config: StorageConfig, wiring: StorageWiring): Promise<CreatedStorage> {
   if (config.backend === 'local') {
+    if (wiring.readOnly === true) return { storage: await LocalObjectStorage.open({ root: config.path, create: false }), prepare: async () => {} };
     const signer = await docstoreSigner(wiring);
     const storage = await LocalObjectStorage.open({ root: config.path, signer });
     return { storage, signer, prepare: () => storage.check() };
@@ -117,7 +124,7 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
       : createS3Client({ ...clientOptions, ...(publicEndpoint === undefined ? {} : { endpoint: publicEndpoint }) });
   const serverSideEncryption = config.serverSideEncryption ?? { mode: 'none' };
   // Links docstore serves itself: decrypted ones, SSE-C ones (a URL cannot carry the key) and uploads under SSE.
-  const signer = wiring.encryption !== undefined || serverSideEncryption.mode !== 'none' ? await docstoreSigner(wiring) : undefined;
+  const signer = wiring.readOnly !== true && (wiring.encryption !== undefined || serverSideEncryption.mode !== 'none') ? await docstoreSigner(wiring) : undefined;
   const storage = new S3ObjectStorage({
     client,
     presignClient,
@@ -131,6 +138,7 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
     storage,
     ...(signer === undefined ? {} : { signer }),
     prepare: async () => {
+      if (wiring.readOnly === true) return storage.check();
       try {
         await storage.check();
       } catch (error) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants, type Dirent } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
 import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
 import { resolveRange, storedDescription, validateCopyOptions, validatePutOptions, validateRange, withSystemMetadata, type ValidatedPutOptions } from './object-options.js';
@@ -51,6 +51,12 @@ export interface LocalObjectStorageOptions {
   root: string;
   /** Signs and verifies presigned links; without it presign* raise. */
   signer?: LocalUrlSigner;
+  /**
+   * When false, opening changes nothing on disk (a dry run only reads): the root and its temporary
+   * folder are not created, leftovers are not removed, and a missing root lists as empty.
+   * @default true
+   */
+  create?: boolean;
 }
 
 /**
@@ -73,8 +79,15 @@ export class LocalObjectStorage implements ObjectStorage {
     private readonly signer: LocalUrlSigner | undefined,
   ) {}
 
-  /** Creates the root if needed and removes temporary files left by a crash (older than an hour). */
+  /** Creates the root if needed and removes temporary files left by a crash (older than an hour); see `create`. */
   static async open(options: LocalObjectStorageOptions): Promise<LocalObjectStorage> {
+    if (options.create === false) {
+      const root = await realpath(options.root).catch((error: unknown) => {
+        if (errnoCode(error) === 'ENOENT') return resolve(options.root);
+        throw translateFsError(error, 'open', '');
+      });
+      return new LocalObjectStorage(root, options.signer);
+    }
     await mkdir(options.root, { recursive: true, mode: 0o700 });
     const root = await realpath(options.root);
     const temp = join(root, TEMP_DIRECTORY);

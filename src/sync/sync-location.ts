@@ -1,6 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadRemote, type DocstoreConfig } from '../config.js';
+import { loadRemote, type DocstoreConfig, type RemoteSettings } from '../config.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import { LocalObjectStorage } from '../storage/local-object-storage.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
@@ -15,48 +16,128 @@ export interface SyncLocation {
   close(): Promise<void>;
 }
 
+/** A location as written, parsed and checked, not yet opened. */
+export type LocationSpec =
+  | { kind: 'current'; text: string }
+  | { kind: 'file'; text: string; path: string }
+  | { kind: 's3'; text: string; remote: RemoteSettings; bucket: string; keyPrefix: string };
+
+export interface OpenLocationOptions {
+  /**
+   * Open without creating or cleaning anything (a dry run): no directory, temporary folder,
+   * signing secret or bucket is created, and a missing local destination lists as empty.
+   * @default false
+   */
+  readOnly?: boolean;
+}
+
 /**
- * Opens a location of `mirror` and `verify`; a local source must exist (a destination is created):
+ * Parses a location of `mirror` and `verify`:
  * - `current`: the storage docstore is configured with;
  * - `file:///absolute/dir`: a local storage rooted there (docstore's on-disk format);
  * - `s3://NAME@bucket/prefix`: a bucket and optional key prefix, with the endpoint, region, path
  *   style and credentials of the remote NAME (`DOCSTORE_REMOTE_<NAME>_*`; see docs/migration.md).
+ * Raises `sync.usage` (or a configuration error naming the remote's variables) for anything else.
  */
-export async function openLocation(
-  text: string,
-  config: DocstoreConfig,
-  role: 'source' | 'destination',
-  env: Record<string, string | undefined> = process.env,
-): Promise<SyncLocation> {
-  if (text === 'current') {
-    if (config.storage.backend === 'local' && role === 'source') await assertDirectory(config.storage.path, text);
-    const { storage, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
-    await prepare();
-    return { label: `current (${storage.name})`, storage, close: async () => {} };
-  }
+export function parseLocation(text: string, env: Record<string, string | undefined> = process.env): LocationSpec {
+  if (text === 'current') return { kind: 'current', text };
   if (text.startsWith('file://')) {
-    let path: string;
     try {
-      path = fileURLToPath(text);
+      return { kind: 'file', text, path: fileURLToPath(text) };
     } catch (error) {
       throw SyncError.usage(`${text} is not a file:///absolute/path URL`, error);
     }
-    // A mistyped source must not look like an empty one (a --delete would then empty the destination).
-    if (role === 'source') await assertDirectory(path, text);
-    return { label: text, storage: await LocalObjectStorage.open({ root: path }), close: async () => {} };
   }
   const s3 = /^s3:\/\/(?:([^@/]+)@)?([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(text);
   if (s3 !== null) {
     const [, remoteName, bucket, prefix] = s3 as unknown as [string, string | undefined, string, string | undefined];
     if (remoteName === undefined) throw SyncError.usage(`${text}: name the remote whose settings to use, as s3://NAME@${bucket}/…`);
-    const remote = loadRemote(remoteName, env);
-    const client = createS3Client({ ...remote, ...(remote.endpoint === undefined ? {} : { endpoint: remote.endpoint }) });
-    const keyPrefix = prefix === undefined || prefix === '' ? '' : prefix.endsWith('/') ? prefix : `${prefix}/`;
-    const storage = new S3ObjectStorage({ client, bucket, keyPrefix, endpointLabel: remote.endpoint ?? `aws:${remote.region}` });
-    await storage.check();
-    return { label: text, storage, close: async () => client.destroy() };
+    return { kind: 's3', text, remote: loadRemote(remoteName, env), bucket, keyPrefix: keyPrefixOf(prefix) };
   }
   throw SyncError.usage(`${text}: a location is "current", file:///dir or s3://NAME@bucket/prefix`);
+}
+
+/**
+ * Opens a location (see `parseLocation`); a local source must exist, a destination is created
+ * unless `readOnly`.
+ */
+export async function openLocation(
+  location: string | LocationSpec,
+  config: DocstoreConfig,
+  role: 'source' | 'destination',
+  env: Record<string, string | undefined> = process.env,
+  options: OpenLocationOptions = {},
+): Promise<SyncLocation> {
+  const spec = typeof location === 'string' ? parseLocation(location, env) : location;
+  const readOnly = options.readOnly === true;
+  switch (spec.kind) {
+    case 'current': {
+      if (config.storage.backend === 'local' && role === 'source') await assertDirectory(config.storage.path, spec.text);
+      const { storage, prepare } = await createObjectStorage(config.storage, { ...storageWiringOf(config), readOnly });
+      await prepare();
+      return { label: `current (${storage.name})`, storage, close: async () => {} };
+    }
+    case 'file':
+      // A mistyped source must not look like an empty one (a --delete would then empty the destination).
+      if (role === 'source') await assertDirectory(spec.path, spec.text);
+      return { label: spec.text, storage: await LocalObjectStorage.open({ root: spec.path, create: !readOnly }), close: async () => {} };
+    case 's3': {
+      const { remote } = spec;
+      const client = createS3Client({ ...remote, ...(remote.endpoint === undefined ? {} : { endpoint: remote.endpoint }) });
+      const storage = new S3ObjectStorage({ client, bucket: spec.bucket, keyPrefix: spec.keyPrefix, endpointLabel: remote.endpoint ?? `aws:${remote.region}` });
+      await storage.check();
+      return { label: spec.text, storage, close: async () => client.destroy() };
+    }
+  }
+}
+
+/**
+ * Refuses a mirror between two spellings of one place (`current current`, `file:///a` and
+ * `file:///a/`, a symbolic link to the directory, the same bucket and prefix through two remotes of
+ * one endpoint), and between nested ones, where the copies would land inside the source.
+ */
+export async function assertDistinctLocations(source: LocationSpec, destination: LocationSpec, config: DocstoreConfig): Promise<void> {
+  const [a, b] = await Promise.all([placeOf(source, config), placeOf(destination, config)]);
+  if (a.store !== b.store) return;
+  if (a.path === b.path) {
+    throw SyncError.usage(`${source.text} and ${destination.text} are the same location (${a.description}): give two different locations`);
+  }
+  if (a.path.startsWith(b.path) || b.path.startsWith(a.path)) {
+    throw SyncError.usage(`${source.text} and ${destination.text} overlap (one lies inside the other): give two separate locations`);
+  }
+}
+
+/** Where a location's objects live: a store (the local file system, or an endpoint's bucket) and a path in it ending in `/`. */
+async function placeOf(spec: LocationSpec, config: DocstoreConfig): Promise<{ store: string; path: string; description: string }> {
+  if (spec.kind === 'current') {
+    const storage = config.storage;
+    if (storage.backend === 'local') return placeOf({ kind: 'file', text: spec.text, path: storage.path }, config);
+    return s3Place(storage.endpoint ?? `aws:${storage.region}`, storage.bucket, keyPrefixOf(storage.keyPrefix));
+  }
+  if (spec.kind === 's3') return s3Place(spec.remote.endpoint ?? `aws:${spec.remote.region}`, spec.bucket, spec.keyPrefix);
+  const directory = await canonicalDirectory(resolve(spec.path));
+  return { store: 'file', path: directory.endsWith('/') ? directory : `${directory}/`, description: `directory ${directory}` };
+}
+
+function s3Place(endpoint: string, bucket: string, keyPrefix: string): { store: string; path: string; description: string } {
+  const normalized = URL.canParse(endpoint) ? new URL(endpoint).href.replace(/\/$/, '') : endpoint;
+  return { store: `s3 ${normalized} ${bucket}`, path: `/${keyPrefix}`, description: `bucket ${bucket}${keyPrefix === '' ? '' : `, prefix ${keyPrefix}`} at ${normalized}` };
+}
+
+/** The directory's real path, symbolic links resolved, also when it (or some of its parents) does not exist yet. */
+async function canonicalDirectory(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const parent = dirname(path);
+    if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === path) throw error;
+    return join(await canonicalDirectory(parent), basename(path));
+  }
+}
+
+function keyPrefixOf(prefix: string | undefined): string {
+  return prefix === undefined || prefix === '' ? '' : prefix.endsWith('/') ? prefix : `${prefix}/`;
 }
 
 async function assertDirectory(path: string, text: string): Promise<void> {

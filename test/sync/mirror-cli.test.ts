@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +22,18 @@ async function docstore(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
+}
+
+/** Every path under `root` with its type, size and modification time (a file created then removed still changes its directory's). */
+async function snapshotTree(root: string): Promise<string[]> {
+  const lines: string[] = [];
+  const visit = async (path: string): Promise<void> => {
+    const stats = await lstat(path);
+    lines.push(`${path} ${stats.isDirectory() ? 'dir' : stats.size} ${stats.mtimeMs}`);
+    if (stats.isDirectory()) for (const name of (await readdir(path)).sort()) await visit(join(path, name));
+  };
+  await visit(root);
+  return lines;
 }
 
 describe('docstore mirror and verify on the command line', () => {
@@ -51,7 +64,8 @@ describe('docstore mirror and verify on the command line', () => {
   afterAll(async () => rm(base, { recursive: true, force: true }));
 
   it('plans, copies, verifies (exit 0), then reports a difference (exit 3)', async () => {
-    const destination = `s3://test@${bucket}/copy`;
+    // A prefix of its own: the shared test server's bucket outlives the run.
+    const destination = `s3://test@${bucket}/copy-${randomUUID()}`;
     const plan = await docstore(['mirror', `file://${source}`, destination, '--dry-run'], env);
     expect(plan.code).toBe(0);
     expect(plan.stderr).toContain('copy org/doc-0 (missing)');
@@ -82,6 +96,60 @@ describe('docstore mirror and verify on the command line', () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('does not exist');
   }, 60_000);
+
+  it('a dry run changes nothing anywhere: no destination directory, temporary folder or secret, nothing in TMPDIR', async () => {
+    const parent = join(base, 'dry');
+    const temporary = join(base, 'dry-tmp');
+    await mkdir(parent);
+    await mkdir(temporary);
+    // The child's own TMPDIR; tsx's compile cache (the runner's, not docstore's) is off so that only docstore's writes count.
+    const dryEnv = { ...env, TMPDIR: temporary, TSX_DISABLE_CACHE: '1', DATA_DIR: join(parent, 'data') };
+    const before = [...(await snapshotTree(parent)), ...(await snapshotTree(temporary)), ...(await snapshotTree(source))];
+    const toDirectory = await docstore(['mirror', `file://${source}`, `file://${join(parent, 'copy', 'objects')}`, '--dry-run'], dryEnv);
+    expect(toDirectory.code, toDirectory.stderr).toBe(0);
+    expect(toDirectory.stdout).toMatch(/would copy [1-9]/);
+    // `current` on the embedded default: the data directory, its objects folder and signing secret stay uncreated.
+    const toCurrent = await docstore(['mirror', `file://${source}`, 'current', '--dry-run', '--json'], dryEnv);
+    expect(toCurrent.code, toCurrent.stderr).toBe(0);
+    const plan = JSON.parse(toCurrent.stdout) as { dryRun: boolean; copied: number; failed: number };
+    expect(plan).toMatchObject({ dryRun: true, failed: 0 });
+    expect(plan.copied).toBeGreaterThan(0);
+    const after = [...(await snapshotTree(parent)), ...(await snapshotTree(temporary)), ...(await snapshotTree(source))];
+    expect(after).toEqual(before);
+  }, 60_000);
+
+  it('refuses to mirror a location onto itself, however it is spelled (exit 2), creating nothing', async () => {
+    const alias = join(base, 'alias');
+    await symlink(source, alias);
+    const dataDir = join(base, 'same-data');
+    const sameEnv = {
+      ...env,
+      DATA_DIR: dataDir,
+      DOCSTORE_REMOTE_OTHER_ENDPOINT: `${env.DOCSTORE_REMOTE_TEST_ENDPOINT as string}/`,
+      DOCSTORE_REMOTE_OTHER_REGION: env.DOCSTORE_REMOTE_TEST_REGION,
+      DOCSTORE_REMOTE_OTHER_ACCESS_KEY: env.DOCSTORE_REMOTE_TEST_ACCESS_KEY,
+      DOCSTORE_REMOTE_OTHER_SECRET_KEY: env.DOCSTORE_REMOTE_TEST_SECRET_KEY,
+      DOCSTORE_REMOTE_OTHER_PATH_STYLE: env.DOCSTORE_REMOTE_TEST_PATH_STYLE,
+    };
+    const pairs = [
+      ['current', 'current'],
+      ['current', `file://${join(dataDir, 'objects')}/`],
+      [`file://${source}`, `file://${source}/`],
+      [`file://${alias}`, `file://${source}`],
+      [`s3://test@${bucket}/same`, `s3://other@${bucket}/same/`],
+    ];
+    for (const [from, to] of pairs) {
+      const refused = await docstore(['mirror', from as string, to as string], sameEnv);
+      expect(refused.code, `${from} ${to}: ${refused.stderr}`).toBe(2);
+      expect(refused.stderr).toContain('sync.usage');
+      expect(refused.stderr).toContain('are the same location');
+    }
+    const nested = await docstore(['mirror', `file://${source}`, `file://${join(alias, 'inside')}`], sameEnv);
+    expect(nested.code).toBe(2);
+    expect(nested.stderr).toContain('one lies inside the other');
+    await expect(lstat(dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(lstat(join(source, 'inside'))).rejects.toMatchObject({ code: 'ENOENT' });
+  }, 90_000);
 
   it('refuses deletions above --max-delete (exit 1), deleting nothing', async () => {
     const destination = join(base, 'with-extras');
