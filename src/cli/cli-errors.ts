@@ -2,6 +2,7 @@ import { ConfigError } from '../config.js';
 import { isStorageError } from '../storage/storage-errors.js';
 import { SyncError } from '../sync/sync-errors.js';
 import { BackupError } from '../backup/backup-errors.js';
+import { ListenError } from '../http/listen-error.js';
 
 /** Documented exit codes of the `docstore` command. */
 export const EXIT = {
@@ -27,6 +28,10 @@ export function reportError(error: unknown, write: (line: string) => void = (lin
   if (error instanceof BackupError) {
     write(`docstore: ${error.code}: ${error.message}`);
     return error.code === 'backup.usage' ? EXIT.usage : EXIT.failed;
+  }
+  if (error instanceof ListenError) {
+    write(`docstore: ${error.code}: ${error.message}`);
+    return EXIT.usage;
   }
   if (error instanceof RangeError) {
     write(`docstore: ${error.message}`);

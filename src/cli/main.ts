@@ -13,7 +13,6 @@ import { mirror, type ObjectEvent } from '../sync/mirror.js';
 import { assertDistinctLocations, openLocation, parseLocation } from '../sync/sync-location.js';
 import { verify, type Difference } from '../sync/verify.js';
 import { SyncProgress, formatBytes } from './sync-progress.js';
-import { startMetricsServer } from '../metrics/metrics-server.js';
 import { DEFAULT_ORGANIZATION, mintConfiguredToken, registerConsoleCommands } from './console-commands.js';
 
 const program = new Command()
@@ -29,11 +28,13 @@ program
     const config = loadConfig();
     const { ensureConsoleBuilt } = await import('../http/console-build.js');
     const consoleBuild = await ensureConsoleBuilt().catch((error: unknown) => ({ status: 'failed' as const, error }));
-    const { createService } = await import('../http/server.js');
+    const { createService, listenService } = await import('../http/server.js');
     const service = await createService(config);
     if (consoleBuild.status === 'failed') service.app.log.error({ err: consoleBuild.error }, 'building the web console failed; the API is served without it');
-    const address = await service.app.listen({ host: config.http.host, port: config.http.port });
-    const metricsServer = await startMetricsServer({ metrics: service.metrics, ...config.metrics });
+    const listeners = await listenService(service, config).catch(async (error: unknown) => {
+      await service.close();
+      throw error;
+    });
     const check = setInterval(() => {
       service.storage.check().catch((error: unknown) => service.app.log.error({ err: error }, 'storage check failed'));
     }, 30_000);
@@ -47,10 +48,10 @@ program
     }, purgeEveryMs);
     purge.unref();
     const say = (line: string) => process.stdout.write(`${line}\n`);
-    say(`docstore: serving on ${address} (storage: ${service.storage.name}, database: ${config.database.dialect})`);
+    say(`docstore: serving on ${listeners.apiUrl} (storage: ${service.storage.name}, database: ${config.database.dialect})`);
     say(`  console:    ${config.http.publicBaseUrl}/${consoleBuild.status === 'skipped' ? ` (not built: ${consoleBuild.reason})` : ''}`);
     say(`  API docs:   ${config.http.publicBaseUrl}/docs`);
-    say(`  metrics:    ${metricsServer.url}/metrics${config.metrics.token === undefined ? '' : ' (bearer token required)'}`);
+    say(`  metrics:    ${listeners.metricsUrl}/metrics${config.metrics.token === undefined ? '' : ' (bearer token required)'}`);
     if (service.generatedJwtSecret) say(`  generated a JWT secret in ${config.dataDir}/jwt-secret (mode 0600): keep it, tokens depend on it`);
     if (service.jwtSecret !== undefined) {
       say('  sign in:    npm run docstore -- open   (prints a console link with a one-hour token)');
@@ -59,7 +60,7 @@ program
     const stop = async () => {
       clearInterval(purge);
       clearInterval(check);
-      await metricsServer.close();
+      await listeners.close();
       await service.close();
       process.exit(EXIT.ok);
     };

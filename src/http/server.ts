@@ -10,9 +10,11 @@ import { DocumentService } from '../documents/document-service.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { DocstoreMetrics } from '../metrics/docstore-metrics.js';
+import { startMetricsServer } from '../metrics/metrics-server.js';
 import { loadStatus } from '../backup/backup-state.js';
 import { readOrCreateSecretFile } from '../internal/secret-file.js';
 import { buildApp } from './app.js';
+import { ListenError } from './listen-error.js';
 import { ConsoleAssets } from './console-assets.js';
 
 /** Where `npm run build:web` puts the console (relative to this file: src/http → dist/web). */
@@ -81,6 +83,34 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
   } catch (error) {
     await db.destroy();
     throw error;
+  }
+}
+
+/** The listeners of a serving instance. */
+export interface ServiceListeners {
+  /** The API's address, e.g. `http://127.0.0.1:8080` (the port resolved when 0 was asked). */
+  apiUrl: string;
+  /** The metrics listener's address. */
+  metricsUrl: string;
+  /** Closes the metrics listener (the API closes with the service). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the metrics listener, then the API's (whose log line says "Server listening"), so nothing
+ * announces listening before every listener is up. When one cannot open, the other is closed and a
+ * `ListenError` names the variable to change (`METRICS_PORT`, `PORT`, …).
+ */
+export async function listenService(service: Service, config: DocstoreConfig): Promise<ServiceListeners> {
+  const metricsServer = await startMetricsServer({ metrics: service.metrics, ...config.metrics }).catch((error: unknown) => {
+    throw ListenError.of(error, { name: 'metrics', host: config.metrics.host, port: config.metrics.port, hostVariable: 'METRICS_HOST', portVariable: 'METRICS_PORT' });
+  });
+  try {
+    const apiUrl = await service.app.listen({ host: config.http.host, port: config.http.port });
+    return { apiUrl, metricsUrl: metricsServer.url, close: () => metricsServer.close() };
+  } catch (error) {
+    await metricsServer.close();
+    throw ListenError.of(error, { name: 'API', host: config.http.host, port: config.http.port, hostVariable: 'HOST', portVariable: 'PORT' });
   }
 }
 
