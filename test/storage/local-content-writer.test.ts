@@ -9,19 +9,45 @@ import { isStorageError } from '../../src/storage/storage-errors.js';
 
 const MiB = 1024 * 1024;
 
-/** A real open file whose flushes are counted, and the n-th of which fails as a dying disk would. */
-function flakyFile(handle: FileHandle, failingFlush?: number): ContentFile & { flushes: number } {
-  const file = {
+/** A real open file whose flushes are observed: how many started, how many run at once at most. */
+interface ObservedFile extends ContentFile {
+  flushes: number;
+  flushesInFlight: number;
+  mostFlushesInFlight: number;
+  bytesWritten: number;
+}
+
+/**
+ * `handle` with its flushes observed; the `failingFlush`-th fails as a dying disk would, and each
+ * waits for `beforeFlush` (a slow disk) before flushing.
+ */
+function observedFile(handle: FileHandle, options: { failingFlush?: number; beforeFlush?: () => Promise<void>; afterWrite?: (bytesWritten: number) => void } = {}): ObservedFile {
+  const file: ObservedFile = {
     flushes: 0,
-    write: handle.write.bind(handle),
-    writev: handle.writev.bind(handle),
+    flushesInFlight: 0,
+    mostFlushesInFlight: 0,
+    bytesWritten: 0,
+    write: handle.write.bind(handle) as ContentFile['write'],
+    writev: (async (buffers: Buffer[]) => {
+      const result = await handle.writev(buffers);
+      file.bytesWritten += result.bytesWritten;
+      options.afterWrite?.(file.bytesWritten);
+      return result;
+    }) as ContentFile['writev'],
     datasync: async () => {
       file.flushes++;
-      if (file.flushes === failingFlush) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
-      await handle.datasync();
+      if (file.flushes === options.failingFlush) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      file.flushesInFlight++;
+      file.mostFlushesInFlight = Math.max(file.mostFlushesInFlight, file.flushesInFlight);
+      try {
+        await options.beforeFlush?.();
+        await handle.datasync();
+      } finally {
+        file.flushesInFlight--;
+      }
     },
   };
-  return file as ContentFile & { flushes: number };
+  return file;
 }
 
 async function* chunksOf(bytes: Buffer, chunkBytes: number): AsyncGenerator<Buffer> {
@@ -41,38 +67,73 @@ describe('writeContent (the local adapter writing an object file)', () => {
     await rm(base, { recursive: true, force: true });
   });
 
+  // How many flushes a stream gets depends on the disk's speed (none starts while one is in
+  // flight): what is promised is at least one before the stream ends, one at a time, at most one
+  // per 8 MiB, and all of them done when the write is.
   it('writes and hashes a 20 MiB stream, flushing to disk while it arrives, not only at the end', async () => {
     const content = randomBytes(20 * MiB + 123);
-    const file = flakyFile(handle);
+    const file = observedFile(handle);
     const digest = new ContentDigest();
-    await writeContent(file, chunksOf(content, 64 * 1024), digest, base);
-    expect(file.flushes).toBe(2);
+    let flushesBeforeTheEnd = -1;
+    async function* source(): AsyncGenerator<Buffer> {
+      yield* chunksOf(content, 64 * 1024);
+      flushesBeforeTheEnd = file.flushes;
+    }
+    await writeContent(file, source(), digest, base);
+    expect(flushesBeforeTheEnd).toBeGreaterThanOrEqual(1);
+    expect(file.flushes).toBeLessThanOrEqual(2);
+    expect(file.mostFlushesInFlight).toBe(1);
+    expect(file.flushesInFlight).toBe(0);
     expect(digest.size).toBe(content.length);
     expect(digest.sha256()).toBe(createHash('sha256').update(content).digest('hex'));
     expect((await readFile(join(base, 'object'))).equals(content)).toBe(true);
   });
 
+  it('starts no flush while one is in flight, and returns only once that one is done', async () => {
+    const content = randomBytes(20 * MiB);
+    let release!: () => void;
+    const slowDisk = new Promise<void>((resolve) => (release = resolve));
+    let allWritten!: () => void;
+    const written = new Promise<void>((resolve) => (allWritten = resolve));
+    const file = observedFile(handle, { beforeFlush: () => slowDisk, afterWrite: (bytes) => bytes === content.length && allWritten() });
+    let returned = false;
+    const writing = writeContent(file, chunksOf(content, 64 * 1024), new ContentDigest(), base).then(() => void (returned = true));
+    await written;
+    // Every byte is written; the first flush (started at 8 MiB) is still held by the slow disk.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(returned).toBe(false);
+    expect(file.flushes).toBe(1);
+    release();
+    await writing;
+    expect(file.flushes).toBe(1);
+    expect(file.mostFlushesInFlight).toBe(1);
+    expect(file.flushesInFlight).toBe(0);
+    expect((await readFile(join(base, 'object'))).equals(content)).toBe(true);
+  });
+
   it('writes a small stream without an early flush (the final fsync is the caller’s)', async () => {
-    const file = flakyFile(handle);
+    const file = observedFile(handle);
     await writeContent(file, chunksOf(Buffer.from('minutes of the general assembly'), 4), new ContentDigest(), base);
     expect(file.flushes).toBe(0);
     expect(await readFile(join(base, 'object'), 'utf8')).toBe('minutes of the general assembly');
   });
 
   it('fails when an early flush of a stream fails, even though the later ones succeed', async () => {
-    const file = flakyFile(handle, 1);
+    const file = observedFile(handle, { failingFlush: 1 });
     const failure = await writeContent(file, chunksOf(randomBytes(20 * MiB), 256 * 1024), new ContentDigest(), base).catch((error: unknown) => error);
     expect((failure as { code?: string }).code).toBe('EIO');
+    // The first flush fails at once, so nothing is in flight when 16 MiB are written: the second
+    // one starts whatever the disk's speed.
     expect(file.flushes).toBe(2);
   });
 
   it('fails when the flush of 8 MiB or more in memory fails', async () => {
-    const failure = await writeContent(flakyFile(handle, 1), randomBytes(8 * MiB), new ContentDigest(), base).catch((error: unknown) => error);
+    const failure = await writeContent(observedFile(handle, { failingFlush: 1 }), randomBytes(8 * MiB), new ContentDigest(), base).catch((error: unknown) => error);
     expect((failure as { code?: string }).code).toBe('EIO');
   });
 
   it('reports a short write as storage.unavailable, naming where', async () => {
-    const file = { ...flakyFile(handle), writev: async (buffers: Buffer[]) => ({ bytesWritten: 1, buffers }) } as unknown as ContentFile;
+    const file = { ...observedFile(handle), writev: async (buffers: Buffer[]) => ({ bytesWritten: 1, buffers }) } as unknown as ContentFile;
     const failure = await writeContent(file, chunksOf(randomBytes(MiB), 64 * 1024), new ContentDigest(), base).catch((error: unknown) => error);
     expect(isStorageError(failure) && failure.code).toBe('storage.unavailable');
     expect((failure as Error).message).toContain(base);
