@@ -21,6 +21,7 @@ import { buildingsRoutes } from './routes/buildings-routes.js';
 import { documentsRoutes } from './routes/documents-routes.js';
 import { problemSchema } from './schemas.js';
 import { serveSignedLink } from './signed-link-handler.js';
+import { answerClosesConnection } from './unread-body.js';
 
 export interface AppDependencies {
   db: Kysely<Database>;
@@ -85,6 +86,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // An upload refused before its body has arrived closes the connection, so browsers see it at once.
+  app.addHook('onSend', async (request, reply) => {
+    if (answerClosesConnection(request.raw)) reply.header('connection', 'close');
   });
   const metrics = deps.metrics;
   if (metrics !== undefined) {

@@ -4,6 +4,7 @@ import type { ObjectStorage } from '../storage/object-storage.js';
 import { PresignInvalid } from '../storage/storage-errors.js';
 import { toProblem } from './problem-details.js';
 import { writeObjectResponse } from './object-response.js';
+import { answerClosesConnection } from './unread-body.js';
 
 export interface SignedLinkDependencies {
   signer: LocalUrlSigner;
@@ -49,7 +50,8 @@ export async function serveSignedLink(deps: SignedLinkDependencies, token: strin
       return;
     }
     const problem = toProblem(error, '/api/v1/signed/[redacted]');
-    response.writeHead(problem.status, { 'content-type': 'application/problem+json' });
+    // A PUT refused before its body has arrived closes the connection (see unread-body.ts).
+    response.writeHead(problem.status, { 'content-type': 'application/problem+json', ...(answerClosesConnection(request) ? { connection: 'close' } : {}) });
     response.end(JSON.stringify(problem));
     request.resume();
   }
