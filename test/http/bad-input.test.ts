@@ -163,6 +163,9 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         ['invoice\u202Efdp.exe', 'invoicefdp.exe'],
         [`${'a'.repeat(1000)}.pdf`, `${'a'.repeat(251)}.pdf`],
         ["Règlement d'ordre intérieur.pdf", "Règlement d'ordre intérieur.pdf"],
+        ['Rapport "final".pdf', "Rapport 'final'.pdf"],
+        ['ligne\r\nsuivante\n.pdf', 'ligne suivante .pdf'],
+        ['100%25 %41 %2F.pdf', '100%25 %41 %2F.pdf'],
         ['', 'document'],
       ] as const) {
         it(`file name ${JSON.stringify(original.slice(0, 40))} → stored as ${JSON.stringify(display.slice(0, 40))} and served back`, async () => {
@@ -177,6 +180,20 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
           expect(decodeURIComponent(disposition.split("filename*=UTF-8''")[1] as string)).toBe(display);
         });
       }
+    });
+
+    it('a file name with quotes and a line break sent by Node’s FormData (%22, %0A) is stored and served decoded, then made safe', async () => {
+      const form = new FormData();
+      form.append('type', 'invoice');
+      form.append('title', 'Rapport');
+      form.append('file', new Blob([new Uint8Array(PDF)], { type: 'application/pdf' }), 'Rapport "final"\nv2.pdf');
+      const response = await fetch(`${fixture.baseUrl}/api/v1/buildings/${randomUUID()}/documents`, { method: 'POST', body: form, headers: auth });
+      expect(response.status).toBe(201);
+      const document = (await response.json()) as Document;
+      expect(document.fileName).toBe("Rapport 'final' v2.pdf");
+      const content = await fetch(`${fixture.baseUrl}/api/v1/documents/${document.id}/content`, { headers: auth });
+      await content.arrayBuffer();
+      expect(content.headers.get('content-disposition')).toBe(`attachment; filename="Rapport 'final' v2.pdf"; filename*=UTF-8''Rapport%20%27final%27%20v2.pdf`);
     });
 
     it('a client that disconnects mid-upload leaves no row and no object', async () => {

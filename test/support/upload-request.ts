@@ -18,7 +18,8 @@ export function multipartBody(parts: FormPart[]): { payload: Buffer; headers: Re
     if ('value' in part) {
       chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\n\r\n${part.value}\r\n`));
     } else {
-      const fileName = part.fileName.replace(/"/g, '%22').replace(/\r|\n/g, ' ');
+      // As browsers and Node's FormData write it (WHATWG): only `"`, CR and LF are percent-encoded.
+      const fileName = part.fileName.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
       chunks.push(
         Buffer.from(
           `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"; filename="${fileName}"\r\nContent-Type: ${part.contentType ?? 'application/pdf'}\r\n\r\n`,

@@ -6,6 +6,7 @@ import type { Principal } from '../../auth/principal.js';
 import { DocumentError } from '../../documents/document-errors.js';
 import { documentPatchSchema, type DocumentService, type UploadPart } from '../../documents/document-service.js';
 import { contentDisposition } from '../../documents/file-name.js';
+import { decodeFormDataFileName } from '../form-data-file-name.js';
 import { writeObjectResponse } from '../object-response.js';
 import { toProblem } from '../problem-details.js';
 import { buildingParams, documentParams, documentSchema, errorResponses, listQuery, pageSchema, problemSchema } from '../schemas.js';
@@ -162,7 +163,7 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
 
 async function* uploadParts(request: FastifyRequest): AsyncIterable<UploadPart> {
   for await (const part of request.parts()) {
-    if (part.type === 'file') yield { kind: 'file', fieldName: part.fieldname, fileName: part.filename, stream: part.file };
+    if (part.type === 'file') yield { kind: 'file', fieldName: part.fieldname, fileName: decodeFormDataFileName(part.filename), stream: part.file };
     else yield { kind: 'field', name: part.fieldname, value: String(part.value) };
   }
 }
