@@ -22,7 +22,7 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'docstore-cli-'));
     port = await freePort();
-    env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' };
+    env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' };
     server = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -32,6 +32,18 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }, 60_000);
+
+  /** The server's output lines written whole (the last one may still be arriving). */
+  const completeLines = () => output.split('\n').slice(0, -1);
+
+  /** Waits (up to 30 s) until the server has logged a whole line containing `text`. */
+  async function untilLogged(text: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (!completeLines().some((line) => line.includes(text))) {
+      if (Date.now() > deadline) throw new Error(`the server never logged ${text}:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 
   afterAll(async () => {
     if (server !== undefined && server.exitCode === null) {
@@ -71,8 +83,8 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
   it('logs structured JSON with a request id, never the token', async () => {
     const { stdout: token } = await run(process.execPath, [bin, 'token', '--sub', 'bob', '--org', ORG, '--role', 'owner'], { env });
     await fetch(`http://127.0.0.1:${port}/api/v1/buildings/${randomUUID()}/documents`, { headers: { authorization: `Bearer ${token.trim()}`, 'x-request-id': 'trace-123' } });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const lines = output.split('\n').filter((line) => line.startsWith('{'));
+    await untilLogged('trace-123');
+    const lines = completeLines().filter((line) => line.startsWith('{'));
     const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(entries.some((entry) => entry.reqId === 'trace-123')).toBe(true);
     expect(output).not.toContain(token.trim());
@@ -114,9 +126,7 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
     // The access log has seen every request above: it holds neither token nor signature.
     const logged = await fetch(`http://127.0.0.1:${port}/api/v1/buildings`, { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'console-open-check' } });
     expect(logged.status).toBe(200);
-    const deadline = Date.now() + 10_000;
-    while (!output.includes('console-open-check') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(output).toContain('console-open-check');
+    await untilLogged('console-open-check');
     for (const secret of [token, adminToken]) {
       expect(output).not.toContain(secret);
       expect(output).not.toContain(secret.split('.')[2]);
