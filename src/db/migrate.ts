@@ -1,9 +1,11 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import * as documents20261129 from './migrations/2026-11-29T00-00-00-documents.js';
+import * as idempotencyKeys20261205 from './migrations/2026-12-05T00-00-00-idempotency-keys.js';
 
 /** Every migration, by name (timestamp-prefixed); listed in code so that bundles and tests see the same set. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-29T00-00-00-documents': documents20261129,
+  '2026-12-05T00-00-00-idempotency-keys': idempotencyKeys20261205,
 };
 
 export class MigrationFailed extends Error {

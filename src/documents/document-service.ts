@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
-import type { Database } from '../db/database.js';
+import { DatabaseUnavailable, type Database } from '../db/database.js';
 import type { GetResult, ObjectStorage } from '../storage/object-storage.js';
 import { isStorageError } from '../storage/storage-errors.js';
 import { SNIFF_BYTES, detectMimeType } from './content-detection.js';
@@ -25,6 +25,14 @@ export interface DocumentServiceOptions {
   /** Days a deleted document stays in the trash before `purge` removes it. */
   trashDays: number;
   now?: () => Date;
+}
+
+export interface UploadOptions {
+  /**
+   * Runs inside the transaction that records the document, after its row: what it writes commits
+   * with the document or not at all (the HTTP layer records an `Idempotency-Key` outcome there).
+   */
+  beforeCommit?: (trx: Transaction<Database>, document: Document) => Promise<void>;
 }
 
 /** One part of a multipart upload, as the HTTP layer hands it over. */
@@ -81,7 +89,7 @@ export class DocumentService {
    * decided from its first bytes, its size limited while streaming), then records the row in a
    * transaction. Any failure after the object was stored removes it: nothing orphaned.
    */
-  async upload(principal: Principal, buildingId: string, parts: AsyncIterable<UploadPart>): Promise<Document> {
+  async upload(principal: Principal, buildingId: string, parts: AsyncIterable<UploadPart>, options: UploadOptions = {}): Promise<Document> {
     const { organizationId } = await this.authorizeBuilding(principal, buildingId, 'upload');
     const fields: Record<string, string> = {};
     let stored: { key: string; id: string; fileName: string; mimeType: string; size: number; sha256: string } | undefined;
@@ -127,12 +135,24 @@ export class DocumentService {
         updated_at: now,
         deleted_at: null,
       };
-      await this.db.transaction().execute(async (trx) => {
-        const owner = await repository.claimBuilding(trx, buildingId, organizationId, now);
-        if (owner !== organizationId) throw DocumentError.notFound('Building', buildingId);
-        await repository.insertDocument(trx, row);
-      });
-      return toDocument({ ...row, status: 'active' });
+      const document = toDocument({ ...row, status: 'active' });
+      let committing = false;
+      try {
+        // The row is the commit point: until it is committed, the document does not exist.
+        await this.db.transaction().execute(async (trx) => {
+          const owner = await repository.claimBuilding(trx, buildingId, organizationId, now);
+          if (owner !== organizationId) throw DocumentError.notFound('Building', buildingId);
+          await repository.insertDocument(trx, row);
+          await options.beforeCommit?.(trx, document);
+          committing = true;
+        });
+      } catch (error) {
+        // The database went away during COMMIT: the row may be committed, so its object stays
+        // (`docstore reconcile` removes it if it was not).
+        if (committing && error instanceof DatabaseUnavailable) stored = undefined;
+        throw error;
+      }
+      return document;
     } catch (error) {
       if (stored !== undefined) await this.storage.delete(stored.key);
       throw error;

@@ -35,7 +35,7 @@ for (const [dialect, open] of DIALECTS) {
 
     beforeAll(async () => {
       ({ db, cleanup } = await open());
-      expect(await migrateToLatest(db)).toEqual(['2026-11-29T00-00-00-documents']);
+      expect(await migrateToLatest(db)).toEqual(['2026-11-29T00-00-00-documents', '2026-12-05T00-00-00-idempotency-keys']);
       expect(await migrateToLatest(db)).toEqual([]);
     });
     afterAll(async () => {
