@@ -15,7 +15,8 @@ export interface JwtConfig {
   audience?: string;
 }
 
-const claimsSchema = z.object({
+/** The claims a token must carry to be accepted (`docstore token` checks its options against them too). */
+export const tokenClaimsSchema = z.object({
   sub: z.string().min(1).max(255),
   org: z.string().uuid(),
   role: z.enum(ROLES),
@@ -66,7 +67,7 @@ export class JwtVerifier {
       const reason = error instanceof errors.JWTExpired ? 'the token has expired' : error instanceof errors.JOSEError ? error.code : 'unreadable token';
       throw new DocumentError('auth.invalid_token', `Invalid token: ${reason}`, { reason }, { cause: error });
     }
-    const claims = claimsSchema.safeParse(payload);
+    const claims = tokenClaimsSchema.safeParse(payload);
     if (!claims.success) {
       throw new DocumentError('auth.invalid_token', `Invalid token claims: ${claims.error.issues.map((issue) => issue.path.join('.')).join(', ')}`);
     }

@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { EXIT } from './cli-errors.js';
 
 /** Parsers of command-line values shared by the commands; each raises commander's usage error (exit 2). */
 
@@ -25,4 +26,20 @@ export function parseDuration(value: string): number {
   const match = /^(\d+)(s|m|h|d)$/.exec(value);
   if (match === null) throw new InvalidArgumentError('use a number and a unit: 30s, 15m, 1h, 7d');
   return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** One problem per value of `flag` that is not a UUID (ids of documents, buildings, organisations). */
+export function uuidProblems(flag: string, values: readonly string[] = []): string[] {
+  return values.filter((value) => !UUID.test(value)).map((value) => `${flag}: ${JSON.stringify(value)} is not a UUID`);
+}
+
+/**
+ * Reports every problem with a command's options at once, as commander reports one: `error: …` on
+ * stderr, then the command's help, exit code 2.
+ */
+export function failWithUsageProblems(command: Command, problems: readonly string[]): never {
+  const message = problems.length === 1 ? `error: ${problems[0]}` : `error: ${problems.length} problems with the options:\n${problems.map((problem) => `  ${problem}`).join('\n')}`;
+  command.error(message, { exitCode: EXIT.usage, code: 'commander.invalidArgument' });
 }

@@ -1,8 +1,8 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { mintToken } from '../auth/jwt-verifier.js';
-import { ROLES, type Role } from '../auth/principal.js';
+import type { Role } from '../auth/principal.js';
 import { ConfigError, loadConfig, type DocstoreConfig } from '../config.js';
-import { parseDuration } from './cli-arguments.js';
+import { addTokenOptions, tokenRequestOf, type TokenOptionDefaults, type TokenOptionValues } from './token-options.js';
 
 /** The organisation of the embedded default's examples (README, `serve`'s hints, `docstore open`). */
 export const DEFAULT_ORGANIZATION = '0190a000-0000-7000-8000-000000000001';
@@ -39,26 +39,19 @@ export function consoleSignInUrl(config: DocstoreConfig, token: string): string 
   return `${config.http.publicBaseUrl}/#token=${token}`;
 }
 
+/** Sign-in links are for a working session, not a standing credential: at most 12 hours. */
+const SIGN_IN_DEFAULTS: TokenOptionDefaults = { role: 'syndic', org: DEFAULT_ORGANIZATION, sub: 'console', maxTtl: { seconds: 12 * 3600, text: '12h for a sign-in link' } };
+
 /** `docstore open`: a short-lived token for the web console, printed as a link to open. */
 export function registerConsoleCommands(program: Command): void {
-  program
+  const open = program
     .command('open')
-    .description('Print a link that signs the web console in with a short-lived token (shared-secret setups, e.g. the embedded default).')
-    .addOption(new Option('--role <role>', 'role of the token').choices(ROLES).default('syndic'))
-    .option('--org <uuid>', 'organisation id', DEFAULT_ORGANIZATION)
-    .option('--sub <id>', 'user id (recorded as uploadedBy)', 'console')
-    .option('--building <uuid...>', 'buildings a board_member or owner may read')
-    .option('--ttl <duration>', 'lifetime: 30s, 15m, 1h (at most 12h)', (value: string) => signInLifetime(parseDuration(value)), 3600)
-    .action(async (options: { role: Role; org: string; sub: string; building?: string[]; ttl: number }) => {
-      const config = loadConfig();
-      const token = await mintConfiguredToken(config, { sub: options.sub, org: options.org, role: options.role, buildings: options.building ?? [], ttlSeconds: options.ttl });
-      process.stdout.write(`${consoleSignInUrl(config, token)}\n`);
-      process.stderr.write(`docstore: open this link to sign in as ${options.role} of ${options.org}; it expires in ${Math.round(options.ttl / 60)} min. Anyone holding it can act as you: do not share it.\n`);
-    });
-}
-
-/** Sign-in links are for a working session, not a standing credential. */
-function signInLifetime(seconds: number): number {
-  if (seconds > 12 * 3600) throw new InvalidArgumentError('at most 12h for a sign-in link');
-  return seconds;
+    .description('Print a link that signs the web console in with a short-lived token (shared-secret setups, e.g. the embedded default).');
+  addTokenOptions(open, SIGN_IN_DEFAULTS).action(async (options: TokenOptionValues, command: Command) => {
+    const request = tokenRequestOf(command, options, SIGN_IN_DEFAULTS);
+    const config = loadConfig();
+    const token = await mintConfiguredToken(config, request);
+    process.stdout.write(`${consoleSignInUrl(config, token)}\n`);
+    process.stderr.write(`docstore: open this link to sign in as ${request.role} of ${request.org}; it expires in ${Math.round(request.ttlSeconds / 60)} min. Anyone holding it can act as you: do not share it.\n`);
+  });
 }

@@ -1,9 +1,10 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { collect, parseCount, parseDuration, parsePercent, parsePositive } from './cli-arguments.js';
+import { Command } from 'commander';
+import { collect, parseCount, parsePercent, parsePositive } from './cli-arguments.js';
+import { helpConfiguration, outputConfiguration } from './cli-help.js';
+import { addTokenOptions, tokenRequestOf, type TokenOptionValues } from './token-options.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { describeConfig, loadConfig } from '../config.js';
 import type { Service } from '../http/server.js';
-import { ROLES, type Role } from '../auth/principal.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import { EXIT, reportError } from './cli-errors.js';
 import { registerKeysCommands } from './keys-commands.js';
@@ -18,6 +19,8 @@ import { DEFAULT_ORGANIZATION, mintConfiguredToken, registerConsoleCommands } fr
 const program = new Command()
   .name('docstore')
   .description('Documents of Belgian co-ownerships: storage, API and operations.')
+  .configureHelp(helpConfiguration)
+  .configureOutput(outputConfiguration)
   .showHelpAfterError()
   .exitOverride();
 
@@ -84,18 +87,12 @@ program
     }
   });
 
-program
-  .command('token')
-  .description('Mint a token signed with the configured secret (development and scripts).')
-  .requiredOption('--sub <id>', 'user id (recorded as uploadedBy)')
-  .requiredOption('--org <uuid>', 'organisation id')
-  .addOption(new Option('--role <role>', 'role').choices(ROLES).makeOptionMandatory())
-  .option('--building <uuid...>', 'buildings a board_member or owner may read')
-  .option('--ttl <duration>', 'lifetime: 30s, 15m, 1h, 7d', parseDuration, 3600)
-  .action(async (options: { sub: string; org: string; role: Role; building?: string[]; ttl: number }) => {
-    const token = await mintConfiguredToken(loadConfig(), { sub: options.sub, org: options.org, role: options.role, buildings: options.building ?? [], ttlSeconds: options.ttl });
+addTokenOptions(program.command('token').description('Mint a token signed with the configured secret (development and scripts).')).action(
+  async (options: TokenOptionValues, command: Command) => {
+    const token = await mintConfiguredToken(loadConfig(), tokenRequestOf(command, options));
     process.stdout.write(`${token}\n`);
-  });
+  },
+);
 
 program
   .command('purge')
