@@ -45,6 +45,15 @@ export class BackupError extends Error {
     return new BackupError('backup.usage', message);
   }
 
+  /** No repository at `location` (as the user wrote it, when known): says which commands create one. */
+  static repositoryNotFound(location?: string, detail?: string): BackupError {
+    return new BackupError(
+      'backup.repository_not_found',
+      `no backup repository ${location === undefined ? 'there' : `at ${location}`}${detail === undefined ? '' : ` (${detail})`}: create one with \`docstore backup keygen\` (a key pair whose private key stays offline), then \`docstore backup init ${location ?? 'LOCATION'} --recipient KEY.pub.asc\`; a rebuilt server joins an existing one with \`docstore backup attach\``,
+      location === undefined ? {} : { context: { location } },
+    );
+  }
+
   static wrongKey(what: string, cause?: unknown): BackupError {
     return new BackupError('backup.wrong_key', `${what}: none of the given private keys can decrypt it (wrong key, or a key of another repository)`, { cause });
   }

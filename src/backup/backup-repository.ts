@@ -35,14 +35,14 @@ export class BackupRepository {
     return new BackupRepository(storage, config);
   }
 
-  /** Opens an existing repository: `backup.repository_not_found` when there is none. */
-  static async open(storage: ObjectStorage): Promise<BackupRepository> {
+  /** Opens an existing repository: `backup.repository_not_found` when there is none (at `location`, for the message). */
+  static async open(storage: ObjectStorage, location?: string): Promise<BackupRepository> {
     let text: string;
     try {
       text = (await readAll(storage, CONFIG_KEY)).toString('utf8');
     } catch (error) {
       if (isStorageError(error) && error.code === 'storage.not_found') {
-        throw new BackupError('backup.repository_not_found', 'no backup repository there (create one with `docstore backup init`)');
+        throw BackupError.repositoryNotFound(location);
       }
       throw error;
     }

@@ -32,6 +32,8 @@ export interface RestoreOptions {
   buildingIds?: readonly string[];
   /** @default 4 */
   concurrency?: number;
+  /** Called once, when the restore really begins: every check passed, nothing refused it. */
+  onStart?: () => void;
   onObject?: (event: { key: string; bytes: number; error?: { code: string; message: string } }) => void;
 }
 
@@ -98,6 +100,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreS
 
     const wantedKeys = partial ? new Set(selectedDocuments.map((row) => row.storage_key as string)) : undefined;
     const objects = manifest.objects.filter((object) => wantedKeys === undefined || wantedKeys.has(object.key));
+    options.onStart?.();
     const failures: RestoreFailure[] = [];
     let bytes = 0;
     const pool = new TaskPool(options.concurrency ?? 4);

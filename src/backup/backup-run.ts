@@ -31,6 +31,8 @@ export interface BackupRunOptions {
   /** Objects read, encrypted and uploaded at once. @default 4 */
   concurrency?: number;
   now?: () => Date;
+  /** Called once, when the run really begins: the repository's lock is held. */
+  onStart?: () => void;
   onObject?: (event: BackupObjectEvent) => void;
 }
 
@@ -72,6 +74,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupSummar
   const recipients = await readPublicKeys(attachment.recipients.join('\n'), 'the pinned recipients');
   const namingKey = Buffer.from(attachment.namingKey, 'base64');
   const lock = await RepositoryLock.acquire(repository.storage, 'shared', now);
+  options.onStart?.();
   const workDir = await createWorkDir('backup');
   try {
     const time = now().toISOString();

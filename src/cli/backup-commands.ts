@@ -13,7 +13,7 @@ import type { ObjectStorage } from '../storage/object-storage.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { openLocation, type SyncLocation } from '../sync/sync-location.js';
-import { collect, parseCount, parsePercent, parsePositive } from './cli-arguments.js';
+import { collect, failWithUsageProblems, parseCount, parsePercent, parsePositive, uuidProblems } from './cli-arguments.js';
 import { EXIT } from './cli-errors.js';
 import { SyncProgress, formatBytes } from './sync-progress.js';
 
@@ -102,6 +102,7 @@ export function registerBackupCommands(program: Command): void {
             database: config.database,
             docstoreVersion: await docstoreVersion(),
             concurrency: options.concurrency,
+            onStart: () => progress.start(),
             onObject: (event) =>
               progress.onEvent({
                 key: event.key,
@@ -223,7 +224,12 @@ export function registerBackupCommands(program: Command): void {
     .option('--concurrency <n>', 'objects restored at once', parsePositive, 4)
     .option('--json', 'machine-readable')
     .action(
-      async (options: { repo?: string; snapshot: string; identity: string; passphraseFile?: string; document?: string[]; building?: string[]; force?: boolean; concurrency: number; json?: boolean }) => {
+      async (
+        options: { repo?: string; snapshot: string; identity: string; passphraseFile?: string; document?: string[]; building?: string[]; force?: boolean; concurrency: number; json?: boolean },
+        command: Command,
+      ) => {
+        const problems = [...uuidProblems('--document', options.document), ...uuidProblems('--building', options.building)];
+        if (problems.length > 0) failWithUsageProblems(command, problems);
         const config = loadConfig();
         const identity = await readIdentity(options, config);
         const { restoreSnapshot } = await import('../backup/backup-restore.js');
@@ -240,6 +246,7 @@ export function registerBackupCommands(program: Command): void {
               documentIds: options.document ?? [],
               buildingIds: options.building ?? [],
               concurrency: options.concurrency,
+              onStart: () => progress.start(),
               onObject: (event) => progress.onEvent({ key: event.key, action: 'copy', bytes: event.bytes, ...(event.error === undefined ? {} : { error: event.error }) }),
             });
             progress.stop();
@@ -260,7 +267,7 @@ export function registerBackupCommands(program: Command): void {
 async function withLocation(text: string, config: DocstoreConfig, work: (location: SyncLocation) => Promise<void>, create = false): Promise<void> {
   if (text === 'current') throw BackupError.usage('a backup repository cannot be the documents storage itself: give file:///dir or s3://NAME@bucket/prefix');
   if (!create && text.startsWith('file://') && !(await isDirectory(text))) {
-    throw new BackupError('backup.repository_not_found', `no backup repository at ${text} (the directory does not exist)`);
+    throw BackupError.repositoryNotFound(text, 'the directory does not exist');
   }
   const location = await openLocation(text, config, 'destination');
   try {
@@ -270,7 +277,7 @@ async function withLocation(text: string, config: DocstoreConfig, work: (locatio
   }
 }
 
-/** The configured storage (with its decorators) and database, and a progress display, for `run` and `restore`. */
+/** The configured storage (with its decorators) and database, and a progress display (started by the run itself), for `run` and `restore`. */
 async function withStorageAndDatabase(
   config: DocstoreConfig,
   verb: string,
@@ -293,7 +300,7 @@ async function withStorageAndDatabase(
 async function withRepository(text: string | undefined, config: DocstoreConfig, work: (repository: BackupRepository) => Promise<void>): Promise<void> {
   const location = text ?? config.backup.repository;
   if (location === undefined) throw BackupError.usage('which repository? give --repo LOCATION or set DOCSTORE_BACKUP_REPOSITORY');
-  await withLocation(location, config, async (opened) => work(await BackupRepository.open(opened.storage)));
+  await withLocation(location, config, async (opened) => work(await BackupRepository.open(opened.storage, opened.label)));
 }
 
 async function isDirectory(url: string): Promise<boolean> {

@@ -21,6 +21,8 @@ const program = new Command()
   .description('Documents of Belgian co-ownerships: storage, API and operations.')
   .configureHelp(helpConfiguration)
   .configureOutput(outputConfiguration)
+  .configureHelp(helpConfiguration)
+  .configureOutput(outputConfiguration)
   .showHelpAfterError()
   .exitOverride();
 
@@ -149,6 +151,7 @@ program
       openLocation(destinationSpec, config, 'destination', process.env, readOnly),
     ]);
     const progress = new SyncProgress(options.dryRun === true ? 'plan' : 'mirror', { tty: process.stderr.isTTY === true, quiet: options.json === true });
+    progress.start();
     const onEvent = (event: ObjectEvent) => {
       progress.onEvent(event);
       if (options.dryRun === true && event.action !== 'skip' && options.json !== true) progress.line(`${event.action} ${event.key}${event.reason ? ` (${event.reason})` : ''}`);

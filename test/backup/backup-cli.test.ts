@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,9 @@ describe('docstore backup (the command)', () => {
     const restoreArgs = ['backup', 'restore', '--snapshot', summary.snapshotId.slice(0, 12), '--identity', keys.files.privateKey];
     const over = await docstore([...restoreArgs, '--passphrase-file', keys.files.passphrase], repoEnv);
     expect(over).toMatchObject({ code: 1, stderr: expect.stringContaining('backup.target_not_empty') });
+    // Refused before it began: no progress line precedes the error.
+    expect(over.stderr).not.toMatch(/^restore: /m);
+    expect(over.stderr.trim().split('\n')).toHaveLength(1);
     const wrongPassphrase = await docstore(restoreArgs, { ...repoEnv, DOCSTORE_BACKUP_PASSPHRASE: 'not it' });
     expect(wrongPassphrase).toMatchObject({ code: 1, stderr: expect.stringContaining('backup.key_invalid') });
     const fresh = join(scratch, 'restored');
@@ -127,6 +130,23 @@ describe('docstore backup (the command)', () => {
     expect(broken.code).toBe(3);
     expect(broken.stdout).toContain('backup.blob_missing');
   }, 300_000);
+
+  it('on a location without a repository, run names the commands that create one; ids given to restore must be UUIDs (exit 2)', async () => {
+    const empty = join(scratch, 'empty');
+    await mkdir(empty);
+    for (const repository of [`file://${join(scratch, 'missing')}`, `file://${empty}`]) {
+      const refused = await docstore(['backup', 'run', '--repo', repository]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`backup.repository_not_found: no backup repository at ${repository}`);
+      expect(refused.stderr).toContain('`docstore backup keygen`');
+      expect(refused.stderr).toContain(`\`docstore backup init ${repository} --recipient`);
+      expect(refused.stderr).not.toMatch(/^backup: /m);
+    }
+    const ids = await docstore(['backup', 'restore', '--repo', `file://${empty}`, '--identity', keys.files.privateKey, '--document', 'doc-1', '--building', 'lot 12', '--document', randomUUID()]);
+    expect(ids.code).toBe(2);
+    expect(ids.stderr).toContain('--document: "doc-1" is not a UUID');
+    expect(ids.stderr).toContain('--building: "lot 12" is not a UUID');
+  }, 120_000);
 });
 
 describe('docstore backup run killed half-way', () => {
