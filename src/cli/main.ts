@@ -21,8 +21,6 @@ const program = new Command()
   .description('Documents of Belgian co-ownerships: storage, API and operations.')
   .configureHelp(helpConfiguration)
   .configureOutput(outputConfiguration)
-  .configureHelp(helpConfiguration)
-  .configureOutput(outputConfiguration)
   .showHelpAfterError()
   .exitOverride();
 
