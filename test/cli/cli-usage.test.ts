@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -62,5 +62,21 @@ describe('the docstore command: usage errors and help', () => {
     }
     expect((await docstore(['token', '--help'])).stdout).toMatch(/--ttl <duration> .*\n?.*\(default: 1h\)/);
     expect((await docstore(['open', '--help'])).stdout).toMatch(/--ttl <duration> .*\n?.*\(default: 1h\)/);
+  }, 60_000);
+
+  it('docs/migration.md documents exactly the options `mirror` and `verify` offer', async () => {
+    const doc = await readFile(new URL('../../docs/migration.md', import.meta.url), 'utf8');
+    const flags = (text: string) => new Set([...text.matchAll(/(?<![\w-])(--[a-z][a-z-]*)/g)].map((match) => match[1] as string));
+    for (const command of ['mirror', 'verify']) {
+      const help = await docstore([command, '--help']);
+      const offered = [...flags(help.stdout)].filter((flag) => flag !== '--help').sort();
+      const section = doc.split(`### ${command}\n`)[1]?.split('\n### ')[0] ?? '';
+      const synopsis = /```text\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+      expect([...flags(synopsis)].sort(), `the synopsis of ${command}`).toEqual(offered);
+      if (command === 'mirror') {
+        const table = section.split('\n').filter((line) => line.startsWith('| `--')).map((line) => /^\| `(--[a-z-]+)/.exec(line)?.[1]);
+        expect(table.sort(), 'the options table of mirror').toEqual(offered);
+      }
+    }
   }, 60_000);
 });
