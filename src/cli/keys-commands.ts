@@ -13,7 +13,7 @@ interface WalkCliOptions {
 }
 
 /**
- * `docstore keys status|rotate|encrypt-existing`: master-key maintenance of the configured,
+ * `docstore keys status|rotate|encrypt-existing`: master-key and format maintenance of the configured,
  * encrypted storage. Exit codes: 0 done, 1 some objects failed (or, for status, use a key that is
  * not configured), 2 usage or configuration (no DOCSTORE_MASTER_KEYS).
  */
@@ -32,6 +32,7 @@ export function registerKeysCommands(program: Command): void {
             process.stdout.write(`  ${id.padEnd(24)} ${String(count).padStart(8)}${ids.includes(id) ? '' : '  NOT CONFIGURED: these objects cannot be read'}\n`);
           }
           process.stdout.write(`  ${'(plaintext)'.padEnd(24)} ${String(status.plaintext).padStart(8)}${status.plaintext > 0 ? '  run: docstore keys encrypt-existing' : ''}\n`);
+          if (status.earlierFormat > 0) process.stdout.write(`${status.earlierFormat} encrypted objects of an earlier format (file name and type in clear at the backend): run: docstore keys rotate\n`);
           if (status.retirable.length > 0) process.stdout.write(`no object uses ${status.retirable.join(', ')}: can be removed from DOCSTORE_MASTER_KEYS\n`);
           if (status.failed > 0) process.stdout.write(`${status.failed} objects could not be examined\n`);
         }
@@ -41,7 +42,11 @@ export function registerKeysCommands(program: Command): void {
   );
 
   withWalkOptions(
-    keys.command('rotate').description('Re-wrap every data key under the active master key (content is not re-encrypted). Resumable: objects already under the active key are skipped.'),
+    keys
+      .command('rotate')
+      .description(
+        'Re-wrap every data key under the active master key (content is not re-encrypted), and convert objects of an earlier encryption format (re-encrypted, verified by SHA-256). Resumable: objects already current are skipped.',
+      ),
   ).action(async (options: WalkCliOptions) => {
     await withEncryptedStorage(async (storage) => report(await rotateMasterKey(storage, walkOptions(options)), options));
   });

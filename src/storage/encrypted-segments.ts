@@ -3,7 +3,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { IntegrityError } from './storage-errors.js';
 
 /**
- * The segment format of encrypted objects (format 1), after the STREAM construction
+ * The segment format of encrypted objects (formats 1 and 2; format 2 puts a sealed head before the
+ * segments, see `encrypted-envelope.ts`), after the STREAM construction
  * (Hoang, Reyhanitabar, Rogaway, Vizár 2015; also used by age and Tink):
  * the plaintext is cut into segments of `SEGMENT_BYTES` (the last one shorter, possibly empty: an
  * empty object is one empty final segment), each sealed with AES-256-GCM under the object's own
@@ -87,7 +88,8 @@ export function* encryptedSegmentsOf(dataKey: Buffer, plaintext: Buffer): Genera
 }
 
 /**
- * Encrypts a stream segment by segment, hashing the plaintext on the way. A full segment is held
+ * Encrypts a stream segment by segment, hashing the plaintext on the way; `head` (the sealed head of
+ * `encrypted-envelope.ts`), when given, is emitted before the first segment. A full segment is held
  * back until more bytes arrive (it is final only if the stream ends there). When `expectedSha256`
  * is given and the plaintext hashes otherwise, the stream fails in its last flush with
  * `IntegrityError`, so that the put it feeds stores nothing.
@@ -106,11 +108,19 @@ export class SegmentEncryptor extends Transform {
     private readonly dataKey: Buffer,
     private readonly key: string,
     private readonly expectedSha256?: string,
+    private head?: Buffer,
   ) {
     super();
   }
 
+  private pushHead(): void {
+    if (this.head === undefined) return;
+    this.push(this.head);
+    this.head = undefined;
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.pushHead();
     this.hash.update(chunk);
     this.size += chunk.length;
     let offset = 0;
@@ -134,6 +144,7 @@ export class SegmentEncryptor extends Transform {
       return;
     }
     this.sha256 = sha256;
+    this.pushHead();
     for (const part of seal(this.dataKey, this.index, true, this.pending.subarray(0, this.pendingBytes))) this.push(part);
     callback();
   }

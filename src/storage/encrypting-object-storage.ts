@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Readable, pipeline } from 'node:stream';
-import { ciphertextSize, encryptBytes, encryptedSegmentsOf, plaintextSize, SegmentDecryptor, SegmentEncryptor, SEGMENT_BYTES, segmentCount, segmentOffset } from './encrypted-segments.js';
+import { Readable } from 'node:stream';
+import { ENCRYPTION_FORMAT, encryptionOf, plaintextSizeOf, reservedMetadataOf, sealHead, sealSha256, wrapContext, type EncryptionDescription } from './encrypted-envelope.js';
+import { EncryptedObjectReader } from './encrypted-object-reader.js';
+import { encryptBytes, encryptedSegmentsOf, SegmentEncryptor } from './encrypted-segments.js';
 import type { LocalUrlSigner } from './local-url-signer.js';
 import { KEY_BYTES, type MasterKeyring } from './master-keyring.js';
 import { normalizeKey } from './object-key.js';
-import { MAX_METADATA_BYTES, resolveRange, validatePutOptions, validateRange } from './object-options.js';
+import { validatePutOptions, validateRange } from './object-options.js';
 import type {
-  ByteRange,
   CopyOptions,
   DeleteManyResult,
   GetOptions,
@@ -23,28 +24,12 @@ import type {
   StorageCapabilities,
 } from './object-storage.js';
 import { bytesInMemory, sha256Of, toReadable, translateBodyFailure } from './put-body.js';
-import { IntegrityError, InvalidArgument, InvalidRange, StorageOperationFailed, hasStorageCode } from './storage-errors.js';
+import { IntegrityError, PreconditionFailed, StorageOperationFailed } from './storage-errors.js';
 
-/** Format version of encrypted objects (see `encrypted-segments.ts`). */
-export const ENCRYPTION_FORMAT = '1';
-/** Reserved metadata of an encrypted object, hidden from `stat().metadata`. */
-export const ENCRYPTION_METADATA = {
-  format: 'docstore-enc',
-  keyId: 'docstore-enc-key-id',
-  wrappedKey: 'docstore-enc-data-key',
-  sha256: 'docstore-enc-sha256',
-} as const;
+export { ENCRYPTION_FORMAT, ENCRYPTION_METADATA, encryptionOf, type EncryptionDescription } from './encrypted-envelope.js';
+
 /** Bodies in memory up to this size are encrypted into one buffer; larger ones are streamed. */
 const IN_MEMORY_ENCRYPTION_BYTES = 4 * 1024 * 1024;
-/** Room the reserved metadata takes out of the 2 KiB of user metadata S3 allows. */
-const RESERVED_METADATA_BYTES = 256;
-
-/** What an encrypted object's reserved metadata says. */
-export interface EncryptionDescription {
-  keyId: string;
-  wrappedKey: string;
-  sha256: string;
-}
 
 export interface EncryptingObjectStorageOptions {
   /**
@@ -64,25 +49,30 @@ export interface EncryptingObjectStorageOptions {
 /**
  * Client-side envelope encryption over any storage. Each object gets a random 256-bit data key,
  * wrapped by the active master key (`MasterKeyring`) and stored in reserved metadata with the key id
- * and format; the content is stored as AES-256-GCM segments (`encrypted-segments.ts`). `stat`, `get`
- * and `put` report the plaintext's size and SHA-256. Objects without encryption metadata (written
- * before encryption was switched on) are read as they are. Listings derive plaintext sizes from
- * ciphertext sizes and omit the SHA-256 (callers use `stat`). `copy` copies the ciphertext through
- * the inner storage (server-side on S3; no re-encryption) with the data key wrapped anew for the
- * destination. Presigned links are always served
- * by docstore, never by a backend that would hand out ciphertext.
+ * and format; the content is stored as AES-256-GCM segments (`encrypted-segments.ts`) after a sealed
+ * head holding its content type, disposition and user metadata (`encrypted-envelope.ts`): the backend
+ * stores nothing user-derived in clear. `stat`, `get` and `put` report the plaintext's description,
+ * size and SHA-256; `stat` reads the head (a ranged read of `HEAD_BYTES`), so it needs the master key.
+ * Listings derive plaintext sizes from stored sizes (as for the current format) and omit the SHA-256
+ * (callers use `stat`). Objects without encryption metadata (written before encryption was switched
+ * on) are read as they are; objects of format 1 are read and converted by `rewrap`. `copy` copies
+ * the stored bytes through the inner storage (server-side on S3; no re-encryption) with the data key
+ * wrapped anew for the destination. Presigned links are always served by docstore, never by a
+ * backend that would hand out ciphertext.
  */
 export class EncryptingObjectStorage implements ObjectStorage {
   readonly capabilities: StorageCapabilities;
+  private readonly reader: EncryptedObjectReader;
 
   constructor(
     private readonly inner: ObjectStorage,
     private readonly keyring: MasterKeyring,
     private readonly options: EncryptingObjectStorageOptions = {},
   ) {
+    this.reader = new EncryptedObjectReader(inner, keyring, options.allowPlaintext !== false);
     this.capabilities = {
       atomicCreateOnly: inner.capabilities.atomicCreateOnly,
-      // Copies copy the ciphertext through the inner storage (only the wrapped key changes).
+      // Copies copy the stored bytes through the inner storage (only the wrapped key changes).
       serverSideCopy: inner.capabilities.serverSideCopy,
       presignedUrlsServedByBackend: false,
     };
@@ -95,10 +85,15 @@ export class EncryptingObjectStorage implements ObjectStorage {
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     const normalized = normalizeKey(key);
     const validated = validatePutOptions(options);
-    assertRoomForReservedMetadata(validated.metadata);
-    const { expectedSha256, signal, systemMetadata: _reserved, ...rest } = options;
+    const { expectedSha256, signal, ifNoneMatch } = options;
     const dataKey = randomBytes(KEY_BYTES);
-    const inner: PutOptions = { ...rest, metadata: validated.metadata, ...(signal === undefined ? {} : { signal }) };
+    const head = sealHead(dataKey, {
+      contentType: validated.contentType,
+      ...(validated.contentDisposition === undefined ? {} : { contentDisposition: validated.contentDisposition }),
+      metadata: validated.metadata,
+    });
+    // The backend object is described by nothing but the reserved metadata.
+    const inner: PutOptions = { ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }), ...(signal === undefined ? {} : { signal }) };
     const inMemory = bytesInMemory(body);
     if (inMemory !== undefined) {
       const sha256 = sha256Of(inMemory);
@@ -106,11 +101,17 @@ export class EncryptingObjectStorage implements ObjectStorage {
       const reserved = this.describe(normalized, dataKey, sha256);
       // Small bodies are encrypted at once; larger ones segment by segment as the inner storage
       // reads them, rather than into a second copy as large as the body.
-      const ciphertext = inMemory.length <= IN_MEMORY_ENCRYPTION_BYTES ? encryptBytes(dataKey, inMemory) : Readable.from(encryptedSegmentsOf(dataKey, inMemory));
-      const result = await this.inner.put(normalized, ciphertext, { ...inner, systemMetadata: () => reserved });
+      const stored =
+        inMemory.length <= IN_MEMORY_ENCRYPTION_BYTES
+          ? Buffer.concat([head, encryptBytes(dataKey, inMemory)])
+          : Readable.from((function* () {
+              yield head;
+              yield* encryptedSegmentsOf(dataKey, inMemory);
+            })());
+      const result = await this.inner.put(normalized, stored, { ...inner, systemMetadata: () => reserved });
       return { ...result, size: inMemory.length, sha256 };
     }
-    const encryptor = new SegmentEncryptor(dataKey, normalized, expectedSha256);
+    const encryptor = new SegmentEncryptor(dataKey, normalized, expectedSha256, head);
     const source = toReadable(body, signal);
     source.on('error', (error) => encryptor.destroy(error));
     // Its failures reach the caller through the inner put that reads it; this only keeps a failure
@@ -134,49 +135,11 @@ export class EncryptingObjectStorage implements ObjectStorage {
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     const normalized = normalizeKey(key);
     if (options.range !== undefined) validateRange(options.range);
-    const signal = options.signal === undefined ? {} : { signal: options.signal };
-    const innerRange = options.range === undefined ? undefined : ciphertextRangeFor(options.range);
-    const got = await this.inner.get(normalized, { ...signal, ...(innerRange === undefined ? {} : { range: innerRange }) }).catch((error: unknown) => {
-      // The ciphertext range starts beyond the object: so does the plaintext range.
-      throw hasStorageCode(error, 'storage.invalid_range') ? InvalidRange.forObject(normalized, options.range, undefined, { cause: error }) : error;
-    });
-    const encryption = this.encryptionOrPlaintext(got.info, got.body);
-    if (encryption === undefined) {
-      // Written before encryption was switched on: read as it is (a range again, as stored).
-      if (options.range === undefined) return got;
-      got.body.destroy();
-      return this.inner.get(normalized, options);
-    }
-    try {
-      const info = this.plaintextInfo(got.info, encryption);
-      const dataKey = this.unwrap(normalized, encryption);
-      const totalSegments = segmentCount(info.size);
-      const range = options.range === undefined ? undefined : resolveRange(normalized, options.range, info.size);
-      const start = range?.start ?? 0;
-      const end = range?.end ?? info.size - 1;
-      const firstSegment = Math.floor(start / SEGMENT_BYTES);
-      const plan = {
-        firstSegment,
-        totalSegments,
-        skipCiphertextBytes: segmentOffset(firstSegment) - (got.range?.start ?? 0),
-        skipPlaintextBytes: start - firstSegment * SEGMENT_BYTES,
-        plaintextBytes: info.size === 0 ? 0 : end - start + 1,
-        verifyFinal: info.size === 0 || Math.floor(end / SEGMENT_BYTES) === totalSegments - 1,
-      };
-      if (plan.skipCiphertextBytes < 0) throw IntegrityError.corrupted(normalized, 'the storage returned another range than requested');
-      const decryptor = new SegmentDecryptor(dataKey, normalized, plan);
-      const body: Readable = pipeline(got.body, decryptor, () => undefined);
-      return { body, info, ...(range === undefined ? {} : { range }) };
-    } catch (error) {
-      got.body.destroy();
-      throw error;
-    }
+    return this.reader.get(normalized, options);
   }
 
   async stat(key: string): Promise<ObjectInfo> {
-    const info = await this.inner.stat(key);
-    const encryption = this.encryptionOrPlaintext(info);
-    return encryption === undefined ? info : this.plaintextInfo(info, encryption);
+    return this.reader.stat(normalizeKey(key));
   }
 
   async exists(key: string): Promise<boolean> {
@@ -197,10 +160,11 @@ export class EncryptingObjectStorage implements ObjectStorage {
         yield entry;
         continue;
       }
-      // The listing cannot tell encrypted objects from older plaintext ones: sizes are derived as
-      // for ciphertext, and the SHA-256 (of the stored bytes) is left out so that callers stat.
+      // A listing cannot tell formats apart, nor encrypted objects from older plaintext ones: sizes
+      // are derived as for the current format, and the SHA-256 (of the stored bytes) is left out so
+      // that callers stat.
       const { sha256: _stored, ...rest } = entry;
-      yield { ...rest, size: plaintextSize(entry.size) ?? entry.size };
+      yield { ...rest, size: plaintextSizeOf(ENCRYPTION_FORMAT, entry.size) ?? entry.size };
     }
   }
 
@@ -208,7 +172,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
     const source = normalizeKey(sourceKey);
     const destination = normalizeKey(destinationKey);
     const info = await this.inner.stat(source);
-    const encryption = this.encryptionOrPlaintext(info);
+    const encryption = this.reader.encryptionOrPlaintext(info);
     if (encryption === undefined) return this.inner.copy(source, destination, options);
     await this.copyWrappedAnew(info, encryption, destination, options);
     return this.stat(destination);
@@ -231,26 +195,33 @@ export class EncryptingObjectStorage implements ObjectStorage {
   }
 
   /**
-   * The key id an object's data key is wrapped under, or undefined for a plaintext object
-   * (`docstore keys status`).
+   * The master key id and format of an object, or undefined for a plaintext object, from its
+   * backend metadata alone (no master key needed: `docstore keys status`).
    */
-  async keyIdOf(key: string): Promise<string | undefined> {
-    return encryptionOf(await this.inner.stat(key))?.keyId;
+  async encryptionStateOf(key: string): Promise<{ keyId: string; format: EncryptionDescription['format'] } | undefined> {
+    const encryption = encryptionOf(await this.inner.stat(key));
+    return encryption === undefined ? undefined : { keyId: encryption.keyId, format: encryption.format };
   }
 
   /**
-   * Re-wraps an object's data key under the active master key: a copy of the object onto itself
-   * with the new wrapped key as its metadata, inside the backend where it copies (S3: no byte
-   * through docstore; local: one file copy), bound to the version read (an object replaced in
-   * between fails with `storage.precondition_failed`). The content is not re-encrypted. Returns what
-   * it did; an object already under the active key, or stored in plaintext, is left alone. The old
-   * key must still be configured.
+   * Brings an object under the active master key and into the current format. An object of the
+   * current format under another key: a copy of the object onto itself with the new wrapped key as
+   * its metadata, inside the backend where it copies (S3: no byte through docstore; local: one file
+   * copy), bound to the version read (an object replaced in between fails with
+   * `storage.precondition_failed`); the content is not re-encrypted. An object of an earlier format
+   * (`upgraded`): decrypted, verified and written anew in the current format under a new data key,
+   * its plaintext SHA-256 checked against the stored one. An object already current, or stored in
+   * plaintext, is left alone. The old key must still be configured.
    */
-  async rewrap(key: string): Promise<'rewrapped' | 'current' | 'plaintext'> {
+  async rewrap(key: string): Promise<'rewrapped' | 'upgraded' | 'current' | 'plaintext'> {
     const normalized = normalizeKey(key);
     const info = await this.inner.stat(normalized);
     const encryption = encryptionOf(info);
     if (encryption === undefined) return 'plaintext';
+    if (encryption.format !== ENCRYPTION_FORMAT) {
+      await this.rewrite(normalized, info.etag);
+      return 'upgraded';
+    }
     if (encryption.keyId === this.keyring.activeId) return 'current';
     await this.copyWrappedAnew(info, encryption, normalized);
     return 'rewrapped';
@@ -267,64 +238,50 @@ export class EncryptingObjectStorage implements ObjectStorage {
       got.body.destroy();
       return false;
     }
+    await this.putAgain(normalized, got);
+    return true;
+  }
+
+  /** Reads an object (decrypting it) and writes it anew in the current format, if it is still the version `etag` names. */
+  private async rewrite(key: string, etag: string): Promise<void> {
+    const got = await this.get(key);
+    if (got.info.etag !== etag) {
+      got.body.destroy();
+      throw PreconditionFailed.changed(key);
+    }
+    await this.putAgain(key, got);
+  }
+
+  /** Puts what `got` reads back under its key, with its description, verified against its SHA-256. */
+  private async putAgain(key: string, got: GetResult): Promise<void> {
     const { info } = got;
-    await this.put(normalized, got.body, {
+    await this.put(key, got.body, {
       contentType: info.contentType,
       ...(info.contentDisposition === undefined ? {} : { contentDisposition: info.contentDisposition }),
       metadata: info.metadata,
       ...(info.sha256 === undefined ? {} : { expectedSha256: info.sha256 }),
     });
-    return true;
   }
 
   /**
-   * Copies an encrypted object's ciphertext as it is (inside the backend where it copies) to
+   * Copies an encrypted object's stored bytes as they are (inside the backend where it copies) to
    * `destination`, with its data key wrapped anew under the active key for that key; bound to the
-   * version `source` describes.
+   * version `source` describes. The head and the sealed SHA-256 travel unchanged.
    */
   private async copyWrappedAnew(source: ObjectInfo, encryption: EncryptionDescription, destination: string, options: CopyOptions = {}): Promise<void> {
-    const reserved = this.describe(destination, this.unwrap(source.key, encryption), encryption.sha256);
+    const dataKey = this.reader.unwrap(source.key, encryption);
+    const { keyId, wrapped } = this.keyring.wrap(dataKey, (id) => wrapContext(destination, id, encryption));
     await this.inner.copy(source.key, destination, {
       ...options,
       ifSourceMatch: options.ifSourceMatch ?? source.etag,
-      systemMetadata: { ...options.systemMetadata, ...reserved },
+      systemMetadata: { ...options.systemMetadata, ...reservedMetadataOf({ ...encryption, keyId, wrappedKey: wrapped }) },
     });
   }
 
-  /** The reserved metadata of an object: the data key wrapped under the active key, bound to its context. */
+  /** The reserved metadata of a new object: the data key wrapped under the active key, bound to its context; the sealed SHA-256. */
   private describe(key: string, dataKey: Buffer, sha256: string): Record<string, string> {
-    const { keyId, wrapped } = this.keyring.wrap(dataKey, (id) => wrapContext(key, id, sha256));
-    return {
-      [ENCRYPTION_METADATA.format]: ENCRYPTION_FORMAT,
-      [ENCRYPTION_METADATA.keyId]: keyId,
-      [ENCRYPTION_METADATA.wrappedKey]: wrapped,
-      [ENCRYPTION_METADATA.sha256]: sha256,
-    };
-  }
-
-  private unwrap(key: string, encryption: EncryptionDescription): Buffer {
-    return this.keyring.unwrap(key, encryption.keyId, encryption.wrappedKey, wrapContext(key, encryption.keyId, encryption.sha256));
-  }
-
-  private plaintextInfo(info: ObjectInfo, encryption: EncryptionDescription): ObjectInfo {
-    const size = plaintextSize(info.size);
-    if (size === undefined) throw IntegrityError.corrupted(info.key, `${info.size} bytes is not the size of an encrypted object`);
-    const metadata = Object.fromEntries(Object.entries(info.metadata).filter(([name]) => !name.startsWith('docstore-enc')));
-    return { ...info, size, metadata, sha256: encryption.sha256 };
-  }
-
-  /** The object's encryption, or undefined for a plaintext object when those are allowed. */
-  private encryptionOrPlaintext(info: ObjectInfo, body?: Readable): EncryptionDescription | undefined {
-    try {
-      const encryption = encryptionOf(info);
-      if (encryption === undefined && this.options.allowPlaintext === false) {
-        throw IntegrityError.corrupted(info.key, 'stored without encryption metadata, and plaintext objects are not allowed (DOCSTORE_ALLOW_PLAINTEXT_OBJECTS=false)');
-      }
-      return encryption;
-    } catch (error) {
-      body?.destroy();
-      throw error;
-    }
+    const { keyId, wrapped } = this.keyring.wrap(dataKey, (id) => wrapContext(key, id, { format: ENCRYPTION_FORMAT }));
+    return reservedMetadataOf({ format: ENCRYPTION_FORMAT, keyId, wrappedKey: wrapped, sealedSha256: sealSha256(dataKey, sha256) });
   }
 
   private requireSigner(key: string): LocalUrlSigner {
@@ -332,47 +289,5 @@ export class EncryptingObjectStorage implements ObjectStorage {
       throw StorageOperationFailed.during('presign', key, { context: { reason: 'encrypted storage needs a link signer served by docstore' } });
     }
     return this.options.signer;
-  }
-}
-
-/** The encryption metadata of an object, or undefined for a plaintext one; a damaged description raises `IntegrityError`. */
-export function encryptionOf(info: ObjectInfo): EncryptionDescription | undefined {
-  const format = info.metadata[ENCRYPTION_METADATA.format];
-  if (format === undefined) return undefined;
-  const keyId = info.metadata[ENCRYPTION_METADATA.keyId];
-  const wrappedKey = info.metadata[ENCRYPTION_METADATA.wrappedKey];
-  const sha256 = info.metadata[ENCRYPTION_METADATA.sha256];
-  if (format !== ENCRYPTION_FORMAT) throw IntegrityError.corrupted(info.key, `unknown encryption format ${JSON.stringify(format)}`);
-  if (keyId === undefined || wrappedKey === undefined || sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256)) {
-    throw IntegrityError.corrupted(info.key, 'incomplete encryption metadata');
-  }
-  return { keyId, wrappedKey, sha256 };
-}
-
-/**
- * What a wrapped data key is bound to: format, segment size, object key, master key id and the
- * plaintext's SHA-256 (the size is not: a truncated object must fail as such, in its segments).
- */
-function wrapContext(key: string, keyId: string, sha256: string): Buffer {
-  return Buffer.from(`docstore-enc/${ENCRYPTION_FORMAT}\u0000${SEGMENT_BYTES}\u0000${key}\u0000${keyId}\u0000${sha256}`, 'utf8');
-}
-
-/**
- * The ciphertext range that holds a plaintext range, before the object's size is known: from the
- * first needed segment to the end of the last (the server clamps it); for a suffix, enough trailing
- * segments to cover it, since the last segment may be short.
- */
-function ciphertextRangeFor(range: ByteRange): ByteRange {
-  if ('suffix' in range) return { suffix: ciphertextSize((Math.ceil(range.suffix / SEGMENT_BYTES) + 1) * SEGMENT_BYTES) };
-  const first = Math.floor(range.start / SEGMENT_BYTES);
-  const start = segmentOffset(first);
-  if (range.end === undefined) return { start };
-  return { start, end: segmentOffset(Math.floor(range.end / SEGMENT_BYTES) + 1) - 1 };
-}
-
-function assertRoomForReservedMetadata(metadata: Record<string, string>): void {
-  const bytes = Object.entries(metadata).reduce((total, [key, value]) => total + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
-  if (bytes > MAX_METADATA_BYTES - RESERVED_METADATA_BYTES) {
-    throw InvalidArgument.because('metadata', `${bytes} bytes in all, more than the ${MAX_METADATA_BYTES - RESERVED_METADATA_BYTES} an encrypted object leaves`);
   }
 }

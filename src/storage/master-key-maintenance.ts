@@ -1,4 +1,5 @@
 import { TaskPool } from '../sync/task-pool.js';
+import { ENCRYPTION_FORMAT } from './encrypted-envelope.js';
 import type { EncryptingObjectStorage } from './encrypting-object-storage.js';
 import { isStorageError, isNotFound } from './storage-errors.js';
 
@@ -25,6 +26,11 @@ export interface KeyStatus {
   byKeyId: Record<string, number>;
   /** Objects stored in plaintext (written before encryption was switched on). */
   plaintext: number;
+  /**
+   * Encrypted objects of an earlier format (format 1: content type, file name and SHA-256 in clear
+   * at the backend); `docstore keys rotate` converts them.
+   */
+  earlierFormat: number;
   /** Configured keys, other than the active one, that no object uses: they can be retired. */
   retirable: string[];
   /** Key ids objects use that are not configured: those objects cannot be read. */
@@ -34,25 +40,34 @@ export interface KeyStatus {
 
 export interface WalkSummary {
   objects: number;
-  /** Count per action (`rewrapped`, `current`, `plaintext`, `encrypted`, `encrypted-already`). */
+  /** Count per action (`rewrapped`, `upgraded`, `current`, `plaintext`, `encrypted`, `encrypted-already`, `gone`). */
   actions: Record<string, number>;
   failed: Array<{ key: string; code: string; message: string }>;
 }
 
-/** Counts objects per master key id (`docstore keys status`); one `stat` per object. */
+/**
+ * Counts objects per master key id, those in plaintext and those of an earlier format
+ * (`docstore keys status`); one backend `stat` per object, no master key needed.
+ */
 export async function keyStatus(storage: EncryptingObjectStorage, configuredIds: readonly string[], activeId: string, options: KeyWalkOptions = {}): Promise<KeyStatus> {
   const byKeyId: Record<string, number> = {};
   let plaintext = 0;
+  let earlierFormat = 0;
   const summary = await walk(storage, options, async (key) => {
-    const keyId = await storage.keyIdOf(key);
-    if (keyId === undefined) plaintext++;
-    else byKeyId[keyId] = (byKeyId[keyId] ?? 0) + 1;
-    return keyId ?? 'plaintext';
+    const state = await storage.encryptionStateOf(key);
+    if (state === undefined) {
+      plaintext++;
+      return 'plaintext';
+    }
+    byKeyId[state.keyId] = (byKeyId[state.keyId] ?? 0) + 1;
+    if (state.format !== ENCRYPTION_FORMAT) earlierFormat++;
+    return state.keyId;
   });
   return {
     objects: summary.objects,
     byKeyId,
     plaintext,
+    earlierFormat,
     retirable: configuredIds.filter((id) => id !== activeId && byKeyId[id] === undefined),
     missing: Object.keys(byKeyId).filter((id) => !configuredIds.includes(id)),
     failed: summary.failed.length,
@@ -60,10 +75,11 @@ export async function keyStatus(storage: EncryptingObjectStorage, configuredIds:
 }
 
 /**
- * Re-wraps every data key under the active master key (`docstore keys rotate`). Objects already
- * under it are skipped, so an interrupted rotation resumes where it stopped when run again; readers
- * keep working throughout, as long as the old key stays configured until `keys status` shows no
- * object under it.
+ * Re-wraps every data key under the active master key, and converts objects of an earlier format to
+ * the current one (`docstore keys rotate`; see `EncryptingObjectStorage.rewrap`). Objects already
+ * under the active key in the current format are skipped, so an interrupted rotation resumes where
+ * it stopped when run again; readers keep working throughout, as long as the old key stays
+ * configured until `keys status` shows no object under it.
  */
 export async function rotateMasterKey(storage: EncryptingObjectStorage, options: KeyWalkOptions = {}): Promise<WalkSummary> {
   return walk(storage, options, (key) => storage.rewrap(key));

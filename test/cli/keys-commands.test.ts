@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createObjectStorage, storageWiringOf } from '../../src/storage/create-object-storage.js';
+import { putFormatOne } from '../support/encryption-fixtures.js';
 import { clientFor, s3EnvironmentOf, testBucket } from '../support/s3-target.js';
 import { readAll } from '../support/streams.js';
 
@@ -96,6 +97,36 @@ for (const backend of ['local', 's3'] as const) {
       for (const output of [before, encrypted, rotated, after, early]) {
         expect(output.stdout + output.stderr).not.toContain(k1);
         expect(output.stdout + output.stderr).not.toContain(k2);
+      }
+    }, 120_000);
+
+    it('keys status counts objects of the earlier format, keys rotate converts them (file name and type leave the backend), resumably', async () => {
+      const plain = await open();
+      const masterKey = { id: 'k3', key: randomBytes(32) };
+      const masterKeys = `k3:${masterKey.key.toString('base64')}`;
+      const content = Buffer.from('%PDF-1.4 Dupont lot 12, written in format 1');
+      const described = { contentType: 'application/pdf', contentDisposition: 'attachment; filename="Dupont-lot12-litige-voisin.pdf"', metadata: { 'document-id': 'doc-1' } };
+      await putFormatOne(plain.storage, masterKey, 'format1/a.pdf', content, described);
+      await putFormatOne(plain.storage, masterKey, 'format1/b.pdf', content, described);
+
+      const before = await docstore(['keys', 'status', '--prefix', 'format1/'], envWith(masterKeys));
+      expect(before.code).toBe(0);
+      expect(before.stdout).toContain('2 encrypted objects of an earlier format (file name and type in clear at the backend): run: docstore keys rotate');
+      const readable = await open(masterKeys);
+      expect(await readable.storage.stat('format1/a.pdf')).toMatchObject({ ...described, sha256: createHash('sha256').update(content).digest('hex') });
+
+      const first = await docstore(['keys', 'rotate', '--prefix', 'format1/a', '--json'], envWith(masterKeys));
+      expect(JSON.parse(first.stdout)).toMatchObject({ objects: 1, actions: { upgraded: 1 }, failed: [] });
+      const rest = await docstore(['keys', 'rotate', '--prefix', 'format1/', '--json'], envWith(masterKeys));
+      expect(rest.code).toBe(0);
+      expect(JSON.parse(rest.stdout)).toMatchObject({ objects: 2, actions: { current: 1, upgraded: 1 }, failed: [] });
+      expect(JSON.parse((await docstore(['keys', 'status', '--prefix', 'format1/', '--json'], envWith(masterKeys))).stdout)).toMatchObject({ objects: 2, earlierFormat: 0, byKeyId: { k3: 2 } });
+      for (const key of ['format1/a.pdf', 'format1/b.pdf']) {
+        const backend = await plain.storage.stat(key);
+        expect({ type: backend.contentType, disposition: backend.contentDisposition, format: backend.metadata['docstore-enc'] }).toEqual({ type: 'application/octet-stream', disposition: undefined, format: '2' });
+        expect(JSON.stringify(backend)).not.toContain('Dupont');
+        expect(await readable.storage.stat(key)).toMatchObject({ ...described, size: content.length });
+        expect((await readAll((await readable.storage.get(key)).body)).equals(content)).toBe(true);
       }
     }, 120_000);
   });

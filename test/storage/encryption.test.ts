@@ -1,15 +1,19 @@
+import { Transform, pipeline, type TransformCallback } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HEAD_BYTES, storedSize } from '../../src/storage/encrypted-envelope.js';
 import { SEGMENT_BYTES, TAG_BYTES, ciphertextSize } from '../../src/storage/encrypted-segments.js';
 import { EncryptingObjectStorage } from '../../src/storage/encrypting-object-storage.js';
 import { MasterKeyring } from '../../src/storage/master-keyring.js';
 import { encryptExisting, keyStatus, rotateMasterKey } from '../../src/storage/master-key-maintenance.js';
 import type { ByteRange, GetOptions, ObjectStorage } from '../../src/storage/object-storage.js';
 import { isStorageError, type StorageErrorCode } from '../../src/storage/storage-errors.js';
-import { encryptedFixture, masterKey, type EncryptedFixture } from '../support/encryption-fixtures.js';
+import { encryptedFixture, masterKey, putFormatOne, type EncryptedFixture } from '../support/encryption-fixtures.js';
 import { bytesOf, randomPrefix, readAll, sha256, streamOf } from '../support/streams.js';
 
 const MiB = 1024 * 1024;
 const SEALED = SEGMENT_BYTES + TAG_BYTES;
+/** Where the segments start in a stored object (after the sealed head). */
+const HEAD = HEAD_BYTES;
 
 async function codeOf(promise: Promise<unknown>): Promise<StorageErrorCode | unknown> {
   return promise.then(
@@ -47,10 +51,13 @@ function recording(inner: ObjectStorage): { storage: ObjectStorage; gets: Array<
     const result = await inner.get(key, options);
     const record: { range?: ByteRange; bytes: number } = { ...(options?.range === undefined ? {} : { range: options.range }), bytes: 0 };
     gets.push(record);
-    result.body.on('data', (chunk: Buffer) => {
-      record.bytes += chunk.length;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+        record.bytes += chunk.length;
+        callback(null, chunk);
+      },
     });
-    return result;
+    return { ...result, body: pipeline(result.body, counter, () => undefined) };
   };
   return { storage, gets };
 }
@@ -65,16 +72,18 @@ for (const backend of ['local', 's3'] as const) {
     }, 60_000);
     afterAll(async () => fixture?.close());
 
-    it('stores ciphertext: the inner object differs from the plaintext, is 16 bytes per segment larger and carries the wrapped key', async () => {
+    it('stores ciphertext: the inner object differs from the plaintext, is a head and 16 bytes per segment larger and carries the wrapped key', async () => {
       const key = `${randomPrefix()}/secret.pdf`;
       const plaintext = bytesOf(3 * SEGMENT_BYTES + 10, 1);
       await fixture.storage.put(key, plaintext, { metadata: { building: 'A' } });
       const stored = await readAll((await fixture.inner.get(key)).body);
-      expect(stored.length).toBe(ciphertextSize(plaintext.length));
-      expect(stored.length).toBe(plaintext.length + 4 * TAG_BYTES);
+      expect(stored.length).toBe(storedSize(plaintext.length));
+      expect(stored.length).toBe(HEAD + ciphertextSize(plaintext.length));
+      expect(stored.length).toBe(HEAD + plaintext.length + 4 * TAG_BYTES);
       expect(stored.includes(plaintext.subarray(0, 64))).toBe(false);
       const inner = await fixture.inner.stat(key);
-      expect(inner.metadata).toMatchObject({ building: 'A', 'docstore-enc': '1', 'docstore-enc-key-id': 'k1' });
+      expect(inner.metadata).toMatchObject({ 'docstore-enc': '2', 'docstore-enc-key-id': 'k1' });
+      expect(inner.metadata).not.toHaveProperty('building');
       expect(JSON.stringify(inner.metadata)).not.toContain(k1.key.toString('base64'));
       const stat = await fixture.storage.stat(key);
       expect(stat).toMatchObject({ size: plaintext.length, sha256: sha256(plaintext), metadata: { building: 'A' } });
@@ -94,7 +103,7 @@ for (const backend of ['local', 's3'] as const) {
       it('a flipped byte in the first segment: storage.integrity before any byte is delivered', async () => {
         await fixture.storage.put(key, plaintext);
         await tamper(fixture.inner, key, (c) => {
-          c[100] = (c[100] as number) ^ 0x01;
+          c[HEAD + 100] = (c[HEAD + 100] as number) ^ 0x01;
           return c;
         });
         const read = await drain(fixture.storage, key);
@@ -104,7 +113,7 @@ for (const backend of ['local', 's3'] as const) {
       it('a flipped byte in a later segment: the authentic segments before it, then storage.integrity', async () => {
         await fixture.storage.put(key, plaintext);
         await tamper(fixture.inner, key, (c) => {
-          c[2 * SEALED + 5] = (c[2 * SEALED + 5] as number) ^ 0x80;
+          c[HEAD + 2 * SEALED + 5] = (c[HEAD + 2 * SEALED + 5] as number) ^ 0x80;
           return c;
         });
         const read = await drain(fixture.storage, key);
@@ -116,13 +125,14 @@ for (const backend of ['local', 's3'] as const) {
       it('a flipped tag byte, a truncated object, a dropped last segment, an appended segment, swapped segments', async () => {
         const changes: Record<string, (c: Buffer) => Buffer> = {
           'flipped tag': (c) => {
-            c[2 * SEALED - 1] = (c[2 * SEALED - 1] as number) ^ 0x01;
+            c[HEAD + 2 * SEALED - 1] = (c[HEAD + 2 * SEALED - 1] as number) ^ 0x01;
             return c;
           },
           'truncated by 100 bytes': (c) => c.subarray(0, c.length - 100),
-          'last segment dropped': (c) => c.subarray(0, 4 * SEALED),
-          'a full segment appended': (c) => Buffer.concat([c, c.subarray(0, SEALED)]),
-          'segments 1 and 2 swapped': (c) => Buffer.concat([c.subarray(0, SEALED), c.subarray(2 * SEALED, 3 * SEALED), c.subarray(SEALED, 2 * SEALED), c.subarray(3 * SEALED)]),
+          'last segment dropped': (c) => c.subarray(0, HEAD + 4 * SEALED),
+          'a full segment appended': (c) => Buffer.concat([c, c.subarray(HEAD, HEAD + SEALED)]),
+          'segments 1 and 2 swapped': (c) =>
+            Buffer.concat([c.subarray(0, HEAD + SEALED), c.subarray(HEAD + 2 * SEALED, HEAD + 3 * SEALED), c.subarray(HEAD + SEALED, HEAD + 2 * SEALED), c.subarray(HEAD + 3 * SEALED)]),
         };
         for (const [name, change] of Object.entries(changes)) {
           await fixture.storage.put(key, plaintext);
@@ -139,11 +149,11 @@ for (const backend of ['local', 's3'] as const) {
 
       it('an object truncated to one empty segment, and an empty object with a damaged tag: storage.integrity, not an empty body', async () => {
         await fixture.storage.put(key, plaintext);
-        await tamper(fixture.inner, key, (c) => c.subarray(0, TAG_BYTES));
+        await tamper(fixture.inner, key, (c) => c.subarray(0, HEAD + TAG_BYTES));
         expect(await drain(fixture.storage, key)).toEqual({ delivered: Buffer.alloc(0), code: 'storage.integrity' });
         await fixture.storage.put(key, '');
         await tamper(fixture.inner, key, (c) => {
-          c[0] = (c[0] as number) ^ 0x01;
+          c[HEAD] = (c[HEAD] as number) ^ 0x01;
           return c;
         });
         expect(await drain(fixture.storage, key)).toEqual({ delivered: Buffer.alloc(0), code: 'storage.integrity' });
@@ -157,12 +167,33 @@ for (const backend of ['local', 's3'] as const) {
         expect((await drain(fixture.storage, other)).code).toBe('storage.key_unavailable');
       });
 
-      it('a missing or a wrong master key: storage.key_unavailable, stat still works', async () => {
+      it('a damaged head, or a sealed SHA-256 taken from another object: storage.integrity, for stat too', async () => {
+        await fixture.storage.put(key, plaintext);
+        await tamper(fixture.inner, key, (c) => {
+          c[10] = (c[10] as number) ^ 0x01;
+          return c;
+        });
+        expect(await codeOf(fixture.storage.stat(key))).toBe('storage.integrity');
+        expect((await drain(fixture.storage, key)).code).toBe('storage.integrity');
+        expect(await codeOf(fixture.storage.get(key, { range: { start: 3 * SEGMENT_BYTES, end: 3 * SEGMENT_BYTES + 9 } }))).toBe('storage.integrity');
+        const other = `${key}-sealed`;
+        await fixture.storage.put(key, plaintext);
+        await fixture.storage.put(other, 'another document');
+        const described = await fixture.inner.stat(other);
+        const foreign = (await fixture.inner.stat(key)).metadata['docstore-enc-sealed-sha256'] as string;
+        const ciphertext = await readAll((await fixture.inner.get(other)).body);
+        await fixture.inner.put(other, ciphertext, { systemMetadata: () => ({ ...described.metadata, 'docstore-enc-sealed-sha256': foreign }) });
+        expect(await codeOf(fixture.storage.stat(other))).toBe('storage.integrity');
+      });
+
+      it('a missing or a wrong master key: storage.key_unavailable, also for stat; the key id is still known', async () => {
         await fixture.storage.put(key, plaintext);
         const missing = fixture.withKeys([k2], 'k2');
         expect(await codeOf(missing.get(key))).toBe('storage.key_unavailable');
         expect(await codeOf(missing.get(key, { range: { start: 0, end: 9 } }))).toBe('storage.key_unavailable');
-        expect((await missing.stat(key)).size).toBe(plaintext.length);
+        expect(await codeOf(missing.get(key, { range: { start: 2 * SEGMENT_BYTES, end: 2 * SEGMENT_BYTES + 9 } }))).toBe('storage.key_unavailable');
+        expect(await codeOf(missing.stat(key))).toBe('storage.key_unavailable');
+        expect(await missing.encryptionStateOf(key)).toEqual({ keyId: 'k1', format: '2' });
         const wrong = fixture.withKeys([{ id: 'k1', key: k2.key }], 'k1');
         const error = await wrong.get(key).catch((caught: unknown) => caught);
         expect(isStorageError(error) && error.code).toBe('storage.key_unavailable');
@@ -170,7 +201,7 @@ for (const backend of ['local', 's3'] as const) {
       });
     });
 
-    it('a range read asks the inner storage for the needed segments only', async () => {
+    it('a range read asks the inner storage for the head and the needed segments only', async () => {
       const key = `${randomPrefix()}/ranged`;
       const plaintext = bytesOf(5 * MiB, 3);
       await fixture.storage.put(key, plaintext);
@@ -180,12 +211,28 @@ for (const backend of ['local', 's3'] as const) {
       const got = await storage.get(key, { range: { start, end: start + 64 * 1024 - 1 } });
       expect((await readAll(got.body)).equals(plaintext.subarray(start, start + 64 * 1024))).toBe(true);
       const first = Math.floor(start / SEGMENT_BYTES);
-      expect(gets).toEqual([{ range: { start: first * SEALED, end: (first + 2) * SEALED - 1 }, bytes: 2 * SEALED }]);
+      expect(gets).toHaveLength(2);
+      expect(gets).toEqual(
+        expect.arrayContaining([
+          { range: { start: 0, end: HEAD - 1 }, bytes: HEAD },
+          { range: { start: HEAD + first * SEALED, end: HEAD + (first + 2) * SEALED - 1 }, bytes: 2 * SEALED },
+        ]),
+      );
       gets.length = 0;
       const tail = await storage.get(key, { range: { suffix: 1000 } });
       expect(await readAll(tail.body)).toEqual(plaintext.subarray(plaintext.length - 1000));
-      expect(gets).toHaveLength(1);
-      expect(gets[0]?.bytes).toBeLessThanOrEqual(2 * SEALED);
+      expect(gets).toHaveLength(2);
+      expect(gets.reduce((total, get) => total + get.bytes, 0)).toBeLessThanOrEqual(HEAD + 2 * SEALED);
+      // A range in the first segment, and a whole read: one request, the head coming first.
+      gets.length = 0;
+      const head = await storage.get(key, { range: { start: 10, end: 99 } });
+      expect(await readAll(head.body)).toEqual(plaintext.subarray(10, 100));
+      expect(gets).toEqual([{ range: { start: 0, end: HEAD + SEALED - 1 }, bytes: HEAD + SEALED }]);
+      gets.length = 0;
+      const whole = await storage.get(key);
+      expect(whole.info).toMatchObject({ size: plaintext.length, sha256: sha256(plaintext) });
+      expect(sha256(await readAll(whole.body))).toBe(sha256(plaintext));
+      expect(gets).toEqual([{ bytes: storedSize(plaintext.length) }]);
     });
 
     it('rotation under concurrent reads: every read succeeds, a second run finds nothing to do, the old key can then be retired', async () => {
@@ -232,7 +279,8 @@ for (const backend of ['local', 's3'] as const) {
       const rotating = new EncryptingObjectStorage(inner, new MasterKeyring([k1, k2], 'k2'));
       expect(await rotating.rewrap(`${prefix}/large`)).toBe('rewrapped');
       await rotating.copy(`${prefix}/large`, `${prefix}/copied`);
-      expect(gets).toEqual([]);
+      // Only the head of the copy is read, to describe it.
+      expect(gets).toEqual([{ range: { start: 0, end: HEAD - 1 }, bytes: HEAD }]);
       const after = await fixture.inner.stat(`${prefix}/large`);
       expect(after.sha256).toBe(before.sha256);
       expect(after.metadata['docstore-enc-key-id']).toBe('k2');
@@ -277,7 +325,8 @@ for (const backend of ['local', 's3'] as const) {
       expect(await keyStatus(fixture.storage, ['k1'], 'k1', { prefix })).toMatchObject({ objects: 2, plaintext: 1, byKeyId: { k1: 1 } });
       expect(await encryptExisting(fixture.storage, { prefix })).toMatchObject({ objects: 2, actions: { encrypted: 1, 'encrypted-already': 1 }, failed: [] });
       const stored = await readAll((await fixture.inner.get(`${prefix}/old`)).body);
-      expect(stored.length).toBe(ciphertextSize(old.length));
+      expect(stored.length).toBe(storedSize(old.length));
+      expect(await fixture.inner.stat(`${prefix}/old`)).toMatchObject({ contentType: 'application/octet-stream', metadata: { 'docstore-enc': '2' } });
       expect(await fixture.storage.stat(`${prefix}/old`)).toMatchObject({ size: old.length, sha256: sha256(old), contentType: 'application/pdf', metadata: { building: 'B' } });
       expect(sha256(await readAll((await fixture.storage.get(`${prefix}/old`)).body))).toBe(sha256(old));
       expect(await keyStatus(fixture.storage, ['k1'], 'k1', { prefix })).toMatchObject({ plaintext: 0, byKeyId: { k1: 2 } });
@@ -299,6 +348,80 @@ for (const backend of ['local', 's3'] as const) {
         expect(await codeOf(attempt())).toBe('storage.integrity');
       }
       expect(await fixture.inner.exists(`${prefix}/copy`)).toBe(false);
+    });
+
+    it('the backend stores no description in clear: type, disposition, metadata and SHA-256 are sealed; a description too long for the head is refused', async () => {
+      const key = `${randomPrefix()}/described`;
+      const plaintext = bytesOf(100_000, 21);
+      const described = {
+        contentType: 'application/pdf',
+        contentDisposition: `attachment; filename="Dupont-lot12.pdf"; filename*=UTF-8''Dupont-lot12-%C3%A9.pdf`,
+        metadata: { title: 'Litige Dupont', 'document-id': 'doc-42' },
+      };
+      for (const body of [plaintext, streamOf(plaintext)]) {
+        await fixture.storage.put(key, body, described);
+        const inner = await fixture.inner.stat(key);
+        expect(inner.contentType).toBe('application/octet-stream');
+        expect(inner.contentDisposition).toBeUndefined();
+        expect(Object.keys(inner.metadata).sort()).toEqual(['docstore-enc', 'docstore-enc-data-key', 'docstore-enc-key-id', 'docstore-enc-sealed-sha256']);
+        const clear = JSON.stringify(inner) + (await readAll((await fixture.inner.get(key)).body)).toString('latin1');
+        for (const needle of ['Dupont', 'pdf', 'Litige', 'doc-42', sha256(plaintext), Buffer.from(sha256(plaintext), 'hex').toString('base64')]) expect(clear).not.toContain(needle);
+        expect(await fixture.storage.stat(key)).toMatchObject({ ...described, size: plaintext.length, sha256: sha256(plaintext) });
+      }
+      const long = { contentDisposition: `attachment; filename*=UTF-8''${'%F0%9F%93%84'.repeat(200)}`, metadata: { note: 'n'.repeat(1800) } };
+      expect(await codeOf(fixture.storage.put(`${key}-long`, 'x', long))).toBe('storage.invalid_argument');
+      expect(await fixture.inner.exists(`${key}-long`)).toBe(false);
+    });
+
+    it('objects of format 1 (description in clear) stay readable, and keys rotate converts them, resumably', async () => {
+      const prefix = randomPrefix();
+      const contents = [bytesOf(0, 1), bytesOf(1000, 2), bytesOf(3 * SEGMENT_BYTES + 77, 3)];
+      const described = (i: number) => ({ contentType: 'application/pdf', contentDisposition: `attachment; filename="Dupont-lot12-${i}.pdf"`, metadata: { 'document-id': `doc-${i}` } });
+      for (const [i, content] of contents.entries()) await putFormatOne(fixture.inner, k1, `${prefix}/old-${i}`, content, described(i));
+      await fixture.storage.put(`${prefix}/new`, 'written in the current format');
+      for (const [i, content] of contents.entries()) {
+        const key = `${prefix}/old-${i}`;
+        expect(await fixture.storage.stat(key)).toMatchObject({ ...described(i), size: content.length, sha256: sha256(content) });
+        const got = await fixture.storage.get(key);
+        expect(got.info).toMatchObject({ ...described(i), sha256: sha256(content) });
+        expect(sha256(await readAll(got.body))).toBe(sha256(content));
+        if (content.length > SEGMENT_BYTES) {
+          for (const range of [{ start: SEGMENT_BYTES + 5, end: 2 * SEGMENT_BYTES + 5 }, { suffix: 100 }, { start: 10, end: 20 }]) {
+            const ranged = await fixture.storage.get(key, { range });
+            expect(await readAll(ranged.body), JSON.stringify(range)).toEqual(content.subarray(ranged.range?.start, (ranged.range?.end ?? 0) + 1));
+          }
+          await fixture.storage.copy(key, `${prefix}/copy-of-old`);
+          expect(sha256(await readAll((await fixture.storage.get(`${prefix}/copy-of-old`)).body))).toBe(sha256(content));
+        }
+      }
+      expect(await keyStatus(fixture.storage, ['k1'], 'k1', { prefix })).toMatchObject({ objects: 5, byKeyId: { k1: 5 }, earlierFormat: 4 });
+      // Interrupted after one object: the next run converts the rest and leaves that one alone.
+      expect(await fixture.storage.rewrap(`${prefix}/old-1`)).toBe('upgraded');
+      expect(await rotateMasterKey(fixture.storage, { prefix })).toMatchObject({ objects: 5, actions: { upgraded: 3, current: 2 }, failed: [] });
+      expect(await rotateMasterKey(fixture.storage, { prefix })).toMatchObject({ actions: { current: 5 }, failed: [] });
+      expect(await keyStatus(fixture.storage, ['k1'], 'k1', { prefix })).toMatchObject({ earlierFormat: 0 });
+      for (const [i, content] of contents.entries()) {
+        const key = `${prefix}/old-${i}`;
+        const inner = await fixture.inner.stat(key);
+        expect({ key, contentType: inner.contentType, disposition: inner.contentDisposition, format: inner.metadata['docstore-enc'] }).toEqual({ key, contentType: 'application/octet-stream', disposition: undefined, format: '2' });
+        expect(JSON.stringify(inner)).not.toContain('Dupont');
+        expect(JSON.stringify(inner)).not.toContain(sha256(content));
+        expect(await fixture.storage.stat(key)).toMatchObject({ ...described(i), size: content.length, sha256: sha256(content) });
+        expect(sha256(await readAll((await fixture.storage.get(key)).body))).toBe(sha256(content));
+      }
+    }, 60_000);
+
+    it('a format-1 object whose segments were altered is not converted: the rotation reports it failed and leaves it as it was', async () => {
+      const key = `${randomPrefix()}/damaged-old`;
+      const content = bytesOf(2 * SEGMENT_BYTES, 5);
+      await putFormatOne(fixture.inner, k1, key, content, { contentType: 'application/pdf' });
+      const stored = await readAll((await fixture.inner.get(key)).body);
+      const described = await fixture.inner.stat(key);
+      stored[SEALED + 3] = (stored[SEALED + 3] as number) ^ 0x01;
+      await fixture.inner.put(key, stored, { contentType: 'application/pdf', systemMetadata: () => described.metadata });
+      const summary = await rotateMasterKey(fixture.storage, { prefix: key });
+      expect(summary.failed).toEqual([expect.objectContaining({ key, code: 'storage.integrity' })]);
+      expect((await fixture.inner.stat(key)).metadata['docstore-enc']).toBe('1');
     });
 
     it('copies keep the plaintext and re-wrap the data key for the destination', async () => {
