@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
@@ -218,6 +218,32 @@ describe('deploy/docker-compose.yml', () => {
     expect(service.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
   });
 
+  it('has Prometheus scrape MinIO’s cluster metrics with the token minio-init generates, never publicly', () => {
+    const prometheus = parse(text('deploy/prometheus/prometheus.yml')) as { scrape_configs: Dict[] };
+    const job = prometheus.scrape_configs.find((config) => config.job_name === 'minio') as Dict;
+    expect(job).toMatchObject({ metrics_path: '/minio/v2/metrics/cluster', scheme: 'http', static_configs: [{ targets: ['minio:9000'] }] });
+    const tokenFile = String((job.authorization as Dict).credentials_file);
+    expect(job.authorization).toEqual({ type: 'Bearer', credentials_file: '/run/minio-metrics/minio' });
+    // The file is in the volume that minio-init writes (MINIO_METRICS_TOKEN_DIR, default /metrics-token).
+    const mountOf = (service: string, target: string) => ((services[service]?.volumes ?? []) as string[]).find((volume) => volume.split(':')[1] === target)?.split(':');
+    const [volume, , mode] = mountOf('prometheus', tokenFile.slice(0, tokenFile.lastIndexOf('/'))) ?? [];
+    expect(mode).toBe('ro');
+    expect(mountOf('minio-init', '/metrics-token')?.[0]).toBe(volume);
+    expect(tokenFile.endsWith('/minio')).toBe(true);
+    expect(services.prometheus?.depends_on).toMatchObject({ 'minio-init': { condition: 'service_completed_successfully' } });
+    // MinIO serves its metrics on the S3 port, which the reverse proxy publishes: never `public`.
+    expect((services.minio?.environment as Dict).MINIO_PROMETHEUS_AUTH_TYPE).toBe('jwt');
+    const initEnv = services['minio-init']?.environment as Dict;
+    expect(substitutionsIn(initEnv.MINIO_METRICS_SECRET_KEY ?? '').map((s) => s.name)).toEqual(['MINIO_METRICS_SECRET_KEY']);
+    expect([envExample.MINIO_ROOT_USER, envExample.DOCSTORE_S3_ACCESS_KEY]).not.toContain(initEnv.MINIO_METRICS_USER);
+    expect(JSON.stringify(services.docstore)).not.toMatch(/MINIO_METRICS/);
+    // The metrics user's policy: reading metrics, nothing else (no S3 action, no other admin action).
+    const policy = JSON.parse(text('deploy/minio/prometheus-policy.json')) as { Statement: Array<Record<string, Json>> };
+    expect(policy.Statement.map((statement) => ({ effect: statement.Effect, actions: [statement.Action].flat(), resource: statement.Resource }))).toEqual([
+      { effect: 'Allow', actions: ['admin:Prometheus'], resource: undefined },
+    ]);
+  });
+
   it('provisions Grafana with the Prometheus datasource and the docstore dashboard', () => {
     const datasources = parse(text('deploy/grafana/provisioning/datasources/prometheus.yml')) as { datasources: Dict[] };
     expect(datasources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', uid: 'prometheus', url: 'http://prometheus:9090', access: 'proxy' })]);
@@ -243,6 +269,8 @@ describe('deploy/minio/init.sh (against a stand-in mc that records its calls)', 
         'case "$1 $2 $3" in',
         '  "anonymous get "*) echo "Access permission for \\`$3\\` is \\`${FAKE_ANONYMOUS:-private}\\`" ;;',
         '  "admin user info") printf "AccessKey: %s\\nStatus: enabled\\nPolicyName: %s\\n" "$5" "${FAKE_ATTACHED:-}" ;;',
+        // As `mc --json admin prometheus generate` prints it (a JWT signed with the alias's key).
+        '  "admin prometheus generate") printf \'{\\n "jobName": "minio-job",\\n "bearerToken": "%s",\\n "metricsPath": "/minio/v2/metrics/cluster"\\n}\\n\' "${FAKE_TOKEN-eyJhbGciOiJIUzUxMiJ9.eyJpc3MiOiJwcm9tZXRoZXVzIn0.c2lnbmF0dXJl}" ;;',
         'esac',
       ].join('\n'),
     );
@@ -255,6 +283,7 @@ describe('deploy/minio/init.sh (against a stand-in mc that records its calls)', 
   async function initScript(overrides: Record<string, string> = {}, policy = text('deploy/minio/docstore-policy.json')) {
     const log = join(dir, `mc-${randomBytes(4).toString('hex')}.log`);
     const policyFile = join(dir, `policy-${randomBytes(4).toString('hex')}.json`);
+    const tokenDir = await mkdtemp(join(dir, 'metrics-token-'));
     await writeFile(log, '');
     await writeFile(policyFile, policy);
     const env = {
@@ -266,6 +295,10 @@ describe('deploy/minio/init.sh (against a stand-in mc that records its calls)', 
       DOCSTORE_BUCKET: 'docstore',
       DOCSTORE_S3_ACCESS_KEY: 'docstore',
       DOCSTORE_S3_SECRET_KEY: 'docstore-secret-0123456789',
+      MINIO_METRICS_USER: 'docstore-metrics',
+      MINIO_METRICS_SECRET_KEY: 'metrics-secret-0123456789',
+      MINIO_METRICS_POLICY_FILE: join(deployDir, 'minio/prometheus-policy.json'),
+      MINIO_METRICS_TOKEN_DIR: tokenDir,
       ...overrides,
     };
     const result = await run('sh', [join(deployDir, 'minio/init.sh')], { env }).then(
@@ -273,7 +306,7 @@ describe('deploy/minio/init.sh (against a stand-in mc that records its calls)', 
       (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
     );
     const calls = (await readFile(log, 'utf8')).split('\n').filter((line) => line !== '');
-    return { ...result, calls };
+    return { ...result, calls, tokenFiles: await readdir(tokenDir), token: await readFile(join(tokenDir, 'minio'), 'utf8').catch(() => undefined), tokenDir };
   }
 
   it('creates the bucket, the policy and the user, and attaches the policy once', async () => {
@@ -287,11 +320,33 @@ describe('deploy/minio/init.sh (against a stand-in mc that records its calls)', 
       'admin user add',
       'admin user info',
       'admin policy attach',
+      'admin policy create',
+      'admin user add',
+      'admin user info',
+      'admin policy attach',
+      'alias set docstore-minio-metrics',
+      'admin prometheus generate',
     ]);
     expect(first.calls).toContain(`admin user add docstore-minio docstore docstore-secret-0123456789`);
-    const again = await initScript({ FAKE_ATTACHED: 'docstore-readwrite' });
+    expect(first.calls).toContain(`admin user add docstore-minio docstore-metrics metrics-secret-0123456789`);
+    expect(first.calls).toContain(`admin policy attach docstore-minio docstore-prometheus --user docstore-metrics`);
+    // The token is signed with the metrics user's key (the alias mc generates it for), not root's.
+    expect(first.calls).toContain(`alias set docstore-minio-metrics http://minio:9000 docstore-metrics metrics-secret-0123456789`);
+    expect(first.calls).toContain(`admin prometheus generate --json docstore-minio-metrics cluster`);
+    expect(first.token).toBe('eyJhbGciOiJIUzUxMiJ9.eyJpc3MiOiJwcm9tZXRoZXVzIn0.c2lnbmF0dXJl\n');
+    expect(first.tokenFiles).toEqual(['minio']);
+    // Prometheus runs as nobody: the token must be readable by others.
+    expect((await stat(join(first.tokenDir, 'minio'))).mode & 0o777).toBe(0o644);
+    const again = await initScript({ FAKE_ATTACHED: 'docstore-readwrite docstore-prometheus' });
     expect(again.code, again.stderr).toBe(0);
     expect(again.calls.some((call) => call.startsWith('admin policy attach'))).toBe(false);
+  });
+
+  it('fails, and writes no token file, when mc generates no bearer token', async () => {
+    const result = await initScript({ FAKE_TOKEN: '' });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/gave no bearer token/);
+    expect(result.tokenFiles).toEqual([]);
   });
 
   it('refuses a bucket with anonymous access, before any user gets keys', async () => {
@@ -305,6 +360,12 @@ describe('deploy/minio/init.sh (against a stand-in mc that records its calls)', 
     const asRoot = await initScript({ DOCSTORE_S3_ACCESS_KEY: 'minio-root' });
     expect(asRoot.code).not.toBe(0);
     expect(asRoot.calls).toEqual([]);
+    for (const user of ['minio-root', 'docstore']) {
+      const metricsAs = await initScript({ MINIO_METRICS_USER: user });
+      expect(metricsAs.code).not.toBe(0);
+      expect(metricsAs.stderr).toMatch(/MINIO_METRICS_USER must name a user of its own/);
+      expect(metricsAs.calls).toEqual([]);
+    }
     const foreign = await initScript({}, text('deploy/minio/docstore-policy.json').replaceAll('arn:aws:s3:::docstore', 'arn:aws:s3:::other'));
     expect(foreign.code).not.toBe(0);
     expect(foreign.stderr).toMatch(/does not grant on the bucket docstore/);
