@@ -7,7 +7,10 @@ import { MasterKeyring } from '../../src/storage/master-keyring.js';
 import { encryptExisting, keyStatus, rotateMasterKey } from '../../src/storage/master-key-maintenance.js';
 import type { ByteRange, GetOptions, ObjectStorage } from '../../src/storage/object-storage.js';
 import { isStorageError, type StorageErrorCode } from '../../src/storage/storage-errors.js';
+import { mirror } from '../../src/sync/mirror.js';
+import { verify } from '../../src/sync/verify.js';
 import { encryptedFixture, masterKey, putFormatOne, type EncryptedFixture } from '../support/encryption-fixtures.js';
+import { localFixture } from '../support/storage-fixtures.js';
 import { bytesOf, randomPrefix, readAll, sha256, streamOf } from '../support/streams.js';
 
 const MiB = 1024 * 1024;
@@ -423,6 +426,25 @@ for (const backend of ['local', 's3'] as const) {
       expect(summary.failed).toEqual([expect.objectContaining({ key, code: 'storage.integrity' })]);
       expect((await fixture.inner.stat(key)).metadata['docstore-enc']).toBe('1');
     });
+
+    it('mirror and verify from the encrypted storage see the plaintext: description and SHA-256 reach the destination, listed sizes match, a second mirror copies nothing', async () => {
+      const prefix = randomPrefix();
+      const contents = { a: bytesOf(1000, 31), b: bytesOf(3 * SEGMENT_BYTES + 5, 32), c: Buffer.alloc(0) };
+      const described = (name: string) => ({ contentType: 'application/pdf', contentDisposition: `attachment; filename="${name}.pdf"`, metadata: { 'document-id': `doc-${name}` } });
+      for (const [name, content] of Object.entries(contents)) await fixture.storage.put(`${prefix}/${name}`, name === 'b' ? streamOf(content) : content, described(name));
+      const destination = await localFixture();
+      try {
+        const include = [`${prefix}/`];
+        expect(await mirror(fixture.storage, destination.storage, { include })).toMatchObject({ copied: 3, failed: 0 });
+        for (const [name, content] of Object.entries(contents)) {
+          expect(await destination.storage.stat(`${prefix}/${name}`)).toMatchObject({ ...described(name), size: content.length, sha256: sha256(content) });
+        }
+        expect(await mirror(fixture.storage, destination.storage, { include })).toMatchObject({ copied: 0, skipped: 3, failed: 0 });
+        expect(await verify(fixture.storage, destination.storage, { include, download: true })).toMatchObject({ checked: 3, downloaded: 3, missing: 0, extra: 0, different: 0, errors: 0 });
+      } finally {
+        await destination.close();
+      }
+    }, 60_000);
 
     it('copies keep the plaintext and re-wrap the data key for the destination', async () => {
       const prefix = randomPrefix();
