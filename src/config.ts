@@ -4,6 +4,8 @@ import { normalizePrefix } from './storage/object-key.js';
 import { InvalidKey } from './storage/storage-errors.js';
 import type { S3ServerSideEncryption } from './storage/s3-server-side-encryption.js';
 import { MasterKeysSyntaxError, parseMasterKeys, type MasterKey } from './storage/master-keyring.js';
+import { DEFAULT_REQUEST_TIMEOUTS, type RequestTimeouts } from './http/request-timeouts.js';
+import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './http/upload-limiter.js';
 
 function isValidPrefix(value: string): boolean {
   try {
@@ -87,7 +89,11 @@ export interface DocstoreConfig {
     port: number;
     /** Base URL clients reach docstore at; local presigned links point under it. */
     publicBaseUrl: string;
+    /** `HEADERS_TIMEOUT_SECONDS`, `REQUEST_TIMEOUT_SECONDS`: how long receiving a request may take. */
+    timeouts: RequestTimeouts;
   };
+  /** `UPLOAD_IDLE_TIMEOUT_SECONDS`, `MAX_UPLOADS_IN_FLIGHT`, `MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT`. */
+  uploads: UploadLimits;
   /** Secret for local presigned links (≥ 32 bytes); generated under dataDir when absent. */
   signingSecret?: Buffer;
   backup: {
@@ -126,6 +132,9 @@ const base64Secret = z
   .string()
   .transform((value) => Buffer.from(value, 'base64'))
   .refine((value) => value.length >= 32, 'must be base64 of at least 32 bytes');
+
+const seconds = z.coerce.number({ error: 'must be a number of seconds' }).int().min(1);
+const uploadCount = z.coerce.number({ error: 'must be a number of uploads' }).int().min(1).max(100_000);
 
 const environmentSchema = z
   .object({
@@ -176,6 +185,11 @@ const environmentSchema = z
       .refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), 'must be a postgres:// URL')
       .optional(),
     MAX_UPLOAD_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).max(5 * 1024 ** 3).default(52_428_800),
+    UPLOAD_IDLE_TIMEOUT_SECONDS: seconds.max(3600).default(DEFAULT_UPLOAD_LIMITS.idleTimeoutSeconds),
+    MAX_UPLOADS_IN_FLIGHT: uploadCount.default(DEFAULT_UPLOAD_LIMITS.maxInFlight),
+    MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT: uploadCount.default(DEFAULT_UPLOAD_LIMITS.maxInFlightPerSubject),
+    HEADERS_TIMEOUT_SECONDS: seconds.max(300).default(DEFAULT_REQUEST_TIMEOUTS.headersSeconds),
+    REQUEST_TIMEOUT_SECONDS: seconds.max(86_400).default(DEFAULT_REQUEST_TIMEOUTS.requestSeconds),
     DOCSTORE_TRASH_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).max(3650).default(30),
     DOCSTORE_JWT_SECRET: z
       .string()
@@ -222,6 +236,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   if (parsed.success) issues.push(...serverSideEncryptionIssues(parsed.data));
+  if (parsed.success && parsed.data.HEADERS_TIMEOUT_SECONDS > parsed.data.REQUEST_TIMEOUT_SECONDS) {
+    issues.push({ variable: 'HEADERS_TIMEOUT_SECONDS', message: `must not exceed REQUEST_TIMEOUT_SECONDS (${parsed.data.REQUEST_TIMEOUT_SECONDS})` });
+  }
   if (parsed.success && parsed.data.NODE_ENV === 'production') issues.push(...productionIssues(parsed.data));
   if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
@@ -263,7 +280,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT, ...(e.METRICS_TOKEN === undefined ? {} : { token: e.METRICS_TOKEN }) },
     environment: e.NODE_ENV,
     dataDir: e.DATA_DIR,
-    http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}` },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}`,
+      timeouts: { headersSeconds: e.HEADERS_TIMEOUT_SECONDS, requestSeconds: e.REQUEST_TIMEOUT_SECONDS },
+    },
+    uploads: {
+      idleTimeoutSeconds: e.UPLOAD_IDLE_TIMEOUT_SECONDS,
+      maxInFlight: e.MAX_UPLOADS_IN_FLIGHT,
+      maxInFlightPerSubject: e.MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT,
+    },
     ...(e.DOCSTORE_SIGNING_SECRET === undefined ? {} : { signingSecret: e.DOCSTORE_SIGNING_SECRET }),
     backup: {
       ...(e.DOCSTORE_BACKUP_REPOSITORY === undefined ? {} : { repository: e.DOCSTORE_BACKUP_REPOSITORY }),

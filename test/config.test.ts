@@ -15,8 +15,24 @@ describe('loadConfig', () => {
   it('defaults to the embedded local storage under ./data', () => {
     const config = loadConfig({});
     expect(config.storage).toEqual({ backend: 'local', path: './data/objects' });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, publicBaseUrl: 'http://127.0.0.1:8080' });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, publicBaseUrl: 'http://127.0.0.1:8080', timeouts: { headersSeconds: 30, requestSeconds: 1800 } });
+    expect(config.uploads).toEqual({ idleTimeoutSeconds: 60, maxInFlight: 32, maxInFlightPerSubject: 8 });
   });
+
+  it('reads the upload limits and request timeouts, and refuses a headers timeout longer than the request timeout', () => {
+    const config = loadConfig({ UPLOAD_IDLE_TIMEOUT_SECONDS: '5', MAX_UPLOADS_IN_FLIGHT: '3', MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT: '2', HEADERS_TIMEOUT_SECONDS: '10', REQUEST_TIMEOUT_SECONDS: '600' });
+    expect(config.uploads).toEqual({ idleTimeoutSeconds: 5, maxInFlight: 3, maxInFlightPerSubject: 2 });
+    expect(config.http.timeouts).toEqual({ headersSeconds: 10, requestSeconds: 600 });
+    expect(issuesOf({ UPLOAD_IDLE_TIMEOUT_SECONDS: '0', MAX_UPLOADS_IN_FLIGHT: 'many', HEADERS_TIMEOUT_SECONDS: '1.5' }).map((issue) => issue.variable).sort()).toEqual([
+      'HEADERS_TIMEOUT_SECONDS',
+      'MAX_UPLOADS_IN_FLIGHT',
+      'UPLOAD_IDLE_TIMEOUT_SECONDS',
+    ]);
+    expect(issuesOf({ HEADERS_TIMEOUT_SECONDS: '120', REQUEST_TIMEOUT_SECONDS: '60' })).toEqual([
+      { variable: 'HEADERS_TIMEOUT_SECONDS', message: 'must not exceed REQUEST_TIMEOUT_SECONDS (60)' },
+    ]);
+  });
+
 
   it('reads an S3 configuration', () => {
     const config = loadConfig({

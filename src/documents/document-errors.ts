@@ -16,6 +16,7 @@ export type DocumentErrorCode =
   | 'upload.too_large'
   | 'upload.unsupported_content'
   | 'upload.aborted'
+  | 'upload.too_many_in_flight'
   | 'content.range_not_satisfiable';
 
 export const DOCUMENT_ERROR_CODES: readonly DocumentErrorCode[] = [
@@ -32,6 +33,7 @@ export const DOCUMENT_ERROR_CODES: readonly DocumentErrorCode[] = [
   'upload.too_large',
   'upload.unsupported_content',
   'upload.aborted',
+  'upload.too_many_in_flight',
   'content.range_not_satisfiable',
 ];
 

@@ -16,12 +16,14 @@ import type { ObjectStorage } from '../storage/object-storage.js';
 import { uploadSizeClass, type DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { BuildingCatalog } from '../documents/building-catalog.js';
 import { registerConsoleRoutes, sendConsoleIndex, wantsConsole, type ConsoleAssets } from './console-assets.js';
-import { toProblem } from './problem-details.js';
+import { retryAfterSecondsOf, toProblem } from './problem-details.js';
 import { buildingsRoutes } from './routes/buildings-routes.js';
 import { documentsRoutes } from './routes/documents-routes.js';
 import { problemSchema } from './schemas.js';
+import { DEFAULT_REQUEST_TIMEOUTS, nodeServerTimeouts, type RequestTimeouts } from './request-timeouts.js';
 import { serveSignedLink } from './signed-link-handler.js';
 import { answerClosesConnection } from './unread-body.js';
+import { DEFAULT_UPLOAD_LIMITS, UploadLimiter } from './upload-limiter.js';
 
 export interface AppDependencies {
   db: Kysely<Database>;
@@ -37,6 +39,10 @@ export interface AppDependencies {
   metrics?: DocstoreMetrics;
   /** The built web console, served at `/`; without it `/` says how to build it. */
   console?: ConsoleAssets;
+  /** Admits uploads (slots in flight, idle timeout). @default a limiter of DEFAULT_UPLOAD_LIMITS */
+  uploads?: UploadLimiter;
+  /** How long a client may take to send a request's headers, and its whole request. @default DEFAULT_REQUEST_TIMEOUTS */
+  requestTimeouts?: RequestTimeouts;
 }
 
 const UPLOAD_ROUTE = '/api/v1/buildings/:buildingId/documents';
@@ -46,6 +52,7 @@ function rejectionReason(code: string): string {
   if (code === 'upload.too_large' || code === 'request.too_large') return 'size';
   if (code === 'upload.unsupported_content' || code === 'upload.not_multipart' || code === 'request.unsupported_media_type') return 'type';
   if (code.startsWith('auth.') || code === 'documents.not_found') return 'auth';
+  if (code === 'upload.too_many_in_flight') return 'busy';
   return 'invalid';
 }
 
@@ -56,7 +63,10 @@ function rejectionReason(code: string): string {
  * Every error answers RFC 9457 problem+json.
  */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const timeouts = deps.requestTimeouts ?? DEFAULT_REQUEST_TIMEOUTS;
   const app = Fastify({
+    requestTimeout: timeouts.requestSeconds * 1000,
+    http: nodeServerTimeouts(timeouts),
     logger:
       deps.logger === false || deps.logger === undefined
         ? false
@@ -112,6 +122,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     }
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: problem.code }, problem.detail);
+    const retryAfterSeconds = retryAfterSecondsOf(error);
+    if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
     return reply.code(problem.status).type('application/problem+json').send(problem);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -136,7 +148,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const authenticate = (request: FastifyRequest): Promise<Principal> => deps.verifier.verify(request.headers.authorization);
-  await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, authenticate });
+  const uploads = deps.uploads ?? new UploadLimiter(DEFAULT_UPLOAD_LIMITS, metrics);
+  await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, authenticate });
   await app.register(buildingsRoutes, {
     prefix: '/api/v1',
     buildings: new BuildingCatalog(deps.db),

@@ -20,6 +20,7 @@ export const STATUS_BY_CODE: Record<string, number> = {
   'upload.too_large': 413,
   'upload.unsupported_content': 415,
   'upload.aborted': 400,
+  'upload.too_many_in_flight': 429,
   'content.range_not_satisfiable': 416,
   'storage.not_found': 404,
   'storage.invalid_key': 400,
@@ -53,6 +54,7 @@ const TITLES: Record<number, string> = {
   413: 'Content too large',
   415: 'Unsupported media type',
   416: 'Range not satisfiable',
+  429: 'Too many requests',
   500: 'Internal server error',
   503: 'Service unavailable',
 };
@@ -103,6 +105,12 @@ export function toProblem(error: unknown, instance: string): ProblemDetails {
   if (code === 'storage.unavailable') detail = 'The document storage is unavailable; try again later.';
   if (code === 'database.unavailable') detail = 'The metadata database is unavailable; try again later.';
   return { type: `urn:docstore:${code}`, title: TITLES[status] ?? 'Error', status, detail, code, instance, ...extra };
+}
+
+/** The `Retry-After` (seconds) a typed error asks its client to wait, from its `context.retryAfterSeconds`. */
+export function retryAfterSecondsOf(error: unknown): number | undefined {
+  const seconds = isDocumentError(error) || isStorageError(error) ? error.context.retryAfterSeconds : undefined;
+  return typeof seconds === 'number' ? seconds : undefined;
 }
 
 interface FastifyLikeError {

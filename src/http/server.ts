@@ -16,6 +16,7 @@ import { readOrCreateSecretFile } from '../internal/secret-file.js';
 import { buildApp } from './app.js';
 import { ListenError } from './listen-error.js';
 import { ConsoleAssets } from './console-assets.js';
+import { UploadLimiter } from './upload-limiter.js';
 
 /** Where `npm run build:web` puts the console (relative to this file: src/http → dist/web). */
 export const CONSOLE_DIR = new URL('../../dist/web/', import.meta.url).pathname;
@@ -26,6 +27,8 @@ export interface Service {
   db: Kysely<Database>;
   storage: ObjectStorage;
   documents: DocumentService;
+  /** Uploads in flight (their slots and idle timeout). */
+  uploads: UploadLimiter;
   /** The HS256 secret in use, when tokens are verified with one (for `docstore token`). */
   jwtSecret?: Uint8Array;
   /** Whether the JWT secret was generated now (first start of the embedded default). */
@@ -56,6 +59,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
     metrics.onCollect(documentGaugesRefresher(metrics, documents));
     metrics.onCollect(backupStatusRefresher(metrics, config.dataDir));
     const consoleAssets = await ConsoleAssets.load(options.consoleDir ?? CONSOLE_DIR);
+    const uploads = new UploadLimiter(config.uploads, metrics);
     const app = await buildApp({
       db,
       storage,
@@ -63,6 +67,8 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       verifier,
       ...(signer === undefined ? {} : { signer }),
       maxUploadBytes: config.maxUploadBytes,
+      uploads,
+      requestTimeouts: config.http.timeouts,
       logger: options.logger ?? { level: config.logLevel },
       metrics,
       ...(consoleAssets === undefined ? {} : { console: consoleAssets }),
@@ -73,6 +79,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       db,
       storage,
       documents,
+      uploads,
       ...(secret === undefined ? {} : { jwtSecret: secret }),
       generatedJwtSecret: generated,
       close: async () => {

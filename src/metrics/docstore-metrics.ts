@@ -57,7 +57,13 @@ export class DocstoreMetrics {
   });
   readonly uploadsRejected = new Counter({
     name: METRICS.uploadsRejected,
-    help: 'Uploads refused, by reason (size, type, auth, invalid).',
+    help: 'Uploads refused, by reason (size, type, auth, busy, invalid).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly uploadsAborted = new Counter({
+    name: METRICS.uploadsAborted,
+    help: 'Uploads aborted before their body arrived, by reason (idle, disconnect).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

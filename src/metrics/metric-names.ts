@@ -24,8 +24,10 @@ export const METRICS = {
   uploadSize: 'docstore_upload_size_bytes',
   /** histogram {size_class}, seconds per accepted upload; size_class `under_256k`, `1m` (256 KiB–2 MiB), `under_16m`, `16m_and_more`. */
   uploadDuration: 'docstore_upload_duration_seconds',
-  /** counter {reason}: `size`, `type`, `auth`, `invalid`. */
+  /** counter {reason}: `size`, `type`, `auth`, `busy` (too many uploads in flight), `invalid`. */
   uploadsRejected: 'docstore_uploads_rejected_total',
+  /** counter {reason}: uploads aborted before their body arrived: `idle` (no byte for UPLOAD_IDLE_TIMEOUT_SECONDS), `disconnect` (the connection closed). */
+  uploadsAborted: 'docstore_uploads_aborted_total',
   /** gauge {type}: live documents, refreshed from the database at most once a minute. */
   documents: 'docstore_documents',
   /** gauge {type}: bytes of live documents, refreshed with `docstore_documents`. */

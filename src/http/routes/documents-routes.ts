@@ -10,11 +10,14 @@ import { decodeFormDataFileName } from '../form-data-file-name.js';
 import { writeObjectResponse } from '../object-response.js';
 import { toProblem } from '../problem-details.js';
 import { buildingParams, documentParams, documentSchema, errorResponses, listQuery, pageSchema, problemSchema } from '../schemas.js';
+import type { UploadLimiter } from '../upload-limiter.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 
 export interface DocumentsRoutesOptions {
   documents: DocumentService;
   storage: ObjectStorage;
+  /** Slots of uploads in flight; an upload holds one from before its body is read until it is over. */
+  uploads: UploadLimiter;
   authenticate: (request: FastifyRequest) => Promise<Principal>;
 }
 
@@ -34,15 +37,20 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
         security,
         consumes: ['multipart/form-data'],
         params: buildingParams,
-        response: { 201: documentSchema, ...errorResponses, 413: problemSchema, 415: problemSchema },
+        response: { 201: documentSchema, ...errorResponses, 413: problemSchema, 415: problemSchema, 429: problemSchema },
       },
     },
     async (request, reply) => {
       const principal = await authenticate(request);
       if (!request.isMultipart()) throw new DocumentError('upload.not_multipart', 'Send the document as multipart/form-data');
-      const document = await documents.upload(principal, request.params.buildingId, uploadParts(request));
-      (request as { uploadedBytes?: number }).uploadedBytes = document.size;
-      return reply.code(201).header('location', `/api/v1/documents/${document.id}`).send(document);
+      const slot = options.uploads.admit(request.raw, principal.userId);
+      try {
+        const document = await documents.upload(principal, request.params.buildingId, uploadParts(request));
+        (request as { uploadedBytes?: number }).uploadedBytes = document.size;
+        return reply.code(201).header('location', `/api/v1/documents/${document.id}`).send(document);
+      } finally {
+        slot.release();
+      }
     },
   );
 
