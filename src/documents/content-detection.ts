@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { fileTypeFromBuffer } from 'file-type';
 
 /** Content docstore accepts by default (`DOCSTORE_ALLOWED_TYPES` overrides, comma-separated). */
@@ -23,11 +22,12 @@ export const SNIFF_BYTES = 64 * 1024;
 
 /**
  * Decides a MIME type from the content's first bytes, never from what the client claims.
+ * Browser-safe (no Node built-in): the web console runs the same decision before it sends a file.
  * Binary formats come from their magic bytes (`file-type`); legacy Word and Excel share the OLE
  * container, told apart by the file name's extension; content without magic bytes that is valid
  * UTF-8 without NUL bytes is text (`text/csv` for a `.csv` name). Anything else is unknown.
  */
-export async function detectMimeType(sample: Buffer, fileName: string): Promise<string | undefined> {
+export async function detectMimeType(sample: Uint8Array, fileName: string): Promise<string | undefined> {
   const detected = await fileTypeFromBuffer(sample);
   const extension = fileName.toLowerCase().split('.').pop() ?? '';
   if (detected !== undefined) {
@@ -41,11 +41,25 @@ export async function detectMimeType(sample: Buffer, fileName: string): Promise<
   return undefined;
 }
 
-function looksLikeText(sample: Buffer): boolean {
+function looksLikeText(sample: Uint8Array): boolean {
   if (sample.length === 0 || sample.includes(0)) return false;
   // The sample may end inside a multi-byte character: drop up to 3 trailing bytes before decoding.
   for (let cut = 0; cut <= Math.min(3, sample.length - 1); cut++) {
     if (isUtf8(sample.subarray(0, sample.length - cut))) return true;
   }
   return false;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Whether the bytes are valid UTF-8 (what `node:buffer`'s isUtf8 says, in any JavaScript runtime). */
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch (error) {
+    // The one failure a fatal decoder reports: bytes that are not UTF-8.
+    if (error instanceof TypeError) return false;
+    throw error;
+  }
 }

@@ -33,6 +33,8 @@ export interface AppDependencies {
   /** Local backend only: serves signed links under /api/v1/signed. */
   signer?: LocalUrlSigner;
   maxUploadBytes: number;
+  /** MIME types an upload may have (decided from its bytes), told to clients by `GET /api/v1/me`. */
+  allowedMimeTypes: readonly string[];
   /** pino options, or false for no logs (tests). */
   logger?: boolean | { level: string };
   /** When given, requests and uploads are measured. */
@@ -157,6 +159,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     db: deps.db,
     storage: deps.storage,
     maxUploadBytes: deps.maxUploadBytes,
+    allowedMimeTypes: deps.allowedMimeTypes,
     authenticate,
   });
   registerConsoleRoutes(app, deps.console);

@@ -6,6 +6,11 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 /** Where the console's sources and build live (the build is what `server.ts` serves). */
 export const CONSOLE_SOURCE_DIR = join(ROOT, 'web');
 export const CONSOLE_BUILD_DIR = join(ROOT, 'dist', 'web');
+/**
+ * Server modules the console bundles as they are (document types, permissions, content detection,
+ * file names): a change there changes the console too.
+ */
+export const CONSOLE_SHARED_SOURCE_DIRS = [join(ROOT, 'src', 'documents')];
 
 export type ConsoleBuildOutcome =
   | { status: 'up-to-date' }
@@ -14,18 +19,21 @@ export type ConsoleBuildOutcome =
   | { status: 'skipped'; reason: string };
 
 /**
- * Builds the web console with Vite when its build is missing or older than a source file (what
+ * Builds the web console with Vite when its build is missing or older than a source file, its own
+ * or one of the server modules it bundles (what
  * `npm ci` runs through the `prepare` script, and `docstore serve` at start). The build goes to a
  * temporary directory first and replaces the old one by rename, so a concurrent reader or builder
  * never sees half a build.
  */
-export async function ensureConsoleBuilt(options: { force?: boolean; sourceDir?: string; buildDir?: string } = {}): Promise<ConsoleBuildOutcome> {
+export async function ensureConsoleBuilt(options: { force?: boolean; sourceDir?: string; sharedSourceDirs?: readonly string[]; buildDir?: string } = {}): Promise<ConsoleBuildOutcome> {
   const sourceDir = options.sourceDir ?? CONSOLE_SOURCE_DIR;
   const buildDir = options.buildDir ?? CONSOLE_BUILD_DIR;
-  const sourcesChanged = await newestChange(sourceDir);
+  const ownChange = await newestChange(sourceDir);
   const builtAt = await modifiedAt(join(buildDir, 'index.html'));
   // An image ships the build without its sources.
-  if (sourcesChanged === undefined) return builtAt === undefined ? { status: 'skipped', reason: `no console sources in ${sourceDir}` } : { status: 'up-to-date' };
+  if (ownChange === undefined) return builtAt === undefined ? { status: 'skipped', reason: `no console sources in ${sourceDir}` } : { status: 'up-to-date' };
+  const sharedChanges = await Promise.all((options.sharedSourceDirs ?? CONSOLE_SHARED_SOURCE_DIRS).map((dir) => newestChange(dir)));
+  const sourcesChanged = Math.max(ownChange, ...sharedChanges.map((changed) => changed ?? 0));
   if (options.force !== true && builtAt !== undefined && builtAt >= sourcesChanged) return { status: 'up-to-date' };
   let vite: typeof import('vite');
   try {

@@ -67,6 +67,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       verifier,
       ...(signer === undefined ? {} : { signer }),
       maxUploadBytes: config.maxUploadBytes,
+      allowedMimeTypes: config.allowedMimeTypes,
       uploads,
       requestTimeouts: config.http.timeouts,
       logger: options.logger ?? { level: config.logLevel },

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/documents/document.js';
 import { translator, CATALOGUES } from '../../web/src/i18n/index.js';
+import { allowedTypesText } from '../../web/src/upload-check.js';
 import { launchChromium, pdfDocument, pngOf } from '../support/browser.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { pdfOfSize } from '../support/upload-request.js';
@@ -84,7 +85,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(await page.getByText(fill(fr['app.role'], { role: fr['role.syndic'] })).isVisible()).toBe(true);
     });
 
-    it('opens a new building, uploads several files at once with progress; too large and not allowed files get clear errors', async () => {
+    it('opens a new building, uploads several files at once with progress; too large and not allowed files get clear errors and are not sent', async () => {
       await page.getByLabel(fr['buildings.openId']).fill(building);
       await page.getByRole('button', { name: fr['buildings.openSubmit'], exact: true }).click();
       await page.getByRole('heading', { name: fill(fr['building.heading'], { id: building }) }).waitFor();
@@ -123,12 +124,13 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const cdp = await context.newCDPSession(page);
       await cdp.send('Network.enable');
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 400 * 1024 });
-      await page.getByRole('button', { name: fill(fr['upload.start'], { count: '4' }) }).click();
+      // The file over the limit and the executable are refused before anything is sent.
+      await page.getByRole('button', { name: fill(fr['upload.start'], { count: '2' }) }).click();
       await entry('PV AG 2026.pdf').getByText(fr['upload.done'], { exact: true }).waitFor();
       await entry('facade.png').getByText(fr['upload.done'], { exact: true }).waitFor();
       const limit = translator('fr-BE').size(MAX_UPLOAD_BYTES);
       await entry('scan-énorme.pdf').getByText(fill(fr['error.upload.too_large'], { size: limit })).waitFor();
-      await entry('outil.exe').getByText(fr['error.upload.unsupported_content']).waitFor();
+      await entry('outil.exe').getByText(fill(fr['error.upload.unsupported_content'], { types: allowedTypesText(fixture.config.allowedMimeTypes) })).waitFor();
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
       await shot('03-upload-progress-and-errors');
       const seen = await page.evaluate(() => (window as unknown as { progressSeen: Record<string, number[]> }).progressSeen);
@@ -362,6 +364,86 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       await page.reload();
       await page.getByText(fr['signIn.expired']).waitFor();
       expect(await page.evaluate(() => sessionStorage.getItem('docstore.token'))).toBeNull();
+    });
+
+    describe('uploads the API would refuse', () => {
+      const fresh = randomUUID();
+      const uploadRoute = `/api/v1/buildings/${fresh}/documents`;
+      const entry = (file: string) => page.locator(`li.upload-entry[data-file=${JSON.stringify(file)}]`);
+      /** Signs in again, opens the building and its upload panel. */
+      async function openUploadPanel(): Promise<void> {
+        await page.goto(`${baseUrl}/#token=${await fixture.token('syndic')}`);
+        await page.getByLabel(fr['buildings.openId']).fill(fresh);
+        await page.getByRole('button', { name: fr['buildings.openSubmit'], exact: true }).click();
+        await page.getByRole('button', { name: fr['upload.open'], exact: true }).click();
+      }
+
+      it('a file over the limit or of a type not allowed, given to the file input, says why within 2 s and is never sent', async () => {
+        await openUploadPanel();
+        const posted: string[] = [];
+        const recordPost = (request: Request) => {
+          if (request.method() === 'POST' && new URL(request.url()).pathname === uploadRoute) posted.push(request.url());
+        };
+        page.on('request', recordPost);
+        try {
+          await page.locator('#upload-files').setInputFiles([{ name: 'scan-énorme.pdf', mimeType: 'application/pdf', buffer: tooLarge }]);
+          await entry('scan-énorme.pdf').getByText(fill(fr['error.upload.too_large'], { size: translator('fr-BE').size(MAX_UPLOAD_BYTES) })).waitFor({ timeout: 2_000 });
+          // A program named like a PDF: its first bytes decide, as on the server.
+          await page.locator('#upload-files').setInputFiles([{ name: 'facture.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([Buffer.from('MZ'), Buffer.alloc(4000, 7)]) }]);
+          await entry('facture.pdf').getByText(fill(fr['error.upload.unsupported_content'], { types: allowedTypesText(fixture.config.allowedMimeTypes) })).waitFor({ timeout: 2_000 });
+          expect(await page.getByRole('button', { name: fill(fr['upload.start'], { count: '0' }) }).isDisabled()).toBe(true);
+          await shot('12-refused-before-sending');
+          // Whatever the console might still do, it does within this pause.
+          await page.waitForTimeout(500);
+          expect(posted).toEqual([]);
+        } finally {
+          page.off('request', recordPost);
+        }
+      });
+
+      it('an upload over the limit sent from the page without the console’s check gets its 413 within 5 s', async () => {
+        await page.goto(`${baseUrl}/`);
+        const outcome = await page.evaluate(
+          ({ route, bearer, size }) =>
+            new Promise<{ status: number; code: string; ms: number }>((resolve) => {
+              const bytes = new Uint8Array(size);
+              bytes.set(new TextEncoder().encode('%PDF-1.4\n'));
+              const form = new FormData();
+              form.append('type', 'other');
+              form.append('title', 'trop gros');
+              form.append('file', new File([bytes], 'trop-gros.pdf', { type: 'application/pdf' }));
+              const xhr = new XMLHttpRequest();
+              const started = performance.now();
+              xhr.open('POST', route);
+              xhr.setRequestHeader('authorization', `Bearer ${bearer}`);
+              xhr.onload = () => resolve({ status: xhr.status, code: (JSON.parse(xhr.responseText) as { code: string }).code, ms: performance.now() - started });
+              xhr.onerror = () => resolve({ status: 0, code: 'network error', ms: performance.now() - started });
+              xhr.send(form);
+            }),
+          { route: uploadRoute, bearer: await fixture.token('syndic'), size: 60 * 1024 * 1024 },
+        );
+        expect(outcome).toMatchObject({ status: 413, code: 'upload.too_large' });
+        expect(outcome.ms).toBeLessThan(5_000);
+      });
+
+      it('keeps the quotes of a file name sent from the console (browsers send them as %22)', async () => {
+        await openUploadPanel();
+        const report = pdfDocument('Rapport final', 4000);
+        await page.locator('#upload-files').setInputFiles([{ name: 'Rapport "final".pdf', mimeType: 'application/pdf', buffer: report }]);
+        await page.getByRole('button', { name: fill(fr['upload.start'], { count: '1' }) }).click();
+        await entry('Rapport "final".pdf').getByText(fr['upload.done'], { exact: true }).waitFor();
+        const token = await fixture.token('syndic');
+        const listed = await fetch(`${baseUrl}${uploadRoute}`, { headers: { authorization: `Bearer ${token}` } });
+        const [stored] = ((await listed.json()) as { items: Document[] }).items;
+        // file-name.ts writes a quote as an apostrophe, so that no header can break on it.
+        expect(stored?.fileName).toBe("Rapport 'final'.pdf");
+        const content = await fetch(`${baseUrl}/api/v1/documents/${stored?.id}/content`, { headers: { authorization: `Bearer ${token}` } });
+        expect(sha256(Buffer.from(await content.arrayBuffer()))).toBe(sha256(report));
+        expect(content.headers.get('content-disposition')).toBe(`attachment; filename="Rapport 'final'.pdf"; filename*=UTF-8''Rapport%20%27final%27.pdf`);
+        const row = page.locator('table.documents tbody tr', { hasText: 'Rapport "final".pdf' });
+        const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: fr['action.download'] }).click()]);
+        expect(download.suggestedFilename()).toBe("Rapport 'final'.pdf");
+      });
     });
   });
 }

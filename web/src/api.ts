@@ -13,7 +13,8 @@ export interface Me {
   organizationId: string;
   role: Role;
   buildingIds: string[];
-  limits: { maxUploadBytes: number };
+  /** What an upload may be: the console checks a file against them before sending it. */
+  limits: { maxUploadBytes: number; allowedMimeTypes: string[] };
 }
 
 export interface DocumentPage {

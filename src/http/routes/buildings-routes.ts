@@ -19,6 +19,8 @@ export interface BuildingsRoutesOptions {
   db: Kysely<Database>;
   storage: ObjectStorage;
   maxUploadBytes: number;
+  /** MIME types an upload may have, so that clients check a file before sending it. */
+  allowedMimeTypes: readonly string[];
   authenticate: (request: FastifyRequest) => Promise<Principal>;
 }
 
@@ -48,7 +50,10 @@ const meSchema = z.object({
   organizationId: z.string(),
   role: z.enum(ROLES),
   buildingIds: z.array(z.string()),
-  limits: z.object({ maxUploadBytes: z.number().int() }),
+  limits: z.object({
+    maxUploadBytes: z.number().int(),
+    allowedMimeTypes: z.array(z.string()).describe('Types an upload may have, as decided from its first bytes (the console checks before sending; the API decides)'),
+  }),
 });
 
 const componentStatus = z.object({ status: z.enum(['ok', 'unavailable']), code: z.string().optional() });
@@ -67,10 +72,10 @@ export async function buildingsRoutes(app: FastifyInstance, options: BuildingsRo
 
   api.get(
     '/me',
-    { schema: { summary: 'Who the token says the caller is, and the upload limit', tags: ['buildings'], security, response: { 200: meSchema, ...errorResponses } } },
+    { schema: { summary: 'Who the token says the caller is, and the upload limits', tags: ['buildings'], security, response: { 200: meSchema, ...errorResponses } } },
     async (request) => {
       const principal = await authenticate(request);
-      return { ...principal, buildingIds: [...principal.buildingIds], limits: { maxUploadBytes: options.maxUploadBytes } };
+      return { ...principal, buildingIds: [...principal.buildingIds], limits: { maxUploadBytes: options.maxUploadBytes, allowedMimeTypes: [...options.allowedMimeTypes] } };
     },
   );
 

@@ -2,6 +2,7 @@ import { useRef, useState } from 'preact/hooks';
 import { ApiError, type DocumentType, type UploadHandle } from '../api.js';
 import { useConsole } from '../context.js';
 import { describeError } from '../errors.js';
+import { refusalBeforeUpload } from '../upload-check.js';
 import { TypeOptions } from './type-options.js';
 
 interface Entry {
@@ -9,7 +10,8 @@ interface Entry {
   file: File;
   title: string;
   type: DocumentType;
-  state: 'ready' | 'sending' | 'processing' | 'done' | 'failed' | 'cancelled';
+  /** `checking`: size and type being checked before anything is sent; `refused`: never sent (the API would refuse it). */
+  state: 'checking' | 'ready' | 'refused' | 'sending' | 'processing' | 'done' | 'failed' | 'cancelled';
   sent: number;
   error?: string;
   handle?: UploadHandle;
@@ -18,7 +20,14 @@ interface Entry {
 /** Files sent at once; the others wait their turn. */
 const CONCURRENT_UPLOADS = 3;
 
-/** Drop or choose several files, give each a type and title (the file name by default), send them with progress and cancel. */
+/** States after which an entry is over (cleared by “Clear finished”). */
+const FINISHED: ReadonlyArray<Entry['state']> = ['done', 'failed', 'cancelled', 'refused'];
+
+/**
+ * Drop or choose several files, give each a type and title (the file name by default), send them with
+ * progress and cancel. Each file is checked first (size, type from its first bytes): one the API
+ * would refuse is never sent, and says why at once.
+ */
 export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingId: string; uploadTypes: readonly DocumentType[]; onUploaded: () => void }) {
   const { tr, api, me } = useConsole();
   const [entries, setEntries] = useState<Entry[]>([]);
@@ -30,8 +39,15 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
   const update = (key: number, change: Partial<Entry>) => setEntries((list) => list.map((entry) => (entry.key === key ? { ...entry, ...change } : entry)));
   const add = (files: FileList | null) => {
     if (files === null) return;
-    const added = [...files].map((file): Entry => ({ key: nextKey.current++, file, title: file.name, type: defaultType, state: 'ready', sent: 0 }));
+    const added = [...files].map((file): Entry => ({ key: nextKey.current++, file, title: file.name, type: defaultType, state: 'checking', sent: 0 }));
     setEntries((list) => [...list, ...added]);
+    for (const entry of added) {
+      refusalBeforeUpload(entry.file, me.limits).then(
+        (refusal) => update(entry.key, refusal === undefined ? { state: 'ready' } : { state: 'refused', error: describeError(tr, refusal, me.limits) }),
+        // The check could not read the file (removed from the disk meanwhile): let the API decide.
+        () => update(entry.key, { state: 'ready' }),
+      );
+    }
   };
 
   const send = async (entry: Entry) => {
@@ -45,7 +61,7 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
       onUploaded();
     } catch (error) {
       if (error instanceof ApiError && error.code === 'aborted') update(entry.key, { state: 'cancelled' });
-      else update(entry.key, { state: 'failed', error: describeError(tr, error, me.limits.maxUploadBytes) });
+      else update(entry.key, { state: 'failed', error: describeError(tr, error, me.limits) });
     }
   };
   const start = async () => {
@@ -60,7 +76,7 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
   const stateText = (entry: Entry) =>
     entry.state === 'sending'
       ? tr.t('upload.sending', { percent: new Intl.NumberFormat(tr.locale, { style: 'percent' }).format(entry.file.size === 0 ? 1 : entry.sent / entry.file.size) })
-      : entry.state === 'failed'
+      : entry.state === 'failed' || entry.state === 'refused'
         ? (entry.error ?? '')
         : tr.t(`upload.${entry.state === 'ready' ? 'waiting' : entry.state}`);
 
@@ -118,6 +134,12 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
                     {tr.t('upload.remove')}
                   </button>
                 </div>
+              ) : entry.state === 'checking' || entry.state === 'refused' ? (
+                <div class="row">
+                  <span class={entry.state === 'refused' ? 'state error' : 'state'} role={entry.state === 'refused' ? 'alert' : undefined}>
+                    {stateText(entry)}
+                  </span>
+                </div>
               ) : (
                 <div class="row">
                   <progress max={entry.file.size || 1} value={entry.state === 'done' ? entry.file.size || 1 : entry.sent} aria-label={tr.t('upload.progress', { file: entry.file.name })} />
@@ -139,8 +161,8 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
         <button type="button" disabled={ready === 0} onClick={() => void start()}>
           {tr.t('upload.start', { count: ready })}
         </button>
-        {entries.some((entry) => ['done', 'failed', 'cancelled'].includes(entry.state)) && (
-          <button type="button" class="secondary" onClick={() => setEntries((list) => list.filter((entry) => !['done', 'failed', 'cancelled'].includes(entry.state)))}>
+        {entries.some((entry) => FINISHED.includes(entry.state)) && (
+          <button type="button" class="secondary" onClick={() => setEntries((list) => list.filter((entry) => !FINISHED.includes(entry.state)))}>
             {tr.t('upload.clear')}
           </button>
         )}
