@@ -1,10 +1,11 @@
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BuildingsTable, DocumentsTable } from '../documents/documents.table.js';
 import type { IdempotencyKeysTable } from '../idempotency/idempotency-keys.table.js';
 import { GuardedPostgresPool, type DatabaseTimeouts } from './guarded-postgres-pool.js';
+import { LockingSqliteDialect } from './locking-sqlite-dialect.js';
 
 export { DatabaseUnavailable } from './database-errors.js';
 export type { DatabaseTimeouts } from './guarded-postgres-pool.js';
@@ -35,7 +36,7 @@ export function openDatabase(config: DatabaseConfig): OpenedDatabase {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+    return { db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
   }
   const pool = new GuardedPostgresPool(config.url, {
     ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
