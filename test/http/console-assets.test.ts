@@ -18,7 +18,8 @@ describe('the web console’s assets, beside the API', () => {
   beforeAll(async () => {
     fixture = await localSqliteService();
     const assets = await readdir(join(CONSOLE_BUILD_DIR, 'assets'));
-    script = `/assets/${assets.find((name) => name.endsWith('.js'))}`;
+    // The entry script; other chunks (the upload check's content detection) load on demand.
+    script = `/assets/${assets.find((name) => name.startsWith('index-') && name.endsWith('.js'))}`;
     stylesheet = `/assets/${assets.find((name) => name.endsWith('.css'))}`;
   });
   afterAll(async () => fixture?.close());
