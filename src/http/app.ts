@@ -119,7 +119,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error, request.url.replace(/\/signed\/[^/?]+/, '/signed/[redacted]'));
-    if (metrics !== undefined && request.routeOptions.url === UPLOAD_ROUTE && request.method === 'POST') {
+    // An upload whose connection is gone was aborted (docstore_uploads_aborted_total), not refused.
+    if (metrics !== undefined && request.routeOptions.url === UPLOAD_ROUTE && request.method === 'POST' && !request.raw.destroyed) {
       metrics.uploadsRejected.inc({ reason: rejectionReason(problem.code) });
     }
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');

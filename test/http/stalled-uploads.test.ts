@@ -44,8 +44,18 @@ async function temporaryFiles(fixture: ServiceFixture): Promise<string[]> {
 }
 
 /** `docstore_uploads_aborted_total{reason}` (0 while it does not exist). */
-async function abortedUploads(fixture: ServiceFixture, reason: 'idle' | 'disconnect'): Promise<number> {
-  const counter = fixture.service.metrics.registry.getSingleMetric(METRICS.uploadsAborted);
+function abortedUploads(fixture: ServiceFixture, reason: 'idle' | 'disconnect'): Promise<number> {
+  return counted(fixture, METRICS.uploadsAborted, reason);
+}
+
+/** Every upload refusal, whatever its reason. */
+async function rejectedUploads(fixture: ServiceFixture): Promise<number> {
+  const { values } = await fixture.service.metrics.uploadsRejected.get();
+  return values.reduce((sum, value) => sum + value.value, 0);
+}
+
+async function counted(fixture: ServiceFixture, name: string, reason: string): Promise<number> {
+  const counter = fixture.service.metrics.registry.getSingleMetric(name);
   const values = counter === undefined ? [] : (await counter.get()).values;
   return values.find((value) => value.labels.reason === reason)?.value ?? 0;
 }
@@ -91,6 +101,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       // Over one 5 MiB part, so that the S3 adapter has a multipart upload open when the client goes silent.
       const upload = documentUpload({ content: pdfOfSize(8 * 1024 * 1024) });
       const idleBefore = await abortedUploads(fixture, 'idle');
+      const rejectedBefore = await rejectedUploads(fixture);
       const request = await rawUpload(fixture, 'stalling-phone', upload, building);
       await request.send(upload.payload.subarray(0, 6 * 1024 * 1024));
       await vi.waitFor(async () => expect(await uploadsInStorage()).not.toEqual([]), { timeout: 10_000, interval: 50 });
@@ -100,6 +111,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       await vi.waitFor(async () => expect(await uploadsInStorage()).toEqual([]), { timeout: 10_000, interval: 100 });
       expect(await storedIn(fixture, building)).toEqual({ objects: [], rows: 0 });
       expect(await abortedUploads(fixture, 'idle')).toBe(idleBefore + 1);
+      // Counted as aborted, not as refused.
+      expect(await rejectedUploads(fixture)).toBe(rejectedBefore);
     });
 
     it('lets a slow but steady upload through: a piece every 300 ms, for longer than the idle time', async () => {
