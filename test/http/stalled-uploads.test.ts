@@ -60,14 +60,22 @@ async function counted(fixture: ServiceFixture, name: string, reason: string): P
   return values.find((value) => value.labels.reason === reason)?.value ?? 0;
 }
 
-/** An upload on its own connection, its body to be sent by the caller; the server closes after answering. */
-async function rawUpload(fixture: ServiceFixture, subject: string, upload: { payload: Buffer; headers: Record<string, string> }, building = randomUUID()): Promise<RawRequest> {
+/**
+ * An upload on its own connection, its body to be sent by the caller. It asks the server to close the
+ * connection after answering, unless `keepAlive`.
+ */
+async function rawUpload(
+  fixture: ServiceFixture,
+  subject: string,
+  upload: { payload: Buffer; headers: Record<string, string> },
+  options: { building?: string; keepAlive?: boolean } = {},
+): Promise<RawRequest> {
   const token = await fixture.token('syndic', { sub: subject });
-  return openRawRequest(fixture.baseUrl as string, 'POST', `/api/v1/buildings/${building}/documents`, {
+  return openRawRequest(fixture.baseUrl as string, 'POST', `/api/v1/buildings/${options.building ?? randomUUID()}/documents`, {
     authorization: `Bearer ${token}`,
     ...upload.headers,
     'content-length': String(upload.payload.length),
-    connection: 'close',
+    ...(options.keepAlive === true ? {} : { connection: 'close' }),
   });
 }
 
@@ -102,7 +110,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const upload = documentUpload({ content: pdfOfSize(8 * 1024 * 1024) });
       const idleBefore = await abortedUploads(fixture, 'idle');
       const rejectedBefore = await rejectedUploads(fixture);
-      const request = await rawUpload(fixture, 'stalling-phone', upload, building);
+      const request = await rawUpload(fixture, 'stalling-phone', upload, { building });
       await request.send(upload.payload.subarray(0, 6 * 1024 * 1024));
       await vi.waitFor(async () => expect(await uploadsInStorage()).not.toEqual([]), { timeout: 10_000, interval: 50 });
 
@@ -135,10 +143,13 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const a2 = await holdingUpload('subject-a');
       await vi.waitFor(() => expect(fixture.service.uploads.uploadsInFlight).toBe(2), { timeout: 10_000, interval: 50 });
 
-      const bySubject = await upload('subject-a');
-      expect(bySubject.status).toBe(429);
-      expect(bySubject.headers.get('retry-after')).toBe('10');
-      expect(await bySubject.json()).toMatchObject({ status: 429, code: 'upload.too_many_in_flight', type: 'urn:docstore:upload.too_many_in_flight' });
+      // Refused before its body is read: the client sends only its start and gets the answer, then the close.
+      const large = documentUpload({ content: pdfOfSize(2 * 1024 * 1024) });
+      const refused = await rawUpload(fixture, 'subject-a', large, { keepAlive: true });
+      await refused.send(large.payload.subarray(0, 100_000));
+      const bySubject = await within(10_000, 'answer to the upload over the subject limit', refused.closed);
+      expect(bySubject).toMatchObject({ status: 429, closedByServer: true, headers: { 'retry-after': '10', connection: 'close' } });
+      expect(JSON.parse(bySubject.body.toString())).toMatchObject({ status: 429, code: 'upload.too_many_in_flight', type: 'urn:docstore:upload.too_many_in_flight' });
 
       const b1 = await holdingUpload('subject-b');
       await vi.waitFor(() => expect(fixture.service.uploads.uploadsInFlight).toBe(PER_INSTANCE), { timeout: 10_000, interval: 50 });
@@ -212,7 +223,7 @@ describe('request timeouts (local + SQLite): headers and whole requests are boun
   it('cuts an upload that never finishes within REQUEST_TIMEOUT_SECONDS although it never goes silent, and keeps nothing', async () => {
     const building = randomUUID();
     const upload = documentUpload({ content: pdfOfSize(2 * 1024 * 1024) });
-    const request = await rawUpload(fixture, 'endless', upload, building);
+    const request = await rawUpload(fixture, 'endless', upload, { building });
     let sent = 200_000;
     await request.send(upload.payload.subarray(0, sent));
     const trickle = setInterval(() => {
