@@ -6,6 +6,7 @@ import type { S3ServerSideEncryption } from './storage/s3-server-side-encryption
 import { MasterKeysSyntaxError, parseMasterKeys, type MasterKey } from './storage/master-keyring.js';
 import { DEFAULT_REQUEST_TIMEOUTS, type RequestTimeouts } from './http/request-timeouts.js';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './http/upload-limiter.js';
+import type { DatabaseTimeouts } from './db/database.js';
 
 function isValidPrefix(value: string): boolean {
   try {
@@ -43,6 +44,10 @@ export interface S3StorageConfig {
   keyPrefix: string;
   /** Create the bucket (private) when it is missing. @default false */
   createBucket: boolean;
+  /** `S3_CONNECT_TIMEOUT_SECONDS`: time to establish a connection. @default 5 */
+  connectTimeoutSeconds?: number;
+  /** `S3_IDLE_TIMEOUT_SECONDS`: longest time a request may go without sending or receiving a byte. @default 30 */
+  idleTimeoutSeconds?: number;
   /** `S3_SSE`, `S3_SSE_KMS_KEY_ID`, `S3_SSE_C_KEY`: server-side encryption of every object docstore writes. @default none */
   serverSideEncryption?: S3ServerSideEncryption;
 }
@@ -58,7 +63,7 @@ export interface EncryptionConfig {
   allowPlaintext: boolean;
 }
 
-export type DatabaseSettings = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
+export type DatabaseSettings = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string; timeouts?: DatabaseTimeouts };
 
 export type JwtSettings =
   | { kind: 'secret'; secret?: Uint8Array; issuer?: string; audience?: string }
@@ -67,6 +72,8 @@ export type JwtSettings =
 
 export interface DocstoreConfig {
   storage: StorageConfig;
+  /** `HEALTH_CHECK_TIMEOUT_SECONDS`: how long `/health/ready` waits for each of the database and the storage. @default 3 */
+  healthCheckTimeoutSeconds: number;
   /** `DATABASE_URL` (postgres://…), else SQLite at `$DATA_DIR/docstore.sqlite`. */
   database: DatabaseSettings;
   /** How bearer tokens are verified; a `secret` without value is generated under `dataDir`. */
@@ -156,6 +163,8 @@ const environmentSchema = z
       .refine((value) => isValidPrefix(value), 'must be a valid key prefix (no leading "/", no "..", no backslash or control characters)')
       .default(''),
     S3_CREATE_BUCKET: booleanFlag.default(false),
+    S3_CONNECT_TIMEOUT_SECONDS: seconds.max(3600).default(5),
+    S3_IDLE_TIMEOUT_SECONDS: seconds.max(3600).default(30),
     S3_SSE: z.enum(['none', 'AES256', 'aws:kms'], { error: 'must be none, AES256 or aws:kms (SSE-C: set S3_SSE_C_KEY instead)' }).default('none'),
     S3_SSE_KMS_KEY_ID: z.string().min(1).optional(),
     S3_SSE_C_KEY: z
@@ -180,6 +189,9 @@ const environmentSchema = z
     PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(8080),
     PUBLIC_BASE_URL: httpUrl.optional(),
     DOCSTORE_SIGNING_SECRET: base64Secret.optional(),
+    DATABASE_CONNECT_TIMEOUT_SECONDS: seconds.max(3600).default(5),
+    DATABASE_STATEMENT_TIMEOUT_SECONDS: seconds.max(3600).default(15),
+    HEALTH_CHECK_TIMEOUT_SECONDS: seconds.max(3600).default(3),
     DATABASE_URL: z
       .string()
       .refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), 'must be a postgres:// URL')
@@ -255,6 +267,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           forcePathStyle: e.S3_USE_PATH_STYLE,
           keyPrefix: e.S3_KEY_PREFIX,
           createBucket: e.S3_CREATE_BUCKET,
+          connectTimeoutSeconds: e.S3_CONNECT_TIMEOUT_SECONDS,
+          idleTimeoutSeconds: e.S3_IDLE_TIMEOUT_SECONDS,
           ...serverSideEncryptionOf(e),
         }
       : { backend: 'local', path: e.LOCAL_STORAGE_PATH ?? `${e.DATA_DIR}/objects` };
@@ -271,7 +285,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : { kind: 'secret', ...(e.DOCSTORE_JWT_SECRET === undefined ? {} : { secret: Buffer.from(e.DOCSTORE_JWT_SECRET, 'utf8') }), ...claims };
   return {
     storage,
-    database: e.DATABASE_URL === undefined ? { dialect: 'sqlite', path: `${e.DATA_DIR}/docstore.sqlite` } : { dialect: 'postgres', url: e.DATABASE_URL },
+    database:
+      e.DATABASE_URL === undefined
+        ? { dialect: 'sqlite', path: `${e.DATA_DIR}/docstore.sqlite` }
+        : {
+            dialect: 'postgres',
+            url: e.DATABASE_URL,
+            timeouts: { connectSeconds: e.DATABASE_CONNECT_TIMEOUT_SECONDS, statementSeconds: e.DATABASE_STATEMENT_TIMEOUT_SECONDS },
+          },
+    healthCheckTimeoutSeconds: e.HEALTH_CHECK_TIMEOUT_SECONDS,
     jwt,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     trashDays: e.DOCSTORE_TRASH_DAYS,
@@ -358,7 +380,7 @@ export function describeConfig(config: DocstoreConfig): Record<string, unknown> 
     config.encryption === undefined
       ? {}
       : { encryption: { activeKeyId: config.encryption.activeId, keyIds: config.encryption.keys.map((key) => key.id), allowPlaintext: config.encryption.allowPlaintext } };
-  const database = config.database.dialect === 'postgres' ? { dialect: 'postgres', url: maskUrl(config.database.url) } : config.database;
+  const database = config.database.dialect === 'postgres' ? { ...config.database, url: maskUrl(config.database.url) } : config.database;
   const jwt = config.jwt.kind === 'secret' ? { ...config.jwt, ...(config.jwt.secret === undefined ? {} : { secret: '***' }) } : config.jwt;
   const metrics = config.metrics.token === undefined ? config.metrics : { ...config.metrics, token: '***' };
   const backup = config.backup.passphrase === undefined ? config.backup : { ...config.backup, passphrase: '***' };

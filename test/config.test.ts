@@ -33,7 +33,6 @@ describe('loadConfig', () => {
     ]);
   });
 
-
   it('reads an S3 configuration', () => {
     const config = loadConfig({
       STORAGE_BACKEND: 's3',
@@ -57,6 +56,8 @@ describe('loadConfig', () => {
       forcePathStyle: true,
       keyPrefix: 'prod/',
       createBucket: false,
+      connectTimeoutSeconds: 5,
+      idleTimeoutSeconds: 30,
     });
     const described = JSON.stringify(describeConfig(config));
     expect(described).toContain('"secretAccessKey":"***"');
@@ -88,9 +89,30 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the timeouts of the database, the storage and the readiness check, in seconds', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/docstore',
+      DATABASE_CONNECT_TIMEOUT_SECONDS: '2',
+      DATABASE_STATEMENT_TIMEOUT_SECONDS: '7',
+      HEALTH_CHECK_TIMEOUT_SECONDS: '1',
+      STORAGE_BACKEND: 's3',
+      S3_BUCKET: 'docstore',
+      S3_ACCESS_KEY: 'access',
+      S3_SECRET_KEY: 'secret',
+      S3_CONNECT_TIMEOUT_SECONDS: '3',
+      S3_IDLE_TIMEOUT_SECONDS: '4',
+    });
+    expect(config.database).toMatchObject({ timeouts: { connectSeconds: 2, statementSeconds: 7 } });
+    expect(config.storage).toMatchObject({ connectTimeoutSeconds: 3, idleTimeoutSeconds: 4 });
+    expect(config.healthCheckTimeoutSeconds).toBe(1);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_SECONDS: '0', S3_IDLE_TIMEOUT_SECONDS: 'soon' })).toThrow(
+      expect.objectContaining({ issues: expect.arrayContaining([expect.objectContaining({ variable: 'DATABASE_STATEMENT_TIMEOUT_SECONDS' }), expect.objectContaining({ variable: 'S3_IDLE_TIMEOUT_SECONDS' })]) }),
+    );
+  });
+
   it('reads the service settings and rejects bad ones', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/docstore', MAX_UPLOAD_BYTES: '1000', DOCSTORE_TRASH_DAYS: '7', DOCSTORE_JWT_SECRET: 'x'.repeat(32) });
-    expect(config.database).toEqual({ dialect: 'postgres', url: 'postgres://u:p@db:5432/docstore' });
+    expect(config.database).toEqual({ dialect: 'postgres', url: 'postgres://u:p@db:5432/docstore', timeouts: { connectSeconds: 5, statementSeconds: 15 } });
     expect(config).toMatchObject({ maxUploadBytes: 1000, trashDays: 7, jwt: { kind: 'secret' } });
     expect(JSON.stringify(describeConfig(config))).not.toContain(':p@');
     expect(loadConfig({}).database).toEqual({ dialect: 'sqlite', path: './data/docstore.sqlite' });

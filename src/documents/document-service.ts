@@ -13,6 +13,7 @@ import { DocumentError, isDocumentError } from './document-errors.js';
 import * as repository from './document-repository.js';
 import type { DocumentRow } from './documents.table.js';
 import { contentDisposition, safeFileName } from './file-name.js';
+import { removeWhenReachable } from './orphan-removal.js';
 import { decodeCursor, encodeCursor, type CursorScope } from './list-cursor.js';
 
 export interface DocumentServiceOptions {
@@ -25,6 +26,8 @@ export interface DocumentServiceOptions {
   /** Days a deleted document stays in the trash before `purge` removes it. */
   trashDays: number;
   now?: () => Date;
+  /** Delays of the background deletes of an upload's object after its storage failed. @default ORPHAN_REMOVAL_DELAYS_MS */
+  orphanRemovalDelaysMs?: readonly number[];
 }
 
 export interface UploadOptions {
@@ -154,7 +157,11 @@ export class DocumentService {
       }
       return document;
     } catch (error) {
-      if (stored !== undefined) await this.storage.delete(stored.key);
+      if (stored !== undefined) {
+        const { key } = stored;
+        // Unreachable storage: the client still gets the original error; the object goes later.
+        await this.storage.delete(key).catch(() => removeWhenReachable(this.storage, key, this.options.orphanRemovalDelaysMs));
+      }
       throw error;
     }
   }
@@ -369,6 +376,8 @@ export class DocumentService {
       return { key, id, fileName, mimeType, size: result.size, sha256: result.sha256 };
     } catch (error) {
       part.stream.resume();
+      // The write may still land once a frozen storage resumes: its object must not stay.
+      if (isStorageError(error) && error.code === 'storage.unavailable') removeWhenReachable(this.storage, key, this.options.orphanRemovalDelaysMs);
       const cause = isStorageError(error) ? (error.cause as unknown) : undefined;
       if (isDocumentError(cause)) throw cause;
       if (isStorageError(error) && (error.code === 'storage.operation_failed' || error.code === 'storage.aborted')) {

@@ -13,6 +13,9 @@ import type { DocumentService } from '../documents/document-service.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../storage/create-object-storage.js';
 import type { LocalUrlSigner } from '../storage/local-url-signer.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import { StorageUnavailable } from '../storage/storage-errors.js';
+import { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import { withDeadline } from '../internal/deadline.js';
 import { uploadSizeClass, type DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { BuildingCatalog } from '../documents/building-catalog.js';
 import { registerConsoleRoutes, sendConsoleIndex, wantsConsole, type ConsoleAssets } from './console-assets.js';
@@ -41,6 +44,8 @@ export interface AppDependencies {
   metrics?: DocstoreMetrics;
   /** The built web console, served at `/`; without it `/` says how to build it. */
   console?: ConsoleAssets;
+  /** How long `/health/ready` waits for each of the database and the storage, in seconds. @default 3 */
+  healthCheckTimeoutSeconds?: number;
   /** Admits uploads (slots in flight, idle timeout). @default a limiter of DEFAULT_UPLOAD_LIMITS */
   uploads?: UploadLimiter;
   /** How long a client may take to send a request's headers, and its whole request. @default DEFAULT_REQUEST_TIMEOUTS */
@@ -152,7 +157,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const authenticate = (request: FastifyRequest): Promise<Principal> => deps.verifier.verify(request.headers.authorization);
   const uploads = deps.uploads ?? new UploadLimiter(DEFAULT_UPLOAD_LIMITS, metrics);
-  await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, authenticate });
+  await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: new IdempotencyStore(deps.db), authenticate });
   await app.register(buildingsRoutes, {
     prefix: '/api/v1',
     buildings: new BuildingCatalog(deps.db),
@@ -188,10 +193,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     '/health/ready',
     { schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ready'), database: z.literal('ok'), storage: z.literal('ok') }), 503: problemSchema } } },
     async () => {
-      await sql`select 1`.execute(deps.db).catch((error: unknown) => {
-        throw new DatabaseUnavailable(error);
-      });
-      await deps.storage.check();
+      // Both probes at once, each bounded: a frozen database or storage answers 503, not never.
+      const timeoutMs = (deps.healthCheckTimeoutSeconds ?? 3) * 1000;
+      const [database, storage] = await Promise.allSettled([
+        withDeadline(sql`select 1`.execute(deps.db), timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`)).catch((error: unknown) => {
+          throw error instanceof DatabaseUnavailable ? error : new DatabaseUnavailable(error);
+        }),
+        withDeadline(deps.storage.check(), timeoutMs, () => StorageUnavailable.because(`the storage did not answer within ${timeoutMs} ms`)),
+      ]);
+      if (database.status === 'rejected') throw database.reason;
+      if (storage.status === 'rejected') throw storage.reason;
       return { status: 'ready' as const, database: 'ok' as const, storage: 'ok' as const };
     },
   );

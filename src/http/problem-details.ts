@@ -1,5 +1,6 @@
 import { DatabaseUnavailable } from '../db/database.js';
 import { DOCUMENT_ERROR_CODES, isDocumentError } from '../documents/document-errors.js';
+import { IDEMPOTENCY_ERROR_CODES, isIdempotencyError } from '../idempotency/idempotency-errors.js';
 import { STORAGE_ERROR_CODES, isStorageError } from '../storage/storage-errors.js';
 
 /** Codes the HTTP layer itself produces. */
@@ -38,6 +39,9 @@ export const STATUS_BY_CODE: Record<string, number> = {
   'storage.presign_expired': 403,
   'storage.operation_failed': 500,
   'database.unavailable': 503,
+  'idempotency.invalid_key': 400,
+  'idempotency.key_reused': 422,
+  'idempotency.in_progress': 409,
   'request.invalid': 400,
   'request.not_found': 404,
   'request.unsupported_media_type': 415,
@@ -54,6 +58,7 @@ const TITLES: Record<number, string> = {
   413: 'Content too large',
   415: 'Unsupported media type',
   416: 'Range not satisfiable',
+  422: 'Unprocessable content',
   429: 'Too many requests',
   500: 'Internal server error',
   503: 'Service unavailable',
@@ -70,7 +75,7 @@ export interface ProblemDetails {
 }
 
 /** Every code any layer can raise. */
-export const ALL_ERROR_CODES: readonly string[] = [...STORAGE_ERROR_CODES, ...DOCUMENT_ERROR_CODES, ...HTTP_ERROR_CODES];
+export const ALL_ERROR_CODES: readonly string[] = [...STORAGE_ERROR_CODES, ...DOCUMENT_ERROR_CODES, ...IDEMPOTENCY_ERROR_CODES, ...HTTP_ERROR_CODES];
 
 /**
  * Turns any error into RFC 9457 problem details. Typed errors keep their code and message; Fastify's
@@ -81,7 +86,7 @@ export function toProblem(error: unknown, instance: string): ProblemDetails {
   let code = 'internal';
   let detail = 'An internal error occurred; it has been logged.';
   let extra: Record<string, unknown> = {};
-  if (isDocumentError(error) || isStorageError(error) || error instanceof DatabaseUnavailable) {
+  if (isDocumentError(error) || isStorageError(error) || isIdempotencyError(error) || error instanceof DatabaseUnavailable) {
     code = error.code;
     detail = error.message;
   } else if (isFastifyError(error)) {
@@ -107,10 +112,16 @@ export function toProblem(error: unknown, instance: string): ProblemDetails {
   return { type: `urn:docstore:${code}`, title: TITLES[status] ?? 'Error', status, detail, code, instance, ...extra };
 }
 
+/** `Retry-After` of a 503 `database.unavailable` or `storage.unavailable`, in seconds. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 /** The `Retry-After` (seconds) a typed error asks its client to wait, from its `context.retryAfterSeconds`. */
 export function retryAfterSecondsOf(error: unknown): number | undefined {
   const seconds = isDocumentError(error) || isStorageError(error) ? error.context.retryAfterSeconds : undefined;
-  return typeof seconds === 'number' ? seconds : undefined;
+  if (typeof seconds === 'number') return seconds;
+  // The database or the storage is down or not answering: worth retrying soon, not at once.
+  const unavailable = error instanceof DatabaseUnavailable || (isStorageError(error) && error.code === 'storage.unavailable');
+  return unavailable ? UNAVAILABLE_RETRY_AFTER_SECONDS : undefined;
 }
 
 interface FastifyLikeError {

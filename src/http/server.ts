@@ -68,6 +68,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       ...(signer === undefined ? {} : { signer }),
       maxUploadBytes: config.maxUploadBytes,
       allowedMimeTypes: config.allowedMimeTypes,
+      healthCheckTimeoutSeconds: config.healthCheckTimeoutSeconds,
       uploads,
       requestTimeouts: config.http.timeouts,
       logger: options.logger ?? { level: config.logLevel },

@@ -115,6 +115,8 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
     accessKeyId: config.accessKeyId,
     secretAccessKey: config.secretAccessKey,
     forcePathStyle: config.forcePathStyle,
+    ...(config.connectTimeoutSeconds === undefined ? {} : { connectionTimeoutMs: config.connectTimeoutSeconds * 1000 }),
+    ...(config.idleTimeoutSeconds === undefined ? {} : { socketTimeoutMs: config.idleTimeoutSeconds * 1000 }),
   };
   const client = createS3Client({ ...clientOptions, ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }) });
   const publicEndpoint = config.publicEndpoint ?? config.endpoint;

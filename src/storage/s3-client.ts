@@ -16,7 +16,10 @@ export interface S3ClientOptions {
   maxSockets?: number;
   /** Time to establish a connection, in milliseconds. @default 5000 */
   connectionTimeoutMs?: number;
-  /** Longest silence on an open socket before the request fails, in milliseconds. @default 60000 */
+  /**
+   * Longest time a request may go without sending or receiving a byte before it fails (a frozen or
+   * partitioned server), in milliseconds; the whole request may take longer. @default 30000
+   */
   socketTimeoutMs?: number;
   /** Attempts per request, retried with exponential back-off and jitter on throttling, 5xx and network errors. @default 4 */
   maxAttempts?: number;
@@ -44,7 +47,8 @@ export function createS3Client(options: S3ClientOptions): S3Client {
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),
       connectionTimeout: options.connectionTimeoutMs ?? 5_000,
-      requestTimeout: options.socketTimeoutMs ?? 60_000,
+      // socketTimeout is the idle timeout; requestTimeout would bound the whole request (and only warns).
+      socketTimeout: options.socketTimeoutMs ?? 30_000,
     }),
   });
   client.middlewareStack.add(

@@ -83,6 +83,7 @@ const S3_ENV: Record<string, string> = {
   S3_SECRET_KEY: 'docstore-secret-key-of-some-length',
 };
 const PUBLIC_KEY_ENV: Record<string, string> = { DOCSTORE_JWT_PUBLIC_KEY: PUBLIC_KEY_PEM };
+const POSTGRES_ENV: Record<string, string> = { DATABASE_URL: 'postgres://docstore@db.invalid:5432/docstore' };
 
 function s3Of(config: DocstoreConfig) {
   if (config.storage.backend !== 's3') throw new Error('expected the S3 backend');
@@ -102,6 +103,11 @@ const SIMPLE_DEFAULTS: Record<string, { env: Record<string, string>; value: (con
   S3_USE_PATH_STYLE: { env: S3_ENV, value: (config) => s3Of(config).forcePathStyle },
   S3_KEY_PREFIX: { env: S3_ENV, value: (config) => s3Of(config).keyPrefix },
   S3_CREATE_BUCKET: { env: S3_ENV, value: (config) => s3Of(config).createBucket },
+  S3_CONNECT_TIMEOUT_SECONDS: { env: S3_ENV, value: (config) => s3Of(config).connectTimeoutSeconds },
+  S3_IDLE_TIMEOUT_SECONDS: { env: S3_ENV, value: (config) => s3Of(config).idleTimeoutSeconds },
+  DATABASE_CONNECT_TIMEOUT_SECONDS: { env: POSTGRES_ENV, value: (config) => (config.database.dialect === 'postgres' ? config.database.timeouts?.connectSeconds : undefined) },
+  DATABASE_STATEMENT_TIMEOUT_SECONDS: { env: POSTGRES_ENV, value: (config) => (config.database.dialect === 'postgres' ? config.database.timeouts?.statementSeconds : undefined) },
+  HEALTH_CHECK_TIMEOUT_SECONDS: { env: LOCAL_ENV, value: (config) => config.healthCheckTimeoutSeconds },
   DOCSTORE_JWT_ALGORITHM: { env: PUBLIC_KEY_ENV, value: (config) => (config.jwt.kind === 'public-key' ? config.jwt.algorithm : undefined) },
   MAX_UPLOAD_BYTES: { env: LOCAL_ENV, value: (config) => config.maxUploadBytes },
   DOCSTORE_TRASH_DAYS: { env: LOCAL_ENV, value: (config) => config.trashDays },
@@ -135,7 +141,7 @@ describe('docs/configuration.md', () => {
     for (const { variable } of documented) {
       const value = documentedDefault(variable);
       if (value === undefined) continue;
-      for (const env of [LOCAL_ENV, S3_ENV, PUBLIC_KEY_ENV]) {
+      for (const env of [LOCAL_ENV, S3_ENV, PUBLIC_KEY_ENV, POSTGRES_ENV]) {
         if (env[variable] !== undefined) continue;
         expect(loadConfig({ ...env, [variable]: value }), `${variable}=${value}`).toEqual(loadConfig(env));
       }

@@ -11,11 +11,16 @@ import { writeObjectResponse } from '../object-response.js';
 import { toProblem } from '../problem-details.js';
 import { buildingParams, documentParams, documentSchema, errorResponses, listQuery, pageSchema, problemSchema } from '../schemas.js';
 import type { UploadLimiter } from '../upload-limiter.js';
+import { runIdempotently } from '../idempotency-key.js';
+import type { Document } from '../../documents/document.js';
+import type { IdempotencyStore } from '../../idempotency/idempotency-store.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 
 export interface DocumentsRoutesOptions {
   documents: DocumentService;
   storage: ObjectStorage;
+  /** `Idempotency-Key` outcomes: a retried upload returns the first one's document. */
+  idempotency: IdempotencyStore;
   /** Slots of uploads in flight; an upload holds one from before its body is read until it is over. */
   uploads: UploadLimiter;
   authenticate: (request: FastifyRequest) => Promise<Principal>;
@@ -37,7 +42,8 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
         security,
         consumes: ['multipart/form-data'],
         params: buildingParams,
-        response: { 201: documentSchema, ...errorResponses, 413: problemSchema, 415: problemSchema, 429: problemSchema },
+        headers: z.object({ 'idempotency-key': z.string().optional().describe('Makes a retry safe: the same key within 24 h returns the first upload’s document (see docs/api.md)') }).passthrough(),
+        response: { 201: documentSchema, ...errorResponses, 409: problemSchema, 413: problemSchema, 415: problemSchema, 422: problemSchema, 429: problemSchema },
       },
     },
     async (request, reply) => {
@@ -45,7 +51,15 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
       if (!request.isMultipart()) throw new DocumentError('upload.not_multipart', 'Send the document as multipart/form-data');
       const slot = options.uploads.admit(request.raw, principal.userId);
       try {
-        const document = await documents.upload(principal, request.params.buildingId, uploadParts(request));
+        const outcome = await runIdempotently<Document>(options.idempotency, request, principal, 201, (beforeCommit) =>
+          documents.upload(principal, request.params.buildingId, uploadParts(request), beforeCommit === undefined ? {} : { beforeCommit }),
+        );
+        if (outcome.replayed) {
+          // The first outcome, without reading this body again: the connection closes after it.
+          const replayed = outcome.body as Document;
+          return reply.code(outcome.status).header('idempotent-replayed', 'true').header('connection', 'close').header('location', `/api/v1/documents/${replayed.id}`).send(replayed);
+        }
+        const document = outcome.result;
         (request as { uploadedBytes?: number }).uploadedBytes = document.size;
         return reply.code(201).header('location', `/api/v1/documents/${document.id}`).send(document);
       } finally {
