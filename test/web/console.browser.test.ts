@@ -124,6 +124,12 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const cdp = await context.newCDPSession(page);
       await cdp.send('Network.enable');
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 400 * 1024 });
+      // Every upload the console sends carries its own Idempotency-Key.
+      const idempotencyKeys: string[] = [];
+      const recordKey = (request: { method(): string; url(): string; headers(): Record<string, string> }) => {
+        if (request.method() === 'POST' && request.url().endsWith(`/buildings/${building}/documents`)) idempotencyKeys.push(request.headers()['idempotency-key'] ?? '');
+      };
+      page.on('request', recordKey);
       // The file over the limit and the executable are refused before anything is sent.
       await page.getByRole('button', { name: fill(fr['upload.start'], { count: '2' }) }).click();
       await entry('PV AG 2026.pdf').getByText(fr['upload.done'], { exact: true }).waitFor();
@@ -143,6 +149,10 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         ['Procès-verbal AG 2026', 'meeting_minutes', 'PV AG 2026.pdf'],
       ]);
       expect(stored.find((d) => d.fileName === 'PV AG 2026.pdf')?.sha256).toBe(sha256(minutes));
+      page.off('request', recordKey);
+      expect(idempotencyKeys.length).toBeGreaterThanOrEqual(2);
+      for (const key of idempotencyKeys) expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(new Set(idempotencyKeys).size).toBe(idempotencyKeys.length);
     });
 
     it('cancels an upload in flight: nothing is stored', async () => {

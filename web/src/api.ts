@@ -58,6 +58,8 @@ async function problemOf(status: number, contentType: string | null, text: strin
 export interface UploadHandle {
   done: Promise<Document>;
   abort(): void;
+  /** Sent as `Idempotency-Key`: pass it to `upload` again to retry this upload safely. */
+  idempotencyKey: string;
 }
 
 /** docstore's API with one bearer token; `onUnauthorized` runs on any 401 (expired token). */
@@ -139,14 +141,23 @@ export class Api {
 
   /**
    * Uploads one file with XMLHttpRequest, the only browser API that reports upload progress;
-   * `onProgress` gets the bytes sent so far and the total.
+   * `onProgress` gets the bytes sent so far and the total. Each upload carries an
+   * `Idempotency-Key`: a new one per upload, or the one of an earlier attempt to retry it (the API
+   * then stores the file at most once).
    */
-  upload(buildingId: string, file: File, fields: { type: string; title: string }, onProgress: (sent: number, total: number) => void): UploadHandle {
+  upload(
+    buildingId: string,
+    file: File,
+    fields: { type: string; title: string },
+    onProgress: (sent: number, total: number) => void,
+    idempotencyKey: string = newIdempotencyKey(),
+  ): UploadHandle {
     const xhr = new XMLHttpRequest();
     const done = new Promise<Document>((resolve, reject) => {
       xhr.open('POST', `/api/v1/buildings/${buildingId}/documents`);
       xhr.setRequestHeader('authorization', `Bearer ${this.token}`);
       xhr.setRequestHeader('accept', 'application/json');
+      xhr.setRequestHeader('idempotency-key', idempotencyKey);
       xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
       xhr.onload = () => {
         if (xhr.status === 201) return resolve(JSON.parse(xhr.responseText) as Document);
@@ -162,6 +173,16 @@ export class Api {
       form.append('file', file, file.name);
       xhr.send(form);
     });
-    return { done, abort: () => xhr.abort() };
+    return { done, abort: () => xhr.abort(), idempotencyKey };
   }
+}
+
+/** A random UUID (v4) for `Idempotency-Key`; `crypto.randomUUID` exists only in secure contexts (https, localhost). */
+function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
