@@ -7,6 +7,7 @@ import { MasterKeyring } from '../../src/storage/master-keyring.js';
 import { encryptExisting, keyStatus, rotateMasterKey } from '../../src/storage/master-key-maintenance.js';
 import type { ByteRange, GetOptions, ObjectStorage } from '../../src/storage/object-storage.js';
 import { isStorageError, type StorageErrorCode } from '../../src/storage/storage-errors.js';
+import { contentDisposition } from '../../src/documents/file-name.js';
 import { mirror } from '../../src/sync/mirror.js';
 import { verify } from '../../src/sync/verify.js';
 import { encryptedFixture, masterKey, putFormatOne, type EncryptedFixture } from '../support/encryption-fixtures.js';
@@ -371,6 +372,10 @@ for (const backend of ['local', 's3'] as const) {
         for (const needle of ['Dupont', 'pdf', 'Litige', 'doc-42', sha256(plaintext), Buffer.from(sha256(plaintext), 'hex').toString('base64')]) expect(clear).not.toContain(needle);
         expect(await fixture.storage.stat(key)).toMatchObject({ ...described, size: plaintext.length, sha256: sha256(plaintext) });
       }
+      // The longest description docstore's uploads make (a 255-character name of 4-byte characters) fits.
+      const longest = { contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', contentDisposition: contentDisposition(`${'📄'.repeat(300)}.pdf`), metadata: { 'document-id': 'x'.repeat(36) } };
+      await fixture.storage.put(`${key}-longest`, 'x', longest);
+      expect(await fixture.storage.stat(`${key}-longest`)).toMatchObject(longest);
       const long = { contentDisposition: `attachment; filename*=UTF-8''${'%F0%9F%93%84'.repeat(200)}`, metadata: { note: 'n'.repeat(1800) } };
       expect(await codeOf(fixture.storage.put(`${key}-long`, 'x', long))).toBe('storage.invalid_argument');
       expect(await fixture.inner.exists(`${key}-long`)).toBe(false);
