@@ -198,7 +198,12 @@ program
   .option('--json', 'print a machine-readable summary on stdout')
   .action(async (sourceText: string, destinationText: string, options: VerifyCliOptions) => {
     const config = loadConfig();
-    const [source, destination] = await Promise.all([openLocation(sourceText, config, 'source'), openLocation(destinationText, config, 'destination')]);
+    // verify only reads: neither side is created or cleaned.
+    const readOnly = { readOnly: true };
+    const [source, destination] = await Promise.all([
+      openLocation(sourceText, config, 'source', process.env, readOnly),
+      openLocation(destinationText, config, 'destination', process.env, readOnly),
+    ]);
     const differences: Difference[] = [];
     try {
       const summary = await verify(

@@ -97,7 +97,7 @@ describe('docstore mirror and verify on the command line', () => {
     expect(typo.stderr).toContain('does not exist');
   }, 60_000);
 
-  it('a dry run changes nothing anywhere: no destination directory, temporary folder or secret, nothing in TMPDIR', async () => {
+  it('a dry run, and verify, change nothing anywhere: no destination directory, temporary folder or secret, nothing in TMPDIR', async () => {
     const parent = join(base, 'dry');
     const temporary = join(base, 'dry-tmp');
     await mkdir(parent);
@@ -114,6 +114,11 @@ describe('docstore mirror and verify on the command line', () => {
     const plan = JSON.parse(toCurrent.stdout) as { dryRun: boolean; copied: number; failed: number };
     expect(plan).toMatchObject({ dryRun: true, failed: 0 });
     expect(plan.copied).toBeGreaterThan(0);
+    for (const destination of [`file://${join(parent, 'copy', 'objects')}`, 'current']) {
+      const verified = await docstore(['verify', `file://${source}`, destination], dryEnv);
+      expect(verified.code, verified.stderr).toBe(3);
+      expect(verified.stdout).toContain('missing   org/doc-0');
+    }
     const after = [...(await snapshotTree(parent)), ...(await snapshotTree(temporary)), ...(await snapshotTree(source))];
     expect(after).toEqual(before);
   }, 60_000);
