@@ -8,7 +8,7 @@ import { documentPatchSchema, type DocumentService, type UploadPart } from '../.
 import { contentDisposition } from '../../documents/file-name.js';
 import { decodeFormDataFileName } from '../form-data-file-name.js';
 import { writeObjectResponse } from '../object-response.js';
-import { toProblem } from '../problem-details.js';
+import { retryAfterSecondsOf, toProblem } from '../problem-details.js';
 import { buildingParams, documentParams, documentSchema, errorResponses, listQuery, pageSchema, problemSchema } from '../schemas.js';
 import type { UploadLimiter } from '../upload-limiter.js';
 import { runIdempotently } from '../idempotency-key.js';
@@ -202,7 +202,8 @@ export async function serveHijacked(request: FastifyRequest, reply: FastifyReply
       return;
     }
     const problem = toProblem(error, request.url);
-    reply.raw.writeHead(problem.status, { 'content-type': 'application/problem+json' });
+    const retryAfterSeconds = retryAfterSecondsOf(error);
+    reply.raw.writeHead(problem.status, { 'content-type': 'application/problem+json', ...(retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) }) });
     reply.raw.end(JSON.stringify(problem));
   }
 }
