@@ -37,6 +37,7 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
   const defaultType: DocumentType = uploadTypes.includes('other') ? 'other' : (uploadTypes[0] ?? 'other');
 
   const update = (key: number, change: Partial<Entry>) => setEntries((list) => list.map((entry) => (entry.key === key ? { ...entry, ...change } : entry)));
+  const remove = (key: number) => setEntries((list) => list.filter((entry) => entry.key !== key));
   const add = (files: FileList | null) => {
     if (files === null) return;
     const added = [...files].map((file): Entry => ({ key: nextKey.current++, file, title: file.name, type: defaultType, state: 'checking', sent: 0 }));
@@ -130,7 +131,7 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
                       <TypeOptions types={uploadTypes} />
                     </select>
                   </label>
-                  <button type="button" class="secondary" onClick={() => setEntries((list) => list.filter((other) => other.key !== entry.key))}>
+                  <button type="button" class="secondary" onClick={() => remove(entry.key)}>
                     {tr.t('upload.remove')}
                   </button>
                 </div>
@@ -139,6 +140,11 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
                   <span class={entry.state === 'refused' ? 'state error' : 'state'} role={entry.state === 'refused' ? 'alert' : undefined}>
                     {stateText(entry)}
                   </span>
+                  {entry.state === 'refused' && (
+                    <button type="button" class="secondary" onClick={() => remove(entry.key)}>
+                      {tr.t('upload.remove')}
+                    </button>
+                  )}
                 </div>
               ) : (
                 <div class="row">
