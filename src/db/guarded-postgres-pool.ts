@@ -7,9 +7,9 @@ export interface DatabaseTimeouts {
   /** Connecting (TCP and start-up), and waiting for a free connection of the pool, in seconds. @default 5 */
   connectSeconds: number;
   /**
-   * One statement, in seconds: PostgreSQL's `statement_timeout` (and
-   * `idle_in_transaction_session_timeout`); the client gives up one second later, since a frozen
-   * server cannot enforce its own timeout. @default 15
+   * One statement, in seconds: PostgreSQL's `statement_timeout`; the client gives up one second
+   * later, since a frozen server cannot enforce its own timeout. A transaction may stay open longer
+   * between statements (a backup's dump pages wait for their upload). @default 15
    */
   statementSeconds: number;
 }
@@ -34,7 +34,6 @@ export class GuardedPostgresPool implements PostgresPool {
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: Math.round(timeouts.connectSeconds * 1000),
       statement_timeout: statementMs,
-      idle_in_transaction_session_timeout: statementMs,
       query_timeout: statementMs + 1000,
       keepAlive: true,
     });
