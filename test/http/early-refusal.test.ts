@@ -164,6 +164,40 @@ describe('an upload refused before its body has arrived', { timeout: 60_000 }, (
     });
   }
 
+  it('one upload too many in flight: 429 upload.too_many_in_flight with Connection: close, the server closes the socket', async () => {
+    const limited = await localSqliteService({ listen: true, env: { MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT: '1' } });
+    const holder = connect({ host: '127.0.0.1', port: Number(new URL(limited.baseUrl as string).port) });
+    try {
+      const bearer = `Bearer ${await limited.token('syndic', { sub: 'busy-syndic' })}`;
+      const route = `/api/v1/buildings/${randomUUID()}/documents`;
+      // The first upload stalls after its first bytes and keeps its slot.
+      const held = uploadStart(pdfOfSize(64 * 1024));
+      const head = Object.entries({ ...held.headers, authorization: bearer, 'content-length': String(DECLARED_BYTES) }).map(([name, value]) => `${name}: ${value}\r\n`);
+      holder.on('error', () => {});
+      holder.write(`POST ${route} HTTP/1.1\r\nhost: 127.0.0.1\r\n${head.join('')}\r\n`);
+      holder.write(held.sent);
+      // Complete small uploads tell when the slot is taken: 201 before, 429 after.
+      await expect
+        .poll(async () => {
+          const { payload, headers } = documentUpload();
+          const probe = await fetch(`${limited.baseUrl}${route}`, { method: 'POST', body: payload, headers: { ...headers, authorization: bearer } });
+          await probe.arrayBuffer();
+          return probe.status;
+        }, { timeout: 10_000 })
+        .toBe(429);
+      const refused = uploadStart(pdfOfSize(256 * 1024));
+      const answer = await partialUpload(limited.baseUrl as string, { method: 'POST', path: route, headers: { ...refused.headers, authorization: bearer }, sent: refused.sent });
+      expect(answer.status, answer.body).toBe(429);
+      expect(answer.headers['connection']).toBe('close');
+      expect(answer.headers['retry-after']).toBeDefined();
+      expect(JSON.parse(answer.body)).toMatchObject({ code: 'upload.too_many_in_flight' });
+      expect(answer.closedByServer).toBe(true);
+    } finally {
+      holder.destroy();
+      await limited.close();
+    }
+  });
+
   it('a small request refused keeps its connection alive (its body is read and discarded)', async () => {
     const { payload, headers } = multipartBody([{ name: 'type', value: 'invoice' }]);
     const response = await fetch(`${baseUrl}/api/v1/buildings/${randomUUID()}/documents`, { method: 'POST', body: payload, headers });
