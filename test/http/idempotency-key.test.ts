@@ -123,6 +123,26 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect((retry.json() as Document).id).toBe((JSON.parse(first.body) as Document).id);
     });
 
+    it('a lock held by another instance is respected until its lease ends; the overtaken request cannot record its outcome', async () => {
+      const start = Date.now();
+      let now = new Date(start);
+      const first = new IdempotencyStore(fixture.service.db, { now: () => now });
+      const second = new IdempotencyStore(fixture.service.db, { now: () => now });
+      const scope = { organizationId: randomUUID(), subject: 'lease-test' };
+      const fingerprint = IdempotencyStore.fingerprint('POST', '/y');
+      const held = await first.reserve(scope, 'k', fingerprint);
+      if (held.kind !== 'reserved') throw new Error('expected a reservation');
+      await expect(second.reserve(scope, 'k', fingerprint)).rejects.toMatchObject({ code: 'idempotency.in_progress' });
+      now = new Date(start + 16 * 60_000);
+      const taken = await second.reserve(scope, 'k', fingerprint);
+      if (taken.kind !== 'reserved') throw new Error('expected the lock to be taken over');
+      await expect(fixture.service.db.transaction().execute((trx) => first.complete(trx, held.reservation, 201, { id: 'late' }))).rejects.toMatchObject({
+        code: 'idempotency.in_progress',
+      });
+      await fixture.service.db.transaction().execute((trx) => second.complete(trx, taken.reservation, 201, { id: 'winner' }));
+      expect(await first.reserve(scope, 'k', fingerprint)).toEqual({ kind: 'replay', status: 201, body: { id: 'winner' } });
+    });
+
     it('keys expire after 24 h and expired ones are deleted', async () => {
       const start = Date.now();
       let now = new Date(start);
