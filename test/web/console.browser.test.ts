@@ -165,6 +165,10 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const entry = page.locator('li.upload-entry[data-file="lent.pdf"]');
       await entry.getByRole('button', { name: fr['upload.cancel'] }).click();
       await entry.getByText(fr['upload.cancelled'], { exact: true }).waitFor();
+      // The page says cancelled before the network service has dropped the request: lifting the
+      // throttle now would let the rest of the body through, and the server would store it once
+      // this test is over (seen on a loaded machine). Going offline first fails whatever is left.
+      await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: 0, uploadThroughput: 0 });
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
       expect((await apiDocuments(await fixture.token('syndic'))).map((d) => d.fileName).sort()).toEqual(['PV AG 2026.pdf', 'facade.png']);
       await page.getByRole('button', { name: fr['upload.open'], exact: true }).click();
