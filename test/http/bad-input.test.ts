@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { SignJWT } from 'jose';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Document } from '../../src/documents/document.js';
 import { ORG_A, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { SAMPLES } from '../support/sample-files.js';
@@ -200,15 +200,15 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const building = randomUUID();
       const { payload, headers } = documentUpload({ content: pdfOfSize(250_000) });
       const url = new URL(`/api/v1/buildings/${building}/documents`, fixture.baseUrl);
-      await new Promise<void>((resolve) => {
-        const request = httpRequest(url, { method: 'POST', headers: { ...headers, ...auth, 'content-length': String(payload.length) } });
-        request.on('error', () => resolve());
-        request.write(payload.subarray(0, 120_000), () => setTimeout(() => {
-          request.destroy();
-          resolve();
-        }, 100));
-      });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const request = httpRequest(url, { method: 'POST', headers: { ...headers, ...auth, 'content-length': String(payload.length) } });
+      request.on('error', () => undefined);
+      request.write(payload.subarray(0, 120_000));
+      // Gone once the server is reading the upload, and checked once it is done with it (its slot
+      // is released whatever the outcome): no fixed pause racing the server.
+      const inFlight = () => fixture.service.uploads.uploadsInFlight;
+      await vi.waitFor(() => expect(inFlight()).toBe(1), { timeout: 10_000, interval: 20 });
+      request.destroy();
+      await vi.waitFor(() => expect(inFlight()).toBe(0), { timeout: 10_000, interval: 20 });
       expect(await storedUnder(building)).toEqual([]);
       expect(await rowsIn(building)).toBe(0);
     });
