@@ -8,6 +8,7 @@ import type { Document } from '../../src/documents/document.js';
 import { METRICS } from '../../src/metrics/metric-names.js';
 import { openRawConnection, openRawRequest, type RawAnswer, type RawRequest } from '../support/raw-http.js';
 import { clientFor } from '../support/s3-target.js';
+import { randomPrefix } from '../support/streams.js';
 import { ORG_A, SERVICE_PAIRS, localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 
@@ -87,7 +88,13 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     beforeAll(async () => {
       fixture = await factory({
         listen: true,
-        env: { UPLOAD_IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS), MAX_UPLOADS_IN_FLIGHT: String(PER_INSTANCE), MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT: String(PER_SUBJECT) },
+        env: {
+          UPLOAD_IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS),
+          MAX_UPLOADS_IN_FLIGHT: String(PER_INSTANCE),
+          MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT: String(PER_SUBJECT),
+          // The test bucket may be shared with other test files: only this prefix's multipart uploads are ours.
+          S3_KEY_PREFIX: `${randomPrefix()}/`,
+        },
       });
       if (fixture.config.storage.backend === 's3') s3 = clientFor(inject('s3'));
     });
@@ -100,7 +107,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     async function uploadsInStorage(): Promise<string[]> {
       const storage = fixture.config.storage;
       if (storage.backend === 'local') return temporaryFiles(fixture);
-      const listed = await (s3 as S3Client).send(new ListMultipartUploadsCommand({ Bucket: storage.bucket }));
+      const listed = await (s3 as S3Client).send(new ListMultipartUploadsCommand({ Bucket: storage.bucket, Prefix: storage.keyPrefix }));
       return (listed.Uploads ?? []).map((upload) => `${upload.Key ?? ''} ${upload.UploadId ?? ''}`);
     }
 
