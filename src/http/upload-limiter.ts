@@ -13,6 +13,10 @@ export interface UploadLimits {
   maxInFlightPerSubject: number;
 }
 
+/**
+ * 60 s of silence; 32 uploads per instance (on S3 each holds up to 15 MiB of part buffers: under
+ * 500 MiB in all); 8 per subject (a browser sends at most 6 requests at once to a host).
+ */
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { idleTimeoutSeconds: 60, maxInFlight: 32, maxInFlightPerSubject: 8 };
 
 /** What a client refused for too many uploads in flight is told to wait (`Retry-After`), in seconds. */
