@@ -1,13 +1,32 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Two projects, each test file in exactly one (test/README.md says which goes where):
+ * `unit` — files named `*.unit.test.ts`, which need no service: no global setup, nothing started;
+ * `integration` — every other `*.test.ts`, with RGW and PostgreSQL from test/support/global-setup.ts.
+ * `vitest run` runs both; `vitest run --project unit` (npm run test:unit) only the first.
+ */
+const UNIT_TESTS = 'test/**/*.unit.test.ts';
+const ALL_TESTS = 'test/**/*.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: [UNIT_TESTS] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: [ALL_TESTS],
+          exclude: [...configDefaults.exclude, UNIT_TESTS],
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });
