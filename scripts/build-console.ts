@@ -1,5 +1,5 @@
-// Builds the web console into dist/web when missing or stale (`npm ci` runs this as `prepare`;
-// `npm run build:web -- --force` rebuilds). Without Vite (production dependencies only) it says so
+// Builds the web console into dist/web when missing or stale (part of `npm run build`, which `npm ci`
+// runs as `prepare`; `npm run build:web` rebuilds it regardless). Without Vite (production dependencies only) it says so
 // and succeeds: the image's build stage builds the console instead.
 import { ensureConsoleBuilt } from '../src/http/console-build.js';
 

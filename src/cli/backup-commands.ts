@@ -2,24 +2,25 @@ import { Option, type Command } from 'commander';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { loadConfig, type DocstoreConfig } from '../config.js';
+import type { DocstoreConfig } from '../config.js';
 import { BackupError } from '../backup/backup-errors.js';
-import { BackupRepository } from '../backup/backup-repository.js';
-import { attachmentFor, attachRepository, initRepository } from '../backup/backup-setup.js';
-import { recordSuccess, textfileMetrics, writeTextAtomically } from '../backup/backup-state.js';
-import { generateKey, readPrivateKey, readPublicKeys, type PrivateKey, type PublicKey } from '../backup/openpgp-codec.js';
-import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
+import type { BackupRepository } from '../backup/backup-repository.js';
+import type { PrivateKey, PublicKey } from '../backup/openpgp-codec.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
-import { openLocation, type SyncLocation } from '../sync/sync-location.js';
+import type { SyncLocation } from '../sync/sync-location.js';
 import { collect, failWithUsageProblems, parseCount, parsePercent, parsePositive, uuidProblems } from './cli-arguments.js';
-import { EXIT } from './cli-errors.js';
+import { loadCliConfig } from './cli-config.js';
+import { EXIT } from './exit-codes.js';
 import { SyncProgress, formatBytes } from './sync-progress.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-/** `docstore backup …`: encrypted, incremental snapshots of the documents and the database (docs/backup-restore.md). */
+/**
+ * `docstore backup …`: encrypted, incremental snapshots of the documents and the database (docs/backup-restore.md).
+ * Each action imports the modules it uses (openpgp, the storage adapters), so that other commands do not load them.
+ */
 export function registerBackupCommands(program: Command): void {
   const backup = program.command('backup').description('Encrypted, incremental backups of documents and metadata (see docs/backup-restore.md).');
   const repoOption = () => new Option('--repo <location>', 'the repository: file:///dir or s3://NAME@bucket/prefix (default: DOCSTORE_BACKUP_REPOSITORY)');
@@ -33,9 +34,10 @@ export function registerBackupCommands(program: Command): void {
     .option('--out-dir <dir>', 'where to write the two files', '.')
     .addOption(passphraseOption())
     .action(async (options: { name: string; email?: string; outDir: string; passphraseFile?: string }) => {
-      const config = loadConfig();
+      const config = await loadCliConfig();
       const passphrase = await passphraseOf(options, config);
       if (passphrase === undefined) throw BackupError.usage('the private key needs a passphrase: --passphrase-file FILE or DOCSTORE_BACKUP_PASSPHRASE');
+      const { generateKey } = await import('../backup/openpgp-codec.js');
       const key = await generateKey({ name: options.name, ...(options.email === undefined ? {} : { email: options.email }) }, passphrase);
       const base = join(options.outDir, `docstore-backup-${key.fingerprint.slice(-16)}`);
       await writeFile(`${base}.pub.asc`, key.publicKey, { mode: 0o644, flag: 'wx' });
@@ -55,8 +57,9 @@ export function registerBackupCommands(program: Command): void {
     .argument('<repository>', 'file:///dir or s3://NAME@bucket/prefix')
     .requiredOption('--recipient <file>', 'an armored public key file (repeatable)', collect)
     .action(async (location: string, options: { recipient: string[] }) => {
-      const config = loadConfig();
+      const config = await loadCliConfig();
       const recipients = await readRecipients(options.recipient);
+      const { initRepository } = await import('../backup/backup-setup.js');
       await withLocation(location, config, async (opened) => {
         const { repository, statePath } = await initRepository(opened.storage, recipients, config.dataDir);
         out(`created repository ${repository.config.id} at ${opened.label}, encrypted to ${repository.config.recipients.join(', ')}`);
@@ -72,9 +75,10 @@ export function registerBackupCommands(program: Command): void {
     .requiredOption('--recipient <file>', "the repository's public keys, all of them (repeatable)", collect)
     .addOption(passphraseOption())
     .action(async (location: string, options: { identity: string; recipient: string[]; passphraseFile?: string }) => {
-      const config = loadConfig();
+      const config = await loadCliConfig();
       const identity = await readIdentity(options, config);
       const recipients = await readRecipients(options.recipient);
+      const { attachRepository } = await import('../backup/backup-setup.js');
       await withLocation(location, config, async (opened) => {
         const { repository, statePath } = await attachRepository(opened.storage, [identity], recipients, config.dataDir);
         out(`attached to repository ${repository.config.id}; state in ${statePath}`);
@@ -89,8 +93,12 @@ export function registerBackupCommands(program: Command): void {
     .option('--textfile <path>', "also write the last success time for node-exporter's textfile collector")
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (options: { repo?: string; concurrency: number; textfile?: string; json?: boolean }) => {
-      const config = loadConfig();
-      const { runBackup } = await import('../backup/backup-run.js');
+      const config = await loadCliConfig();
+      const [{ runBackup }, { attachmentFor }, { recordSuccess, textfileMetrics, writeTextAtomically }] = await Promise.all([
+        import('../backup/backup-run.js'),
+        import('../backup/backup-setup.js'),
+        import('../backup/backup-state.js'),
+      ]);
       await withRepository(options.repo, config, async (repository) => {
         const attachment = await attachmentFor(repository, config.dataDir);
         await withStorageAndDatabase(config, 'backup', options.json === true, async ({ storage, db, progress }) => {
@@ -130,7 +138,7 @@ export function registerBackupCommands(program: Command): void {
     .addOption(repoOption())
     .option('--json', 'machine-readable')
     .action(async (options: { repo?: string; json?: boolean }) => {
-      const config = loadConfig();
+      const config = await loadCliConfig();
       await withRepository(options.repo, config, async (repository) => {
         const snapshots = (await repository.snapshots()).map((snapshot) => ({
           id: snapshot.id,
@@ -158,7 +166,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--dry-run', 'print what would go, change nothing')
     .option('--json', 'machine-readable')
     .action(async (options: { repo?: string; keepLast?: number; keepDaily?: number; keepWeekly?: number; keepMonthly?: number; prune?: boolean; dryRun?: boolean; json?: boolean }) => {
-      const config = loadConfig();
+      const config = await loadCliConfig();
       const { forgetSnapshots } = await import('../backup/backup-retention.js');
       await withRepository(options.repo, config, async (repository) => {
         const result = await forgetSnapshots(
@@ -192,7 +200,7 @@ export function registerBackupCommands(program: Command): void {
     .addOption(passphraseOption())
     .option('--json', 'machine-readable')
     .action(async (options: { repo?: string; readData?: boolean; identity?: string; sample?: number; passphraseFile?: string; json?: boolean }) => {
-      const config = loadConfig();
+      const config = await loadCliConfig();
       const identity = options.identity === undefined ? undefined : await readIdentity({ identity: options.identity, ...(options.passphraseFile === undefined ? {} : { passphraseFile: options.passphraseFile }) }, config);
       const { verifyRepository } = await import('../backup/backup-verify.js');
       await withRepository(options.repo, config, async (repository) => {
@@ -230,7 +238,7 @@ export function registerBackupCommands(program: Command): void {
       ) => {
         const problems = [...uuidProblems('--document', options.document), ...uuidProblems('--building', options.building)];
         if (problems.length > 0) failWithUsageProblems(command, problems);
-        const config = loadConfig();
+        const config = await loadCliConfig();
         const identity = await readIdentity(options, config);
         const { restoreSnapshot } = await import('../backup/backup-restore.js');
         await withRepository(options.repo, config, async (repository) => {
@@ -269,6 +277,7 @@ async function withLocation(text: string, config: DocstoreConfig, work: (locatio
   if (!create && text.startsWith('file://') && !(await isDirectory(text))) {
     throw BackupError.repositoryNotFound(text, 'the directory does not exist');
   }
+  const { openLocation } = await import('../sync/sync-location.js');
   const location = await openLocation(text, config, 'destination');
   try {
     await work(location);
@@ -284,7 +293,7 @@ async function withStorageAndDatabase(
   quiet: boolean,
   work: (opened: { storage: ObjectStorage; db: Kysely<Database>; progress: SyncProgress }) => Promise<void>,
 ): Promise<void> {
-  const { openDatabase } = await import('../db/database.js');
+  const [{ openDatabase }, { createObjectStorage, storageWiringOf }] = await Promise.all([import('../db/database.js'), import('../storage/create-object-storage.js')]);
   const { storage, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
   await prepare();
   const { db } = openDatabase(config.database);
@@ -300,6 +309,7 @@ async function withStorageAndDatabase(
 async function withRepository(text: string | undefined, config: DocstoreConfig, work: (repository: BackupRepository) => Promise<void>): Promise<void> {
   const location = text ?? config.backup.repository;
   if (location === undefined) throw BackupError.usage('which repository? give --repo LOCATION or set DOCSTORE_BACKUP_REPOSITORY');
+  const { BackupRepository } = await import('../backup/backup-repository.js');
   await withLocation(location, config, async (opened) => work(await BackupRepository.open(opened.storage, opened.label)));
 }
 
@@ -317,12 +327,14 @@ async function isDirectory(url: string): Promise<boolean> {
 }
 
 async function readRecipients(files: readonly string[]): Promise<PublicKey[]> {
+  const { readPublicKeys } = await import('../backup/openpgp-codec.js');
   const keys: PublicKey[] = [];
   for (const file of files) keys.push(...(await readPublicKeys(await readKeyFile(file), file)));
   return keys;
 }
 
 async function readIdentity(options: { identity: string; passphraseFile?: string }, config: DocstoreConfig): Promise<PrivateKey> {
+  const { readPrivateKey } = await import('../backup/openpgp-codec.js');
   return readPrivateKey(await readKeyFile(options.identity), await passphraseOf(options, config), options.identity);
 }
 

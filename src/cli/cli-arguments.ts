@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { EXIT } from './cli-errors.js';
+import { EXIT } from './exit-codes.js';
 
 /** Parsers of command-line values shared by the commands; each raises commander's usage error (exit 2). */
 

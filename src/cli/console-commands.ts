@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { mintToken } from '../auth/jwt-verifier.js';
 import type { Role } from '../auth/principal.js';
-import { ConfigError, loadConfig, type DocstoreConfig } from '../config.js';
+import type { DocstoreConfig } from '../config.js';
+import { loadCliConfig } from './cli-config.js';
 import { addTokenOptions, tokenRequestOf, type TokenOptionDefaults, type TokenOptionValues } from './token-options.js';
 
 /** The organisation of the embedded default's examples (README, `serve`'s hints, `docstore open`). */
@@ -17,7 +17,7 @@ export interface ConfiguredTokenRequest {
 
 /** Mints a token with the configured shared secret, issuer and audience (refused without a secret). */
 export async function mintConfiguredToken(config: DocstoreConfig, request: ConfiguredTokenRequest): Promise<string> {
-  const { jwtConfigOf } = await import('../http/server.js');
+  const [{ jwtConfigOf }, { mintToken }, { ConfigError }] = await Promise.all([import('../auth/jwt-config.js'), import('../auth/jwt-verifier.js'), import('../config.js')]);
   const { secret, jwt } = await jwtConfigOf(config);
   if (secret === undefined) {
     // Thrown from an action, a commander error would exit silently: a configuration error is printed (exit 2).
@@ -48,8 +48,8 @@ export function registerConsoleCommands(program: Command): void {
     .command('open')
     .description('Print a link that signs the web console in with a short-lived token (shared-secret setups, e.g. the embedded default).');
   addTokenOptions(open, SIGN_IN_DEFAULTS).action(async (options: TokenOptionValues, command: Command) => {
-    const request = tokenRequestOf(command, options, SIGN_IN_DEFAULTS);
-    const config = loadConfig();
+    const request = await tokenRequestOf(command, options, SIGN_IN_DEFAULTS);
+    const config = await loadCliConfig();
     const token = await mintConfiguredToken(config, request);
     process.stdout.write(`${consoleSignInUrl(config, token)}\n`);
     process.stderr.write(`docstore: open this link to sign in as ${request.role} of ${request.org}; it expires in ${Math.round(request.ttlSeconds / 60)} min. Anyone holding it can act as you: do not share it.\n`);

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, type EncryptionConfig } from '../config.js';
-import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
+import type { EncryptionConfig } from '../config.js';
 import type { EncryptingObjectStorage } from '../storage/encrypting-object-storage.js';
-import { encryptExisting, keyStatus, rotateMasterKey, type KeyWalkEvent, type WalkSummary } from '../storage/master-key-maintenance.js';
-import { EXIT } from './cli-errors.js';
+import type { KeyWalkEvent, WalkSummary } from '../storage/master-key-maintenance.js';
+import { EXIT } from './exit-codes.js';
 import { parsePositive } from './cli-arguments.js';
+import { loadCliConfig } from './cli-config.js';
 
 interface WalkCliOptions {
   prefix?: string;
@@ -23,6 +23,7 @@ export function registerKeysCommands(program: Command): void {
   withWalkOptions(keys.command('status').description('Count objects per master key id, and those still in plaintext; name the keys that can be retired.')).action(
     async (options: WalkCliOptions) => {
       await withEncryptedStorage(async (storage, encryption) => {
+        const { keyStatus } = await import('../storage/master-key-maintenance.js');
         const ids = encryption.keys.map((key) => key.id);
         const status = await keyStatus(storage, ids, encryption.activeId, walkOptions(options));
         if (options.json === true) process.stdout.write(`${JSON.stringify({ activeKeyId: encryption.activeId, ...status })}\n`);
@@ -48,13 +49,19 @@ export function registerKeysCommands(program: Command): void {
         'Re-wrap every data key under the active master key (content is not re-encrypted), and convert objects of an earlier encryption format (re-encrypted, verified by SHA-256). Resumable: objects already current are skipped.',
       ),
   ).action(async (options: WalkCliOptions) => {
-    await withEncryptedStorage(async (storage) => report(await rotateMasterKey(storage, walkOptions(options)), options));
+    await withEncryptedStorage(async (storage) => {
+      const { rotateMasterKey } = await import('../storage/master-key-maintenance.js');
+      report(await rotateMasterKey(storage, walkOptions(options)), options);
+    });
   });
 
   withWalkOptions(
     keys.command('encrypt-existing').description('Encrypt, in place, every object written before encryption was switched on (verified by SHA-256).'),
   ).action(async (options: WalkCliOptions) => {
-    await withEncryptedStorage(async (storage) => report(await encryptExisting(storage, walkOptions(options)), options));
+    await withEncryptedStorage(async (storage) => {
+      const { encryptExisting } = await import('../storage/master-key-maintenance.js');
+      report(await encryptExisting(storage, walkOptions(options)), options);
+    });
   });
 }
 
@@ -86,7 +93,9 @@ function report(summary: WalkSummary, options: WalkCliOptions): void {
 }
 
 async function withEncryptedStorage(work: (storage: EncryptingObjectStorage, encryption: EncryptionConfig) => Promise<void>): Promise<void> {
-  const config = loadConfig();
+  // Loaded when a keys command runs, not at the CLI's start-up.
+  const config = await loadCliConfig();
+  const [{ ConfigError }, { createObjectStorage, storageWiringOf }] = await Promise.all([import('../config.js'), import('../storage/create-object-storage.js')]);
   if (config.encryption === undefined) {
     throw new ConfigError([{ variable: 'DOCSTORE_MASTER_KEYS', message: 'is required by docstore keys (client-side encryption is off)' }]);
   }

@@ -1,19 +1,16 @@
 import { Command } from 'commander';
+// Only what declaring the commands needs loads at start-up: each action imports its own modules
+// (`docstore --help` and `docstore token` load neither the AWS SDK, openpgp, Kysely nor Fastify).
 import { collect, parseCount, parsePercent, parsePositive } from './cli-arguments.js';
 import { helpConfiguration, outputConfiguration } from './cli-help.js';
 import { addTokenOptions, tokenRequestOf, type TokenOptionValues } from './token-options.js';
 import { registerBackupCommands } from './backup-commands.js';
-import { describeConfig, loadConfig } from '../config.js';
+import { loadCliConfig } from './cli-config.js';
 import type { Service } from '../http/server.js';
-import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
-import { EXIT, reportError } from './cli-errors.js';
+import { EXIT } from './exit-codes.js';
 import { registerKeysCommands } from './keys-commands.js';
-import { storageSelfCheck } from './storage-self-check.js';
-import { BandwidthLimiter, parseByteRate } from '../sync/bandwidth-limiter.js';
-import { mirror, type ObjectEvent } from '../sync/mirror.js';
-import { assertDistinctLocations, openLocation, parseLocation } from '../sync/sync-location.js';
-import { verify, type Difference } from '../sync/verify.js';
-import { SyncProgress, formatBytes } from './sync-progress.js';
+import type { ObjectEvent } from '../sync/mirror.js';
+import type { Difference } from '../sync/verify.js';
 import { DEFAULT_ORGANIZATION, mintConfiguredToken, registerConsoleCommands } from './console-commands.js';
 
 const program = new Command()
@@ -28,12 +25,9 @@ program
   .command('serve')
   .description('Serve the documents API (migrates the database and checks the storage first).')
   .action(async () => {
-    const config = loadConfig();
-    const { ensureConsoleBuilt } = await import('../http/console-build.js');
-    const consoleBuild = await ensureConsoleBuilt().catch((error: unknown) => ({ status: 'failed' as const, error }));
+    const config = await loadCliConfig();
     const { createService, listenService } = await import('../http/server.js');
     const service = await createService(config);
-    if (consoleBuild.status === 'failed') service.app.log.error({ err: consoleBuild.error }, 'building the web console failed; the API is served without it');
     const listeners = await listenService(service, config).catch(async (error: unknown) => {
       await service.close();
       throw error;
@@ -52,7 +46,7 @@ program
     purge.unref();
     const say = (line: string) => process.stdout.write(`${line}\n`);
     say(`docstore: serving on ${listeners.apiUrl} (storage: ${service.storage.name}, database: ${config.database.dialect})`);
-    say(`  console:    ${config.http.publicBaseUrl}/${consoleBuild.status === 'skipped' ? ` (not built: ${consoleBuild.reason})` : ''}`);
+    say(`  console:    ${config.http.publicBaseUrl}/${service.consoleBuilt ? '' : ' (not built: run `npm run build`, then restart docstore)'}`);
     say(`  API docs:   ${config.http.publicBaseUrl}/docs`);
     say(`  metrics:    ${listeners.metricsUrl}/metrics${config.metrics.token === undefined ? '' : ' (bearer token required)'}`);
     if (service.generatedJwtSecret) say(`  generated a JWT secret in ${config.dataDir}/jwt-secret (mode 0600): keep it, tokens depend on it`);
@@ -75,7 +69,7 @@ program
   .command('migrate')
   .description('Bring the metadata database to the latest schema.')
   .action(async () => {
-    const config = loadConfig();
+    const config = await loadCliConfig();
     const { openDatabase } = await import('../db/database.js');
     const { migrateToLatest } = await import('../db/migrate.js');
     const { db } = openDatabase(config.database);
@@ -89,7 +83,8 @@ program
 
 addTokenOptions(program.command('token').description('Mint a token signed with the configured secret (development and scripts).')).action(
   async (options: TokenOptionValues, command: Command) => {
-    const token = await mintConfiguredToken(loadConfig(), tokenRequestOf(command, options));
+    const config = await loadCliConfig();
+    const token = await mintConfiguredToken(config, await tokenRequestOf(command, options));
     process.stdout.write(`${token}\n`);
   },
 );
@@ -139,7 +134,13 @@ program
   .option('--exclude <prefix>', 'skip keys starting with this (repeatable)', collect)
   .option('--json', 'print a machine-readable summary on stdout')
   .action(async (sourceText: string, destinationText: string, options: MirrorCliOptions) => {
-    const config = loadConfig();
+    const config = await loadCliConfig();
+    const [{ assertDistinctLocations, openLocation, parseLocation }, { mirror }, { BandwidthLimiter, parseByteRate }, { SyncProgress, formatBytes }] = await Promise.all([
+      import('../sync/sync-location.js'),
+      import('../sync/mirror.js'),
+      import('../sync/bandwidth-limiter.js'),
+      import('./sync-progress.js'),
+    ]);
     const [sourceSpec, destinationSpec] = [parseLocation(sourceText), parseLocation(destinationText)];
     await assertDistinctLocations(sourceSpec, destinationSpec, config);
     // A dry run opens both sides read-only: it creates no directory, temporary folder or secret.
@@ -197,7 +198,8 @@ program
   .option('--exclude <prefix>', 'skip keys starting with this (repeatable)', collect)
   .option('--json', 'print a machine-readable summary on stdout')
   .action(async (sourceText: string, destinationText: string, options: VerifyCliOptions) => {
-    const config = loadConfig();
+    const config = await loadCliConfig();
+    const [{ openLocation }, { verify }] = await Promise.all([import('../sync/sync-location.js'), import('../sync/verify.js')]);
     // verify only reads: neither side is created or cleaned.
     const readOnly = { readOnly: true };
     const [source, destination] = await Promise.all([
@@ -267,9 +269,6 @@ function describeDifference(difference: Difference): string {
   }
 }
 
-
-
-
 registerBackupCommands(program);
 
 registerKeysCommands(program);
@@ -281,7 +280,8 @@ storageCommand
   .description('Tell apart an unreachable endpoint, bad credentials, a missing bucket and missing permissions; then write, read and delete a probe object.')
   .option('--json', 'print a machine-readable report')
   .action(async (options: { json?: boolean }) => {
-    const config = loadConfig();
+    const config = await loadCliConfig();
+    const [{ createObjectStorage, storageWiringOf }, { storageSelfCheck }] = await Promise.all([import('../storage/create-object-storage.js'), import('./storage-self-check.js')]);
     const { storage, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
     await prepare();
     const report = await storageSelfCheck(storage);
@@ -291,12 +291,13 @@ storageCommand
 program
   .command('config')
   .description('Print the validated configuration, secrets masked.')
-  .action(() => {
-    process.stdout.write(`${JSON.stringify(describeConfig(loadConfig()), null, 2)}\n`);
+  .action(async () => {
+    const { describeConfig, loadConfig: load } = await import('../config.js');
+    process.stdout.write(`${JSON.stringify(describeConfig(load()), null, 2)}\n`);
   });
 
 async function withService(work: (service: Service) => Promise<void>): Promise<void> {
-  const config = loadConfig();
+  const config = await loadCliConfig();
   // The HTTP and database stack loads only for the commands that need it (start-up of the others stays short).
   const { createService } = await import('../http/server.js');
   const service = await createService(config, { logger: false });
@@ -307,12 +308,12 @@ async function withService(work: (service: Service) => Promise<void>): Promise<v
   }
 }
 
-
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   const code = (error as { code?: string }).code;
   if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') process.exit(EXIT.ok);
   if (typeof code === 'string' && code.startsWith('commander.')) process.exit(EXIT.usage);
+  const { reportError } = await import('./cli-errors.js');
   process.exit(reportError(error));
 }

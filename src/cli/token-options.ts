@@ -1,5 +1,4 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { tokenClaimsSchema } from '../auth/jwt-verifier.js';
 import { ROLES } from '../auth/principal.js';
 import { parseDuration, failWithUsageProblems } from './cli-arguments.js';
 import type { ConfiguredTokenRequest } from './console-commands.js';
@@ -43,7 +42,9 @@ export function addTokenOptions(command: Command, defaults: TokenOptionDefaults 
  * The token request the options describe; any missing or invalid option is a usage error (exit 2)
  * that names every problem at once, so that no token the API would refuse is minted.
  */
-export function tokenRequestOf(command: Command, values: TokenOptionValues, defaults: TokenOptionDefaults = {}): ConfiguredTokenRequest {
+export async function tokenRequestOf(command: Command, values: TokenOptionValues, defaults: TokenOptionDefaults = {}): Promise<ConfiguredTokenRequest> {
+  // Loaded here, not at start-up: `docstore --help` and the other commands need no JWT library.
+  const { tokenClaimsSchema } = await import('../auth/jwt-verifier.js');
   const problems: string[] = [];
   const claims = tokenClaimsSchema.safeParse({ sub: values.sub, org: values.org, role: values.role, buildings: values.building ?? [] });
   if (!claims.success) {

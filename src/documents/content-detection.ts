@@ -1,21 +1,7 @@
 import { fileTypeFromBuffer } from 'file-type';
 
-/** Content docstore accepts by default (`DOCSTORE_ALLOWED_TYPES` overrides, comma-separated). */
-export const DEFAULT_ALLOWED_MIME_TYPES = [
-  'application/pdf',
-  'image/png',
-  'image/jpeg',
-  'image/webp',
-  'image/tiff',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  'application/vnd.oasis.opendocument.text',
-  'application/vnd.oasis.opendocument.spreadsheet',
-  'application/msword',
-  'application/vnd.ms-excel',
-  'text/plain',
-  'text/csv',
-] as const;
+// The defaults live apart so that the configuration loads without file-type (a faster CLI start-up).
+export { DEFAULT_ALLOWED_MIME_TYPES } from './allowed-mime-types.js';
 
 /** Bytes inspected to decide the type (ZIP-based office formats need more than the first block). */
 export const SNIFF_BYTES = 64 * 1024;

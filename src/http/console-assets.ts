@@ -12,7 +12,7 @@ interface ConsoleAsset {
   immutable: boolean;
 }
 
-/** The built web console (`npm run build:web` → dist/web), by URL path. */
+/** The built web console (`npm run build` → dist/web), by URL path. */
 export class ConsoleAssets {
   private constructor(private readonly files: ReadonlyMap<string, ConsoleAsset>) {}
 
@@ -115,7 +115,7 @@ export async function sendConsoleIndex(assets: ConsoleAssets | undefined, reques
       .code(503)
       .type('text/plain; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send('The web console is not built: run `npm run build:web` (or `npm ci`, which builds it), then restart docstore. The API is at /api/v1, its documentation at /docs.\n');
+      .send('The web console is not built: run `npm run build` (or `npm ci`, which builds it), then restart docstore. The API is at /api/v1, its documentation at /docs.\n');
   }
   return sendAsset(index, request, reply);
 }

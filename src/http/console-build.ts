@@ -20,8 +20,8 @@ export type ConsoleBuildOutcome =
 
 /**
  * Builds the web console with Vite when its build is missing or older than a source file, its own
- * or one of the server modules it bundles (what
- * `npm ci` runs through the `prepare` script, and `docstore serve` at start). The build goes to a
+ * or one of the server modules it bundles (what `npm run build` runs, and `npm ci` through the
+ * `prepare` script; `docstore serve` never builds, it serves dist/web or says how to build it). The build goes to a
  * temporary directory first and replaces the old one by rename, so a concurrent reader or builder
  * never sees half a build.
  */

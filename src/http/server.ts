@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DocstoreConfig } from '../config.js';
-import { JwtVerifier, type JwtConfig } from '../auth/jwt-verifier.js';
+import { JwtVerifier } from '../auth/jwt-verifier.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { DocumentService } from '../documents/document-service.js';
@@ -12,13 +10,13 @@ import type { ObjectStorage } from '../storage/object-storage.js';
 import { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { startMetricsServer } from '../metrics/metrics-server.js';
 import { loadStatus } from '../backup/backup-state.js';
-import { readOrCreateSecretFile } from '../internal/secret-file.js';
+import { jwtConfigOf } from '../auth/jwt-config.js';
 import { buildApp } from './app.js';
 import { ListenError } from './listen-error.js';
 import { ConsoleAssets } from './console-assets.js';
 import { UploadLimiter } from './upload-limiter.js';
 
-/** Where `npm run build:web` puts the console (relative to this file: src/http → dist/web). */
+/** Where `npm run build` puts the console (relative to this file: src/http or dist/http → dist/web). */
 export const CONSOLE_DIR = new URL('../../dist/web/', import.meta.url).pathname;
 
 export interface Service {
@@ -33,6 +31,8 @@ export interface Service {
   jwtSecret?: Uint8Array;
   /** Whether the JWT secret was generated now (first start of the embedded default). */
   generatedJwtSecret: boolean;
+  /** Whether the web console's build was found (`npm run build` makes it; `serve` never builds it). */
+  consoleBuilt: boolean;
   close(): Promise<void>;
 }
 
@@ -84,6 +84,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       uploads,
       ...(secret === undefined ? {} : { jwtSecret: secret }),
       generatedJwtSecret: generated,
+      consoleBuilt: consoleAssets !== undefined,
       close: async () => {
         await app.close();
         await db.destroy();
@@ -164,23 +165,4 @@ function documentGaugesRefresher(metrics: DocstoreMetrics, documents: DocumentSe
     });
     await pending;
   };
-}
-
-/** The JWT verification settings; without any, a secret generated once under the data directory (0600). */
-export async function jwtConfigOf(config: DocstoreConfig): Promise<{ jwt: JwtConfig; secret?: Uint8Array; generated: boolean }> {
-  const claims = {
-    ...(config.jwt.issuer === undefined ? {} : { issuer: config.jwt.issuer }),
-    ...(config.jwt.audience === undefined ? {} : { audience: config.jwt.audience }),
-  };
-  if (config.jwt.kind === 'jwks') return { jwt: { key: { kind: 'jwks', url: config.jwt.url }, ...claims }, generated: false };
-  if (config.jwt.kind === 'public-key') {
-    return { jwt: { key: { kind: 'public-key', pem: config.jwt.pem, algorithm: config.jwt.algorithm }, ...claims }, generated: false };
-  }
-  if (config.jwt.secret !== undefined) return { jwt: { key: { kind: 'secret', secret: config.jwt.secret }, ...claims }, secret: config.jwt.secret, generated: false };
-  const { text, created } = await readOrCreateSecretFile(join(config.dataDir, 'jwt-secret'), {
-    variable: 'DOCSTORE_JWT_SECRET',
-    generate: () => randomBytes(48).toString('base64url'),
-  });
-  const secret = Buffer.from(text, 'utf8');
-  return { jwt: { key: { kind: 'secret', secret }, ...claims }, secret, generated: created };
 }

@@ -107,7 +107,7 @@ describe('the web console’s assets, beside the API', () => {
       const response = await service.app.inject({ url: '/', headers: { accept: 'text/html' } });
       expect(response.statusCode).toBe(503);
       expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
-      expect(response.body).toContain('npm run build:web');
+      expect(response.body).toContain('run `npm run build`');
       expect((await service.app.inject({ url: '/health/live' })).statusCode).toBe(200);
     } finally {
       await service?.close();

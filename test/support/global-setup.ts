@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { ensureConsoleBuilt } from '../../src/http/console-build.js';
+import { buildDist } from './dist-build.js';
 import { S3_TEST_VARIABLES, type S3TestTarget } from './s3-target.js';
 
 const run = promisify(execFile);
@@ -53,8 +54,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await run('bash', [script, 'stop'], { timeout: 60_000, env: serviceEnv });
     };
   }
-  // The web console's build (dist/web), up to date for every test that serves it.
-  await ensureConsoleBuilt();
+  // The server and CLI (dist/, what bin/docstore.js runs) and the web console (dist/web), up to date
+  // for every test that spawns the CLI or serves the console.
+  await Promise.all([buildDist(), ensureConsoleBuilt()]);
   await postgres;
   if (postgresAdminUrl === '') throw new Error('PG_TEST_ADMIN_URL is not set (from scripts/services/postgres.sh or the environment)');
   project.provide('postgresAdminUrl', postgresAdminUrl);

@@ -1,0 +1,100 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
+
+/** The compiled CLI, what `bin/docstore.js` and `npm start` run (test/support/global-setup.ts builds it). */
+const DIST_MAIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+const ORG = '0190a000-0000-7000-8000-000000000001';
+/** Packages that only some commands need: loading one for `--help` or `token` costs a second of start-up. */
+const HEAVY = ['@aws-sdk/client-s3', 'openpgp', 'kysely', 'fastify', 'better-sqlite3', 'pg', 'tsx', 'vite'];
+
+describe('the built docstore (dist/)', () => {
+  let dir: string;
+  let tracer: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'docstore-built-'));
+    // A module resolution hook that names every npm package the process loads, on stderr.
+    tracer = join(dir, 'trace-packages.mjs');
+    const hook = `export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(resolved.url)?.[1];
+  if (name !== undefined) process.stderr.write('loaded-package ' + name + '\\n');
+  return resolved;
+}`;
+    await writeFile(tracer, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
+    env = { PATH: process.env.PATH, HOME: dir, DATA_DIR: join(dir, 'data'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  function runBuilt(args: string[]): Promise<{ code: number; stdout: string; stderr: string; packages: Set<string> }> {
+    return new Promise((resolve, reject) => {
+      execFile(process.execPath, ['--import', tracer, DIST_MAIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+        if (error !== null && typeof error.code !== 'number') return reject(error);
+        const packages = new Set([...stderr.matchAll(/^loaded-package (\S+)$/gm)].map((match) => match[1] ?? ''));
+        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr: stderr.replace(/^loaded-package .*\n/gm, ''), packages });
+      });
+    });
+  }
+
+  it('`--help` lists the commands and loads commander only', async () => {
+    const { code, stdout, stderr, packages } = await runBuilt(['--help']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    for (const command of ['serve', 'token', 'config', 'mirror', 'backup', 'keys', 'storage']) expect(stdout).toContain(command);
+    expect([...packages]).toEqual(['commander']);
+  }, 60_000);
+
+  it('`token` mints a JWT without loading the storage, database, HTTP or backup packages', async () => {
+    const { code, stdout, stderr, packages } = await runBuilt(['token', '--sub', 'built', '--org', ORG, '--role', 'syndic']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(packages).toContain('jose');
+    for (const name of HEAVY) expect(packages, name).not.toContain(name);
+  }, 60_000);
+
+  it('`config` prints the validated configuration without loading the adapters', async () => {
+    const { code, stdout, stderr, packages } = await runBuilt(['config']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ dataDir: env.DATA_DIR });
+    for (const name of HEAVY) expect(packages, name).not.toContain(name);
+  }, 60_000);
+
+  it('`serve` from dist/ answers /health/ready and the console, without running Vite or tsx', async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, ['--import', tracer, DIST_MAIN, 'serve'], {
+      env: { ...env, PORT: String(port), METRICS_PORT: String(metricsPort), DATA_DIR: join(dir, 'serve') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!output.includes('docstore: serving on')) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serve did not start:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(ready.status).toBe(200);
+      const console = await fetch(`http://127.0.0.1:${port}/`);
+      expect(console.status).toBe(200);
+      expect(console.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(output).not.toContain('not built');
+      const packages = new Set([...output.matchAll(/^loaded-package (\S+)$/gm)].map((match) => match[1]));
+      expect(packages).toContain('fastify');
+      expect(packages).not.toContain('vite');
+      expect(packages).not.toContain('tsx');
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 120_000);
+});
