@@ -9,15 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupKeys, localRepositoryLocation, PASSPHRASE, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
+import { runDocstore } from '../support/docstore-cli.js';
+import { DOCSTORE_BIN } from '../support/serve-process.js';
 
 const execute = promisify(execFile);
-const bin = new URL('../../bin/docstore.js', import.meta.url).pathname;
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe('docstore backup (the command)', () => {
   let source: ServiceFixture;
@@ -26,15 +21,8 @@ describe('docstore backup (the command)', () => {
   let env: NodeJS.ProcessEnv;
   let scratch: string;
 
-  async function docstore(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Outcome> {
-    try {
-      const { stdout, stderr } = await execute(process.execPath, [bin, ...args], { env: { ...env, ...extraEnv }, maxBuffer: 16 << 20, timeout: 120_000 });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  }
+  const docstore = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+    runDocstore(args, { ...env, ...extraEnv }, { maxBufferBytes: 16 << 20, timeoutMs: 120_000 });
 
   beforeAll(async () => {
     source = await localSqliteService();
@@ -162,7 +150,7 @@ describe('docstore backup run killed half-way', () => {
     location = await localRepositoryLocation();
     env = { ...process.env, DATA_DIR: source.config.dataDir, DOCSTORE_BACKUP_REPOSITORY: location.url, LOG_LEVEL: 'silent' };
     for (let index = 0; index < count; index++) await source.service.storage.put(`org/building/object-${String(index).padStart(4, '0')}`, randomBytes(256 * 1024));
-    await execute(process.execPath, [bin, 'backup', 'init', location.url, '--recipient', keys.files.publicKey], { env });
+    await execute(process.execPath, [DOCSTORE_BIN, 'backup', 'init', location.url, '--recipient', keys.files.publicKey], { env });
   });
   afterAll(async () => {
     await source?.close();
@@ -180,7 +168,7 @@ describe('docstore backup run killed half-way', () => {
     // The runs' work directories (they hold a database dump) go to a TMPDIR of the test's own.
     const temporary = await mkdtemp(join(tmpdir(), 'docstore-test-tmp-'));
     const workDirs = async () => (await readdir(temporary)).filter((name) => name.startsWith('docstore-backup-'));
-    const child = spawn(process.execPath, [bin, 'backup', 'run', '--concurrency', '1'], { env: { ...env, TMPDIR: temporary }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [DOCSTORE_BIN, 'backup', 'run', '--concurrency', '1'], { env: { ...env, TMPDIR: temporary }, stdio: 'ignore' });
     const deadline = Date.now() + 60_000;
     while ((await countBlobs()) < 20) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the backup ended (${child.exitCode}) before it could be killed`);
@@ -193,10 +181,10 @@ describe('docstore backup run killed half-way', () => {
     // Killed, the run could not remove its work directory and the dump in it.
     expect(await workDirs()).toEqual([expect.stringMatching(new RegExp(`^docstore-backup-${child.pid}-`))]);
     expect(await readdir(join(temporary, (await workDirs())[0] as string))).toEqual(['database']);
-    const listed = await execute(process.execPath, [bin, 'backup', 'list', '--json'], { env });
+    const listed = await execute(process.execPath, [DOCSTORE_BIN, 'backup', 'list', '--json'], { env });
     expect((JSON.parse(listed.stdout) as { snapshots: unknown[] }).snapshots).toEqual([]);
 
-    const rerun = await execute(process.execPath, [bin, 'backup', 'run', '--json'], { env: { ...env, TMPDIR: temporary }, maxBuffer: 16 << 20 });
+    const rerun = await execute(process.execPath, [DOCSTORE_BIN, 'backup', 'run', '--json'], { env: { ...env, TMPDIR: temporary }, maxBuffer: 16 << 20 });
     // The next run removed it (the killed process is gone), and its own when it ended.
     expect(await workDirs()).toEqual([]);
     await rm(temporary, { recursive: true, force: true });
@@ -205,7 +193,7 @@ describe('docstore backup run killed half-way', () => {
     // The database dump was uploaded first, then objects: everything uploaded before the kill is reused.
     expect(summary.reused).toBeGreaterThanOrEqual(uploadedBeforeKill - 1);
     expect(summary.uploaded + summary.reused).toBe(count);
-    const verified = await execute(process.execPath, [bin, 'backup', 'verify', '--read-data', '--json'], { env, maxBuffer: 16 << 20 });
+    const verified = await execute(process.execPath, [DOCSTORE_BIN, 'backup', 'verify', '--read-data', '--json'], { env, maxBuffer: 16 << 20 });
     expect(JSON.parse(verified.stdout)).toMatchObject({ snapshots: 1, problems: [] });
     await stat(join(source.config.dataDir, 'backup', 'status.json'));
   }, 300_000);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRepository } from '../../src/backup/backup-setup.js';
 import { readManifest, restoreSnapshot } from '../../src/backup/backup-restore.js';
@@ -7,8 +7,8 @@ import type { Document } from '../../src/documents/document.js';
 import { backUpService, backupKeys, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
+import { sha256 } from '../support/streams.js';
 
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
   describe(`backup and restore of a whole service on ${pairName}, repository on S3 (RGW)`, () => {

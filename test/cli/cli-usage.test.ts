@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDocstore } from '../support/docstore-cli.js';
 
-const run = promisify(execFile);
-const bin = new URL('../../bin/docstore.js', import.meta.url).pathname;
 const ORG = '0190a000-0000-7000-8000-000000000001';
 
 describe('the docstore command: usage errors and help', () => {
@@ -20,12 +17,7 @@ describe('the docstore command: usage errors and help', () => {
   });
   afterAll(async () => rm(dataDir, { recursive: true, force: true }));
 
-  async function docstore(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    return run(process.execPath, [bin, ...args], { env: { ...env, ...extraEnv } }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
-  }
+  const docstore = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runDocstore(args, { ...env, ...extraEnv });
 
   it('`token` names every missing or invalid option at once (exit 2) and mints nothing the API would refuse', async () => {
     const refused = await docstore(['token', '--org', 'notauuid', '--role', 'boss', '--building', randomUUID(), '--building', 'lot-12', '--ttl', '5y']);

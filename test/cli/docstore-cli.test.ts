@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
 import { pdfOfSize } from '../support/upload-request.js';
+import { DOCSTORE_BIN } from '../support/serve-process.js';
 
 const run = promisify(execFile);
-const bin = new URL('../../bin/docstore.js', import.meta.url).pathname;
 const ORG = '0190a000-0000-7000-8000-000000000001';
 
 describe('the docstore command on the embedded default (as after npm ci && npm start)', () => {
@@ -23,7 +23,7 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
     dataDir = await mkdtemp(join(tmpdir(), 'docstore-cli-'));
     port = await freePort();
     env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' };
-    server = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, [DOCSTORE_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const deadline = Date.now() + 30_000;
@@ -63,7 +63,7 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
   });
 
   it('a token minted with `docstore token` uploads and downloads a PDF with curl', async () => {
-    const { stdout: token } = await run(process.execPath, [bin, 'token', '--sub', 'alice', '--org', ORG, '--role', 'syndic', '--ttl', '10m'], { env });
+    const { stdout: token } = await run(process.execPath, [DOCSTORE_BIN, 'token', '--sub', 'alice', '--org', ORG, '--role', 'syndic', '--ttl', '10m'], { env });
     const pdf = join(dataDir, 'minutes.pdf');
     const bytes = pdfOfSize(100_000);
     await writeFile(pdf, bytes);
@@ -81,7 +81,7 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
   }, 30_000);
 
   it('logs structured JSON with a request id, never the token', async () => {
-    const { stdout: token } = await run(process.execPath, [bin, 'token', '--sub', 'bob', '--org', ORG, '--role', 'owner'], { env });
+    const { stdout: token } = await run(process.execPath, [DOCSTORE_BIN, 'token', '--sub', 'bob', '--org', ORG, '--role', 'owner'], { env });
     await fetch(`http://127.0.0.1:${port}/api/v1/buildings/${randomUUID()}/documents`, { headers: { authorization: `Bearer ${token.trim()}`, 'x-request-id': 'trace-123' } });
     await untilLogged('trace-123');
     const lines = completeLines().filter((line) => line.startsWith('{'));
@@ -98,7 +98,7 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(await page.text()).toMatch(/<script type="module" crossorigin src="\/assets\/[\w-]+\.js"><\/script>/);
-    const opened = await run(process.execPath, [bin, 'open'], { env });
+    const opened = await run(process.execPath, [DOCSTORE_BIN, 'open'], { env });
     const link = opened.stdout.trim();
     expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/#token=[\\w-]+\\.[\\w-]+\\.[\\w-]+$`));
     expect(opened.stderr).toContain('expires in 60 min');
@@ -107,17 +107,17 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
     expect(await me.json()).toMatchObject({ userId: 'console', organizationId: ORG, role: 'syndic' });
     const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { iat: number; exp: number };
     expect(claims.exp - claims.iat).toBe(3600);
-    const admin = await run(process.execPath, [bin, 'open', '--role', 'superadmin', '--ttl', '15m'], { env });
+    const admin = await run(process.execPath, [DOCSTORE_BIN, 'open', '--role', 'superadmin', '--ttl', '15m'], { env });
     const adminToken = admin.stdout.trim().split('#token=')[1] as string;
     expect((await fetch(`http://127.0.0.1:${port}/api/v1/admin/overview`, { headers: { authorization: `Bearer ${adminToken}` } })).status).toBe(200);
-    const tooLong = await run(process.execPath, [bin, 'open', '--ttl', '2d'], { env }).then(
+    const tooLong = await run(process.execPath, [DOCSTORE_BIN, 'open', '--ttl', '2d'], { env }).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );
     expect(tooLong?.code).toBe(2);
     expect(tooLong?.stderr).toContain('at most 12h');
     // Tokens verified by a JWKS cannot be minted here: a printed configuration error, not a silent exit.
-    const noSecret = await run(process.execPath, [bin, 'token', '--sub', 'a', '--org', ORG, '--role', 'syndic'], { env: { ...env, DOCSTORE_JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json' } }).then(
+    const noSecret = await run(process.execPath, [DOCSTORE_BIN, 'token', '--sub', 'a', '--org', ORG, '--role', 'syndic'], { env: { ...env, DOCSTORE_JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json' } }).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );
@@ -134,15 +134,15 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
   }, 90_000);
 
   it('migrate, purge and reconcile run against the same data', async () => {
-    expect((await run(process.execPath, [bin, 'migrate'], { env })).stdout).toContain('already up to date');
-    expect((await run(process.execPath, [bin, 'purge'], { env })).stdout).toContain('purged 0 document(s)');
-    const reconcile = await run(process.execPath, [bin, 'reconcile', '--json'], { env });
+    expect((await run(process.execPath, [DOCSTORE_BIN, 'migrate'], { env })).stdout).toContain('already up to date');
+    expect((await run(process.execPath, [DOCSTORE_BIN, 'purge'], { env })).stdout).toContain('purged 0 document(s)');
+    const reconcile = await run(process.execPath, [DOCSTORE_BIN, 'reconcile', '--json'], { env });
     expect(JSON.parse(reconcile.stdout)).toEqual({ orphanObjects: [], missingObjects: [], fixed: 0 });
     // Three CLI processes of several seconds each (tsx); the full suite runs beside them on two cores.
   }, 90_000);
 
   it('reports configuration errors by variable, exit code 2, no stack trace', async () => {
-    const failure = await run(process.execPath, [bin, 'serve'], { env: { ...env, S3_USE_PATH_STYLE: 'maybe', MAX_UPLOAD_BYTES: 'lots' } }).then(
+    const failure = await run(process.execPath, [DOCSTORE_BIN, 'serve'], { env: { ...env, S3_USE_PATH_STYLE: 'maybe', MAX_UPLOAD_BYTES: 'lots' } }).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );

@@ -1,29 +1,14 @@
-import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createObjectStorage, storageWiringOf } from '../../src/storage/create-object-storage.js';
 import { putFormatOne } from '../support/encryption-fixtures.js';
 import { clientFor, s3EnvironmentOf, testBucket } from '../support/s3-target.js';
-import { readAll } from '../support/streams.js';
-
-const execute = promisify(execFile);
-const bin = new URL('../../bin/docstore.js', import.meta.url).pathname;
-
-/** Runs `docstore …`, resolving with the exit code and the output whatever the code. */
-async function docstore(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execute(process.execPath, [bin, ...args], { env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+import { readAll, sha256 } from '../support/streams.js';
+import { runDocstore } from '../support/docstore-cli.js';
 
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
@@ -65,17 +50,17 @@ for (const backend of ['local', 's3'] as const) {
       await plain.storage.put('docs/old-1.pdf', 'written before encryption 1');
       await plain.storage.put('docs/old-2.pdf', 'written before encryption 2');
 
-      const withoutKeys = await docstore(['keys', 'status'], envWith());
+      const withoutKeys = await runDocstore(['keys', 'status'], envWith());
       expect(withoutKeys.code).toBe(2);
       expect(withoutKeys.stderr).toContain('DOCSTORE_MASTER_KEYS: is required by docstore keys');
 
       const onlyK1 = `k1:${k1}`;
-      const before = await docstore(['keys', 'status', '--json'], envWith(onlyK1));
+      const before = await runDocstore(['keys', 'status', '--json'], envWith(onlyK1));
       expect(before.code).toBe(0);
       expect(JSON.parse(before.stdout)).toMatchObject({ activeKeyId: 'k1', objects: 2, plaintext: 2, byKeyId: {}, missing: [] });
-      expect((await docstore(['keys', 'status'], envWith(onlyK1))).stdout).toContain('run: docstore keys encrypt-existing');
+      expect((await runDocstore(['keys', 'status'], envWith(onlyK1))).stdout).toContain('run: docstore keys encrypt-existing');
 
-      const encrypted = await docstore(['keys', 'encrypt-existing', '--json'], envWith(onlyK1));
+      const encrypted = await runDocstore(['keys', 'encrypt-existing', '--json'], envWith(onlyK1));
       expect(encrypted.code).toBe(0);
       expect(JSON.parse(encrypted.stdout)).toMatchObject({ objects: 2, actions: { encrypted: 2 }, failed: [] });
       expect((await readAll((await plain.storage.get('docs/old-1.pdf')).body)).toString()).not.toContain('written before');
@@ -83,15 +68,15 @@ for (const backend of ['local', 's3'] as const) {
       expect((await readAll((await readable.storage.get('docs/old-1.pdf')).body)).toString()).toBe('written before encryption 1');
 
       const rotating = `k2*:${k2},k1:${k1}`;
-      const rotated = await docstore(['keys', 'rotate'], envWith(rotating));
+      const rotated = await runDocstore(['keys', 'rotate'], envWith(rotating));
       expect(rotated).toMatchObject({ code: 0, stdout: '2 objects: 2 rewrapped, 0 failed\n' });
-      expect((await docstore(['keys', 'rotate', '--json'], envWith(rotating))).stdout).toContain('"current":2');
-      const after = await docstore(['keys', 'status'], envWith(rotating));
+      expect((await runDocstore(['keys', 'rotate', '--json'], envWith(rotating))).stdout).toContain('"current":2');
+      const after = await runDocstore(['keys', 'status'], envWith(rotating));
       expect(after.code).toBe(0);
       expect(after.stdout).toContain('no object uses k1: can be removed from DOCSTORE_MASTER_KEYS');
 
       // Retired too early: the objects under k2 cannot be read, and status says so (exit 1).
-      const early = await docstore(['keys', 'status'], envWith(onlyK1));
+      const early = await runDocstore(['keys', 'status'], envWith(onlyK1));
       expect(early.code).toBe(1);
       expect(early.stdout).toContain('NOT CONFIGURED');
       for (const output of [before, encrypted, rotated, after, early]) {
@@ -109,18 +94,18 @@ for (const backend of ['local', 's3'] as const) {
       await putFormatOne(plain.storage, masterKey, 'format1/a.pdf', content, described);
       await putFormatOne(plain.storage, masterKey, 'format1/b.pdf', content, described);
 
-      const before = await docstore(['keys', 'status', '--prefix', 'format1/'], envWith(masterKeys));
+      const before = await runDocstore(['keys', 'status', '--prefix', 'format1/'], envWith(masterKeys));
       expect(before.code).toBe(0);
       expect(before.stdout).toContain('2 encrypted objects of an earlier format (file name and type in clear at the backend): run: docstore keys rotate');
       const readable = await open(masterKeys);
-      expect(await readable.storage.stat('format1/a.pdf')).toMatchObject({ ...described, sha256: createHash('sha256').update(content).digest('hex') });
+      expect(await readable.storage.stat('format1/a.pdf')).toMatchObject({ ...described, sha256: sha256(content) });
 
-      const first = await docstore(['keys', 'rotate', '--prefix', 'format1/a', '--json'], envWith(masterKeys));
+      const first = await runDocstore(['keys', 'rotate', '--prefix', 'format1/a', '--json'], envWith(masterKeys));
       expect(JSON.parse(first.stdout)).toMatchObject({ objects: 1, actions: { upgraded: 1 }, failed: [] });
-      const rest = await docstore(['keys', 'rotate', '--prefix', 'format1/', '--json'], envWith(masterKeys));
+      const rest = await runDocstore(['keys', 'rotate', '--prefix', 'format1/', '--json'], envWith(masterKeys));
       expect(rest.code).toBe(0);
       expect(JSON.parse(rest.stdout)).toMatchObject({ objects: 2, actions: { current: 1, upgraded: 1 }, failed: [] });
-      expect(JSON.parse((await docstore(['keys', 'status', '--prefix', 'format1/', '--json'], envWith(masterKeys))).stdout)).toMatchObject({ objects: 2, earlierFormat: 0, byKeyId: { k3: 2 } });
+      expect(JSON.parse((await runDocstore(['keys', 'status', '--prefix', 'format1/', '--json'], envWith(masterKeys))).stdout)).toMatchObject({ objects: 2, earlierFormat: 0, byKeyId: { k3: 2 } });
       for (const key of ['format1/a.pdf', 'format1/b.pdf']) {
         const backend = await plain.storage.stat(key);
         expect({ type: backend.contentType, disposition: backend.contentDisposition, format: backend.metadata['docstore-enc'] }).toEqual({ type: 'application/octet-stream', disposition: undefined, format: '2' });
@@ -148,12 +133,12 @@ describe('docstore keys and config: DOCSTORE_MASTER_KEYS', () => {
       ['k1', 'not of the form id:base64'],
       [`bad id:${k1}`, 'the id must be'],
     ] as const) {
-      const refused = await docstore(['keys', 'status'], env(value));
+      const refused = await runDocstore(['keys', 'status'], env(value));
       expect({ value, code: refused.code }).toEqual({ value, code: 2 });
       expect(refused.stderr).toContain(message);
       expect(refused.stderr).not.toContain(k1);
     }
-    const shown = await docstore(['config'], env(`k2*:${k2},k1:${k1}`));
+    const shown = await runDocstore(['config'], env(`k2*:${k2},k1:${k1}`));
     expect(JSON.parse(shown.stdout).encryption).toEqual({ activeKeyId: 'k2', keyIds: ['k2', 'k1'], allowPlaintext: true });
     expect(shown.stdout).not.toContain(k1);
     expect(shown.stdout).not.toContain(k2);

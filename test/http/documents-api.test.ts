@@ -1,10 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/documents/document.js';
 import { ORG_A, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { PDF, documentUpload, pdfOfSize } from '../support/upload-request.js';
+import { sha256 } from '../support/streams.js';
 
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
   describe(`documents API on ${pairName}`, () => {

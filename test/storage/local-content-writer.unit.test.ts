@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeContent, type ContentFile } from '../../src/storage/local-content-writer.js';
 import { ContentDigest } from '../../src/storage/put-body.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
+import { sha256 } from '../support/streams.js';
 
 const MiB = 1024 * 1024;
 
@@ -85,7 +86,7 @@ describe('writeContent (the local adapter writing an object file)', () => {
     expect(file.mostFlushesInFlight).toBe(1);
     expect(file.flushesInFlight).toBe(0);
     expect(digest.size).toBe(content.length);
-    expect(digest.sha256()).toBe(createHash('sha256').update(content).digest('hex'));
+    expect(digest.sha256()).toBe(sha256(content));
     expect((await readFile(join(base, 'object'))).equals(content)).toBe(true);
   });
 

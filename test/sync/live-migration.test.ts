@@ -18,6 +18,7 @@ import { SAMPLES } from '../support/sample-files.js';
 import { JWT_SECRET, ORG_A } from '../support/service-fixture.js';
 import { clientFor, s3EnvironmentOf, testBucket } from '../support/s3-target.js';
 import { multipartBody, pdfOfSize } from '../support/upload-request.js';
+import { DOCSTORE_BIN } from '../support/serve-process.js';
 
 /**
  * The procedure of docs/migration.md, in one process: a service on local disk and SQLite moves to
@@ -27,7 +28,6 @@ import { multipartBody, pdfOfSize } from '../support/upload-request.js';
  * CLI does; one verification goes through the CLI itself, with the remote's secrets in an env file.
  */
 
-const bin = new URL('../../bin/docstore.js', import.meta.url).pathname;
 const MiB = 1024 * 1024;
 
 interface Uploaded {
@@ -257,7 +257,7 @@ describe('live migration: local → bucket A → bucket B (prefixed), and rollba
     expect((await stat(envFile)).mode & 0o777).toBe(0o600);
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [`--env-file=${envFile}`, bin, 'verify', 'current', `s3://rgw@${bucketA}/${prefixA}`, '--download', '--sample', '10%', '--json'], { env, timeout: 60_000 }, (error, stdout, stderr) =>
+      execFile(process.execPath, [`--env-file=${envFile}`, DOCSTORE_BIN, 'verify', 'current', `s3://rgw@${bucketA}/${prefixA}`, '--download', '--sample', '10%', '--json'], { env, timeout: 60_000 }, (error, stdout, stderr) =>
         resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr }),
       );
     });

@@ -1,28 +1,11 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
 import { clientFor, testBucket } from '../support/s3-target.js';
-
-const run = promisify(execFile);
-const bin = new URL('../../bin/docstore.js', import.meta.url).pathname;
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function docstore(args: string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
-  return run(process.execPath, [bin, ...args], { env }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
-}
+import { runDocstore } from '../support/docstore-cli.js';
 
 /** Every path under `root` with its type, size and modification time (a file created then removed still changes its directory's). */
 async function snapshotTree(root: string): Promise<string[]> {
@@ -66,33 +49,33 @@ describe('docstore mirror and verify on the command line', () => {
   it('plans, copies, verifies (exit 0), then reports a difference (exit 3)', async () => {
     // A prefix of its own: the shared test server's bucket outlives the run.
     const destination = `s3://test@${bucket}/copy-${randomUUID()}`;
-    const plan = await docstore(['mirror', `file://${source}`, destination, '--dry-run'], env);
+    const plan = await runDocstore(['mirror', `file://${source}`, destination, '--dry-run'], env);
     expect(plan.code).toBe(0);
     expect(plan.stderr).toContain('copy org/doc-0 (missing)');
     expect(plan.stdout).toContain('would copy 5');
-    const copied = await docstore(['mirror', `file://${source}`, destination, '--json'], env);
+    const copied = await runDocstore(['mirror', `file://${source}`, destination, '--json'], env);
     expect(copied.code).toBe(0);
     expect(JSON.parse(copied.stdout)).toMatchObject({ copied: 5, failed: 0, destination });
     expect(copied.stdout + copied.stderr).not.toContain(env.DOCSTORE_REMOTE_TEST_SECRET_KEY as string);
-    expect((await docstore(['verify', `file://${source}`, destination, '--download'], env)).code).toBe(0);
+    expect((await runDocstore(['verify', `file://${source}`, destination, '--download'], env)).code).toBe(0);
     const storage = await LocalObjectStorage.open({ root: source });
     await storage.put('org/new', 'not yet copied');
-    const check = await docstore(['verify', `file://${source}`, destination], env);
+    const check = await runDocstore(['verify', `file://${source}`, destination], env);
     expect(check.code).toBe(3);
     expect(check.stdout).toContain('missing   org/new');
   }, 60_000);
 
   it('usage and configuration errors exit 2, naming what is wrong', async () => {
-    const unknown = await docstore(['mirror', 'ftp://x', `file://${source}`], env);
+    const unknown = await runDocstore(['mirror', 'ftp://x', `file://${source}`], env);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('a location is "current", file:///dir or s3://NAME@bucket/prefix');
-    const noRemote = await docstore(['mirror', `file://${source}`, `s3://nowhere@${bucket}`], env);
+    const noRemote = await runDocstore(['mirror', `file://${source}`, `s3://nowhere@${bucket}`], env);
     expect(noRemote.code).toBe(2);
     expect(noRemote.stderr).toContain('DOCSTORE_REMOTE_NOWHERE_ACCESS_KEY');
-    expect((await docstore(['mirror', `file://${source}`, `file://${base}/x`, '--bwlimit', 'fast'], env)).code).toBe(2);
-    expect((await docstore(['mirror', `file://${source}`], env)).code).toBe(2);
-    expect((await docstore(['mirror', `file://${source}`, `file://${base}/y`, '--concurrency', '0'], env)).code).toBe(2);
-    const typo = await docstore(['mirror', `file://${base}/no-such-dir`, `file://${base}/z`, '--delete', '--max-delete', '100'], env);
+    expect((await runDocstore(['mirror', `file://${source}`, `file://${base}/x`, '--bwlimit', 'fast'], env)).code).toBe(2);
+    expect((await runDocstore(['mirror', `file://${source}`], env)).code).toBe(2);
+    expect((await runDocstore(['mirror', `file://${source}`, `file://${base}/y`, '--concurrency', '0'], env)).code).toBe(2);
+    const typo = await runDocstore(['mirror', `file://${base}/no-such-dir`, `file://${base}/z`, '--delete', '--max-delete', '100'], env);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('does not exist');
   }, 60_000);
@@ -105,17 +88,17 @@ describe('docstore mirror and verify on the command line', () => {
     // The child's own TMPDIR; tsx's compile cache (the runner's, not docstore's) is off so that only docstore's writes count.
     const dryEnv = { ...env, TMPDIR: temporary, TSX_DISABLE_CACHE: '1', DATA_DIR: join(parent, 'data') };
     const before = [...(await snapshotTree(parent)), ...(await snapshotTree(temporary)), ...(await snapshotTree(source))];
-    const toDirectory = await docstore(['mirror', `file://${source}`, `file://${join(parent, 'copy', 'objects')}`, '--dry-run'], dryEnv);
+    const toDirectory = await runDocstore(['mirror', `file://${source}`, `file://${join(parent, 'copy', 'objects')}`, '--dry-run'], dryEnv);
     expect(toDirectory.code, toDirectory.stderr).toBe(0);
     expect(toDirectory.stdout).toMatch(/would copy [1-9]/);
     // `current` on the embedded default: the data directory, its objects folder and signing secret stay uncreated.
-    const toCurrent = await docstore(['mirror', `file://${source}`, 'current', '--dry-run', '--json'], dryEnv);
+    const toCurrent = await runDocstore(['mirror', `file://${source}`, 'current', '--dry-run', '--json'], dryEnv);
     expect(toCurrent.code, toCurrent.stderr).toBe(0);
     const plan = JSON.parse(toCurrent.stdout) as { dryRun: boolean; copied: number; failed: number };
     expect(plan).toMatchObject({ dryRun: true, failed: 0 });
     expect(plan.copied).toBeGreaterThan(0);
     for (const destination of [`file://${join(parent, 'copy', 'objects')}`, 'current']) {
-      const verified = await docstore(['verify', `file://${source}`, destination], dryEnv);
+      const verified = await runDocstore(['verify', `file://${source}`, destination], dryEnv);
       expect(verified.code, verified.stderr).toBe(3);
       expect(verified.stdout).toContain('missing   org/doc-0');
     }
@@ -144,12 +127,12 @@ describe('docstore mirror and verify on the command line', () => {
       [`s3://test@${bucket}/same`, `s3://other@${bucket}/same/`],
     ];
     for (const [from, to] of pairs) {
-      const refused = await docstore(['mirror', from as string, to as string], sameEnv);
+      const refused = await runDocstore(['mirror', from as string, to as string], sameEnv);
       expect(refused.code, `${from} ${to}: ${refused.stderr}`).toBe(2);
       expect(refused.stderr).toContain('sync.usage');
       expect(refused.stderr).toContain('are the same location');
     }
-    const nested = await docstore(['mirror', `file://${source}`, `file://${join(alias, 'inside')}`], sameEnv);
+    const nested = await runDocstore(['mirror', `file://${source}`, `file://${join(alias, 'inside')}`], sameEnv);
     expect(nested.code).toBe(2);
     expect(nested.stderr).toContain('one lies inside the other');
     await expect(lstat(dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -160,11 +143,11 @@ describe('docstore mirror and verify on the command line', () => {
     const destination = join(base, 'with-extras');
     const storage = await LocalObjectStorage.open({ root: destination });
     await storage.put('extra', 'x');
-    const refused = await docstore(['mirror', `file://${source}`, `file://${destination}`, '--delete'], env);
+    const refused = await runDocstore(['mirror', `file://${source}`, `file://${destination}`, '--delete'], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('sync.max_delete_exceeded');
     expect(await storage.exists('extra')).toBe(true);
-    expect((await docstore(['mirror', `file://${source}`, `file://${destination}`, '--delete', '--max-delete', '1'], env)).code).toBe(0);
+    expect((await runDocstore(['mirror', `file://${source}`, `file://${destination}`, '--delete', '--max-delete', '1'], env)).code).toBe(0);
     expect(await storage.exists('extra')).toBe(false);
   }, 60_000);
 });

@@ -13,8 +13,8 @@ import { verify, type Difference } from '../../src/sync/verify.js';
 import { SPECIAL_KEYS } from '../storage/object-storage.conformance.js';
 import { clientFor, testBucket } from '../support/s3-target.js';
 import { bytesOf, readAll, sha256 } from '../support/streams.js';
+import { DOCSTORE_BIN } from '../support/serve-process.js';
 
-const bin = new URL('../../bin/docstore.js', import.meta.url).pathname;
 const MiB = 1024 * 1024;
 
 describe('mirror and verify', () => {
@@ -174,7 +174,7 @@ describe('mirror and verify', () => {
     for (let i = 0; i < 400; i++) await source.put(`docs/${String(i).padStart(4, '0')}`, bytesOf(64 * 1024, i));
     await source.put('docs/zz-large', bytesOf(30 * MiB, 9));
     const env = { ...process.env, DATA_DIR: join(base, 'cli-data') };
-    const args = [bin, 'mirror', `file://${sourceRoot}`, `file://${destinationRoot}`, '--concurrency', '2', '--bwlimit', '20M'];
+    const args = [DOCSTORE_BIN, 'mirror', `file://${sourceRoot}`, `file://${destinationRoot}`, '--concurrency', '2', '--bwlimit', '20M'];
     const child = spawn(process.execPath, args, { env, stdio: 'ignore' });
     const destination = await LocalObjectStorage.open({ root: destinationRoot });
     const deadline = Date.now() + 60_000;
@@ -190,7 +190,7 @@ describe('mirror and verify', () => {
     const partial = await verify(source, destination);
     expect(partial.missing).toBeGreaterThan(0);
     expect(partial.different).toBe(0); // nothing half-written is visible
-    const rerun = spawn(process.execPath, [bin, 'mirror', `file://${sourceRoot}`, `file://${destinationRoot}`, '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const rerun = spawn(process.execPath, [DOCSTORE_BIN, 'mirror', `file://${sourceRoot}`, `file://${destinationRoot}`, '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     rerun.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const code = await new Promise((resolve) => rerun.once('exit', resolve));

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,13 +8,13 @@ import { allowedTypesText } from '../../web/src/upload-check.js';
 import { launchChromium, pdfDocument, pngOf } from '../support/browser.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { pdfOfSize } from '../support/upload-request.js';
+import { sha256 } from '../support/streams.js';
 
 const SCREENSHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
 const MAX_UPLOAD_BYTES = 1024 * 1024;
 const fr = CATALOGUES['fr-BE'];
 const en = CATALOGUES['en-BE'];
 const nl = CATALOGUES['nl-BE'];
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const fill = (text: string, values: Record<string, string>) => text.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '');
 
 /** Presses Tab until `selector` has the focus (at most `limit` presses), as a keyboard user would. */

@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+import { DOCSTORE_BIN } from './serve-process.js';
+
+/** What a `docstore` command did. */
+export interface CliOutcome {
+  /** The exit code (0 on success). */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Limits of one command run. */
+export interface CliRunOptions {
+  /** Kills the command after this long. @default no limit */
+  timeoutMs?: number;
+  /** Most bytes of stdout or stderr kept. @default 1 MiB */
+  maxBufferBytes?: number;
+}
+
+/**
+ * Runs `docstore <args>` (this checkout's {@link DOCSTORE_BIN}) as a child process with `env`,
+ * resolving with its exit code and output whatever the code: a failing command does not reject.
+ * Rejects only when the command cannot run at all or is killed (timeout, output over the limit).
+ */
+export function runDocstore(args: readonly string[], env: NodeJS.ProcessEnv, options: CliRunOptions = {}): Promise<CliOutcome> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [DOCSTORE_BIN, ...args],
+      { env, timeout: options.timeoutMs ?? 0, maxBuffer: options.maxBufferBytes ?? 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error === null) resolve({ code: 0, stdout, stderr });
+        else if (typeof error.code === 'number') resolve({ code: error.code, stdout, stderr });
+        else reject(error);
+      },
+    );
+  });
+}
