@@ -1,10 +1,11 @@
 # syntax=docker/dockerfile:1
 # docstore: the documents API. Build from the repository root:
 #   docker build -t koprogo-docstore:0.1.0 .
-# docstore runs its TypeScript through tsx, a runtime dependency: there is no compile step, and the
-# image holds the production dependencies, bin/, src/, tsconfig.json and the web console's build
-# (dist/web, made by Vite in the console stage: Vite and Preact are dev dependencies). All stages
-# use the same base image, so the native module (better-sqlite3) is built against the glibc it runs on.
+# The image runs compiled JavaScript: the build stage compiles src/ with tsc into dist/ and builds the
+# web console with Vite into dist/web (`npm run build`; TypeScript, tsx, Vite and Preact are dev
+# dependencies); the runtime stage holds the production dependencies, bin/, package.json and dist/,
+# no src/ and no tsx. All stages use the same base image, so the native module (better-sqlite3) is
+# built against the glibc it runs on.
 # Deployment with MinIO, PostgreSQL, Prometheus and Grafana: deploy/docker-compose.yml, docs/minio.md.
 
 FROM node:20.19.5-bookworm-slim AS dependencies
@@ -15,22 +16,21 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# tsx is in "dependencies": production dependencies are all the service needs. --ignore-scripts
-# skips the "prepare" script (it builds the console, which the console stage does); better-sqlite3's
-# own install script runs through the rebuild.
+# Production dependencies only. --ignore-scripts skips the "prepare" script (it runs the build, which
+# the build stage does); better-sqlite3's own install script runs through the rebuild.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm rebuild better-sqlite3 \
  && npm cache clean --force
 
-FROM node:20.19.5-bookworm-slim AS console
+FROM node:20.19.5-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts/build-console.ts ./scripts/
 COPY web ./web
-RUN npm run build:web
+RUN npm run build
 
 FROM node:20.19.5-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -45,10 +45,10 @@ RUN groupadd --system --gid 10001 docstore \
 WORKDIR /app
 # Code and dependencies belong to root: the service user can read them, not change them.
 COPY --from=dependencies /app/node_modules ./node_modules
-COPY package.json package-lock.json tsconfig.json ./
+# package.json says the compiled modules are ES modules ("type": "module"), and gives the version.
+COPY package.json ./
 COPY bin ./bin
-COPY src ./src
-COPY --from=console /app/dist/web ./dist/web
+COPY --from=build /app/dist ./dist
 USER 10001:10001
 VOLUME ["/data"]
 # 8080: the API. 9464: Prometheus metrics (GET /metrics), a listener of its own.

@@ -404,6 +404,16 @@ describe('Dockerfile', () => {
     expect(JSON.parse(last('CMD') ?? 'null')).toEqual(['node', 'bin/docstore.js', 'serve']);
   });
 
+  it('runs the compiled build: dist/ from the build stage, production dependencies, no sources and no tsx', () => {
+    const copies = final.filter((instruction) => instruction.op === 'COPY').map((instruction) => instruction.args);
+    expect(copies).toContainEqual(expect.stringMatching(/^--from=\S+ \/app\/dist \.\/dist$/));
+    expect(copies.some((args) => /(^|\s)src\b/.test(args))).toBe(false);
+    const build = stages.find((stage) => stage.some((instruction) => instruction.op === 'RUN' && /npm run build\b/.test(instruction.args)));
+    expect(build, 'a stage runs npm run build').toBeDefined();
+    expect(text('bin/docstore.js')).not.toMatch(/tsx/);
+    expect((JSON.parse(text('package.json')) as { dependencies: Record<string, string> }).dependencies).not.toHaveProperty('tsx');
+  });
+
   it('checks its health on /health/ready with node', () => {
     const healthcheck = last('HEALTHCHECK') ?? '';
     expect(healthcheck).toMatch(/CMD \["node", "-e", ".*127\.0\.0\.1:.*\/health\/ready/);
