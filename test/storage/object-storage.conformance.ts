@@ -12,12 +12,6 @@ export interface StorageFixture {
   close(): Promise<void>;
 }
 
-/** Behaviour a backend cannot offer, skipped visibly (with the reason) rather than silently. */
-export interface ConformanceCapabilities {
-  /** Reason the backend cannot enforce presigned-URL expiry, if it cannot. */
-  noPresignExpiry?: string;
-}
-
 const MiB = 1024 * 1024;
 const SIZES = [0, 1, MiB, 20 * MiB] as const;
 
@@ -61,7 +55,12 @@ export const INVALID_KEYS: readonly unknown[] = [
   42,
 ];
 
-export function describeObjectStorage(name: string, factory: () => Promise<StorageFixture>, capabilities: ConformanceCapabilities = {}): void {
+/**
+ * The behaviour every `ObjectStorage` promises, run against the storage `factory` builds. What a
+ * storage does only by its own `capabilities` (see `StorageCapabilities`) is decided by reading them,
+ * and a test it does not qualify for is skipped visibly, with the reason.
+ */
+export function describeObjectStorage(name: string, factory: () => Promise<StorageFixture>): void {
   describe(`ObjectStorage conformance: ${name}`, () => {
     let fixture: StorageFixture;
     let storage: ObjectStorage;
@@ -483,7 +482,7 @@ export function describeObjectStorage(name: string, factory: () => Promise<Stora
         expect((await readAll((await storage.get(key('other-method'))).body)).toString()).toBe('x');
       });
 
-      it.skipIf(capabilities.noPresignExpiry !== undefined)('refuses an expired URL', async () => {
+      it('refuses an expired URL', async () => {
         await storage.put(key('expiring'), 'x');
         const url = await storage.presignGet(key('expiring'), { expiresInSeconds: 1 });
         await new Promise((resolve) => setTimeout(resolve, 2100));
@@ -570,6 +569,22 @@ export function describeObjectStorage(name: string, factory: () => Promise<Stora
         const final = await storage.stat(key('contended'));
         expect(hashes.has(final.sha256 as string)).toBe(true);
         expect(sha256(await readAll((await storage.get(key('contended'))).body))).toBe(final.sha256);
+        expect(await fixture.leftovers()).toEqual([]);
+      }, 60_000);
+
+      it('32 concurrent create-only puts of one new key: exactly one succeeds, when create-only is atomic', async (context) => {
+        context.skip(!storage.capabilities.atomicCreateOnly, 'capabilities.atomicCreateOnly is false: create-only may check, then write');
+        const versions = Array.from({ length: 32 }, (_, i) => bytesOf(64 * 1024, 2000 + i));
+        const outcomes = await Promise.allSettled(
+          versions.map((version, i) => storage.put(key('created-once'), i % 2 === 0 ? version : streamOf(version), { ifNoneMatch: '*' })),
+        );
+        const winners = outcomes.flatMap((outcome, i) => (outcome.status === 'fulfilled' ? [i] : []));
+        expect(winners).toHaveLength(1);
+        for (const outcome of outcomes) {
+          if (outcome.status === 'rejected') expect(isStorageError(outcome.reason) ? outcome.reason.code : outcome.reason).toBe('storage.precondition_failed');
+        }
+        const stored = await readAll((await storage.get(key('created-once'))).body);
+        expect(sha256(stored)).toBe(sha256(versions[winners[0] as number] as Buffer));
         expect(await fixture.leftovers()).toEqual([]);
       }, 60_000);
     });
