@@ -396,7 +396,7 @@ function report(dataset: Dataset, endpoint: string, startupMs: number, copies: C
   out(`\n## docstore mirror vs rclone copy, local → S3 (${endpoint}${process.env.S3_TEST_ENDPOINT ? '' : ', Ceph RGW started for this run'})\n`);
   for (const line of machine()) out(line);
   out(`- ${SMALL.count} × 64 KiB + ${LARGE.count} × 20 MiB = ${dataset.objects} objects, ${fixed(mib, 1)} MiB; concurrency ${CONCURRENCY}; single PUT up to ${PART_BYTES / MiB} MiB, multipart in ${PART_BYTES / MiB} MiB parts, ${PARTS_IN_FLIGHT} parts in flight per object`);
-  out(`- docstore: \`docstore mirror file:///… s3://bench@bucket/ --concurrency ${CONCURRENCY} --json\` (Node + tsx, from a checkout)`);
+  out(`- docstore: \`docstore mirror file:///… s3://bench@bucket/ --concurrency ${CONCURRENCY} --json\` (Node, the build in dist/: \`npm run bench:mirror\` builds it first)`);
   out(`- rclone: \`rclone copy DIR rgw:bucket --transfers ${CONCURRENCY} --checkers ${CONCURRENCY} --s3-upload-cutoff 5Mi --s3-chunk-size 5Mi --s3-upload-concurrency ${PARTS_IN_FLIGHT} --s3-no-check-bucket\``);
   out(`- wall time: process spawn to exit, start-up included (\`docstore --help\` takes ${fixed(startupMs / 1000, 2)} s here); every first copy goes into a fresh bucket, checked afterwards (object count and bytes)`);
 
