@@ -42,6 +42,11 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     const facade = pngOf(64, 48, [30, 110, 200]);
     const shot = (name: string) => page.screenshot({ path: `${SCREENSHOTS}${shots}-${name}.png`, fullPage: true });
 
+    /** Uploads the server has seen their client abort (`docstore_uploads_aborted_total`, all reasons). */
+    async function uploadsAborted(): Promise<number> {
+      return (await fixture.service.metrics.uploadsAborted.get()).values.reduce((sum, value) => sum + value.value, 0);
+    }
+
     async function apiDocuments(token: string, trash = false): Promise<Document[]> {
       const response = await fetch(`${baseUrl}/api/v1/buildings/${building}/${trash ? 'trash' : 'documents'}`, { headers: { authorization: `Bearer ${token}` } });
       expect(response.status).toBe(200);
@@ -161,15 +166,17 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const cdp = await context.newCDPSession(page);
       await cdp.send('Network.enable');
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 32 * 1024 });
+      const abortedBefore = await uploadsAborted();
       await page.getByRole('button', { name: fill(fr['upload.start'], { count: '1' }) }).click();
       const entry = page.locator('li.upload-entry[data-file="lent.pdf"]');
       await entry.getByRole('button', { name: fr['upload.cancel'] }).click();
       await entry.getByText(fr['upload.cancelled'], { exact: true }).waitFor();
-      // The page says cancelled before the network service has dropped the request: lifting the
-      // throttle now would let the rest of the body through, and the server would store it once
-      // this test is over (seen on a loaded machine). Going offline first fails whatever is left.
-      await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: 0, uploadThroughput: 0 });
+      // The page says cancelled before the browser's network service has dropped the request: the
+      // throttle stays until the server has seen the connection go, so no rest of the body can follow.
+      await expect.poll(uploadsAborted, { timeout: 15_000 }).toBeGreaterThan(abortedBefore);
+      await expect.poll(() => fixture.service.uploads.uploadsInFlight, { timeout: 15_000 }).toBe(0);
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp.detach();
       expect((await apiDocuments(await fixture.token('syndic'))).map((d) => d.fileName).sort()).toEqual(['PV AG 2026.pdf', 'facade.png']);
       await page.getByRole('button', { name: fr['upload.open'], exact: true }).click();
     });
