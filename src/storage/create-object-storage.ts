@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { DocstoreConfig, EncryptionConfig, StorageConfig } from '../config.js';
 import type { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { EncryptingObjectStorage } from './encrypting-object-storage.js';
@@ -9,9 +9,6 @@ import { MasterKeyring } from './master-keyring.js';
 import { MetricsObjectStorage } from './metrics-object-storage.js';
 import { LocalUrlSigner, loadOrCreateSigningSecret } from './local-url-signer.js';
 import type { ObjectStorage } from './object-storage.js';
-import { createS3Client } from './s3-client.js';
-import { translateS3Error } from './s3-error-translation.js';
-import { S3ObjectStorage } from './s3-object-storage.js';
 import { hasStorageCode } from './storage-errors.js';
 
 /** Path under the public base URL where the HTTP layer serves local presigned links. */
@@ -110,6 +107,8 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
     const storage = await LocalObjectStorage.open({ root: config.path, signer });
     return { storage, signer, prepare: () => storage.check() };
   }
+  // The S3 adapter and the AWS SDK load only when S3 is configured (the embedded default starts without them).
+  const [{ createS3Client }, { S3ObjectStorage }] = await Promise.all([import('./s3-client.js'), import('./s3-object-storage.js')]);
   const clientOptions = {
     region: config.region,
     accessKeyId: config.accessKeyId,
@@ -155,6 +154,7 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
 }
 
 async function createPrivateBucket(client: S3Client, config: Extract<StorageConfig, { backend: 's3' }>): Promise<void> {
+  const [{ CreateBucketCommand }, { translateS3Error }] = await Promise.all([import('@aws-sdk/client-s3'), import('./s3-error-translation.js')]);
   try {
     // No ACL: a new bucket is private.
     await client.send(new CreateBucketCommand({ Bucket: config.bucket }));
