@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_ALLOWED_MIME_TYPES } from './documents/content-detection.js';
+import { DEFAULT_ALLOWED_MIME_TYPES } from './documents/allowed-mime-types.js';
 import { normalizePrefix } from './storage/object-key.js';
 import { InvalidKey } from './storage/storage-errors.js';
 import type { S3ServerSideEncryption } from './storage/s3-server-side-encryption.js';
@@ -7,6 +7,7 @@ import { MasterKeysSyntaxError, parseMasterKeys, type MasterKey } from './storag
 import { DEFAULT_REQUEST_TIMEOUTS, type RequestTimeouts } from './http/request-timeouts.js';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './http/upload-limiter.js';
 import type { DatabaseTimeouts } from './db/database.js';
+import { ConfigError, type ConfigIssue } from './config-error.js';
 
 function isValidPrefix(value: string): boolean {
   try {
@@ -113,18 +114,8 @@ export interface DocstoreConfig {
   encryption?: EncryptionConfig;
 }
 
-export interface ConfigIssue {
-  variable: string;
-  message: string;
-}
-
-export class ConfigError extends Error {
-  readonly code = 'config.invalid';
-  constructor(readonly issues: ConfigIssue[]) {
-    super(`Invalid configuration:\n${issues.map((issue) => `  ${issue.variable}: ${issue.message}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+/** Configuration errors live in `config-error.ts` (light enough for the CLI's error reporting); re-exported for callers of `loadConfig`. */
+export { ConfigError, type ConfigIssue };
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })

@@ -1,7 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import { DocumentError } from '../documents/document-errors.js';
+import { AuthError } from './auth-errors.js';
 import { ROLES, type Principal } from './principal.js';
 
 export type JwtKeyConfig =
@@ -49,10 +49,10 @@ export class JwtVerifier {
 
   async verify(authorization: string | undefined): Promise<Principal> {
     if (authorization === undefined || authorization === '') {
-      throw new DocumentError('auth.missing_token', 'An Authorization: Bearer token is required');
+      throw AuthError.missingToken();
     }
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization);
-    if (match === null) throw new DocumentError('auth.invalid_token', 'The Authorization header is not a Bearer JWT');
+    if (match === null) throw AuthError.invalidToken('The Authorization header is not a Bearer JWT');
     let payload: unknown;
     try {
       const options = {
@@ -65,11 +65,11 @@ export class JwtVerifier {
       ({ payload } = await jwtVerify(match[1] as string, this.key as Uint8Array, options));
     } catch (error) {
       const reason = error instanceof errors.JWTExpired ? 'the token has expired' : error instanceof errors.JOSEError ? error.code : 'unreadable token';
-      throw new DocumentError('auth.invalid_token', `Invalid token: ${reason}`, { reason }, { cause: error });
+      throw AuthError.invalidToken(`Invalid token: ${reason}`, { reason, cause: error });
     }
     const claims = tokenClaimsSchema.safeParse(payload);
     if (!claims.success) {
-      throw new DocumentError('auth.invalid_token', `Invalid token claims: ${claims.error.issues.map((issue) => issue.path.join('.')).join(', ')}`);
+      throw AuthError.invalidToken(`Invalid token claims: ${claims.error.issues.map((issue) => issue.path.join('.')).join(', ')}`);
     }
     return { userId: claims.data.sub, organizationId: claims.data.org, role: claims.data.role, buildingIds: claims.data.buildings };
   }

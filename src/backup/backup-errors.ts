@@ -1,19 +1,7 @@
-/** Stable codes of backup failures that are not about one object (those are reported per object). */
-export type BackupErrorCode =
-  | 'backup.usage'
-  | 'backup.repository_not_found'
-  | 'backup.repository_exists'
-  | 'backup.repository_invalid'
-  | 'backup.not_attached'
-  | 'backup.locked'
-  | 'backup.snapshot_not_found'
-  | 'backup.key_invalid'
-  | 'backup.wrong_key'
-  | 'backup.integrity'
-  | 'backup.target_not_empty'
-  | 'backup.incomplete';
+import { DocstoreError } from '../errors/docstore-error.js';
 
-export const BACKUP_ERROR_CODES: readonly BackupErrorCode[] = [
+/** Stable codes of backup failures that are not about one object (those are reported per object). */
+export const BACKUP_ERROR_CODES = [
   'backup.usage',
   'backup.repository_not_found',
   'backup.repository_exists',
@@ -26,21 +14,11 @@ export const BACKUP_ERROR_CODES: readonly BackupErrorCode[] = [
   'backup.integrity',
   'backup.target_not_empty',
   'backup.incomplete',
-];
+] as const;
 
-export class BackupError extends Error {
-  constructor(
-    readonly code: BackupErrorCode,
-    message: string,
-    options: { cause?: unknown; context?: Record<string, unknown> } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'BackupError';
-    this.context = options.context ?? {};
-  }
+export type BackupErrorCode = (typeof BACKUP_ERROR_CODES)[number];
 
-  readonly context: Record<string, unknown>;
-
+export class BackupError extends DocstoreError<BackupErrorCode> {
   static usage(message: string): BackupError {
     return new BackupError('backup.usage', message);
   }

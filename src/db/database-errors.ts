@@ -1,9 +1,21 @@
+import { DocstoreError } from '../errors/docstore-error.js';
+
+/** Codes of the metadata database: unreachable (HTTP 503), or a migration failed at start-up. */
+export const DATABASE_ERROR_CODES = ['database.unavailable', 'db.migration_failed'] as const;
+
+export type DatabaseErrorCode = (typeof DATABASE_ERROR_CODES)[number];
+
 /** The metadata database cannot be reached, or did not answer in time (HTTP 503 `database.unavailable`). */
-export class DatabaseUnavailable extends Error {
-  readonly code = 'database.unavailable';
+export class DatabaseUnavailable extends DocstoreError<'database.unavailable'> {
   constructor(cause: unknown) {
-    super('The metadata database is unreachable', { cause });
-    this.name = 'DatabaseUnavailable';
+    super('database.unavailable', 'The metadata database is unreachable', { cause });
+  }
+}
+
+/** A schema migration failed; `cause` is the driver's error. */
+export class MigrationFailed extends DocstoreError<'db.migration_failed'> {
+  constructor(migration: string | undefined, cause: unknown) {
+    super('db.migration_failed', `Database migration ${migration ?? '(unknown)'} failed`, { cause, context: { migration } });
   }
 }
 

@@ -1,4 +1,5 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { MigrationFailed } from './database-errors.js';
 import * as documents20261129 from './migrations/2026-11-29T00-00-00-documents.js';
 import * as idempotencyKeys20261205 from './migrations/2026-12-05T00-00-00-idempotency-keys.js';
 
@@ -7,14 +8,6 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-29T00-00-00-documents': documents20261129,
   '2026-12-05T00-00-00-idempotency-keys': idempotencyKeys20261205,
 };
-
-export class MigrationFailed extends Error {
-  readonly code = 'db.migration_failed';
-  constructor(migration: string | undefined, cause: unknown) {
-    super(`Database migration ${migration ?? '(unknown)'} failed`, { cause });
-    this.name = 'MigrationFailed';
-  }
-}
 
 /** Brings the schema to the latest version; returns the names of the migrations applied now. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import { DOCUMENT_TYPES, type DocumentType } from './document.js';
-import { DocumentError } from './document-errors.js';
+import { AuthError } from '../auth/auth-errors.js';
 
 /** Document types an accountant may upload and edit. */
 const ACCOUNTING_TYPES: ReadonlySet<DocumentType> = new Set(['invoice', 'financial_statement']);
@@ -18,7 +18,7 @@ export type BuildingAction = 'read' | 'upload' | 'delete' | 'restore' | 'trash';
  */
 export function assertBuildingAction(principal: Principal, buildingId: string, action: BuildingAction): void {
   const refusal = buildingActionRefusal(principal, buildingId, action);
-  if (refusal !== undefined) throw DocumentError.forbidden(refusal);
+  if (refusal !== undefined) throw AuthError.forbidden(refusal);
 }
 
 /** Whether the role may take this action in the building (same rules as `assertBuildingAction`). */
@@ -80,16 +80,16 @@ function limitedToTokenBuildings(principal: Principal): boolean {
 
 /** Storage and usage figures of every organisation: superadmins only. */
 export function assertSuperadmin(principal: Principal, what: string): void {
-  if (principal.role !== 'superadmin') throw DocumentError.forbidden(what);
+  if (principal.role !== 'superadmin') throw AuthError.forbidden(what);
 }
 
 /** Whether the role may upload or edit a document of this type (checked after `assertBuildingAction`). */
 export function assertTypeAllowed(principal: Principal, type: DocumentType, action: 'upload' | 'edit'): void {
   if (principal.role === 'accountant' && !ACCOUNTING_TYPES.has(type)) {
-    throw DocumentError.forbidden(`${action} of ${type} documents`);
+    throw AuthError.forbidden(`${action} of ${type} documents`);
   }
   if (action === 'edit' && limitedToTokenBuildings(principal)) {
-    throw DocumentError.forbidden(action);
+    throw AuthError.forbidden(action);
   }
 }
 

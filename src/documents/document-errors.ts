@@ -1,28 +1,11 @@
-/**
- * Errors of the documents service, with stable codes that the HTTP error mapper turns into
- * problem+json. Storage errors keep their own codes (`storage.*`).
- */
-export type DocumentErrorCode =
-  | 'auth.missing_token'
-  | 'auth.invalid_token'
-  | 'auth.forbidden'
-  | 'documents.not_found'
-  | 'documents.invalid_input'
-  | 'documents.invalid_cursor'
-  | 'upload.not_multipart'
-  | 'upload.no_file'
-  | 'upload.multiple_files'
-  | 'upload.empty_file'
-  | 'upload.too_large'
-  | 'upload.unsupported_content'
-  | 'upload.aborted'
-  | 'upload.too_many_in_flight'
-  | 'content.range_not_satisfiable';
+import { DocstoreError } from '../errors/docstore-error.js';
 
-export const DOCUMENT_ERROR_CODES: readonly DocumentErrorCode[] = [
-  'auth.missing_token',
-  'auth.invalid_token',
-  'auth.forbidden',
+/**
+ * Codes of the documents service and its uploads, which the HTTP error mapper turns into
+ * problem+json. Storage errors keep their own codes (`storage.*`), authentication and roles theirs
+ * (`auth.*`, `src/auth/auth-errors.ts`).
+ */
+export const DOCUMENT_ERROR_CODES = [
   'documents.not_found',
   'documents.invalid_input',
   'documents.invalid_cursor',
@@ -35,25 +18,17 @@ export const DOCUMENT_ERROR_CODES: readonly DocumentErrorCode[] = [
   'upload.aborted',
   'upload.too_many_in_flight',
   'content.range_not_satisfiable',
-];
+] as const;
 
-export class DocumentError extends Error {
-  constructor(
-    readonly code: DocumentErrorCode,
-    message: string,
-    readonly context: Record<string, unknown> = {},
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'DocumentError';
+export type DocumentErrorCode = (typeof DOCUMENT_ERROR_CODES)[number];
+
+export class DocumentError extends DocstoreError<DocumentErrorCode> {
+  constructor(code: DocumentErrorCode, message: string, context: Record<string, unknown> = {}, options: { cause?: unknown } = {}) {
+    super(code, message, { ...options, context });
   }
 
   static notFound(what: string, id: string): DocumentError {
     return new DocumentError('documents.not_found', `${what} ${id} not found`, { id });
-  }
-
-  static forbidden(action: string): DocumentError {
-    return new DocumentError('auth.forbidden', `Your role does not allow: ${action}`, { action });
   }
 
   static invalid(field: string, reason: string): DocumentError {

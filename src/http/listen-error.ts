@@ -1,3 +1,5 @@
+import { DocstoreError } from '../errors/docstore-error.js';
+
 export const LISTEN_ERROR_CODES = ['listen.address_in_use', 'listen.address_unavailable', 'listen.permission_denied', 'listen.failed'] as const;
 
 export type ListenErrorCode = (typeof LISTEN_ERROR_CODES)[number];
@@ -12,19 +14,24 @@ export interface ListenerSettings {
   portVariable: string;
 }
 
+/** Which listener failed and the variable that sets its address. */
+export interface ListenErrorContext {
+  [key: string]: unknown;
+  listener: string;
+  host: string;
+  port: number;
+  variable: string;
+}
+
 /**
  * A listener could not be opened: the message names the variable to change (`PORT`,
  * `METRICS_PORT`, `HOST`, `METRICS_HOST`), so that a second instance on one host is told what to set.
  */
-export class ListenError extends Error {
-  constructor(
-    readonly code: ListenErrorCode,
-    message: string,
-    readonly context: { listener: string; host: string; port: number; variable: string },
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ListenError';
+export class ListenError extends DocstoreError<ListenErrorCode> {
+  declare readonly context: ListenErrorContext;
+
+  constructor(code: ListenErrorCode, message: string, context: ListenErrorContext, options: { cause?: unknown } = {}) {
+    super(code, message, { ...options, context });
   }
 
   /** Translates the error of `listen()` (EADDRINUSE, EADDRNOTAVAIL, EACCES, …) for `listener`. */

@@ -1,13 +1,15 @@
-import { DatabaseUnavailable } from '../db/database.js';
-import { DOCUMENT_ERROR_CODES, isDocumentError } from '../documents/document-errors.js';
-import { IDEMPOTENCY_ERROR_CODES, isIdempotencyError } from '../idempotency/idempotency-errors.js';
-import { STORAGE_ERROR_CODES, isStorageError } from '../storage/storage-errors.js';
+import { DatabaseUnavailable } from '../db/database-errors.js';
+import { isDocstoreError } from '../errors/docstore-error.js';
+import { ERROR_CODES, type ErrorCode } from '../errors/error-codes.js';
+import { isStorageError } from '../storage/storage-errors.js';
 
-/** Codes the HTTP layer itself produces. */
-export const HTTP_ERROR_CODES = ['database.unavailable', 'request.invalid', 'request.not_found', 'request.unsupported_media_type', 'request.too_large', 'internal'] as const;
-
-/** The HTTP status of every stable error code; a test checks that every code has one. */
-export const STATUS_BY_CODE: Record<string, number> = {
+/**
+ * The HTTP status of every stable error code. `satisfies` makes a code of the registry without a
+ * status a compile error. Codes of the CLI and of start-up (configuration, listeners, migrations,
+ * backup, mirror) are never answered over HTTP: they map to 500, so that one reaching a request
+ * anyway is an internal error that shows no internals.
+ */
+export const STATUS_BY_CODE = {
   'auth.missing_token': 401,
   'auth.invalid_token': 401,
   'auth.forbidden': 403,
@@ -47,7 +49,29 @@ export const STATUS_BY_CODE: Record<string, number> = {
   'request.unsupported_media_type': 415,
   'request.too_large': 413,
   internal: 500,
-};
+  // Never answered over HTTP (CLI and start-up).
+  'db.migration_failed': 500,
+  'config.invalid': 500,
+  'listen.address_in_use': 500,
+  'listen.address_unavailable': 500,
+  'listen.permission_denied': 500,
+  'listen.failed': 500,
+  'backup.usage': 500,
+  'backup.repository_not_found': 500,
+  'backup.repository_exists': 500,
+  'backup.repository_invalid': 500,
+  'backup.not_attached': 500,
+  'backup.locked': 500,
+  'backup.snapshot_not_found': 500,
+  'backup.key_invalid': 500,
+  'backup.wrong_key': 500,
+  'backup.integrity': 500,
+  'backup.target_not_empty': 500,
+  'backup.incomplete': 500,
+  'sync.usage': 500,
+  'sync.max_delete_exceeded': 500,
+  'sync.listing_failed': 500,
+} as const satisfies Record<ErrorCode, number>;
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -74,8 +98,8 @@ export interface ProblemDetails {
   [extension: string]: unknown;
 }
 
-/** Every code any layer can raise. */
-export const ALL_ERROR_CODES: readonly string[] = [...STORAGE_ERROR_CODES, ...DOCUMENT_ERROR_CODES, ...IDEMPOTENCY_ERROR_CODES, ...HTTP_ERROR_CODES];
+/** Every code any layer can raise (the registry's, `src/errors/error-codes.ts`). */
+export const ALL_ERROR_CODES: readonly ErrorCode[] = ERROR_CODES;
 
 /**
  * Turns any error into RFC 9457 problem details. Typed errors keep their code and message; Fastify's
@@ -83,10 +107,10 @@ export const ALL_ERROR_CODES: readonly string[] = [...STORAGE_ERROR_CODES, ...DO
  * shows no internals.
  */
 export function toProblem(error: unknown, instance: string): ProblemDetails {
-  let code = 'internal';
+  let code: ErrorCode = 'internal';
   let detail = 'An internal error occurred; it has been logged.';
   let extra: Record<string, unknown> = {};
-  if (isDocumentError(error) || isStorageError(error) || isIdempotencyError(error) || error instanceof DatabaseUnavailable) {
+  if (isDocstoreError(error)) {
     code = error.code;
     detail = error.message;
   } else if (isFastifyError(error)) {
@@ -105,7 +129,7 @@ export function toProblem(error: unknown, instance: string): ProblemDetails {
       detail = error.message;
     }
   }
-  const status = STATUS_BY_CODE[code] ?? 500;
+  const status: number = STATUS_BY_CODE[code];
   if (status >= 500 && status !== 503) detail = 'An internal error occurred; it has been logged.';
   if (code === 'storage.unavailable') detail = 'The document storage is unavailable; try again later.';
   if (code === 'database.unavailable') detail = 'The metadata database is unavailable; try again later.';
@@ -117,7 +141,7 @@ export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /** The `Retry-After` (seconds) a typed error asks its client to wait, from its `context.retryAfterSeconds`. */
 export function retryAfterSecondsOf(error: unknown): number | undefined {
-  const seconds = isDocumentError(error) || isStorageError(error) ? error.context.retryAfterSeconds : undefined;
+  const seconds = isDocstoreError(error) ? error.context.retryAfterSeconds : undefined;
   if (typeof seconds === 'number') return seconds;
   // The database or the storage is down or not answering: worth retrying soon, not at once.
   const unavailable = error instanceof DatabaseUnavailable || (isStorageError(error) && error.code === 'storage.unavailable');

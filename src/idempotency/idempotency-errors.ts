@@ -1,15 +1,12 @@
+import { DocstoreError } from '../errors/docstore-error.js';
+
 /** Errors of `Idempotency-Key` handling, with stable codes the HTTP error mapper turns into problem+json. */
 export const IDEMPOTENCY_ERROR_CODES = ['idempotency.invalid_key', 'idempotency.key_reused', 'idempotency.in_progress'] as const;
 export type IdempotencyErrorCode = (typeof IDEMPOTENCY_ERROR_CODES)[number];
 
-export class IdempotencyError extends Error {
-  private constructor(
-    readonly code: IdempotencyErrorCode,
-    message: string,
-    readonly context: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = 'IdempotencyError';
+export class IdempotencyError extends DocstoreError<IdempotencyErrorCode> {
+  private constructor(code: IdempotencyErrorCode, message: string, context: Record<string, unknown> = {}) {
+    super(code, message, { context });
   }
 
   /** The header is empty, too long or not printable ASCII. */

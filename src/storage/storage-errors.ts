@@ -1,28 +1,13 @@
+import { DocstoreError, type DocstoreErrorOptions, type ErrorContext } from '../errors/docstore-error.js';
+
 /**
  * Typed storage errors. Every adapter translates vendor failures (ENOENT, NoSuchKey, HTTP 412, …)
  * into one of these at its boundary, so callers branch on `code` or on the type guards below,
  * never on message text.
  */
 
-export type StorageErrorCode =
-  | 'storage.not_found'
-  | 'storage.invalid_key'
-  | 'storage.invalid_range'
-  | 'storage.invalid_argument'
-  | 'storage.precondition_failed'
-  | 'storage.integrity'
-  | 'storage.key_unavailable'
-  | 'storage.permission_denied'
-  | 'storage.invalid_credentials'
-  | 'storage.bucket_not_found'
-  | 'storage.unavailable'
-  | 'storage.aborted'
-  | 'storage.presign_invalid'
-  | 'storage.presign_expired'
-  | 'storage.operation_failed';
-
-/** Every code above, for exhaustiveness checks (the HTTP error mapper's test uses it). */
-export const STORAGE_ERROR_CODES: readonly StorageErrorCode[] = [
+/** The codes of storage errors, one class each below. */
+export const STORAGE_ERROR_CODES = [
   'storage.not_found',
   'storage.invalid_key',
   'storage.invalid_range',
@@ -38,72 +23,61 @@ export const STORAGE_ERROR_CODES: readonly StorageErrorCode[] = [
   'storage.presign_invalid',
   'storage.presign_expired',
   'storage.operation_failed',
-];
+] as const;
 
-export type ErrorContext = Record<string, unknown>;
+export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
 
-interface ErrorOptions {
-  cause?: unknown;
-  context?: ErrorContext;
-}
+export type { ErrorContext };
 
-export abstract class StorageError extends Error {
-  abstract readonly code: StorageErrorCode;
-  readonly context: ErrorContext;
+type ErrorOptions = DocstoreErrorOptions;
 
-  protected constructor(message: string, options: ErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.context = options.context ?? {};
+/** A storage error; each code has its subclass, built through its named constructors only. */
+export abstract class StorageError<C extends StorageErrorCode = StorageErrorCode> extends DocstoreError<C> {
+  protected constructor(code: C, message: string, options: ErrorOptions = {}) {
+    super(code, message, options);
   }
 }
 
-export class ObjectNotFound extends StorageError {
-  readonly code = 'storage.not_found';
+export class ObjectNotFound extends StorageError<'storage.not_found'> {
   static atKey(key: string, options: ErrorOptions = {}): ObjectNotFound {
-    return new ObjectNotFound(`Object not found: ${key}`, { ...options, context: { key, ...options.context } });
+    return new ObjectNotFound('storage.not_found', `Object not found: ${key}`, { ...options, context: { key, ...options.context } });
   }
 }
 
-export class InvalidKey extends StorageError {
-  readonly code = 'storage.invalid_key';
+export class InvalidKey extends StorageError<'storage.invalid_key'> {
   static because(key: string, reason: string): InvalidKey {
-    return new InvalidKey(`Invalid key ${JSON.stringify(key)}: ${reason}`, { context: { key, reason } });
+    return new InvalidKey('storage.invalid_key', `Invalid key ${JSON.stringify(key)}: ${reason}`, { context: { key, reason } });
   }
 }
 
-export class InvalidRange extends StorageError {
-  readonly code = 'storage.invalid_range';
+export class InvalidRange extends StorageError<'storage.invalid_range'> {
   static forObject(key: string, range: unknown, size?: number, options: ErrorOptions = {}): InvalidRange {
-    return new InvalidRange(`Range not satisfiable for ${key}`, { ...options, context: { key, range, size } });
+    return new InvalidRange('storage.invalid_range', `Range not satisfiable for ${key}`, { ...options, context: { key, range, size } });
   }
 }
 
-export class InvalidArgument extends StorageError {
-  readonly code = 'storage.invalid_argument';
+export class InvalidArgument extends StorageError<'storage.invalid_argument'> {
   static because(argument: string, reason: string): InvalidArgument {
-    return new InvalidArgument(`Invalid ${argument}: ${reason}`, { context: { argument, reason } });
+    return new InvalidArgument('storage.invalid_argument', `Invalid ${argument}: ${reason}`, { context: { argument, reason } });
   }
 }
 
-export class PreconditionFailed extends StorageError {
-  readonly code = 'storage.precondition_failed';
+export class PreconditionFailed extends StorageError<'storage.precondition_failed'> {
   static alreadyExists(key: string, options: ErrorOptions = {}): PreconditionFailed {
-    return new PreconditionFailed(`Object already exists: ${key}`, { ...options, context: { key, ...options.context } });
+    return new PreconditionFailed('storage.precondition_failed', `Object already exists: ${key}`, { ...options, context: { key, ...options.context } });
   }
   /** The object is no longer the version a conditional operation named (`CopyOptions.ifSourceMatch`). */
   static changed(key: string, options: ErrorOptions = {}): PreconditionFailed {
-    return new PreconditionFailed(`Object ${key} changed since it was read`, { ...options, context: { key, ...options.context } });
+    return new PreconditionFailed('storage.precondition_failed', `Object ${key} changed since it was read`, { ...options, context: { key, ...options.context } });
   }
 }
 
-export class IntegrityError extends StorageError {
-  readonly code = 'storage.integrity';
+export class IntegrityError extends StorageError<'storage.integrity'> {
   static checksumMismatch(key: string, expected: string, actual: string): IntegrityError {
-    return new IntegrityError(`SHA-256 mismatch for ${key}`, { context: { key, expected, actual } });
+    return new IntegrityError('storage.integrity', `SHA-256 mismatch for ${key}`, { context: { key, expected, actual } });
   }
   static corrupted(key: string, reason: string, options: ErrorOptions = {}): IntegrityError {
-    return new IntegrityError(`Object ${key} is corrupted: ${reason}`, { ...options, context: { key, reason } });
+    return new IntegrityError('storage.integrity', `Object ${key} is corrupted: ${reason}`, { ...options, context: { key, reason } });
   }
 }
 
@@ -113,97 +87,88 @@ export class IntegrityError extends StorageError {
  * key (a wrong key, or altered encryption metadata); or, under S3 SSE-C, the server refuses the
  * configured customer key. Never carries key material.
  */
-export class KeyUnavailable extends StorageError {
-  readonly code = 'storage.key_unavailable';
+export class KeyUnavailable extends StorageError<'storage.key_unavailable'> {
   static missing(key: string, keyId: string): KeyUnavailable {
-    return new KeyUnavailable(`Object ${key} is encrypted under master key "${keyId}", which is not configured`, {
+    return new KeyUnavailable('storage.key_unavailable', `Object ${key} is encrypted under master key "${keyId}", which is not configured`, {
       context: { key, keyId, reason: 'master key not configured' },
     });
   }
   /** S3 refuses to read an object with the configured SSE-C customer key (`S3_SSE_C_KEY`). */
   static customerKey(key: string, options: ErrorOptions = {}): KeyUnavailable {
-    return new KeyUnavailable(`Object ${key} cannot be read with the configured SSE-C customer key (S3_SSE_C_KEY): it was written under another key`, {
+    return new KeyUnavailable('storage.key_unavailable', `Object ${key} cannot be read with the configured SSE-C customer key (S3_SSE_C_KEY): it was written under another key`, {
       ...options,
       context: { key, reason: 'SSE-C customer key refused', ...(options as { context?: object }).context },
     });
   }
   static wrong(key: string, keyId: string, options: ErrorOptions = {}): KeyUnavailable {
-    return new KeyUnavailable(`Master key "${keyId}" does not open the data key of ${key} (wrong key, or altered encryption metadata)`, {
+    return new KeyUnavailable('storage.key_unavailable', `Master key "${keyId}" does not open the data key of ${key} (wrong key, or altered encryption metadata)`, {
       ...options,
       context: { key, keyId, reason: 'master key does not open the data key' },
     });
   }
 }
 
-export class PermissionDenied extends StorageError {
-  readonly code = 'storage.permission_denied';
+export class PermissionDenied extends StorageError<'storage.permission_denied'> {
   static forOperation(operation: string, target: string, options: ErrorOptions = {}): PermissionDenied {
-    return new PermissionDenied(`Permission denied: ${operation} ${target}`, {
+    return new PermissionDenied('storage.permission_denied', `Permission denied: ${operation} ${target}`, {
       ...options,
       context: { operation, target, ...options.context },
     });
   }
 }
 
-export class InvalidCredentials extends StorageError {
-  readonly code = 'storage.invalid_credentials';
+export class InvalidCredentials extends StorageError<'storage.invalid_credentials'> {
   static rejectedBy(endpoint: string, options: ErrorOptions = {}): InvalidCredentials {
-    return new InvalidCredentials(`The storage at ${endpoint} rejected the credentials`, {
+    return new InvalidCredentials('storage.invalid_credentials', `The storage at ${endpoint} rejected the credentials`, {
       ...options,
       context: { endpoint, ...options.context },
     });
   }
 }
 
-export class BucketNotFound extends StorageError {
-  readonly code = 'storage.bucket_not_found';
+export class BucketNotFound extends StorageError<'storage.bucket_not_found'> {
   static named(bucket: string, options: ErrorOptions = {}): BucketNotFound {
-    return new BucketNotFound(`Bucket does not exist: ${bucket}`, { ...options, context: { bucket, ...options.context } });
+    return new BucketNotFound('storage.bucket_not_found', `Bucket does not exist: ${bucket}`, { ...options, context: { bucket, ...options.context } });
   }
 }
 
-export class StorageUnavailable extends StorageError {
-  readonly code = 'storage.unavailable';
+export class StorageUnavailable extends StorageError<'storage.unavailable'> {
   static because(reason: string, options: ErrorOptions = {}): StorageUnavailable {
-    return new StorageUnavailable(`Storage unavailable: ${reason}`, { ...options, context: { reason, ...options.context } });
+    return new StorageUnavailable('storage.unavailable', `Storage unavailable: ${reason}`, { ...options, context: { reason, ...options.context } });
   }
 }
 
-export class OperationAborted extends StorageError {
-  readonly code = 'storage.aborted';
+export class OperationAborted extends StorageError<'storage.aborted'> {
   static during(operation: string, key: string, options: ErrorOptions = {}): OperationAborted {
-    return new OperationAborted(`${operation} of ${key} was aborted`, {
+    return new OperationAborted('storage.aborted', `${operation} of ${key} was aborted`, {
       ...options,
       context: { operation, key, ...options.context },
     });
   }
 }
 
-export class PresignInvalid extends StorageError {
-  readonly code = 'storage.presign_invalid';
+export class PresignInvalid extends StorageError<'storage.presign_invalid'> {
   static because(reason: string): PresignInvalid {
-    return new PresignInvalid(`Invalid signed link: ${reason}`, { context: { reason } });
+    return new PresignInvalid('storage.presign_invalid', `Invalid signed link: ${reason}`, { context: { reason } });
   }
 }
 
-export class PresignExpired extends StorageError {
-  readonly code = 'storage.presign_expired';
+export class PresignExpired extends StorageError<'storage.presign_expired'> {
   static at(expiresAt: Date): PresignExpired {
-    return new PresignExpired(`Signed link expired at ${expiresAt.toISOString()}`, {
+    return new PresignExpired('storage.presign_expired', `Signed link expired at ${expiresAt.toISOString()}`, {
       context: { expiresAt: expiresAt.toISOString() },
     });
   }
 }
 
 /** A failure no other class describes; `context.operation` names what was attempted. */
-export class StorageOperationFailed extends StorageError {
-  readonly code = 'storage.operation_failed';
+export class StorageOperationFailed extends StorageError<'storage.operation_failed'> {
   /** The storage does not do what the configuration asks of it (the reason is in the message). */
   static unsupported(operation: string, reason: string): StorageOperationFailed {
-    return new StorageOperationFailed(`Storage operation ${operation} failed: ${reason}`, { context: { operation, reason } });
+    return new StorageOperationFailed('storage.operation_failed', `Storage operation ${operation} failed: ${reason}`, { context: { operation, reason } });
   }
   static during(operation: string, key: string | undefined, options: ErrorOptions = {}): StorageOperationFailed {
-    return new StorageOperationFailed(`Storage operation ${operation}${key === undefined ? '' : ` on ${key}`} failed`, {
+    return new StorageOperationFailed('storage.operation_failed', `Storage operation ${operation}${key === undefined ? '' : ` on ${key}`} failed`, {
       ...options,
       context: { operation, key, ...options.context },
     });

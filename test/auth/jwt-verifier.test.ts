@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JwtVerifier, mintToken } from '../../src/auth/jwt-verifier.js';
-import { isDocumentError } from '../../src/documents/document-errors.js';
+import { isAuthError } from '../../src/auth/auth-errors.js';
 
 const ORG = '0190a000-0000-7000-8000-00000000000a';
 const BUILDING = '0190a000-0000-7000-8000-0000000000b1';
@@ -11,7 +11,7 @@ const BUILDING = '0190a000-0000-7000-8000-0000000000b1';
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   return promise.then(
     () => undefined,
-    (error: unknown) => (isDocumentError(error) ? error.code : String(error)),
+    (error: unknown) => (isAuthError(error) ? error.code : String(error)),
   );
 }
 
