@@ -87,7 +87,16 @@ function procUnavailable(error: unknown): boolean {
 
 async function serverChild(dataDir: string): Promise<void> {
   const send = (message: FromServer) => process.send?.(message);
-  const config = loadConfig({ DATA_DIR: dataDir, DOCSTORE_JWT_SECRET: process.env.BENCH_API_JWT_SECRET, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0' });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    DOCSTORE_JWT_SECRET: process.env.BENCH_API_JWT_SECRET,
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    // The load run's 64 clients share one token: admit them all (the defaults would answer 429 beyond 8).
+    MAX_UPLOADS_IN_FLIGHT: String(LOAD_CLIENTS),
+    MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT: String(LOAD_CLIENTS),
+  });
   const service = await createService(config, { logger: false });
   await service.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = service.app.server.address() as AddressInfo;
