@@ -26,7 +26,7 @@ import { pipeline } from 'node:stream/promises';
 import { mintToken } from '../src/auth/jwt-verifier.js';
 import { loadConfig } from '../src/config.js';
 import { createService } from '../src/http/server.js';
-import { LocalObjectStorage } from '../src/storage/local-object-storage.js';
+import { LocalObjectStorage } from '../src/storage/local/local-object-storage.js';
 
 const MiB = 1024 * 1024;
 const JWT_SECRET = `docstore-bench-jwt-secret-${randomBytes(16).toString('hex')}`;

@@ -38,9 +38,9 @@ import { verifyRepository } from '../src/backup/backup-verify.js';
 import { generateKey, readPrivateKey, readPublicKeys } from '../src/backup/openpgp-codec.js';
 import { openDatabase, type DatabaseConfig } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { LocalObjectStorage } from '../src/storage/local-object-storage.js';
+import { LocalObjectStorage } from '../src/storage/local/local-object-storage.js';
 import { eachConcurrently, ensureDebianPackage, s3Environment, s3TargetOf } from './support/bench-services.js';
-import { S3ObjectStorage } from '../src/storage/s3-object-storage.js';
+import { S3ObjectStorage } from '../src/storage/s3/s3-object-storage.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

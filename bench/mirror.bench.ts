@@ -19,7 +19,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateBucketCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { LocalObjectStorage } from '../src/storage/local-object-storage.js';
+import { LocalObjectStorage } from '../src/storage/local/local-object-storage.js';
 import { eachConcurrently, ensureDebianPackage, s3Environment, s3TargetOf } from './support/bench-services.js';
 
 const KiB = 1024;

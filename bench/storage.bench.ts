@@ -18,12 +18,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { EncryptingObjectStorage } from '../src/storage/encrypting-object-storage.js';
-import { LocalObjectStorage } from '../src/storage/local-object-storage.js';
-import { MasterKeyring } from '../src/storage/master-keyring.js';
+import { EncryptingObjectStorage } from '../src/storage/encryption/encrypting-object-storage.js';
+import { LocalObjectStorage } from '../src/storage/local/local-object-storage.js';
+import { MasterKeyring } from '../src/storage/encryption/master-keyring.js';
 import type { ObjectStorage } from '../src/storage/object-storage.js';
-import { createS3Client } from '../src/storage/s3-client.js';
-import { S3ObjectStorage } from '../src/storage/s3-object-storage.js';
+import { createS3Client } from '../src/storage/s3/s3-client.js';
+import { S3ObjectStorage } from '../src/storage/s3/s3-object-storage.js';
 
 const MiB = 1024 * 1024;
 const SIZES = [

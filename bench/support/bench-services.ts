@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../src/storage/s3-client.js';
+import { createS3Client } from '../../src/storage/s3/s3-client.js';
 
 /** What the benchmarks share: tools from Debian, the project's RGW, a concurrency helper. */
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { EncryptionConfig } from '../config.js';
-import type { EncryptingObjectStorage } from '../storage/encrypting-object-storage.js';
-import type { KeyWalkEvent, WalkSummary } from '../storage/master-key-maintenance.js';
+import type { EncryptingObjectStorage } from '../storage/encryption/encrypting-object-storage.js';
+import type { KeyWalkEvent, WalkSummary } from '../storage/encryption/master-key-maintenance.js';
 import { EXIT } from './exit-codes.js';
 import { parsePositive } from './cli-arguments.js';
 import { loadCliConfig } from './cli-config.js';
@@ -23,7 +23,7 @@ export function registerKeysCommands(program: Command): void {
   withWalkOptions(keys.command('status').description('Count objects per master key id, and those still in plaintext; name the keys that can be retired.')).action(
     async (options: WalkCliOptions) => {
       await withEncryptedStorage(async (storage, encryption) => {
-        const { keyStatus } = await import('../storage/master-key-maintenance.js');
+        const { keyStatus } = await import('../storage/encryption/master-key-maintenance.js');
         const ids = encryption.keys.map((key) => key.id);
         const status = await keyStatus(storage, ids, encryption.activeId, walkOptions(options));
         if (options.json === true) process.stdout.write(`${JSON.stringify({ activeKeyId: encryption.activeId, ...status })}\n`);
@@ -50,7 +50,7 @@ export function registerKeysCommands(program: Command): void {
       ),
   ).action(async (options: WalkCliOptions) => {
     await withEncryptedStorage(async (storage) => {
-      const { rotateMasterKey } = await import('../storage/master-key-maintenance.js');
+      const { rotateMasterKey } = await import('../storage/encryption/master-key-maintenance.js');
       report(await rotateMasterKey(storage, walkOptions(options)), options);
     });
   });
@@ -59,7 +59,7 @@ export function registerKeysCommands(program: Command): void {
     keys.command('encrypt-existing').description('Encrypt, in place, every object written before encryption was switched on (verified by SHA-256).'),
   ).action(async (options: WalkCliOptions) => {
     await withEncryptedStorage(async (storage) => {
-      const { encryptExisting } = await import('../storage/master-key-maintenance.js');
+      const { encryptExisting } = await import('../storage/encryption/master-key-maintenance.js');
       report(await encryptExisting(storage, walkOptions(options)), options);
     });
   });

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DocstoreConfig, EncryptionConfig, StorageConfig } from '../config.js';
 import type { DocstoreMetrics } from '../metrics/docstore-metrics.js';
-import { EncryptingObjectStorage } from './encrypting-object-storage.js';
-import { LocalObjectStorage } from './local-object-storage.js';
-import { MasterKeyring } from './master-keyring.js';
-import { MetricsObjectStorage } from './metrics-object-storage.js';
+import { EncryptingObjectStorage } from './encryption/encrypting-object-storage.js';
+import { LocalObjectStorage } from './local/local-object-storage.js';
+import { MasterKeyring } from './encryption/master-keyring.js';
+import { MetricsObjectStorage } from './decorators/metrics-object-storage.js';
 import { LocalUrlSigner, loadOrCreateSigningSecret } from './local-url-signer.js';
 import type { ObjectStorage } from './object-storage.js';
 import { hasStorageCode } from './storage-errors.js';
@@ -108,7 +108,7 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
     return { storage, signer, prepare: () => storage.check() };
   }
   // The S3 adapter and the AWS SDK load only when S3 is configured (the embedded default starts without them).
-  const [{ createS3Client }, { S3ObjectStorage }] = await Promise.all([import('./s3-client.js'), import('./s3-object-storage.js')]);
+  const [{ createS3Client }, { S3ObjectStorage }] = await Promise.all([import('./s3/s3-client.js'), import('./s3/s3-object-storage.js')]);
   const clientOptions = {
     region: config.region,
     accessKeyId: config.accessKeyId,
@@ -154,7 +154,7 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
 }
 
 async function createPrivateBucket(client: S3Client, config: Extract<StorageConfig, { backend: 's3' }>): Promise<void> {
-  const [{ CreateBucketCommand }, { translateS3Error }] = await Promise.all([import('@aws-sdk/client-s3'), import('./s3-error-translation.js')]);
+  const [{ CreateBucketCommand }, { translateS3Error }] = await Promise.all([import('@aws-sdk/client-s3'), import('./s3/s3-error-translation.js')]);
   try {
     // No ACL: a new bucket is private.
     await client.send(new CreateBucketCommand({ Bucket: config.bucket }));

@@ -3,10 +3,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadRemote, type DocstoreConfig, type RemoteSettings } from '../config.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
-import { LocalObjectStorage } from '../storage/local-object-storage.js';
+import { LocalObjectStorage } from '../storage/local/local-object-storage.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
-import { createS3Client } from '../storage/s3-client.js';
-import { S3ObjectStorage } from '../storage/s3-object-storage.js';
+import { createS3Client } from '../storage/s3/s3-client.js';
+import { S3ObjectStorage } from '../storage/s3/s3-object-storage.js';
 import { SyncError } from './sync-errors.js';
 
 export interface SyncLocation {

@@ -8,7 +8,7 @@ import { verifyRepository } from '../../src/backup/backup-verify.js';
 import { RepositoryLock, STALE_AFTER_MS } from '../../src/backup/repository-lock.js';
 import { openDatabase } from '../../src/db/database.js';
 import type { Document } from '../../src/documents/document.js';
-import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
+import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

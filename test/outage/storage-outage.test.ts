@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../src/storage/s3-client.js';
+import { createS3Client } from '../../src/storage/s3/s3-client.js';
 import { documentsOf, startOutageService, type OutageService } from '../support/outage-service.js';
 import { ORG_A } from '../support/service-fixture.js';
 import { startThrowawayRgw, type ThrowawayService } from '../support/throwaway-services.js';

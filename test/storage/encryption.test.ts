@@ -1,10 +1,10 @@
 import { Transform, pipeline, type TransformCallback } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HEAD_BYTES, storedSize } from '../../src/storage/encrypted-envelope.js';
-import { SEGMENT_BYTES, TAG_BYTES, ciphertextSize } from '../../src/storage/encrypted-segments.js';
-import { EncryptingObjectStorage } from '../../src/storage/encrypting-object-storage.js';
-import { MasterKeyring } from '../../src/storage/master-keyring.js';
-import { encryptExisting, keyStatus, rotateMasterKey } from '../../src/storage/master-key-maintenance.js';
+import { HEAD_BYTES, storedSize } from '../../src/storage/encryption/encrypted-envelope.js';
+import { SEGMENT_BYTES, TAG_BYTES, ciphertextSize } from '../../src/storage/encryption/encrypted-segments.js';
+import { EncryptingObjectStorage } from '../../src/storage/encryption/encrypting-object-storage.js';
+import { MasterKeyring } from '../../src/storage/encryption/master-keyring.js';
+import { encryptExisting, keyStatus, rotateMasterKey } from '../../src/storage/encryption/master-key-maintenance.js';
 import type { ByteRange, GetOptions, ObjectStorage } from '../../src/storage/object-storage.js';
 import { isStorageError, type StorageErrorCode } from '../../src/storage/storage-errors.js';
 import { contentDisposition } from '../../src/documents/file-name.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaultInjectingObjectStorage, InjectedStreamFailure } from '../../src/storage/fault-injecting-object-storage.js';
+import { FaultInjectingObjectStorage, InjectedStreamFailure } from '../../src/storage/decorators/fault-injecting-object-storage.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
 import { localFixture, s3Fixture } from '../support/storage-fixtures.js';
 import { failure } from '../support/failure.js';

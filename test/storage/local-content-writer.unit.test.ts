@@ -3,7 +3,7 @@ import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeContent, type ContentFile } from '../../src/storage/local-content-writer.js';
+import { writeContent, type ContentFile } from '../../src/storage/local/local-content-writer.js';
 import { ContentDigest } from '../../src/storage/put-body.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
 import { sha256 } from '../support/streams.js';

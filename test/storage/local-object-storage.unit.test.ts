@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
+import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
 import { readAll } from '../support/streams.js';
 

@@ -1,6 +1,6 @@
 import { DocstoreMetrics } from '../../src/metrics/docstore-metrics.js';
-import { FaultInjectingObjectStorage } from '../../src/storage/fault-injecting-object-storage.js';
-import { MetricsObjectStorage } from '../../src/storage/metrics-object-storage.js';
+import { FaultInjectingObjectStorage } from '../../src/storage/decorators/fault-injecting-object-storage.js';
+import { MetricsObjectStorage } from '../../src/storage/decorators/metrics-object-storage.js';
 import { localFixture } from '../support/storage-fixtures.js';
 import { describeObjectStorage } from './object-storage.conformance.js';
 

@@ -11,9 +11,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { PartBufferPool } from '../../src/storage/part-buffer-pool.js';
-import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
-import { uploadInParts, type PartUploadContext } from '../../src/storage/s3-multipart-upload.js';
+import { PartBufferPool } from '../../src/storage/s3/part-buffer-pool.js';
+import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
+import { uploadInParts, type PartUploadContext } from '../../src/storage/s3/s3-multipart-upload.js';
 import { failure } from '../support/failure.js';
 import { clientFor, testBucket } from '../support/s3-target.js';
 import { s3Fixture } from '../support/storage-fixtures.js';

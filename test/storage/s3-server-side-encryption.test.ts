@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
+import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
 import { clientFor, testBucket } from '../support/s3-target.js';
 import { s3Fixture, type S3Fixture } from '../support/storage-fixtures.js';

@@ -7,9 +7,9 @@ import type { BackupRepository } from '../../src/backup/backup-repository.js';
 import { runBackup, type BackupSummary } from '../../src/backup/backup-run.js';
 import { attachmentFor } from '../../src/backup/backup-setup.js';
 import { generateKey, readPrivateKey, readPublicKeys, type PrivateKey, type PublicKey } from '../../src/backup/openpgp-codec.js';
-import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
+import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
-import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
+import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
 import { clientFor, testBucket } from './s3-target.js';
 import type { ServiceFixture } from './service-fixture.js';
 

@@ -1,6 +1,6 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { EncryptingObjectStorage } from '../../src/storage/encrypting-object-storage.js';
-import { MasterKeyring, type MasterKey } from '../../src/storage/master-keyring.js';
+import { EncryptingObjectStorage } from '../../src/storage/encryption/encrypting-object-storage.js';
+import { MasterKeyring, type MasterKey } from '../../src/storage/encryption/master-keyring.js';
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
 import type { StorageFixture } from '../storage/object-storage.conformance.js';
 import { localFixture, s3Fixture, signedLinkServer } from './storage-fixtures.js';

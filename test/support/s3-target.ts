@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../src/storage/s3-client.js';
+import { createS3Client } from '../../src/storage/s3/s3-client.js';
 
 /** The S3 server the suite runs against: the project's RGW, or one given by S3_TEST_* variables. */
 export interface S3TestTarget {

@@ -8,11 +8,11 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 import { serveSignedLink } from '../../src/http/signed-link-handler.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../../src/storage/create-object-storage.js';
-import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
+import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
 import { LocalUrlSigner } from '../../src/storage/local-url-signer.js';
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
-import { S3ObjectStorage } from '../../src/storage/s3-object-storage.js';
-import type { S3ServerSideEncryption } from '../../src/storage/s3-server-side-encryption.js';
+import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
+import type { S3ServerSideEncryption } from '../../src/storage/s3/s3-server-side-encryption.js';
 import type { StorageFixture } from '../storage/object-storage.conformance.js';
 import { clientFor, testBucket } from './s3-target.js';
 

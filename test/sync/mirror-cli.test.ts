@@ -3,7 +3,7 @@ import { lstat, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LocalObjectStorage } from '../../src/storage/local-object-storage.js';
+import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
 import { clientFor, testBucket } from '../support/s3-target.js';
 import { runDocstore } from '../support/docstore-cli.js';
 

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { IntegrityError } from './storage-errors.js';
+import { IntegrityError } from '../storage-errors.js';
 
 /**
  * The segment format of encrypted objects (formats 1 and 2; format 2 puts a sealed head before the

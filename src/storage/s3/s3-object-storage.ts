@@ -17,8 +17,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
-import { validateExpiresIn, validateRange } from './object-options.js';
+import { compareKeys, normalizeKey, normalizePrefix } from '../object-key.js';
+import { validateExpiresIn, validateRange } from '../object-options.js';
 import type {
   ByteRange,
   CopyOptions,
@@ -35,14 +35,14 @@ import type {
   PutOptions,
   PutResult,
   StorageCapabilities,
-} from './object-storage.js';
+} from '../object-storage.js';
 import { translateS3Error } from './s3-error-translation.js';
 import { objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
-import type { LocalUrlSigner } from './local-url-signer.js';
+import type { LocalUrlSigner } from '../local-url-signer.js';
 import { S3ObjectWriter } from './s3-object-writer.js';
 import { PartBufferPool } from './part-buffer-pool.js';
 import { encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
-import { InvalidArgument, InvalidRange, PreconditionFailed, StorageOperationFailed, isStorageError } from './storage-errors.js';
+import { InvalidArgument, InvalidRange, PreconditionFailed, StorageOperationFailed, isStorageError } from '../storage-errors.js';
 
 /** Streams larger than one part whose SHA-256 is not known beforehand are uploaded under this prefix, then copied into place with it. */
 const TEMP_PREFIX = '\\docstore-tmp/';

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { KeyUnavailable } from './storage-errors.js';
+import { KeyUnavailable } from '../storage-errors.js';
 
 /** One master key (key-encryption key): 32 random bytes and the id stored with every object it wraps. */
 export interface MasterKey {

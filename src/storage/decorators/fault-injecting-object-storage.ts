@@ -14,9 +14,9 @@ import type {
   PutOptions,
   PutResult,
   StorageCapabilities,
-} from './object-storage.js';
-import { toReadable } from './put-body.js';
-import { StorageUnavailable } from './storage-errors.js';
+} from '../object-storage.js';
+import { toReadable } from '../put-body.js';
+import { StorageUnavailable } from '../storage-errors.js';
 
 export type StorageOperation = 'put' | 'get' | 'stat' | 'exists' | 'delete' | 'deleteMany' | 'list' | 'copy' | 'presignGet' | 'presignPut' | 'check';
 

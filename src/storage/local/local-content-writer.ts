@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
-import { hashInSlices, type ContentDigest } from './put-body.js';
-import { StorageUnavailable } from './storage-errors.js';
+import { hashInSlices, type ContentDigest } from '../put-body.js';
+import { StorageUnavailable } from '../storage-errors.js';
 
 /** Content of this size or more is flushed to disk while it is written, not only at the end. */
 const EARLY_FLUSH_BYTES = 8 * 1024 * 1024;

@@ -3,10 +3,10 @@ import { Readable } from 'node:stream';
 import { ENCRYPTION_FORMAT, encryptionOf, plaintextSizeOf, reservedMetadataOf, sealHead, sealSha256, wrapContext, type EncryptionDescription } from './encrypted-envelope.js';
 import { EncryptedObjectReader } from './encrypted-object-reader.js';
 import { encryptBytes, encryptedSegmentsOf, SegmentEncryptor } from './encrypted-segments.js';
-import type { LocalUrlSigner } from './local-url-signer.js';
+import type { LocalUrlSigner } from '../local-url-signer.js';
 import { KEY_BYTES, type MasterKeyring } from './master-keyring.js';
-import { normalizeKey } from './object-key.js';
-import { validatePutOptions, validateRange } from './object-options.js';
+import { normalizeKey } from '../object-key.js';
+import { validatePutOptions, validateRange } from '../object-options.js';
 import type {
   CopyOptions,
   DeleteManyResult,
@@ -22,9 +22,9 @@ import type {
   PutOptions,
   PutResult,
   StorageCapabilities,
-} from './object-storage.js';
-import { bytesInMemory, sha256Of, toReadable, translateBodyFailure } from './put-body.js';
-import { IntegrityError, PreconditionFailed, StorageOperationFailed } from './storage-errors.js';
+} from '../object-storage.js';
+import { bytesInMemory, sha256Of, toReadable, translateBodyFailure } from '../put-body.js';
+import { IntegrityError, PreconditionFailed, StorageOperationFailed } from '../storage-errors.js';
 
 export { ENCRYPTION_FORMAT, ENCRYPTION_METADATA, encryptionOf, type EncryptionDescription } from './encrypted-envelope.js';
 

@@ -1,6 +1,6 @@
 import type { GetObjectCommandOutput, HeadObjectCommandOutput } from '@aws-sdk/client-s3';
-import type { ObjectInfo } from './object-storage.js';
-import { DEFAULT_CONTENT_TYPE } from './object-options.js';
+import type { ObjectInfo } from '../object-storage.js';
+import { DEFAULT_CONTENT_TYPE } from '../object-options.js';
 
 /** User-metadata key under which the S3 adapter stores the content's SHA-256 (`x-amz-meta-docstore-sha256`). */
 export const SHA256_METADATA_KEY = 'docstore-sha256';

@@ -2,9 +2,9 @@ import { Readable, pipeline } from 'node:stream';
 import { HEAD_BYTES, encryptionOf, openHead, openSha256, plaintextSizeOf, segmentsStart, wrapContext, type EncryptionDescription } from './encrypted-envelope.js';
 import { SegmentDecryptor, SEGMENT_BYTES, ciphertextSize, segmentCount, segmentOffset } from './encrypted-segments.js';
 import type { MasterKeyring } from './master-keyring.js';
-import { resolveRange } from './object-options.js';
-import type { ByteRange, GetOptions, GetResult, ObjectInfo, ObjectStorage } from './object-storage.js';
-import { IntegrityError, InvalidRange, StorageOperationFailed, hasStorageCode } from './storage-errors.js';
+import { resolveRange } from '../object-options.js';
+import type { ByteRange, GetOptions, GetResult, ObjectInfo, ObjectStorage } from '../object-storage.js';
+import { IntegrityError, InvalidRange, StorageOperationFailed, hasStorageCode } from '../storage-errors.js';
 import { takeHead } from './stream-head.js';
 
 /** Reads of a range that needs two requests (head, segments), retried when the object is replaced between them. */

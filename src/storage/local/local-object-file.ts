@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { IntegrityError } from './storage-errors.js';
+import { IntegrityError } from '../storage-errors.js';
 
 /**
  * The local adapter keeps each object in one file: the content, then a trailer holding its

@@ -11,7 +11,7 @@ import {
   StorageUnavailable,
   isStorageError,
   type StorageError,
-} from './storage-errors.js';
+} from '../storage-errors.js';
 
 interface SdkError {
   name?: string;

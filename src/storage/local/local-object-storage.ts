@@ -3,8 +3,8 @@ import { constants, type Dirent } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
-import { compareKeys, normalizeKey, normalizePrefix } from './object-key.js';
-import { resolveRange, storedDescription, validateCopyOptions, validatePutOptions, validateRange, withSystemMetadata, type ValidatedPutOptions } from './object-options.js';
+import { compareKeys, normalizeKey, normalizePrefix } from '../object-key.js';
+import { resolveRange, storedDescription, validateCopyOptions, validatePutOptions, validateRange, withSystemMetadata, type ValidatedPutOptions } from '../object-options.js';
 import type {
   CopyOptions,
   DeleteManyResult,
@@ -20,11 +20,11 @@ import type {
   PutOptions,
   PutResult,
   StorageCapabilities,
-} from './object-storage.js';
+} from '../object-storage.js';
 import { encodeTrailer, localEtag, readTrailer, type LocalObjectDescription } from './local-object-file.js';
-import type { LocalUrlSigner } from './local-url-signer.js';
+import type { LocalUrlSigner } from '../local-url-signer.js';
 import { writeContent } from './local-content-writer.js';
-import { ContentDigest, bytesInMemory, toReadable, translateBodyFailure } from './put-body.js';
+import { ContentDigest, bytesInMemory, toReadable, translateBodyFailure } from '../put-body.js';
 import {
   IntegrityError,
   ObjectNotFound,
@@ -34,7 +34,7 @@ import {
   StorageUnavailable,
   isStorageError,
   type StorageError,
-} from './storage-errors.js';
+} from '../storage-errors.js';
 
 /**
  * Object file names end with this suffix. A backslash cannot appear in a key, so an object `a`

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { SEGMENT_BYTES, TAG_BYTES, ciphertextSize, plaintextSize } from './encrypted-segments.js';
-import type { ObjectInfo } from './object-storage.js';
-import { IntegrityError, InvalidArgument } from './storage-errors.js';
+import type { ObjectInfo } from '../object-storage.js';
+import { IntegrityError, InvalidArgument } from '../storage-errors.js';
 
 /**
  * The envelope of an encrypted object: what is stored around its segments (`encrypted-segments.ts`).

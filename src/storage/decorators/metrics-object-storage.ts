@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import type { DocstoreMetrics } from '../metrics/docstore-metrics.js';
+import type { DocstoreMetrics } from '../../metrics/docstore-metrics.js';
 import type {
   CopyOptions,
   DeleteManyResult,
@@ -15,8 +15,8 @@ import type {
   PutOptions,
   PutResult,
   StorageCapabilities,
-} from './object-storage.js';
-import { isStorageError } from './storage-errors.js';
+} from '../object-storage.js';
+import { isStorageError } from '../storage-errors.js';
 
 /**
  * Measures every operation of the storage it wraps: counts by result, durations, bytes in and out.

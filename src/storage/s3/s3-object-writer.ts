@@ -9,17 +9,17 @@ import {
   type PutObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { normalizeKey } from './object-key.js';
-import { completeMetadata, validateCopyOptions, validatePutOptions, type ValidatedPutOptions } from './object-options.js';
-import type { CopyOptions, ObjectInfo, PutBody, PutOptions, PutResult } from './object-storage.js';
+import { normalizeKey } from '../object-key.js';
+import { completeMetadata, validateCopyOptions, validatePutOptions, type ValidatedPutOptions } from '../object-options.js';
+import type { CopyOptions, ObjectInfo, PutBody, PutOptions, PutResult } from '../object-storage.js';
 import type { PartBufferPool } from './part-buffer-pool.js';
-import { ContentDigest, bytesInMemory, sha256Of, toReadable, translateBodyFailure } from './put-body.js';
+import { ContentDigest, bytesInMemory, sha256Of, toReadable, translateBodyFailure } from '../put-body.js';
 import { responseDateOf } from './s3-client.js';
 import { encodeMetadata, unquoteEtag } from './s3-metadata.js';
 import { copyInParts } from './s3-multipart-copy.js';
 import { uploadInParts, type CompletionOptions, type MultipartParams } from './s3-multipart-upload.js';
 import { copySourceEncryptionParams, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
-import { IntegrityError, OperationAborted, PreconditionFailed, isStorageError } from './storage-errors.js';
+import { IntegrityError, OperationAborted, PreconditionFailed, isStorageError } from '../storage-errors.js';
 
 /** Part size of copies made of parts (SSE-C, SSE-KMS): 1 GiB (S3 allows 5 MiB – 5 GiB). */
 const COPY_PART_BYTES = 1024 * 1024 * 1024;

@@ -1,7 +1,7 @@
-import { TaskPool } from '../sync/task-pool.js';
+import { TaskPool } from '../../sync/task-pool.js';
 import { ENCRYPTION_FORMAT } from './encrypted-envelope.js';
 import type { EncryptingObjectStorage } from './encrypting-object-storage.js';
-import { isStorageError, isNotFound } from './storage-errors.js';
+import { isStorageError, isNotFound } from '../storage-errors.js';
 
 /** Options of the key maintenance walks over the storage. */
 export interface KeyWalkOptions {
