@@ -199,12 +199,15 @@ program
   .option('--json', 'print a machine-readable summary on stdout')
   .action(async (sourceText: string, destinationText: string, options: VerifyCliOptions) => {
     const config = await loadCliConfig();
-    const [{ openLocation }, { verify }] = await Promise.all([import('../sync/sync-location.js'), import('../sync/verify.js')]);
+    const [{ assertDistinctLocations, openLocation, parseLocation }, { verify }] = await Promise.all([import('../sync/sync-location.js'), import('../sync/verify.js')]);
+    const [sourceSpec, destinationSpec] = [parseLocation(sourceText), parseLocation(destinationText)];
+    // One place compared with itself would always verify.
+    await assertDistinctLocations(sourceSpec, destinationSpec, config);
     // verify only reads: neither side is created or cleaned.
     const readOnly = { readOnly: true };
     const [source, destination] = await Promise.all([
-      openLocation(sourceText, config, 'source', process.env, readOnly),
-      openLocation(destinationText, config, 'destination', process.env, readOnly),
+      openLocation(sourceSpec, config, 'source', process.env, readOnly),
+      openLocation(destinationSpec, config, 'destination', process.env, readOnly),
     ]);
     const differences: Difference[] = [];
     try {

@@ -92,9 +92,10 @@ export async function openLocation(
 }
 
 /**
- * Refuses a mirror between two spellings of one place (`current current`, `file:///a` and
+ * Refuses a mirror or verify between two spellings of one place (`current current`, `file:///a` and
  * `file:///a/`, a symbolic link to the directory, the same bucket and prefix through two remotes of
- * one endpoint), and between nested ones, where the copies would land inside the source.
+ * one endpoint), and between nested ones: a mirror's copies would land inside the source, and a
+ * place compared with itself always verifies.
  */
 export async function assertDistinctLocations(source: LocationSpec, destination: LocationSpec, config: DocstoreConfig): Promise<void> {
   const [a, b] = await Promise.all([placeOf(source, config), placeOf(destination, config)]);

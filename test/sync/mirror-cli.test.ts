@@ -106,7 +106,7 @@ describe('docstore mirror and verify on the command line', () => {
     expect(after).toEqual(before);
   }, 60_000);
 
-  it('refuses to mirror a location onto itself, however it is spelled (exit 2), creating nothing', async () => {
+  it('refuses to mirror or verify a location against itself, however it is spelled (exit 2), creating nothing', async () => {
     const alias = join(base, 'alias');
     await symlink(source, alias);
     const dataDir = join(base, 'same-data');
@@ -127,10 +127,12 @@ describe('docstore mirror and verify on the command line', () => {
       [`s3://test@${bucket}/same`, `s3://other@${bucket}/same/`],
     ];
     for (const [from, to] of pairs) {
-      const refused = await runDocstore(['mirror', from as string, to as string], sameEnv);
-      expect(refused.code, `${from} ${to}: ${refused.stderr}`).toBe(2);
-      expect(refused.stderr).toContain('sync.usage');
-      expect(refused.stderr).toContain('are the same location');
+      for (const command of ['mirror', 'verify']) {
+        const refused = await runDocstore([command, from as string, to as string], sameEnv);
+        expect(refused.code, `${command} ${from} ${to}: ${refused.stderr}`).toBe(2);
+        expect(refused.stderr).toContain('sync.usage');
+        expect(refused.stderr).toContain('are the same location');
+      }
     }
     const nested = await runDocstore(['mirror', `file://${source}`, `file://${join(alias, 'inside')}`], sameEnv);
     expect(nested.code).toBe(2);
