@@ -24,6 +24,29 @@ export interface OpenedDatabase {
   dialect: DatabaseConfig['dialect'];
 }
 
+/** How long a statement waits for another connection's lock on the SQLite file. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Puts the SQLite file in WAL mode. Switching a fresh file answers SQLITE_BUSY at once, without
+ * waiting for the busy timeout, while another process (a second instance starting on the same
+ * DATA_DIR) is switching it: retried for the same time as any other lock.
+ */
+function switchToWal(sqlite: SqliteDatabase.Database): void {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const busy = (error as { code?: string }).code?.startsWith('SQLITE_BUSY') === true;
+      if (!busy || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, 25);
+    }
+  }
+}
+
 /**
  * Opens the metadata database: SQLite through better-sqlite3 (WAL mode; a locked database is
  * waited for 5 s), or PostgreSQL through pg with bounded waits (`GuardedPostgresPool`).
@@ -31,10 +54,9 @@ export interface OpenedDatabase {
 export function openDatabase(config: DatabaseConfig): OpenedDatabase {
   if (config.dialect === 'sqlite') {
     if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true, mode: 0o700 });
-    const sqlite = new SqliteDatabase(config.path);
-    sqlite.pragma('journal_mode = WAL');
+    const sqlite = new SqliteDatabase(config.path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    switchToWal(sqlite);
     sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     return { db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
   }
