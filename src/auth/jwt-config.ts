@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { DocstoreConfig } from '../config.js';
-import { readOrCreateSecretFile } from '../internal/secret-file.js';
+import { readOrCreateSecretFile } from '../lib/secret-file.js';
 import type { JwtConfig } from './jwt-verifier.js';
 
 /** The JWT verification settings; without any, a secret generated once under the data directory (0600). */

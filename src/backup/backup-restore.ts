@@ -8,14 +8,14 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { knownMigrations, migrateToLatest } from '../db/migrate.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
-import { TaskPool } from '../sync/task-pool.js';
+import { TaskPool } from '../lib/task-pool.js';
 import { BackupError } from './backup-errors.js';
 import { decodeManifest, expectSha256, type Manifest, type ManifestObject } from './backup-manifest.js';
 import type { BackupRepository, Snapshot } from './backup-repository.js';
 import { DUMPED_TABLES, normaliseRow, openDump, type DumpReader, type Row } from './database-dump.js';
 import { decryptBytes, decryptStream, type PrivateKey } from './openpgp-codec.js';
 import { unpad } from './padding.js';
-import { chain } from './stream-chain.js';
+import { chain } from '../lib/stream-chain.js';
 import { createWorkDir } from './work-dir.js';
 
 export interface RestoreOptions {

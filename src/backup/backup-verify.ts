@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { TaskPool } from '../sync/task-pool.js';
+import { TaskPool } from '../lib/task-pool.js';
 import { createHash } from 'node:crypto';
 import type { BackupRepository, Snapshot, StoredBlob } from './backup-repository.js';
 import { openBlob, readManifest, rootCause } from './backup-restore.js';

@@ -15,7 +15,7 @@ import type { LocalUrlSigner } from '../storage/local-url-signer.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { StorageUnavailable } from '../storage/storage-errors.js';
 import { IdempotencyStore } from '../idempotency/idempotency-store.js';
-import { withDeadline } from '../internal/deadline.js';
+import { withDeadline } from '../lib/deadline.js';
 import { uploadSizeClass, type DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { BuildingCatalog } from '../documents/building-catalog.js';
 import { registerConsoleRoutes, sendConsoleIndex, wantsConsole, type ConsoleAssets } from './console-assets.js';

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readOrCreateSecretFile } from '../internal/secret-file.js';
+import { readOrCreateSecretFile } from '../lib/secret-file.js';
 import { validateExpiresIn } from './object-options.js';
 import type { PresignGetOptions, PresignPutOptions } from './object-storage.js';
 import { PresignExpired, PresignInvalid } from './storage-errors.js';

@@ -5,7 +5,7 @@ import { isStorageError } from '../storage/storage-errors.js';
 import type { BandwidthLimiter } from './bandwidth-limiter.js';
 import { mergeListings } from './key-merge.js';
 import { SyncError } from './sync-errors.js';
-import { TaskPool } from './task-pool.js';
+import { TaskPool } from '../lib/task-pool.js';
 
 export interface MirrorOptions {
   /** Print the plan, change nothing. */

@@ -4,7 +4,7 @@ import { isStorageError } from '../storage/storage-errors.js';
 import { mergeListings } from './key-merge.js';
 import { keyFilter } from './mirror.js';
 import { SyncError } from './sync-errors.js';
-import { TaskPool } from './task-pool.js';
+import { TaskPool } from '../lib/task-pool.js';
 
 export interface VerifyOptions {
   /** Re-hash the bytes of both sides (every object, or a sample). */

@@ -5,7 +5,7 @@ import type { MasterKeyring } from './master-keyring.js';
 import { resolveRange } from '../object-options.js';
 import type { ByteRange, GetOptions, GetResult, ObjectInfo, ObjectStorage } from '../object-storage.js';
 import { IntegrityError, InvalidRange, StorageOperationFailed, hasStorageCode } from '../storage-errors.js';
-import { takeHead } from './stream-head.js';
+import { takeHead } from '../../lib/stream-head.js';
 
 /** Reads of a range that needs two requests (head, segments), retried when the object is replaced between them. */
 const READ_ATTEMPTS = 5;

@@ -1,4 +1,4 @@
-import { TaskPool } from '../../sync/task-pool.js';
+import { TaskPool } from '../../lib/task-pool.js';
 import { ENCRYPTION_FORMAT } from './encrypted-envelope.js';
 import type { EncryptingObjectStorage } from './encrypting-object-storage.js';
 import { isStorageError, isNotFound } from '../storage-errors.js';

@@ -7,7 +7,7 @@ import {
   type CreateMultipartUploadCommandOutput,
   type UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
-import { TaskPool } from '../../sync/task-pool.js';
+import { TaskPool } from '../../lib/task-pool.js';
 import type { PartBufferPool } from './part-buffer-pool.js';
 import { writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
 

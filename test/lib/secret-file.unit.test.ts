@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { jwtConfigOf } from '../../src/auth/jwt-config.js';
-import { readOrCreateSecretFile } from '../../src/internal/secret-file.js';
+import { readOrCreateSecretFile } from '../../src/lib/secret-file.js';
 import { loadOrCreateSigningSecret } from '../../src/storage/local-url-signer.js';
 
 const CALLS = 64;
