@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LocalUrlSigner } from '../storage/local-url-signer.js';
+import type { LocalUrlSigner } from '../storage/object-link-signer.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { PresignInvalid } from '../storage/storage-errors.js';
 import { toProblem } from './problem-details.js';

@@ -7,7 +7,7 @@ import { EncryptingObjectStorage } from './encryption/encrypting-object-storage.
 import { LocalObjectStorage } from './local/local-object-storage.js';
 import { MasterKeyring } from './encryption/master-keyring.js';
 import { MetricsObjectStorage } from './decorators/metrics-object-storage.js';
-import { LocalUrlSigner, loadOrCreateSigningSecret } from './local-url-signer.js';
+import { LocalUrlSigner, loadOrCreateSigningSecret } from './object-link-signer.js';
 import type { ObjectStorage } from './object-storage.js';
 import { hasStorageCode } from './storage-errors.js';
 

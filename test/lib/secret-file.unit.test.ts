@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { jwtConfigOf } from '../../src/auth/jwt-config.js';
 import { readOrCreateSecretFile } from '../../src/lib/secret-file.js';
-import { loadOrCreateSigningSecret } from '../../src/storage/local-url-signer.js';
+import { loadOrCreateSigningSecret } from '../../src/storage/object-link-signer.js';
 
 const CALLS = 64;
 

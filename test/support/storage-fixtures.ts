@@ -9,7 +9,7 @@ import { inject } from 'vitest';
 import { serveSignedLink } from '../../src/http/signed-link-handler.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../../src/storage/create-object-storage.js';
 import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
-import { LocalUrlSigner } from '../../src/storage/local-url-signer.js';
+import { LocalUrlSigner } from '../../src/storage/object-link-signer.js';
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
 import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
 import type { S3ServerSideEncryption } from '../../src/storage/s3/s3-server-side-encryption.js';

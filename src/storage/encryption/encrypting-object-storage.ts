@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { ENCRYPTION_FORMAT, encryptionOf, plaintextSizeOf, reservedMetadataOf, sealHead, sealSha256, wrapContext, type EncryptionDescription } from './encrypted-envelope.js';
 import { EncryptedObjectReader } from './encrypted-object-reader.js';
 import { encryptBytes, encryptedSegmentsOf, SegmentEncryptor } from './encrypted-segments.js';
-import type { LocalUrlSigner } from '../local-url-signer.js';
+import type { LocalUrlSigner } from '../object-link-signer.js';
 import { KEY_BYTES, type MasterKeyring } from './master-keyring.js';
 import { normalizeKey } from '../object-key.js';
 import { validatePutOptions, validateRange } from '../object-options.js';

@@ -22,7 +22,7 @@ import type {
   StorageCapabilities,
 } from '../object-storage.js';
 import { encodeTrailer, localEtag, readTrailer, type LocalObjectDescription } from './local-object-file.js';
-import type { LocalUrlSigner } from '../local-url-signer.js';
+import type { LocalUrlSigner } from '../object-link-signer.js';
 import { writeContent } from './local-content-writer.js';
 import { ContentDigest, bytesInMemory, toReadable, translateBodyFailure } from '../put-body.js';
 import {

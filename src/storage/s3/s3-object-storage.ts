@@ -38,7 +38,7 @@ import type {
 } from '../object-storage.js';
 import { translateS3Error } from './s3-error-translation.js';
 import { objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
-import type { LocalUrlSigner } from '../local-url-signer.js';
+import type { LocalUrlSigner } from '../object-link-signer.js';
 import { S3ObjectWriter } from './s3-object-writer.js';
 import { PartBufferPool } from './part-buffer-pool.js';
 import { encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
