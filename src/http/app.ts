@@ -11,7 +11,7 @@ import type { Principal } from '../auth/principal.js';
 import { DatabaseUnavailable, type Database } from '../db/database.js';
 import type { DocumentService } from '../documents/document-service.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../storage/create-object-storage.js';
-import type { LocalUrlSigner } from '../storage/object-link-signer.js';
+import type { ObjectLinkSigner } from '../storage/object-link-signer.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { StorageUnavailable } from '../storage/storage-errors.js';
 import { IdempotencyStore } from '../idempotency/idempotency-store.js';
@@ -33,8 +33,8 @@ export interface AppDependencies {
   storage: ObjectStorage;
   documents: DocumentService;
   verifier: JwtVerifier;
-  /** Local backend only: serves signed links under /api/v1/signed. */
-  signer?: LocalUrlSigner;
+  /** The signer of the links docstore serves itself, under /api/v1/signed (local backend, encryption, SSE). */
+  signer?: ObjectLinkSigner;
   maxUploadBytes: number;
   /** MIME types an upload may have (decided from its bytes), told to clients by `GET /api/v1/me`. */
   allowedMimeTypes: readonly string[];

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LocalUrlSigner } from '../storage/object-link-signer.js';
+import type { ObjectLinkSigner } from '../storage/object-link-signer.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { PresignInvalid } from '../storage/storage-errors.js';
 import { toProblem } from './problem-details.js';
@@ -7,14 +7,14 @@ import { writeObjectResponse } from './object-response.js';
 import { answerClosesConnection } from './unread-body.js';
 
 export interface SignedLinkDependencies {
-  signer: LocalUrlSigner;
+  signer: ObjectLinkSigner;
   /** The storage to read and write, with its decorators (so that encrypted objects are decrypted). */
   storage: ObjectStorage;
 }
 
 
 /**
- * Serves a local presigned link: `GET <token>` streams the object with the same headers as the
+ * Serves a link signed by `ObjectLinkSigner`: `GET <token>` streams the object with the same headers as the
  * API's `/content` (ranges, ETag, nosniff), `PUT <token>` stores the request body. Plain Node.js `http` so that any server (Fastify through `reply.hijack()`, tests) can mount it.
  * Failures answer with the API's RFC 9457 problem+json (a bad or expired link: 403, like S3).
  */

@@ -7,17 +7,17 @@ import { EncryptingObjectStorage } from './encryption/encrypting-object-storage.
 import { LocalObjectStorage } from './local/local-object-storage.js';
 import { MasterKeyring } from './encryption/master-keyring.js';
 import { MetricsObjectStorage } from './decorators/metrics-object-storage.js';
-import { LocalUrlSigner, loadOrCreateSigningSecret } from './object-link-signer.js';
+import { ObjectLinkSigner, loadOrCreateSigningSecret } from './object-link-signer.js';
 import type { ObjectStorage } from './object-storage.js';
 import { hasStorageCode } from './storage-errors.js';
 
-/** Path under the public base URL where the HTTP layer serves local presigned links. */
+/** Path under the public base URL where the HTTP layer serves the links docstore signs (`ObjectLinkSigner`). */
 export const LOCAL_SIGNED_LINK_PATH = '/api/v1/signed';
 
 export interface StorageWiring {
-  /** Base URL of the HTTP API, for local presigned links. */
+  /** Base URL of the HTTP API, for the links docstore signs. */
   publicBaseUrl: string;
-  /** Secret for local presigned links; read or created under `dataDir` when absent. */
+  /** Secret for the links docstore signs; read or created under `dataDir` when absent. */
   signingSecret?: Buffer;
   dataDir: string;
   now?: () => Date;
@@ -39,7 +39,7 @@ export interface CreatedStorage {
    * Verifies presigned-link tokens for the HTTP layer, when links are served by docstore: the local
    * backend, client-side encryption, and S3 with server-side encryption (SSE-C links; uploads).
    */
-  signer?: LocalUrlSigner;
+  signer?: ObjectLinkSigner;
   /** The encryption decorator, for key management (`docstore keys`), when encryption is on. */
   encryption?: EncryptingObjectStorage;
   /** Makes sure the storage is usable: creates a missing bucket when configured to, then checks. */
@@ -95,9 +95,9 @@ function encrypted(created: CreatedStorage, wiring: StorageWiring): CreatedStora
   return { ...created, storage, encryption: storage };
 }
 
-async function docstoreSigner(wiring: StorageWiring): Promise<LocalUrlSigner> {
+async function docstoreSigner(wiring: StorageWiring): Promise<ObjectLinkSigner> {
   const secret = wiring.signingSecret ?? (await loadOrCreateSigningSecret(join(wiring.dataDir, 'signing-secret')));
-  return new LocalUrlSigner(secret, `${wiring.publicBaseUrl}${LOCAL_SIGNED_LINK_PATH}`, wiring.now);
+  return new ObjectLinkSigner(secret, `${wiring.publicBaseUrl}${LOCAL_SIGNED_LINK_PATH}`, wiring.now);
 }
 
 async function createAdapter(config: StorageConfig, wiring: StorageWiring): Promise<CreatedStorage> {

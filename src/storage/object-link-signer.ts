@@ -29,11 +29,12 @@ interface TokenPayload {
 export const MIN_SIGNING_SECRET_BYTES = 32;
 
 /**
- * Signs and verifies the local adapter's presigned links: a compact token
+ * Signs and verifies the links docstore serves itself (the local adapter's, and those of S3 under
+ * client-side or server-side encryption): a compact token
  * `base64url(payload).base64url(HMAC-SHA256(secret, payload))` bound to the key, the method and an
  * expiry (whole seconds), appended to `baseUrl`. The HTTP layer serves `baseUrl/<token>`.
  */
-export class LocalUrlSigner {
+export class ObjectLinkSigner {
   constructor(
     private readonly secret: Buffer,
     private readonly baseUrl: string,

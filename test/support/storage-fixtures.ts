@@ -9,7 +9,7 @@ import { inject } from 'vitest';
 import { serveSignedLink } from '../../src/http/signed-link-handler.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../../src/storage/create-object-storage.js';
 import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
-import { LocalUrlSigner } from '../../src/storage/object-link-signer.js';
+import { ObjectLinkSigner } from '../../src/storage/object-link-signer.js';
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
 import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
 import type { S3ServerSideEncryption } from '../../src/storage/s3/s3-server-side-encryption.js';
@@ -24,17 +24,17 @@ export interface LocalFixture extends StorageFixture {
 }
 
 /** A real HTTP server for docstore-served signed links, serving through whichever storage it is given. */
-export async function signedLinkServer(): Promise<{ signer: LocalUrlSigner; serveThrough(storage: ObjectStorage): void; close(): Promise<void> }> {
+export async function signedLinkServer(): Promise<{ signer: ObjectLinkSigner; serveThrough(storage: ObjectStorage): void; close(): Promise<void> }> {
   let served: ObjectStorage | undefined;
-  let signer: LocalUrlSigner | undefined;
+  let signer: ObjectLinkSigner | undefined;
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const token = path.startsWith(`${LOCAL_SIGNED_LINK_PATH}/`) ? path.slice(LOCAL_SIGNED_LINK_PATH.length + 1) : '';
-    void serveSignedLink({ signer: signer as LocalUrlSigner, storage: served as ObjectStorage }, token, request, response);
+    void serveSignedLink({ signer: signer as ObjectLinkSigner, storage: served as ObjectStorage }, token, request, response);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  signer = new LocalUrlSigner(randomBytes(32), `http://127.0.0.1:${port}${LOCAL_SIGNED_LINK_PATH}`);
+  signer = new ObjectLinkSigner(randomBytes(32), `http://127.0.0.1:${port}${LOCAL_SIGNED_LINK_PATH}`);
   return {
     signer,
     serveThrough(storage) {

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { ENCRYPTION_FORMAT, encryptionOf, plaintextSizeOf, reservedMetadataOf, sealHead, sealSha256, wrapContext, type EncryptionDescription } from './encrypted-envelope.js';
 import { EncryptedObjectReader } from './encrypted-object-reader.js';
 import { encryptBytes, encryptedSegmentsOf, SegmentEncryptor } from './encrypted-segments.js';
-import type { LocalUrlSigner } from '../object-link-signer.js';
+import type { ObjectLinkSigner } from '../object-link-signer.js';
 import { KEY_BYTES, type MasterKeyring } from './master-keyring.js';
 import { normalizeKey } from '../object-key.js';
 import { validatePutOptions, validateRange } from '../object-options.js';
@@ -36,7 +36,7 @@ export interface EncryptingObjectStorageOptions {
    * Signs links that docstore's HTTP layer serves (decrypting through this storage). Required when
    * the inner storage's presigned URLs are served by the backend: those would hand out ciphertext.
    */
-  signer?: LocalUrlSigner;
+  signer?: ObjectLinkSigner;
   /**
    * Objects without encryption metadata (written before encryption was switched on) are read as
    * they are. Set to false once `docstore keys status` counts none: an object whose encryption
@@ -284,7 +284,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
     return reservedMetadataOf({ format: ENCRYPTION_FORMAT, keyId, wrappedKey: wrapped, sealedSha256: sealSha256(dataKey, sha256) });
   }
 
-  private requireSigner(key: string): LocalUrlSigner {
+  private requireSigner(key: string): ObjectLinkSigner {
     if (this.options.signer === undefined) {
       throw StorageOperationFailed.during('presign', key, { context: { reason: 'encrypted storage needs a link signer served by docstore' } });
     }

@@ -22,7 +22,7 @@ import type {
   StorageCapabilities,
 } from '../object-storage.js';
 import { encodeTrailer, localEtag, readTrailer, type LocalObjectDescription } from './local-object-file.js';
-import type { LocalUrlSigner } from '../object-link-signer.js';
+import type { ObjectLinkSigner } from '../object-link-signer.js';
 import { writeContent } from './local-content-writer.js';
 import { ContentDigest, bytesInMemory, toReadable, translateBodyFailure } from '../put-body.js';
 import {
@@ -50,7 +50,7 @@ export interface LocalObjectStorageOptions {
   /** Directory holding the objects; created (0700) if missing. */
   root: string;
   /** Signs and verifies presigned links; without it presign* raise. */
-  signer?: LocalUrlSigner;
+  signer?: ObjectLinkSigner;
   /**
    * When false, opening changes nothing on disk (a dry run only reads): the root and its temporary
    * folder are not created, leftovers are not removed, and a missing root lists as empty.
@@ -76,7 +76,7 @@ export class LocalObjectStorage implements ObjectStorage {
 
   private constructor(
     private readonly root: string,
-    private readonly signer: LocalUrlSigner | undefined,
+    private readonly signer: ObjectLinkSigner | undefined,
   ) {}
 
   /** Creates the root if needed and removes temporary files left by a crash (older than an hour); see `create`. */
@@ -477,7 +477,7 @@ export class LocalObjectStorage implements ObjectStorage {
     }
   }
 
-  private requireSigner(): LocalUrlSigner {
+  private requireSigner(): ObjectLinkSigner {
     if (this.signer === undefined) throw StorageUnavailable.because('presigned links need a signing secret');
     return this.signer;
   }

@@ -38,7 +38,7 @@ import type {
 } from '../object-storage.js';
 import { translateS3Error } from './s3-error-translation.js';
 import { objectInfoFrom, parseContentRange, unquoteEtag } from './s3-metadata.js';
-import type { LocalUrlSigner } from '../object-link-signer.js';
+import type { ObjectLinkSigner } from '../object-link-signer.js';
 import { S3ObjectWriter } from './s3-object-writer.js';
 import { PartBufferPool } from './part-buffer-pool.js';
 import { encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
@@ -75,7 +75,7 @@ export interface S3ObjectStorageOptions {
    * Signs links served by docstore's HTTP layer. Used under SSE-C, where a backend URL cannot carry
    * the customer key (the downloader would have to send it as headers; browsers cannot).
    */
-  signer?: LocalUrlSigner;
+  signer?: ObjectLinkSigner;
 }
 
 /**
@@ -101,7 +101,7 @@ export class S3ObjectStorage implements ObjectStorage {
   private readonly keyPrefix: string;
   private readonly endpoint: string;
   private readonly sse: S3ServerSideEncryption;
-  private readonly signer: LocalUrlSigner | undefined;
+  private readonly signer: ObjectLinkSigner | undefined;
   private readonly writer: S3ObjectWriter;
 
   constructor(options: S3ObjectStorageOptions) {
@@ -392,7 +392,7 @@ export class S3ObjectStorage implements ObjectStorage {
     if (await this.exists(key)) throw PreconditionFailed.alreadyExists(key);
   }
 
-  private docstoreSigner(key: string): LocalUrlSigner {
+  private docstoreSigner(key: string): ObjectLinkSigner {
     if (this.signer === undefined) {
       throw StorageOperationFailed.during('presign', key, { context: { reason: 'SSE-C links must be served by docstore: no link signer configured' } });
     }
