@@ -1,0 +1,36 @@
+import type { Kysely } from 'kysely';
+import type { Principal } from '../auth/principal.js';
+import type { Database } from '../db/database.js';
+import { assertBuildingAction, canSeeBuilding, type BuildingAction } from './document-authorization.js';
+import { DocumentError } from './document-errors.js';
+import * as repository from './document-repository.js';
+import type { DocumentRow } from './documents.table.js';
+
+/**
+ * Establishes the building's organisation and the caller's right to act in it. A building the
+ * caller may not see (`canSeeBuilding`), or an unknown one, is `not found` (both answer alike, so
+ * existence is not revealed); only an upload may name an unknown building, which then becomes the
+ * caller's.
+ */
+export async function authorizeBuilding(db: Kysely<Database>, principal: Principal, buildingId: string, action: BuildingAction): Promise<{ organizationId: string }> {
+  const building = await repository.findBuilding(db, buildingId);
+  const organizationId = building?.organization_id ?? principal.organizationId;
+  if ((building === undefined && action !== 'upload') || !canSeeBuilding(principal, { id: buildingId, organizationId })) {
+    throw DocumentError.notFound('Building', buildingId);
+  }
+  assertBuildingAction(principal, buildingId, action);
+  return { organizationId };
+}
+
+/**
+ * The document's row when the caller may act on it: one it may not see, or in the trash when
+ * `deleted` is false (outside it when true), is `documents.not_found`.
+ */
+export async function authorizedDocument(db: Kysely<Database>, principal: Principal, id: string, action: BuildingAction, deleted = false): Promise<DocumentRow> {
+  const row = await repository.findDocument(db, id);
+  if (row === undefined || !canSeeBuilding(principal, { id: row.building_id, organizationId: row.organization_id }) || (row.deleted_at !== null) !== deleted) {
+    throw DocumentError.notFound('Document', id);
+  }
+  assertBuildingAction(principal, row.building_id, action);
+  return row;
+}

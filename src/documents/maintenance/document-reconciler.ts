@@ -1,0 +1,57 @@
+import type { DocumentContext } from '../document-context.js';
+import * as repository from '../document-repository.js';
+
+export interface ReconcileReport {
+  orphanObjects: string[];
+  missingObjects: string[];
+  fixed: number;
+}
+
+/** Compares storage with the rows that reference it. */
+export class DocumentReconciler {
+  constructor(private readonly context: DocumentContext) {}
+
+  /**
+   * Compares storage and rows: objects without a row (orphans) and rows without an object
+   * (missing). With `fix`, orphans older than `graceMs` (uploads in flight are younger) are
+   * removed and missing rows are marked `broken`, never deleted.
+   */
+  async reconcile(options: { fix: boolean; graceMs?: number }): Promise<ReconcileReport> {
+    const { db, storage, now } = this.context;
+    const orphanObjects: string[] = [];
+    const missingObjects: string[] = [];
+    let fixed = 0;
+    const cutoff = now().getTime() - (options.graceMs ?? 3_600_000);
+    let batch: Array<{ key: string; lastModified: Date }> = [];
+    const flush = async () => {
+      const known = await repository.existingStorageKeys(db, batch.map((object) => object.key));
+      for (const object of batch) {
+        if (known.has(object.key) || object.key.startsWith('.docstore-self-check/')) continue;
+        orphanObjects.push(object.key);
+        if (options.fix && object.lastModified.getTime() < cutoff) {
+          await storage.delete(object.key);
+          fixed++;
+        }
+      }
+      batch = [];
+    };
+    for await (const entry of storage.list()) {
+      if (entry.kind !== 'object') continue;
+      batch.push({ key: entry.key, lastModified: entry.lastModified });
+      if (batch.length >= 500) await flush();
+    }
+    await flush();
+    for await (const rows of repository.documentKeys(db)) {
+      const present = await Promise.all(rows.map((row) => storage.exists(row.storageKey)));
+      for (const [index, row] of rows.entries()) {
+        if (present[index] === true) continue;
+        missingObjects.push(row.storageKey);
+        if (options.fix && row.status !== 'broken') {
+          await repository.updateDocument(db, row.id, { status: 'broken', updated_at: now().toISOString() });
+          fixed++;
+        }
+      }
+    }
+    return { orphanObjects, missingObjects, fixed };
+  }
+}

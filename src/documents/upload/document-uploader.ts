@@ -1,0 +1,107 @@
+import type { Transaction } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { Principal } from '../../auth/principal.js';
+import { DatabaseUnavailable, type Database } from '../../db/database.js';
+import type { Document } from '../document.js';
+import { authorizeBuilding } from '../document-access.js';
+import type { DocumentContext } from '../document-context.js';
+import { DocumentError } from '../document-errors.js';
+import { toDocument, validateDocumentFields } from '../document-fields.js';
+import * as repository from '../document-repository.js';
+import { removeWhenReachable } from '../orphan-removal.js';
+import { storeFilePart, type StoredFile } from './file-part-storage.js';
+import type { UploadPart } from './upload-part.js';
+
+export interface UploadOptions {
+  /**
+   * Runs inside the transaction that records the document, after its row: what it writes commits
+   * with the document or not at all (the HTTP layer records an `Idempotency-Key` outcome there).
+   */
+  beforeCommit?: (trx: Transaction<Database>, document: Document) => Promise<void>;
+}
+
+/** The upload of a new document. */
+export class DocumentUploader {
+  constructor(private readonly context: DocumentContext) {}
+
+  /**
+   * Stores an upload: authorises before reading a byte, streams the file part to storage (its type
+   * decided from its first bytes, its size limited while streaming), then records the row in a
+   * transaction. Any failure after the object was stored removes it: nothing orphaned.
+   */
+  async upload(principal: Principal, buildingId: string, parts: AsyncIterable<UploadPart>, options: UploadOptions = {}): Promise<Document> {
+    const { db, storage } = this.context;
+    const { organizationId } = await authorizeBuilding(db, principal, buildingId, 'upload');
+    const fields: Record<string, string> = {};
+    let stored: (StoredFile & { id: string }) | undefined;
+    let failure: unknown;
+    try {
+      for await (const part of parts) {
+        if (part.kind === 'field') {
+          fields[part.name] = part.value;
+          continue;
+        }
+        if (part.fieldName !== 'file' || stored !== undefined || failure !== undefined) {
+          part.stream.resume();
+          failure ??=
+            part.fieldName !== 'file'
+              ? DocumentError.invalid(part.fieldName, 'unexpected file part (send the file as "file")')
+              : new DocumentError('upload.multiple_files', 'Send exactly one file part');
+          continue;
+        }
+        // Fields sent before the file are checked before storing anything.
+        if (fields.type !== undefined && fields.title !== undefined) validateDocumentFields(principal, fields);
+        const id = uuidv7();
+        stored = { id, ...(await storeFilePart(this.context, `${organizationId}/${buildingId}/${id}`, part, { 'document-id': id })) };
+      }
+      if (failure !== undefined) throw failure;
+      if (stored === undefined) throw new DocumentError('upload.no_file', 'The request has no "file" part');
+      const valid = validateDocumentFields(principal, fields);
+      const now = this.context.now().toISOString();
+      const row = {
+        id: stored.id,
+        organization_id: organizationId,
+        building_id: buildingId,
+        type: valid.type,
+        title: valid.title,
+        description: valid.description ?? null,
+        file_name: stored.fileName,
+        mime_type: stored.mimeType,
+        size: stored.size,
+        sha256: stored.sha256,
+        uploaded_by: principal.userId,
+        related_meeting_id: valid.relatedMeetingId ?? null,
+        related_expense_id: valid.relatedExpenseId ?? null,
+        storage_key: stored.key,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      };
+      const document = toDocument({ ...row, status: 'active' });
+      let committing = false;
+      try {
+        // The row is the commit point: until it is committed, the document does not exist.
+        await db.transaction().execute(async (trx) => {
+          const owner = await repository.claimBuilding(trx, buildingId, organizationId, now);
+          if (owner !== organizationId) throw DocumentError.notFound('Building', buildingId);
+          await repository.insertDocument(trx, row);
+          await options.beforeCommit?.(trx, document);
+          committing = true;
+        });
+      } catch (error) {
+        // The database went away during COMMIT: the row may be committed, so its object stays
+        // (`docstore reconcile` removes it if it was not).
+        if (committing && error instanceof DatabaseUnavailable) stored = undefined;
+        throw error;
+      }
+      return document;
+    } catch (error) {
+      if (stored !== undefined) {
+        const { key } = stored;
+        // Unreachable storage: the client still gets the original error; the object goes later.
+        await storage.delete(key).catch(() => removeWhenReachable(storage, key, this.context.orphanRemovalDelaysMs));
+      }
+      throw error;
+    }
+  }
+}
