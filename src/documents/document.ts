@@ -5,6 +5,7 @@ export const DOCUMENT_TYPES = [
   'invoice',
   'contract',
   'regulation',
+  'basic_deed',
   'works_quote',
   'owner_document',
   'other',

@@ -59,7 +59,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
           delete: true,
           restore: true,
           trash: true,
-          uploadTypes: ['meeting_minutes', 'financial_statement', 'invoice', 'contract', 'regulation', 'works_quote', 'owner_document', 'other'],
+          uploadTypes: ['meeting_minutes', 'financial_statement', 'invoice', 'contract', 'regulation', 'basic_deed', 'works_quote', 'owner_document', 'other'],
         },
       });
     });

@@ -93,6 +93,7 @@ export const enBE = {
   'type.invoice': 'Invoice',
   'type.contract': 'Contract',
   'type.regulation': 'Regulation',
+  'type.basic_deed': 'Basic deed',
   'type.works_quote': 'Works quote',
   'type.owner_document': 'Owner document',
   'type.other': 'Other',

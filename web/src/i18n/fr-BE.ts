@@ -95,6 +95,7 @@ export const frBE: Catalogue = {
   'type.invoice': 'Facture',
   'type.contract': 'Contrat',
   'type.regulation': 'Règlement',
+  'type.basic_deed': 'Acte de base',
   'type.works_quote': 'Devis de travaux',
   'type.owner_document': 'Document de copropriétaire',
   'type.other': 'Autre',

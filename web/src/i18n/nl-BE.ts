@@ -95,6 +95,7 @@ export const nlBE: Catalogue = {
   'type.invoice': 'Factuur',
   'type.contract': 'Contract',
   'type.regulation': 'Reglement',
+  'type.basic_deed': 'Basisakte',
   'type.works_quote': 'Offerte voor werken',
   'type.owner_document': 'Document van een eigenaar',
   'type.other': 'Andere',
