@@ -6,12 +6,12 @@ import { helpConfiguration, outputConfiguration } from './cli-help.js';
 import { addTokenOptions, tokenRequestOf, type TokenOptionValues } from './token-options.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { loadCliConfig } from './cli-config.js';
-import type { Service } from '../http/server.js';
+import type { DocstoreService } from '../service.js';
 import { EXIT } from './exit-codes.js';
 import { registerKeysCommands } from './keys-commands.js';
 import type { ObjectEvent } from '../sync/mirror.js';
 import type { Difference } from '../sync/verify.js';
-import { DEFAULT_ORGANIZATION, mintConfiguredToken, registerConsoleCommands } from './console-commands.js';
+import { mintConfiguredToken, registerConsoleCommands } from './console-commands.js';
 
 const program = new Command()
   .name('docstore')
@@ -26,43 +26,8 @@ program
   .description('Serve the documents API (migrates the database and checks the storage first).')
   .action(async () => {
     const config = await loadCliConfig();
-    const { createService, listenService } = await import('../http/server.js');
-    const service = await createService(config);
-    const listeners = await listenService(service, config).catch(async (error: unknown) => {
-      await service.close();
-      throw error;
-    });
-    const check = setInterval(() => {
-      service.storage.check().catch((error: unknown) => service.app.log.error({ err: error }, 'storage check failed'));
-    }, 30_000);
-    check.unref();
-    const purgeEveryMs = 3_600_000;
-    const purge = setInterval(() => {
-      service.documents.purge().then(
-        (count) => count > 0 && service.app.log.info({ purged: count }, 'purged documents from the trash'),
-        (error: unknown) => service.app.log.error({ err: error }, 'trash purge failed'),
-      );
-    }, purgeEveryMs);
-    purge.unref();
-    const say = (line: string) => process.stdout.write(`${line}\n`);
-    say(`docstore: serving on ${listeners.apiUrl} (storage: ${service.storage.name}, database: ${config.database.dialect})`);
-    say(`  console:    ${config.http.publicBaseUrl}/${service.consoleBuilt ? '' : ' (not built: run `npm run build`, then restart docstore)'}`);
-    say(`  API docs:   ${config.http.publicBaseUrl}/docs`);
-    say(`  metrics:    ${listeners.metricsUrl}/metrics${config.metrics.token === undefined ? '' : ' (bearer token required)'}`);
-    if (service.generatedJwtSecret) say(`  generated a JWT secret in ${config.dataDir}/jwt-secret (mode 0600): keep it, tokens depend on it`);
-    if (service.jwtSecret !== undefined) {
-      say('  sign in:    npm run docstore -- open   (prints a console link with a one-hour token)');
-      say(`  mint a token: npm run docstore -- token --sub me --org ${DEFAULT_ORGANIZATION} --role syndic`);
-    }
-    const stop = async () => {
-      clearInterval(purge);
-      clearInterval(check);
-      await listeners.close();
-      await service.close();
-      process.exit(EXIT.ok);
-    };
-    process.once('SIGINT', () => void stop());
-    process.once('SIGTERM', () => void stop());
+    const { serve } = await import('./serve-command.js');
+    await serve(config);
   });
 
 program
@@ -299,11 +264,12 @@ program
     process.stdout.write(`${JSON.stringify(describeConfig(load()), null, 2)}\n`);
   });
 
-async function withService(work: (service: Service) => Promise<void>): Promise<void> {
+/** Runs a maintenance command on the core: storage, database and documents, without HTTP or the console. */
+async function withService(work: (service: DocstoreService) => Promise<void>): Promise<void> {
   const config = await loadCliConfig();
-  // The HTTP and database stack loads only for the commands that need it (start-up of the others stays short).
-  const { createService } = await import('../http/server.js');
-  const service = await createService(config, { logger: false });
+  // The database and storage stack loads only for the commands that need it (start-up of the others stays short).
+  const { createDocstoreService } = await import('../service.js');
+  const service = await createDocstoreService(config);
   try {
     await work(service);
   } finally {

@@ -14,10 +14,10 @@ import { LOCAL_SIGNED_LINK_PATH } from '../storage/create-object-storage.js';
 import type { ObjectLinkSigner } from '../storage/object-link-signer.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { StorageUnavailable } from '../storage/storage-errors.js';
-import { IdempotencyStore } from '../idempotency/idempotency-store.js';
+import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { withDeadline } from '../lib/deadline.js';
 import { uploadSizeClass, type DocstoreMetrics } from '../metrics/docstore-metrics.js';
-import { BuildingCatalog } from '../documents/building-catalog.js';
+import type { BuildingCatalog } from '../documents/building-catalog.js';
 import { registerConsoleRoutes, sendConsoleIndex, wantsConsole, type ConsoleAssets } from './console-assets.js';
 import { retryAfterSecondsOf, toProblem } from './problem-details.js';
 import { buildingsRoutes } from './routes/buildings-routes.js';
@@ -32,6 +32,8 @@ export interface AppDependencies {
   db: Kysely<Database>;
   storage: ObjectStorage;
   documents: DocumentService;
+  buildings: BuildingCatalog;
+  idempotency: IdempotencyStore;
   verifier: JwtVerifier;
   /** The signer of the links docstore serves itself, under /api/v1/signed (local backend, encryption, SSE). */
   signer?: ObjectLinkSigner;
@@ -157,10 +159,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const authenticate = (request: FastifyRequest): Promise<Principal> => deps.verifier.verify(request.headers.authorization);
   const uploads = deps.uploads ?? new UploadLimiter(DEFAULT_UPLOAD_LIMITS, metrics);
-  await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: new IdempotencyStore(deps.db), authenticate });
+  await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: deps.idempotency, authenticate });
   await app.register(buildingsRoutes, {
     prefix: '/api/v1',
-    buildings: new BuildingCatalog(deps.db),
+    buildings: deps.buildings,
     documents: deps.documents,
     db: deps.db,
     storage: deps.storage,

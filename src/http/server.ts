@@ -1,16 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import type { DocstoreConfig } from '../config.js';
 import { JwtVerifier } from '../auth/jwt-verifier.js';
-import { openDatabase, type Database } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { DocumentService } from '../documents/document-service.js';
-import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
-import type { ObjectStorage } from '../storage/object-storage.js';
+import type { DocumentService } from '../documents/document-service.js';
 import { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { startMetricsServer } from '../metrics/metrics-server.js';
 import { loadStatus } from '../backup/backup-state.js';
 import { jwtConfigOf } from '../auth/jwt-config.js';
+import { createDocstoreService, type DocstoreService } from '../service.js';
 import { buildApp } from './app.js';
 import { ListenError } from './listen-error.js';
 import { ConsoleAssets } from './console-assets.js';
@@ -19,12 +15,10 @@ import { UploadLimiter } from './upload-limiter.js';
 /** Where `npm run build` puts the console (relative to this file: src/http or dist/http → dist/web). */
 export const CONSOLE_DIR = new URL('../../dist/web/', import.meta.url).pathname;
 
-export interface Service {
+/** The core (`src/service.ts`) with HTTP on top: what `docstore serve` runs. */
+export interface Service extends DocstoreService {
   app: FastifyInstance;
   metrics: DocstoreMetrics;
-  db: Kysely<Database>;
-  storage: ObjectStorage;
-  documents: DocumentService;
   /** Uploads in flight (their slots and idle timeout). */
   uploads: UploadLimiter;
   /** The HS256 secret in use, when tokens are verified with one (for `docstore token`). */
@@ -33,39 +27,32 @@ export interface Service {
   generatedJwtSecret: boolean;
   /** Whether the web console's build was found (`npm run build` makes it; `serve` never builds it). */
   consoleBuilt: boolean;
+  /** Closes the app, then the core. */
   close(): Promise<void>;
 }
 
 /**
- * Wires the whole service from a configuration: storage (checked), database (migrated), token
- * verifier, documents service and HTTP app; does not listen.
+ * Builds the core (`createDocstoreService`: storage checked, database migrated, documents) with a
+ * metrics registry, then the token verifier and the HTTP app on top; does not listen.
  */
 export async function createService(config: DocstoreConfig, options: { logger?: boolean | { level: string }; consoleDir?: string } = {}): Promise<Service> {
   const metrics = new DocstoreMetrics();
-  const { storage, signer, prepare } = await createObjectStorage(config.storage, { ...storageWiringOf(config), metrics });
-  await prepare();
-  const { db } = openDatabase(config.database);
+  const core = await createDocstoreService(config, { metrics });
   try {
-    await migrateToLatest(db);
     const { jwt, secret, generated } = await jwtConfigOf(config);
     const verifier = await JwtVerifier.create(jwt);
-    const documents = new DocumentService({
-      db,
-      storage,
-      allowedMimeTypes: new Set(config.allowedMimeTypes),
-      maxUploadBytes: config.maxUploadBytes,
-      trashDays: config.trashDays,
-    });
-    metrics.onCollect(documentGaugesRefresher(metrics, documents));
+    metrics.onCollect(documentGaugesRefresher(metrics, core.documents));
     metrics.onCollect(backupStatusRefresher(metrics, config.dataDir));
     const consoleAssets = await ConsoleAssets.load(options.consoleDir ?? CONSOLE_DIR);
     const uploads = new UploadLimiter(config.uploads, metrics);
     const app = await buildApp({
-      db,
-      storage,
-      documents,
+      db: core.db,
+      storage: core.storage,
+      documents: core.documents,
+      buildings: core.buildings,
+      idempotency: core.idempotency,
       verifier,
-      ...(signer === undefined ? {} : { signer }),
+      ...(core.signer === undefined ? {} : { signer: core.signer }),
       maxUploadBytes: config.maxUploadBytes,
       allowedMimeTypes: config.allowedMimeTypes,
       healthCheckTimeoutSeconds: config.healthCheckTimeoutSeconds,
@@ -76,22 +63,20 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       ...(consoleAssets === undefined ? {} : { console: consoleAssets }),
     });
     return {
+      ...core,
       app,
       metrics,
-      db,
-      storage,
-      documents,
       uploads,
       ...(secret === undefined ? {} : { jwtSecret: secret }),
       generatedJwtSecret: generated,
       consoleBuilt: consoleAssets !== undefined,
       close: async () => {
         await app.close();
-        await db.destroy();
+        await core.close();
       },
     };
   } catch (error) {
-    await db.destroy();
+    await core.close();
     throw error;
   }
 }
@@ -124,7 +109,6 @@ export async function listenService(service: Service, config: DocstoreConfig): P
   }
 }
 
-/** Refreshes the documents-by-type gauges from the database at most once a minute (not per scrape). */
 /**
  * `docstore backup run` runs in another process (a timer) and records its successes under DATA_DIR;
  * each scrape exports them, from start-up on: the last success time, and the totals as counters.
@@ -143,6 +127,7 @@ function backupStatusRefresher(metrics: DocstoreMetrics, dataDir: string): () =>
   };
 }
 
+/** Refreshes the documents-by-type gauges from the database at most once a minute (not per scrape). */
 function documentGaugesRefresher(metrics: DocstoreMetrics, documents: DocumentService, maxAgeMs = 60_000): () => Promise<void> {
   let refreshedAt = 0;
   let pending: Promise<void> | undefined;

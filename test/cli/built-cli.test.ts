@@ -18,12 +18,14 @@ describe('the built docstore (dist/)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'docstore-built-'));
-    // A module resolution hook that names every npm package the process loads, on stderr.
+    // A module resolution hook that names every npm package and every module of dist/ the process loads, on stderr.
     tracer = join(dir, 'trace-packages.mjs');
     const hook = `export async function resolve(specifier, context, next) {
   const resolved = await next(specifier, context);
   const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(resolved.url)?.[1];
   if (name !== undefined) process.stderr.write('loaded-package ' + name + '\\n');
+  const own = /\\/dist\\/(.+\\.js)$/.exec(resolved.url)?.[1];
+  if (name === undefined && own !== undefined) process.stderr.write('loaded-module ' + own + '\\n');
   return resolved;
 }`;
     await writeFile(tracer, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
@@ -31,12 +33,13 @@ describe('the built docstore (dist/)', () => {
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-  function runBuilt(args: string[]): Promise<{ code: number; stdout: string; stderr: string; packages: Set<string> }> {
+  function runBuilt(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string; packages: Set<string>; modules: Set<string> }> {
     return new Promise((resolve, reject) => {
-      execFile(process.execPath, ['--import', tracer, DIST_MAIN, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      execFile(process.execPath, ['--import', tracer, DIST_MAIN, ...args], { env: { ...env, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') return reject(error);
         const packages = new Set([...stderr.matchAll(/^loaded-package (\S+)$/gm)].map((match) => match[1] ?? ''));
-        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr: stderr.replace(/^loaded-package .*\n/gm, ''), packages });
+        const modules = new Set([...stderr.matchAll(/^loaded-module (\S+)$/gm)].map((match) => match[1] ?? ''));
+        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr: stderr.replace(/^loaded-(package|module) .*\n/gm, ''), packages, modules });
       });
     });
   }
@@ -64,6 +67,29 @@ describe('the built docstore (dist/)', () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ dataDir: env.DATA_DIR });
     for (const name of HEAVY) expect(packages, name).not.toContain(name);
+  }, 60_000);
+
+  it('`purge` and `reconcile` run on the core (src/service.ts) without building the HTTP app: neither Fastify nor the console loads', async () => {
+    const maintenanceEnv = { DATA_DIR: join(dir, 'maintenance') };
+    const purge = await runBuilt(['purge'], maintenanceEnv);
+    expect(purge.stderr).toBe('');
+    expect(purge.code).toBe(0);
+    expect(purge.stdout).toBe('purged 0 document(s)\n');
+    const reconcile = await runBuilt(['reconcile', '--json'], maintenanceEnv);
+    expect(reconcile.stderr).toBe('');
+    expect(reconcile.code).toBe(0);
+    expect(JSON.parse(reconcile.stdout)).toMatchObject({ orphanObjects: [], missingObjects: [], fixed: 0 });
+    for (const { packages, modules } of [purge, reconcile]) {
+      // It did open the database and the storage, through the composition root.
+      expect(packages).toContain('kysely');
+      expect(packages).toContain('better-sqlite3');
+      expect(modules).toContain('service.js');
+      for (const name of ['fastify', '@fastify/multipart', '@fastify/swagger', '@fastify/swagger-ui', 'fastify-type-provider-zod', 'preact', 'vite', 'tsx']) {
+        expect(packages, name).not.toContain(name);
+      }
+      // The configuration reads the HTTP layer's option types (request timeouts, upload limits); the app, server, routes and console stay unloaded.
+      expect([...modules].filter((module) => /^http\/(app|server|console-assets|console-build)\.js$|^http\/routes\//.test(module))).toEqual([]);
+    }
   }, 60_000);
 
   it('`serve` from dist/ answers /health/ready and the console, without running Vite or tsx, nor loading the S3 adapter for local storage', async () => {

@@ -1,0 +1,69 @@
+import type { DocstoreConfig } from '../config.js';
+import type { DocstoreService } from '../service.js';
+import { DEFAULT_ORGANIZATION } from './console-commands.js';
+import { EXIT } from './exit-codes.js';
+
+/** How often `serve` checks the storage (the `docstore_storage_up` gauge and the logs follow it). */
+export const STORAGE_CHECK_EVERY_MS = 30_000;
+/** How often `serve` purges documents in the trash for longer than `DOCSTORE_TRASH_DAYS`. */
+export const TRASH_PURGE_EVERY_MS = 3_600_000;
+
+/** Where the periodic tasks report (the HTTP app's pino logger). */
+export interface TaskLog {
+  info(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+/**
+ * Starts `serve`'s periodic work on the core: a storage check every 30 s and the trash purge every
+ * hour. The timers do not keep the process alive; `stop` clears them.
+ */
+export function startPeriodicTasks(core: Pick<DocstoreService, 'storage' | 'documents'>, log: TaskLog): { stop(): void } {
+  const check = setInterval(() => {
+    core.storage.check().catch((error: unknown) => log.error({ err: error }, 'storage check failed'));
+  }, STORAGE_CHECK_EVERY_MS);
+  check.unref();
+  const purge = setInterval(() => {
+    core.documents.purge().then(
+      (count) => count > 0 && log.info({ purged: count }, 'purged documents from the trash'),
+      (error: unknown) => log.error({ err: error }, 'trash purge failed'),
+    );
+  }, TRASH_PURGE_EVERY_MS);
+  purge.unref();
+  return {
+    stop: () => {
+      clearInterval(purge);
+      clearInterval(check);
+    },
+  };
+}
+
+/** `docstore serve`: builds the service with its HTTP app, listens, runs the periodic tasks and stops on SIGINT or SIGTERM. */
+export async function serve(config: DocstoreConfig): Promise<void> {
+  // Fastify and the console load here, for `serve` only.
+  const { createService, listenService } = await import('../http/server.js');
+  const service = await createService(config);
+  const listeners = await listenService(service, config).catch(async (error: unknown) => {
+    await service.close();
+    throw error;
+  });
+  const tasks = startPeriodicTasks(service, service.app.log);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`docstore: serving on ${listeners.apiUrl} (storage: ${service.storage.name}, database: ${config.database.dialect})`);
+  say(`  console:    ${config.http.publicBaseUrl}/${service.consoleBuilt ? '' : ' (not built: run `npm run build`, then restart docstore)'}`);
+  say(`  API docs:   ${config.http.publicBaseUrl}/docs`);
+  say(`  metrics:    ${listeners.metricsUrl}/metrics${config.metrics.token === undefined ? '' : ' (bearer token required)'}`);
+  if (service.generatedJwtSecret) say(`  generated a JWT secret in ${config.dataDir}/jwt-secret (mode 0600): keep it, tokens depend on it`);
+  if (service.jwtSecret !== undefined) {
+    say('  sign in:    npm run docstore -- open   (prints a console link with a one-hour token)');
+    say(`  mint a token: npm run docstore -- token --sub me --org ${DEFAULT_ORGANIZATION} --role syndic`);
+  }
+  const stop = async () => {
+    tasks.stop();
+    await listeners.close();
+    await service.close();
+    process.exit(EXIT.ok);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}

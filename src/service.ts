@@ -1,0 +1,77 @@
+import type { Kysely } from 'kysely';
+import type { DocstoreConfig } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { BuildingCatalog } from './documents/building-catalog.js';
+import { DocumentService } from './documents/document-service.js';
+import { IdempotencyStore } from './idempotency/idempotency-store.js';
+import type { DocstoreMetrics } from './metrics/docstore-metrics.js';
+import { createObjectStorage, storageWiringOf } from './storage/create-object-storage.js';
+import type { ObjectLinkSigner } from './storage/object-link-signer.js';
+import type { ObjectStorage } from './storage/object-storage.js';
+
+export interface DocstoreServiceOptions {
+  /** The time every part reads (trash cut-offs, link expiry, idempotency leases). @default () => new Date() */
+  now?: () => Date;
+  /** When given, the storage is measured (`MetricsObjectStorage`); the HTTP server passes its registry. */
+  metrics?: DocstoreMetrics;
+}
+
+/**
+ * docstore without a front end: what `serve` puts HTTP on and what the maintenance commands
+ * (`purge`, `reconcile`, …) use directly. Loads neither Fastify nor the console.
+ */
+export interface DocstoreService {
+  config: DocstoreConfig;
+  /** The metadata database, migrated to the latest schema. */
+  db: Kysely<Database>;
+  /** The configured storage with its decorators, checked usable. */
+  storage: ObjectStorage;
+  /** Verifies the presigned links docstore serves itself (local backend, encryption, S3 with SSE). */
+  signer?: ObjectLinkSigner;
+  documents: DocumentService;
+  buildings: BuildingCatalog;
+  /** Outcomes of requests sent with an `Idempotency-Key`. */
+  idempotency: IdempotencyStore;
+  /** Closes the database (the storage holds nothing open). */
+  close(): Promise<void>;
+}
+
+/**
+ * The one composition root: configuration → storage (prepared: a missing bucket created when
+ * configured to, then checked) → database (migrated) → documents. Nothing listens.
+ */
+export async function createDocstoreService(config: DocstoreConfig, options: DocstoreServiceOptions = {}): Promise<DocstoreService> {
+  const now = options.now;
+  const { storage, signer, prepare } = await createObjectStorage(config.storage, {
+    ...storageWiringOf(config),
+    ...(now === undefined ? {} : { now }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+  });
+  await prepare();
+  const { db } = openDatabase(config.database);
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const documents = new DocumentService({
+    db,
+    storage,
+    allowedMimeTypes: new Set(config.allowedMimeTypes),
+    maxUploadBytes: config.maxUploadBytes,
+    trashDays: config.trashDays,
+    ...(now === undefined ? {} : { now }),
+  });
+  return {
+    config,
+    db,
+    storage,
+    ...(signer === undefined ? {} : { signer }),
+    documents,
+    buildings: new BuildingCatalog(db),
+    idempotency: new IdempotencyStore(db, now === undefined ? {} : { now }),
+    close: () => db.destroy(),
+  };
+}
