@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ALLOWED_MIME_TYPES, detectMimeType } from '../../src/documents/content-detection.js';
+import { DEFAULT_ALLOWED_MIME_TYPES, detectMimeType } from '../../src/documents/upload/content-detection.js';
 import { contentDisposition, safeFileName } from '../../src/documents/file-name.js';
 import { SAMPLES } from '../support/sample-files.js';
 

@@ -8,7 +8,7 @@ import type { DocumentContext } from '../document-context.js';
 import { DocumentError } from '../document-errors.js';
 import { toDocument, validateDocumentFields } from '../document-fields.js';
 import * as repository from '../document-repository.js';
-import { removeWhenReachable } from '../orphan-removal.js';
+import { removeWhenReachable } from './orphan-removal.js';
 import { storeFilePart, type StoredFile } from './file-part-storage.js';
 import type { UploadPart } from './upload-part.js';
 

@@ -1,4 +1,4 @@
-import type { ObjectStorage } from '../storage/object-storage.js';
+import type { ObjectStorage } from '../../storage/object-storage.js';
 
 /** Delays of the attempts, in milliseconds: soon, then less and less often for about a quarter of an hour. */
 export const ORPHAN_REMOVAL_DELAYS_MS: readonly number[] = [5_000, 30_000, 120_000, 600_000];
