@@ -1,11 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { DocstoreConfig } from '../config.js';
 import { readOrCreateSecretFile } from '../lib/secret-file.js';
 import type { JwtConfig } from './jwt-verifier.js';
 
+/**
+ * How bearer tokens are verified (`DOCSTORE_JWT_*`): a shared HS256 secret, a public key or a JWKS
+ * URL, with the issuer and audience to require. A `secret` without value is generated under the
+ * data directory.
+ */
+export type JwtSettings =
+  | { kind: 'secret'; secret?: Uint8Array; issuer?: string; audience?: string }
+  | { kind: 'public-key'; pem: string; algorithm: 'RS256' | 'ES256'; issuer?: string; audience?: string }
+  | { kind: 'jwks'; url: string; issuer?: string; audience?: string };
+
 /** The JWT verification settings; without any, a secret generated once under the data directory (0600). */
-export async function jwtConfigOf(config: DocstoreConfig): Promise<{ jwt: JwtConfig; secret?: Uint8Array; generated: boolean }> {
+export async function jwtConfigOf(config: { jwt: JwtSettings; dataDir: string }): Promise<{ jwt: JwtConfig; secret?: Uint8Array; generated: boolean }> {
   const claims = {
     ...(config.jwt.issuer === undefined ? {} : { issuer: config.jwt.issuer }),
     ...(config.jwt.audience === undefined ? {} : { audience: config.jwt.audience }),
