@@ -7,7 +7,6 @@ import {
   type CopyObjectCommandOutput,
   type HeadObjectCommandOutput,
   type PutObjectCommandOutput,
-  type S3Client,
 } from '@aws-sdk/client-s3';
 import { normalizeKey } from '../object-key.js';
 import { completeMetadata, validateCopyOptions, validatePutOptions, type ValidatedPutOptions } from '../object-options.js';
@@ -18,35 +17,24 @@ import { responseDateOf } from './s3-client.js';
 import { encodeMetadata, unquoteEtag } from './s3-metadata.js';
 import { copyInParts } from './s3-multipart-copy.js';
 import { uploadInParts, type CompletionOptions, type MultipartParams } from './s3-multipart-upload.js';
-import { copySourceEncryptionParams, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
+import type { S3ObjectReader } from './s3-object-reader.js';
+import type { S3RequestContext } from './s3-request-context.js';
+import { copySourceEncryptionParams, readEncryptionParams, writeEncryptionParams } from './s3-server-side-encryption.js';
 import { IntegrityError, OperationAborted, PreconditionFailed, isStorageError } from '../storage-errors.js';
 
 /** Part size of copies made of parts (SSE-C, SSE-KMS): 1 GiB (S3 allows 5 MiB – 5 GiB). */
 const COPY_PART_BYTES = 1024 * 1024 * 1024;
 
-/** What the writer needs of the S3 adapter it writes for (its requests, keys and reads). */
-export interface S3WriteContext {
-  /** For requests whose failure is ignored (removing a temporary object). */
-  client: S3Client;
-  bucket: string;
-  sse: S3ServerSideEncryption;
+/** How the writer sizes its uploads. */
+export interface S3WriteOptions {
   /** Where streamed parts are assembled; its `partBytes` is the part size. */
   partBuffers: PartBufferPool;
+  /** Parts uploaded in parallel. */
   queueSize: number;
+  /** Bodies in memory up to this size go in one PutObject. */
   singlePutMaxBytes: number;
   /** Copies are multipart uploads of UploadPartCopy parts (SSE-C and SSE-KMS on Ceph 16). */
   copiesInParts: boolean;
-  /** Sends one command, translating its failure; `errorKey` names the key a conflict concerns. */
-  send<Output>(operation: string, key: string | undefined, command: object, signal?: AbortSignal, errorKey?: string): Promise<Output>;
-  objectKey(key: string): string;
-  /** A new full object key under the hidden temporary prefix. */
-  temporaryObjectKey(): string;
-  copySource(objectKey: string): string;
-  stat(key: string): Promise<ObjectInfo>;
-  /** A put's result completed by a HEAD (the write's response lacked ETag or date). */
-  putResult(key: string, size: number, sha256: string): Promise<PutResult>;
-  /** Fails with `storage.precondition_failed` when the key holds an object. */
-  refuseExisting(key: string): Promise<void>;
 }
 
 /**
@@ -57,7 +45,12 @@ export interface S3WriteContext {
  * or UploadPartCopy parts where the server refuses CopyObject from an encrypted source.
  */
 export class S3ObjectWriter {
-  constructor(private readonly context: S3WriteContext) {}
+  constructor(
+    private readonly context: S3RequestContext,
+    /** Reads what a write must check or complete: the destination's presence, a put's ETag and date. */
+    private readonly reader: S3ObjectReader,
+    private readonly tuning: S3WriteOptions,
+  ) {}
 
   /** `ObjectStorage.put` (see `S3ObjectStorage`). */
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
@@ -77,7 +70,7 @@ export class S3ObjectWriter {
       const head: Buffer[] = [];
       let headBytes = 0;
       let ended = false;
-      while (headBytes <= this.context.partBuffers.partBytes) {
+      while (headBytes <= this.tuning.partBuffers.partBytes) {
         const next = await iterator.next();
         if (next.done === true) {
           ended = true;
@@ -100,7 +93,25 @@ export class S3ObjectWriter {
    * ignores, so the key is checked first too.
    */
   private createOnlyCompletion(key: string): CompletionOptions {
-    return { ifNoneMatch: '*', beforeComplete: () => this.context.refuseExisting(key) };
+    return { ifNoneMatch: '*', beforeComplete: () => this.refuseExisting(key) };
+  }
+
+  /**
+   * Check-then-write guard for create-only copies: some servers (Ceph 16) ignore `If-None-Match`
+   * on CopyObject, so the destination is checked first; the header is still sent, making the
+   * copy atomic where the server honours it.
+   */
+  private async refuseExisting(key: string): Promise<void> {
+    if (await this.reader.exists(key)) throw PreconditionFailed.alreadyExists(key);
+  }
+
+  /**
+   * Completes a put result with one HEAD, when the write's response lacks ETag or date: Ceph 16
+   * returns an empty ETag for multipart uploads.
+   */
+  private async putResult(key: string, size: number, sha256: string): Promise<PutResult> {
+    const info = await this.reader.stat(key);
+    return { key, size, sha256, etag: info.etag, lastModified: info.lastModified };
   }
 
   /** Bytes already in memory: hash first, then one upload that carries the SHA-256. */
@@ -120,7 +131,7 @@ export class S3ObjectWriter {
       ...describedAs(options, sha256),
       ...writeEncryptionParams(this.context.sse),
     };
-    if (bytes.length <= this.context.singlePutMaxBytes) {
+    if (bytes.length <= this.tuning.singlePutMaxBytes) {
       const output = await this.context.send<PutObjectCommandOutput>(
         'put',
         key,
@@ -132,10 +143,10 @@ export class S3ObjectWriter {
       if (output.ETag && lastModified !== undefined) {
         return { key, size: bytes.length, sha256, etag: unquoteEtag(output.ETag), lastModified };
       }
-      return this.context.putResult(key, bytes.length, sha256);
+      return this.putResult(key, bytes.length, sha256);
     }
     await this.multipartUpload(key, params, bytes, signal, createOnly ? this.createOnlyCompletion(key) : {});
-    return this.context.putResult(key, bytes.length, sha256);
+    return this.putResult(key, bytes.length, sha256);
   }
 
   /**
@@ -175,16 +186,16 @@ export class S3ObjectWriter {
           await createOnlyCompletion.beforeComplete?.();
         },
       });
-      return this.context.putResult(key, digest.size, expectedSha256);
+      return this.putResult(key, digest.size, expectedSha256);
     }
     const temporaryKey = this.context.temporaryObjectKey();
     try {
       await this.multipartUpload(key, { Bucket: this.context.bucket, Key: temporaryKey, ...writeEncryptionParams(this.context.sse) }, body, signal);
       const sha256 = digest.sha256();
-      if (createOnly) await this.context.refuseExisting(key);
-      if (this.context.copiesInParts) {
+      if (createOnly) await this.refuseExisting(key);
+      if (this.tuning.copiesInParts) {
         await this.copyInParts(temporaryKey, key, digest.size, describedAs(options, sha256), signal);
-        return await this.context.putResult(key, digest.size, sha256);
+        return await this.putResult(key, digest.size, sha256);
       }
       const output = await this.context.send<CopyObjectCommandOutput>(
         'put',
@@ -205,11 +216,11 @@ export class S3ObjectWriter {
       if (copied?.ETag && copied.LastModified !== undefined) {
         return { key, size: digest.size, sha256, etag: unquoteEtag(copied.ETag), lastModified: copied.LastModified };
       }
-      return await this.context.putResult(key, digest.size, sha256);
+      return await this.putResult(key, digest.size, sha256);
     } finally {
       // A failed removal must not mask the put's own outcome: the temporary key is hidden from
       // listings and removed by removeStaleUploads() at the next start.
-      await this.context.client.send(new DeleteObjectCommand({ Bucket: this.context.bucket, Key: temporaryKey })).catch(() => undefined);
+      await this.context.sendIgnoringFailure(new DeleteObjectCommand({ Bucket: this.context.bucket, Key: temporaryKey }));
     }
   }
 
@@ -224,8 +235,8 @@ export class S3ObjectWriter {
     const context = {
       send: <Output>(command: object) => this.context.send<Output>('put', key, command, signal),
       abort: (command: AbortMultipartUploadCommand) => this.context.client.send(command),
-      buffers: this.context.partBuffers,
-      queueSize: this.context.queueSize,
+      buffers: this.tuning.partBuffers,
+      queueSize: this.tuning.queueSize,
       sse: this.context.sse,
     };
     await uploadInParts(context, params, body, completion);
@@ -236,11 +247,11 @@ export class S3ObjectWriter {
     const source = normalizeKey(sourceKey);
     const destination = normalizeKey(destinationKey);
     validateCopyOptions(options);
-    if (options.ifNoneMatch === '*') await this.context.refuseExisting(destination);
+    if (options.ifNoneMatch === '*') await this.refuseExisting(destination);
     try {
-      if (!this.context.copiesInParts && options.systemMetadata === undefined && options.ifSourceMatch === undefined) {
+      if (!this.tuning.copiesInParts && options.systemMetadata === undefined && options.ifSourceMatch === undefined) {
         await this.copyObject(source, destination, { MetadataDirective: 'COPY' }, options);
-        return await this.context.stat(destination);
+        return await this.reader.stat(destination);
       }
       // The source's description is read first: to copy it part by part (Ceph RGW 16 answers 501 to
       // a CopyObject from an SSE-C or SSE-KMS source, but copies its parts), to set system metadata
@@ -260,9 +271,9 @@ export class S3ObjectWriter {
         ...(head.ContentDisposition === undefined || head.ContentDisposition === '' ? {} : { ContentDisposition: head.ContentDisposition }),
         Metadata: { ...(head.Metadata ?? {}), ...encodeMetadata(options.systemMetadata ?? {}) },
       };
-      if (this.context.copiesInParts) await this.copyInParts(this.context.objectKey(source), destination, head.ContentLength ?? 0, description, undefined, head.ETag);
+      if (this.tuning.copiesInParts) await this.copyInParts(this.context.objectKey(source), destination, head.ContentLength ?? 0, description, undefined, head.ETag);
       else await this.copyObject(source, destination, { MetadataDirective: 'REPLACE', ...description, ...(head.ETag === undefined ? {} : { CopySourceIfMatch: head.ETag }) }, options);
-      return await this.context.stat(destination);
+      return await this.reader.stat(destination);
     } catch (error) {
       // With a source condition, a failed precondition that is not the destination's is the source's.
       if (options.ifSourceMatch !== undefined && options.ifNoneMatch === undefined && isStorageError(error) && error.code === 'storage.precondition_failed') {
