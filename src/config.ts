@@ -3,11 +3,13 @@ import { DEFAULT_ALLOWED_MIME_TYPES } from './documents/allowed-mime-types.js';
 import { normalizePrefix } from './storage/object-key.js';
 import { InvalidKey } from './storage/storage-errors.js';
 import type { S3ServerSideEncryption } from './storage/s3/s3-server-side-encryption.js';
+import type { ObjectLockMode } from './storage/object-storage.js';
 import { MasterKeysSyntaxError, parseMasterKeys, type MasterKey } from './storage/encryption/master-keyring.js';
 import { DEFAULT_REQUEST_TIMEOUTS, type RequestTimeouts } from './http/request-timeouts.js';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './http/upload-limiter.js';
 import type { DatabaseTimeouts } from './db/database.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
+import { parseRetentionOverrides, type RetentionOverrides } from './documents/retention/retention-rules.js';
 
 function isValidPrefix(value: string): boolean {
   try {
@@ -51,6 +53,12 @@ export interface S3StorageConfig {
   idleTimeoutSeconds?: number;
   /** `S3_SSE`, `S3_SSE_KMS_KEY_ID`, `S3_SSE_C_KEY`: server-side encryption of every object docstore writes. @default none */
   serverSideEncryption?: S3ServerSideEncryption;
+  /**
+   * `S3_OBJECT_LOCK`: objects are written with the Object Lock retain-until dates and legal holds
+   * of their documents, in this mode; the bucket must have Object Lock (checked at start-up).
+   * Absent: off. See docs/retention.md.
+   */
+  objectLock?: ObjectLockMode;
 }
 
 export type StorageConfig = LocalStorageConfig | S3StorageConfig;
@@ -83,6 +91,8 @@ export interface DocstoreConfig {
   maxUploadBytes: number;
   /** Days in the trash before purge. @default 30 */
   trashDays: number;
+  /** `DOCSTORE_RETENTION`: retention periods by document type over docstore's defaults (docs/retention.md). @default {} */
+  retention: RetentionOverrides;
   /** MIME types accepted, detected from content. */
   allowedMimeTypes: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -158,6 +168,7 @@ const environmentSchema = z
     S3_IDLE_TIMEOUT_SECONDS: seconds.max(3600).default(30),
     S3_SSE: z.enum(['none', 'AES256', 'aws:kms'], { error: 'must be none, AES256 or aws:kms (SSE-C: set S3_SSE_C_KEY instead)' }).default('none'),
     S3_SSE_KMS_KEY_ID: z.string().min(1).optional(),
+    S3_OBJECT_LOCK: z.enum(['off', 'governance', 'compliance'], { error: 'must be off, governance or compliance' }).default('off'),
     S3_SSE_C_KEY: z
       .string()
       .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, 'must be base64 of exactly 32 bytes (openssl rand -base64 32)')
@@ -194,6 +205,18 @@ const environmentSchema = z
     HEADERS_TIMEOUT_SECONDS: seconds.max(300).default(DEFAULT_REQUEST_TIMEOUTS.headersSeconds),
     REQUEST_TIMEOUT_SECONDS: seconds.max(86_400).default(DEFAULT_REQUEST_TIMEOUTS.requestSeconds),
     DOCSTORE_TRASH_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).max(3650).default(30),
+    DOCSTORE_RETENTION: z
+      .string()
+      .transform((value, context) => {
+        try {
+          return parseRetentionOverrides(value);
+        } catch (error) {
+          if (!(error instanceof RangeError)) throw error;
+          context.addIssue({ code: 'custom', message: error.message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
     DOCSTORE_JWT_SECRET: z
       .string()
       .refine((value) => Buffer.byteLength(value) >= 32, 'must be at least 32 bytes')
@@ -239,6 +262,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   if (parsed.success) issues.push(...serverSideEncryptionIssues(parsed.data));
+  if (parsed.success && parsed.data.S3_OBJECT_LOCK !== 'off' && parsed.data.STORAGE_BACKEND !== 's3') {
+    issues.push({ variable: 'S3_OBJECT_LOCK', message: 'applies only with STORAGE_BACKEND=s3: a local disk cannot lock files (see docs/retention.md)' });
+  }
   if (parsed.success && parsed.data.HEADERS_TIMEOUT_SECONDS > parsed.data.REQUEST_TIMEOUT_SECONDS) {
     issues.push({ variable: 'HEADERS_TIMEOUT_SECONDS', message: `must not exceed REQUEST_TIMEOUT_SECONDS (${parsed.data.REQUEST_TIMEOUT_SECONDS})` });
   }
@@ -261,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           connectTimeoutSeconds: e.S3_CONNECT_TIMEOUT_SECONDS,
           idleTimeoutSeconds: e.S3_IDLE_TIMEOUT_SECONDS,
           ...serverSideEncryptionOf(e),
+          ...(e.S3_OBJECT_LOCK === 'off' ? {} : { objectLock: e.S3_OBJECT_LOCK }),
         }
       : { backend: 'local', path: e.LOCAL_STORAGE_PATH ?? `${e.DATA_DIR}/objects` };
   const publicHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST;
@@ -288,6 +315,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jwt,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     trashDays: e.DOCSTORE_TRASH_DAYS,
+    retention: e.DOCSTORE_RETENTION ?? {},
     allowedMimeTypes: e.DOCSTORE_ALLOWED_TYPES ?? [...DEFAULT_ALLOWED_MIME_TYPES],
     logLevel: e.LOG_LEVEL,
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT, ...(e.METRICS_TOKEN === undefined ? {} : { token: e.METRICS_TOKEN }) },

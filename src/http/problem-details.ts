@@ -49,6 +49,9 @@ export const STATUS_BY_CODE = {
   'request.unsupported_media_type': 415,
   'request.too_large': 413,
   internal: 500,
+  'storage.object_locked': 409,
+  'storage.object_lock_unsupported': 500,
+  'storage.object_lock_not_enabled': 500,
   // Never answered over HTTP (CLI and start-up).
   'db.migration_failed': 500,
   'config.invalid': 500,

@@ -39,13 +39,20 @@ export interface ObjectStorage {
   /** True when the object exists, false when it does not; any other failure throws. */
   exists(key: string): Promise<boolean>;
 
-  /** Removes an object. Does not fail when the object is absent. */
+  /**
+   * Removes an object. Does not fail when the object is absent. Where the storage keeps versions
+   * under Object Lock (`capabilities.objectLock`), every stored version of the key goes, oldest
+   * first, and a version still locked (retain-until date in the future, or a legal hold) stops the
+   * removal with `ObjectLocked`: the current content is then still readable as before (the versions
+   * removed before it were older ones).
+   */
   delete(key: string): Promise<void>;
 
   /**
    * Removes many objects, in batches (S3: at most 1000 keys per request). Absent keys count as
-   * deleted. Never throws for a per-key failure: those are reported in the result. Throws only
-   * when a key is invalid (before anything is deleted) or the whole storage is unreachable.
+   * deleted. Never throws for a per-key failure: those are reported in the result (a locked key,
+   * under Object Lock, with the code `storage.object_locked`). Throws only when a key is invalid
+   * (before anything is deleted) or the whole storage is unreachable.
    */
   deleteMany(keys: Iterable<string>): Promise<DeleteManyResult>;
 
@@ -63,6 +70,23 @@ export interface ObjectStorage {
    * `PreconditionFailed` and stays untouched.
    */
   copy(sourceKey: string, destinationKey: string, options?: CopyOptions): Promise<ObjectInfo>;
+
+  /**
+   * Object Lock: sets the retain-until date of every stored version of `key` to `retainUntil`
+   * where that is later than the version's own date, in the storage's lock mode. A lock is never
+   * shortened: a version locked until a later date keeps it (under compliance nobody can shorten
+   * it; under governance docstore does not, see `docs/retention.md`). Returns the lock now in
+   * effect on the current version. Missing key → `ObjectNotFound`; a storage without Object Lock
+   * (`capabilities.objectLock` false) → `ObjectLockUnsupported`.
+   */
+  extendRetention?(key: string, retainUntil: Date): Promise<ObjectLockState>;
+
+  /**
+   * Object Lock: places (`true`) or releases (`false`) a legal hold on every stored version of
+   * `key`. A held version cannot be deleted whatever its retain-until date. Missing key →
+   * `ObjectNotFound`; a storage without Object Lock → `ObjectLockUnsupported`.
+   */
+  setLegalHold?(key: string, on: boolean): Promise<ObjectLockState>;
 
   /**
    * A time-limited URL that lets anyone holding it download the object with a plain HTTP GET.
@@ -103,6 +127,16 @@ export interface PutOptions {
   expectedSha256?: string;
   /** Aborts the upload; the put then rejects with `OperationAborted` and stores nothing. */
   signal?: AbortSignal;
+  /**
+   * Object Lock: the object cannot be deleted or overwritten in place before this date (a new put
+   * of the key adds a version; the locked one stays). Applied by the write itself where the backend
+   * honours it (S3 PutObject, CreateMultipartUpload, CopyObject headers) and checked on the stored
+   * version before the put returns. A storage without Object Lock refuses it with
+   * `ObjectLockUnsupported` before reading the body.
+   */
+  retainUntil?: Date;
+  /** Object Lock: the object is written under a legal hold (see `setLegalHold`). Same rules as `retainUntil`. */
+  legalHold?: boolean;
   /**
    * For decorators only (encryption): metadata under the reserved `docstore-` prefix, computed once
    * the body has been read to its end (so it may depend on the whole content), stored with the
@@ -152,7 +186,21 @@ export interface ObjectInfo {
   metadata: Record<string, string>;
   /** SHA-256 of the content, lower-case hex; absent only for objects written by other tools. */
   sha256?: string;
+  /** The Object Lock of the current version, where the storage has Object Lock and the version is locked or held. */
+  lock?: ObjectLockState;
 }
+
+/** The Object Lock of one stored version. */
+export interface ObjectLockState {
+  /** The version cannot be deleted before this date. Absent: no retention (a legal hold may still hold it). */
+  retainUntil?: Date;
+  /** `governance` or `compliance` (see `S3_OBJECT_LOCK`), with `retainUntil`. */
+  mode?: ObjectLockMode;
+  /** A legal hold is placed. */
+  legalHold: boolean;
+}
+
+export type ObjectLockMode = 'governance' | 'compliance';
 
 export interface ListOptions {
   /** Only keys starting with this string. @default '' */
@@ -200,6 +248,14 @@ export interface CopyOptions {
    */
   ifSourceMatch?: string;
   /**
+   * Object Lock of the copy. Under Object Lock a copy is never less protected than its source: the
+   * source's retain-until date and legal hold are carried over, and these may only add to them
+   * (a later date, a hold). Refused with `ObjectLockUnsupported` by a storage without Object Lock.
+   */
+  retainUntil?: Date;
+  /** Object Lock: the copy is written under a legal hold (see `retainUntil`). */
+  legalHold?: boolean;
+  /**
    * For decorators only (encryption): reserved `docstore-` metadata set on the copy over the
    * source's; the rest of the description is kept. With the source as destination, it rewrites
    * that metadata in place, inside the backend where the backend copies (S3). Same rules as
@@ -231,4 +287,10 @@ export interface StorageCapabilities {
   serverSideCopy: boolean;
   /** Presigned URLs are served by the backend itself (S3), not by docstore's HTTP layer (local). */
   presignedUrlsServedByBackend: boolean;
+  /**
+   * Object Lock is on (S3 with `S3_OBJECT_LOCK=governance|compliance` on a bucket that has it):
+   * `retainUntil`/`legalHold` are accepted, `extendRetention`/`setLegalHold` work, the backend
+   * refuses to delete a locked version, and `delete` removes every version of a key.
+   */
+  objectLock?: boolean;
 }

@@ -23,6 +23,9 @@ export const STORAGE_ERROR_CODES = [
   'storage.presign_invalid',
   'storage.presign_expired',
   'storage.operation_failed',
+  'storage.object_locked',
+  'storage.object_lock_unsupported',
+  'storage.object_lock_not_enabled',
 ] as const;
 
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
@@ -171,6 +174,60 @@ export class StorageOperationFailed extends StorageError<'storage.operation_fail
     return new StorageOperationFailed('storage.operation_failed', `Storage operation ${operation}${key === undefined ? '' : ` on ${key}`} failed`, {
       ...options,
       context: { operation, key, ...options.context },
+    });
+  }
+}
+
+/**
+ * Object Lock refuses to remove a version: its retain-until date is in the future or a legal hold
+ * is placed (`context.retainUntil`, `context.legalHold`, when the storage said). Not a permission
+ * problem: nobody can remove it before its date under compliance, and docstore never bypasses
+ * governance.
+ */
+export class ObjectLocked extends StorageError<'storage.object_locked'> {
+  static version(key: string, lock: { retainUntil?: Date; legalHold?: boolean; versionId?: string }, options: ErrorOptions = {}): ObjectLocked {
+    const reasons = [
+      ...(lock.retainUntil === undefined ? [] : [`retained until ${lock.retainUntil.toISOString()}`]),
+      ...(lock.legalHold === true ? ['under legal hold'] : []),
+    ];
+    return new ObjectLocked('storage.object_locked', `Object ${key} is locked${reasons.length === 0 ? '' : ` (${reasons.join(', ')})`}: the storage refuses to remove it`, {
+      ...options,
+      context: {
+        key,
+        ...(lock.retainUntil === undefined ? {} : { retainUntil: lock.retainUntil.toISOString() }),
+        ...(lock.legalHold === undefined ? {} : { legalHold: lock.legalHold }),
+        ...(lock.versionId === undefined ? {} : { versionId: lock.versionId }),
+        ...options.context,
+      },
+    });
+  }
+}
+
+/**
+ * A lock (`retainUntil`, `legalHold`, `extendRetention`, `setLegalHold`) was asked of a storage
+ * without Object Lock: the local disk (root can always delete a file), or S3 with
+ * `S3_OBJECT_LOCK=off`. Nothing was written.
+ */
+export class ObjectLockUnsupported extends StorageError<'storage.object_lock_unsupported'> {
+  static by(storage: string, operation: string, key: string): ObjectLockUnsupported {
+    const why =
+      storage === 'local'
+        ? 'a local disk cannot lock files (whoever has root, or the account docstore runs as, can delete them): use S3 with S3_OBJECT_LOCK'
+        : 'Object Lock is off (S3_OBJECT_LOCK=off)';
+    return new ObjectLockUnsupported('storage.object_lock_unsupported', `Storage ${storage} cannot lock ${key}: ${why}`, { context: { storage, operation, key } });
+  }
+}
+
+/**
+ * Start-up: `S3_OBJECT_LOCK` asks for Object Lock, and the bucket does not have it (created
+ * without `ObjectLockEnabledForBucket`), has versioning off, or has a default retention rule
+ * (which would also lock docstore's temporary objects). docstore refuses to start.
+ */
+export class ObjectLockNotEnabled extends StorageError<'storage.object_lock_not_enabled'> {
+  static onBucket(bucket: string, mode: string, reason: string, options: ErrorOptions = {}): ObjectLockNotEnabled {
+    return new ObjectLockNotEnabled('storage.object_lock_not_enabled', `S3_OBJECT_LOCK=${mode} but bucket ${bucket} ${reason}`, {
+      ...options,
+      context: { bucket, variable: 'S3_OBJECT_LOCK', mode, reason, ...options.context },
     });
   }
 }

@@ -7,6 +7,7 @@ import type {
   ListEntry,
   ListOptions,
   ObjectInfo,
+  ObjectLockState,
   ObjectStorage,
   PresignGetOptions,
   PresignPutOptions,
@@ -18,7 +19,7 @@ import type {
 import { toReadable } from '../put-body.js';
 import { StorageUnavailable } from '../storage-errors.js';
 
-export type StorageOperation = 'put' | 'get' | 'stat' | 'exists' | 'delete' | 'deleteMany' | 'list' | 'copy' | 'presignGet' | 'presignPut' | 'check';
+export type StorageOperation = 'put' | 'get' | 'stat' | 'exists' | 'delete' | 'deleteMany' | 'list' | 'copy' | 'presignGet' | 'presignPut' | 'check' | 'extendRetention' | 'setLegalHold';
 
 /** What to break. With an empty plan the decorator passes everything through unchanged. */
 export interface FaultPlan {
@@ -124,6 +125,16 @@ export class FaultInjectingObjectStorage implements ObjectStorage {
   async check(): Promise<void> {
     this.count('check');
     return this.inner.check();
+  }
+
+  async extendRetention(key: string, retainUntil: Date): Promise<ObjectLockState> {
+    this.count('extendRetention');
+    return this.inner.extendRetention!(key, retainUntil);
+  }
+
+  async setLegalHold(key: string, on: boolean): Promise<ObjectLockState> {
+    this.count('setLegalHold');
+    return this.inner.setLegalHold!(key, on);
   }
 
   private count(operation: StorageOperation): void {

@@ -8,6 +8,7 @@ import type {
   ListEntry,
   ListOptions,
   ObjectInfo,
+  ObjectLockState,
   ObjectStorage,
   PresignGetOptions,
   PresignPutOptions,
@@ -110,6 +111,14 @@ export class MetricsObjectStorage implements ObjectStorage {
 
   async copy(sourceKey: string, destinationKey: string, options?: CopyOptions): Promise<ObjectInfo> {
     return this.measure('copy', () => this.inner.copy(sourceKey, destinationKey, options));
+  }
+
+  async extendRetention(key: string, retainUntil: Date): Promise<ObjectLockState> {
+    return this.measure('extendRetention', () => this.inner.extendRetention!(key, retainUntil));
+  }
+
+  async setLegalHold(key: string, on: boolean): Promise<ObjectLockState> {
+    return this.measure('setLegalHold', () => this.inner.setLegalHold!(key, on));
   }
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {

@@ -15,6 +15,7 @@ import type {
   ListEntry,
   ListOptions,
   ObjectInfo,
+  ObjectLockState,
   ObjectStorage,
   PresignGetOptions,
   PresignPutOptions,
@@ -75,6 +76,7 @@ export class EncryptingObjectStorage implements ObjectStorage {
       // Copies copy the stored bytes through the inner storage (only the wrapped key changes).
       serverSideCopy: inner.capabilities.serverSideCopy,
       presignedUrlsServedByBackend: false,
+      objectLock: inner.capabilities.objectLock,
     };
   }
 
@@ -85,15 +87,20 @@ export class EncryptingObjectStorage implements ObjectStorage {
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     const normalized = normalizeKey(key);
     const validated = validatePutOptions(options);
-    const { expectedSha256, signal, ifNoneMatch } = options;
+    const { expectedSha256, signal, ifNoneMatch, retainUntil, legalHold } = options;
     const dataKey = randomBytes(KEY_BYTES);
     const head = sealHead(dataKey, {
       contentType: validated.contentType,
       ...(validated.contentDisposition === undefined ? {} : { contentDisposition: validated.contentDisposition }),
       metadata: validated.metadata,
     });
-    // The backend object is described by nothing but the reserved metadata.
-    const inner: PutOptions = { ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }), ...(signal === undefined ? {} : { signal }) };
+    // The backend object is described by nothing but the reserved metadata; its lock is the plaintext's.
+    const inner: PutOptions = {
+      ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }),
+      ...(signal === undefined ? {} : { signal }),
+      ...(retainUntil === undefined ? {} : { retainUntil }),
+      ...(legalHold === undefined ? {} : { legalHold }),
+    };
     const inMemory = bytesInMemory(body);
     if (inMemory !== undefined) {
       const sha256 = sha256Of(inMemory);
@@ -194,6 +201,14 @@ export class EncryptingObjectStorage implements ObjectStorage {
     return this.inner.check();
   }
 
+  async extendRetention(key: string, retainUntil: Date): Promise<ObjectLockState> {
+    return this.inner.extendRetention!(key, retainUntil);
+  }
+
+  async setLegalHold(key: string, on: boolean): Promise<ObjectLockState> {
+    return this.inner.setLegalHold!(key, on);
+  }
+
   /**
    * The master key id and format of an object, or undefined for a plaintext object, from its
    * backend metadata alone (no master key needed: `docstore keys status`).
@@ -252,7 +267,11 @@ export class EncryptingObjectStorage implements ObjectStorage {
     await this.putAgain(key, got);
   }
 
-  /** Puts what `got` reads back under its key, with its description, verified against its SHA-256. */
+  /**
+   * Puts what `got` reads back under its key, with its description, verified against its SHA-256.
+   * Under Object Lock the new version is locked as the one read (same retain-until date, same
+   * hold); the one read stays, locked, until its date (a versioned bucket keeps it).
+   */
   private async putAgain(key: string, got: GetResult): Promise<void> {
     const { info } = got;
     await this.put(key, got.body, {
@@ -260,6 +279,8 @@ export class EncryptingObjectStorage implements ObjectStorage {
       ...(info.contentDisposition === undefined ? {} : { contentDisposition: info.contentDisposition }),
       metadata: info.metadata,
       ...(info.sha256 === undefined ? {} : { expectedSha256: info.sha256 }),
+      ...(info.lock?.retainUntil === undefined ? {} : { retainUntil: info.lock.retainUntil }),
+      ...(info.lock?.legalHold === true ? { legalHold: true } : {}),
     });
   }
 

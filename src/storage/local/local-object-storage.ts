@@ -13,6 +13,7 @@ import type {
   ListEntry,
   ListOptions,
   ObjectInfo,
+  ObjectLockState,
   ObjectStorage,
   PresignGetOptions,
   PresignPutOptions,
@@ -27,6 +28,7 @@ import { writeContent } from './local-content-writer.js';
 import { ContentDigest, bytesInMemory, toReadable, translateBodyFailure } from '../put-body.js';
 import {
   IntegrityError,
+  ObjectLockUnsupported,
   ObjectNotFound,
   OperationAborted,
   PermissionDenied,
@@ -72,6 +74,8 @@ export class LocalObjectStorage implements ObjectStorage {
     // copy streams the bytes through this process (and re-verifies their SHA-256).
     serverSideCopy: false,
     presignedUrlsServedByBackend: false,
+    // A file can always be removed by root, or by the account docstore runs as: nothing to lock with.
+    objectLock: false,
   };
 
   private constructor(
@@ -105,6 +109,7 @@ export class LocalObjectStorage implements ObjectStorage {
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     const normalized = normalizeKey(key);
     const validated = validatePutOptions(options);
+    refuseLock('put', normalized, options);
     if (options.signal?.aborted === true) throw OperationAborted.during('put', normalized);
     const inMemory = bytesInMemory(body);
     if (inMemory !== undefined) {
@@ -212,6 +217,7 @@ export class LocalObjectStorage implements ObjectStorage {
     const source = normalizeKey(sourceKey);
     const destination = normalizeKey(destinationKey);
     validateCopyOptions(options);
+    refuseLock('copy', destination, options);
     const handle = await this.openObject(source);
     let description: LocalObjectDescription;
     let body: Readable;
@@ -234,6 +240,16 @@ export class LocalObjectStorage implements ObjectStorage {
     } finally {
       body.destroy();
     }
+  }
+
+  /** Refused: a local disk cannot lock a file (`ObjectLockUnsupported`). */
+  async extendRetention(key: string): Promise<ObjectLockState> {
+    throw ObjectLockUnsupported.by(this.name, 'extendRetention', normalizeKey(key));
+  }
+
+  /** Refused: a local disk cannot lock a file (`ObjectLockUnsupported`). */
+  async setLegalHold(key: string): Promise<ObjectLockState> {
+    throw ObjectLockUnsupported.by(this.name, 'setLegalHold', normalizeKey(key));
   }
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {
@@ -502,6 +518,11 @@ function descriptive(description: LocalObjectDescription): ValidatedPutOptions {
     ...(description.contentDisposition === undefined ? {} : { contentDisposition: description.contentDisposition }),
     metadata: description.metadata,
   };
+}
+
+/** A lock asked of the local disk: refused before anything is read or written. */
+function refuseLock(operation: string, key: string, options: { retainUntil?: Date; legalHold?: boolean }): void {
+  if (options.retainUntil !== undefined || options.legalHold === true) throw ObjectLockUnsupported.by('local', operation, key);
 }
 
 async function fsyncDirectory(path: string): Promise<void> {

@@ -23,13 +23,25 @@ export interface S3ClientOptions {
   socketTimeoutMs?: number;
   /** Attempts per request, retried with exponential back-off and jitter on throttling, 5xx and network errors. @default 4 */
   maxAttempts?: number;
+  /**
+   * Send `Content-MD5` with every PutObject and UploadPart: AWS refuses a write with Object Lock
+   * parameters without it (or an `x-amz-checksum-*`), for multipart uploads on each part. docstore's
+   * bodies are in memory when sent (one PutObject, or one part buffer), so the digest costs one pass
+   * over bytes already there. @default false
+   */
+  contentMd5OnUploads?: boolean;
 }
+
+/** Operations the SDK gives a CRC32 (they require a checksum); `Content-MD5` instead, which every server accepts. */
+const CHECKSUM_REQUIRED = new Set(['DeleteObjectsCommand', 'PutObjectRetentionCommand', 'PutObjectLegalHoldCommand']);
+const UPLOADS = new Set(['PutObjectCommand', 'UploadPartCommand']);
 
 /**
  * Builds an S3 client that works with MinIO, Ceph RGW, Scaleway, OVH, Backblaze B2 and AWS:
  * checksums only when an operation requires them (newer SDK defaults break non-AWS servers),
- * `Content-MD5` instead of CRC32 on DeleteObjects (the one operation we use that requires a
- * checksum; older MinIO and B2 reject anything else), a keep-alive agent with bounded sockets, timeouts, and the SDK's standard
+ * `Content-MD5` instead of CRC32 on DeleteObjects, PutObjectRetention and PutObjectLegalHold (the
+ * operations we use that require a checksum; older MinIO and B2 reject anything else), and on
+ * uploads under Object Lock (`contentMd5OnUploads`), a keep-alive agent with bounded sockets, timeouts, and the SDK's standard
  * retry strategy, which retries throttling, 5xx and network errors but no other 4xx.
  */
 export function createS3Client(options: S3ClientOptions): S3Client {
@@ -53,7 +65,9 @@ export function createS3Client(options: S3ClientOptions): S3Client {
   });
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (context.commandName !== 'DeleteObjectsCommand') return next(args);
+      const command = context.commandName ?? '';
+      const upload = options.contentMd5OnUploads === true && UPLOADS.has(command);
+      if (!CHECKSUM_REQUIRED.has(command) && !upload) return next(args);
       const request = args.request as { headers?: Record<string, string>; body?: unknown };
       if (request.headers !== undefined && (typeof request.body === 'string' || request.body instanceof Uint8Array)) {
         for (const name of Object.keys(request.headers)) {

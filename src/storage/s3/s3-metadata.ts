@@ -1,5 +1,5 @@
 import type { GetObjectCommandOutput, HeadObjectCommandOutput } from '@aws-sdk/client-s3';
-import type { ObjectInfo } from '../object-storage.js';
+import type { ObjectInfo, ObjectLockState } from '../object-storage.js';
 import { DEFAULT_CONTENT_TYPE } from '../object-options.js';
 
 /** User-metadata key under which the S3 adapter stores the content's SHA-256 (`x-amz-meta-docstore-sha256`). */
@@ -48,9 +48,10 @@ export function unquoteEtag(etag: string | undefined): string {
 export function objectInfoFrom(
   key: string,
   size: number,
-  output: Pick<HeadObjectCommandOutput | GetObjectCommandOutput, 'LastModified' | 'ETag' | 'ContentType' | 'ContentDisposition' | 'Metadata'>,
+  output: Pick<HeadObjectCommandOutput | GetObjectCommandOutput, 'LastModified' | 'ETag' | 'ContentType' | 'ContentDisposition' | 'Metadata'> & Partial<ObjectLockHeaders>,
 ): ObjectInfo {
   const { metadata, sha256 } = decodeMetadata(output.Metadata);
+  const lock = objectLockOf(output);
   return {
     key,
     size,
@@ -60,7 +61,20 @@ export function objectInfoFrom(
     ...(output.ContentDisposition === undefined || output.ContentDisposition === '' ? {} : { contentDisposition: output.ContentDisposition }),
     metadata,
     ...(sha256 === undefined ? {} : { sha256 }),
+    ...(lock === undefined ? {} : { lock }),
   };
+}
+
+/** The Object Lock headers of a HEAD or GET response (of one version). */
+export type ObjectLockHeaders = Pick<HeadObjectCommandOutput, 'ObjectLockMode' | 'ObjectLockRetainUntilDate' | 'ObjectLockLegalHoldStatus'>;
+
+/** The Object Lock a HEAD or GET response reports, or undefined when the version has neither a retention nor a legal hold. */
+export function objectLockOf(output: Partial<ObjectLockHeaders>): ObjectLockState | undefined {
+  const legalHold = output.ObjectLockLegalHoldStatus === 'ON';
+  const retainUntil = output.ObjectLockRetainUntilDate;
+  if (retainUntil === undefined && !legalHold) return undefined;
+  const mode = output.ObjectLockMode === 'COMPLIANCE' ? 'compliance' : output.ObjectLockMode === 'GOVERNANCE' ? 'governance' : undefined;
+  return { legalHold, ...(retainUntil === undefined ? {} : { retainUntil }), ...(mode === undefined ? {} : { mode }) };
 }
 
 /** Parses `bytes START-END/TOTAL`. */
