@@ -5,7 +5,7 @@ import { authorizeBuilding, authorizedDocument } from './document-access.js';
 import type { DocumentContext } from './document-context.js';
 import { toDocument } from './document-fields.js';
 import * as repository from './document-repository.js';
-import { contentDisposition } from './file-name.js';
+import { contentDisposition } from '../shared/file-name.js';
 import { decodeCursor, encodeCursor, type CursorScope } from './list-cursor.js';
 
 export interface DocumentPage {

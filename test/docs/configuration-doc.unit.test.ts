@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, loadConfig, type DocstoreConfig } from '../../src/config.js';
-import { DEFAULT_ALLOWED_MIME_TYPES } from '../../src/documents/upload/content-detection.js';
+import { DEFAULT_ALLOWED_MIME_TYPES } from '../../src/documents/allowed-mime-types.js';
 
 /**
  * docs/configuration.md must not drift from src/config.ts: it documents exactly the variables of

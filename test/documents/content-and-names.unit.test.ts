@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ALLOWED_MIME_TYPES, detectMimeType } from '../../src/documents/upload/content-detection.js';
-import { contentDisposition, safeFileName } from '../../src/documents/file-name.js';
+import { DEFAULT_ALLOWED_MIME_TYPES } from '../../src/documents/allowed-mime-types.js';
+import { detectMimeType } from '../../src/shared/content-detection.js';
+import { contentDisposition, safeFileName } from '../../src/shared/file-name.js';
 import { SAMPLES } from '../support/sample-files.js';
 
 describe('detectMimeType', () => {

@@ -7,7 +7,7 @@ import { MasterKeyring } from '../../src/storage/encryption/master-keyring.js';
 import { encryptExisting, keyStatus, rotateMasterKey } from '../../src/storage/encryption/master-key-maintenance.js';
 import type { ByteRange, GetOptions, ObjectStorage } from '../../src/storage/object-storage.js';
 import { isStorageError, type StorageErrorCode } from '../../src/storage/storage-errors.js';
-import { contentDisposition } from '../../src/documents/file-name.js';
+import { contentDisposition } from '../../src/shared/file-name.js';
 import { mirror } from '../../src/sync/mirror.js';
 import { verify } from '../../src/sync/verify.js';
 import { encryptedFixture, masterKey, putFormatOne, type EncryptedFixture } from '../support/encryption-fixtures.js';

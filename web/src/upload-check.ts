@@ -35,7 +35,7 @@ export async function refusalBeforeUpload(file: File, limits: Me['limits']): Pro
   }
   if (file.size === 0) return new ApiError(400, 'upload.empty_file', 'The file is empty');
   // Loaded on first use: the type detection (file-type) is most of its weight.
-  const [{ SNIFF_BYTES, detectMimeType }, { safeFileName }] = await Promise.all([import('../../src/documents/upload/content-detection.js'), import('../../src/documents/file-name.js')]);
+  const [{ SNIFF_BYTES, detectMimeType }, { safeFileName }] = await Promise.all([import('../../src/shared/content-detection.js'), import('../../src/shared/file-name.js')]);
   const sample = new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer());
   const detected = await detectMimeType(sample, safeFileName(file.name));
   if (detected !== undefined && limits.allowedMimeTypes.includes(detected)) return undefined;

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { isStorageError } from '../../storage/storage-errors.js';
-import { SNIFF_BYTES, detectMimeType } from './content-detection.js';
+import { SNIFF_BYTES, detectMimeType } from '../../shared/content-detection.js';
 import type { DocumentContext } from '../document-context.js';
 import { DocumentError, isDocumentError } from '../document-errors.js';
-import { contentDisposition, safeFileName } from '../file-name.js';
+import { contentDisposition, safeFileName } from '../../shared/file-name.js';
 import { removeWhenReachable } from './orphan-removal.js';
 import { readSample } from './read-sample.js';
 import type { FilePart } from './upload-part.js';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Principal } from '../../auth/principal.js';
 import { DocumentError } from '../../documents/document-errors.js';
 import { documentPatchSchema, type DocumentService, type UploadPart } from '../../documents/document-service.js';
-import { contentDisposition } from '../../documents/file-name.js';
+import { contentDisposition } from '../../shared/file-name.js';
 import { decodeFormDataFileName } from '../form-data-file-name.js';
 import { writeObjectResponse } from '../object-response.js';
 import { retryAfterSecondsOf, toProblem } from '../problem-details.js';
@@ -56,7 +56,9 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
         );
         if (outcome.replayed) {
           // The first outcome, without reading this body again: the connection closes after it.
-          const replayed = outcome.body as Document;
+          // Retention and hold as they are now, not as they were at the first upload.
+          const [replayed] = await documents.annotate([outcome.body as Document]);
+          if (replayed === undefined) throw new Error('an idempotent replay without its document');
           return reply.code(outcome.status).header('idempotent-replayed', 'true').header('connection', 'close').header('location', `/api/v1/documents/${replayed.id}`).send(replayed);
         }
         const document = outcome.result;

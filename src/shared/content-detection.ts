@@ -1,8 +1,5 @@
 import { fileTypeFromBuffer } from 'file-type';
 
-// The defaults live apart so that the configuration loads without file-type (a faster CLI start-up).
-export { DEFAULT_ALLOWED_MIME_TYPES } from '../allowed-mime-types.js';
-
 /** Bytes inspected to decide the type (ZIP-based office formats need more than the first block). */
 export const SNIFF_BYTES = 64 * 1024;
 
