@@ -56,9 +56,7 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
         );
         if (outcome.replayed) {
           // The first outcome, without reading this body again: the connection closes after it.
-          // Retention and hold as they are now, not as they were at the first upload.
-          const [replayed] = await documents.annotate([outcome.body as Document]);
-          if (replayed === undefined) throw new Error('an idempotent replay without its document');
+          const replayed = outcome.body as Document;
           return reply.code(outcome.status).header('idempotent-replayed', 'true').header('connection', 'close').header('location', `/api/v1/documents/${replayed.id}`).send(replayed);
         }
         const document = outcome.result;
