@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeConfig, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { describeConfig } from '../src/config/describe-config.js';
 
 function issuesOf(env: Record<string, string>): Array<{ variable: string; message: string }> {
   try {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { EncryptionConfig } from '../config.js';
+import type { EncryptionConfig } from '../storage/storage-config.js';
 import type { EncryptingObjectStorage } from '../storage/encryption/encrypting-object-storage.js';
 import type { KeyWalkEvent, WalkSummary } from '../storage/encryption/master-key-maintenance.js';
 import { EXIT } from './exit-codes.js';

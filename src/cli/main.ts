@@ -260,7 +260,7 @@ program
   .command('config')
   .description('Print the validated configuration, secrets masked.')
   .action(async () => {
-    const { describeConfig, loadConfig: load } = await import('../config.js');
+    const [{ loadConfig: load }, { describeConfig }] = await Promise.all([import('../config.js'), import('../config/describe-config.js')]);
     process.stdout.write(`${JSON.stringify(describeConfig(load()), null, 2)}\n`);
   });
 

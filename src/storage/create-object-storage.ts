@@ -1,7 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { DocstoreConfig, EncryptionConfig, StorageConfig } from '../config.js';
 import type { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { EncryptingObjectStorage } from './encryption/encrypting-object-storage.js';
 import { LocalObjectStorage } from './local/local-object-storage.js';
@@ -9,6 +8,7 @@ import { MasterKeyring } from './encryption/master-keyring.js';
 import { MetricsObjectStorage } from './decorators/metrics-object-storage.js';
 import { ObjectLinkSigner, loadOrCreateSigningSecret } from './object-link-signer.js';
 import type { ObjectStorage } from './object-storage.js';
+import type { EncryptionConfig, StorageConfig } from './storage-config.js';
 import { hasStorageCode } from './storage-errors.js';
 
 /** Path under the public base URL where the HTTP layer serves the links docstore signs (`ObjectLinkSigner`). */
@@ -46,8 +46,16 @@ export interface CreatedStorage {
   prepare(): Promise<void>;
 }
 
+/** What `storageWiringOf` reads of docstore's configuration. */
+export interface StorageWiringSettings {
+  http: { publicBaseUrl: string };
+  dataDir: string;
+  signingSecret?: Buffer;
+  encryption?: EncryptionConfig;
+}
+
 /** The wiring the service, the CLI and mirror locations derive from one configuration. */
-export function storageWiringOf(config: DocstoreConfig): StorageWiring {
+export function storageWiringOf(config: StorageWiringSettings): StorageWiring {
   return {
     publicBaseUrl: config.http.publicBaseUrl,
     dataDir: config.dataDir,

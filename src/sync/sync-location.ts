@@ -1,7 +1,8 @@
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadRemote, type DocstoreConfig, type RemoteSettings } from '../config.js';
+import type { DocstoreConfig } from '../config.js';
+import { loadRemote, type RemoteSettings } from '../config/remote-config.js';
 import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
 import { LocalObjectStorage } from '../storage/local/local-object-storage.js';
 import type { ObjectStorage } from '../storage/object-storage.js';

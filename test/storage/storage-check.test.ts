@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetBucketAclCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
-import type { S3StorageConfig } from '../../src/config.js';
+import type { S3StorageConfig } from '../../src/storage/storage-config.js';
 import { createObjectStorage } from '../../src/storage/create-object-storage.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
 import { freePort } from '../support/free-port.js';
