@@ -8,18 +8,16 @@ import type { DocumentRow } from './documents.table.js';
 
 /**
  * Establishes the building's organisation and the caller's right to act in it. A building the
- * caller may not see (`canSeeBuilding`), or an unknown one, is `not found` (both answer alike, so
- * existence is not revealed); only an upload may name an unknown building, which then becomes the
- * caller's.
+ * caller may not see (`canSeeBuilding`), or one not registered (`POST /buildings`), is `not found`
+ * for every action, uploads included (both answer alike, so existence is not revealed).
  */
 export async function authorizeBuilding(db: Kysely<Database>, principal: Principal, buildingId: string, action: BuildingAction): Promise<{ organizationId: string }> {
   const building = await repository.findBuilding(db, buildingId);
-  const organizationId = building?.organization_id ?? principal.organizationId;
-  if ((building === undefined && action !== 'upload') || !canSeeBuilding(principal, { id: buildingId, organizationId })) {
+  if (building === undefined || !canSeeBuilding(principal, { id: buildingId, organizationId: building.organization_id })) {
     throw DocumentError.notFound('Building', buildingId);
   }
   assertBuildingAction(principal, buildingId, action);
-  return { organizationId };
+  return { organizationId: building.organization_id };
 }
 
 /**

@@ -42,6 +42,8 @@ export interface BuildingPermissions {
   trash: boolean;
   /** Types the caller may upload and edit here (empty: none). */
   uploadTypes: DocumentType[];
+  /** Rename the building, change its address or financial-year end. */
+  manage: boolean;
 }
 
 export function buildingPermissions(principal: Principal, buildingId: string): BuildingPermissions {
@@ -55,7 +57,13 @@ export function buildingPermissions(principal: Principal, buildingId: string): B
     restore: allows('restore'),
     trash: allows('trash'),
     uploadTypes: allows('upload') ? types : [],
+    manage: canManageBuildings(principal),
   };
+}
+
+/** Whether the role registers buildings and changes their name, address and financial-year end: syndics (their organisation's) and superadmins. */
+export function canManageBuildings(principal: Principal): boolean {
+  return principal.role === 'superadmin' || principal.role === 'syndic';
 }
 
 /** What is refused, or undefined when the action is allowed. */

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
-import type { BuildingRow, DocumentRow, DocumentRowUpdate, NewDocumentRow } from './documents.table.js';
+import type { BuildingRow } from '../buildings/buildings.table.js';
+import type { DocumentRow, DocumentRowUpdate, NewDocumentRow } from './documents.table.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -110,56 +111,39 @@ export async function documentCounts(db: Db): Promise<Array<{ type: string; coun
   return rows.map((row) => ({ type: row.type, count: Number(row.count), bytes: Number(row.bytes ?? 0) }));
 }
 
-export interface BuildingFilter {
-  /** Only this organisation's buildings (all organisations when absent). */
-  organizationId?: string;
-  /** Only these buildings (board members and owners). */
-  ids?: readonly string[];
-  /** Continue after this building id (ascending). */
-  after?: string;
-  limit: number;
-}
-
-export interface BuildingUsageRow {
-  id: string;
-  organizationId: string;
+export interface BuildingUsage {
   documentCount: number;
   documentBytes: number;
   trashCount: number;
   trashBytes: number;
 }
 
-/** Buildings in id order, each with its live documents' and its trash's counts and bytes. */
-export async function listBuildingUsage(db: Db, filter: BuildingFilter): Promise<BuildingUsageRow[]> {
-  let query = db
-    .selectFrom('buildings as b')
-    .leftJoin('documents as d', 'd.building_id', 'b.id')
+/** Each building's live documents' and its trash's counts and bytes (absent: no document). */
+export async function buildingUsage(db: Db, buildingIds: readonly string[]): Promise<Map<string, BuildingUsage>> {
+  if (buildingIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('documents as d')
     .select([
-      'b.id',
-      'b.organization_id',
+      'd.building_id',
       sql<string | number>`count(d.id) filter (where d.deleted_at is null)`.as('document_count'),
       sql<string | number | null>`sum(d.size) filter (where d.deleted_at is null)`.as('document_bytes'),
       sql<string | number>`count(d.id) filter (where d.deleted_at is not null)`.as('trash_count'),
       sql<string | number | null>`sum(d.size) filter (where d.deleted_at is not null)`.as('trash_bytes'),
     ])
-    .groupBy(['b.id', 'b.organization_id'])
-    .orderBy('b.id')
-    .limit(filter.limit);
-  if (filter.organizationId !== undefined) query = query.where('b.organization_id', '=', filter.organizationId);
-  if (filter.ids !== undefined) {
-    if (filter.ids.length === 0) return [];
-    query = query.where('b.id', 'in', filter.ids);
-  }
-  if (filter.after !== undefined) query = query.where('b.id', '>', filter.after);
-  const rows = await query.execute();
-  return rows.map((row) => ({
-    id: row.id,
-    organizationId: row.organization_id,
-    documentCount: Number(row.document_count),
-    documentBytes: Number(row.document_bytes ?? 0),
-    trashCount: Number(row.trash_count),
-    trashBytes: Number(row.trash_bytes ?? 0),
-  }));
+    .where('d.building_id', 'in', buildingIds)
+    .groupBy('d.building_id')
+    .execute();
+  return new Map(
+    rows.map((row) => [
+      row.building_id,
+      {
+        documentCount: Number(row.document_count),
+        documentBytes: Number(row.document_bytes ?? 0),
+        trashCount: Number(row.trash_count),
+        trashBytes: Number(row.trash_bytes ?? 0),
+      },
+    ]),
+  );
 }
 
 /** Count and bytes of the documents in the trash, all organisations. */

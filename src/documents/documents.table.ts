@@ -24,14 +24,6 @@ export interface DocumentsTable {
   deleted_at: string | Date | null;
 }
 
-/** A building belongs to the organisation that first stored a document in it. */
-export interface BuildingsTable {
-  id: string;
-  organization_id: string;
-  created_at: string | Date;
-}
-
 export type DocumentRow = Selectable<DocumentsTable>;
 export type NewDocumentRow = Insertable<DocumentsTable>;
 export type DocumentRowUpdate = Updateable<DocumentsTable>;
-export type BuildingRow = Selectable<BuildingsTable>;

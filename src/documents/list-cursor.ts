@@ -37,21 +37,3 @@ export function decodeCursor(cursor: string, scope: CursorScope): ListPosition {
   }
   return { createdAt: payload.c, id: payload.i };
 }
-
-/** An opaque cursor over the buildings listing: the last building id seen. */
-export function encodeBuildingCursor(lastId: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, k: 'buildings', a: lastId }), 'utf8').toString('base64url');
-}
-
-export function decodeBuildingCursor(cursor: string): string {
-  let payload: Record<string, unknown>;
-  try {
-    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw new DocumentError('documents.invalid_cursor', 'The cursor is malformed', {}, { cause: error });
-  }
-  if (payload === null || typeof payload !== 'object' || payload.v !== 1 || payload.k !== 'buildings' || typeof payload.a !== 'string') {
-    throw new DocumentError('documents.invalid_cursor', 'The cursor does not belong to the buildings listing');
-  }
-  return payload.a;
-}

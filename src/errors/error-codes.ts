@@ -1,5 +1,6 @@
 import { AUTH_ERROR_CODES } from '../auth/auth-errors.js';
 import { BACKUP_ERROR_CODES } from '../backup/backup-errors.js';
+import { BUILDING_ERROR_CODES } from '../buildings/building-errors.js';
 import { CONFIG_ERROR_CODES } from '../config-error.js';
 import { DATABASE_ERROR_CODES } from '../db/database-errors.js';
 import { DOCUMENT_ERROR_CODES } from '../documents/document-errors.js';
@@ -17,6 +18,7 @@ import { SYNC_ERROR_CODES } from '../sync/sync-errors.js';
 export const ERROR_CODES_BY_MODULE = {
   auth: AUTH_ERROR_CODES,
   documents: DOCUMENT_ERROR_CODES,
+  buildings: BUILDING_ERROR_CODES,
   storage: STORAGE_ERROR_CODES,
   database: DATABASE_ERROR_CODES,
   idempotency: IDEMPOTENCY_ERROR_CODES,

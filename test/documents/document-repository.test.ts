@@ -7,6 +7,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import * as buildings from '../../src/buildings/building-repository.js';
 import * as repository from '../../src/documents/document-repository.js';
 import { createTestDatabase } from '../support/service-fixture.js';
 
@@ -66,18 +67,17 @@ for (const [dialect, open] of DIALECTS) {
       };
     }
 
-    it('gives a building to the first organisation that claims it', async () => {
+    it('registers a building id once: a second registration, by any organisation, inserts nothing', async () => {
       const building = randomUUID();
       const now = new Date().toISOString();
-      expect(await repository.claimBuilding(db, building, 'org-a', now)).toBe('org-a');
-      expect(await repository.claimBuilding(db, building, 'org-b', now)).toBe('org-a');
-      const claims = await Promise.all(['x', 'y', 'z'].map((org) => repository.claimBuilding(db, randomUUID(), org, now)));
-      expect(claims).toEqual(['x', 'y', 'z']);
+      expect(await buildings.insertBuilding(db, { id: building, organization_id: 'org-a', name: 'A', created_at: now })).toBe(true);
+      expect(await buildings.insertBuilding(db, { id: building, organization_id: 'org-b', name: 'B', created_at: now })).toBe(false);
+      expect(await buildings.findBuilding(db, building)).toMatchObject({ organization_id: 'org-a', name: 'A', country: 'BE', financial_year_end_month: 12, financial_year_end_day: 31 });
     });
 
     it('pages newest first with ties on created_at broken by id, stable under inserts', async () => {
       const building = randomUUID();
-      await repository.claimBuilding(db, building, 'org', new Date().toISOString());
+      await buildings.insertBuilding(db, { id: building, organization_id: 'org', created_at: new Date().toISOString() });
       const same = '2026-01-01T10:00:00.000Z';
       const rows = [row(building, '2026-01-01T09:00:00.000Z'), row(building, same), row(building, same), row(building, same), row(building, '2026-01-01T11:00:00.000Z')];
       for (const r of rows) await repository.insertDocument(db, r);
@@ -92,7 +92,7 @@ for (const [dialect, open] of DIALECTS) {
 
     it('searches titles and file names case-insensitively, treating % and _ literally', async () => {
       const building = randomUUID();
-      await repository.claimBuilding(db, building, 'org', new Date().toISOString());
+      await buildings.insertBuilding(db, { id: building, organization_id: 'org', created_at: new Date().toISOString() });
       await repository.insertDocument(db, row(building, '2026-02-01T00:00:00.000Z', 'Budget 100% chauffage', 'budget.pdf'));
       await repository.insertDocument(db, row(building, '2026-02-02T00:00:00.000Z', 'Contrat', 'contrat_ascenseur.pdf'));
       await repository.insertDocument(db, row(building, '2026-02-03T00:00:00.000Z', 'Autre', 'autre.pdf'));
@@ -106,7 +106,7 @@ for (const [dialect, open] of DIALECTS) {
 
     it('separates live documents from the trash and finds purgeable ones', async () => {
       const building = randomUUID();
-      await repository.claimBuilding(db, building, 'org', new Date().toISOString());
+      await buildings.insertBuilding(db, { id: building, organization_id: 'org', created_at: new Date().toISOString() });
       const live = row(building, '2026-03-01T00:00:00.000Z');
       const trashed = { ...row(building, '2026-03-02T00:00:00.000Z'), deleted_at: '2026-03-03T00:00:00.000Z' };
       await repository.insertDocument(db, live);
@@ -120,7 +120,7 @@ for (const [dialect, open] of DIALECTS) {
 
     it('refuses a second row with the same storage key', async () => {
       const building = randomUUID();
-      await repository.claimBuilding(db, building, 'org', new Date().toISOString());
+      await buildings.insertBuilding(db, { id: building, organization_id: 'org', created_at: new Date().toISOString() });
       const first = row(building, '2026-04-01T00:00:00.000Z');
       await repository.insertDocument(db, first);
       await expect(repository.insertDocument(db, { ...row(building, '2026-04-01T00:00:00.000Z'), storage_key: first.storage_key })).rejects.toThrow();

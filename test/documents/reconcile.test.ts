@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/documents/document.js';
 import { ORG_A, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { registerBuilding } from '../support/buildings.js';
 import { documentUpload } from '../support/upload-request.js';
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
@@ -14,7 +15,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
     it('reports orphan objects and rows without objects; --fix removes orphans and marks rows broken, deleting no row', async () => {
       const auth = { authorization: `Bearer ${await fixture.token('syndic')}` };
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const upload = async () => {
         const { payload, headers } = documentUpload();
         return (await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building}/documents`, payload, headers: { ...headers, ...auth } })).json() as Document;

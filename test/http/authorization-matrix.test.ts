@@ -6,6 +6,7 @@ import { ROLES, type Role } from '../../src/auth/principal.js';
 import type { Document, DocumentType } from '../../src/documents/document.js';
 import { PDF as TINY_PDF, documentUpload } from '../support/upload-request.js';
 import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { registerBuilding } from '../support/buildings.js';
 
 /**
  * Every role × every endpoint × where the caller stands: ORG_A's building A1 (listed in the token),
@@ -224,6 +225,9 @@ for (const [name, factory] of SERVICE_PAIRS) {
       world.a1 = randomUUID();
       world.a2 = randomUUID();
       world.b1 = randomUUID();
+      await registerBuilding(world.fixture, { id: world.a1 });
+      await registerBuilding(world.fixture, { id: world.a2 });
+      await registerBuilding(world.fixture, { id: world.b1, org: ORG_B });
       world.tokens = {};
       for (const [org, buildings] of [
         [ORG_A, [world.a1]],

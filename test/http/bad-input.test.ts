@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Document } from '../../src/documents/document.js';
 import { ORG_A, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { registerBuilding } from '../support/buildings.js';
 import { SAMPLES } from '../support/sample-files.js';
 import { PDF, documentUpload, multipartBody, pdfOfSize } from '../support/upload-request.js';
 
@@ -41,6 +42,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     }
 
     describe('tokens', () => {
+      // Refused before the building is looked up: any id.
       const url = `/api/v1/buildings/${randomUUID()}/documents`;
       it('missing → 401 auth.missing_token', async () => {
         await expectProblem(await fixture.service.app.inject({ url }), 401, 'auth.missing_token');
@@ -65,7 +67,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
       it('bad limit, unknown type filter, malformed cursor → 400', async () => {
         const { payload, headers } = documentUpload();
-        const building = randomUUID();
+        const building = await registerBuilding(fixture);
         await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building}/documents`, payload, headers: { ...headers, ...auth } });
         const base = `/api/v1/buildings/${building}/documents`;
         for (const query of ['limit=0', 'limit=201', 'limit=ten', 'type=memo']) {
@@ -82,7 +84,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         ['malformed related meeting', { type: 'invoice', title: 'x', relatedMeetingId: 'abc' }, 'documents.invalid_input'],
       ] as const) {
         it(`${name} → 400, nothing stored (fields before or after the file)`, async () => {
-          const building = randomUUID();
+          const building = await registerBuilding(fixture);
           const fieldParts = Object.entries(fields).map(([key, value]) => ({ name: key, value }));
           const file = { name: 'file', fileName: 'x.pdf', content: PDF };
           for (const parts of [[...fieldParts, file], [file, ...fieldParts]]) {
@@ -97,7 +99,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
     describe('file parts', () => {
       it('no file part, two file parts, an empty file → 400', async () => {
-        const building = randomUUID();
+        const building = await registerBuilding(fixture);
         const url = `/api/v1/buildings/${building}/documents`;
         const noFile = multipartBody([{ name: 'type', value: 'invoice' }, { name: 'title', value: 'x' }]);
         await expectProblem(await fixture.service.app.inject({ method: 'POST', url, payload: noFile.payload, headers: { ...noFile.headers, ...auth } }), 400, 'upload.no_file');
@@ -110,7 +112,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       });
 
       it('too large → 413 while streaming; the partial object is removed', async () => {
-        const building = randomUUID();
+        const building = await registerBuilding(fixture);
         for (const size of [MAX_UPLOAD_BYTES + 1, MAX_UPLOAD_BYTES * 3]) {
           const { payload, headers } = documentUpload({ content: pdfOfSize(size) });
           await expectProblem(await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building}/documents`, payload, headers: { ...headers, ...auth } }), 413, 'upload.too_large');
@@ -123,7 +125,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       });
 
       it('not multipart → 415', async () => {
-        const url = `/api/v1/buildings/${randomUUID()}/documents`;
+        // Refused before the building is looked up: any id.
+      const url = `/api/v1/buildings/${randomUUID()}/documents`;
         await expectProblem(await fixture.service.app.inject({ method: 'POST', url, payload: { type: 'invoice', title: 'x' }, headers: auth }), 415, 'upload.not_multipart');
         await expectProblem(
           await fixture.service.app.inject({ method: 'POST', url, payload: PDF, headers: { ...auth, 'content-type': 'application/pdf' } }),
@@ -133,7 +136,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       });
 
       it('disallowed content (an executable renamed .pdf, a script, random bytes) → 415, nothing stored', async () => {
-        const building = randomUUID();
+        const building = await registerBuilding(fixture);
         const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(4000, 1)]);
         const windows = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200, 0), Buffer.from('PE\0\0'), Buffer.alloc(4000, 7)]);
         const zipOfExe = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60, 0), Buffer.from('payload.exe'), Buffer.alloc(1000, 3)]);
@@ -150,7 +153,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         cases.push([SAMPLES.png!.content, 'scan.pdf', 'image/png']);
         for (const [content, fileName, mimeType] of cases) {
           const { payload, headers } = documentUpload({ content, fileName });
-          const response = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } });
+          const response = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${await registerBuilding(fixture)}/documents`, payload, headers: { ...headers, ...auth } });
           expect(response.statusCode, response.body).toBe(201);
           expect((response.json() as Document).mimeType).toBe(mimeType);
         }
@@ -170,7 +173,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       ] as const) {
         it(`file name ${JSON.stringify(original.slice(0, 40))} → stored as ${JSON.stringify(display.slice(0, 40))} and served back`, async () => {
           const { payload, headers } = documentUpload({ fileName: original });
-          const response = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } });
+          const response = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${await registerBuilding(fixture)}/documents`, payload, headers: { ...headers, ...auth } });
           expect(response.statusCode, response.body).toBe(201);
           const document = response.json() as Document;
           expect(document.fileName).toBe(display);
@@ -187,7 +190,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       form.append('type', 'invoice');
       form.append('title', 'Rapport');
       form.append('file', new Blob([new Uint8Array(PDF)], { type: 'application/pdf' }), 'Rapport "final"\nv2.pdf');
-      const response = await fetch(`${fixture.baseUrl}/api/v1/buildings/${randomUUID()}/documents`, { method: 'POST', body: form, headers: auth });
+      const response = await fetch(`${fixture.baseUrl}/api/v1/buildings/${await registerBuilding(fixture)}/documents`, { method: 'POST', body: form, headers: auth });
       expect(response.status).toBe(201);
       const document = (await response.json()) as Document;
       expect(document.fileName).toBe("Rapport 'final' v2.pdf");
@@ -197,7 +200,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
 
     it('a client that disconnects mid-upload leaves no row and no object', async () => {
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const { payload, headers } = documentUpload({ content: pdfOfSize(250_000) });
       const url = new URL(`/api/v1/buildings/${building}/documents`, fixture.baseUrl);
       const request = httpRequest(url, { method: 'POST', headers: { ...headers, ...auth, 'content-length': String(payload.length) } });
@@ -214,7 +217,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
 
     it('a failing database insert removes the stored object (nothing orphaned)', async () => {
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       if (fixture.config.database.dialect === 'sqlite') {
         await sql`create trigger refuse_insert before insert on documents begin select raise(abort, 'refused by test'); end`.execute(fixture.service.db);
       } else {
@@ -234,7 +237,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
     it('an unsatisfiable range → 416', async () => {
       const { payload, headers } = documentUpload();
-      const document = (await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } })).json() as Document;
+      const document = (await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${await registerBuilding(fixture)}/documents`, payload, headers: { ...headers, ...auth } })).json() as Document;
       const response = await fixture.service.app.inject({ url: `/api/v1/documents/${document.id}/content`, headers: { ...auth, range: 'bytes=999999-' } });
       expect(response.statusCode).toBe(416);
       expect(response.json()).toMatchObject({ code: 'content.range_not_satisfiable' });

@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildingSummary } from '../../src/documents/building-catalog.js';
 import type { Document } from '../../src/documents/document.js';
+import { registerBuilding } from '../support/buildings.js';
 import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
   describe(`buildings, caller and overview API on ${pairName}`, () => {
     let fixture: ServiceFixture;
-    // Sorted, so that id order is known.
-    const [a1, a2, a3] = [randomUUID(), randomUUID(), randomUUID()].sort() as [string, string, string];
+    // Ids in reverse order of the names, so that the listing's order is the names'.
+    const [a3, a2, a1] = [randomUUID(), randomUUID(), randomUUID()].sort() as [string, string, string];
     const b1 = randomUUID();
 
     async function call(token: string, url: string, method: 'GET' | 'POST' | 'DELETE' = 'GET') {
@@ -31,6 +32,11 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
     beforeAll(async () => {
       fixture = await factory();
+      // Case and accents do not change the order: Avenue < Écoles < résidence < Rue.
+      await registerBuilding(fixture, { id: a1, name: 'Avenue des Tilleuls 12', address: { street: 'Avenue des Tilleuls 12', postalCode: '1180', city: 'Uccle' } });
+      await registerBuilding(fixture, { id: a2, name: 'Écoles 3' });
+      await registerBuilding(fixture, { id: a3, name: 'résidence Parc' });
+      await registerBuilding(fixture, { id: b1, name: 'Rue Haute 1', org: ORG_B });
       const syndicA = await fixture.token('syndic');
       const syndicB = await fixture.token('syndic', { org: ORG_B });
       await upload(syndicA, a1, 1000);
@@ -43,13 +49,19 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
     afterAll(async () => fixture?.close());
 
-    it('a syndic sees its organisation’s buildings in id order, live documents and trash counted apart', async () => {
+    it('a syndic sees its organisation’s buildings by name, live documents and trash counted apart', async () => {
       const page = await buildingsOf(await fixture.token('syndic'));
       expect(page.items.map((b) => b.id)).toEqual([a1, a2, a3]);
       expect(page.nextCursor).toBeNull();
       expect(page.items[0]).toEqual({
         id: a1,
         organizationId: ORG_A,
+        name: 'Avenue des Tilleuls 12',
+        address: { street: 'Avenue des Tilleuls 12', postalCode: '1180', city: 'Uccle', country: 'BE' },
+        externalReference: null,
+        financialYearEnd: { month: 12, day: 31 },
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
         documents: { count: 2, bytes: 3000 },
         trash: { count: 1, bytes: 4000 },
         permissions: {
@@ -60,6 +72,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
           restore: true,
           trash: true,
           uploadTypes: ['meeting_minutes', 'financial_statement', 'invoice', 'contract', 'regulation', 'basic_deed', 'works_quote', 'owner_document', 'other'],
+          manage: true,
         },
       });
     });
@@ -67,13 +80,14 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     it('an accountant may upload accounting types only; it cannot delete', async () => {
       const page = await buildingsOf(await fixture.token('accountant'));
       expect(page.items.map((b) => b.id)).toEqual([a1, a2, a3]);
-      expect(page.items[0]?.permissions).toEqual({ read: true, upload: true, edit: true, delete: false, restore: false, trash: false, uploadTypes: ['financial_statement', 'invoice'] });
+      expect(page.items[0]?.permissions).toEqual({ read: true, upload: true, edit: true, delete: false, restore: false, trash: false, uploadTypes: ['financial_statement', 'invoice'], manage: false });
     });
 
     it('an owner sees only the buildings of its token that belong to its organisation, read-only', async () => {
       const page = await buildingsOf(await fixture.token('owner', { buildings: [a2, b1, randomUUID()] }));
       expect(page.items.map((b) => b.id)).toEqual([a2]);
-      expect(page.items[0]?.permissions).toEqual({ read: true, upload: false, edit: false, delete: false, restore: false, trash: false, uploadTypes: [] });
+      expect(page.items[0]?.permissions).toEqual({ read: true, upload: false, edit: false, delete: false, restore: false, trash: false, uploadTypes: [], manage: false });
+      expect(page.items[0]?.name).toBe('Écoles 3');
       expect((await buildingsOf(await fixture.token('board_member'))).items).toEqual([]);
     });
 
@@ -95,7 +109,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       for (const cursor of ['%%%', documentCursor]) {
         const response = await call(token, `/api/v1/buildings?cursor=${cursor}`);
         expect(response.statusCode).toBe(400);
-        expect(response.json()).toMatchObject({ code: 'documents.invalid_cursor' });
+        expect(response.json()).toMatchObject({ code: 'building.invalid_cursor' });
       }
       expect((await call(token, '/api/v1/buildings?limit=0')).json()).toMatchObject({ status: 400, code: 'request.invalid' });
     });

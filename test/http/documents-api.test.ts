@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/documents/document.js';
 import { ORG_A, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { registerBuilding } from '../support/buildings.js';
 import { PDF, documentUpload, pdfOfSize } from '../support/upload-request.js';
 import { sha256 } from '../support/streams.js';
 
@@ -27,7 +28,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     }
 
     it('uploads: 201, Location, content-derived metadata, uploader from the token', async () => {
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const { payload, headers } = documentUpload({
         title: '  Procès-verbal AG 2026  ',
         fileName: "Règlement d'ordre intérieur.pdf",
@@ -66,7 +67,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
 
     it('lists newest first, filters by type, searches titles and file names, paginates with a stable cursor', async () => {
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const created: Document[] = [];
       for (let i = 0; i < 7; i++) {
         created.push(await upload(building, { type: i % 2 === 0 ? 'invoice' : 'contract', title: `Document ${i}`, fileName: i === 3 ? 'chauffage.pdf' : `doc-${i}.pdf` }));
@@ -100,7 +101,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
     it('serves content with its headers, ranges, 304 and 416', async () => {
       const bytes = pdfOfSize(200_000);
-      const document = await upload(randomUUID(), { content: bytes, fileName: 'Décompte final\u202E.pdf' });
+      const document = await upload(await registerBuilding(fixture), { content: bytes, fileName: 'Décompte final\u202E.pdf' });
       const url = `/api/v1/documents/${document.id}/content`;
       const whole = await fixture.service.app.inject({ url, headers: auth });
       expect(whole.statusCode).toBe(200);
@@ -133,7 +134,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
     it('gives a time-limited download link that a plain HTTP client can use without a token', async () => {
       const bytes = pdfOfSize(50_000);
-      const document = await upload(randomUUID(), { content: bytes, fileName: 'Contrat d’entretien.pdf' });
+      const document = await upload(await registerBuilding(fixture), { content: bytes, fileName: 'Contrat d’entretien.pdf' });
       const response = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/documents/${document.id}/download-url`, payload: { expiresInSeconds: 60 }, headers: auth });
       expect(response.statusCode, response.body).toBe(200);
       const { url, expiresAt } = response.json() as { url: string; expiresAt: string };
@@ -151,7 +152,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
 
     it('edits a document, and refuses invalid edits', async () => {
-      const document = await upload(randomUUID());
+      const document = await upload(await registerBuilding(fixture));
       const meeting = randomUUID();
       const patched = await fixture.service.app.inject({
         method: 'PATCH',
@@ -169,7 +170,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
 
     it('moves to the trash, lists the trash, restores, and purges after the retention', async () => {
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const document = await upload(building);
       const deleted = await fixture.service.app.inject({ method: 'DELETE', url: `/api/v1/documents/${document.id}`, headers: auth });
       expect(deleted.statusCode).toBe(204);

@@ -1,8 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SIGNED_LINK_PATH } from '../../src/storage/create-object-storage.js';
 import { ORG_B, localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
+import { registerBuilding } from '../support/buildings.js';
 import { documentUpload, multipartBody, pdfOfSize } from '../support/upload-request.js';
 
 const MAX_UPLOAD_BYTES = 1024 * 1024;
@@ -84,7 +85,7 @@ describe('an upload refused before its body has arrived', { timeout: 60_000 }, (
   beforeAll(async () => {
     fixture = await localSqliteService({ listen: true, env: { MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } });
     baseUrl = fixture.baseUrl as string;
-    otherOrganisationBuilding = randomUUID();
+    otherOrganisationBuilding = await registerBuilding(fixture, { org: ORG_B });
     const { payload, headers } = documentUpload();
     const created = await fixture.service.app.inject({
       method: 'POST',
@@ -150,7 +151,7 @@ describe('an upload refused before its body has arrived', { timeout: 60_000 }, (
 
   for (const refusal of cases) {
     it(`${refusal.name}: ${refusal.status} ${refusal.code} with Connection: close, the server closes the socket, nothing stored`, async () => {
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const syndic = await fixture.token('syndic');
       const { path, headers, sent } = await refusal.request();
       const sentHeaders = Object.fromEntries(Object.entries({ authorization: `Bearer ${syndic}`, ...headers }).filter(([, value]) => value !== ''));
@@ -169,7 +170,7 @@ describe('an upload refused before its body has arrived', { timeout: 60_000 }, (
     const holder = connect({ host: '127.0.0.1', port: Number(new URL(limited.baseUrl as string).port) });
     try {
       const bearer = `Bearer ${await limited.token('syndic', { sub: 'busy-syndic' })}`;
-      const route = `/api/v1/buildings/${randomUUID()}/documents`;
+      const route = `/api/v1/buildings/${await registerBuilding(fixture)}/documents`;
       // The first upload stalls after its first bytes and keeps its slot.
       const held = uploadStart(pdfOfSize(64 * 1024));
       const head = Object.entries({ ...held.headers, authorization: bearer, 'content-length': String(DECLARED_BYTES) }).map(([name, value]) => `${name}: ${value}\r\n`);
@@ -200,7 +201,7 @@ describe('an upload refused before its body has arrived', { timeout: 60_000 }, (
 
   it('a small request refused keeps its connection alive (its body is read and discarded)', async () => {
     const { payload, headers } = multipartBody([{ name: 'type', value: 'invoice' }]);
-    const response = await fetch(`${baseUrl}/api/v1/buildings/${randomUUID()}/documents`, { method: 'POST', body: payload, headers });
+    const response = await fetch(`${baseUrl}/api/v1/buildings/${await registerBuilding(fixture)}/documents`, { method: 'POST', body: payload, headers });
     expect(response.status).toBe(401);
     expect(response.headers.get('connection')).toBe('keep-alive');
     await response.arrayBuffer();

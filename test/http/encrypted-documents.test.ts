@@ -1,9 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/documents/document.js';
 import { createObjectStorage } from '../../src/storage/create-object-storage.js';
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
 import { localSqliteService, s3PostgresService, ORG_A, type FixtureFactory, type ServiceFixture } from '../support/service-fixture.js';
+import { registerBuilding } from '../support/buildings.js';
 import { readAll } from '../support/streams.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 
@@ -34,7 +35,7 @@ for (const [name, factory, env, kind] of cases) {
     it('uploads, serves whole and ranged content and a signed link in plaintext, while the storage holds none of it', async () => {
       const bytes = pdfOfSize(300_000);
       const { payload, headers } = documentUpload({ content: bytes, fileName: 'décompte.pdf' });
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const created = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building}/documents`, payload, headers: { ...headers, ...auth } });
       expect(created.statusCode, created.body).toBe(201);
       const document = created.json() as Document;

@@ -7,6 +7,7 @@ import type { Document } from '../../src/documents/document.js';
 import { localSqliteService, s3PostgresService, ORG_A, type FixtureFactory, type ServiceFixture } from '../support/service-fixture.js';
 import { clientFor } from '../support/s3-target.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
+import { registerBuilding } from '../support/buildings.js';
 
 const MASTER_KEYS = `2026-11:${randomBytes(32).toString('base64')}`;
 const FILE_NAME = 'Dupont-lot12-litige-voisin.pdf';
@@ -51,6 +52,7 @@ for (const [name, factory] of cases) {
     beforeAll(async () => {
       fixture = await factory({ listen: true, env: { DOCSTORE_MASTER_KEYS: MASTER_KEYS } });
       auth = { authorization: `Bearer ${await fixture.token('syndic')}` };
+      await registerBuilding(fixture, { id: building });
       // A small document, and one of several segments (streamed through the upload path).
       for (const content of [pdfOfSize(20_000), pdfOfSize(700_000)]) {
         const { payload, headers } = documentUpload({ content, fileName: FILE_NAME, title: TITLE });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/documents/document.js';
 import { IdempotencyStore } from '../../src/idempotency/idempotency-store.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { registerBuilding } from '../support/buildings.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
@@ -34,7 +35,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     }
 
     it('a retry with the same key returns the first document instead of storing a second one', async () => {
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const key = randomUUID();
       const first = await upload(building, key, { title: 'Premier envoi' });
       expect(first.statusCode, first.body).toBe(201);
@@ -50,7 +51,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
 
     it('keys are per principal: another subject or organisation with the same key stores its own document', async () => {
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const key = randomUUID();
       const mine = await upload(building, key);
       const otherAuth = { authorization: `Bearer ${await fixture.token('syndic', { sub: 'syndic-other' })}` };
@@ -63,17 +64,17 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
     it('a key reused for another building answers 422 idempotency.key_reused and stores nothing', async () => {
       const key = randomUUID();
-      expect((await upload(randomUUID(), key)).statusCode).toBe(201);
-      const other = randomUUID();
+      expect((await upload(await registerBuilding(fixture), key)).statusCode).toBe(201);
+      const other = await registerBuilding(fixture);
       const reused = await upload(other, key);
       expect(reused.statusCode, reused.body).toBe(422);
       expect(reused.json()).toMatchObject({ code: 'idempotency.key_reused' });
       const listing = await fixture.service.app.inject({ method: 'GET', url: `/api/v1/buildings/${other}/documents`, headers: auth });
-      expect(listing.statusCode).toBe(404);
+      expect(listing.json()).toMatchObject({ items: [] });
     });
 
     it('a failed attempt frees its key: the retry runs', async () => {
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const key = randomUUID();
       const refused = await upload(building, key, { type: 'not-a-type' });
       expect(refused.statusCode, refused.body).toBe(400);
@@ -83,10 +84,10 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
 
     it('a malformed key answers 400 idempotency.invalid_key; a quoted one (IETF draft) is the bare one', async () => {
-      const bad = await upload(randomUUID(), 'x'.repeat(256));
+      const bad = await upload(await registerBuilding(fixture), 'x'.repeat(256));
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ code: 'idempotency.invalid_key' });
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const key = randomUUID();
       const quoted = await upload(building, `"${key}"`);
       expect(quoted.statusCode).toBe(201);
@@ -95,7 +96,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
 
     it('a request with a key still in progress answers 409 idempotency.in_progress; the first one then completes', async () => {
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       const key = randomUUID();
       const { payload, headers } = documentUpload({ content: pdfOfSize(256 * 1024) });
       const url = new URL(`/api/v1/buildings/${building}/documents`, fixture.baseUrl);

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/documents/document.js';
 import { s3PostgresService, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
+import { registerBuilding } from '../support/buildings.js';
 
 describe('scale-out: two instances on the same PostgreSQL and S3', () => {
   let first: ServiceFixture;
@@ -20,7 +20,7 @@ describe('scale-out: two instances on the same PostgreSQL and S3', () => {
   it('serves each other’s documents over real sockets', async () => {
     const token = await first.token('syndic');
     const headers = { authorization: `Bearer ${token}` };
-    const building = randomUUID();
+    const building = await registerBuilding(first);
     const bytes = pdfOfSize(300_000);
     const { payload, headers: formHeaders } = documentUpload({ content: bytes });
     const created = await fetch(`${first.baseUrl}/api/v1/buildings/${building}/documents`, { method: 'POST', body: payload, headers: { ...formHeaders, ...headers } });
@@ -46,7 +46,7 @@ describe('scale-out: two instances on the same PostgreSQL and S3', () => {
   it('keeps cursors valid across instances', async () => {
     const token = await first.token('syndic');
     const headers = { authorization: `Bearer ${token}` };
-    const building = randomUUID();
+    const building = await registerBuilding(first);
     for (let i = 0; i < 3; i++) {
       const { payload, headers: formHeaders } = documentUpload({ title: `doc ${i}` });
       const target = i % 2 === 0 ? first : second;

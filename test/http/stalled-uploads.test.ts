@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +9,7 @@ import { openRawConnection, openRawRequest, type RawAnswer, type RawRequest } fr
 import { clientFor } from '../support/s3-target.js';
 import { randomPrefix } from '../support/streams.js';
 import { ORG_A, SERVICE_PAIRS, localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
+import { registerBuilding } from '../support/buildings.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 
 /** The idle timeout of these tests (UPLOAD_IDLE_TIMEOUT_SECONDS); the default is 60. */
@@ -72,7 +72,7 @@ async function rawUpload(
   options: { building?: string; keepAlive?: boolean } = {},
 ): Promise<RawRequest> {
   const token = await fixture.token('syndic', { sub: subject });
-  return openRawRequest(fixture.baseUrl as string, 'POST', `/api/v1/buildings/${options.building ?? randomUUID()}/documents`, {
+  return openRawRequest(fixture.baseUrl as string, 'POST', `/api/v1/buildings/${options.building ?? (await registerBuilding(fixture))}/documents`, {
     authorization: `Bearer ${token}`,
     ...upload.headers,
     'content-length': String(upload.payload.length),
@@ -112,7 +112,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     }
 
     it('aborts an upload that goes silent for the idle time, and leaves nothing on disk nor in the bucket', async () => {
-      const building = randomUUID();
+      const building = await registerBuilding(fixture);
       // Over one 5 MiB part, so that the S3 adapter has a multipart upload open when the client goes silent.
       const upload = documentUpload({ content: pdfOfSize(8 * 1024 * 1024) });
       const idleBefore = await abortedUploads(fixture, 'idle');
@@ -184,7 +184,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     async function upload(subject: string): Promise<Response> {
       const { payload, headers } = documentUpload();
       const token = await fixture.token('syndic', { sub: subject });
-      return fetch(`${fixture.baseUrl}/api/v1/buildings/${randomUUID()}/documents`, { method: 'POST', body: payload, headers: { ...headers, authorization: `Bearer ${token}` } });
+      return fetch(`${fixture.baseUrl}/api/v1/buildings/${await registerBuilding(fixture)}/documents`, { method: 'POST', body: payload, headers: { ...headers, authorization: `Bearer ${token}` } });
     }
 
     /** An upload that keeps its slot: it sends a little every 250 ms (never silent) until stopped or finished. */
@@ -228,7 +228,7 @@ describe('request timeouts (local + SQLite): headers and whole requests are boun
   });
 
   it('cuts an upload that never finishes within REQUEST_TIMEOUT_SECONDS although it never goes silent, and keeps nothing', async () => {
-    const building = randomUUID();
+    const building = await registerBuilding(fixture);
     const upload = documentUpload({ content: pdfOfSize(2 * 1024 * 1024) });
     const request = await rawUpload(fixture, 'endless', upload, { building });
     let sent = 200_000;
@@ -252,7 +252,7 @@ describe('request timeouts (local + SQLite): headers and whole requests are boun
     const content = pdfOfSize(3 * 1024 * 1024);
     const token = await fixture.token('syndic');
     const { payload, headers } = documentUpload({ content });
-    const created = await fetch(`${fixture.baseUrl}/api/v1/buildings/${randomUUID()}/documents`, { method: 'POST', body: payload, headers: { ...headers, authorization: `Bearer ${token}` } });
+    const created = await fetch(`${fixture.baseUrl}/api/v1/buildings/${await registerBuilding(fixture)}/documents`, { method: 'POST', body: payload, headers: { ...headers, authorization: `Bearer ${token}` } });
     expect(created.status).toBe(201);
     const document = (await created.json()) as Document;
 

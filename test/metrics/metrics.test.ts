@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/documents/document.js';
 import { METRICS } from '../../src/metrics/metric-names.js';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/metrics-server.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
+import { registerBuilding } from '../support/buildings.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 
 const TOKEN = 'metrics-token-0123456789';
@@ -17,7 +17,7 @@ describe('metrics', () => {
     fixture = await localSqliteService({ env: { MAX_UPLOAD_BYTES: '2000000' } });
     server = await startMetricsServer({ metrics: fixture.service.metrics, host: '127.0.0.1', port: 0, token: TOKEN });
     const auth = { authorization: `Bearer ${await fixture.token('syndic')}` };
-    const building = randomUUID();
+    const building = await registerBuilding(fixture);
     const app = fixture.service.app;
     const upload = (content: Buffer, type = 'invoice') => {
       const { payload, headers } = documentUpload({ content, type });

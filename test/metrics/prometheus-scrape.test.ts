@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/metrics-server.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload } from '../support/upload-request.js';
+import { registerBuilding } from '../support/buildings.js';
 
 const run = promisify(execFile);
 const script = new URL('../../scripts/services/prometheus.sh', import.meta.url).pathname;
@@ -38,7 +38,7 @@ describe('a real Prometheus scrapes a running docstore', () => {
     expect(prometheusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const auth = { authorization: `Bearer ${await fixture.token('syndic')}` };
     const { payload, headers } = documentUpload();
-    await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } });
+    await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${await registerBuilding(fixture)}/documents`, payload, headers: { ...headers, ...auth } });
   }, 660_000);
 
   afterAll(async () => {

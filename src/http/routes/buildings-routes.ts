@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Principal } from '../../auth/principal.js';
 import { ROLES } from '../../auth/principal.js';
+import { buildingPatchSchema, createBuildingSchema } from '../../buildings/building-input.js';
 import type { Database } from '../../db/database.js';
 import { trashUsage, type BuildingCatalog } from '../../documents/building-catalog.js';
 import { DOCUMENT_TYPES } from '../../documents/document.js';
@@ -11,7 +12,7 @@ import { assertSuperadmin } from '../../documents/document-authorization.js';
 import type { DocumentService } from '../../documents/document-service.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 import { toProblem } from '../problem-details.js';
-import { errorResponses } from '../schemas.js';
+import { errorResponses, problemSchema } from '../schemas.js';
 
 export interface BuildingsRoutesOptions {
   buildings: BuildingCatalog;
@@ -31,6 +32,12 @@ const buildingSchema = z
   .object({
     id: z.string(),
     organizationId: z.string(),
+    name: z.string().describe('Empty for a building registered by the migration of an older database, until named'),
+    address: z.object({ street: z.string().nullable(), postalCode: z.string().nullable(), city: z.string().nullable(), country: z.string() }),
+    externalReference: z.string().nullable(),
+    financialYearEnd: z.object({ month: z.number().int(), day: z.number().int() }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
     documents: usage.describe('Live documents'),
     trash: usage.describe('Documents in the trash'),
     permissions: z.object({
@@ -41,9 +48,12 @@ const buildingSchema = z
       restore: z.boolean(),
       trash: z.boolean(),
       uploadTypes: z.array(z.enum(DOCUMENT_TYPES)),
+      manage: z.boolean().describe('Rename the building, change its address or financial-year end'),
     }),
   })
   .describe('Building');
+
+const buildingIdParams = z.object({ id: z.string().uuid() });
 
 const meSchema = z.object({
   userId: z.string(),
@@ -83,7 +93,7 @@ export async function buildingsRoutes(app: FastifyInstance, options: BuildingsRo
     '/buildings',
     {
       schema: {
-        summary: 'The buildings the caller may see, in id order, with live and trashed documents’ counts and bytes',
+        summary: 'The registered buildings the caller may see, by name (case and accents ignored; unnamed first), with live and trashed documents’ counts and bytes',
         tags: ['buildings'],
         security,
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().max(1000).optional() }),
@@ -94,6 +104,44 @@ export async function buildingsRoutes(app: FastifyInstance, options: BuildingsRo
       const { limit, cursor } = request.query;
       return options.buildings.list(await authenticate(request), cursor === undefined ? { limit } : { limit, cursor });
     },
+  );
+
+  api.post(
+    '/buildings',
+    {
+      schema: {
+        summary: 'Syndics and superadmins: register a building (uploads go only into registered buildings)',
+        tags: ['buildings'],
+        security,
+        body: createBuildingSchema,
+        response: { 201: buildingSchema, ...errorResponses, 409: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const building = await options.buildings.create(await authenticate(request), request.body);
+      return reply.code(201).header('location', `/api/v1/buildings/${building.id}`).send(building);
+    },
+  );
+
+  api.get(
+    '/buildings/:id',
+    { schema: { summary: 'One building the caller may see', tags: ['buildings'], security, params: buildingIdParams, response: { 200: buildingSchema, ...errorResponses } } },
+    async (request) => options.buildings.get(await authenticate(request), request.params.id),
+  );
+
+  api.patch(
+    '/buildings/:id',
+    {
+      schema: {
+        summary: 'Syndics and superadmins: rename a building, change its address, reference or financial-year end',
+        tags: ['buildings'],
+        security,
+        params: buildingIdParams,
+        body: buildingPatchSchema,
+        response: { 200: buildingSchema, ...errorResponses },
+      },
+    },
+    async (request) => options.buildings.update(await authenticate(request), request.params.id, request.body),
   );
 
   api.get(
