@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { constants, type Dirent } from 'node:fs';
+import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
-import { compareKeys, normalizeKey, normalizePrefix } from '../object-key.js';
+import { normalizeKey } from '../object-key.js';
+import type { ObjectLinkSigner } from '../object-link-signer.js';
 import { resolveRange, storedDescription, validateCopyOptions, validatePutOptions, validateRange, withSystemMetadata, type ValidatedPutOptions } from '../object-options.js';
 import type {
   CopyOptions,
@@ -22,31 +23,16 @@ import type {
   PutResult,
   StorageCapabilities,
 } from '../object-storage.js';
-import { encodeTrailer, localEtag, readTrailer, type LocalObjectDescription } from './local-object-file.js';
-import type { ObjectLinkSigner } from '../object-link-signer.js';
+import { ContentDigest, bytesInMemory, toReadable } from '../put-body.js';
+import { IntegrityError, ObjectLockUnsupported, OperationAborted, PreconditionFailed, StorageUnavailable, isStorageError } from '../storage-errors.js';
 import { writeContent } from './local-content-writer.js';
-import { ContentDigest, bytesInMemory, toReadable, translateBodyFailure } from '../put-body.js';
-import {
-  IntegrityError,
-  ObjectLockUnsupported,
-  ObjectNotFound,
-  OperationAborted,
-  PermissionDenied,
-  PreconditionFailed,
-  StorageUnavailable,
-  isStorageError,
-  type StorageError,
-} from '../storage-errors.js';
+import { errnoCode, ignoreMissing, ignoreMissingStat, translateFsError, translateWriteFailure } from './local-fs-errors.js';
+import { encodeTrailer, localEtag, readTrailer, type LocalObjectDescription } from './local-object-file.js';
+import { listLocalObjects } from './local-object-listing.js';
+import { LocalObjectPaths } from './local-object-paths.js';
 
-/**
- * Object file names end with this suffix. A backslash cannot appear in a key, so an object `a`
- * (file `a\obj`) and a prefix `a/` (directory `a`) live side by side.
- */
-const OBJECT_SUFFIX = '\\obj';
 /** Temporary files older than this are leftovers of a crash, removed at open. */
 const STALE_TEMP_MS = 3_600_000;
-/** Temporary files live here, inside the root (same file system, so rename is atomic). */
-const TEMP_DIRECTORY = '\\tmp';
 
 export interface LocalObjectStorageOptions {
   /** Directory holding the objects; created (0700) if missing. */
@@ -65,7 +51,9 @@ export interface LocalObjectStorageOptions {
  * Stores objects as files under a root directory. Writes go to a temporary file, are fsynced,
  * then renamed (or, for create-only puts, hard-linked) into place. Files are 0600, directories 0700.
  * No path ever leaves the root: keys cannot contain `..`, and a symbolic link anywhere on the path
- * makes the operation fail with `PermissionDenied`.
+ * makes the operation fail with `PermissionDenied` (`local-object-paths.ts`). Listing walks the
+ * directories (`local-object-listing.ts`); the content is written by `local-content-writer.ts` in
+ * the on-disk format of `local-object-file.ts`.
  */
 export class LocalObjectStorage implements ObjectStorage {
   readonly name = 'local';
@@ -78,10 +66,14 @@ export class LocalObjectStorage implements ObjectStorage {
     objectLock: false,
   };
 
+  private readonly paths: LocalObjectPaths;
+
   private constructor(
-    private readonly root: string,
+    root: string,
     private readonly signer: ObjectLinkSigner | undefined,
-  ) {}
+  ) {
+    this.paths = new LocalObjectPaths(root);
+  }
 
   /** Creates the root if needed and removes temporary files left by a crash (older than an hour); see `create`. */
   static async open(options: LocalObjectStorageOptions): Promise<LocalObjectStorage> {
@@ -93,8 +85,8 @@ export class LocalObjectStorage implements ObjectStorage {
       return new LocalObjectStorage(root, options.signer);
     }
     await mkdir(options.root, { recursive: true, mode: 0o700 });
-    const root = await realpath(options.root);
-    const temp = join(root, TEMP_DIRECTORY);
+    const storage = new LocalObjectStorage(await realpath(options.root), options.signer);
+    const temp = storage.paths.temporaryDirectory;
     await mkdir(temp, { recursive: true, mode: 0o700 });
     // Only stale files: another process (the server, a mirror) may be writing into the same root.
     const cutoff = Date.now() - STALE_TEMP_MS;
@@ -103,7 +95,7 @@ export class LocalObjectStorage implements ObjectStorage {
       const stats = await lstat(path).catch(ignoreMissingStat);
       if (stats !== undefined && stats.mtimeMs < cutoff) await rm(path, { recursive: true, force: true });
     }
-    return new LocalObjectStorage(root, options.signer);
+    return storage;
   }
 
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
@@ -126,7 +118,7 @@ export class LocalObjectStorage implements ObjectStorage {
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     const normalized = normalizeKey(key);
     if (options.range !== undefined) validateRange(options.range);
-    const handle = await this.openObject(normalized);
+    const handle = await this.paths.openObject(normalized);
     try {
       const { description, mtime } = await readTrailer(handle, normalized);
       const info = toInfo(normalized, description, mtime);
@@ -150,7 +142,7 @@ export class LocalObjectStorage implements ObjectStorage {
 
   async stat(key: string): Promise<ObjectInfo> {
     const normalized = normalizeKey(key);
-    const handle = await this.openObject(normalized);
+    const handle = await this.paths.openObject(normalized);
     try {
       const { description, mtime } = await readTrailer(handle, normalized);
       return toInfo(normalized, description, mtime);
@@ -173,7 +165,7 @@ export class LocalObjectStorage implements ObjectStorage {
     const normalized = normalizeKey(key);
     let path: string;
     try {
-      path = await this.objectPath(normalized, 'delete');
+      path = await this.paths.objectPath(normalized, 'delete');
     } catch (error) {
       if (isStorageError(error) && error.code === 'storage.not_found') return;
       throw error;
@@ -202,15 +194,8 @@ export class LocalObjectStorage implements ObjectStorage {
     return result;
   }
 
-  async *list(options: ListOptions = {}): AsyncIterable<ListEntry> {
-    const prefix = normalizePrefix(options.prefix);
-    const startAfter = options.startAfter === undefined ? undefined : options.startAfter.normalize('NFC');
-    const recursive = options.recursive ?? true;
-    const lastSlash = prefix.lastIndexOf('/');
-    const directoryKey = prefix.slice(0, lastSlash + 1);
-    const directory = await this.directoryPath(directoryKey);
-    if (directory === undefined) return;
-    yield* this.walk(directory, directoryKey, prefix, recursive, startAfter);
+  list(options: ListOptions = {}): AsyncIterable<ListEntry> {
+    return listLocalObjects(this.paths, options);
   }
 
   async copy(sourceKey: string, destinationKey: string, options: CopyOptions = {}): Promise<ObjectInfo> {
@@ -218,7 +203,7 @@ export class LocalObjectStorage implements ObjectStorage {
     const destination = normalizeKey(destinationKey);
     validateCopyOptions(options);
     refuseLock('copy', destination, options);
-    const handle = await this.openObject(source);
+    const handle = await this.paths.openObject(source);
     let description: LocalObjectDescription;
     let body: Readable;
     try {
@@ -261,13 +246,13 @@ export class LocalObjectStorage implements ObjectStorage {
   }
 
   async check(): Promise<void> {
-    const probe = join(this.root, TEMP_DIRECTORY, `check-${randomUUID()}`);
+    const probe = this.paths.temporaryPath(`check-${randomUUID()}`);
     try {
       const handle = await open(probe, 'wx', 0o600);
       await handle.close();
       await unlink(probe);
     } catch (error) {
-      throw StorageUnavailable.because(`cannot write under ${this.root}`, { cause: error });
+      throw StorageUnavailable.because(`cannot write under ${this.paths.root}`, { cause: error });
     }
   }
 
@@ -280,13 +265,13 @@ export class LocalObjectStorage implements ObjectStorage {
     expectedSha256?: string,
     signal?: AbortSignal,
   ): Promise<PutResult> {
-    const temp = join(this.root, TEMP_DIRECTORY, randomUUID());
+    const temp = this.paths.temporaryPath();
     let handle: FileHandle | undefined;
     let published = false;
     try {
       handle = await open(temp, 'wx', 0o600);
       const digest = new ContentDigest();
-      await writeContent(handle, source, digest, this.root);
+      await writeContent(handle, source, digest, this.paths.root);
       if (signal?.aborted === true) throw OperationAborted.during('put', key);
       const sha256 = digest.sha256();
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
@@ -311,12 +296,12 @@ export class LocalObjectStorage implements ObjectStorage {
 
   /** Moves a complete temporary file to the object's path, creating parent directories. */
   private async publish(temp: string, key: string, createOnly: boolean): Promise<void> {
-    const path = this.lexicalPath(key);
+    const path = this.paths.lexicalPath(key);
     // Parents usually exist: create them only when the first attempt says they are missing. A
     // concurrent delete may remove a just-created empty parent: retry a few times.
     for (let attempt = 1; ; attempt++) {
-      if (attempt > 1) await this.ensureParentDirectories(key);
-      else if (!(await this.parentIsInsideRoot(path, key))) continue;
+      if (attempt > 1) await this.paths.ensureParentDirectories(key);
+      else if (!(await this.paths.parentIsInsideRoot(path, key))) continue;
       try {
         if (createOnly) {
           await link(temp, path);
@@ -333,157 +318,12 @@ export class LocalObjectStorage implements ObjectStorage {
     }
   }
 
-  /**
-   * True when the parent directory exists and no symbolic link leads out of the root; false when
-   * it does not exist yet. A symbolic link raises `PermissionDenied`.
-   */
-  private async parentIsInsideRoot(path: string, key: string): Promise<boolean> {
-    const parent = join(path, '..');
-    try {
-      if ((await realpath(parent)) === parent) return true;
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return false;
-      throw translateFsError(error, 'put', key);
-    }
-    throw PermissionDenied.forOperation('put', key, { context: { reason: 'symbolic link on the path' } });
-  }
-
-  /** Creates the key's parent directories one by one, refusing symbolic links. */
-  private async ensureParentDirectories(key: string): Promise<void> {
-    const segments = key.split('/').slice(0, -1);
-    let current = this.root;
-    for (const segment of segments) {
-      current = join(current, segment);
-      try {
-        await mkdir(current, { mode: 0o700 });
-      } catch (error) {
-        if (errnoCode(error) !== 'EEXIST') throw translateFsError(error, 'put', key);
-        const stats = await lstat(current);
-        if (!stats.isDirectory()) throw PermissionDenied.forOperation('put', key, { context: { reason: 'path is not a directory' } });
-      }
-    }
-  }
-
-  private async openObject(key: string): Promise<FileHandle> {
-    const path = await this.objectPath(key, 'read');
-    try {
-      return await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (error) {
-      throw translateFsError(error, 'read', key);
-    }
-  }
-
-  /** The object's path, after checking that no symbolic link leads it out of the root. */
-  private async objectPath(key: string, operation: string): Promise<string> {
-    const path = this.lexicalPath(key);
-    const parent = join(path, '..');
-    let resolved: string;
-    try {
-      resolved = await realpath(parent);
-    } catch (error) {
-      throw translateFsError(error, operation, key);
-    }
-    if (resolved !== parent) {
-      throw PermissionDenied.forOperation(operation, key, { context: { reason: 'symbolic link on the path' } });
-    }
-    return path;
-  }
-
-  /** The directory holding keys that start with `directoryKey` (`''` or ending in `/`), if any. */
-  private async directoryPath(directoryKey: string): Promise<string | undefined> {
-    const path = join(this.root, ...directoryKey.split('/').filter((segment) => segment !== ''));
-    try {
-      const resolved = await realpath(path);
-      if (resolved !== path) throw PermissionDenied.forOperation('list', directoryKey, { context: { reason: 'symbolic link on the path' } });
-      return path;
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
-      throw isStorageError(error) ? error : translateFsError(error, 'list', directoryKey);
-    }
-  }
-
-  private lexicalPath(key: string): string {
-    const segments = key.split('/');
-    const last = segments.pop() as string;
-    return join(this.root, ...segments, last + OBJECT_SUFFIX);
-  }
-
-  /**
-   * Yields the entries of one directory in key order. Sorting each directory by `name` for objects
-   * and `name/` for sub-directories gives the global UTF-8 byte order of keys.
-   */
-  private async *walk(
-    directory: string,
-    directoryKey: string,
-    prefix: string,
-    recursive: boolean,
-    startAfter: string | undefined,
-  ): AsyncGenerator<ListEntry> {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(directory, { withFileTypes: true });
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return;
-      throw translateFsError(error, 'list', directoryKey);
-    }
-    const items: Array<{ key: string; directory: boolean; name: string }> = [];
-    for (const entry of entries) {
-      if (entry.isDirectory() && !entry.name.includes('\\')) {
-        items.push({ key: `${directoryKey}${entry.name}/`, directory: true, name: entry.name });
-      } else if (entry.isFile() && entry.name.endsWith(OBJECT_SUFFIX)) {
-        const base = entry.name.slice(0, -OBJECT_SUFFIX.length);
-        if (!base.includes('\\')) items.push({ key: `${directoryKey}${base}`, directory: false, name: entry.name });
-      }
-    }
-    items.sort((a, b) => compareKeys(a.key, b.key));
-    for (const item of items) {
-      if (!item.key.startsWith(prefix)) continue;
-      if (!item.directory) {
-        if (startAfter !== undefined && compareKeys(item.key, startAfter) <= 0) continue;
-        const object = await this.listedObject(join(directory, item.name), item.key);
-        if (object !== undefined) yield object;
-        continue;
-      }
-      if (startAfter !== undefined && compareKeys(item.key, startAfter) <= 0 && !startAfter.startsWith(item.key)) continue;
-      const path = join(directory, item.name);
-      if (recursive) {
-        yield* this.walk(path, item.key, prefix, true, startAfter);
-      } else if (
-        (startAfter === undefined || compareKeys(item.key, startAfter) > 0) &&
-        (await this.containsObject(path, item.key))
-      ) {
-        yield { kind: 'prefix', prefix: item.key };
-      }
-    }
-  }
-
-  private async listedObject(path: string, key: string): Promise<ListEntry | undefined> {
-    let handle: FileHandle;
-    try {
-      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return undefined; // deleted while listing
-      throw translateFsError(error, 'list', key);
-    }
-    try {
-      const { description, mtime } = await readTrailer(handle, key);
-      return { kind: 'object', key, size: description.size, lastModified: mtime, etag: localEtag(description.sha256), sha256: description.sha256 };
-    } finally {
-      await handle.close();
-    }
-  }
-
-  private async containsObject(directory: string, directoryKey: string): Promise<boolean> {
-    for await (const _entry of this.walk(directory, directoryKey, directoryKey, true, undefined)) return true;
-    return false;
-  }
-
   /** Removes directories left empty by a delete, up to the root. */
   private async removeEmptyParents(key: string): Promise<void> {
     const segments = key.split('/').slice(0, -1);
     while (segments.length > 0) {
       try {
-        await rmdir(join(this.root, ...segments));
+        await rmdir(join(this.paths.root, ...segments));
       } catch (error) {
         const code = errnoCode(error);
         if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
@@ -531,42 +371,5 @@ async function fsyncDirectory(path: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-function errnoCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function ignoreMissingStat(error: unknown): undefined {
-  if (errnoCode(error) !== 'ENOENT') throw error;
-  return undefined;
-}
-
-function ignoreMissing(error: unknown): void {
-  if (errnoCode(error) !== 'ENOENT') throw error;
-}
-
-function translateWriteFailure(error: unknown, key: string, signal: AbortSignal | undefined): StorageError {
-  // File-system errors carry the failing system call; anything else came from the body stream.
-  const fromFileSystem = (error as NodeJS.ErrnoException | undefined)?.syscall !== undefined;
-  return fromFileSystem && signal?.aborted !== true ? translateFsError(error, 'put', key) : translateBodyFailure(error, 'put', key, signal);
-}
-
-/** Translates a file-system error at the adapter boundary. */
-function translateFsError(error: unknown, operation: string, key: string): StorageError {
-  if (isStorageError(error)) return error;
-  switch (errnoCode(error)) {
-    case 'ENOENT':
-    case 'ENOTDIR':
-      return ObjectNotFound.atKey(key, { cause: error });
-    case 'ELOOP':
-      return PermissionDenied.forOperation(operation, key, { cause: error, context: { reason: 'symbolic link on the path' } });
-    case 'EACCES':
-    case 'EPERM':
-    case 'EROFS':
-      return PermissionDenied.forOperation(operation, key, { cause: error });
-    default:
-      return StorageUnavailable.because(`${operation} of ${key} failed on the local disk`, { cause: error });
   }
 }
