@@ -293,6 +293,14 @@ function upload(client: Client, buildingId: string, form: Multipart, keepBody = 
   return send(client, 'POST', `/api/v1/buildings/${buildingId}/documents`, { 'content-type': form.contentType }, form.body, keepBody);
 }
 
+/** Registers a building (uploads go only into registered ones) and returns its id, or throws with the server's answer. */
+async function registerBuilding(client: Client): Promise<string> {
+  const id = randomUUID();
+  const reply = await send(client, 'POST', '/api/v1/buildings', { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ id, name: `Bench ${id.slice(0, 8)}` })), true);
+  if (reply.status !== 201) throw new Error(`registering a building answered ${reply.status}: ${reply.body?.toString('utf8') ?? ''}`);
+  return id;
+}
+
 /** Uploads and returns the new document's id, or throws with the server's answer. */
 async function uploadChecked(client: Client, buildingId: string, form: Multipart, fileBytes: number): Promise<string> {
   const reply = await upload(client, buildingId, form, true);
@@ -360,7 +368,7 @@ async function benchLatency(base: string): Promise<LatencyRow[]> {
     const form = uploadForm(MiB);
     const fileStart = form.body.indexOf('%PDF-1.4\n');
     const file = form.body.subarray(fileStart, fileStart + MiB);
-    const buildingId = randomUUID();
+    const buildingId = await registerBuilding(client);
     const expect = (what: string, reply: Reply, status: number, bytes?: number) => {
       if (reply.status !== status || (bytes !== undefined && reply.bytes !== bytes)) {
         throw new Error(`${what} answered ${reply.status} with ${reply.bytes} bytes: ${reply.body?.toString('utf8').slice(0, 500)}`);
@@ -413,7 +421,8 @@ async function benchLoad(base: string, clients: number, seconds: number): Promis
   const client: Client = { agent: new Agent({ keepAlive: true, maxSockets: clients }), port: server.port, token: await token() };
   try {
     const form = uploadForm(MiB);
-    const buildings = Array.from({ length: clients }, () => randomUUID());
+    const buildings: string[] = [];
+    for (let i = 0; i < clients; i++) buildings.push(await registerBuilding(client));
     for (const buildingId of buildings.slice(0, 16)) await uploadChecked(client, buildingId, form, MiB);
     const { rssBytes, method } = await server.ask('peak-reset');
     const latencies: number[] = [];
@@ -468,7 +477,7 @@ async function benchLarge(base: string, bytes: number): Promise<LargeResult> {
   const server = await startServer(join(base, 'large'));
   const client: Client = { agent: new Agent({ keepAlive: true, maxSockets: 1 }), port: server.port, token: await token() };
   try {
-    const buildingId = randomUUID();
+    const buildingId = await registerBuilding(client);
     const small = uploadForm(MiB);
     for (let i = 0; i < 2; i++) await uploadChecked(client, buildingId, small, MiB);
     const form = uploadForm(bytes);

@@ -11,6 +11,7 @@ import { localSqliteService, type ServiceFixture } from '../support/service-fixt
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 import { runDocstore } from '../support/docstore-cli.js';
 import { DOCSTORE_BIN } from '../support/serve-process.js';
+import { registerBuilding } from '../support/buildings.js';
 
 const execute = promisify(execFile);
 
@@ -35,7 +36,7 @@ describe('docstore backup (the command)', () => {
     const auth = { authorization: `Bearer ${await source.token('syndic')}` };
     for (const size of [10_000, 20_000]) {
       const { payload, headers } = documentUpload({ title: `CLI ${size}`, content: pdfOfSize(size) });
-      await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } });
+      await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${await registerBuilding(source)}/documents`, payload, headers: { ...headers, ...auth } });
     }
   });
   afterAll(async () => {

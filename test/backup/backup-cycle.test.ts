@@ -8,6 +8,7 @@ import { backUpService, backupKeys, s3RepositoryLocation, type BackupKeys, type 
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 import { sha256 } from '../support/streams.js';
+import { registerBuilding } from '../support/buildings.js';
 
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
@@ -33,6 +34,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
     beforeAll(async () => {
       source = await factory();
+      for (const id of buildings) await registerBuilding(source, { id });
       auth = { authorization: `Bearer ${await source.token('syndic')}` };
       keys = await backupKeys();
       location = await s3RepositoryLocation();
@@ -146,7 +148,7 @@ async function backUpAndRestoreOne(
   try {
     const auth = { authorization: `Bearer ${await source.token('syndic')}` };
     const { payload, headers } = documentUpload(upload);
-    const created = (await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${randomUUID()}/documents`, payload, headers: { ...headers, ...auth } })).json() as Document;
+    const created = (await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${await registerBuilding(source)}/documents`, payload, headers: { ...headers, ...auth } })).json() as Document;
     const { repository } = await initRepository(location.storage, [keys.publicKey], source.config.dataDir);
     await backUpService(source, repository);
     const summary = await restoreSnapshot({ repository, snapshot: await repository.findSnapshot('latest'), keys: [keys.privateKey], storage: target.service.storage, db: target.service.db });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { LocalObjectStorage } from '../../src/storage/local/local-object-storage
 import { backUpService, backupKeys, localRepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
+import { registerBuilding } from '../support/buildings.js';
 
 /**
  * Damage of every kind gives an error naming the documents concerned, never wrong bytes: the target
@@ -37,7 +37,7 @@ describe('backup integrity: flipped, truncated, swapped and missing blobs, wrong
     location = await localRepositoryLocation();
     repository = (await initRepository(location.storage, [keys.publicKey], source.config.dataDir)).repository;
     const auth = { authorization: `Bearer ${await source.token('syndic')}` };
-    const building = randomUUID();
+    const building = await registerBuilding(source);
     for (const size of [20_000, 70_000, 300_000]) {
       const { payload, headers } = documentUpload({ title: `Document ${size}`, content: pdfOfSize(size) });
       const response = await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building}/documents`, payload, headers: { ...headers, ...auth } });

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { backUpService, backupKeys, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
+import { registerBuilding } from '../support/buildings.js';
 
 const at = (time: string, id = time): Snapshot => ({ format: 'docstore-backup-snapshot', version: 1, id, time, manifest: { name: 'm', size: 1, sha256: 'x' }, blobs: [] });
 
@@ -69,6 +70,7 @@ describe('forget and prune on a real repository (S3/RGW)', () => {
 
   beforeAll(async () => {
     source = await localSqliteService({ env: { DOCSTORE_TRASH_DAYS: '0' } });
+    await registerBuilding(source, { id: building });
     auth = { authorization: `Bearer ${await source.token('syndic')}` };
     keys = await backupKeys();
     location = await s3RepositoryLocation();

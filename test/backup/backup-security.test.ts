@@ -17,6 +17,7 @@ import { backUpService, backupKeys, PASSPHRASE, s3RepositoryLocation, type Backu
 import { localSqliteService, ORG_A, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 import { sha256 } from '../support/streams.js';
+import { registerBuilding } from '../support/buildings.js';
 
 const run = promisify(execFile);
 
@@ -32,6 +33,7 @@ describe('backup security properties (repository on S3/RGW)', () => {
 
   beforeAll(async () => {
     source = await localSqliteService();
+    await registerBuilding(source, { id: building });
     keys = await backupKeys();
     location = await s3RepositoryLocation();
     repository = (await initRepository(location.storage, [keys.publicKey], source.config.dataDir)).repository;

@@ -67,7 +67,12 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
     const pdf = join(dataDir, 'minutes.pdf');
     const bytes = pdfOfSize(100_000);
     await writeFile(pdf, bytes);
-    const building = randomUUID();
+    const { stdout: registered } = await run('curl', [
+      '-sS', '--fail-with-body', '-H', `Authorization: Bearer ${token.trim()}`, '-H', 'Content-Type: application/json',
+      '-d', JSON.stringify({ name: 'Résidence Les Tilleuls', address: { street: 'Rue des Tilleuls 4', postalCode: '1000', city: 'Bruxelles' } }),
+      `http://127.0.0.1:${port}/api/v1/buildings`,
+    ]);
+    const building = (JSON.parse(registered) as { id: string }).id;
     const { stdout: created } = await run('curl', [
       '-sS', '--fail-with-body', '-H', `Authorization: Bearer ${token.trim()}`,
       '-F', 'type=meeting_minutes', '-F', 'title=PV AG 2026', '-F', `file=@${pdf};filename=PV AG 2026.pdf`,

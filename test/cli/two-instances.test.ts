@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
 import { DOCSTORE_BIN, startServe, type ServeProcess } from '../support/serve-process.js';
 import { PDF } from '../support/upload-request.js';
+import { registerBuildingAt } from '../support/buildings.js';
 
 const run = promisify(execFile);
 const ORG = '0190a000-0000-7000-8000-000000000001';
@@ -80,7 +80,8 @@ describe('two docstore instances on one host', () => {
     form.append('type', 'meeting_minutes');
     form.append('title', 'PV AG 2026');
     form.append('file', new Blob([PDF], { type: 'application/pdf' }), 'pv.pdf');
-    const created = await fetch(`${first}/api/v1/buildings/${randomUUID()}/documents`, { method: 'POST', headers, body: form });
+    const building = await registerBuildingAt(second, stdout.trim());
+    const created = await fetch(`${first}/api/v1/buildings/${building}/documents`, { method: 'POST', headers, body: form });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     const link = await fetch(`${second}/api/v1/documents/${id}/download-url`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' });

@@ -76,7 +76,7 @@ describe('README quick start, as a newcomer reads it', () => {
     expect(listed).toEqual([...DOCUMENT_TYPES]);
   });
 
-  it('the curl walk-through, run as written from the repository, stores a PDF that lists and downloads', async () => {
+  it('the curl walk-through, run as written from the repository, registers a building and stores a PDF that lists and downloads', async () => {
     const result = await runWalkthrough(walkthrough(readme), repository, env);
     expect(result, `walk-through failed:\n${result.stdout}\n${result.stderr}`).toMatchObject({ code: 0 });
     const id = /stored document ([0-9a-f-]{36})\n/.exec(result.stdout)?.[1];
@@ -89,6 +89,8 @@ describe('README quick start, as a newcomer reads it', () => {
     const headers = { authorization: `Bearer ${token.trim()}` };
     const listing = (await (await fetch(`${base}/api/v1/buildings/0190a000-0000-7000-8000-0000000000b1/documents`, { headers })).json()) as { items: { id: string; title: string; mimeType: string }[] };
     expect(listing.items).toContainEqual(expect.objectContaining({ id, title: 'PV AG 2026', mimeType: 'application/pdf' }));
+    const building = (await (await fetch(`${base}/api/v1/buildings/0190a000-0000-7000-8000-0000000000b1`, { headers })).json()) as { name: string; address: { city: string } };
+    expect(building).toMatchObject({ name: 'Résidence Les Tilleuls', address: { city: 'Bruxelles' } });
     const content = await fetch(`${base}/api/v1/documents/${id}/content`, { headers });
     expect(content.status).toBe(200);
     expect(Buffer.from(await content.arrayBuffer()).subarray(0, 8).toString()).toBe('%PDF-1.4');

@@ -43,7 +43,7 @@ describe('when PostgreSQL hangs or goes away', { timeout: 180_000 }, () => {
   }
 
   it('frozen: readiness and uploads answer 503 database.unavailable at once, with Retry-After; after the resume a retried key stores one document', async () => {
-    const building = randomUUID();
+    const building = await outage.registerBuilding();
     expect((await outage.upload(building)).status).toBe(201);
     postgres.freeze();
     try {
@@ -75,7 +75,7 @@ describe('when PostgreSQL hangs or goes away', { timeout: 180_000 }, () => {
   });
 
   it('frozen during an upload: 503, and nothing is stored, neither then nor once PostgreSQL resumes; the same key then stores it once', async () => {
-    const building = randomUUID();
+    const building = await outage.registerBuilding();
     const key = randomUUID();
     const content = pdfOfSize(512 * 1024);
     const upload = outage.splitUpload(building, key, content, 64 * 1024);
@@ -113,7 +113,7 @@ describe('when PostgreSQL hangs or goes away', { timeout: 180_000 }, () => {
   });
 
   it('stopped: readiness and uploads answer 503 database.unavailable (not 500) with Retry-After; after a restart everything works again', async () => {
-    const building = randomUUID();
+    const building = await outage.registerBuilding();
     await postgres.stop();
     try {
       const ready = await outage.ready();

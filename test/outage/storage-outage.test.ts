@@ -56,7 +56,7 @@ describe('when the S3 service hangs or goes away', { timeout: 240_000 }, () => {
   }
 
   it('frozen: readiness and uploads answer 503 storage.unavailable in bounded time, with Retry-After; nothing stays stored; after the resume a retried key stores one document', async () => {
-    const building = randomUUID();
+    const building = await outage.registerBuilding();
     expect((await outage.upload(building)).status).toBe(201);
     rgw.freeze();
     const key = randomUUID();
@@ -87,7 +87,7 @@ describe('when the S3 service hangs or goes away', { timeout: 240_000 }, () => {
   });
 
   it('stopped: readiness and uploads answer 503 storage.unavailable (not 500) with Retry-After; after a restart everything works again', async () => {
-    const building = randomUUID();
+    const building = await outage.registerBuilding();
     const stored = await outage.upload(building);
     expect(stored.status).toBe(201);
     await rgw.stop();

@@ -7,6 +7,7 @@ import { mintToken } from '../../src/auth/jwt-verifier.js';
 import { loadConfig } from '../../src/config.js';
 import type { Document } from '../../src/documents/document.js';
 import { createService, type Service } from '../../src/http/server.js';
+import { registerBuildingAt } from './buildings.js';
 import { freePort } from './free-port.js';
 import { JWT_SECRET, ORG_A } from './service-fixture.js';
 import { documentUpload } from './upload-request.js';
@@ -18,6 +19,8 @@ export interface OutageService {
   auth: Record<string, string>;
   /** GET /health/ready: status, body and how long it took. */
   ready(): Promise<{ status: number; body: Record<string, unknown>; ms: number }>;
+  /** Registers a building (with the service still up): uploads go only into registered buildings. */
+  registerBuilding(): Promise<string>;
   /** An upload through the real socket, with an optional Idempotency-Key; never waits more than 90 s. */
   upload(buildingId: string, key?: string, content?: Buffer): Promise<{ status: number; body: Record<string, unknown>; headers: Headers; ms: number }>;
   /** Starts an upload whose body is sent in two steps: the first `firstBytes`, then the rest on `finish()`. */
@@ -46,6 +49,7 @@ export async function startOutageService(env: Record<string, string>): Promise<O
       const response = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(60_000) });
       return { status: response.status, body: (await response.json()) as Record<string, unknown>, ms: Date.now() - started };
     },
+    registerBuilding: () => registerBuildingAt(baseUrl, token),
     async upload(buildingId, key, content) {
       const { payload, headers } = documentUpload(content === undefined ? {} : { content });
       const started = Date.now();

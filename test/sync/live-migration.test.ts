@@ -109,7 +109,15 @@ describe('live migration: local → bucket A → bucket B (prefixed), and rollba
 
   const auth = () => ({ authorization: `Bearer ${token}` });
 
+  /** The building is registered once, on the first upload: the SQLite file goes along with every switch. */
+  let registered = false;
+
   async function upload(fileName: string, content: Buffer, type = 'invoice'): Promise<Document> {
+    if (!registered) {
+      const response = await current().app.inject({ method: 'POST', url: '/api/v1/buildings', payload: { id: building, name: 'Résidence du Parc' }, headers: auth() });
+      expect(response.statusCode, response.body).toBe(201);
+      registered = true;
+    }
     const { payload, headers } = multipartBody([
       { name: 'type', value: type },
       { name: 'title', value: `${fileName} (${service?.name ?? ''})` },
