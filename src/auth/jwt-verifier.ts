@@ -2,7 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { AuthError } from './auth-errors.js';
-import { ROLES, type Principal } from './principal.js';
+import { ROLES, type Principal } from '../shared/principal.js';
 
 export type JwtKeyConfig =
   | { kind: 'secret'; secret: Uint8Array }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Role } from '../auth/principal.js';
+import type { Role } from '../shared/principal.js';
 import type { DocstoreConfig } from '../config.js';
 import { loadCliConfig } from './cli-config.js';
 import { addTokenOptions, tokenRequestOf, type TokenOptionDefaults, type TokenOptionValues } from './token-options.js';

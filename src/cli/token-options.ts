@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ROLES } from '../auth/principal.js';
+import { ROLES } from '../shared/principal.js';
 import { parseDuration, failWithUsageProblems } from './cli-arguments.js';
 import type { ConfiguredTokenRequest } from './console-commands.js';
 

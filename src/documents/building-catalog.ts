@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { AuthError } from '../auth/auth-errors.js';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../shared/principal.js';
 import type { Building } from '../buildings/building.js';
 import { nameKey } from '../buildings/building.js';
 import { decodeBuildingCursor, encodeBuildingCursor } from '../buildings/building-cursor.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../shared/principal.js';
 import type { Database } from '../db/database.js';
 import { assertBuildingAction, canSeeBuilding, type BuildingAction } from './document-authorization.js';
 import { DocumentError } from './document-errors.js';

@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../shared/principal.js';
 import { DOCUMENT_TYPES, type DocumentType } from './document.js';
 import { AuthError } from '../auth/auth-errors.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../shared/principal.js';
 import { DOCUMENT_TYPES, type Document, type DocumentType } from './document.js';
 import { assertTypeAllowed } from './document-authorization.js';
 import { DocumentError } from './document-errors.js';

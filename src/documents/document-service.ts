@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../shared/principal.js';
 import type { GetResult, ObjectStorage } from '../storage/object-storage.js';
 import type { Document, DocumentType } from './document.js';
 import { authorizedDocument } from './document-access.js';

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Transaction } from 'kysely';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../shared/principal.js';
 import type { Database } from '../db/database.js';
 import { IdempotencyError } from '../idempotency/idempotency-errors.js';
 import { IdempotencyStore } from '../idempotency/idempotency-store.js';

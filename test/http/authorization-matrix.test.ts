@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/jwt-verifier.js';
-import { ROLES, type Role } from '../../src/auth/principal.js';
+import { ROLES, type Role } from '../../src/shared/principal.js';
 import type { Document, DocumentType } from '../../src/documents/document.js';
 import { PDF as TINY_PDF, documentUpload } from '../support/upload-request.js';
 import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';

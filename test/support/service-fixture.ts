@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { mintToken } from '../../src/auth/jwt-verifier.js';
-import type { Role } from '../../src/auth/principal.js';
+import type { Role } from '../../src/shared/principal.js';
 import { loadConfig, type DocstoreConfig } from '../../src/config.js';
 import { createService, type Service } from '../../src/http/server.js';
 import { freePort } from './free-port.js';

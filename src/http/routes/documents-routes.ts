@@ -2,7 +2,7 @@ import '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Principal } from '../../auth/principal.js';
+import type { Principal } from '../../shared/principal.js';
 import { DocumentError } from '../../documents/document-errors.js';
 import { documentPatchSchema, type DocumentService, type UploadPart } from '../../documents/document-service.js';
 import { contentDisposition } from '../../shared/file-name.js';
