@@ -151,6 +151,8 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
       try {
         await storage.check();
       } catch (error) {
+    // AWS refuses a write with Object Lock headers without a checksum of its body.
+    contentMd5OnUploads: config.objectLock !== undefined,
         if (!config.createBucket || !hasStorageCode(error, 'storage.bucket_not_found')) throw error;
         await createPrivateBucket(client, config);
         await storage.check();
@@ -164,11 +166,14 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
 async function createPrivateBucket(client: S3Client, config: Extract<StorageConfig, { backend: 's3' }>): Promise<void> {
   const [{ CreateBucketCommand }, { translateS3Error }] = await Promise.all([import('@aws-sdk/client-s3'), import('./s3/s3-error-translation.js')]);
   try {
-    // No ACL: a new bucket is private.
-    await client.send(new CreateBucketCommand({ Bucket: config.bucket }));
+    // No ACL: a new bucket is private. Object Lock can only be enabled when a bucket is created (with versioning).
+    await client.send(new CreateBucketCommand({ Bucket: config.bucket, ...(config.objectLock === undefined ? {} : { ObjectLockEnabledForBucket: true }) }));
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name === 'BucketAlreadyOwnedByYou') return;
     throw translateS3Error(error, { operation: 'createBucket', bucket: config.bucket, endpoint: config.endpoint ?? 'aws' });
   }
 }
+    ...(config.objectLock === undefined ? {} : { objectLock: config.objectLock }),
+      // Before anything is written: a bucket without Object Lock would take unlocked objects.
+      await storage.verifyObjectLock();

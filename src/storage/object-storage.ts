@@ -79,14 +79,14 @@ export interface ObjectStorage {
    * effect on the current version. Missing key → `ObjectNotFound`; a storage without Object Lock
    * (`capabilities.objectLock` false) → `ObjectLockUnsupported`.
    */
-  extendRetention?(key: string, retainUntil: Date): Promise<ObjectLockState>;
+  extendRetention(key: string, retainUntil: Date): Promise<ObjectLockState>;
 
   /**
    * Object Lock: places (`true`) or releases (`false`) a legal hold on every stored version of
    * `key`. A held version cannot be deleted whatever its retain-until date. Missing key →
    * `ObjectNotFound`; a storage without Object Lock → `ObjectLockUnsupported`.
    */
-  setLegalHold?(key: string, on: boolean): Promise<ObjectLockState>;
+  setLegalHold(key: string, on: boolean): Promise<ObjectLockState>;
 
   /**
    * A time-limited URL that lets anyone holding it download the object with a plain HTTP GET.
@@ -292,5 +292,5 @@ export interface StorageCapabilities {
    * `retainUntil`/`legalHold` are accepted, `extendRetention`/`setLegalHold` work, the backend
    * refuses to delete a locked version, and `delete` removes every version of a key.
    */
-  objectLock?: boolean;
+  objectLock: boolean;
 }

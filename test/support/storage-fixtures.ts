@@ -4,16 +4,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand, ListObjectsV2Command, type ListObjectVersionsCommandOutput } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 import { serveSignedLink } from '../../src/http/signed-link-handler.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../../src/storage/create-object-storage.js';
 import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
 import { ObjectLinkSigner } from '../../src/storage/object-link-signer.js';
-import type { ObjectStorage } from '../../src/storage/object-storage.js';
+import type { ObjectLockMode, ObjectStorage } from '../../src/storage/object-storage.js';
 import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
 import type { S3ServerSideEncryption } from '../../src/storage/s3/s3-server-side-encryption.js';
 import type { StorageFixture } from '../storage/object-storage.conformance.js';
+import { createTestBucket, lockingClientFor, removeTestBucket } from './object-lock-buckets.js';
 import { clientFor, testBucket } from './s3-target.js';
 
 export interface LocalFixture extends StorageFixture {
@@ -73,13 +74,20 @@ export interface S3Fixture extends StorageFixture {
  * differs from the internal one, as in production.
  */
 export async function s3Fixture(
-  options: { keyPrefix?: string; singlePutMaxBytes?: number; serverSideEncryption?: S3ServerSideEncryption } = {},
+  options: {
+    keyPrefix?: string;
+    singlePutMaxBytes?: number;
+    serverSideEncryption?: S3ServerSideEncryption;
+    /** In a bucket of its own created with Object Lock (removed, versions and all, by `close`). */
+    objectLock?: ObjectLockMode;
+  } = {},
 ): Promise<S3Fixture> {
   const target = inject('s3');
-  const client = clientFor(target);
+  const { objectLock } = options;
+  const client = objectLock === undefined ? clientFor(target) : lockingClientFor(target);
   const publicEndpoint = target.endpoint.replace('127.0.0.1', 'localhost');
   const presignClient = clientFor(target, publicEndpoint);
-  const bucket = await testBucket(target, client);
+  const bucket = objectLock === undefined ? await testBucket(target, client) : await createTestBucket(client);
   const keyPrefix = options.keyPrefix ?? (target.ownServer ? '' : `docstore-test-${randomBytes(4).toString('hex')}/`);
   // Under SSE-C (and for uploads under any server-side encryption) links are served by docstore.
   const links = options.serverSideEncryption === undefined ? undefined : await signedLinkServer();
@@ -92,6 +100,7 @@ export async function s3Fixture(
     ...(options.singlePutMaxBytes === undefined ? {} : { singlePutMaxBytes: options.singlePutMaxBytes }),
     ...(options.serverSideEncryption === undefined ? {} : { serverSideEncryption: options.serverSideEncryption }),
     ...(links === undefined ? {} : { signer: links.signer }),
+    ...(objectLock === undefined ? {} : { objectLock }),
   });
   links?.serveThrough(storage);
   return {
@@ -100,10 +109,17 @@ export async function s3Fixture(
     leftovers: async () => {
       const uploads = await storage.incompleteUploads(keyPrefix);
       const temporary = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${keyPrefix}\\` }));
-      return [...uploads.map((upload) => `upload:${upload.key}`), ...(temporary.Contents ?? []).map((object) => `object:${object.Key}`)];
+      // A versioned bucket keeps a removed object as a version under a delete marker.
+      const versions: ListObjectVersionsCommandOutput = objectLock === undefined ? { $metadata: {} } : await client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `${keyPrefix}\\` }));
+      return [
+        ...uploads.map((upload) => `upload:${upload.key}`),
+        ...(temporary.Contents ?? []).map((object) => `object:${object.Key}`),
+        ...[...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])].map((version) => `version:${version.Key}@${version.VersionId}`),
+      ];
     },
     close: async () => {
       await links?.close();
+      if (objectLock !== undefined) await removeTestBucket(client, bucket);
       client.destroy();
       presignClient.destroy();
     },

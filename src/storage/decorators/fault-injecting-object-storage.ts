@@ -129,12 +129,12 @@ export class FaultInjectingObjectStorage implements ObjectStorage {
 
   async extendRetention(key: string, retainUntil: Date): Promise<ObjectLockState> {
     this.count('extendRetention');
-    return this.inner.extendRetention!(key, retainUntil);
+    return this.inner.extendRetention(key, retainUntil);
   }
 
   async setLegalHold(key: string, on: boolean): Promise<ObjectLockState> {
     this.count('setLegalHold');
-    return this.inner.setLegalHold!(key, on);
+    return this.inner.setLegalHold(key, on);
   }
 
   private count(operation: StorageOperation): void {

@@ -114,11 +114,11 @@ export class MetricsObjectStorage implements ObjectStorage {
   }
 
   async extendRetention(key: string, retainUntil: Date): Promise<ObjectLockState> {
-    return this.measure('extendRetention', () => this.inner.extendRetention!(key, retainUntil));
+    return this.measure('extendRetention', () => this.inner.extendRetention(key, retainUntil));
   }
 
   async setLegalHold(key: string, on: boolean): Promise<ObjectLockState> {
-    return this.measure('setLegalHold', () => this.inner.setLegalHold!(key, on));
+    return this.measure('setLegalHold', () => this.inner.setLegalHold(key, on));
   }
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {

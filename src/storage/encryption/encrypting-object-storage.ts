@@ -202,11 +202,11 @@ export class EncryptingObjectStorage implements ObjectStorage {
   }
 
   async extendRetention(key: string, retainUntil: Date): Promise<ObjectLockState> {
-    return this.inner.extendRetention!(key, retainUntil);
+    return this.inner.extendRetention(key, retainUntil);
   }
 
   async setLegalHold(key: string, on: boolean): Promise<ObjectLockState> {
-    return this.inner.setLegalHold!(key, on);
+    return this.inner.setLegalHold(key, on);
   }
 
   /**

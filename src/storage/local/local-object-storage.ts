@@ -228,12 +228,12 @@ export class LocalObjectStorage implements ObjectStorage {
   }
 
   /** Refused: a local disk cannot lock a file (`ObjectLockUnsupported`). */
-  async extendRetention(key: string): Promise<ObjectLockState> {
+  async extendRetention(key: string, _retainUntil?: Date): Promise<ObjectLockState> {
     throw ObjectLockUnsupported.by(this.name, 'extendRetention', normalizeKey(key));
   }
 
   /** Refused: a local disk cannot lock a file (`ObjectLockUnsupported`). */
-  async setLegalHold(key: string): Promise<ObjectLockState> {
+  async setLegalHold(key: string, _on?: boolean): Promise<ObjectLockState> {
     throw ObjectLockUnsupported.by(this.name, 'setLegalHold', normalizeKey(key));
   }
 

@@ -26,6 +26,8 @@ import type {
   ListEntry,
   ListOptions,
   ObjectInfo,
+  ObjectLockMode,
+  ObjectLockState,
   ObjectStorage,
   PresignGetOptions,
   PresignPutOptions,
@@ -34,14 +36,17 @@ import type {
   PutResult,
   StorageCapabilities,
 } from '../object-storage.js';
-import { StorageOperationFailed } from '../storage-errors.js';
+import { ObjectLockUnsupported, StorageOperationFailed, isStorageError } from '../storage-errors.js';
 import { PartBufferPool } from './part-buffer-pool.js';
+import { S3ObjectLock, requestedLock, strongerLock } from './s3-object-lock.js';
 import { S3ObjectReader } from './s3-object-reader.js';
 import { S3ObjectWriter } from './s3-object-writer.js';
 import { S3RequestContext } from './s3-request-context.js';
 import { encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
 
 const DELETE_BATCH = 1000;
+/** Failures of the whole storage, which `deleteMany` throws rather than reports per key. */
+const UNREACHABLE = new Set(['storage.unavailable', 'storage.invalid_credentials', 'storage.bucket_not_found']);
 
 export interface S3ObjectStorageOptions {
   /** Client for every request. */
@@ -69,6 +74,12 @@ export interface S3ObjectStorageOptions {
    * the customer key (the downloader would have to send it as headers; browsers cannot).
    */
   signer?: ObjectLinkSigner;
+  /**
+   * Object Lock (`S3_OBJECT_LOCK`): the mode of the retentions docstore sets. The bucket must have
+   * Object Lock (see `verifyObjectLock`); the client should send Content-MD5 on uploads
+   * (`contentMd5OnUploads`), which AWS requires of a locked write. @default off
+   */
+  objectLock?: ObjectLockMode;
 }
 
 /**
@@ -95,6 +106,7 @@ export class S3ObjectStorage implements ObjectStorage {
   private readonly signer: ObjectLinkSigner | undefined;
   private readonly reader: S3ObjectReader;
   private readonly writer: S3ObjectWriter;
+  private readonly lock: S3ObjectLock | undefined;
 
   constructor(options: S3ObjectStorageOptions) {
     const partSizeBytes = options.partSizeBytes ?? 5 * 1024 * 1024;
@@ -112,7 +124,9 @@ export class S3ObjectStorage implements ObjectStorage {
     this.presignClient = options.presignClient ?? options.client;
     this.signer = options.signer;
     this.reader = new S3ObjectReader(this.context);
+    this.lock = options.objectLock === undefined ? undefined : new S3ObjectLock(this.context, options.objectLock);
     this.writer = new S3ObjectWriter(this.context, this.reader, {
+      ...(this.lock === undefined ? {} : { objectLock: this.lock }),
       partBuffers: new PartBufferPool(partSizeBytes, queueSize + 1),
       queueSize,
       singlePutMaxBytes: Math.max(options.singlePutMaxBytes ?? 64 * 1024 * 1024, partSizeBytes),
@@ -125,11 +139,21 @@ export class S3ObjectStorage implements ObjectStorage {
       serverSideCopy: true,
       // Under SSE-C, links are served by docstore (see presignGet).
       presignedUrlsServedByBackend: sse.mode !== 'SSE-C',
+      objectLock: this.lock !== undefined,
     };
   }
 
+  /**
+   * Under Object Lock, the lock asked for travels on the request that creates the object and is
+   * then checked on the stored version, and applied where the server left it out (Ceph RGW 16
+   * ignores it on CreateMultipartUpload and CopyObject: there, the object is unlocked for the
+   * moment between its completion and PutObjectRetention).
+   */
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
-    return this.writer.put(key, body, options);
+    const result = await this.writer.put(key, body, options);
+    const lock = requestedLock(options);
+    if (this.lock !== undefined && lock !== undefined) await this.lock.ensureApplied(result.key, lock);
+    return result;
   }
 
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
@@ -146,11 +170,13 @@ export class S3ObjectStorage implements ObjectStorage {
 
   async delete(key: string): Promise<void> {
     const normalized = normalizeKey(key);
+    if (this.lock !== undefined) return this.lock.deleteAllVersions(normalized);
     await this.context.send('delete', normalized, new DeleteObjectCommand({ Bucket: this.context.bucket, Key: this.context.objectKey(normalized) }));
   }
 
   async deleteMany(keys: Iterable<string>): Promise<DeleteManyResult> {
     const normalized = [...keys].map((key) => normalizeKey(key));
+    if (this.lock !== undefined) return this.deleteEachVersioned(normalized, this.lock);
     const result: DeleteManyResult = { deleted: [], failed: [] };
     for (let offset = 0; offset < normalized.length; offset += DELETE_BATCH) {
       const batch = normalized.slice(offset, offset + DELETE_BATCH);
@@ -180,8 +206,35 @@ export class S3ObjectStorage implements ObjectStorage {
     return this.reader.list(options);
   }
 
+  /** Under Object Lock a copy is locked at least as its source is (date and hold), and as `options` ask. */
   async copy(sourceKey: string, destinationKey: string, options: CopyOptions = {}): Promise<ObjectInfo> {
-    return this.writer.copy(sourceKey, destinationKey, options);
+    if (this.lock === undefined) return this.writer.copy(sourceKey, destinationKey, options);
+    normalizeKey(destinationKey);
+    const lock = strongerLock(requestedLock(options), (await this.reader.stat(sourceKey)).lock);
+    const copied = await this.writer.copy(sourceKey, destinationKey, {
+      ...options,
+      ...(lock?.retainUntil === undefined ? {} : { retainUntil: lock.retainUntil }),
+      ...(lock?.legalHold === true ? { legalHold: true } : {}),
+    });
+    if (lock === undefined) return copied;
+    await this.lock.ensureApplied(copied.key, lock);
+    return this.reader.stat(copied.key);
+  }
+
+  async extendRetention(key: string, retainUntil: Date): Promise<ObjectLockState> {
+    return this.requireLock('extendRetention', key).extendRetention(normalizeKey(key), retainUntil);
+  }
+
+  async setLegalHold(key: string, on: boolean): Promise<ObjectLockState> {
+    return this.requireLock('setLegalHold', key).setLegalHold(normalizeKey(key), on);
+  }
+
+  /**
+   * Start-up, under `S3_OBJECT_LOCK`: refuses (`storage.object_lock_not_enabled`) a bucket without
+   * Object Lock, with versioning off, or with a default retention rule. Nothing to check when off.
+   */
+  async verifyObjectLock(): Promise<void> {
+    await this.lock?.verifyBucket();
   }
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {
@@ -238,7 +291,8 @@ export class S3ObjectStorage implements ObjectStorage {
         );
       }
     } finally {
-      await this.context.sendIgnoringFailure(new DeleteObjectCommand({ Bucket: this.context.bucket, Key: probe }));
+      if (this.lock === undefined) await this.context.sendIgnoringFailure(new DeleteObjectCommand({ Bucket: this.context.bucket, Key: probe }));
+      else await this.lock.removeTemporary(probe);
     }
   }
 
@@ -248,15 +302,26 @@ export class S3ObjectStorage implements ObjectStorage {
    * known are uploaded straight to their key). Returns how many were removed.
    */
   async removeStaleUploads(olderThanMs = 3_600_000, now = new Date()): Promise<number> {
-    const temporary = this.context.temporaryPrefix;
     const cutoff = now.getTime() - olderThanMs;
+    // A versioned bucket (Object Lock) keeps removed temporary objects as versions under delete markers.
+    let removed = this.lock === undefined ? await this.removeStaleTemporaryObjects(cutoff) : await this.lock.removeStaleTemporaryVersions(cutoff);
+    for (const upload of await this.incompleteUploads()) {
+      if ((upload.initiated?.getTime() ?? 0) > cutoff) continue;
+      await this.context.send('cleanup', undefined, new AbortMultipartUploadCommand({ Bucket: this.context.bucket, Key: upload.key, UploadId: upload.uploadId }));
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Temporary objects older than `cutoff` (an unversioned bucket); removed, counted. */
+  private async removeStaleTemporaryObjects(cutoff: number): Promise<number> {
     let removed = 0;
     let token: string | undefined;
     do {
       const page = await this.context.send<ListObjectsV2CommandOutput>(
         'cleanup',
         undefined,
-        new ListObjectsV2Command({ Bucket: this.context.bucket, Prefix: temporary, ...(token === undefined ? {} : { ContinuationToken: token }) }),
+        new ListObjectsV2Command({ Bucket: this.context.bucket, Prefix: this.context.temporaryPrefix, ...(token === undefined ? {} : { ContinuationToken: token }) }),
       );
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined || (object.LastModified?.getTime() ?? 0) > cutoff) continue;
@@ -265,11 +330,6 @@ export class S3ObjectStorage implements ObjectStorage {
       }
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
-    for (const upload of await this.incompleteUploads()) {
-      if ((upload.initiated?.getTime() ?? 0) > cutoff) continue;
-      await this.context.send('cleanup', undefined, new AbortMultipartUploadCommand({ Bucket: this.context.bucket, Key: upload.key, UploadId: upload.uploadId }));
-      removed++;
-    }
     return removed;
   }
 
@@ -286,6 +346,26 @@ export class S3ObjectStorage implements ObjectStorage {
       if (page.IsTruncated !== true || page.NextKeyMarker === undefined) return uploads;
       markers = { KeyMarker: page.NextKeyMarker, ...(page.NextUploadIdMarker === undefined ? {} : { UploadIdMarker: page.NextUploadIdMarker }) };
     }
+  }
+
+  /** `deleteMany` under Object Lock: every version of each key, one key after the other; a locked key is reported, not thrown. */
+  private async deleteEachVersioned(keys: string[], lock: S3ObjectLock): Promise<DeleteManyResult> {
+    const result: DeleteManyResult = { deleted: [], failed: [] };
+    for (const key of keys) {
+      try {
+        await lock.deleteAllVersions(key);
+        result.deleted.push(key);
+      } catch (error) {
+        if (!isStorageError(error) || UNREACHABLE.has(error.code)) throw error;
+        result.failed.push({ key, code: error.code, message: error.message });
+      }
+    }
+    return result;
+  }
+
+  private requireLock(operation: string, key: string): S3ObjectLock {
+    if (this.lock === undefined) throw ObjectLockUnsupported.by(this.name, operation, normalizeKey(key));
+    return this.lock;
   }
 
   private docstoreSigner(key: string): ObjectLinkSigner {

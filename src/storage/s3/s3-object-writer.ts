@@ -17,10 +17,11 @@ import { responseDateOf } from './s3-client.js';
 import { encodeMetadata, unquoteEtag } from './s3-metadata.js';
 import { copyInParts } from './s3-multipart-copy.js';
 import { uploadInParts, type CompletionOptions, type MultipartParams } from './s3-multipart-upload.js';
+import { requestedLock, type RequestedLock, type S3ObjectLock } from './s3-object-lock.js';
 import type { S3ObjectReader } from './s3-object-reader.js';
 import type { S3RequestContext } from './s3-request-context.js';
 import { copySourceEncryptionParams, readEncryptionParams, writeEncryptionParams } from './s3-server-side-encryption.js';
-import { IntegrityError, OperationAborted, PreconditionFailed, isStorageError } from '../storage-errors.js';
+import { IntegrityError, ObjectLockUnsupported, OperationAborted, PreconditionFailed, isStorageError } from '../storage-errors.js';
 
 /** Part size of copies made of parts (SSE-C, SSE-KMS): 1 GiB (S3 allows 5 MiB – 5 GiB). */
 const COPY_PART_BYTES = 1024 * 1024 * 1024;
@@ -35,7 +36,12 @@ export interface S3WriteOptions {
   singlePutMaxBytes: number;
   /** Copies are multipart uploads of UploadPartCopy parts (SSE-C and SSE-KMS on Ceph 16). */
   copiesInParts: boolean;
+  /** Object Lock (`S3_OBJECT_LOCK`): its headers go on every write that creates the object; absent, a lock is refused. */
+  objectLock?: S3ObjectLock;
 }
+
+/** Put options with the lock they ask for (sent with the request that creates the object, never on temporary ones). */
+type WriteOptions = ValidatedPutOptions & { lock?: RequestedLock };
 
 /**
  * The write paths of the S3 adapter, `put` and `copy` (see `S3ObjectStorage`). Puts: bodies in
@@ -55,7 +61,8 @@ export class S3ObjectWriter {
   /** `ObjectStorage.put` (see `S3ObjectStorage`). */
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     const normalized = normalizeKey(key);
-    const validated = validatePutOptions(options);
+    const lock = this.lockOf('put', normalized, options);
+    const validated: WriteOptions = { ...validatePutOptions(options), ...(lock === undefined ? {} : { lock }) };
     const { signal } = options;
     if (signal?.aborted === true) throw OperationAborted.during('put', normalized);
     const createOnly = options.ifNoneMatch === '*';
@@ -118,7 +125,7 @@ export class S3ObjectWriter {
   private async putBytes(
     key: string,
     bytes: Buffer,
-    options: ValidatedPutOptions,
+    options: WriteOptions,
     createOnly: boolean,
     signal: AbortSignal | undefined,
     expectedSha256?: string,
@@ -128,10 +135,12 @@ export class S3ObjectWriter {
     const params = {
       Bucket: this.context.bucket,
       Key: this.context.objectKey(key),
-      ...describedAs(options, sha256),
+      ...this.describedAs(options, sha256),
       ...writeEncryptionParams(this.context.sse),
     };
     if (bytes.length <= this.tuning.singlePutMaxBytes) {
+      // Ceph RGW 16 ignores If-None-Match on PutObject in a versioned bucket (as Object Lock's are): check first there.
+      if (createOnly && this.tuning.objectLock !== undefined) await this.refuseExisting(key);
       const output = await this.context.send<PutObjectCommandOutput>(
         'put',
         key,
@@ -158,7 +167,7 @@ export class S3ObjectWriter {
     key: string,
     head: Buffer[],
     rest: AsyncIterator<Buffer>,
-    options: ValidatedPutOptions,
+    options: WriteOptions,
     createOnly: boolean,
     signal: AbortSignal | undefined,
     expectedSha256?: string,
@@ -176,7 +185,7 @@ export class S3ObjectWriter {
       }
     })();
     if (expectedSha256 !== undefined) {
-      const description = { ...describedAs(options, expectedSha256), ...writeEncryptionParams(this.context.sse) };
+      const description = { ...this.describedAs(options, expectedSha256), ...writeEncryptionParams(this.context.sse) };
       const createOnlyCompletion = createOnly ? this.createOnlyCompletion(key) : {};
       await this.multipartUpload(key, { Bucket: this.context.bucket, Key: this.context.objectKey(key), ...description }, body, signal, {
         ...createOnlyCompletion,
@@ -194,7 +203,7 @@ export class S3ObjectWriter {
       const sha256 = digest.sha256();
       if (createOnly) await this.refuseExisting(key);
       if (this.tuning.copiesInParts) {
-        await this.copyInParts(temporaryKey, key, digest.size, describedAs(options, sha256), signal);
+        await this.copyInParts(temporaryKey, key, digest.size, this.describedAs(options, sha256), signal);
         return await this.putResult(key, digest.size, sha256);
       }
       const output = await this.context.send<CopyObjectCommandOutput>(
@@ -205,7 +214,7 @@ export class S3ObjectWriter {
           Key: this.context.objectKey(key),
           CopySource: this.context.copySource(temporaryKey),
           MetadataDirective: 'REPLACE',
-          ...describedAs(options, sha256),
+          ...this.describedAs(options, sha256),
           ...writeEncryptionParams(this.context.sse),
           ...copySourceEncryptionParams(this.context.sse),
           ...(createOnly ? { IfNoneMatch: '*' } : {}),
@@ -220,7 +229,9 @@ export class S3ObjectWriter {
     } finally {
       // A failed removal must not mask the put's own outcome: the temporary key is hidden from
       // listings and removed by removeStaleUploads() at the next start.
-      await this.context.sendIgnoringFailure(new DeleteObjectCommand({ Bucket: this.context.bucket, Key: temporaryKey }));
+      // Under Object Lock the bucket keeps versions: a DeleteObject would only hide the temporary one.
+      if (this.tuning.objectLock === undefined) await this.context.sendIgnoringFailure(new DeleteObjectCommand({ Bucket: this.context.bucket, Key: temporaryKey }));
+      else await this.tuning.objectLock.removeTemporary(temporaryKey);
     }
   }
 
@@ -247,10 +258,11 @@ export class S3ObjectWriter {
     const source = normalizeKey(sourceKey);
     const destination = normalizeKey(destinationKey);
     validateCopyOptions(options);
+    const lockHeaders = this.tuning.objectLock?.writeParams(this.lockOf('copy', destination, options)) ?? {};
     if (options.ifNoneMatch === '*') await this.refuseExisting(destination);
     try {
       if (!this.tuning.copiesInParts && options.systemMetadata === undefined && options.ifSourceMatch === undefined) {
-        await this.copyObject(source, destination, { MetadataDirective: 'COPY' }, options);
+        await this.copyObject(source, destination, { MetadataDirective: 'COPY', ...lockHeaders }, options);
         return await this.reader.stat(destination);
       }
       // The source's description is read first: to copy it part by part (Ceph RGW 16 answers 501 to
@@ -270,6 +282,7 @@ export class S3ObjectWriter {
         ContentType: head.ContentType,
         ...(head.ContentDisposition === undefined || head.ContentDisposition === '' ? {} : { ContentDisposition: head.ContentDisposition }),
         Metadata: { ...(head.Metadata ?? {}), ...encodeMetadata(options.systemMetadata ?? {}) },
+        ...lockHeaders,
       };
       if (this.tuning.copiesInParts) await this.copyInParts(this.context.objectKey(source), destination, head.ContentLength ?? 0, description, undefined, head.ETag);
       else await this.copyObject(source, destination, { MetadataDirective: 'REPLACE', ...description, ...(head.ETag === undefined ? {} : { CopySourceIfMatch: head.ETag }) }, options);
@@ -281,6 +294,18 @@ export class S3ObjectWriter {
       }
       throw error;
     }
+  }
+
+  /** The lock `options` ask for; refused (`ObjectLockUnsupported`) when Object Lock is off. */
+  private lockOf(operation: string, key: string, options: { retainUntil?: Date; legalHold?: boolean }): RequestedLock | undefined {
+    const lock = requestedLock(options);
+    if (lock !== undefined && this.tuning.objectLock === undefined) throw ObjectLockUnsupported.by('s3', operation, key);
+    return lock;
+  }
+
+  /** What S3 stores of a put's description, and the lock it asks for. */
+  private describedAs(options: WriteOptions, sha256: string): ReturnType<typeof describedAs> {
+    return { ...describedAs(options, sha256), ...this.tuning.objectLock?.writeParams(options.lock) };
   }
 
   /** One CopyObject of `source` onto `destination` (create-only when asked), with the configured encryption. */
@@ -333,7 +358,7 @@ export class S3ObjectWriter {
 }
 
 /** What S3 stores of a put's description: content type, disposition, user metadata and the SHA-256. */
-function describedAs(options: ValidatedPutOptions, sha256: string): { ContentType: string; ContentDisposition?: string; Metadata: Record<string, string> } {
+function describedAs(options: WriteOptions, sha256: string): { ContentType: string; ContentDisposition?: string; Metadata: Record<string, string> } {
   return {
     ContentType: options.contentType,
     ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
