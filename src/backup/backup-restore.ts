@@ -17,6 +17,7 @@ import { decryptBytes, decryptStream, type PrivateKey } from './openpgp-codec.js
 import { unpad } from './padding.js';
 import { chain } from '../lib/stream-chain.js';
 import { createWorkDir } from './work-dir.js';
+import { addMissingFirstVersions } from '../documents/versions/document-version-repository.js';
 
 export interface RestoreOptions {
   repository: BackupRepository;
@@ -80,6 +81,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreS
     await migrateToLatest(db);
 
     const selectedDocuments: Row[] = [];
+    const selectedVersions: Row[] = [];
     if (partial) {
       const documentIds = new Set(options.documentIds ?? []);
       const buildingIds = new Set(options.buildingIds ?? []);
@@ -90,6 +92,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreS
       const missing = [...documentIds].filter((id) => !found.has(id));
       if (missing.length > 0) throw new BackupError('backup.snapshot_not_found', `snapshot ${snapshot.id} holds no document ${missing.join(', ')}`);
       if (selectedDocuments.length === 0) throw new BackupError('backup.snapshot_not_found', `snapshot ${snapshot.id} holds no document of building ${[...buildingIds].join(', ')}`);
+      for await (const row of dump.rows('document_versions')) if (found.has(row.document_id as string)) selectedVersions.push(row);
       if (options.force !== true) {
         const existing = await db.selectFrom('documents').select('id').where('id', 'in', [...found]).execute();
         if (existing.length > 0) throw new BackupError('backup.target_not_empty', `these documents exist already (use --force to replace them): ${existing.map((row) => row.id).join(', ')}`);
@@ -98,7 +101,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreS
       await assertEmpty(db, storage);
     }
 
-    const wantedKeys = partial ? new Set(selectedDocuments.map((row) => row.storage_key as string)) : undefined;
+    const wantedKeys = partial ? new Set([...selectedDocuments, ...selectedVersions].map((row) => row.storage_key as string)) : undefined;
     const objects = manifest.objects.filter((object) => wantedKeys === undefined || wantedKeys.has(object.key));
     options.onStart?.();
     const failures: RestoreFailure[] = [];
@@ -123,18 +126,21 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreS
     // Rows whose object is absent from the snapshot (purged between the dump and the listing) or failed are broken.
     const restoredKeys = new Set(objects.map((object) => object.key));
     const failedKeys = new Set(failures.map((failure) => failure.key));
+    // Every version's object (the current one is also its document's) is named once in the failures.
+    const noteContent = (key: string, documentId: string) => {
+      const failure = failures.find((item) => item.key === key);
+      if (failure !== undefined) failure.documentId = documentId;
+      else if (!restoredKeys.has(key)) failures.push({ key, documentId, code: 'backup.object_missing', message: 'the snapshot holds the row but not the object' });
+    };
     const counts = await loadRows(db, dump, {
       force: options.force === true,
-      ...(partial ? { documents: selectedDocuments } : {}),
+      ...(partial ? { documents: selectedDocuments, versions: selectedVersions } : {}),
       isBroken: (storageKey) => failedKeys.has(storageKey) || !restoredKeys.has(storageKey),
-      onDocument: (row) => {
-        const failure = failures.find((item) => item.key === row.storage_key);
-        if (failure !== undefined) failure.documentId = row.id as string;
-        else if (!restoredKeys.has(row.storage_key as string)) {
-          failures.push({ key: row.storage_key as string, documentId: row.id as string, code: 'backup.object_missing', message: 'the snapshot holds the row but not the object' });
-        }
-      },
+      onDocument: (row) => noteContent(row.storage_key as string, row.id as string),
+      onVersion: (row) => noteContent(row.storage_key as string, row.document_id as string),
     });
+    // A dump made before document versions: each document becomes version 1 of itself, as the migration does.
+    await addMissingFirstVersions(db);
     return { snapshotId: snapshot.id, objects: objects.length - failedKeys.size, bytes, ...counts, failures };
   } finally {
     dump?.close();
@@ -203,12 +209,13 @@ async function assertEmpty(db: Kysely<Database>, storage: ObjectStorage): Promis
 async function loadRows(
   db: Kysely<Database>,
   dump: DumpReader,
-  options: { force: boolean; documents?: Row[]; isBroken: (storageKey: string) => boolean; onDocument: (row: Row) => void },
+  options: { force: boolean; documents?: Row[]; versions?: Row[]; isBroken: (storageKey: string) => boolean; onDocument: (row: Row) => void; onVersion: (row: Row) => void },
 ): Promise<{ buildings: number; documents: number }> {
   const wantedBuildings = options.documents === undefined ? undefined : new Set(options.documents.map((row) => row.building_id as string));
   const counts = { buildings: 0, documents: 0 };
   for (const table of DUMPED_TABLES) {
-    const source: AsyncIterable<Row> | Row[] = table === 'documents' && options.documents !== undefined ? options.documents : dump.rows(table);
+    const selected = table === 'documents' ? options.documents : table === 'document_versions' ? options.versions : undefined;
+    const source: AsyncIterable<Row> | Row[] = selected ?? dump.rows(table);
     let batch: Row[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
@@ -219,11 +226,12 @@ async function loadRows(
           // Buildings already there are kept (a partial restore adds documents to existing buildings).
           const insert = trx.insertInto(table).values(row as never);
           if (table === 'buildings') await insert.onConflict((conflict) => conflict.column('id').doNothing()).execute();
+          else if (options.force && table === 'document_versions') await insert.onConflict((conflict) => conflict.columns(['document_id', 'version']).doUpdateSet(row as never)).execute();
           else if (options.force) await insert.onConflict((conflict) => conflict.column('id').doUpdateSet(row as never)).execute();
           else await insert.execute();
         }
       });
-      counts[table] += rows.length;
+      if (table !== 'document_versions') counts[table] += rows.length;
     };
     for await (const original of source) {
       if (table === 'buildings' && wantedBuildings !== undefined && !wantedBuildings.has(original.id as string)) continue;
@@ -232,6 +240,7 @@ async function loadRows(
         options.onDocument(row);
         if (options.isBroken(row.storage_key as string)) row.status = 'broken';
       }
+      if (table === 'document_versions') options.onVersion(row);
       batch.push(row);
       if (batch.length >= 200) await flush();
     }

@@ -6,9 +6,12 @@ import type { Kysely } from 'kysely';
 import type { Database, DatabaseConfig } from '../db/database.js';
 import { BackupError } from './backup-errors.js';
 
-/** The tables a dump holds, in the order they are restored (buildings before the documents referring to them). */
-export const DUMPED_TABLES = ['buildings', 'documents'] as const;
+/** The tables a dump holds, in the order they are restored (a table after those its rows refer to). */
+export const DUMPED_TABLES = ['buildings', 'documents', 'document_versions'] as const;
 export type DumpedTable = (typeof DUMPED_TABLES)[number];
+
+/** The unique column each table is read in order of, page by page. */
+const PAGE_COLUMN: Record<DumpedTable, string> = { buildings: 'id', documents: 'id', document_versions: 'storage_key' };
 
 export type DumpFormat = 'sqlite' | 'jsonl';
 export type Row = Record<string, unknown>;
@@ -47,12 +50,13 @@ export async function dumpDatabase(db: Kysely<Database>, config: DatabaseConfig,
         const migrations = await trx.selectFrom('kysely_migration' as never).select('name' as never).orderBy('name' as never).execute();
         await write({ format: 'docstore-db-dump', version: 1, dialect: 'postgres', migrations: migrations.map((row) => (row as { name: string }).name) });
         for (const table of DUMPED_TABLES) {
+          const column = PAGE_COLUMN[table] as 'id';
           let after = '';
           for (;;) {
-            const rows = await trx.selectFrom(table).selectAll().where('id', '>', after).orderBy('id').limit(1000).execute();
+            const rows: Row[] = await trx.selectFrom(table as 'documents').selectAll().where(column, '>', after).orderBy(column).limit(1000).execute();
             for (const row of rows) await write({ table, row });
             if (rows.length < 1000) break;
-            after = (rows[rows.length - 1] as { id: string }).id;
+            after = (rows[rows.length - 1] as Record<string, string>)[column] as string;
           }
         }
       });
@@ -65,7 +69,10 @@ export async function dumpDatabase(db: Kysely<Database>, config: DatabaseConfig,
   return 'jsonl';
 }
 
-/** Reads a dump made by `dumpDatabase`, whichever the dialect: rows table by table, in id order. */
+/**
+ * Reads a dump made by `dumpDatabase`, whichever the dialect: rows table by table, in the order of
+ * their page column. A table the dump does not hold (made before its migration) has no rows.
+ */
 export interface DumpReader {
   migrations(): Promise<string[]>;
   rows(table: DumpedTable): AsyncIterable<Row>;
@@ -84,7 +91,9 @@ export function openDump(format: DumpFormat, file: string): DumpReader {
     return {
       migrations: async () => (sqlite.prepare('SELECT name FROM kysely_migration ORDER BY name').all() as Array<{ name: string }>).map((row) => row.name),
       async *rows(table) {
-        for (const row of sqlite.prepare(`SELECT * FROM ${table} ORDER BY id`).iterate()) yield row as Row;
+        const exists = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+        if (!exists) return;
+        for (const row of sqlite.prepare(`SELECT * FROM ${table} ORDER BY ${PAGE_COLUMN[table]}`).iterate()) yield row as Row;
       },
       close: () => sqlite.close(),
     };
@@ -112,6 +121,6 @@ export function openDump(format: DumpFormat, file: string): DumpReader {
 export function normaliseRow(table: DumpedTable, row: Row): Row {
   const copy: Row = { ...row };
   for (const [column, value] of Object.entries(copy)) if (value instanceof Date) copy[column] = value.toISOString();
-  if (table === 'documents') copy.size = Number(copy.size);
+  if (table === 'documents' || table === 'document_versions') copy.size = Number(copy.size);
   return copy;
 }

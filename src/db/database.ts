@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import type { BuildingsTable } from '../buildings/buildings.table.js';
 import type { DocumentsTable } from '../documents/documents.table.js';
 import type { IdempotencyKeysTable } from '../idempotency/idempotency-keys.table.js';
+import type { DocumentVersionsTable } from '../documents/versions/document-versions.table.js';
 import { GuardedPostgresPool, type DatabaseTimeouts } from './guarded-postgres-pool.js';
 import { LockingSqliteDialect } from './locking-sqlite-dialect.js';
 
@@ -14,6 +15,7 @@ export type { DatabaseTimeouts } from './guarded-postgres-pool.js';
 /** The whole schema, composed from each module's `*.table.ts`. */
 export interface Database {
   documents: DocumentsTable;
+  document_versions: DocumentVersionsTable;
   buildings: BuildingsTable;
   idempotency_keys: IdempotencyKeysTable;
 }

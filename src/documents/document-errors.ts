@@ -18,6 +18,8 @@ export const DOCUMENT_ERROR_CODES = [
   'upload.aborted',
   'upload.too_many_in_flight',
   'content.range_not_satisfiable',
+  'document.version_not_found',
+  'document.version_conflict',
 ] as const;
 
 export type DocumentErrorCode = (typeof DOCUMENT_ERROR_CODES)[number];
@@ -29,6 +31,10 @@ export class DocumentError extends DocstoreError<DocumentErrorCode> {
 
   static notFound(what: string, id: string): DocumentError {
     return new DocumentError('documents.not_found', `${what} ${id} not found`, { id });
+  }
+
+  static versionNotFound(id: string, version: number): DocumentError {
+    return new DocumentError('document.version_not_found', `Document ${id} has no version ${version}`, { id, version });
   }
 
   static invalid(field: string, reason: string): DocumentError {

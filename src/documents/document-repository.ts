@@ -83,30 +83,14 @@ export async function deleteDocumentRow(db: Db, id: string): Promise<void> {
   await db.deleteFrom('documents').where('id', '=', id).execute();
 }
 
-/** Every row's id, storage key and status, page by page in id order (for reconcile). */
-export async function* documentKeys(db: Db, pageSize = 500): AsyncIterable<Array<{ id: string; storageKey: string; status: string }>> {
-  let after = '';
-  for (;;) {
-    const rows = await db.selectFrom('documents').select(['id', 'storage_key', 'status']).where('id', '>', after).orderBy('id').limit(pageSize).execute();
-    if (rows.length > 0) yield rows.map((row) => ({ id: row.id, storageKey: row.storage_key, status: row.status }));
-    if (rows.length < pageSize) return;
-    after = (rows[rows.length - 1] as { id: string }).id;
-  }
-}
-
-/** Which of these storage keys have a row. */
-export async function existingStorageKeys(db: Db, keys: readonly string[]): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const rows = await db.selectFrom('documents').select('storage_key').where('storage_key', 'in', keys).execute();
-  return new Set(rows.map((row) => row.storage_key));
-}
-
+/** Live documents by type: how many, and the bytes of all their versions. */
 export async function documentCounts(db: Db): Promise<Array<{ type: string; count: number; bytes: number }>> {
   const rows = await db
-    .selectFrom('documents')
-    .select(['type', (eb) => eb.fn.countAll<string | number>().as('count'), (eb) => eb.fn.sum<string | number>('size').as('bytes')])
-    .where('deleted_at', 'is', null)
-    .groupBy('type')
+    .selectFrom('documents as d')
+    .innerJoin('document_versions as v', 'v.document_id', 'd.id')
+    .select(['d.type', sql<string | number>`count(distinct d.id)`.as('count'), (eb) => eb.fn.sum<string | number>('v.size').as('bytes')])
+    .where('d.deleted_at', 'is', null)
+    .groupBy('d.type')
     .execute();
   return rows.map((row) => ({ type: row.type, count: Number(row.count), bytes: Number(row.bytes ?? 0) }));
 }
@@ -118,17 +102,18 @@ export interface BuildingUsage {
   trashBytes: number;
 }
 
-/** Each building's live documents' and its trash's counts and bytes (absent: no document). */
+/** Each building's live documents' and its trash's counts and bytes, every version counted (absent: no document). */
 export async function buildingUsage(db: Db, buildingIds: readonly string[]): Promise<Map<string, BuildingUsage>> {
   if (buildingIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('documents as d')
+    .innerJoin('document_versions as v', 'v.document_id', 'd.id')
     .select([
       'd.building_id',
-      sql<string | number>`count(d.id) filter (where d.deleted_at is null)`.as('document_count'),
-      sql<string | number | null>`sum(d.size) filter (where d.deleted_at is null)`.as('document_bytes'),
-      sql<string | number>`count(d.id) filter (where d.deleted_at is not null)`.as('trash_count'),
-      sql<string | number | null>`sum(d.size) filter (where d.deleted_at is not null)`.as('trash_bytes'),
+      sql<string | number>`count(distinct d.id) filter (where d.deleted_at is null)`.as('document_count'),
+      sql<string | number | null>`sum(v.size) filter (where d.deleted_at is null)`.as('document_bytes'),
+      sql<string | number>`count(distinct d.id) filter (where d.deleted_at is not null)`.as('trash_count'),
+      sql<string | number | null>`sum(v.size) filter (where d.deleted_at is not null)`.as('trash_bytes'),
     ])
     .where('d.building_id', 'in', buildingIds)
     .groupBy('d.building_id')
@@ -146,12 +131,13 @@ export async function buildingUsage(db: Db, buildingIds: readonly string[]): Pro
   );
 }
 
-/** Count and bytes of the documents in the trash, all organisations. */
+/** Count and bytes (every version) of the documents in the trash, all organisations. */
 export async function trashUsage(db: Db): Promise<{ count: number; bytes: number }> {
   const row = await db
-    .selectFrom('documents')
-    .select([(eb) => eb.fn.countAll<string | number>().as('count'), (eb) => eb.fn.sum<string | number | null>('size').as('bytes')])
-    .where('deleted_at', 'is not', null)
+    .selectFrom('documents as d')
+    .innerJoin('document_versions as v', 'v.document_id', 'd.id')
+    .select([sql<string | number>`count(distinct d.id)`.as('count'), (eb) => eb.fn.sum<string | number | null>('v.size').as('bytes')])
+    .where('d.deleted_at', 'is not', null)
     .executeTakeFirst();
   return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
 }

@@ -1,4 +1,4 @@
-import type { Principal } from '../shared/principal.js';
+import type { Principal } from '../auth/principal.js';
 import type { GetResult, ObjectStorage } from '../storage/object-storage.js';
 import type { Document, DocumentType } from './document.js';
 import { authorizedDocument } from './document-access.js';
@@ -12,12 +12,17 @@ import { DocumentReconciler, type ReconcileReport } from './maintenance/document
 import { DocumentTrash } from './maintenance/document-trash.js';
 import { DocumentUploader, type UploadOptions } from './upload/document-uploader.js';
 import type { UploadPart } from './upload/upload-part.js';
+import type { DocumentVersion } from './versions/document-version.js';
+import { DocumentVersionReader } from './versions/document-version-reader.js';
+import { DocumentVersionUploader, type VersionUploadOptions } from './versions/document-version-uploader.js';
 
 export type { DocumentServiceOptions } from './document-context.js';
 export { documentFieldsSchema, documentPatchSchema, toDocument, type DocumentPatch } from './document-fields.js';
 export type { DocumentPage } from './document-reader.js';
 export type { UploadOptions } from './upload/document-uploader.js';
 export type { UploadPart } from './upload/upload-part.js';
+export type { DocumentVersion } from './versions/document-version.js';
+export type { VersionUploadOptions } from './versions/document-version-uploader.js';
 
 /**
  * The documents use cases: every call is authorised for its principal (a building or document the
@@ -31,6 +36,8 @@ export class DocumentService {
   private readonly reader: DocumentReader;
   private readonly trash: DocumentTrash;
   private readonly reconciler: DocumentReconciler;
+  private readonly versionUploader: DocumentVersionUploader;
+  private readonly versionReader: DocumentVersionReader;
 
   constructor(options: DocumentServiceOptions) {
     this.context = documentContext(options);
@@ -38,6 +45,8 @@ export class DocumentService {
     this.reader = new DocumentReader(this.context);
     this.trash = new DocumentTrash(this.context);
     this.reconciler = new DocumentReconciler(this.context);
+    this.versionUploader = new DocumentVersionUploader(this.context);
+    this.versionReader = new DocumentVersionReader(this.context);
   }
 
   /** See `DocumentUploader.upload`. */
@@ -65,6 +74,29 @@ export class DocumentService {
 
   downloadUrl(principal: Principal, id: string, expiresInSeconds: number, disposition: 'attachment' | 'inline' = 'attachment'): Promise<{ url: string; expiresAt: string }> {
     return this.reader.downloadUrl(principal, id, expiresInSeconds, disposition);
+  }
+
+  /** See `DocumentVersionUploader.add`. */
+  addVersion(principal: Principal, id: string, parts: AsyncIterable<UploadPart>, options: VersionUploadOptions = {}): Promise<DocumentVersion> {
+    return this.versionUploader.add(principal, id, parts, options);
+  }
+
+  /** A document's versions, newest first. */
+  versions(principal: Principal, id: string): Promise<DocumentVersion[]> {
+    return this.versionReader.list(principal, id);
+  }
+
+  version(principal: Principal, id: string, version: number): Promise<DocumentVersion> {
+    return this.versionReader.get(principal, id, version);
+  }
+
+  /** A version and its storage key, for serving its content. */
+  versionStorageKeyOf(principal: Principal, id: string, version: number): Promise<{ document: Document; version: DocumentVersion; storageKey: string }> {
+    return this.versionReader.find(principal, id, version);
+  }
+
+  versionDownloadUrl(principal: Principal, id: string, version: number, expiresInSeconds: number, disposition: 'attachment' | 'inline' = 'attachment'): Promise<{ url: string; expiresAt: string }> {
+    return this.versionReader.downloadUrl(principal, id, version, expiresInSeconds, disposition);
   }
 
   async update(principal: Principal, id: string, patch: DocumentPatch): Promise<Document> {

@@ -7,7 +7,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { JwtVerifier } from '../auth/jwt-verifier.js';
-import type { Principal } from '../shared/principal.js';
+import type { Principal } from '../auth/principal.js';
 import { DatabaseUnavailable, type Database } from '../db/database.js';
 import type { DocumentService } from '../documents/document-service.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../storage/create-object-storage.js';
@@ -22,6 +22,7 @@ import { registerConsoleRoutes, sendConsoleIndex, wantsConsole, type ConsoleAsse
 import { retryAfterSecondsOf, toProblem } from './problem-details.js';
 import { buildingsRoutes } from './routes/buildings-routes.js';
 import { documentsRoutes } from './routes/documents-routes.js';
+import { documentVersionsRoutes } from './routes/document-versions-routes.js';
 import { problemSchema } from './schemas.js';
 import { DEFAULT_REQUEST_TIMEOUTS, nodeServerTimeouts, type RequestTimeouts } from './request-timeouts.js';
 import { serveSignedLink } from './signed-link-handler.js';
@@ -160,6 +161,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const authenticate = (request: FastifyRequest): Promise<Principal> => deps.verifier.verify(request.headers.authorization);
   const uploads = deps.uploads ?? new UploadLimiter(DEFAULT_UPLOAD_LIMITS, metrics);
   await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: deps.idempotency, authenticate });
+  await app.register(documentVersionsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: deps.idempotency, authenticate });
   await app.register(buildingsRoutes, {
     prefix: '/api/v1',
     buildings: deps.buildings,

@@ -25,6 +25,8 @@ export const STATUS_BY_CODE = {
   'upload.aborted': 400,
   'upload.too_many_in_flight': 429,
   'content.range_not_satisfiable': 416,
+  'document.version_not_found': 404,
+  'document.version_conflict': 409,
   'building.not_found': 404,
   'building.already_exists': 409,
   'building.invalid_input': 400,

@@ -37,8 +37,21 @@ export const problemSchema = z
 
 export const pageSchema = z.object({ items: z.array(documentSchema), nextCursor: z.string().nullable() });
 
+export const documentVersionSchema = z
+  .object({
+    version: z.number().int().min(1).describe('From 1; the highest is the document’s current content'),
+    fileName: z.string(),
+    mimeType: z.string(),
+    size: z.number().int(),
+    sha256: z.string(),
+    uploadedBy: z.string(),
+    createdAt: z.string(),
+  })
+  .describe('DocumentVersion');
+
 export const buildingParams = z.object({ buildingId: z.string().uuid() });
 export const documentParams = z.object({ id: z.string().uuid() });
+export const versionParams = z.object({ id: z.string().uuid(), version: z.coerce.number().int().min(1).max(2_147_483_647) });
 
 export const listQuery = z.object({
   type: z.enum(DOCUMENT_TYPES).optional(),

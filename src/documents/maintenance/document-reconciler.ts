@@ -1,5 +1,6 @@
 import type { DocumentContext } from '../document-context.js';
 import * as repository from '../document-repository.js';
+import { existingVersionKeys, versionKeys } from '../versions/document-version-repository.js';
 
 export interface ReconcileReport {
   orphanObjects: string[];
@@ -24,7 +25,7 @@ export class DocumentReconciler {
     const cutoff = now().getTime() - (options.graceMs ?? 3_600_000);
     let batch: Array<{ key: string; lastModified: Date }> = [];
     const flush = async () => {
-      const known = await repository.existingStorageKeys(db, batch.map((object) => object.key));
+      const known = await existingVersionKeys(db, batch.map((object) => object.key));
       for (const object of batch) {
         if (known.has(object.key) || object.key.startsWith('.docstore-self-check/')) continue;
         orphanObjects.push(object.key);
@@ -41,13 +42,14 @@ export class DocumentReconciler {
       if (batch.length >= 500) await flush();
     }
     await flush();
-    for await (const rows of repository.documentKeys(db)) {
+    // Every version's object must be there; only a missing current one makes its document broken.
+    for await (const rows of versionKeys(db)) {
       const present = await Promise.all(rows.map((row) => storage.exists(row.storageKey)));
       for (const [index, row] of rows.entries()) {
         if (present[index] === true) continue;
         missingObjects.push(row.storageKey);
-        if (options.fix && row.status !== 'broken') {
-          await repository.updateDocument(db, row.id, { status: 'broken', updated_at: now().toISOString() });
+        if (options.fix && row.current && row.status !== 'broken') {
+          await repository.updateDocument(db, row.documentId, { status: 'broken', updated_at: now().toISOString() });
           fixed++;
         }
       }

@@ -1,10 +1,11 @@
-import type { Principal } from '../../shared/principal.js';
+import type { Principal } from '../../auth/principal.js';
 import type { Document } from '../document.js';
 import { authorizedDocument } from '../document-access.js';
 import type { DocumentContext } from '../document-context.js';
 import { DocumentError } from '../document-errors.js';
 import { toDocument } from '../document-fields.js';
 import * as repository from '../document-repository.js';
+import { removeVersionObjects } from '../versions/version-removal.js';
 
 /** The trash: delete moves a document there, restore brings it back, purge empties what is old enough. */
 export class DocumentTrash {
@@ -26,15 +27,15 @@ export class DocumentTrash {
     return toDocument(restored);
   }
 
-  /** Removes documents deleted more than `trashDays` ago: object first, then row. Returns how many. */
+  /** Removes documents deleted more than `trashDays` ago: every version's object first, then the row. Returns how many. */
   async purge(): Promise<number> {
-    const { db, storage, now, trashDays } = this.context;
+    const { db, now, trashDays } = this.context;
     const before = new Date(now().getTime() - trashDays * 86_400_000).toISOString();
     let purged = 0;
     for (;;) {
       const rows = await repository.listPurgeable(db, before, 100);
       for (const row of rows) {
-        await storage.delete(row.storage_key);
+        await removeVersionObjects(this.context, row);
         await repository.deleteDocumentRow(db, row.id);
         purged++;
       }

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { Principal } from '../../shared/principal.js';
+import type { Principal } from '../../auth/principal.js';
 import { DatabaseUnavailable, type Database } from '../../db/database.js';
 import type { Document } from '../document.js';
 import { authorizeBuilding } from '../document-access.js';
@@ -11,6 +11,8 @@ import * as repository from '../document-repository.js';
 import { removeWhenReachable } from './orphan-removal.js';
 import { storeFilePart, type StoredFile } from './file-part-storage.js';
 import type { UploadPart } from './upload-part.js';
+import { receiveUploadParts } from './upload-parts.js';
+import { insertVersion } from '../versions/document-version-repository.js';
 
 export interface UploadOptions {
   /**
@@ -32,47 +34,38 @@ export class DocumentUploader {
   async upload(principal: Principal, buildingId: string, parts: AsyncIterable<UploadPart>, options: UploadOptions = {}): Promise<Document> {
     const { db, storage } = this.context;
     const { organizationId } = await authorizeBuilding(db, principal, buildingId, 'upload');
-    const fields: Record<string, string> = {};
     let stored: (StoredFile & { id: string }) | undefined;
-    let failure: unknown;
     try {
-      for await (const part of parts) {
-        if (part.kind === 'field') {
-          fields[part.name] = part.value;
-          continue;
-        }
-        if (part.fieldName !== 'file' || stored !== undefined || failure !== undefined) {
-          part.stream.resume();
-          failure ??=
-            part.fieldName !== 'file'
-              ? DocumentError.invalid(part.fieldName, 'unexpected file part (send the file as "file")')
-              : new DocumentError('upload.multiple_files', 'Send exactly one file part');
-          continue;
-        }
+      const { fields, stored: file } = await receiveUploadParts(parts, {
         // Fields sent before the file are checked before storing anything.
-        if (fields.type !== undefined && fields.title !== undefined) validateDocumentFields(principal, fields);
-        const id = uuidv7();
-        stored = { id, ...(await storeFilePart(this.context, `${organizationId}/${buildingId}/${id}`, part, { 'document-id': id })) };
-      }
-      if (failure !== undefined) throw failure;
-      if (stored === undefined) throw new DocumentError('upload.no_file', 'The request has no "file" part');
+        beforeFile: (early) => {
+          if (early.type !== undefined && early.title !== undefined) validateDocumentFields(principal, early);
+        },
+        store: async (part) => {
+          const id = uuidv7();
+          return { id, ...(await storeFilePart(this.context, `${organizationId}/${buildingId}/${id}`, part, { 'document-id': id })) };
+        },
+        stored: (result) => {
+          stored = result;
+        },
+      });
       const valid = validateDocumentFields(principal, fields);
       const now = this.context.now().toISOString();
       const row = {
-        id: stored.id,
+        id: file.id,
         organization_id: organizationId,
         building_id: buildingId,
         type: valid.type,
         title: valid.title,
         description: valid.description ?? null,
-        file_name: stored.fileName,
-        mime_type: stored.mimeType,
-        size: stored.size,
-        sha256: stored.sha256,
+        file_name: file.fileName,
+        mime_type: file.mimeType,
+        size: file.size,
+        sha256: file.sha256,
         uploaded_by: principal.userId,
         related_meeting_id: valid.relatedMeetingId ?? null,
         related_expense_id: valid.relatedExpenseId ?? null,
-        storage_key: stored.key,
+        storage_key: file.key,
         created_at: now,
         updated_at: now,
         deleted_at: null,
@@ -85,6 +78,7 @@ export class DocumentUploader {
           const owner = await repository.claimBuilding(trx, buildingId, organizationId, now);
           if (owner !== organizationId) throw DocumentError.notFound('Building', buildingId);
           await repository.insertDocument(trx, row);
+          await insertVersion(trx, { document_id: row.id, version: 1, storage_key: row.storage_key, size: row.size, sha256: row.sha256, mime_type: row.mime_type, file_name: row.file_name, uploaded_by: row.uploaded_by, created_at: now });
           await options.beforeCommit?.(trx, document);
           committing = true;
         });

@@ -2,7 +2,7 @@ import '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Principal } from '../../shared/principal.js';
+import type { Principal } from '../../auth/principal.js';
 import { DocumentError } from '../../documents/document-errors.js';
 import { documentPatchSchema, type DocumentService, type UploadPart } from '../../documents/document-service.js';
 import { contentDisposition } from '../../shared/file-name.js';
@@ -183,7 +183,7 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
   );
 }
 
-async function* uploadParts(request: FastifyRequest): AsyncIterable<UploadPart> {
+export async function* uploadParts(request: FastifyRequest): AsyncIterable<UploadPart> {
   for await (const part of request.parts()) {
     if (part.type === 'file') yield { kind: 'file', fieldName: part.fieldname, fileName: decodeFormDataFileName(part.filename), stream: part.file };
     else yield { kind: 'field', name: part.fieldname, value: String(part.value) };
