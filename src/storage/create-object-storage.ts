@@ -5,6 +5,7 @@ import type { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { EncryptingObjectStorage } from './encryption/encrypting-object-storage.js';
 import { LocalObjectStorage } from './local/local-object-storage.js';
 import { MasterKeyring } from './encryption/master-keyring.js';
+import { FaultInjectingObjectStorage, type FaultPlan } from './decorators/fault-injecting-object-storage.js';
 import { MetricsObjectStorage } from './decorators/metrics-object-storage.js';
 import { ObjectLinkSigner, loadOrCreateSigningSecret } from './object-link-signer.js';
 import type { ObjectStorage } from './object-storage.js';
@@ -31,6 +32,19 @@ export interface StorageWiring {
    * bucket answers. Presigned links are then unavailable. @default false
    */
   readOnly?: boolean;
+  /**
+   * What the storage is for. `service`: docstore's own storage, which signs the links it serves and
+   * whose `prepare` creates a missing bucket (when configured to) and removes what interrupted
+   * writes left. `location`: a place `mirror`, `verify` or `backup` reads or writes: no link signer
+   * (no signing secret is read or created), and `prepare` only checks that an S3 bucket answers
+   * (a local root is created by opening it, unless `readOnly`). @default 'service'
+   */
+  purpose?: 'service' | 'location';
+  /**
+   * Tests only: failures to inject (`FaultInjectingObjectStorage`, innermost, so that the other
+   * decorators see them as the backend's).
+   */
+  faults?: FaultPlan;
 }
 
 export interface CreatedStorage {
@@ -44,6 +58,8 @@ export interface CreatedStorage {
   encryption?: EncryptingObjectStorage;
   /** Makes sure the storage is usable: creates a missing bucket when configured to, then checks. */
   prepare(): Promise<void>;
+  /** Releases what the storage holds open (the S3 clients' connections); the storage is then unusable. */
+  close(): Promise<void>;
 }
 
 /** What `storageWiringOf` reads of docstore's configuration. */
@@ -65,11 +81,13 @@ export function storageWiringOf(config: StorageWiringSettings): StorageWiring {
 }
 
 /**
- * The one place that knows the adapters: builds the configured storage. Decorators (metrics,
- * encryption) are added around it here too, in a fixed order, as they arrive.
+ * The one place that knows the adapters: builds the configured storage, docstore's own or a
+ * location of `mirror`, `verify` and `backup` (see `StorageWiring.purpose`). Decorators are added
+ * around it here too, in a fixed order, innermost first: fault injection (tests), encryption,
+ * metrics.
  */
 export async function createObjectStorage(config: StorageConfig, wiring: StorageWiring): Promise<CreatedStorage> {
-  const created = encrypted(await createAdapter(config, wiring), wiring);
+  const created = encrypted(withFaults(await createAdapter(config, wiring), wiring), wiring);
   const { metrics } = wiring;
   if (metrics === undefined) return created;
   if (config.backend === 'local') {
@@ -92,6 +110,12 @@ export async function createObjectStorage(config: StorageConfig, wiring: Storage
   };
 }
 
+/** Wraps the adapter in the fault-injection decorator when a test asks for it. */
+function withFaults(created: CreatedStorage, wiring: StorageWiring): CreatedStorage {
+  if (wiring.faults === undefined) return created;
+  return { ...created, storage: new FaultInjectingObjectStorage(created.storage, wiring.faults) };
+}
+
 /** Wraps the adapter in the encryption decorator when master keys are configured. */
 function encrypted(created: CreatedStorage, wiring: StorageWiring): CreatedStorage {
   if (wiring.encryption === undefined) return created;
@@ -109,11 +133,16 @@ async function docstoreSigner(wiring: StorageWiring): Promise<ObjectLinkSigner> 
 }
 
 async function createAdapter(config: StorageConfig, wiring: StorageWiring): Promise<CreatedStorage> {
+  const location = wiring.purpose === 'location';
   if (config.backend === 'local') {
-    if (wiring.readOnly === true) return { storage: await LocalObjectStorage.open({ root: config.path, create: false }), prepare: async () => {} };
+    const close = async () => {};
+    if (wiring.readOnly === true || location) {
+      const storage = await LocalObjectStorage.open({ root: config.path, create: wiring.readOnly !== true });
+      return { storage, prepare: async () => {}, close };
+    }
     const signer = await docstoreSigner(wiring);
     const storage = await LocalObjectStorage.open({ root: config.path, signer });
-    return { storage, signer, prepare: () => storage.check() };
+    return { storage, signer, prepare: () => storage.check(), close };
   }
   // The S3 adapter and the AWS SDK load only when S3 is configured (the embedded default starts without them).
   const [{ createS3Client }, { S3ObjectStorage }] = await Promise.all([import('./s3/s3-client.js'), import('./s3/s3-object-storage.js')]);
@@ -122,6 +151,8 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
     accessKeyId: config.accessKeyId,
     secretAccessKey: config.secretAccessKey,
     forcePathStyle: config.forcePathStyle,
+    // AWS refuses a write with Object Lock headers without a checksum of its body.
+    contentMd5OnUploads: config.objectLock !== undefined,
     ...(config.connectTimeoutSeconds === undefined ? {} : { connectionTimeoutMs: config.connectTimeoutSeconds * 1000 }),
     ...(config.idleTimeoutSeconds === undefined ? {} : { socketTimeoutMs: config.idleTimeoutSeconds * 1000 }),
   };
@@ -133,7 +164,8 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
       : createS3Client({ ...clientOptions, ...(publicEndpoint === undefined ? {} : { endpoint: publicEndpoint }) });
   const serverSideEncryption = config.serverSideEncryption ?? { mode: 'none' };
   // Links docstore serves itself: decrypted ones, SSE-C ones (a URL cannot carry the key) and uploads under SSE.
-  const signer = wiring.readOnly !== true && (wiring.encryption !== undefined || serverSideEncryption.mode !== 'none') ? await docstoreSigner(wiring) : undefined;
+  const signsLinks = wiring.readOnly !== true && !location && (wiring.encryption !== undefined || serverSideEncryption.mode !== 'none');
+  const signer = signsLinks ? await docstoreSigner(wiring) : undefined;
   const storage = new S3ObjectStorage({
     client,
     presignClient,
@@ -142,23 +174,28 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
     endpointLabel: config.endpoint ?? `aws:${config.region}`,
     serverSideEncryption,
     ...(signer === undefined ? {} : { signer }),
+    ...(config.objectLock === undefined ? {} : { objectLock: config.objectLock }),
   });
   return {
     storage,
     ...(signer === undefined ? {} : { signer }),
     prepare: async () => {
-      if (wiring.readOnly === true) return storage.check();
+      if (wiring.readOnly === true || location) return storage.check();
       try {
         await storage.check();
       } catch (error) {
-    // AWS refuses a write with Object Lock headers without a checksum of its body.
-    contentMd5OnUploads: config.objectLock !== undefined,
         if (!config.createBucket || !hasStorageCode(error, 'storage.bucket_not_found')) throw error;
         await createPrivateBucket(client, config);
         await storage.check();
       }
+      // Before anything is written: a bucket without Object Lock would take unlocked objects.
+      await storage.verifyObjectLock();
       await storage.removeStaleUploads();
       await storage.verifyServerSideEncryption();
+    },
+    close: async () => {
+      client.destroy();
+      if (presignClient !== client) presignClient.destroy();
     },
   };
 }
@@ -174,6 +211,3 @@ async function createPrivateBucket(client: S3Client, config: Extract<StorageConf
     throw translateS3Error(error, { operation: 'createBucket', bucket: config.bucket, endpoint: config.endpoint ?? 'aws' });
   }
 }
-    ...(config.objectLock === undefined ? {} : { objectLock: config.objectLock }),
-      // Before anything is written: a bucket without Object Lock would take unlocked objects.
-      await storage.verifyObjectLock();

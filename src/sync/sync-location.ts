@@ -3,11 +3,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DocstoreConfig } from '../config.js';
 import { loadRemote, type RemoteSettings } from '../config/remote-config.js';
-import { createObjectStorage, storageWiringOf } from '../storage/create-object-storage.js';
-import { LocalObjectStorage } from '../storage/local/local-object-storage.js';
+import { createObjectStorage, storageWiringOf, type StorageWiring } from '../storage/create-object-storage.js';
+import type { FaultPlan } from '../storage/decorators/fault-injecting-object-storage.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
-import { createS3Client } from '../storage/s3/s3-client.js';
-import { S3ObjectStorage } from '../storage/s3/s3-object-storage.js';
+import type { StorageConfig } from '../storage/storage-config.js';
 import { SyncError } from './sync-errors.js';
 
 export interface SyncLocation {
@@ -30,6 +29,8 @@ export interface OpenLocationOptions {
    * @default false
    */
   readOnly?: boolean;
+  /** Tests only: failures to inject into the location's storage (see `StorageWiring.faults`). */
+  faults?: FaultPlan;
 }
 
 /**
@@ -59,8 +60,10 @@ export function parseLocation(text: string, env: Record<string, string | undefin
 }
 
 /**
- * Opens a location (see `parseLocation`); a local source must exist, a destination is created
- * unless `readOnly`.
+ * Opens a location (see `parseLocation`) through the storage factory, with the same decorators as
+ * docstore's own storage: `current` is that storage; `file://` and `s3://` are storage
+ * configurations of purpose `location` (no link signer; a bucket is only checked). A local source
+ * must exist; a destination is created unless `readOnly`.
  */
 export async function openLocation(
   location: string | LocationSpec,
@@ -71,25 +74,41 @@ export async function openLocation(
 ): Promise<SyncLocation> {
   const spec = typeof location === 'string' ? parseLocation(location, env) : location;
   const readOnly = options.readOnly === true;
-  switch (spec.kind) {
-    case 'current': {
-      if (config.storage.backend === 'local' && role === 'source') await assertDirectory(config.storage.path, spec.text);
-      const { storage, prepare } = await createObjectStorage(config.storage, { ...storageWiringOf(config), readOnly });
-      await prepare();
-      return { label: `current (${storage.name})`, storage, close: async () => {} };
-    }
-    case 'file':
-      // A mistyped source must not look like an empty one (a --delete would then empty the destination).
-      if (role === 'source') await assertDirectory(spec.path, spec.text);
-      return { label: spec.text, storage: await LocalObjectStorage.open({ root: spec.path, create: !readOnly }), close: async () => {} };
-    case 's3': {
-      const { remote } = spec;
-      const client = createS3Client({ ...remote, ...(remote.endpoint === undefined ? {} : { endpoint: remote.endpoint }) });
-      const storage = new S3ObjectStorage({ client, bucket: spec.bucket, keyPrefix: spec.keyPrefix, endpointLabel: remote.endpoint ?? `aws:${remote.region}` });
-      await storage.check();
-      return { label: spec.text, storage, close: async () => client.destroy() };
-    }
+  const faults = options.faults === undefined ? {} : { faults: options.faults };
+  if (spec.kind === 'current') {
+    if (config.storage.backend === 'local' && role === 'source') await assertDirectory(config.storage.path, spec.text);
+    const created = await createObjectStorage(config.storage, { ...storageWiringOf(config), readOnly, ...faults });
+    await created.prepare();
+    return { label: `current (${created.storage.name})`, storage: created.storage, close: created.close };
   }
+  // A mistyped source must not look like an empty one (a --delete would then empty the destination).
+  if (spec.kind === 'file' && role === 'source') await assertDirectory(spec.path, spec.text);
+  const wiring: StorageWiring = { publicBaseUrl: config.http.publicBaseUrl, dataDir: config.dataDir, purpose: 'location', readOnly, ...faults };
+  const created = await createObjectStorage(storageConfigOf(spec), wiring);
+  try {
+    await created.prepare();
+  } catch (error) {
+    await created.close();
+    throw error;
+  }
+  return { label: spec.text, storage: created.storage, close: created.close };
+}
+
+/** The storage configuration of a `file://` or `s3://` location: the adapter's settings, no more (no encryption, no bucket creation). */
+export function storageConfigOf(spec: Exclude<LocationSpec, { kind: 'current' }>): StorageConfig {
+  if (spec.kind === 'file') return { backend: 'local', path: spec.path };
+  const { remote } = spec;
+  return {
+    backend: 's3',
+    ...(remote.endpoint === undefined ? {} : { endpoint: remote.endpoint }),
+    bucket: spec.bucket,
+    region: remote.region,
+    accessKeyId: remote.accessKeyId,
+    secretAccessKey: remote.secretAccessKey,
+    forcePathStyle: remote.forcePathStyle,
+    keyPrefix: spec.keyPrefix,
+    createBucket: false,
+  };
 }
 
 /**
