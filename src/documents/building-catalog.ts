@@ -11,7 +11,8 @@ import * as buildings from '../buildings/building-repository.js';
 import type { BuildingRow, BuildingRowUpdate } from '../buildings/buildings.table.js';
 import { DEFAULT_FINANCIAL_YEAR_END } from '../buildings/financial-year-end.js';
 import type { Database } from '../db/database.js';
-import { buildingPermissions, canManageBuildings, canSeeBuilding, type BuildingPermissions } from './document-authorization.js';
+import { buildingPermissions, canManageBuildings, type BuildingPermissions } from '../shared/building-permissions.js';
+import { canSeeBuilding } from './document-authorization.js';
 import * as repository from './document-repository.js';
 
 /** A building as the caller sees it: its registration, usage figures and what the caller may do there. */

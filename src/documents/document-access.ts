@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../shared/principal.js';
 import type { Database } from '../db/database.js';
-import { assertBuildingAction, canSeeBuilding, type BuildingAction } from './document-authorization.js';
+import type { BuildingAction } from '../shared/building-permissions.js';
+import { assertBuildingAction, canSeeBuilding } from './document-authorization.js';
 import { DocumentError } from './document-errors.js';
 import * as repository from './document-repository.js';
 import type { DocumentRow } from './documents.table.js';

@@ -1,17 +1,7 @@
-/** What a syndic files: the types of documents a building accumulates. */
-export const DOCUMENT_TYPES = [
-  'meeting_minutes',
-  'financial_statement',
-  'invoice',
-  'contract',
-  'regulation',
-  'basic_deed',
-  'works_quote',
-  'owner_document',
-  'other',
-] as const;
+import type { DocumentType } from '../shared/document-types.js';
 
-export type DocumentType = (typeof DOCUMENT_TYPES)[number];
+// The types live in src/shared (the web console lists them too); re-exported for the documents module.
+export { DOCUMENT_TYPES, type DocumentType } from '../shared/document-types.js';
 
 /** A stored document as the API shows it. The storage key is internal and never part of it. */
 export interface Document {

@@ -7,10 +7,10 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 export const CONSOLE_SOURCE_DIR = join(ROOT, 'web');
 export const CONSOLE_BUILD_DIR = join(ROOT, 'dist', 'web');
 /**
- * Server modules the console bundles as they are (`src/shared/`: content detection, file names;
- * `src/documents/`: document types, permissions): a change there changes the console too.
+ * Server modules the console bundles as they are: `src/shared/`, the only server code it imports
+ * (test/shared/shared-imports.unit.test.ts), so a change there changes the console too.
  */
-export const CONSOLE_SHARED_SOURCE_DIRS = [join(ROOT, 'src', 'shared'), join(ROOT, 'src', 'documents')];
+export const CONSOLE_SHARED_SOURCE_DIRS = [join(ROOT, 'src', 'shared')];
 
 export type ConsoleBuildOutcome =
   | { status: 'up-to-date' }

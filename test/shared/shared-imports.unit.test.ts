@@ -4,11 +4,24 @@ import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SHARED_DIR = new URL('../../src/shared/', import.meta.url).pathname;
+const SRC_DIR = new URL('../../src/', import.meta.url).pathname;
+const WEB_DIR = new URL('../../web/src/', import.meta.url).pathname;
 
 /** Every module specifier a TypeScript file names: static imports and re-exports, side-effect imports, dynamic imports. */
 function specifiersOf(source: string): string[] {
   const patterns = [/\b(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
   return patterns.flatMap((pattern) => [...source.matchAll(pattern)].map((match) => match[1] ?? ''));
+}
+
+/** The imports of a file that load code: all but `import type` and `export type` (which are erased). */
+function runtimeSpecifiersOf(source: string): string[] {
+  const statements = [...source.matchAll(/\b(?:import|export)\s+(type\s+)?[^'";]*?\bfrom\s*['"]([^'"]+)['"]/g)].filter((match) => match[1] === undefined).map((match) => match[2] ?? '');
+  const bare = [...source.matchAll(/\bimport\s*['"]([^'"]+)['"]/g), ...source.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)].map((match) => match[1] ?? '');
+  return [...statements, ...bare];
+}
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true })).filter((name) => /\.tsx?$/.test(name)).map((name) => join(dir, name));
 }
 
 /** Why the console could not bundle this import of a shared module, or undefined when it can. */
@@ -21,7 +34,7 @@ function refusal(file: string, specifier: string): string | undefined {
 
 describe('src/shared, the modules the web console bundles', () => {
   it('imports no Node built-in and nothing from another src/ folder', async () => {
-    const files = (await readdir(SHARED_DIR, { recursive: true })).filter((name) => name.endsWith('.ts')).map((name) => join(SHARED_DIR, name));
+    const files = await sourceFiles(SHARED_DIR);
     expect(files.length).toBeGreaterThan(0);
     const found: string[] = [];
     const refused: string[] = [];
@@ -45,5 +58,25 @@ describe('src/shared, the modules the web console bundles', () => {
     expect(refusal(file, '../documents/document.js')).toBe('outside src/shared (documents/document.js)');
     expect(refusal(file, './file-name.js')).toBeUndefined();
     expect(refusal(file, 'file-type')).toBeUndefined();
+  });
+});
+
+describe('the web console', () => {
+  it('bundles server code from src/shared only (type-only imports are erased)', async () => {
+    const intoSrc: string[] = [];
+    for (const file of await sourceFiles(WEB_DIR)) {
+      for (const specifier of runtimeSpecifiersOf(await readFile(file, 'utf8'))) {
+        const target = resolve(file, '..', specifier);
+        if (specifier.startsWith('.') && !relative(SRC_DIR, target).startsWith('..')) intoSrc.push(relative(SRC_DIR, target));
+      }
+    }
+    // The scan sees the console's imports of server code (its upload check runs content detection).
+    expect(intoSrc).toContain('shared/content-detection.js');
+    expect(intoSrc.filter((target) => !target.startsWith('shared/'))).toEqual([]);
+  });
+
+  it('the check tells code imports from type-only ones', () => {
+    const source = `import type { A } from '../../src/documents/a.js';\nexport type { B } from '../../src/documents/b.js';\nimport { c, type D } from '../../src/shared/c.js';\nexport { e } from '../../src/documents/e.js';\nconst f = await import('../../src/shared/f.js');`;
+    expect(runtimeSpecifiersOf(source)).toEqual(['../../src/shared/c.js', '../../src/documents/e.js', '../../src/shared/f.js']);
   });
 });

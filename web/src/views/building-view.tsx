@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { buildingPermissions } from '../../../src/documents/document-authorization.js';
+import { buildingPermissions } from '../../../src/shared/building-permissions.js';
 import { ApiError, DOCUMENT_TYPES, type BuildingSummary, type Document, type Me } from '../api.js';
 import { useConsole } from '../context.js';
 import { describeError } from '../errors.js';
