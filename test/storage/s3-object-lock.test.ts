@@ -9,7 +9,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { mirror } from '../../src/sync/mirror.js';
 import { EncryptingObjectStorage } from '../../src/storage/encryption/encrypting-object-storage.js';
 import { MasterKeyring } from '../../src/storage/encryption/master-keyring.js';
 import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
@@ -308,31 +307,6 @@ describe('S3 Object Lock (Ceph RGW unless S3_TEST_ENDPOINT is set)', () => {
       expect(versions).toHaveLength(2);
       expect((await head('plaintext')).ObjectLockRetainUntilDate?.getTime()).toBe(until.getTime());
       expect((await readAll((await encrypting.get(key('plaintext'))).body)).toString()).toBe('clear');
-    });
-  });
-
-  describe('mirror', () => {
-    it('carries the retain-until date and hold over to a destination with Object Lock, not to one without; a locked source is only read', async () => {
-      // Seconds only: the destination's copy is under compliance, which not even the cleanup can lift.
-      const until = new Date(Date.now() + 5_000);
-      const source = new S3ObjectStorage({ client, bucket, keyPrefix: `${prefix}/mirror-source/`, objectLock: 'governance' });
-      const locked = new S3ObjectStorage({ client, bucket, keyPrefix: `${prefix}/mirror-locked/`, objectLock: 'compliance' });
-      const unlocked = new S3ObjectStorage({ client, bucket, keyPrefix: `${prefix}/mirror-unlocked/` });
-      await source.put('retained.pdf', 'r', { retainUntil: until });
-      await source.put('held.pdf', 'h', { legalHold: true });
-      await source.put('free.pdf', 'f');
-      expect((await mirror(source, locked)).copied).toBe(3);
-      expect((await mirror(source, unlocked)).copied).toBe(3);
-      expect((await locked.stat('retained.pdf')).lock).toEqual({ mode: 'compliance', retainUntil: until, legalHold: false });
-      expect((await locked.stat('held.pdf')).lock).toEqual({ legalHold: true });
-      expect((await locked.stat('free.pdf')).lock).toBeUndefined();
-      for (const name of ['retained.pdf', 'held.pdf']) expect((await unlocked.stat(name)).lock).toBeUndefined();
-      expect((await source.stat('retained.pdf')).lock?.retainUntil).toEqual(until);
-      // What cannot be removed from the destination is reported, not forced.
-      const summary = await mirror(new S3ObjectStorage({ client, bucket, keyPrefix: `${prefix}/mirror-empty/`, objectLock: 'governance' }), locked, { delete: true, maxDelete: 10 });
-      expect(summary.errors.map((error) => [error.key, error.code])).toEqual([['held.pdf', 'storage.object_locked'], ['retained.pdf', 'storage.object_locked']]);
-      await source.setLegalHold('held.pdf', false);
-      await locked.setLegalHold('held.pdf', false);
     });
   });
 

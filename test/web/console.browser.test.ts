@@ -6,7 +6,8 @@ import type { Document } from '../../src/documents/document.js';
 import { translator, CATALOGUES } from '../../web/src/i18n/index.js';
 import { allowedTypesText } from '../../web/src/upload-check.js';
 import { launchChromium, pdfDocument, pngOf } from '../support/browser.js';
-import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { registerBuildingAt } from '../support/buildings.js';
+import { ORG_A, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { pdfOfSize } from '../support/upload-request.js';
 import { sha256 } from '../support/streams.js';
 
@@ -90,10 +91,36 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(await page.getByText(fill(fr['app.role'], { role: fr['role.syndic'] })).isVisible()).toBe(true);
     });
 
-    it('opens a new building, uploads several files at once with progress; too large and not allowed files get clear errors and are not sent', async () => {
-      await page.getByLabel(fr['buildings.openId']).fill(building);
-      await page.getByRole('button', { name: fr['buildings.openSubmit'], exact: true }).click();
-      await page.getByRole('heading', { name: fill(fr['building.heading'], { id: building }) }).waitFor();
+    it('registers a building by name, address and financial-year end (with the management software’s id), and lists it by name', async () => {
+      await page.getByRole('button', { name: fr['buildings.register'], exact: true }).click();
+      await page.getByLabel(fr['buildingForm.name'], { exact: true }).fill('Résidence Les Tilleuls');
+      await page.getByLabel(fr['buildingForm.street'], { exact: true }).fill('Rue des Tilleuls 4');
+      await page.getByLabel(fr['buildingForm.postalCode'], { exact: true }).fill('1000');
+      await page.getByLabel(fr['buildingForm.city'], { exact: true }).fill('Bruxelles');
+      await page.getByLabel(fr['buildingForm.yearEndDay'], { exact: true }).fill('30');
+      await page.getByLabel(fr['buildingForm.yearEndMonth'], { exact: true }).selectOption('6');
+      await page.getByLabel(fr['buildingForm.id'], { exact: true }).fill(building);
+      await shot('02-register-building');
+      await page.getByRole('button', { name: fr['buildingForm.create'], exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Résidence Les Tilleuls' }).waitFor();
+      expect(page.url()).toBe(`${baseUrl}/#/buildings/${building}`);
+      expect(await page.locator('.building-header .meta').textContent()).toBe(`Rue des Tilleuls 4, 1000 Bruxelles · ${fill(fr['building.yearEnd'], { date: '30 juin' })}`);
+      const link = page.locator(`ul.buildings a[href="#/buildings/${building}"]`);
+      expect(await link.locator('.name').textContent()).toBe('Résidence Les Tilleuls');
+      expect(await link.textContent()).toContain('Rue des Tilleuls 4, 1000 Bruxelles');
+      const response = await fetch(`${baseUrl}/api/v1/buildings/${building}`, { headers: { authorization: `Bearer ${await fixture.token('syndic')}` } });
+      expect(await response.json()).toMatchObject({ name: 'Résidence Les Tilleuls', address: { street: 'Rue des Tilleuls 4', postalCode: '1000', city: 'Bruxelles', country: 'BE' }, financialYearEnd: { month: 6, day: 30 } });
+      // The same id again: the API's 409 in the user's language, nothing registered.
+      await page.getByRole('button', { name: fr['buildings.register'], exact: true }).click();
+      await page.getByLabel(fr['buildingForm.name'], { exact: true }).fill('Doublon');
+      await page.getByLabel(fr['buildingForm.id'], { exact: true }).fill(building);
+      await page.getByRole('button', { name: fr['buildingForm.create'], exact: true }).click();
+      await page.getByText(fr['error.building.already_exists']).waitFor();
+      await page.getByRole('button', { name: fr['action.cancel'], exact: true }).click();
+      expect(await page.locator('ul.buildings li').count()).toBe(1);
+    });
+
+    it('uploads several files at once with progress; too large and not allowed files get clear errors and are not sent', async () => {
       await page.getByRole('button', { name: fr['upload.open'], exact: true }).click();
       await page.locator('#upload-files').setInputFiles([
         { name: 'PV AG 2026.pdf', mimeType: 'application/pdf', buffer: minutes },
@@ -278,8 +305,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
 
     it('pages over the API’s cursor: 25 documents, then the next ones on request', async () => {
-      const crowded = randomUUID();
       const token = await fixture.token('syndic');
+      const crowded = await registerBuildingAt(baseUrl, token, { name: 'Immeuble des factures' });
       for (let i = 0; i < 27; i++) {
         const form = new FormData();
         form.append('type', 'invoice');
@@ -312,7 +339,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         await keyboard.getByRole('heading', { name: fr['buildings.heading'] }).waitFor();
         await tabTo(keyboard, `a[href="#/buildings/${building}"]`);
         await keyboard.keyboard.press('Enter');
-        await keyboard.getByRole('heading', { name: fill(fr['building.heading'], { id: building }) }).waitFor();
+        await keyboard.getByRole('heading', { level: 1, name: 'Résidence Les Tilleuls' }).waitFor();
         await expect.poll(() => keyboard.locator('table.documents tbody tr').count()).toBe(2);
         const minutesId = (await apiDocuments(await fixture.token('syndic'))).find((d) => d.fileName === 'PV AG 2026.pdf')?.id as string;
         const preview = `tr[data-document-id="${minutesId}"] button[data-action="preview"]`;
@@ -342,7 +369,9 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         await owner.goto(`${baseUrl}/`);
         await owner.getByLabel(en['signIn.token']).fill(token);
         await owner.getByRole('button', { name: en['signIn.submit'] }).click();
-        await owner.getByRole('link', { name: new RegExp(building) }).click();
+        await owner.getByRole('link', { name: /Résidence Les Tilleuls/ }).click();
+        await owner.getByRole('heading', { level: 1, name: 'Résidence Les Tilleuls' }).waitFor();
+        expect(await owner.getByRole('button', { name: en['building.edit'] }).count()).toBe(0);
         await expect.poll(() => owner.locator('table.documents tbody tr').count()).toBe(2);
         await shot('10-owner-read-only');
         for (const name of [en['upload.open'], en['action.edit'], en['action.delete']]) expect(await owner.getByRole('button', { name, exact: true }).count()).toBe(0);
@@ -379,6 +408,44 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       await shot('11-admin');
     });
 
+    it('a building the migration registered without a name is shown as unnamed, with a prompt to name it; a syndic names it, then renames it', async () => {
+      // As the migration leaves a building that had documents before buildings were registered.
+      const unnamed = randomUUID();
+      await fixture.service.db.insertInto('buildings').values({ id: unnamed, organization_id: ORG_A, created_at: new Date().toISOString() }).execute();
+      await page.evaluate(() => sessionStorage.clear());
+      await page.goto(`${baseUrl}/#token=${await fixture.token('syndic')}`);
+      const link = page.locator(`ul.buildings a[href="#/buildings/${unnamed}"]`);
+      expect(await link.locator('.name').textContent()).toBe(fr['buildings.unnamed']);
+      // Unnamed buildings come first in the list.
+      expect(await page.locator('ul.buildings li a').first().getAttribute('href')).toBe(`#/buildings/${unnamed}`);
+      await link.click();
+      await page.getByRole('heading', { level: 1, name: fr['buildings.unnamed'] }).waitFor();
+      await page.getByText(fr['building.unnamedPrompt']).waitFor();
+      await shot('12-unnamed-building');
+      await page.getByRole('button', { name: fr['building.nameIt'], exact: true }).click();
+      await page.getByLabel(fr['buildingForm.name'], { exact: true }).fill('Le Prieuré');
+      await page.getByRole('button', { name: fr['action.save'], exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Le Prieuré' }).waitFor();
+      await page.getByText(fill(fr['building.saved'], { name: 'Le Prieuré' })).waitFor();
+      expect(await page.getByText(fr['building.unnamedPrompt']).count()).toBe(0);
+      await expect.poll(() => link.locator('.name').textContent()).toBe('Le Prieuré');
+      // Renamed, in Dutch this time.
+      await page.getByLabel(fr['app.language']).selectOption('nl-BE');
+      await page.getByRole('button', { name: nl['building.edit'], exact: true }).click();
+      await page.getByLabel(nl['buildingForm.name'], { exact: true }).fill('Priorij');
+      await page.getByRole('button', { name: nl['action.save'], exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Priorij' }).waitFor();
+      await page.getByLabel(nl['app.language']).selectOption('fr-BE');
+      const response = await fetch(`${baseUrl}/api/v1/buildings/${unnamed}`, { headers: { authorization: `Bearer ${await fixture.token('syndic')}` } });
+      expect(await response.json()).toMatchObject({ name: 'Priorij', financialYearEnd: { month: 12, day: 31 }, address: { country: 'BE' } });
+    });
+
+    it('a building that is not registered is not opened: no upload into it', async () => {
+      await page.goto(`${baseUrl}/#/buildings/${randomUUID()}`);
+      await page.getByText(fr['building.notFound']).waitFor();
+      expect(await page.getByRole('button', { name: fr['upload.open'], exact: true }).count()).toBe(0);
+    });
+
     it('an expired session goes back to the sign-in page with a message', async () => {
       await page.evaluate(() => sessionStorage.setItem('docstore.token', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.invalid'));
       await page.goto(`${baseUrl}/#/`);
@@ -389,13 +456,18 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
     describe('uploads the API would refuse', () => {
       const fresh = randomUUID();
+      let registered = false;
       const uploadRoute = `/api/v1/buildings/${fresh}/documents`;
       const entry = (file: string) => page.locator(`li.upload-entry[data-file=${JSON.stringify(file)}]`);
       /** Signs in again, opens the building and its upload panel. */
       async function openUploadPanel(): Promise<void> {
-        await page.goto(`${baseUrl}/#token=${await fixture.token('syndic')}`);
-        await page.getByLabel(fr['buildings.openId']).fill(fresh);
-        await page.getByRole('button', { name: fr['buildings.openSubmit'], exact: true }).click();
+        const token = await fixture.token('syndic');
+        if (!registered) await registerBuildingAt(baseUrl, token, { id: fresh, name: 'Immeuble des refus' });
+        registered = true;
+        await page.goto(`${baseUrl}/#token=${token}`);
+        await page.getByRole('heading', { name: fr['buildings.heading'] }).waitFor();
+        await page.goto(`${baseUrl}/#/buildings/${fresh}`);
+        await page.getByRole('heading', { level: 1, name: 'Immeuble des refus' }).waitFor();
         await page.getByRole('button', { name: fr['upload.open'], exact: true }).click();
       }
 

@@ -121,6 +121,18 @@ function SignedIn({ tr, api, me }: { tr: Translator; api: Api; me: Me }) {
     );
   }, [api, tr]);
   useEffect(refreshBuildings, [refreshBuildings]);
+  // A building opened by its address but not in the list (registered since, by the management
+  // software): the list is read again once before the building is said not to exist.
+  const [rechecked, setRechecked] = useState<string | null>(null);
+  const opened = route.view === 'building' ? route.buildingId : null;
+  const listed = opened !== null && buildings?.some((b) => b.id === opened) === true;
+  useEffect(() => {
+    if (opened === null || buildings === null || listed || rechecked === opened) return;
+    api.buildings().then(
+      (list) => (setBuildings(list), setRechecked(opened)),
+      (error: unknown) => (setFailure(describeError(tr, error)), setRechecked(opened)),
+    );
+  }, [api, tr, opened, buildings, listed, rechecked]);
   const context = useMemo(() => ({ tr, api, me, refreshBuildings }), [tr, api, me, refreshBuildings]);
 
   return (
@@ -137,7 +149,13 @@ function SignedIn({ tr, api, me }: { tr: Translator; api: Api; me: Me }) {
           )}
         </nav>
         <main id="main" tabIndex={-1}>
-          {route.view === 'building' ? (
+          {route.view === 'building' && !listed && rechecked !== route.buildingId ? (
+            <p role="status">{tr.t('app.loading')}</p>
+          ) : route.view === 'building' && !listed ? (
+            <p class="error" role="alert">
+              {tr.t('building.notFound')}
+            </p>
+          ) : route.view === 'building' ? (
             <BuildingView key={route.buildingId} buildingId={route.buildingId} tab={route.tab} summary={buildings?.find((b) => b.id === route.buildingId)} />
           ) : route.view === 'admin' && me.role === 'superadmin' ? (
             <AdminView />

@@ -2,22 +2,14 @@ import { useState } from 'preact/hooks';
 import type { BuildingSummary } from '../api.js';
 import { useConsole } from '../context.js';
 import { hrefOf } from '../route.js';
+import { BuildingForm, addressLine, buildingName } from './building-form.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The caller's buildings with their counts, and (roles that upload) opening a building by id. */
+/** The caller's buildings by name, with address and counts; syndics and superadmins register new ones. */
 export function BuildingList({ buildings, failure, current }: { buildings: BuildingSummary[] | null; failure: string | null; current: string | null }) {
-  const { tr, me } = useConsole();
-  const [id, setId] = useState('');
-  const [invalid, setInvalid] = useState(false);
-  const mayUpload = me.role === 'superadmin' || me.role === 'syndic' || me.role === 'accountant';
-  const open = (event: Event) => {
-    event.preventDefault();
-    const value = id.trim().toLowerCase();
-    if (!UUID.test(value)) return setInvalid(true);
-    setInvalid(false);
-    location.hash = hrefOf({ view: 'building', buildingId: value, tab: 'documents' });
-  };
+  const { tr, me, refreshBuildings } = useConsole();
+  const [registering, setRegistering] = useState(false);
+  const [created, setCreated] = useState<string | null>(null);
+  const mayRegister = me.role === 'superadmin' || me.role === 'syndic';
   return (
     <>
       <h2>{tr.t('buildings.heading')}</h2>
@@ -30,32 +22,39 @@ export function BuildingList({ buildings, failure, current }: { buildings: Build
         <ul class="buildings">
           {buildings.map((building) => (
             <li key={building.id}>
-              <a href={hrefOf({ view: 'building', buildingId: building.id, tab: 'documents' })} aria-current={building.id === current ? 'page' : undefined}>
-                <span class="mono">{building.id}</span>
+              <a href={hrefOf({ view: 'building', buildingId: building.id, tab: 'documents' })} aria-current={building.id === current ? 'page' : undefined} class={building.name === '' ? 'unnamed' : undefined}>
+                <span class="name">{buildingName(tr, building)}</span>
+                {addressLine(building) !== '' && <span class="meta">{addressLine(building)}</span>}
                 <span class="meta">{tr.t('buildings.summary', { count: tr.number(building.documents.count), size: tr.size(building.documents.bytes) })}</span>
               </a>
             </li>
           ))}
         </ul>
       )}
-      {mayUpload && (
-        <form class="open-building" onSubmit={open}>
-          <h3>{tr.t('buildings.open')}</h3>
-          <label for="building-id">{tr.t('buildings.openId')}</label>
-          <input id="building-id" class="mono" value={id} aria-invalid={invalid} aria-describedby={invalid ? 'building-id-error' : undefined} onInput={(event) => setId((event.target as HTMLInputElement).value)} />
-          {invalid && (
-            <p id="building-id-error" class="error" role="alert">
-              {tr.t('buildings.invalidId')}
-            </p>
-          )}
-          <div class="row">
-            <button type="submit">{tr.t('buildings.openSubmit')}</button>
-            <button type="button" class="secondary" onClick={() => (setId(crypto.randomUUID()), setInvalid(false))}>
-              {tr.t('buildings.new')}
-            </button>
-          </div>
-        </form>
+      {created !== null && (
+        <p class="ok" role="status">
+          {created}
+        </p>
       )}
+      {mayRegister &&
+        (registering ? (
+          <section class="register-building" aria-labelledby="register-building-heading">
+            <h3 id="register-building-heading">{tr.t('buildings.register')}</h3>
+            <BuildingForm
+              onCancel={() => setRegistering(false)}
+              onSaved={(building) => {
+                setRegistering(false);
+                setCreated(tr.t('building.created', { name: building.name }));
+                refreshBuildings();
+                location.hash = hrefOf({ view: 'building', buildingId: building.id, tab: 'documents' });
+              }}
+            />
+          </section>
+        ) : (
+          <button type="button" class="secondary" onClick={() => (setRegistering(true), setCreated(null))}>
+            {tr.t('buildings.register')}
+          </button>
+        ))}
     </>
   );
 }
