@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   DeleteObjectCommand,
+  GetObjectLockConfigurationCommand,
   GetObjectRetentionCommand,
+  ListObjectVersionsCommand,
   HeadObjectCommand,
   PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
@@ -9,13 +14,16 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { mirror } from '../../src/sync/mirror.js';
 import { EncryptingObjectStorage } from '../../src/storage/encryption/encrypting-object-storage.js';
 import { MasterKeyring } from '../../src/storage/encryption/master-keyring.js';
 import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
 import { createS3Client } from '../../src/storage/s3/s3-client.js';
+import { runDocstore } from '../support/docstore-cli.js';
 import { masterKey } from '../support/encryption-fixtures.js';
 import { createTestBucket, lockingClientFor, removeTestBucket, versionsOf } from '../support/object-lock-buckets.js';
+import { s3EnvironmentOf } from '../support/s3-target.js';
 import { bytesOf, readAll, streamOf } from '../support/streams.js';
 
 const MiB = 1024 * 1024;
@@ -310,6 +318,31 @@ describe('S3 Object Lock (Ceph RGW unless S3_TEST_ENDPOINT is set)', () => {
     });
   });
 
+  describe('mirror', () => {
+    it('carries the retain-until date and hold over to a destination with Object Lock, not to one without; a locked source is only read', async () => {
+      // Seconds only: the destination's copy is under compliance, which not even the cleanup can lift.
+      const until = new Date(Date.now() + 5_000);
+      const source = new S3ObjectStorage({ client, bucket, keyPrefix: `${prefix}/mirror-source/`, objectLock: 'governance' });
+      const locked = new S3ObjectStorage({ client, bucket, keyPrefix: `${prefix}/mirror-locked/`, objectLock: 'compliance' });
+      const unlocked = new S3ObjectStorage({ client, bucket, keyPrefix: `${prefix}/mirror-unlocked/` });
+      await source.put('retained.pdf', 'r', { retainUntil: until });
+      await source.put('held.pdf', 'h', { legalHold: true });
+      await source.put('free.pdf', 'f');
+      expect((await mirror(source, locked)).copied).toBe(3);
+      expect((await mirror(source, unlocked)).copied).toBe(3);
+      expect((await locked.stat('retained.pdf')).lock).toEqual({ mode: 'compliance', retainUntil: until, legalHold: false });
+      expect((await locked.stat('held.pdf')).lock).toEqual({ legalHold: true });
+      expect((await locked.stat('free.pdf')).lock).toBeUndefined();
+      for (const name of ['retained.pdf', 'held.pdf']) expect((await unlocked.stat(name)).lock).toBeUndefined();
+      expect((await source.stat('retained.pdf')).lock?.retainUntil).toEqual(until);
+      // What cannot be removed from the destination is reported, not forced.
+      const summary = await mirror(new S3ObjectStorage({ client, bucket, keyPrefix: `${prefix}/mirror-empty/`, objectLock: 'governance' }), locked, { delete: true, maxDelete: 10 });
+      expect(summary.errors.map((error) => [error.key, error.code])).toEqual([['held.pdf', 'storage.object_locked'], ['retained.pdf', 'storage.object_locked']]);
+      await source.setLegalHold('held.pdf', false);
+      await locked.setLegalHold('held.pdf', false);
+    });
+  });
+
   describe('start-up check', () => {
     it('refuses a bucket without Object Lock, naming S3_OBJECT_LOCK and the bucket', async () => {
       const plain = await createTestBucket(client, { objectLock: false });
@@ -320,6 +353,30 @@ describe('S3 Object Lock (Ceph RGW unless S3_TEST_ENDPOINT is set)', () => {
         expect((error as Error).message).toMatch(new RegExp(`^S3_OBJECT_LOCK=compliance but bucket ${plain} `));
       } finally {
         await removeTestBucket(client, plain);
+      }
+    });
+
+    it('docstore refuses to start on it (exit 1, the code, the variable and the bucket); S3_CREATE_BUCKET creates a missing bucket with Object Lock', async () => {
+      const plain = await createTestBucket(client, { objectLock: false });
+      const dataDir = await mkdtemp(join(tmpdir(), 'docstore-lock-cli-'));
+      const created = `docstore-lock-${randomBytes(6).toString('hex')}`;
+      try {
+        const env = { PATH: process.env.PATH, DATA_DIR: dataDir, ...s3EnvironmentOf(target, plain), S3_OBJECT_LOCK: 'compliance' };
+        const refused = await runDocstore(['storage', 'check'], env, { timeoutMs: 60_000 });
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`storage.object_lock_not_enabled: S3_OBJECT_LOCK=compliance but bucket ${plain} was created without Object Lock`);
+        const fresh = await runDocstore(['storage', 'check'], { ...env, ...s3EnvironmentOf(target, created), S3_OBJECT_LOCK: 'governance', S3_CREATE_BUCKET: 'true' }, { timeoutMs: 60_000 });
+        expect(fresh).toMatchObject({ code: 0, stdout: 'storage s3: ok\n' });
+        const configuration = await client.send(new GetObjectLockConfigurationCommand({ Bucket: created }));
+        expect(configuration.ObjectLockConfiguration?.ObjectLockEnabled).toBe('Enabled');
+        // The check's probe object went with all its versions.
+        expect((await client.send(new ListObjectVersionsCommand({ Bucket: created }))).Versions ?? []).toEqual([]);
+      } finally {
+        await removeTestBucket(client, plain);
+        await removeTestBucket(client, created).catch((error: unknown) => {
+          if ((error as { name?: string }).name !== 'NoSuchBucket') throw error;
+        });
+        await rm(dataDir, { recursive: true, force: true });
       }
     });
 
