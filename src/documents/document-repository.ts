@@ -26,17 +26,6 @@ export async function findBuilding(db: Db, id: string): Promise<BuildingRow | un
   return db.selectFrom('buildings').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Records the building's owner if it has none yet, and returns the owner. */
-export async function claimBuilding(db: Db, id: string, organizationId: string, now: string): Promise<string> {
-  await db
-    .insertInto('buildings')
-    .values({ id, organization_id: organizationId, created_at: now })
-    .onConflict((conflict) => conflict.column('id').doNothing())
-    .execute();
-  const building = await findBuilding(db, id);
-  return building?.organization_id ?? organizationId;
-}
-
 export async function insertDocument(db: Db, row: NewDocumentRow): Promise<void> {
   await db.insertInto('documents').values(row).execute();
 }

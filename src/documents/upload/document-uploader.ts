@@ -5,7 +5,6 @@ import { DatabaseUnavailable, type Database } from '../../db/database.js';
 import type { Document } from '../document.js';
 import { authorizeBuilding } from '../document-access.js';
 import type { DocumentContext } from '../document-context.js';
-import { DocumentError } from '../document-errors.js';
 import { toDocument, validateDocumentFields } from '../document-fields.js';
 import * as repository from '../document-repository.js';
 import { removeWhenReachable } from './orphan-removal.js';
@@ -75,8 +74,6 @@ export class DocumentUploader {
       try {
         // The row is the commit point: until it is committed, the document does not exist.
         await db.transaction().execute(async (trx) => {
-          const owner = await repository.claimBuilding(trx, buildingId, organizationId, now);
-          if (owner !== organizationId) throw DocumentError.notFound('Building', buildingId);
           await repository.insertDocument(trx, row);
           await insertVersion(trx, { document_id: row.id, version: 1, storage_key: row.storage_key, size: row.size, sha256: row.sha256, mime_type: row.mime_type, file_name: row.file_name, uploaded_by: row.uploaded_by, created_at: now });
           await options.beforeCommit?.(trx, document);
