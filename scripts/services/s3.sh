@@ -30,6 +30,17 @@
 #   - CopyObject from an SSE-C source returns 501 NotImplemented; UploadPartCopy from it works
 #   - SSE-KMS needs a KMS backend: the "testing" one holds docstore-test-kms (see write_conf)
 #   - ListObjects MaxKeys is capped at 1000
+#   Object Lock (buckets created with ObjectLockEnabledForBucket; versioning comes on with it):
+#   - CreateMultipartUpload and CopyObject accept the x-amz-object-lock-* headers and ignore them:
+#     the object is stored unlocked (PutObject honours them); apply PutObjectRetention /
+#     PutObjectLegalHold to the version afterwards (docstore does, then checks with HeadObject)
+#   - If-None-Match: * on PutObject is ignored in a versioned bucket: a second version is written
+#   - s3:BypassGovernanceRetention is not checked: any user allowed to delete object versions
+#     bypasses governance by sending x-amz-bypass-governance-retention (the header is needed)
+#   - a refusal by the lock is 403 AccessDenied ("forbidden by object lock"), as a missing
+#     permission is: tell them apart by the version's HeadObject (retain-until date, legal hold)
+#   - no Content-MD5 is required on locked writes (AWS requires one), but one sent is checked
+#   - a retain-until date in the past is refused (400 InvalidArgument)
 set -euo pipefail
 
 STATE_DIR="${DOCSTORE_S3_STATE_DIR:-${TMPDIR:-/tmp}/docstore-rgw}"

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../config-error.js';
+import type { ObjectLockMode } from '../storage/object-storage.js';
 import type { S3ClientOptions } from '../storage/s3/s3-client.js';
 import { booleanFlag, httpUrl } from './env-values.js';
 
@@ -9,14 +10,18 @@ const remoteSchema = z.object({
   ACCESS_KEY: z.string({ error: 'is required' }).min(1),
   SECRET_KEY: z.string({ error: 'is required' }).min(1),
   PATH_STYLE: booleanFlag.default(false),
+  OBJECT_LOCK: z.enum(['off', 'governance', 'compliance'], { error: 'must be off, governance or compliance' }).default('off'),
 });
 
 /** S3 settings of a named remote (for `mirror` and `verify` locations `s3://NAME@bucket/prefix`). */
-export type RemoteSettings = Pick<S3ClientOptions, 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey' | 'forcePathStyle'>;
+export type RemoteSettings = Pick<S3ClientOptions, 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey' | 'forcePathStyle'> & {
+  /** `_OBJECT_LOCK`: the bucket has Object Lock and copies into it are locked as their source (see docs/retention.md). @default off */
+  objectLock?: ObjectLockMode;
+};
 
 /**
  * Reads the remote `name` from `DOCSTORE_REMOTE_<NAME>_ENDPOINT`, `_REGION`, `_ACCESS_KEY`,
- * `_SECRET_KEY` and `_PATH_STYLE` (NAME upper-cased, `-` as `_`), so that secrets never appear on
+ * `_SECRET_KEY`, `_PATH_STYLE` and `_OBJECT_LOCK` (NAME upper-cased, `-` as `_`), so that secrets never appear on
  * the command line. Invalid or missing values raise `ConfigError` naming each variable.
  */
 export function loadRemote(name: string, env: Record<string, string | undefined> = process.env): RemoteSettings {
@@ -39,5 +44,6 @@ export function loadRemote(name: string, env: Record<string, string | undefined>
     accessKeyId: parsed.data.ACCESS_KEY,
     secretAccessKey: parsed.data.SECRET_KEY,
     forcePathStyle: parsed.data.PATH_STYLE,
+    ...(parsed.data.OBJECT_LOCK === 'off' ? {} : { objectLock: parsed.data.OBJECT_LOCK }),
   };
 }

@@ -180,7 +180,11 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
     storage,
     ...(signer === undefined ? {} : { signer }),
     prepare: async () => {
-      if (wiring.readOnly === true || location) return storage.check();
+      if (wiring.readOnly === true || location) {
+        await storage.check();
+        // A location with Object Lock (DOCSTORE_REMOTE_<NAME>_OBJECT_LOCK) is checked as docstore's own bucket is.
+        return storage.verifyObjectLock();
+      }
       try {
         await storage.check();
       } catch (error) {

@@ -202,6 +202,21 @@ export interface ObjectLockState {
 
 export type ObjectLockMode = 'governance' | 'compliance';
 
+/**
+ * The Object Lock of a document kept permanently (minutes, regulations, basic deed): retained
+ * this many years after `from` (its upload), and extendable later. Not 9999: a compliance lock
+ * can never be undone, and most S3 services accept no more than 100 years for a default rule
+ * (see docs/retention.md, "S3 Object Lock").
+ */
+export const PERMANENT_LOCK_YEARS = 100;
+
+/** `from` plus `PERMANENT_LOCK_YEARS` years (UTC; 29 February gives 1 March in a year without one). */
+export function permanentLockUntil(from: Date): Date {
+  const until = new Date(from.getTime());
+  until.setUTCFullYear(until.getUTCFullYear() + PERMANENT_LOCK_YEARS);
+  return until;
+}
+
 export interface ListOptions {
   /** Only keys starting with this string. @default '' */
   prefix?: string;

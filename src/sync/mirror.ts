@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import type { ListedObject, ObjectStorage } from '../storage/object-storage.js';
+import type { ListedObject, ObjectInfo, ObjectStorage } from '../storage/object-storage.js';
 import { isStorageError } from '../storage/storage-errors.js';
 import type { BandwidthLimiter } from './bandwidth-limiter.js';
 import { mergeListings } from './key-merge.js';
@@ -72,8 +72,8 @@ export async function mirror(source: ObjectStorage, destination: ObjectStorage, 
   const transfers = new TaskPool(options.concurrency ?? 8);
   const wanted = keyFilter(options.include, options.exclude);
   const extras: string[] = [];
-  const fail = (key: string, error: unknown, bytes: number, action: ObjectAction = 'copy') => {
-    const code = isStorageError(error) ? error.code : 'sync.copy_failed';
+  const fail = (key: string, error: unknown, bytes: number, action: ObjectAction = 'copy', failureCode?: string) => {
+    const code = failureCode ?? (isStorageError(error) ? error.code : 'sync.copy_failed');
     const message = error instanceof Error ? error.message : String(error);
     summary.failed++;
     if (code === 'storage.integrity') summary.mismatched++;
@@ -132,7 +132,8 @@ export async function mirror(source: ObjectStorage, destination: ObjectStorage, 
     if (options.dryRun !== true) {
       const result = await destination.deleteMany(extras);
       summary.deleted = result.deleted.length;
-      for (const failure of result.failed) fail(failure.key, Object.assign(new Error(failure.message), { code: failure.code }), 0, 'delete');
+      // The storage's code (a locked object under Object Lock: storage.object_locked) is what the operator acts on.
+      for (const failure of result.failed) fail(failure.key, new Error(failure.message), 0, 'delete', failure.code);
     } else {
       summary.deleted = extras.length;
     }
@@ -153,7 +154,17 @@ async function differenceOf(source: ObjectStorage, destination: ObjectStorage, l
 }
 
 /**
- * Streams one object across, keeping its description. The destination refuses the bytes unless
+ * The source version's Object Lock (retain-until date, legal hold), for a destination with Object
+ * Lock on; nothing for one without (its copies are unlocked). See docs/retention.md.
+ */
+function lockCarriedOver(info: ObjectInfo, destination: ObjectStorage): { retainUntil?: Date; legalHold?: boolean } {
+  if (!destination.capabilities.objectLock || info.lock === undefined) return {};
+  return { ...(info.lock.retainUntil === undefined ? {} : { retainUntil: info.lock.retainUntil }), ...(info.lock.legalHold ? { legalHold: true } : {}) };
+}
+
+/**
+ * Streams one object across, keeping its description and, where the destination has Object Lock,
+ * its lock. The destination refuses the bytes unless
  * they hash to the SHA-256 the source stored (when it stored one); the bytes are also hashed here,
  * so a source without a stored SHA-256 is verified against what the destination computed.
  */
@@ -180,6 +191,7 @@ export async function copyVerified(source: ObjectStorage, destination: ObjectSto
       ...(info.contentDisposition === undefined ? {} : { contentDisposition: info.contentDisposition }),
       metadata: info.metadata,
       ...(info.sha256 === undefined ? {} : { expectedSha256: info.sha256 }),
+      ...lockCarriedOver(info, destination),
     });
   } finally {
     body.destroy();

@@ -108,6 +108,7 @@ export function storageConfigOf(spec: Exclude<LocationSpec, { kind: 'current' }>
     forcePathStyle: remote.forcePathStyle,
     keyPrefix: spec.keyPrefix,
     createBucket: false,
+    ...(remote.objectLock === undefined ? {} : { objectLock: remote.objectLock }),
   };
 }
 

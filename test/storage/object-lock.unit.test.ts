@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
+import { PERMANENT_LOCK_YEARS, permanentLockUntil } from '../../src/storage/object-storage.js';
 import { requestedLock, strongerLock } from '../../src/storage/s3/s3-object-lock.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
 
@@ -65,6 +66,16 @@ describe('S3_OBJECT_LOCK', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).issues.map((issue) => issue.variable)).toEqual(['S3_OBJECT_LOCK']);
     }
+  });
+});
+
+describe('the lock of a permanent document', () => {
+  it('ends 100 years after its upload, 29 February giving 1 March in a year without one', () => {
+    expect(PERMANENT_LOCK_YEARS).toBe(100);
+    expect(permanentLockUntil(new Date('2026-12-05T08:00:00Z'))).toEqual(new Date('2126-12-05T08:00:00Z'));
+    expect(permanentLockUntil(new Date('2028-02-29T12:00:00Z'))).toEqual(new Date('2128-02-29T12:00:00Z'));
+    // 2100 is not a leap year.
+    expect(permanentLockUntil(new Date('2000-02-29T12:00:00Z'))).toEqual(new Date('2100-03-01T12:00:00Z'));
   });
 });
 

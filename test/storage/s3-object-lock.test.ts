@@ -14,7 +14,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { mirror } from '../../src/sync/mirror.js';
+import { openLocation } from '../../src/sync/sync-location.js';
 import { EncryptingObjectStorage } from '../../src/storage/encryption/encrypting-object-storage.js';
 import { MasterKeyring } from '../../src/storage/encryption/master-keyring.js';
 import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
@@ -340,6 +342,35 @@ describe('S3 Object Lock (Ceph RGW unless S3_TEST_ENDPOINT is set)', () => {
       expect(summary.errors.map((error) => [error.key, error.code])).toEqual([['held.pdf', 'storage.object_locked'], ['retained.pdf', 'storage.object_locked']]);
       await source.setLegalHold('held.pdf', false);
       await locked.setLegalHold('held.pdf', false);
+    });
+  });
+
+  describe('mirror locations', () => {
+    it('an s3:// location whose remote says DOCSTORE_REMOTE_<NAME>_OBJECT_LOCK has Object Lock, and is refused on a bucket without it', async () => {
+      const remote = {
+        DOCSTORE_REMOTE_VAULT_ENDPOINT: target.endpoint,
+        DOCSTORE_REMOTE_VAULT_REGION: target.region,
+        DOCSTORE_REMOTE_VAULT_ACCESS_KEY: target.accessKeyId,
+        DOCSTORE_REMOTE_VAULT_SECRET_KEY: target.secretAccessKey,
+        DOCSTORE_REMOTE_VAULT_PATH_STYLE: String(target.forcePathStyle),
+        DOCSTORE_REMOTE_VAULT_OBJECT_LOCK: 'compliance',
+      };
+      const config = loadConfig({ DATA_DIR: tmpdir() });
+      const location = await openLocation(`s3://vault@${bucket}/${prefix}/location`, config, 'destination', remote);
+      try {
+        expect(location.storage.capabilities.objectLock).toBe(true);
+      } finally {
+        await location.close();
+      }
+      const plain = await createTestBucket(client, { objectLock: false });
+      try {
+        expect(await codeOf(openLocation(`s3://vault@${plain}/x`, config, 'destination', remote))).toBe('storage.object_lock_not_enabled');
+        const unlocked = await openLocation(`s3://vault@${plain}/x`, config, 'destination', { ...remote, DOCSTORE_REMOTE_VAULT_OBJECT_LOCK: 'off' });
+        expect(unlocked.storage.capabilities.objectLock).toBe(false);
+        await unlocked.close();
+      } finally {
+        await removeTestBucket(client, plain);
+      }
     });
   });
 
