@@ -62,6 +62,7 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     allowedMimeTypes: new Set(config.allowedMimeTypes),
     maxUploadBytes: config.maxUploadBytes,
     trashDays: config.trashDays,
+    retention: config.retention,
     ...(now === undefined ? {} : { now }),
   });
   return {

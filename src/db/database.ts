@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import type { BuildingsTable } from '../buildings/buildings.table.js';
 import type { DocumentsTable } from '../documents/documents.table.js';
 import type { IdempotencyKeysTable } from '../idempotency/idempotency-keys.table.js';
+import type { LegalHoldsTable, RetentionChangesTable, RetentionPoliciesTable } from '../documents/retention/retention.table.js';
 import type { DocumentVersionsTable } from '../documents/versions/document-versions.table.js';
 import { GuardedPostgresPool, type DatabaseTimeouts } from './guarded-postgres-pool.js';
 import { LockingSqliteDialect } from './locking-sqlite-dialect.js';
@@ -18,6 +19,9 @@ export interface Database {
   document_versions: DocumentVersionsTable;
   buildings: BuildingsTable;
   idempotency_keys: IdempotencyKeysTable;
+  retention_policies: RetentionPoliciesTable;
+  retention_changes: RetentionChangesTable;
+  legal_holds: LegalHoldsTable;
 }
 
 export type DatabaseConfig = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string; maxConnections?: number; timeouts?: DatabaseTimeouts };

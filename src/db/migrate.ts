@@ -4,6 +4,7 @@ import * as documents20261129 from './migrations/2026-11-29T00-00-00-documents.j
 import * as idempotencyKeys20261205 from './migrations/2026-12-05T00-00-00-idempotency-keys.js';
 import * as buildingRegistry20261206 from './migrations/2026-12-06T00-00-00-building-registry.js';
 import * as documentVersions20261206 from './migrations/2026-12-06T01-00-00-document-versions.js';
+import * as retentionAndHolds20261206 from './migrations/2026-12-06T02-00-00-retention-and-holds.js';
 
 /** Every migration, by name (timestamp-prefixed); listed in code so that bundles and tests see the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-05T00-00-00-idempotency-keys': idempotencyKeys20261205,
   '2026-12-06T00-00-00-building-registry': buildingRegistry20261206,
   '2026-12-06T01-00-00-document-versions': documentVersions20261206,
+  '2026-12-06T02-00-00-retention-and-holds': retentionAndHolds20261206,
 };
 
 /** Brings the schema to the latest version; returns the names of the migrations applied now. */

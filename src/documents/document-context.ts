@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import { DocumentProtection, type ProtectionListener } from './retention/document-protection.js';
+import type { RetentionOverrides } from './retention/retention-rules.js';
 
 export interface DocumentServiceOptions {
   db: Kysely<Database>;
@@ -14,13 +16,25 @@ export interface DocumentServiceOptions {
   now?: () => Date;
   /** Delays of the background deletes of an upload's object after its storage failed. @default ORPHAN_REMOVAL_DELAYS_MS */
   orphanRemovalDelaysMs?: readonly number[];
+  /** `DOCSTORE_RETENTION`: the service's retention periods by type, over docstore's defaults. @default {} */
+  retention?: RetentionOverrides;
+  /** Told when documents' retention or hold change (S3 Object Lock follows them). */
+  onProtectionChanged?: ProtectionListener;
 }
 
 /** What the documents use cases share: the service's options with the clock resolved. */
 export interface DocumentContext extends DocumentServiceOptions {
   now: () => Date;
+  /** Retention and legal hold: the guard of every delete path (`assertDeletable`). */
+  protection: DocumentProtection;
 }
 
 export function documentContext(options: DocumentServiceOptions): DocumentContext {
-  return { ...options, now: options.now ?? (() => new Date()) };
+  const now = options.now ?? (() => new Date());
+  const protection = new DocumentProtection(options.db, {
+    now,
+    ...(options.retention === undefined ? {} : { serviceRetention: options.retention }),
+    ...(options.onProtectionChanged === undefined ? {} : { onProtectionChanged: options.onProtectionChanged }),
+  });
+  return { ...options, now, protection };
 }

@@ -4,9 +4,13 @@ import { DOCUMENT_TYPES, type Document, type DocumentType } from './document.js'
 import { assertTypeAllowed } from './document-authorization.js';
 import { DocumentError } from './document-errors.js';
 import type { DocumentRow } from './documents.table.js';
+import { dateInBrussels, isCalendarDate } from './retention/calendar-date.js';
 
 const uuid = z.string().uuid();
 const optionalUuid = z.preprocess((value) => (value === '' ? undefined : value), uuid.optional());
+/** A calendar date, `YYYY-MM-DD` (retention counts from it: see docs/retention.md). */
+const calendarDate = z.string().refine(isCalendarDate, 'must be a date written YYYY-MM-DD');
+const optionalCalendarDate = z.preprocess((value) => (value === '' ? undefined : value), calendarDate.optional());
 
 export const documentFieldsSchema = z.object({
   type: z.enum(DOCUMENT_TYPES),
@@ -14,6 +18,10 @@ export const documentFieldsSchema = z.object({
   description: z.preprocess((value) => (value === '' ? undefined : value), z.string().max(5000).optional()),
   relatedMeetingId: optionalUuid,
   relatedExpenseId: optionalUuid,
+  /** The date the document bears; the upload date when absent. */
+  documentDate: optionalCalendarDate,
+  /** A contract's end date (its retention counts from it). */
+  contractEndDate: optionalCalendarDate,
 });
 
 export type DocumentFields = z.infer<typeof documentFieldsSchema>;
@@ -25,6 +33,8 @@ export const documentPatchSchema = z
     description: z.string().max(5000).nullable().optional(),
     relatedMeetingId: uuid.nullable().optional(),
     relatedExpenseId: uuid.nullable().optional(),
+    documentDate: calendarDate.optional(),
+    contractEndDate: calendarDate.nullable().optional(),
   })
   .strict();
 
@@ -56,6 +66,8 @@ export function toDocument(row: DocumentRow): Document {
     uploadedBy: row.uploaded_by,
     relatedMeetingId: row.related_meeting_id,
     relatedExpenseId: row.related_expense_id,
+    documentDate: row.document_date ?? dateInBrussels(new Date(row.created_at)),
+    contractEndDate: row.contract_end_date,
     status: row.status === 'broken' ? 'broken' : 'active',
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),

@@ -63,9 +63,13 @@ export async function updateDocument(db: Db, id: string, update: DocumentRowUpda
   return findDocument(db, id);
 }
 
-/** Documents deleted before `before`, oldest first. */
-export async function listPurgeable(db: Db, before: string, limit: number): Promise<DocumentRow[]> {
-  return db.selectFrom('documents').selectAll().where('deleted_at', '<', before).orderBy('deleted_at').limit(limit).execute();
+/** Documents deleted before `before`, oldest first (by deletion time, then id), after `after` when given. */
+export async function listPurgeable(db: Db, before: string, limit: number, after?: { deletedAt: string; id: string }): Promise<DocumentRow[]> {
+  let query = db.selectFrom('documents').selectAll().where('deleted_at', '<', before);
+  if (after !== undefined) {
+    query = query.where((eb) => eb.or([eb('deleted_at', '>', after.deletedAt), eb.and([eb('deleted_at', '=', after.deletedAt), eb('id', '>', after.id)])]));
+  }
+  return query.orderBy('deleted_at').orderBy('id').limit(limit).execute();
 }
 
 export async function deleteDocumentRow(db: Db, id: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import type { GetResult, ObjectStorage } from '../storage/object-storage.js';
-import type { Document, DocumentType } from './document.js';
+import type { Document, DocumentType, ProtectedDocument } from './document.js';
 import { authorizedDocument } from './document-access.js';
 import { documentContext, type DocumentContext, type DocumentServiceOptions } from './document-context.js';
 import { assertTypeAllowed } from './document-authorization.js';
@@ -9,7 +9,11 @@ import { toDocument, type DocumentPatch } from './document-fields.js';
 import { DocumentReader, type DocumentPage } from './document-reader.js';
 import * as repository from './document-repository.js';
 import { DocumentReconciler, type ReconcileReport } from './maintenance/document-reconciler.js';
-import { DocumentTrash } from './maintenance/document-trash.js';
+import { DocumentTrash, type PurgeReport } from './maintenance/document-trash.js';
+import type { DocumentProtection } from './retention/document-protection.js';
+import { RetentionAdministration } from './retention/retention-administration.js';
+import { RetentionError } from './retention/retention-errors.js';
+import { isAtLeastAsLong } from './retention/retention-rules.js';
 import { DocumentUploader, type UploadOptions } from './upload/document-uploader.js';
 import type { UploadPart } from './upload/upload-part.js';
 import type { DocumentVersion } from './versions/document-version.js';
@@ -19,6 +23,13 @@ import { DocumentVersionUploader, type VersionUploadOptions } from './versions/d
 export type { DocumentServiceOptions } from './document-context.js';
 export { documentFieldsSchema, documentPatchSchema, toDocument, type DocumentPatch } from './document-fields.js';
 export type { DocumentPage } from './document-reader.js';
+
+/** A page of documents as the API shows them. */
+export interface ProtectedDocumentPage {
+  items: ProtectedDocument[];
+  nextCursor: string | null;
+}
+export type { PurgeReport } from './maintenance/document-trash.js';
 export type { UploadOptions } from './upload/document-uploader.js';
 export type { UploadPart } from './upload/upload-part.js';
 export type { DocumentVersion } from './versions/document-version.js';
@@ -36,6 +47,8 @@ export class DocumentService {
   private readonly reader: DocumentReader;
   private readonly trash: DocumentTrash;
   private readonly reconciler: DocumentReconciler;
+  /** Retention policies, a document's retention date, legal holds: who may change them, recorded with reasons. */
+  readonly retention: RetentionAdministration;
   private readonly versionUploader: DocumentVersionUploader;
   private readonly versionReader: DocumentVersionReader;
 
@@ -45,21 +58,35 @@ export class DocumentService {
     this.reader = new DocumentReader(this.context);
     this.trash = new DocumentTrash(this.context);
     this.reconciler = new DocumentReconciler(this.context);
+    this.retention = new RetentionAdministration(this.context.db, this.context.protection, this.context.now);
     this.versionUploader = new DocumentVersionUploader(this.context);
     this.versionReader = new DocumentVersionReader(this.context);
   }
 
+  /** Retention and legal hold of documents: the guard of every delete path. */
+  get protection(): DocumentProtection {
+    return this.context.protection;
+  }
+
+  /** Sets each document's `retention` and `legalHold` as they are now (every answer carries them). */
+  annotate(documents: readonly Document[]): Promise<ProtectedDocument[]> {
+    return this.context.protection.annotate(documents);
+  }
+
   /** See `DocumentUploader.upload`. */
-  upload(principal: Principal, buildingId: string, parts: AsyncIterable<UploadPart>, options: UploadOptions = {}): Promise<Document> {
-    return this.uploader.upload(principal, buildingId, parts, options);
+  async upload(principal: Principal, buildingId: string, parts: AsyncIterable<UploadPart>, options: UploadOptions = {}): Promise<ProtectedDocument> {
+    const document = await this.uploader.upload(principal, buildingId, parts, options);
+    await this.context.protection.changed([document.id]);
+    return this.annotateOne(document);
   }
 
-  list(principal: Principal, buildingId: string, query: { type?: DocumentType; q?: string; limit: number; cursor?: string }, trash = false): Promise<DocumentPage> {
-    return this.reader.list(principal, buildingId, query, trash);
+  async list(principal: Principal, buildingId: string, query: { type?: DocumentType; q?: string; limit: number; cursor?: string }, trash = false): Promise<ProtectedDocumentPage> {
+    const page = await this.reader.list(principal, buildingId, query, trash);
+    return { ...page, items: await this.annotate(page.items) };
   }
 
-  get(principal: Principal, id: string): Promise<Document> {
-    return this.reader.get(principal, id);
+  async get(principal: Principal, id: string): Promise<ProtectedDocument> {
+    return this.annotateOne(await this.reader.get(principal, id));
   }
 
   /** The document and its content (whole or a range); the caller must consume or destroy the body. */
@@ -99,21 +126,38 @@ export class DocumentService {
     return this.versionReader.downloadUrl(principal, id, version, expiresInSeconds, disposition);
   }
 
-  async update(principal: Principal, id: string, patch: DocumentPatch): Promise<Document> {
-    const { db, now } = this.context;
+  /**
+   * Edits a document's fields. An edit that would shorten an active retention (another type, an
+   * earlier date) is refused (`document.retention_active`): only a superadmin shortens a
+   * retention, with a reason (`RetentionAdministration.setDocumentRetention`).
+   */
+  async update(principal: Principal, id: string, patch: DocumentPatch): Promise<ProtectedDocument> {
+    const { db, now, protection } = this.context;
     const row = await authorizedDocument(db, principal, id, 'read');
     assertTypeAllowed(principal, row.type as DocumentType, 'edit');
     if (patch.type !== undefined) assertTypeAllowed(principal, patch.type, 'edit');
-    const updated = await repository.updateDocument(db, id, {
-      ...(patch.type === undefined ? {} : { type: patch.type }),
-      ...(patch.title === undefined ? {} : { title: patch.title }),
-      ...(patch.description === undefined ? {} : { description: patch.description }),
-      ...(patch.relatedMeetingId === undefined ? {} : { related_meeting_id: patch.relatedMeetingId }),
-      ...(patch.relatedExpenseId === undefined ? {} : { related_expense_id: patch.relatedExpenseId }),
-      updated_at: now().toISOString(),
+    const affectsRetention = patch.type !== undefined || patch.documentDate !== undefined || patch.contractEndDate !== undefined;
+    const before = affectsRetention ? (await protection.protections([id])).get(id) : undefined;
+    const updated = await db.transaction().execute(async (trx) => {
+      const changed = await repository.updateDocument(trx, id, {
+        ...(patch.type === undefined ? {} : { type: patch.type }),
+        ...(patch.title === undefined ? {} : { title: patch.title }),
+        ...(patch.description === undefined ? {} : { description: patch.description }),
+        ...(patch.relatedMeetingId === undefined ? {} : { related_meeting_id: patch.relatedMeetingId }),
+        ...(patch.relatedExpenseId === undefined ? {} : { related_expense_id: patch.relatedExpenseId }),
+        ...(patch.documentDate === undefined ? {} : { document_date: patch.documentDate }),
+        ...(patch.contractEndDate === undefined ? {} : { contract_end_date: patch.contractEndDate }),
+        updated_at: now().toISOString(),
+      });
+      if (changed === undefined) throw DocumentError.notFound('Document', id);
+      if (before !== undefined && before.retained) {
+        const after = (await protection.withDatabase(trx).protections([id])).get(id);
+        if (after !== undefined && !isAtLeastAsLong(after.retention, before.retention)) throw RetentionError.retained(id, before.retention.retainUntil, 'shortened by an edit');
+      }
+      return changed;
     });
-    if (updated === undefined) throw DocumentError.notFound('Document', id);
-    return toDocument(updated);
+    if (affectsRetention) await protection.changed([id]);
+    return this.annotateOne(toDocument(updated));
   }
 
   /** Moves a document to the trash: it leaves every listing; its object stays until purged. */
@@ -121,18 +165,32 @@ export class DocumentService {
     return this.trash.delete(principal, id);
   }
 
-  restore(principal: Principal, id: string): Promise<Document> {
-    return this.trash.restore(principal, id);
+  async restore(principal: Principal, id: string): Promise<ProtectedDocument> {
+    return this.annotateOne(await this.trash.restore(principal, id));
   }
 
-  /** Removes documents deleted more than `trashDays` ago: object first, then row. Returns how many. */
-  purge(): Promise<number> {
+  /**
+   * Removes documents deleted more than `trashDays` ago (object first, then row), except those
+   * under retention or legal hold. Returns how many were removed.
+   */
+  async purge(): Promise<number> {
+    return (await this.trash.purge()).purged;
+  }
+
+  /** `purge`, with how many documents old enough were kept under retention or hold. */
+  purgeReport(): Promise<PurgeReport> {
     return this.trash.purge();
   }
 
   /** See `DocumentReconciler.reconcile`. */
   reconcile(options: { fix: boolean; graceMs?: number }): Promise<ReconcileReport> {
     return this.reconciler.reconcile(options);
+  }
+
+  private async annotateOne(document: Document): Promise<ProtectedDocument> {
+    const [annotated] = await this.annotate([document]);
+    if (annotated === undefined) throw DocumentError.notFound('Document', document.id);
+    return annotated;
   }
 
   /** Counts and bytes of live documents by type. */

@@ -3,6 +3,26 @@ import type { DocumentType } from '../shared/document-types.js';
 // The types live in src/shared (the web console lists them too); re-exported for the documents module.
 export { DOCUMENT_TYPES, type DocumentType } from '../shared/document-types.js';
 
+/** A document's retention as the API shows it (docs/retention.md). */
+export interface DocumentRetention {
+  /** The first day the document may be deleted (YYYY-MM-DD); null when permanent or without minimum. */
+  retainUntil: string | null;
+  /** Kept for the life of the association: never deletable through docstore. */
+  permanent: boolean;
+  /** Whether the retention forbids deleting today. */
+  active: boolean;
+  /** What the date counts from. */
+  basis: 'financial_year' | 'contract_end' | 'upload' | 'override' | 'permanent' | 'none';
+  /** For `financial_year`: the day the document's financial year closes. */
+  financialYearClose: string | null;
+}
+
+/** Whether a legal hold covers the document: its own, or its building's. */
+export interface DocumentLegalHold {
+  active: boolean;
+  scope: 'document' | 'building' | null;
+}
+
 /** A stored document as the API shows it. The storage key is internal and never part of it. */
 export interface Document {
   id: string;
@@ -21,8 +41,19 @@ export interface Document {
   uploadedBy: string;
   relatedMeetingId: string | null;
   relatedExpenseId: string | null;
+  /** The date the document bears (YYYY-MM-DD): an invoice's date; the upload date unless given. */
+  documentDate: string;
+  /** A contract's end date (YYYY-MM-DD), when known. */
+  contractEndDate: string | null;
+  /** Set by the documents service on every answer (`DocumentProtection.annotate`). */
+  retention?: DocumentRetention;
+  /** Set with `retention`. */
+  legalHold?: DocumentLegalHold;
   status: 'active' | 'broken';
   createdAt: string;
   updatedAt: string;
   deletedAt: string | null;
 }
+
+/** A document as every API answer shows it: with its retention and legal hold as they are now. */
+export type ProtectedDocument = Document & { retention: DocumentRetention; legalHold: DocumentLegalHold };

@@ -17,6 +17,12 @@ export interface DocumentsTable {
   related_meeting_id: string | null;
   related_expense_id: string | null;
   storage_key: string;
+  /** YYYY-MM-DD; null only on SQLite rows of before the retention migration (never, in practice). */
+  document_date: string | null;
+  /** YYYY-MM-DD, contracts only. */
+  contract_end_date: string | null;
+  /** YYYY-MM-DD set with a reason (`PUT /documents/{id}/retention`); replaces the computed date. */
+  retain_until_override: string | null;
   /** `active`, or `broken` when `docstore reconcile --fix` found its object missing. */
   status: Generated<string>;
   created_at: string | Date;

@@ -4,6 +4,7 @@ import { BUILDING_ERROR_CODES } from '../buildings/building-errors.js';
 import { CONFIG_ERROR_CODES } from '../config-error.js';
 import { DATABASE_ERROR_CODES } from '../db/database-errors.js';
 import { DOCUMENT_ERROR_CODES } from '../documents/document-errors.js';
+import { RETENTION_ERROR_CODES } from '../documents/retention/retention-errors.js';
 import { REQUEST_ERROR_CODES } from '../http/request-errors.js';
 import { LISTEN_ERROR_CODES } from '../http/listen-error.js';
 import { IDEMPOTENCY_ERROR_CODES } from '../idempotency/idempotency-errors.js';
@@ -18,6 +19,7 @@ import { SYNC_ERROR_CODES } from '../sync/sync-errors.js';
 export const ERROR_CODES_BY_MODULE = {
   auth: AUTH_ERROR_CODES,
   documents: DOCUMENT_ERROR_CODES,
+  retention: RETENTION_ERROR_CODES,
   buildings: BUILDING_ERROR_CODES,
   storage: STORAGE_ERROR_CODES,
   database: DATABASE_ERROR_CODES,

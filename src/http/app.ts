@@ -23,6 +23,7 @@ import { retryAfterSecondsOf, toProblem } from './problem-details.js';
 import { buildingsRoutes } from './routes/buildings-routes.js';
 import { documentsRoutes } from './routes/documents-routes.js';
 import { documentVersionsRoutes } from './routes/document-versions-routes.js';
+import { retentionRoutes } from './routes/retention-routes.js';
 import { problemSchema } from './schemas.js';
 import { DEFAULT_REQUEST_TIMEOUTS, nodeServerTimeouts, type RequestTimeouts } from './request-timeouts.js';
 import { serveSignedLink } from './signed-link-handler.js';
@@ -162,6 +163,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const uploads = deps.uploads ?? new UploadLimiter(DEFAULT_UPLOAD_LIMITS, metrics);
   await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: deps.idempotency, authenticate });
   await app.register(documentVersionsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: deps.idempotency, authenticate });
+  await app.register(retentionRoutes, { prefix: '/api/v1', documents: deps.documents, authenticate });
   await app.register(buildingsRoutes, {
     prefix: '/api/v1',
     buildings: deps.buildings,

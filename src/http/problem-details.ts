@@ -1,6 +1,7 @@
 import { DatabaseUnavailable } from '../db/database-errors.js';
 import { isDocstoreError } from '../errors/docstore-error.js';
 import { ERROR_CODES, type ErrorCode } from '../errors/error-codes.js';
+import { isRetentionError } from '../documents/retention/retention-errors.js';
 import { isStorageError } from '../storage/storage-errors.js';
 
 /**
@@ -25,6 +26,8 @@ export const STATUS_BY_CODE = {
   'upload.aborted': 400,
   'upload.too_many_in_flight': 429,
   'content.range_not_satisfiable': 416,
+  'document.retention_active': 409,
+  'document.legal_hold_active': 409,
   'document.version_not_found': 404,
   'document.version_conflict': 409,
   'building.not_found': 404,
@@ -122,6 +125,8 @@ export function toProblem(error: unknown, instance: string): ProblemDetails {
   if (isDocstoreError(error)) {
     code = error.code;
     detail = error.message;
+    // A refusal under retention or hold names the date (or `permanent`) and the hold's scope.
+    if (isRetentionError(error)) extra = { ...error.context };
   } else if (isFastifyError(error)) {
     if (error.validation !== undefined) {
       code = 'request.invalid';

@@ -16,6 +16,18 @@ export const documentSchema = z
     uploadedBy: z.string(),
     relatedMeetingId: z.string().nullable(),
     relatedExpenseId: z.string().nullable(),
+    documentDate: z.string().describe('The date the document bears (YYYY-MM-DD); its retention counts from it'),
+    contractEndDate: z.string().nullable().describe('Contracts: the end date their retention counts from'),
+    retention: z
+      .object({
+        retainUntil: z.string().nullable().describe('First day the document may be deleted (YYYY-MM-DD); null when permanent or without minimum'),
+        permanent: z.boolean(),
+        active: z.boolean().describe('Whether the retention forbids deleting today'),
+        basis: z.enum(['financial_year', 'contract_end', 'upload', 'override', 'permanent', 'none']),
+        financialYearClose: z.string().nullable(),
+      })
+      .describe('Retention (docs/retention.md)'),
+    legalHold: z.object({ active: z.boolean(), scope: z.enum(['document', 'building']).nullable() }),
     status: z.enum(['active', 'broken']),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -35,9 +35,9 @@ export interface Service extends DocstoreService {
  * Builds the core (`createDocstoreService`: storage checked, database migrated, documents) with a
  * metrics registry, then the token verifier and the HTTP app on top; does not listen.
  */
-export async function createService(config: DocstoreConfig, options: { logger?: boolean | { level: string }; consoleDir?: string } = {}): Promise<Service> {
+export async function createService(config: DocstoreConfig, options: { logger?: boolean | { level: string }; consoleDir?: string; now?: () => Date } = {}): Promise<Service> {
   const metrics = new DocstoreMetrics();
-  const core = await createDocstoreService(config, { metrics });
+  const core = await createDocstoreService(config, { metrics, ...(options.now === undefined ? {} : { now: options.now }) });
   try {
     const { jwt, secret, generated } = await jwtConfigOf(config);
     const verifier = await JwtVerifier.create(jwt);

@@ -46,7 +46,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const same = pdfOfSize(3_000);
       await upload(source, buildings[1] as string, { title: 'Copie 1', fileName: 'copie.pdf', type: 'contract', content: same });
       await upload(source, buildings[1] as string, { title: 'Copie 2', fileName: 'copie.pdf', type: 'contract', content: same });
-      const trashed = await upload(source, buildings[1] as string, { title: 'Ancien devis', fileName: 'devis.pdf', type: 'works_quote', content: pdfOfSize(5_000) });
+      const trashed = await upload(source, buildings[1] as string, { title: 'Ancien devis', fileName: 'devis.pdf', type: 'other', content: pdfOfSize(5_000) });
       const deleted = await source.service.app.inject({ method: 'DELETE', url: `/api/v1/documents/${trashed.id}`, headers: auth });
       expect(deleted.statusCode).toBe(204);
     });

@@ -139,10 +139,10 @@ const ENDPOINTS: Endpoint[] = [
   },
   patch('invoice', { title: 'Facture rectifiée' }, { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [200, 200, 404], board_member: [403, 404, 404], owner: [403, 404, 404] }),
   patch('contract', { title: 'Contrat rectifié' }, { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] }),
-  patch('invoice', { type: 'contract' }, { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] }),
+  patch('invoice', { type: 'works_quote' }, { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] }),
   {
     route: 'DELETE /documents/{id}',
-    prepare: async (world, buildingId) => ({ method: 'DELETE', url: `/api/v1/documents/${(await world.fresh(buildingId, 'invoice')).id}` }),
+    prepare: async (world, buildingId) => ({ method: 'DELETE', url: `/api/v1/documents/${(await world.fresh(buildingId, 'other')).id}` }),
     expected: { superadmin: [204, 204, 204], syndic: [204, 204, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] },
     verify: async (response, world, _buildingId, request) => {
       expect(response.body).toBe('');
@@ -153,7 +153,7 @@ const ENDPOINTS: Endpoint[] = [
   },
   {
     route: 'POST /documents/{id}/restore',
-    prepare: async (world, buildingId) => ({ method: 'POST', url: `/api/v1/documents/${(await world.fresh(buildingId, 'invoice', true)).id}/restore` }),
+    prepare: async (world, buildingId) => ({ method: 'POST', url: `/api/v1/documents/${(await world.fresh(buildingId, 'other', true)).id}/restore` }),
     expected: { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] },
     verify: (response) => {
       expect(response.json()).toMatchObject({ deletedAt: null });
@@ -250,7 +250,8 @@ for (const [name, factory] of SERVICE_PAIRS) {
       world.standing = new Map();
       for (const buildingId of [world.a1, world.a2, world.b1]) {
         world.standing.set(buildingId, { invoice: await world.fresh(buildingId, 'invoice'), contract: await world.fresh(buildingId, 'contract') });
-        await world.fresh(buildingId, 'invoice', true);
+        // Something in the trash (a type without retention, so that it can be deleted).
+        await world.fresh(buildingId, 'other', true);
       }
     });
 

@@ -41,7 +41,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const syndicB = await fixture.token('syndic', { org: ORG_B });
       await upload(syndicA, a1, 1000);
       await upload(syndicA, a1, 2000, 'contract');
-      const trashed = await upload(syndicA, a1, 4000);
+      const trashed = await upload(syndicA, a1, 4000, 'other');
       expect((await call(syndicA, `/api/v1/documents/${trashed.id}`, 'DELETE')).statusCode).toBe(204);
       await upload(syndicA, a2, 300);
       await upload(syndicA, a3, 500);

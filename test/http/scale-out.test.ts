@@ -22,7 +22,7 @@ describe('scale-out: two instances on the same PostgreSQL and S3', () => {
     const headers = { authorization: `Bearer ${token}` };
     const building = await registerBuilding(first);
     const bytes = pdfOfSize(300_000);
-    const { payload, headers: formHeaders } = documentUpload({ content: bytes });
+    const { payload, headers: formHeaders } = documentUpload({ content: bytes, type: 'other' });
     const created = await fetch(`${first.baseUrl}/api/v1/buildings/${building}/documents`, { method: 'POST', body: payload, headers: { ...formHeaders, ...headers } });
     expect(created.status).toBe(201);
     const document = (await created.json()) as Document;

@@ -30,6 +30,8 @@ export interface FixtureOptions {
   listen?: boolean;
   /** Share storage and database with another fixture (scale-out tests). */
   shareWith?: ServiceFixture;
+  /** The service's clock (retention dates, trash cut-offs): tests move it instead of sleeping. */
+  now?: () => Date;
 }
 
 export type FixtureFactory = (options?: FixtureOptions) => Promise<ServiceFixture>;
@@ -47,7 +49,7 @@ async function start(name: string, env: Record<string, string>, options: Fixture
     ...env,
     ...options.env,
   });
-  const service = await createService(config, { logger: false });
+  const service = await createService(config, { logger: false, ...(options.now === undefined ? {} : { now: options.now }) });
   let baseUrl: string | undefined;
   if (options.listen === true) baseUrl = await service.app.listen({ host: '127.0.0.1', port });
   return {

@@ -212,7 +212,7 @@ describe('live migration: local → bucket A → bucket B (prefixed), and rollba
     await upload(SAMPLES.png!.fileName, SAMPLES.png!.content, 'other');
     await upload('Décompte charges 2025.csv', Buffer.from('lot;quote-part;montant\n1;120;1 234,56 €\n2;80;823,04 €\n'), 'financial_statement');
     await upload('Contrat d’entretien ascenseur.pdf', pdfOfSize(6 * MiB + 123), 'contract');
-    purged = await upload('purged later.pdf', pdfOfSize(3_000));
+    purged = await upload('purged later.pdf', pdfOfSize(3_000), 'other');
     const png = [...uploaded.values()].find((entry) => entry.document.fileName === 'plan.png');
     expect(png?.document.mimeType).toBe('image/png');
     keysBefore = await storageKeys();
@@ -253,7 +253,7 @@ describe('live migration: local → bucket A → bucket B (prefixed), and rollba
     expect(partial.missing).toBe(4 - racing.copied);
 
     // A document moved to the trash keeps its object: it must move too.
-    trashed = await upload('corbeille – à restaurer.pdf', pdfOfSize(4_321), 'regulation');
+    trashed = await upload('corbeille – à restaurer.pdf', pdfOfSize(4_321), 'other');
     const deleted = await current().app.inject({ method: 'DELETE', url: `/api/v1/documents/${trashed.id}`, headers: auth() });
     expect(deleted.statusCode).toBe(204);
     inTrash.add(trashed.id);

@@ -1,9 +1,15 @@
 import type { DocumentContext } from '../document-context.js';
+import { protectedKeys } from '../retention/protected-keys.js';
 import * as repository from '../document-repository.js';
 import { existingVersionKeys, versionKeys } from '../versions/document-version-repository.js';
 
 export interface ReconcileReport {
   orphanObjects: string[];
+  /**
+   * Orphans `fix` leaves in place because their key names a document under retention or legal
+   * hold, or a building under legal hold (docs/retention.md).
+   */
+  protectedObjects: string[];
   missingObjects: string[];
   fixed: number;
 }
@@ -15,20 +21,29 @@ export class DocumentReconciler {
   /**
    * Compares storage and rows: objects without a row (orphans) and rows without an object
    * (missing). With `fix`, orphans older than `graceMs` (uploads in flight are younger) are
-   * removed and missing rows are marked `broken`, never deleted.
+   * removed and missing rows are marked `broken`, never deleted. An orphan whose key
+   * (`{organisation}/{building}/{document}…`) names a retained or held document, or a held
+   * building, is never removed (`protectedObjects`).
    */
   async reconcile(options: { fix: boolean; graceMs?: number }): Promise<ReconcileReport> {
-    const { db, storage, now } = this.context;
+    const { db, storage, now, protection } = this.context;
     const orphanObjects: string[] = [];
+    const protectedObjects: string[] = [];
     const missingObjects: string[] = [];
     let fixed = 0;
     const cutoff = now().getTime() - (options.graceMs ?? 3_600_000);
     let batch: Array<{ key: string; lastModified: Date }> = [];
     const flush = async () => {
       const known = await existingVersionKeys(db, batch.map((object) => object.key));
-      for (const object of batch) {
-        if (known.has(object.key) || object.key.startsWith('.docstore-self-check/')) continue;
+      const orphans = batch.filter((object) => !known.has(object.key) && !object.key.startsWith('.docstore-self-check/'));
+      const keys = orphans.map((object) => object.key);
+      const guarded = await protectedKeys(protection, keys);
+      for (const object of orphans) {
         orphanObjects.push(object.key);
+        if (guarded.has(object.key)) {
+          protectedObjects.push(object.key);
+          continue;
+        }
         if (options.fix && object.lastModified.getTime() < cutoff) {
           await storage.delete(object.key);
           fixed++;
@@ -54,6 +69,6 @@ export class DocumentReconciler {
         }
       }
     }
-    return { orphanObjects, missingObjects, fixed };
+    return { orphanObjects, protectedObjects, missingObjects, fixed };
   }
 }

@@ -7,14 +7,24 @@ import { toDocument } from '../document-fields.js';
 import * as repository from '../document-repository.js';
 import { removeVersionObjects } from '../versions/version-removal.js';
 
-/** The trash: delete moves a document there, restore brings it back, purge empties what is old enough. */
+/** What a purge did: documents removed, and documents old enough but kept under retention or hold. */
+export interface PurgeReport {
+  purged: number;
+  kept: number;
+}
+
+/**
+ * The trash: delete moves a document there, restore brings it back, purge empties what is old
+ * enough. A document under retention or legal hold is never deleted nor purged (docs/retention.md).
+ */
 export class DocumentTrash {
   constructor(private readonly context: DocumentContext) {}
 
   /** Moves a document to the trash: it leaves every listing; its object stays until purged. */
   async delete(principal: Principal, id: string): Promise<void> {
-    const { db, now } = this.context;
+    const { db, now, protection } = this.context;
     await authorizedDocument(db, principal, id, 'delete');
+    await protection.assertDeletable(id);
     const at = now().toISOString();
     await repository.updateDocument(db, id, { deleted_at: at, updated_at: at });
   }
@@ -27,19 +37,30 @@ export class DocumentTrash {
     return toDocument(restored);
   }
 
-  /** Removes documents deleted more than `trashDays` ago: every version's object first, then the row. Returns how many. */
-  async purge(): Promise<number> {
-    const { db, now, trashDays } = this.context;
+  /**
+   * Removes documents deleted more than `trashDays` ago: every version's object first, then the row. Documents under
+   * retention or legal hold stay in the trash, whatever their time there (counted in `kept`).
+   */
+  async purge(): Promise<PurgeReport> {
+    const { db, now, trashDays, protection } = this.context;
     const before = new Date(now().getTime() - trashDays * 86_400_000).toISOString();
-    let purged = 0;
+    const report: PurgeReport = { purged: 0, kept: 0 };
+    let after: { deletedAt: string; id: string } | undefined;
     for (;;) {
-      const rows = await repository.listPurgeable(db, before, 100);
+      const rows = await repository.listPurgeable(db, before, 100, after);
+      const kept = await protection.protectedAmong(rows.map((row) => row.id));
       for (const row of rows) {
+        if (kept.has(row.id)) {
+          report.kept++;
+          continue;
+        }
         await removeVersionObjects(this.context, row);
         await repository.deleteDocumentRow(db, row.id);
-        purged++;
+        report.purged++;
       }
-      if (rows.length < 100) return purged;
+      const last = rows[rows.length - 1];
+      if (rows.length < 100 || last === undefined || last.deleted_at === null) return report;
+      after = { deletedAt: new Date(last.deleted_at).toISOString(), id: last.id };
     }
   }
 }

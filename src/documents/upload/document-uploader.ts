@@ -7,6 +7,7 @@ import { authorizeBuilding } from '../document-access.js';
 import type { DocumentContext } from '../document-context.js';
 import { toDocument, validateDocumentFields } from '../document-fields.js';
 import * as repository from '../document-repository.js';
+import { dateInBrussels } from '../retention/calendar-date.js';
 import { removeWhenReachable } from './orphan-removal.js';
 import { storeFilePart, type StoredFile } from './file-part-storage.js';
 import type { UploadPart } from './upload-part.js';
@@ -49,7 +50,8 @@ export class DocumentUploader {
         },
       });
       const valid = validateDocumentFields(principal, fields);
-      const now = this.context.now().toISOString();
+      const uploadedAt = this.context.now();
+      const now = uploadedAt.toISOString();
       const row = {
         id: file.id,
         organization_id: organizationId,
@@ -65,6 +67,9 @@ export class DocumentUploader {
         related_meeting_id: valid.relatedMeetingId ?? null,
         related_expense_id: valid.relatedExpenseId ?? null,
         storage_key: file.key,
+        document_date: valid.documentDate ?? dateInBrussels(uploadedAt),
+        contract_end_date: valid.contractEndDate ?? null,
+        retain_until_override: null,
         created_at: now,
         updated_at: now,
         deleted_at: null,

@@ -1,4 +1,4 @@
-import type { Principal } from '../../shared/principal.js';
+import type { Principal } from '../../auth/principal.js';
 import type { Document } from '../document.js';
 import { authorizedDocument } from '../document-access.js';
 import type { DocumentContext } from '../document-context.js';

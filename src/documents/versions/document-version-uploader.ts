@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { Principal } from '../../shared/principal.js';
+import type { Principal } from '../../auth/principal.js';
 import { DatabaseUnavailable, type Database } from '../../db/database.js';
 import type { DocumentType } from '../document.js';
 import { authorizedDocument } from '../document-access.js';

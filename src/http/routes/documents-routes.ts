@@ -12,7 +12,7 @@ import { retryAfterSecondsOf, toProblem } from '../problem-details.js';
 import { buildingParams, documentParams, documentSchema, errorResponses, listQuery, pageSchema, problemSchema } from '../schemas.js';
 import type { UploadLimiter } from '../upload-limiter.js';
 import { runIdempotently } from '../idempotency-key.js';
-import type { Document } from '../../documents/document.js';
+import type { Document, ProtectedDocument } from '../../documents/document.js';
 import type { IdempotencyStore } from '../../idempotency/idempotency-store.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 
@@ -56,10 +56,13 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
         );
         if (outcome.replayed) {
           // The first outcome, without reading this body again: the connection closes after it.
-          const replayed = outcome.body as Document;
+          // Retention and hold as they are now, not as they were at the first upload.
+          const [replayed] = await documents.annotate([outcome.body as Document]);
+          if (replayed === undefined) throw DocumentError.notFound('Document', (outcome.body as Document).id);
           return reply.code(outcome.status).header('idempotent-replayed', 'true').header('connection', 'close').header('location', `/api/v1/documents/${replayed.id}`).send(replayed);
         }
-        const document = outcome.result;
+        // What `documents.upload` returned: annotated with its retention and hold.
+        const document = outcome.result as ProtectedDocument;
         (request as { uploadedBytes?: number }).uploadedBytes = document.size;
         return reply.code(201).header('location', `/api/v1/documents/${document.id}`).send(document);
       } finally {
