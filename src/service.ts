@@ -71,7 +71,7 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     storage,
     ...(signer === undefined ? {} : { signer }),
     documents,
-    buildings: new BuildingCatalog(db),
+    buildings: new BuildingCatalog(db, now === undefined ? {} : { now }),
     idempotency: new IdempotencyStore(db, now === undefined ? {} : { now }),
     close: () => db.destroy(),
   };
