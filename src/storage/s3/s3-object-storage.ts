@@ -38,6 +38,7 @@ import type {
 } from '../object-storage.js';
 import { ObjectLockUnsupported, StorageOperationFailed, isStorageError } from '../storage-errors.js';
 import { PartBufferPool } from './part-buffer-pool.js';
+import { TaskPool } from '../../lib/task-pool.js';
 import { S3ObjectLock, requestedLock, strongerLock } from './s3-object-lock.js';
 import { S3ObjectReader } from './s3-object-reader.js';
 import { S3ObjectWriter } from './s3-object-writer.js';
@@ -45,6 +46,8 @@ import { S3RequestContext } from './s3-request-context.js';
 import { encryptionApplied, readEncryptionParams, writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
 
 const DELETE_BATCH = 1000;
+/** Keys whose versions `deleteMany` removes at once under Object Lock (each key takes a listing and a request per version). */
+const DELETE_CONCURRENCY = 8;
 /** Failures of the whole storage, which `deleteMany` throws rather than reports per key. */
 const UNREACHABLE = new Set(['storage.unavailable', 'storage.invalid_credentials', 'storage.bucket_not_found']);
 
@@ -348,17 +351,32 @@ export class S3ObjectStorage implements ObjectStorage {
     }
   }
 
-  /** `deleteMany` under Object Lock: every version of each key, one key after the other; a locked key is reported, not thrown. */
+  /**
+   * `deleteMany` under Object Lock: every version of each key (`DELETE_CONCURRENCY` keys at once, each
+   * listed then removed version by version); a locked key is reported, not thrown.
+   */
   private async deleteEachVersioned(keys: string[], lock: S3ObjectLock): Promise<DeleteManyResult> {
+    const failures = new Map<number, { code: string; message: string }>();
+    const pool = new TaskPool(DELETE_CONCURRENCY);
+    let fatal: { error: unknown } | undefined;
+    for (const [index, key] of keys.entries()) {
+      if (fatal !== undefined) break;
+      await pool.run(async () => {
+        try {
+          await lock.deleteAllVersions(key);
+        } catch (error) {
+          if (!isStorageError(error) || UNREACHABLE.has(error.code)) fatal ??= { error };
+          else failures.set(index, { code: error.code, message: error.message });
+        }
+      });
+    }
+    await pool.drain();
+    if (fatal !== undefined) throw fatal.error;
     const result: DeleteManyResult = { deleted: [], failed: [] };
-    for (const key of keys) {
-      try {
-        await lock.deleteAllVersions(key);
-        result.deleted.push(key);
-      } catch (error) {
-        if (!isStorageError(error) || UNREACHABLE.has(error.code)) throw error;
-        result.failed.push({ key, code: error.code, message: error.message });
-      }
+    for (const [index, key] of keys.entries()) {
+      const failure = failures.get(index);
+      if (failure === undefined) result.deleted.push(key);
+      else result.failed.push({ key, ...failure });
     }
     return result;
   }
