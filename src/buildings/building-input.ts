@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isCountryCode } from './building.js';
+import { isCountryCode } from '../shared/building.js';
 import { isFinancialYearEnd } from './financial-year-end.js';
 
 const name = z.string().trim().min(1).max(200).describe('Shown wherever the building is (1–200 characters, trimmed)');

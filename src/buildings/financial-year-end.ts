@@ -2,14 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import { BuildingError } from './building-errors.js';
 import { findBuilding } from './building-repository.js';
-
-/** The last day of the association's financial year (its accounts close then; 31 December by default). */
-export interface FinancialYearEnd {
-  /** 1–12. */
-  month: number;
-  /** 1–31, a day that month has in every year (29 February is refused). */
-  day: number;
-}
+import type { FinancialYearEnd } from '../shared/building.js';
 
 export const DEFAULT_FINANCIAL_YEAR_END: FinancialYearEnd = { month: 12, day: 31 };
 

@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { AuthError } from '../auth/auth-errors.js';
 import type { Principal } from '../shared/principal.js';
-import type { Building } from '../buildings/building.js';
-import { nameKey } from '../buildings/building.js';
+import type { Building, BuildingPage, BuildingSummary } from '../shared/building.js';
+import { nameKey } from '../shared/building.js';
 import { decodeBuildingCursor, encodeBuildingCursor } from '../buildings/building-cursor.js';
 import { BuildingError } from '../buildings/building-errors.js';
 import type { BuildingPatch, NewBuilding } from '../buildings/building-input.js';
@@ -11,24 +11,9 @@ import * as buildings from '../buildings/building-repository.js';
 import type { BuildingRow, BuildingRowUpdate } from '../buildings/buildings.table.js';
 import { DEFAULT_FINANCIAL_YEAR_END } from '../buildings/financial-year-end.js';
 import type { Database } from '../db/database.js';
-import { buildingPermissions, canManageBuildings, type BuildingPermissions } from '../shared/building-permissions.js';
+import { buildingPermissions, canManageBuildings } from '../shared/building-permissions.js';
 import { canSeeBuilding } from './document-authorization.js';
 import * as repository from './document-repository.js';
-
-/** A building as the caller sees it: its registration, usage figures and what the caller may do there. */
-export interface BuildingSummary extends Building {
-  /** Live documents (the trash is counted apart). */
-  documents: { count: number; bytes: number };
-  /** Documents in the trash, until purged. */
-  trash: { count: number; bytes: number };
-  /** What the caller's role allows here; the API still checks every request. */
-  permissions: BuildingPermissions;
-}
-
-export interface BuildingPage {
-  items: BuildingSummary[];
-  nextCursor: string | null;
-}
 
 /**
  * The registered buildings, under the documents' rules: a superadmin sees every building, a syndic

@@ -1,6 +1,6 @@
 import { AuthError } from '../auth/auth-errors.js';
 import { buildingActionRefusal, limitedToTokenBuildings, typeAllowedFor, type BuildingAction } from '../shared/building-permissions.js';
-import type { DocumentType } from '../shared/document-types.js';
+import type { DocumentType } from '../shared/document.js';
 import type { Principal } from '../shared/principal.js';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Principal } from '../shared/principal.js';
-import { DOCUMENT_TYPES, type Document, type DocumentType } from './document.js';
+import { DOCUMENT_TYPES, type Document, type DocumentType } from '../shared/document.js';
 import { assertTypeAllowed } from './document-authorization.js';
 import { DocumentError } from './document-errors.js';
 import type { DocumentRow } from './documents.table.js';

@@ -1,6 +1,6 @@
 import type { Principal } from '../shared/principal.js';
 import type { GetResult, ObjectStorage } from '../storage/object-storage.js';
-import type { Document, DocumentType } from './document.js';
+import type { Document, DocumentType } from '../shared/document.js';
 import { authorizeBuilding, authorizedDocument } from './document-access.js';
 import type { DocumentContext } from './document-context.js';
 import { toDocument } from './document-fields.js';

@@ -1,6 +1,6 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../shared/principal.js';
 import type { GetResult, ObjectStorage } from '../storage/object-storage.js';
-import type { Document, DocumentType, ProtectedDocument } from './document.js';
+import type { Document, DocumentType, ProtectedDocument } from '../shared/document.js';
 import { authorizedDocument } from './document-access.js';
 import { documentContext, type DocumentContext, type DocumentServiceOptions } from './document-context.js';
 import { assertTypeAllowed } from './document-authorization.js';

@@ -7,7 +7,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { JwtVerifier } from '../auth/jwt-verifier.js';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../shared/principal.js';
 import { DatabaseUnavailable, type Database } from '../db/database.js';
 import type { DocumentService } from '../documents/document-service.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../storage/create-object-storage.js';

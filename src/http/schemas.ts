@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DOCUMENT_TYPES } from '../documents/document.js';
+import { DOCUMENT_TYPES } from '../shared/document.js';
 
 export const documentSchema = z
   .object({

@@ -1,4 +1,4 @@
-import { DOCUMENT_TYPES, type DocumentType } from './document-types.js';
+import { DOCUMENT_TYPES, type DocumentType } from './document.js';
 import type { Principal } from './principal.js';
 
 /*

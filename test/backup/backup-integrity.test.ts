@@ -10,7 +10,7 @@ import { initRepository } from '../../src/backup/backup-setup.js';
 import { verifyRepository } from '../../src/backup/backup-verify.js';
 import type { Manifest } from '../../src/backup/backup-manifest.js';
 import { openDatabase } from '../../src/db/database.js';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
 import { backUpService, backupKeys, localRepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';

@@ -7,7 +7,7 @@ import { initRepository } from '../../src/backup/backup-setup.js';
 import { verifyRepository } from '../../src/backup/backup-verify.js';
 import { RepositoryLock, STALE_AFTER_MS } from '../../src/backup/repository-lock.js';
 import { openDatabase } from '../../src/db/database.js';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

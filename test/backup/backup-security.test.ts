@@ -12,7 +12,7 @@ import { attachmentFor, attachRepository, initRepository } from '../../src/backu
 import { verifyRepository } from '../../src/backup/backup-verify.js';
 import { readPublicKeys } from '../../src/backup/openpgp-codec.js';
 import { loadAttachment } from '../../src/backup/backup-state.js';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { backUpService, backupKeys, PASSPHRASE, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { localSqliteService, ORG_A, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';

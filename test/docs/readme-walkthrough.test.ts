@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCUMENT_TYPES } from '../../src/documents/document.js';
+import { DOCUMENT_TYPES } from '../../src/shared/document.js';
 import { freePort } from '../support/free-port.js';
 import { DOCSTORE_BIN, startServe, type ServeProcess } from '../support/serve-process.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { ORG_A, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { registerBuilding } from '../support/buildings.js';
 import { documentUpload } from '../support/upload-request.js';

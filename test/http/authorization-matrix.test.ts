@@ -3,7 +3,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/jwt-verifier.js';
 import { ROLES, type Role } from '../../src/shared/principal.js';
-import type { Document, DocumentType } from '../../src/documents/document.js';
+import type { Document, DocumentType } from '../../src/shared/document.js';
 import { PDF as TINY_PDF, documentUpload } from '../support/upload-request.js';
 import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { registerBuilding } from '../support/buildings.js';

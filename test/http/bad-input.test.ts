@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { SignJWT } from 'jose';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { ORG_A, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { registerBuilding } from '../support/buildings.js';
 import { SAMPLES } from '../support/sample-files.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BuildingSummary } from '../../src/documents/building-catalog.js';
+import type { BuildingSummary } from '../../src/shared/building.js';
 import { financialYearEndOf } from '../../src/buildings/financial-year-end.js';
 import { registerBuilding } from '../support/buildings.js';
 import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BuildingSummary } from '../../src/documents/building-catalog.js';
-import type { Document } from '../../src/documents/document.js';
+import type { BuildingSummary } from '../../src/shared/building.js';
+import type { Document } from '../../src/shared/document.js';
 import { registerBuilding } from '../support/buildings.js';
 import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Principal } from '../../src/auth/principal.js';
-import type { Document } from '../../src/documents/document.js';
+import type { Principal } from '../../src/shared/principal.js';
+import type { Document } from '../../src/shared/document.js';
 import type { DocumentVersion } from '../../src/documents/versions/document-version.js';
 import { DocumentService, type UploadPart } from '../../src/documents/document-service.js';
 import { registerBuilding } from '../support/buildings.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { createObjectStorage } from '../../src/storage/create-object-storage.js';
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
 import { localSqliteService, s3PostgresService, ORG_A, type FixtureFactory, type ServiceFixture } from '../support/service-fixture.js';

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { localSqliteService, s3PostgresService, ORG_A, type FixtureFactory, type ServiceFixture } from '../support/service-fixture.js';
 import { clientFor } from '../support/s3-target.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';

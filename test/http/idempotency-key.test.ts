@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { IdempotencyStore } from '../../src/idempotency/idempotency-store.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { registerBuilding } from '../support/buildings.js';

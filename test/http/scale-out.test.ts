@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { s3PostgresService, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
 import { registerBuilding } from '../support/buildings.js';

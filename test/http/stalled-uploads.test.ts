@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { METRICS } from '../../src/metrics/metric-names.js';
 import { openRawConnection, openRawRequest, type RawAnswer, type RawRequest } from '../support/raw-http.js';
 import { clientFor } from '../support/s3-target.js';

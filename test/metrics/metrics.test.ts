@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { METRICS } from '../../src/metrics/metric-names.js';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/metrics-server.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';

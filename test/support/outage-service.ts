@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { mintToken } from '../../src/auth/jwt-verifier.js';
 import { loadConfig } from '../../src/config.js';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { createService, type Service } from '../../src/http/server.js';
 import { registerBuildingAt } from './buildings.js';
 import { freePort } from './free-port.js';

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mintToken } from '../../src/auth/jwt-verifier.js';
 import { loadConfig, type DocstoreConfig } from '../../src/config.js';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { contentDisposition } from '../../src/shared/file-name.js';
 import { createService, type Service } from '../../src/http/server.js';
 import type { ObjectStorage } from '../../src/storage/object-storage.js';

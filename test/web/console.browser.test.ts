@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { translator, CATALOGUES } from '../../web/src/i18n/index.js';
 import { allowedTypesText } from '../../web/src/upload-check.js';
 import { launchChromium, pdfDocument, pngOf } from '../support/browser.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUES, LOCALES, pickLocale, translator } from '../../web/src/i18n/index.js';
-import { DOCUMENT_TYPES } from '../../src/documents/document.js';
+import { DOCUMENT_TYPES } from '../../src/shared/document.js';
 import { ROLES } from '../../src/shared/principal.js';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();

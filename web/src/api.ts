@@ -1,14 +1,12 @@
-import type { BuildingPage, BuildingSummary } from '../../src/documents/building-catalog.js';
-import type { Document } from '../../src/documents/document.js';
-import type { DocumentType } from '../../src/shared/document-types.js';
+import type { BuildingPage, BuildingSummary } from '../../src/shared/building.js';
+import type { Document, DocumentType } from '../../src/shared/document.js';
 import type { Role } from '../../src/shared/principal.js';
 
-export type { BuildingSummary } from '../../src/documents/building-catalog.js';
-export type { Document } from '../../src/documents/document.js';
-export type { DocumentType } from '../../src/shared/document-types.js';
+export type { BuildingSummary } from '../../src/shared/building.js';
+export type { Document, DocumentType } from '../../src/shared/document.js';
 export type { Role } from '../../src/shared/principal.js';
 // The server's own list (a module without Node dependencies, bundled as is).
-export { DOCUMENT_TYPES } from '../../src/shared/document-types.js';
+export { DOCUMENT_TYPES } from '../../src/shared/document.js';
 
 export interface Me {
   userId: string;

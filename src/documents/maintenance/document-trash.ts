@@ -1,5 +1,5 @@
-import type { Principal } from '../../auth/principal.js';
-import type { Document } from '../document.js';
+import type { Principal } from '../../shared/principal.js';
+import type { Document } from '../../shared/document.js';
 import { authorizedDocument } from '../document-access.js';
 import type { DocumentContext } from '../document-context.js';
 import { DocumentError } from '../document-errors.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
-import type { Document, DocumentRetention, DocumentType, ProtectedDocument } from '../document.js';
+import type { Document, DocumentRetention, DocumentType, ProtectedDocument } from '../../shared/document.js';
 import { dateInBrussels, type CalendarDate } from './calendar-date.js';
 import { RetentionError } from './retention-errors.js';
 import * as repository from './retention-repository.js';

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { Principal } from '../../auth/principal.js';
+import type { Principal } from '../../shared/principal.js';
 import { AuthError } from '../../auth/auth-errors.js';
 import type { Database } from '../../db/database.js';
-import { DOCUMENT_TYPES, type DocumentType } from '../document.js';
+import { DOCUMENT_TYPES, type DocumentType } from '../../shared/document.js';
 import { canSeeBuilding, canSeeOrganization } from '../document-authorization.js';
 import { DocumentError } from '../document-errors.js';
 import * as documents from '../document-repository.js';

@@ -1,4 +1,4 @@
-import { DOCUMENT_TYPES, type DocumentType } from '../document.js';
+import { DOCUMENT_TYPES, type DocumentType } from '../../shared/document.js';
 import { addYears, daysInMonth, format, parts, type CalendarDate } from './calendar-date.js';
 
 /**

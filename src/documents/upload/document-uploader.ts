@@ -1,8 +1,8 @@
 import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { Principal } from '../../auth/principal.js';
+import type { Principal } from '../../shared/principal.js';
 import { DatabaseUnavailable, type Database } from '../../db/database.js';
-import type { Document } from '../document.js';
+import type { Document } from '../../shared/document.js';
 import { authorizeBuilding } from '../document-access.js';
 import type { DocumentContext } from '../document-context.js';
 import { toDocument, validateDocumentFields } from '../document-fields.js';

@@ -1,8 +1,8 @@
 import type { Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { Principal } from '../../auth/principal.js';
+import type { Principal } from '../../shared/principal.js';
 import { DatabaseUnavailable, type Database } from '../../db/database.js';
-import type { DocumentType } from '../document.js';
+import type { DocumentType } from '../../shared/document.js';
 import { authorizedDocument } from '../document-access.js';
 import { assertTypeAllowed } from '../document-authorization.js';
 import type { DocumentContext } from '../document-context.js';

@@ -7,7 +7,7 @@ import { ROLES } from '../../shared/principal.js';
 import { buildingPatchSchema, createBuildingSchema } from '../../buildings/building-input.js';
 import type { Database } from '../../db/database.js';
 import { trashUsage, type BuildingCatalog } from '../../documents/building-catalog.js';
-import { DOCUMENT_TYPES } from '../../documents/document.js';
+import { DOCUMENT_TYPES } from '../../shared/document.js';
 import { assertSuperadmin } from '../../documents/document-authorization.js';
 import type { DocumentService } from '../../documents/document-service.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';

@@ -2,7 +2,7 @@ import '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Principal } from '../../auth/principal.js';
+import type { Principal } from '../../shared/principal.js';
 import { DocumentError } from '../../documents/document-errors.js';
 import { documentPatchSchema, type DocumentService, type UploadPart } from '../../documents/document-service.js';
 import { contentDisposition } from '../../shared/file-name.js';
@@ -12,7 +12,7 @@ import { retryAfterSecondsOf, toProblem } from '../problem-details.js';
 import { buildingParams, documentParams, documentSchema, errorResponses, listQuery, pageSchema, problemSchema } from '../schemas.js';
 import type { UploadLimiter } from '../upload-limiter.js';
 import { runIdempotently } from '../idempotency-key.js';
-import type { Document, ProtectedDocument } from '../../documents/document.js';
+import type { Document, ProtectedDocument } from '../../shared/document.js';
 import type { IdempotencyStore } from '../../idempotency/idempotency-store.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Principal } from '../../auth/principal.js';
-import { DOCUMENT_TYPES } from '../../documents/document.js';
+import type { Principal } from '../../shared/principal.js';
+import { DOCUMENT_TYPES } from '../../shared/document.js';
 import type { DocumentService } from '../../documents/document-service.js';
 import { isCalendarDate } from '../../documents/retention/calendar-date.js';
 import { buildingParams, documentParams, errorResponses, problemSchema } from '../schemas.js';

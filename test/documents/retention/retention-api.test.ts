@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProtectedDocument } from '../../../src/documents/document.js';
+import type { ProtectedDocument } from '../../../src/shared/document.js';
 import { ORG_A, SERVICE_PAIRS, s3PostgresService, type ServiceFixture } from '../../support/service-fixture.js';
 import { registerBuilding } from '../../support/buildings.js';
 import { documentUpload } from '../../support/upload-request.js';

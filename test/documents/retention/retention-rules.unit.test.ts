@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DOCUMENT_TYPES, type DocumentType } from '../../../src/documents/document.js';
+import { DOCUMENT_TYPES, type DocumentType } from '../../../src/shared/document.js';
 import { addYears, dateInBrussels, isCalendarDate } from '../../../src/documents/retention/calendar-date.js';
 import {
   CALENDAR_YEAR_END,

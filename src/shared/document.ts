@@ -1,7 +1,17 @@
-import type { DocumentType } from '../shared/document-types.js';
+/** What a syndic files: the types of documents a building accumulates. */
+export const DOCUMENT_TYPES = [
+  'meeting_minutes',
+  'financial_statement',
+  'invoice',
+  'contract',
+  'regulation',
+  'basic_deed',
+  'works_quote',
+  'owner_document',
+  'other',
+] as const;
 
-// The types live in src/shared (the web console lists them too); re-exported for the documents module.
-export { DOCUMENT_TYPES, type DocumentType } from '../shared/document-types.js';
+export type DocumentType = (typeof DOCUMENT_TYPES)[number];
 
 /** A document's retention as the API shows it (docs/retention.md). */
 export interface DocumentRetention {

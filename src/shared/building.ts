@@ -1,4 +1,12 @@
-import type { FinancialYearEnd } from './financial-year-end.js';
+import type { BuildingPermissions } from './building-permissions.js';
+
+/** The last day of the association's financial year (its accounts close then; 31 December by default). */
+export interface FinancialYearEnd {
+  /** 1–12. */
+  month: number;
+  /** 1–31, a day that month has in every year (29 February is refused). */
+  day: number;
+}
 
 export interface BuildingAddress {
   street: string | null;
@@ -20,6 +28,21 @@ export interface Building {
   financialYearEnd: FinancialYearEnd;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A building as the caller sees it: its registration, usage figures and what the caller may do there. */
+export interface BuildingSummary extends Building {
+  /** Live documents (the trash is counted apart). */
+  documents: { count: number; bytes: number };
+  /** Documents in the trash, until purged. */
+  trash: { count: number; bytes: number };
+  /** What the caller's role allows here; the API still checks every request. */
+  permissions: BuildingPermissions;
+}
+
+export interface BuildingPage {
+  items: BuildingSummary[];
+  nextCursor: string | null;
 }
 
 /** The key buildings are sorted by: the name in lower case, without accents (same order on every database). */
