@@ -1,55 +1,89 @@
-# syntax=docker/dockerfile:1
 # docstore: the documents API. Build from the repository root:
 #   docker build -t koprogo-docstore:0.1.0 .
-# The image runs compiled JavaScript: the build stage compiles src/ with tsc into dist/ and builds the
-# web console with Vite into dist/web (`npm run build`; TypeScript, tsx, Vite and Preact are dev
-# dependencies); the runtime stage holds the production dependencies, bin/, package.json and dist/,
-# no src/ and no tsx. All stages use the same base image, so the native module (better-sqlite3) is
-# built against the glibc it runs on.
+# Behind a TLS-intercepting proxy, give npm the proxy's CA (PEM text, not a path):
+#   docker build --build-arg EXTRA_CA_CERTS="$(cat corporate-ca.pem)" -t koprogo-docstore:0.1.0 .
+# On a machine that cannot pull from Docker Hub, scripts/docker/build-image.sh builds a local base
+# equivalent to the official one (scripts/docker/base-image.sh) and passes it as BASE_IMAGE.
+#
+# The image runs compiled JavaScript: the build stage compiles src/ with tsc into dist/ and the web
+# console with Vite into dist/web (`npm run build`), then drops the dev dependencies; the runtime
+# stage holds the production dependencies, bin/, package.json and dist/: no src/, no tsx, no npm,
+# no C headers. All stages start from the same base image, so the native module (better-sqlite3)
+# is built against the glibc and the Node it runs on.
 # Deployment with MinIO, PostgreSQL, Prometheus and Grafana: deploy/docker-compose.yml, docs/minio.md.
 
-FROM node:20.19.5-bookworm-slim AS dependencies
-# better-sqlite3 downloads a prebuilt binary when one matches, and compiles otherwise: these are
-# what node-gyp needs for that.
+# The official image, pinned by version (.node-version holds the same Node version).
+ARG BASE_IMAGE=node:24.22.3-bookworm-slim
+
+FROM ${BASE_IMAGE} AS build
+# Extra CA certificates (PEM) that npm must trust, e.g. a corporate proxy's. Empty: Node's own.
+ARG EXTRA_CA_CERTS=""
+ENV NODE_EXTRA_CA_CERTS=${EXTRA_CA_CERTS:+/usr/local/share/docstore/extra-ca-certs.pem}
+RUN mkdir -p /usr/local/share/docstore \
+ && if [ -n "$EXTRA_CA_CERTS" ]; then printf '%s\n' "$EXTRA_CA_CERTS" > "$NODE_EXTRA_CA_CERTS"; fi
+# better-sqlite3 downloads a prebuilt binary when one matches and it can, and compiles otherwise:
+# these are what node-gyp needs for that.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only. --ignore-scripts skips the "prepare" script (it runs the build, which
-# the build stage does); better-sqlite3's own install script runs through the rebuild.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm rebuild better-sqlite3 \
+# --ignore-scripts: `prepare` runs the build, which needs the sources copied below; skipping it keeps
+# this layer (the slow one: downloads and a C++ compile) cached until package-lock.json changes.
+# better-sqlite3's own install script runs through the rebuild; npm_config_nodedir gives node-gyp
+# the headers of the Node that runs (/usr/local/include/node, in the official image and in the
+# local base), which it would download otherwise. (npm warns that nodedir is not its own setting:
+# it is node-gyp's.)
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && npm_config_nodedir=/usr/local npm rebuild better-sqlite3 \
  && npm cache clean --force
-
-FROM node:20.19.5-bookworm-slim AS build
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts/build-console.ts ./scripts/
 COPY web ./web
-RUN npm run build
+# Then production dependencies only (npm prune --omit=dev), without what Node never loads: type
+# declarations, source maps, TypeScript sources, docs, and better-sqlite3's C sources and objects
+# (its addon stays in build/Release).
+# The console build lands in a directory made by mkdtemp (mode 0700, src/http/console-build.ts):
+# a+rX lets the service user read what root built.
+RUN npm run build \
+ && rm -f dist/.tsbuildinfo \
+ && chmod -R a+rX,go-w dist \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
+      -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -iname '*.md' -o -iname 'CHANGELOG*' \) -delete \
+ && cd node_modules/better-sqlite3 \
+ && rm -rf deps src build/Release/obj build/Release/obj.target build/Release/.deps build/Release/test_extension.node build/deps
 
-FROM node:20.19.5-bookworm-slim AS runtime
+# The runtime file system: the base image without npm, yarn, corepack and the C headers, which
+# only builds need; the next stage takes it as one layer (files deleted here would otherwise stay
+# in the base's layers and in the image size).
+FROM ${BASE_IMAGE} AS runtime-root
+RUN rm -rf /usr/local/include /usr/local/lib/node_modules /usr/local/share/doc /usr/local/share/man \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \
+ && groupadd --system --gid 10001 docstore \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin docstore \
+ && install -d -o 10001 -g 10001 -m 0700 /data
+
+FROM scratch AS runtime
+COPY --from=runtime-root / /
+# Code and dependencies belong to root: the service user can read them, not change them.
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+# package.json says the compiled modules are ES modules ("type": "module"), and gives the version.
+COPY package.json ./
+COPY bin ./bin
+COPY --from=build /app/dist ./dist
+# (EXTRA_CA_CERTS served the build only. A CA that docstore must trust at run time, e.g. an S3
+# endpoint's: mount it and set NODE_EXTRA_CA_CERTS to its path.)
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
     DATA_DIR=/data
 # The metrics listener stays on 127.0.0.1 unless METRICS_HOST says otherwise; with NODE_ENV=production
 # docstore refuses a non-loopback METRICS_HOST without METRICS_TOKEN (the compose file sets both).
-RUN groupadd --system --gid 10001 docstore \
- && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin docstore \
- && install -d -o 10001 -g 10001 -m 0700 /data
-WORKDIR /app
-# Code and dependencies belong to root: the service user can read them, not change them.
-COPY --from=dependencies /app/node_modules ./node_modules
-# package.json says the compiled modules are ES modules ("type": "module"), and gives the version.
-COPY package.json ./
-COPY bin ./bin
-COPY --from=build /app/dist ./dist
 USER 10001:10001
+# The only place docstore writes (the root file system may be read-only: `docker run --read-only`).
 VOLUME ["/data"]
 # 8080: the API. 9464: Prometheus metrics (GET /metrics), a listener of its own.
 EXPOSE 8080 9464

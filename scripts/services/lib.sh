@@ -35,12 +35,12 @@ wait_exited() {
   exited "$pid"
 }
 
-# Stops process $2 (named $1 in log lines): SIGTERM, then SIGKILL after 5 s.
+# Stops process $2 (named $1 in log lines): SIGTERM, then SIGKILL after $3 ms (default 5 s).
 stop_pid() {
-  local name="$1" pid="$2"
+  local name="$1" pid="$2" grace_ms="${3:-5000}"
   log "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  wait_exited "$pid" 5000 && return 0
+  wait_exited "$pid" "$grace_ms" && return 0
   log "$name (pid $pid) did not exit after SIGTERM; sending SIGKILL"
   kill -KILL "$pid" 2>/dev/null || true
   wait_exited "$pid" 2000 || log "WARNING: $name (pid $pid) did not exit"

@@ -383,17 +383,26 @@ describe('Dockerfile', () => {
   const final = stages.at(-1) ?? [];
   const last = (op: string) => final.filter((instruction) => instruction.op === op).at(-1)?.args;
 
-  it('builds in stages from pinned base images', () => {
+  it('builds in stages from pinned base images (an ARG before the first FROM may name one, pinned by default)', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
+    const firstFrom = instructions.findIndex((instruction) => instruction.op === 'FROM');
+    const globalArgs = Object.fromEntries(
+      instructions
+        .slice(0, firstFrom)
+        .filter((instruction) => instruction.op === 'ARG')
+        .map((instruction) => /^([A-Za-z_][A-Za-z0-9_]*)=(\S+)$/.exec(instruction.args)?.slice(1) ?? [instruction.args, '']),
+    ) as Record<string, string>;
     const names: string[] = [];
     for (const from of instructions.filter((instruction) => instruction.op === 'FROM')) {
-      const [image = '', as, name] = from.args.split(/\s+/);
-      expect(names.includes(image) || isPinned(image), `FROM ${from.args}`).toBe(true);
+      const [written = '', as, name] = from.args.split(/\s+/);
+      const image = written.replace(/^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/, (_, arg: string) => globalArgs[arg] ?? '');
+      expect(names.includes(image) || image === 'scratch' || isPinned(image), `FROM ${from.args} (${image})`).toBe(true);
       if (as?.toUpperCase() === 'AS' && name !== undefined) names.push(name);
     }
     const build = stages[0]?.map((instruction) => instruction.args).join('\n') ?? '';
     expect(build).toMatch(/apt-get install[^\n]*python3[^\n]*make[^\n]*g\+\+/);
-    expect(build).toMatch(/npm ci --omit=dev/);
+    // Everything installed to build, then the production dependencies only.
+    expect(build).toMatch(/npm ci\b[^\n]*\n[\s\S]*npm prune --omit=dev/);
   });
 
   it('runs as a non-root user, in production, listening on every interface', () => {
