@@ -42,6 +42,8 @@ interface Endpoint {
   prepare(world: World, buildingId: string): Promise<Request>;
   /** By role: [own org + listed building, own org + unlisted building, other org]. */
   expected: Record<Role, Statuses>;
+  /** The code of a 404 (the documents' routes answer `documents.not_found`). */
+  notFoundCode?: string;
   /** Checks a successful answer. */
   verify(response: LightMyRequestResponse, world: World, buildingId: string, request: Request): void | Promise<void>;
 }
@@ -110,6 +112,24 @@ const ENDPOINTS: Endpoint[] = [
       const { items } = response.json() as { items: Document[] };
       expect(items.length).toBeGreaterThan(0);
       expect(items.every((item) => item.buildingId === buildingId && item.deletedAt !== null)).toBe(true);
+    },
+  },
+  {
+    route: 'GET /buildings/{b}',
+    prepare: async (_world, buildingId) => ({ method: 'GET', url: `/api/v1/buildings/${buildingId}` }),
+    expected: READ,
+    notFoundCode: 'building.not_found',
+    verify: (response, _world, buildingId) => {
+      expect(response.json()).toMatchObject({ id: buildingId, organizationId: ORG_A, name: expect.stringMatching(/^Résidence /) });
+    },
+  },
+  {
+    route: 'PATCH /buildings/{b}',
+    prepare: async (_world, buildingId) => ({ method: 'PATCH', url: `/api/v1/buildings/${buildingId}`, payload: { name: `Résidence ${buildingId.slice(0, 8)}`, externalReference: randomUUID() } }),
+    expected: { superadmin: [200, 200, 200], syndic: [200, 200, 404], accountant: [403, 403, 404], board_member: [403, 404, 404], owner: [403, 404, 404] },
+    notFoundCode: 'building.not_found',
+    verify: (response, _world, buildingId, request) => {
+      expect(response.json()).toMatchObject({ id: buildingId, externalReference: (request.payload as { externalReference: string }).externalReference });
     },
   },
   {
@@ -274,7 +294,7 @@ for (const [name, factory] of SERVICE_PAIRS) {
                 await endpoint.verify(response, world, buildingId, request);
                 return;
               }
-              expectProblem(response, status, CODE_BY_STATUS[status] as string);
+              expectProblem(response, status, (status === 404 ? endpoint.notFoundCode : undefined) ?? (CODE_BY_STATUS[status] as string));
               expect(await stateOf(world, buildingId)).toEqual(before);
             });
           }
@@ -326,7 +346,7 @@ for (const [name, factory] of SERVICE_PAIRS) {
             const headers = { ...request.headers, authorization: `Bearer ${world.tokens[ORG_A]?.[role]}` };
             const hidden = await world.fixture.service.app.inject({ ...request, headers });
             const missing = await world.fixture.service.app.inject({ ...request, url: request.url.replace(hiddenId, unknownId), headers });
-            expectProblem(hidden, 404, 'documents.not_found');
+            expectProblem(hidden, 404, endpoint.notFoundCode ?? 'documents.not_found');
             const strip = (response: LightMyRequestResponse, id: string) => JSON.parse(response.body.replaceAll(id, '{id}')) as unknown;
             expect(strip(hidden, hiddenId)).toEqual(strip(missing, unknownId));
             expect(Object.keys(hidden.headers).sort()).toEqual(Object.keys(missing.headers).sort());

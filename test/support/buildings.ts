@@ -31,13 +31,6 @@ export async function registerBuilding(fixture: ServiceFixture, registration: Bu
   return body.id;
 }
 
-/** Registers several buildings (see `registerBuilding`); returns their ids in order. */
-export async function registerBuildings(fixture: ServiceFixture, count: number, options: { org?: string } = {}): Promise<string[]> {
-  const ids: string[] = [];
-  for (let index = 0; index < count; index++) ids.push(await registerBuilding(fixture, options));
-  return ids;
-}
-
 /** Registers a building on a listening docstore (a `serve` child, a benchmark's server) with a syndic's token; returns its id. */
 export async function registerBuildingAt(baseUrl: string, token: string, registration: BuildingRegistration = {}): Promise<string> {
   const body = bodyOf(registration);
