@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,10 @@ import { LocalObjectStorage } from '../../src/storage/local/local-object-storage
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
 import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
 import { clientFor, testBucket } from './s3-target.js';
-import type { ServiceFixture } from './service-fixture.js';
+import type { Document } from '../../src/documents/document.js';
+import { registerBuilding } from './buildings.js';
+import { localSqliteService, type ServiceFixture } from './service-fixture.js';
+import { documentUpload, pdfOfSize } from './upload-request.js';
 
 export const PASSPHRASE = 'correct horse battery staple';
 
@@ -87,4 +90,18 @@ export async function backUpService(source: ServiceFixture, repository: BackupRe
     docstoreVersion: 'test',
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
   });
+}
+
+/** A local + SQLite service whose trash purges at once, with a registered building and a syndic uploading PDFs into it. */
+export async function uploadingService(): Promise<{ source: ServiceFixture; building: string; auth: Record<string, string>; upload(size: number, type?: string): Promise<Document> }> {
+  const source = await localSqliteService({ env: { DOCSTORE_TRASH_DAYS: '0' } });
+  const building = randomUUID();
+  await registerBuilding(source, { id: building });
+  const auth = { authorization: `Bearer ${await source.token('syndic')}` };
+  const upload = async (size: number, type?: string) => {
+    const { payload, headers } = documentUpload({ ...(type === undefined ? {} : { type }), title: `Doc ${size}`, content: pdfOfSize(size) });
+    const response = await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building}/documents`, payload, headers: { ...headers, ...auth } });
+    return response.json() as Document;
+  };
+  return { source, building, auth, upload };
 }
