@@ -4,6 +4,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { BuildingCatalog } from './documents/building-catalog.js';
 import { DocumentService } from './documents/document-service.js';
+import { ContentIntegrity } from './documents/integrity/content-integrity.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import type { DocstoreMetrics } from './metrics/docstore-metrics.js';
 import { createObjectStorage, storageWiringOf } from './storage/create-object-storage.js';
@@ -33,6 +34,8 @@ export interface DocstoreService {
   buildings: BuildingCatalog;
   /** Outcomes of requests sent with an `Idempotency-Key`. */
   idempotency: IdempotencyStore;
+  /** The record of damaged content (full reads and the scrub mark documents `broken`). */
+  integrity: ContentIntegrity;
   /** Closes the database (the storage holds nothing open). */
   close(): Promise<void>;
 }
@@ -73,6 +76,7 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     documents,
     buildings: new BuildingCatalog(db, now === undefined ? {} : { now }),
     idempotency: new IdempotencyStore(db, now === undefined ? {} : { now }),
+    integrity: new ContentIntegrity(db, now === undefined ? {} : { now }),
     close: () => db.destroy(),
   };
 }

@@ -18,6 +18,7 @@ import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import { withDeadline } from '../lib/deadline.js';
 import { uploadSizeClass, type DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import type { BuildingCatalog } from '../documents/building-catalog.js';
+import type { ContentIntegrity } from '../documents/integrity/content-integrity.js';
 import { registerConsoleRoutes, sendConsoleIndex, wantsConsole, type ConsoleAssets } from './console-assets.js';
 import { retryAfterSecondsOf, toProblem } from './problem-details.js';
 import { buildingsRoutes } from './routes/buildings-routes.js';
@@ -46,6 +47,8 @@ export interface AppDependencies {
   logger?: boolean | { level: string };
   /** When given, requests and uploads are measured. */
   metrics?: DocstoreMetrics;
+  /** When given, full reads (`/content`, versions, signed links) are checked against the recorded SHA-256. */
+  integrity?: ContentIntegrity;
   /** The built web console, served at `/`; without it `/` says how to build it. */
   console?: ConsoleAssets;
   /** How long `/health/ready` waits for each of the database and the storage, in seconds. @default 3 */
@@ -161,8 +164,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const authenticate = (request: FastifyRequest): Promise<Principal> => deps.verifier.verify(request.headers.authorization);
   const uploads = deps.uploads ?? new UploadLimiter(DEFAULT_UPLOAD_LIMITS, metrics);
-  await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: deps.idempotency, authenticate });
-  await app.register(documentVersionsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: deps.idempotency, authenticate });
+  const integrity = deps.integrity === undefined ? {} : { integrity: deps.integrity };
+  await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: deps.idempotency, authenticate, ...integrity });
+  await app.register(documentVersionsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: deps.idempotency, authenticate, ...integrity });
   await app.register(retentionRoutes, { prefix: '/api/v1', documents: deps.documents, authenticate });
   await app.register(buildingsRoutes, {
     prefix: '/api/v1',
@@ -184,7 +188,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       schema: { summary: 'A signed link (local storage): no token needed', tags: ['documents'], params: z.object({ token: z.string().max(4096) }) },
       handler: async (request, reply) => {
         reply.hijack();
-        await serveSignedLink({ signer, storage: deps.storage }, request.params.token, request.raw, reply.raw);
+        await serveSignedLink({ signer, storage: deps.storage, ...integrity }, request.params.token, request.raw, reply.raw);
       },
     });
     // The signed PUT body is streamed by the handler itself.

@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ByteRange, ObjectStorage } from '../storage/object-storage.js';
 import { hasStorageCode } from '../storage/storage-errors.js';
+import type { ContentCheck } from '../documents/integrity/content-integrity.js';
+import { sha256VerifyingStream } from '../documents/integrity/sha256-verifying-stream.js';
 
 export interface ObjectResponseOptions {
   storage: ObjectStorage;
@@ -13,6 +16,14 @@ export interface ObjectResponseOptions {
   /** The SHA-256 when already known (answers If-None-Match without touching the storage). */
   sha256?: string;
   lastModified?: Date;
+  /**
+   * The version's recorded SHA-256 and whom to tell when the content is not it. A full read is
+   * hashed as it streams and, on a mismatch, fails before its last chunk (the response is then
+   * destroyed, so no client gets the whole length); a failure of the storage's own authentication
+   * (client-side encryption) counts the same, on ranges too. Ranges are not hashed: the scrub
+   * covers them.
+   */
+  check?: ContentCheck;
 }
 
 /**
@@ -22,6 +33,22 @@ export interface ObjectResponseOptions {
  * `Cache-Control: private`; a single `Range` → 206 (416 when unsatisfiable); `If-None-Match` → 304.
  */
 export async function writeObjectResponse(request: IncomingMessage, response: ServerResponse, options: ObjectResponseOptions): Promise<void> {
+  let recorded = false;
+  const recordDamage = async (error: unknown): Promise<void> => {
+    if (recorded || options.check === undefined || !hasStorageCode(error, 'storage.integrity')) return;
+    recorded = true;
+    const actual = (error as { context?: { actual?: unknown } }).context?.actual;
+    await options.check.onDamage('mismatch', typeof actual === 'string' ? actual : undefined);
+  };
+  try {
+    await writeObject(request, response, options, recordDamage);
+  } catch (error) {
+    await recordDamage(error);
+    throw error;
+  }
+}
+
+async function writeObject(request: IncomingMessage, response: ServerResponse, options: ObjectResponseOptions, recordDamage: (error: unknown) => Promise<void>): Promise<void> {
   const common: Record<string, string> = {
     'x-content-type-options': 'nosniff',
     'cache-control': 'private, max-age=0, must-revalidate',
@@ -82,7 +109,43 @@ export async function writeObjectResponse(request: IncomingMessage, response: Se
     response.end();
     return;
   }
-  await pipeline(body, response);
+  if (options.check === undefined) {
+    await pipeline(body, response);
+  } else if (result.range === undefined) {
+    await pipeline(body, sha256VerifyingStream(options.key, options.check.expectedSha256), responseSink(response, recordDamage));
+  } else {
+    await pipeline(body, responseSink(response, recordDamage));
+  }
+}
+
+/**
+ * Writes into the response, and on a failure runs `beforeAbort` (the damage recorded) before
+ * destroying it: by the time a client sees its download cut, the document is already `broken`.
+ */
+function responseSink(response: ServerResponse, beforeAbort: (error: Error) => Promise<void>): Writable {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (response.write(chunk)) callback();
+      else response.once('drain', () => callback());
+    },
+    final(callback) {
+      response.end(() => callback());
+    },
+    destroy(error, callback) {
+      if (error === null || response.writableFinished) {
+        callback(error);
+        return;
+      }
+      beforeAbort(error).finally(() => {
+        response.destroy(error);
+        callback(error);
+      });
+    },
+  });
+  response.once('close', () => {
+    if (!response.writableFinished) sink.destroy(new Error('the client closed the connection'));
+  });
+  return sink;
 }
 
 function matchesEtag(header: string | undefined, sha256: string): boolean {

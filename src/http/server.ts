@@ -45,12 +45,14 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
     metrics.onCollect(backupStatusRefresher(metrics, config.dataDir));
     const consoleAssets = await ConsoleAssets.load(options.consoleDir ?? CONSOLE_DIR);
     const uploads = new UploadLimiter(config.uploads, metrics);
+    watchIntegrity(core, metrics);
     const app = await buildApp({
       db: core.db,
       storage: core.storage,
       documents: core.documents,
       buildings: core.buildings,
       idempotency: core.idempotency,
+      integrity: core.integrity,
       verifier,
       ...(core.signer === undefined ? {} : { signer: core.signer }),
       maxUploadBytes: config.maxUploadBytes,
@@ -62,6 +64,8 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       metrics,
       ...(consoleAssets === undefined ? {} : { console: consoleAssets }),
     });
+    core.integrity.logError = (details, message) => app.log.error(details, message);
+    core.integrity.onDamage((damage) => app.log.error({ damage }, `damaged content: document ${damage.documentId} version ${damage.version} (${damage.reason}, found by ${damage.source}); the document is now broken`));
     return {
       ...core,
       app,
@@ -107,6 +111,11 @@ export async function listenService(service: Service, config: DocstoreConfig): P
     await metricsServer.close();
     throw ListenError.of(error, { name: 'API', host: config.http.host, port: config.http.port, hostVariable: 'HOST', portVariable: 'PORT' });
   }
+}
+
+/** Counts every damaged object found, by a read or by the scrub (`docstore_integrity_failures_total`). */
+function watchIntegrity(core: DocstoreService, metrics: DocstoreMetrics): void {
+  core.integrity.onDamage((damage) => metrics.integrityFailures.inc({ source: damage.source, reason: damage.reason }));
 }
 
 /**

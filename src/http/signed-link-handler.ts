@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ObjectLinkSigner } from '../storage/object-link-signer.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import type { ContentIntegrity } from '../documents/integrity/content-integrity.js';
 import { PresignInvalid } from '../storage/storage-errors.js';
 import { toProblem } from './problem-details.js';
 import { writeObjectResponse } from './object-response.js';
@@ -10,6 +11,8 @@ export interface SignedLinkDependencies {
   signer: ObjectLinkSigner;
   /** The storage to read and write, with its decorators (so that encrypted objects are decrypted). */
   storage: ObjectStorage;
+  /** When given, a full read of a version's object is checked against its recorded SHA-256. */
+  integrity?: ContentIntegrity;
 }
 
 
@@ -22,12 +25,14 @@ export async function serveSignedLink(deps: SignedLinkDependencies, token: strin
   try {
     if (request.method === 'GET' || request.method === 'HEAD') {
       const claims = deps.signer.verify(token, 'GET');
+      const check = request.method === 'GET' ? await deps.integrity?.checkOfKey(claims.key) : undefined;
       // Type and disposition signed into the link win; otherwise those stored with the object.
       await writeObjectResponse(request, response, {
         storage: deps.storage,
         key: claims.key,
         ...(claims.contentType === undefined ? {} : { contentType: claims.contentType }),
         ...(claims.contentDisposition === undefined ? {} : { contentDisposition: claims.contentDisposition }),
+        ...(check === undefined ? {} : { check }),
       });
       return;
     }

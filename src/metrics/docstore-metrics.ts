@@ -75,11 +75,23 @@ export class DocstoreMetrics {
   readonly mirrorLastSuccess = new Gauge({ name: METRICS.mirrorLastSuccess, help: 'Unix time of the last successful mirror run (0: never).', registers: [this.registry] });
   readonly mirrorObjects = new Counter({ name: METRICS.mirrorObjects, help: 'Objects handled by mirror runs.', labelNames: ['result'] as const, registers: [this.registry] });
   readonly mirrorBytes = new Counter({ name: METRICS.mirrorBytes, help: 'Bytes copied by mirror runs.', registers: [this.registry] });
+  readonly integrityFailures = new Counter({
+    name: METRICS.integrityFailures,
+    help: 'Damaged objects found, by where (read, scrub) and why (mismatch, missing).',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly scrubObjects = new Counter({ name: METRICS.scrubObjects, help: 'Objects read by the scrub, by result (ok, damaged, missing).', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly scrubBytes = new Counter({ name: METRICS.scrubBytes, help: 'Bytes read by the scrub.', registers: [this.registry] });
+  readonly scrubLastCompletion = new Gauge({ name: METRICS.scrubLastCompletion, help: 'Unix time the scrub last finished reading every version (0: never).', registers: [this.registry] });
+  readonly scrubPassStarted = new Gauge({ name: METRICS.scrubPassStarted, help: 'Unix time the current scrub pass began (0: never).', registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.backupLastSuccess.set(0);
     this.mirrorLastSuccess.set(0);
+    for (const source of ['read', 'scrub']) for (const reason of ['mismatch', 'missing']) this.integrityFailures.inc({ source, reason }, 0);
+    for (const result of ['ok', 'damaged', 'missing']) this.scrubObjects.inc({ result }, 0);
   }
 
   /** Refreshes gauges computed elsewhere before each scrape (`refresh` runs at most as often as it decides). */

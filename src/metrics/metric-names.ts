@@ -44,6 +44,16 @@ export const METRICS = {
   mirrorObjects: 'docstore_mirror_objects_total',
   /** counter: bytes copied by mirror runs. */
   mirrorBytes: 'docstore_mirror_bytes_total',
+  /** counter {source, reason}: damaged objects found; source `read` (a full read through the API) or `scrub`, reason `mismatch` or `missing`. */
+  integrityFailures: 'docstore_integrity_failures_total',
+  /** counter {result}: objects read by the scrub (`ok`, `damaged`, `missing`). */
+  scrubObjects: 'docstore_scrub_objects_total',
+  /** counter: bytes read by the scrub. */
+  scrubBytes: 'docstore_scrub_bytes_total',
+  /** gauge: Unix time the scrub last finished reading every version (0: never); from the database, so any instance's or the CLI's pass counts. */
+  scrubLastCompletion: 'docstore_scrub_last_completion_timestamp_seconds',
+  /** gauge: Unix time the current scrub pass began (0: never began). */
+  scrubPassStarted: 'docstore_scrub_pass_started_timestamp_seconds',
 } as const;
 
 /** Histogram buckets, in seconds, that resolve 1–500 ms. */

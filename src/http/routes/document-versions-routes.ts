@@ -94,6 +94,7 @@ export async function documentVersionsRoutes(app: FastifyInstance, options: Docu
         contentDisposition: contentDisposition(version.fileName, request.query.disposition),
         sha256: version.sha256,
         lastModified: new Date(version.createdAt),
+        ...(options.integrity === undefined ? {} : { check: options.integrity.checkFor(storageKey, version.sha256) }),
       });
     },
   );

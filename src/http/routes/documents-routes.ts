@@ -15,6 +15,7 @@ import { runIdempotently } from '../idempotency-key.js';
 import type { Document, ProtectedDocument } from '../../shared/document.js';
 import type { IdempotencyStore } from '../../idempotency/idempotency-store.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
+import type { ContentIntegrity } from '../../documents/integrity/content-integrity.js';
 
 export interface DocumentsRoutesOptions {
   documents: DocumentService;
@@ -24,6 +25,8 @@ export interface DocumentsRoutesOptions {
   /** Slots of uploads in flight; an upload holds one from before its body is read until it is over. */
   uploads: UploadLimiter;
   authenticate: (request: FastifyRequest) => Promise<Principal>;
+  /** When given, full reads are checked against the recorded SHA-256 (`ContentIntegrity`). */
+  integrity?: ContentIntegrity;
 }
 
 const security = [{ bearerAuth: [] }];
@@ -128,6 +131,7 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
         contentDisposition: contentDisposition(document.fileName, request.query.disposition),
         sha256: document.sha256,
         lastModified: new Date(document.createdAt),
+        ...(options.integrity === undefined ? {} : { check: options.integrity.checkFor(storageKey, document.sha256) }),
       });
     },
   );
