@@ -16,7 +16,7 @@ import { RetentionError } from './retention/retention-errors.js';
 import { isAtLeastAsLong } from './retention/retention-rules.js';
 import { DocumentUploader, type UploadOptions } from './upload/document-uploader.js';
 import type { UploadPart } from './upload/upload-part.js';
-import type { DocumentVersion } from './versions/document-version.js';
+import type { DocumentVersion } from '../shared/document-version.js';
 import { DocumentVersionReader } from './versions/document-version-reader.js';
 import { DocumentVersionUploader, type VersionUploadOptions } from './versions/document-version-uploader.js';
 
@@ -32,7 +32,7 @@ export interface ProtectedDocumentPage {
 export type { PurgeReport } from './maintenance/document-trash.js';
 export type { UploadOptions } from './upload/document-uploader.js';
 export type { UploadPart } from './upload/upload-part.js';
-export type { DocumentVersion } from './versions/document-version.js';
+export type { DocumentVersion } from '../shared/document-version.js';
 export type { VersionUploadOptions } from './versions/document-version-uploader.js';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/shared/principal.js';
 import type { Document } from '../../src/shared/document.js';
-import type { DocumentVersion } from '../../src/documents/versions/document-version.js';
+import type { DocumentVersion } from '../../src/shared/document-version.js';
 import { DocumentService, type UploadPart } from '../../src/documents/document-service.js';
 import { registerBuilding } from '../support/buildings.js';
 import { SAMPLES } from '../support/sample-files.js';

@@ -1,9 +1,11 @@
 import type { BuildingPage, BuildingSummary } from '../../src/shared/building.js';
 import type { Document, DocumentType } from '../../src/shared/document.js';
+import type { DocumentVersion } from '../../src/shared/document-version.js';
 import type { Role } from '../../src/shared/principal.js';
 
 export type { BuildingSummary } from '../../src/shared/building.js';
 export type { Document, DocumentType } from '../../src/shared/document.js';
+export type { DocumentVersion } from '../../src/shared/document-version.js';
 export type { Role } from '../../src/shared/principal.js';
 // The server's own list (a module without Node dependencies, bundled as is).
 export { DOCUMENT_TYPES } from '../../src/shared/document.js';
@@ -62,8 +64,8 @@ async function problemOf(status: number, contentType: string | null, text: strin
 }
 
 /** An upload in flight: its outcome, and a way to cancel it. */
-export interface UploadHandle {
-  done: Promise<Document>;
+export interface UploadHandle<T = Document> {
+  done: Promise<T>;
   abort(): void;
   /** Sent as `Idempotency-Key`: pass it to `upload` again to retry this upload safely. */
   idempotencyKey: string;
@@ -145,6 +147,15 @@ export class Api {
     return this.request('POST', `/api/v1/documents/${id}/download-url`, { disposition, expiresInSeconds });
   }
 
+  /** A document's versions, newest first (the first is its current content). */
+  async versions(id: string): Promise<DocumentVersion[]> {
+    return (await this.request<{ items: DocumentVersion[] }>('GET', `/api/v1/documents/${id}/versions`)).items;
+  }
+
+  versionLink(id: string, version: number, disposition: 'attachment' | 'inline', expiresInSeconds = 300): Promise<{ url: string; expiresAt: string }> {
+    return this.request('POST', `/api/v1/documents/${id}/versions/${version}/download-url`, { disposition, expiresInSeconds });
+  }
+
   overview(): Promise<Overview> {
     return this.request('GET', '/api/v1/admin/overview');
   }
@@ -169,25 +180,36 @@ export class Api {
     onProgress: (sent: number, total: number) => void,
     idempotencyKey: string = newIdempotencyKey(),
   ): UploadHandle {
+    // Fields first: docstore checks them before storing a byte.
+    const form = new FormData();
+    form.append('type', fields.type);
+    form.append('title', fields.title);
+    form.append('file', file, file.name);
+    return this.send<Document>(`/api/v1/buildings/${buildingId}/documents`, form, file.size, onProgress, idempotencyKey);
+  }
+
+  /** Uploads a new version of a document (the file only), as `upload` does. */
+  uploadVersion(id: string, file: File, onProgress: (sent: number, total: number) => void, idempotencyKey: string = newIdempotencyKey()): UploadHandle<DocumentVersion> {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    return this.send<DocumentVersion>(`/api/v1/documents/${id}/versions`, form, file.size, onProgress, idempotencyKey);
+  }
+
+  private send<T>(path: string, form: FormData, size: number, onProgress: (sent: number, total: number) => void, idempotencyKey: string): UploadHandle<T> {
     const xhr = new XMLHttpRequest();
-    const done = new Promise<Document>((resolve, reject) => {
-      xhr.open('POST', `/api/v1/buildings/${buildingId}/documents`);
+    const done = new Promise<T>((resolve, reject) => {
+      xhr.open('POST', path);
       xhr.setRequestHeader('authorization', `Bearer ${this.token}`);
       xhr.setRequestHeader('accept', 'application/json');
       xhr.setRequestHeader('idempotency-key', idempotencyKey);
-      xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
+      xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : size);
       xhr.onload = () => {
-        if (xhr.status === 201) return resolve(JSON.parse(xhr.responseText) as Document);
+        if (xhr.status === 201) return resolve(JSON.parse(xhr.responseText) as T);
         if (xhr.status === 401) this.onUnauthorized();
         void problemOf(xhr.status, xhr.getResponseHeader('content-type'), xhr.responseText).then(reject);
       };
       xhr.onerror = () => reject(new ApiError(0, 'network', 'network error'));
       xhr.onabort = () => reject(new ApiError(0, 'aborted', 'cancelled'));
-      // Fields first: docstore checks them before storing a byte.
-      const form = new FormData();
-      form.append('type', fields.type);
-      form.append('title', fields.title);
-      form.append('file', file, file.name);
       xhr.send(form);
     });
     return { done, abort: () => xhr.abort(), idempotencyKey };

@@ -5,7 +5,7 @@ import type { DocumentContext } from '../document-context.js';
 import { DocumentError } from '../document-errors.js';
 import { toDocument } from '../document-fields.js';
 import { contentDisposition } from '../../shared/file-name.js';
-import type { DocumentVersion } from './document-version.js';
+import type { DocumentVersion } from '../../shared/document-version.js';
 import * as repository from './document-version-repository.js';
 import { toDocumentVersion } from './version-mapping.js';
 

@@ -12,7 +12,7 @@ import { storeFilePart, type StoredFile } from '../upload/file-part-storage.js';
 import { removeWhenReachable } from '../upload/orphan-removal.js';
 import type { UploadPart } from '../upload/upload-part.js';
 import { receiveUploadParts } from '../upload/upload-parts.js';
-import type { DocumentVersion } from './document-version.js';
+import type { DocumentVersion } from '../../shared/document-version.js';
 import * as repository from './document-version-repository.js';
 import { toDocumentVersion } from './version-mapping.js';
 

@@ -1,4 +1,4 @@
-import type { DocumentVersion } from './document-version.js';
+import type { DocumentVersion } from '../../shared/document-version.js';
 import type { DocumentVersionRow } from './document-versions.table.js';
 
 export function toDocumentVersion(row: DocumentVersionRow): DocumentVersion {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DocumentError } from '../../documents/document-errors.js';
-import type { DocumentVersion } from '../../documents/versions/document-version.js';
+import type { DocumentVersion } from '../../shared/document-version.js';
 import { contentDisposition } from '../../shared/file-name.js';
 import { runIdempotently } from '../idempotency-key.js';
 import { documentParams, documentVersionSchema, errorResponses, problemSchema, versionParams } from '../schemas.js';

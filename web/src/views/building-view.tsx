@@ -8,6 +8,7 @@ import { BuildingHeader } from './building-header.js';
 import { EditDialog, PreviewDialog, isPreviewable } from './document-dialogs.js';
 import { TypeOptions } from './type-options.js';
 import { UploadPanel } from './upload-panel.js';
+import { VersionsDialog } from './versions-dialog.js';
 
 interface Notice {
   text: string;
@@ -33,6 +34,7 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
   const [uploading, setUploading] = useState(false);
   const [preview, setPreview] = useState<Document | null>(null);
   const [editing, setEditing] = useState<Document | null>(null);
+  const [versionsOf, setVersionsOf] = useState<Document | null>(null);
   const generation = useRef(0);
 
   // Typing settles for a quarter second before searching.
@@ -116,6 +118,8 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
     });
 
   const canEdit = (document: Document) => permissions.edit && permissions.uploadTypes.includes(document.type);
+  // Who may upload a document's type may add a version of it (the API's rule).
+  const canAddVersion = (document: Document) => permissions.upload && permissions.uploadTypes.includes(document.type);
 
   return (
     <section aria-labelledby="building-heading">
@@ -211,6 +215,9 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
                       <button type="button" class="secondary" data-action="copy-link" onClick={() => copyLink(document)}>
                         {tr.t('action.copyLink')}
                       </button>
+                      <button type="button" class="secondary" data-action="versions" onClick={() => setVersionsOf(document)}>
+                        {tr.t('action.versions')}
+                      </button>
                       {canEdit(document) && (
                         <button type="button" class="secondary" data-action="edit" onClick={() => setEditing(document)}>
                           {tr.t('action.edit')}
@@ -238,6 +245,7 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
         )}
       </p>
       {preview !== null && <PreviewDialog document={preview} onClose={() => setPreview(null)} />}
+      {versionsOf !== null && <VersionsDialog document={versionsOf} canUpload={canAddVersion(versionsOf)} onChanged={changed} onClose={() => setVersionsOf(null)} />}
       {editing !== null && (
         <EditDialog
           document={editing}

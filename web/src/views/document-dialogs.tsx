@@ -11,7 +11,7 @@ export function isPreviewable(mimeType: string): boolean {
 }
 
 /** A modal <dialog>: focus stays inside, Escape closes, focus returns to the opener. */
-function Modal({ label, onClose, children }: { label: string; onClose: () => void; children: ComponentChildren }) {
+export function Modal({ label, onClose, children }: { label: string; onClose: () => void; children: ComponentChildren }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
