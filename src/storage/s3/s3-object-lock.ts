@@ -172,7 +172,7 @@ export class S3ObjectLock {
    * A refusal is `ObjectLocked` when the version is locked or held, else what the server said.
    */
   async deleteAllVersions(key: string): Promise<void> {
-    const versions = (await this.versionsOf(this.context.objectKey(key))).sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime());
+    const versions = (await this.versionsOf(this.context.objectKey(key))).reverse();
     for (const version of versions) {
       try {
         await this.context.send('delete', key, new DeleteObjectCommand({ Bucket: this.context.bucket, Key: this.context.objectKey(key), VersionId: version.versionId }));
@@ -246,7 +246,9 @@ export class S3ObjectLock {
       if (beyond || page.IsTruncated !== true) break;
       markers = { ...(page.NextKeyMarker === undefined ? {} : { KeyMarker: page.NextKeyMarker }), ...(page.NextVersionIdMarker === undefined ? {} : { VersionIdMarker: page.NextVersionIdMarker }) };
     }
-    return versions.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || Number(a.deleteMarker) - Number(b.deleteMarker));
+    // Newest first: the server lists a key's versions (and, apart, its delete markers) newest first;
+    // the sort is stable, so versions written within one millisecond keep the server's order.
+    return versions.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime());
   }
 
   /** A refused removal of a version: `ObjectLocked` when the version is locked or held now, else the refusal as it was. */
