@@ -12,8 +12,36 @@ export interface RetentionPolicy {
 
 export interface KeptSnapshot {
   snapshot: Snapshot;
-  /** Which rules keep it: `last`, `daily`, `weekly`, `monthly`. */
+  /**
+   * Which rules keep it: `last`, `daily`, `weekly`, `monthly`; `retention` or `legal_hold` when it
+   * is kept because it holds the last copy of a document under retention or legal hold.
+   */
   reasons: string[];
+}
+
+/**
+ * Keeps, besides the policy's snapshots, the newest snapshot holding each protected blob that no
+ * kept snapshot holds: a restorable copy of every document under retention or legal hold stays in
+ * the repository (docs/retention.md). `protectedBlobs`: blob name → why.
+ */
+export function keepProtected(plan: { keep: KeptSnapshot[]; remove: Snapshot[] }, protectedBlobs: ReadonlyMap<string, string>): { keep: KeptSnapshot[]; remove: Snapshot[] } {
+  if (protectedBlobs.size === 0) return plan;
+  const held = new Set<string>();
+  for (const { snapshot } of plan.keep) for (const [name] of snapshot.blobs) if (protectedBlobs.has(name)) held.add(name);
+  const extra = new Map<string, Set<string>>();
+  // `remove` is newest first: the first snapshot holding a blob is the newest one.
+  for (const snapshot of plan.remove) {
+    for (const [name] of snapshot.blobs) {
+      const why = protectedBlobs.get(name);
+      if (why === undefined || held.has(name)) continue;
+      held.add(name);
+      extra.set(snapshot.id, (extra.get(snapshot.id) ?? new Set()).add(why));
+    }
+  }
+  if (extra.size === 0) return plan;
+  const keep = [...plan.keep, ...plan.remove.filter((snapshot) => extra.has(snapshot.id)).map((snapshot) => ({ snapshot, reasons: [...(extra.get(snapshot.id) ?? [])] }))];
+  keep.sort((a, b) => b.snapshot.time.localeCompare(a.snapshot.time) || b.snapshot.id.localeCompare(a.snapshot.id));
+  return { keep, remove: plan.remove.filter((snapshot) => !extra.has(snapshot.id)) };
 }
 
 /** Splits snapshots into kept (with the rules keeping them) and removed, newest first. */
@@ -63,12 +91,12 @@ export interface ForgetResult {
 export async function forgetSnapshots(
   repository: BackupRepository,
   policy: RetentionPolicy,
-  options: { prune?: boolean; dryRun?: boolean; now?: () => Date } = {},
+  options: { prune?: boolean; dryRun?: boolean; now?: () => Date; protectedBlobs?: ReadonlyMap<string, string> } = {},
 ): Promise<ForgetResult> {
   const dryRun = options.dryRun === true;
   const lock = dryRun ? undefined : await RepositoryLock.acquire(repository.storage, 'exclusive', options.now);
   try {
-    const { keep, remove } = applyPolicy(await repository.snapshots(), policy);
+    const { keep, remove } = keepProtected(applyPolicy(await repository.snapshots(), policy), options.protectedBlobs ?? new Map());
     if (!dryRun) for (const snapshot of remove) await repository.deleteSnapshot(snapshot.id);
     if (options.prune !== true) return { keep, removed: remove, dryRun };
     const referenced = new Set<string>();

@@ -169,6 +169,8 @@ export function registerBackupCommands(program: Command): void {
       const config = await loadCliConfig();
       const { forgetSnapshots } = await import('../backup/backup-retention.js');
       await withRepository(options.repo, config, async (repository) => {
+        // Never the last copy of a document under retention or legal hold (docs/retention.md).
+        const protectedBlobs = await protectedBlobsOf(repository, config);
         const result = await forgetSnapshots(
           repository,
           {
@@ -177,7 +179,7 @@ export function registerBackupCommands(program: Command): void {
             ...(options.keepWeekly === undefined ? {} : { keepWeekly: options.keepWeekly }),
             ...(options.keepMonthly === undefined ? {} : { keepMonthly: options.keepMonthly }),
           },
-          { prune: options.prune === true, dryRun: options.dryRun === true },
+          { prune: options.prune === true, dryRun: options.dryRun === true, protectedBlobs },
         );
         if (options.json === true) {
           out(JSON.stringify({ dryRun: result.dryRun, kept: result.keep.map((item) => ({ id: item.snapshot.id, time: item.snapshot.time, reasons: item.reasons })), removed: result.removed.map((snapshot) => snapshot.id), pruned: result.pruned }));
@@ -303,6 +305,25 @@ async function withStorageAndDatabase(
   } finally {
     progress.stop();
     await db.destroy();
+  }
+}
+
+/**
+ * The repository's blob names of the contents of every document under retention or legal hold in
+ * the configured docstore, with why. Blob names are keyed hashes: the repository must be attached
+ * to this server (its naming key) whenever such documents exist.
+ */
+async function protectedBlobsOf(repository: BackupRepository, config: DocstoreConfig): Promise<Map<string, string>> {
+  const { openRetentionGuard } = await import('./retention-guard.js');
+  const guard = await openRetentionGuard(config);
+  try {
+    const contents = await guard.protectedSha256s();
+    if (contents.size === 0) return new Map();
+    const [{ loadAttachment }, { blobName }] = await Promise.all([import('../backup/backup-state.js'), import('../backup/backup-manifest.js')]);
+    const namingKey = Buffer.from((await loadAttachment(config.dataDir, repository.config.id)).namingKey, 'base64');
+    return new Map([...contents].map(([sha256, why]) => [blobName(namingKey, sha256), why]));
+  } finally {
+    await guard.close();
   }
 }
 

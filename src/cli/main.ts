@@ -56,11 +56,11 @@ addTokenOptions(program.command('token').description('Mint a token signed with t
 
 program
   .command('purge')
-  .description('Remove documents in the trash for longer than DOCSTORE_TRASH_DAYS (object first, then row).')
+  .description('Remove documents in the trash for longer than DOCSTORE_TRASH_DAYS (object first, then row); documents under retention or legal hold stay.')
   .action(async () => {
     await withService(async (service) => {
-      const count = await service.documents.purge();
-      process.stdout.write(`purged ${count} document(s)\n`);
+      const { purged, kept } = await service.documents.purgeReport();
+      process.stdout.write(`purged ${purged} document(s)${kept > 0 ? `, kept ${kept} under retention or legal hold` : ''}\n`);
     });
   });
 
@@ -76,6 +76,7 @@ program
       else {
         process.stdout.write(`orphan objects: ${report.orphanObjects.length}\nrows without objects: ${report.missingObjects.length}\nfixed: ${report.fixed}\n`);
         for (const key of report.orphanObjects) process.stdout.write(`  orphan  ${key}\n`);
+        for (const key of report.protectedObjects) process.stdout.write(`  kept    ${key} (retention or legal hold)\n`);
         for (const key of report.missingObjects) process.stdout.write(`  missing ${key}\n`);
       }
       if (!options.fix && report.orphanObjects.length + report.missingObjects.length > 0) process.exitCode = EXIT.failed;
@@ -118,8 +119,11 @@ program
     progress.start();
     const onEvent = (event: ObjectEvent) => {
       progress.onEvent(event);
-      if (options.dryRun === true && event.action !== 'skip' && options.json !== true) progress.line(`${event.action} ${event.key}${event.reason ? ` (${event.reason})` : ''}`);
+      const shown = options.dryRun === true ? event.action !== 'skip' : event.action === 'keep';
+      if (shown && options.json !== true) progress.line(`${event.action} ${event.key}${event.reason ? ` (${event.reason})` : ''}`);
     };
+    // --delete never removes an object of a document under retention or legal hold (docs/retention.md).
+    const guard = options.delete === true ? await (await import('./retention-guard.js')).openRetentionGuard(config) : undefined;
     try {
       const summary = await mirror(
         source.storage,
@@ -133,6 +137,7 @@ program
           ...(options.bwlimit === undefined ? {} : { limiter: new BandwidthLimiter(parseByteRate(options.bwlimit)) }),
           include: options.include ?? [],
           exclude: options.exclude ?? [],
+          ...(guard === undefined ? {} : { keep: (keys: readonly string[]) => guard.protectedKeys(keys) }),
         },
         onEvent,
       );
@@ -141,13 +146,13 @@ program
       if (options.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
       else {
         process.stdout.write(
-          `${summary.dryRun ? 'would copy' : 'copied'} ${summary.copied} (${formatBytes(summary.bytesCopied)}), skipped ${summary.skipped}, ${summary.dryRun ? 'would delete' : 'deleted'} ${summary.deleted}, failed ${summary.failed} in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
+          `${summary.dryRun ? 'would copy' : 'copied'} ${summary.copied} (${formatBytes(summary.bytesCopied)}), skipped ${summary.skipped}, ${summary.dryRun ? 'would delete' : 'deleted'} ${summary.deleted}${summary.kept > 0 ? `, kept ${summary.kept} (retention or legal hold)` : ''}, failed ${summary.failed} in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
         );
       }
       process.exitCode = summary.mismatched > 0 ? EXIT.verificationMismatch : summary.failed > 0 ? EXIT.failed : EXIT.ok;
     } finally {
       progress.stop();
-      await Promise.all([source.close(), destination.close()]);
+      await Promise.all([source.close(), destination.close(), guard?.close()]);
     }
   });
 

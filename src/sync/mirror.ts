@@ -23,15 +23,21 @@ export interface MirrorOptions {
   include?: readonly string[];
   /** Never keys starting with one of these. */
   exclude?: readonly string[];
+  /**
+   * With `delete`: which of the destination's extra keys must stay whatever the source holds (a
+   * retained or held document's objects: docs/retention.md). They are reported (`keep`), never
+   * deleted, and do not count against `maxDelete`.
+   */
+  keep?: (keys: readonly string[]) => Promise<ReadonlySet<string>>;
 }
 
-export type ObjectAction = 'copy' | 'skip' | 'delete';
+export type ObjectAction = 'copy' | 'skip' | 'delete' | 'keep';
 
 export interface ObjectEvent {
   key: string;
   action: ObjectAction;
   /** Why it is copied: missing at the destination, or different size or SHA-256. */
-  reason?: 'missing' | 'size' | 'sha256' | 'extra';
+  reason?: 'missing' | 'size' | 'sha256' | 'extra' | 'protected';
   bytes: number;
   /** Set when the object failed; `code` is a stable error code. */
   error?: { code: string; message: string };
@@ -43,6 +49,8 @@ export interface MirrorSummary {
   copied: number;
   skipped: number;
   deleted: number;
+  /** Extra destination objects kept because they are a retained or held document's (`keep`). */
+  kept: number;
   failed: number;
   /** Copies refused because the bytes did not hash to the source's SHA-256. */
   mismatched: number;
@@ -67,11 +75,11 @@ export function keyFilter(include: readonly string[] = [], exclude: readonly str
  */
 export async function mirror(source: ObjectStorage, destination: ObjectStorage, options: MirrorOptions = {}, onEvent: (event: ObjectEvent) => void = () => {}): Promise<MirrorSummary> {
   const started = performance.now();
-  const summary: MirrorSummary = { dryRun: options.dryRun === true, scanned: 0, copied: 0, skipped: 0, deleted: 0, failed: 0, mismatched: 0, bytesCopied: 0, durationMs: 0, errors: [] };
+  const summary: MirrorSummary = { dryRun: options.dryRun === true, scanned: 0, copied: 0, skipped: 0, deleted: 0, kept: 0, failed: 0, mismatched: 0, bytesCopied: 0, durationMs: 0, errors: [] };
   const checkers = new TaskPool(options.checkers ?? 8);
   const transfers = new TaskPool(options.concurrency ?? 8);
   const wanted = keyFilter(options.include, options.exclude);
-  const extras: string[] = [];
+  let extras: string[] = [];
   const fail = (key: string, error: unknown, bytes: number, action: ObjectAction = 'copy', failureCode?: string) => {
     const code = failureCode ?? (isStorageError(error) ? error.code : 'sync.copy_failed');
     const message = error instanceof Error ? error.message : String(error);
@@ -123,6 +131,12 @@ export async function mirror(source: ObjectStorage, destination: ObjectStorage, 
   }
   await checkers.drain();
   await transfers.drain();
+  if (options.delete === true && extras.length > 0 && options.keep !== undefined) {
+    const kept = await options.keep(extras);
+    for (const key of extras.filter((extra) => kept.has(extra))) onEvent({ key, action: 'keep', reason: 'protected', bytes: 0 });
+    summary.kept = extras.filter((extra) => kept.has(extra)).length;
+    extras = extras.filter((extra) => !kept.has(extra));
+  }
   if (options.delete === true && extras.length > 0) {
     const maxDelete = options.maxDelete ?? 0;
     if (extras.length > maxDelete) {
