@@ -61,6 +61,8 @@ for (const [dialect, open] of DIALECTS) {
         related_meeting_id: null,
         related_expense_id: null,
         storage_key: `org/${building}/${id}`,
+        // Required since the retention migration (docstore writes the upload date when none is given).
+        document_date: createdAt.slice(0, 10),
         created_at: createdAt,
         updated_at: createdAt,
         deleted_at: null,
