@@ -262,13 +262,13 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     it('edits title and type', async () => {
       await page.locator('table.documents tbody tr', { hasText: 'Façade côté rue' }).getByRole('button', { name: fr['action.edit'] }).click();
       await page.getByLabel(fr['list.title'], { exact: true }).fill('Façade avant travaux');
-      await page.locator('#edit-type').selectOption('works_quote');
+      await page.locator('#edit-type').selectOption('owner_document');
       await shot('07-edit');
       await page.getByRole('button', { name: fr['action.save'] }).click();
       await page.getByText(fill(fr['saved.done'], { title: 'Façade avant travaux' })).waitFor();
       const edited = (await apiDocuments(await fixture.token('syndic'))).find((d) => d.fileName === 'facade.png');
-      expect(edited).toMatchObject({ title: 'Façade avant travaux', type: 'works_quote' });
-      await page.locator('table.documents tbody tr', { hasText: 'Façade avant travaux' }).getByText(fr['type.works_quote']).waitFor();
+      expect(edited).toMatchObject({ title: 'Façade avant travaux', type: 'owner_document' });
+      await page.locator('table.documents tbody tr', { hasText: 'Façade avant travaux' }).getByText(fr['type.owner_document']).waitFor();
     });
 
     it('deletes to the trash and restores from the trash view', async () => {
