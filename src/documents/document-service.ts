@@ -104,8 +104,11 @@ export class DocumentService {
   }
 
   /** See `DocumentVersionUploader.add`. */
-  addVersion(principal: Principal, id: string, parts: AsyncIterable<UploadPart>, options: VersionUploadOptions = {}): Promise<DocumentVersion> {
-    return this.versionUploader.add(principal, id, parts, options);
+  async addVersion(principal: Principal, id: string, parts: AsyncIterable<UploadPart>, options: VersionUploadOptions = {}): Promise<DocumentVersion> {
+    const version = await this.versionUploader.add(principal, id, parts, options);
+    // The new object takes the document's retention and hold, as an upload's does (S3 Object Lock follows them).
+    await this.context.protection.changed([id]);
+    return version;
   }
 
   /** A document's versions, newest first. */
