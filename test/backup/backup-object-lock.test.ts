@@ -5,7 +5,7 @@ import type { BackupRepository } from '../../src/backup/backup-repository.js';
 import { forgetSnapshots } from '../../src/backup/backup-retention.js';
 import { initRepository } from '../../src/backup/backup-setup.js';
 import { verifyRepository } from '../../src/backup/backup-verify.js';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
 import { backUpService, backupKeys, uploadingService, type BackupKeys } from '../support/backup-fixture.js';
 import { createTestBucket, lockingClientFor, removeTestBucket, versionsOf } from '../support/object-lock-buckets.js';

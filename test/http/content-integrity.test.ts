@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { registerBuilding } from '../support/buildings.js';
 import { damageInPlace } from '../support/damage.js';
 import { openRawRequest, type RawAnswer } from '../support/raw-http.js';

@@ -11,7 +11,7 @@ import { LocalObjectStorage } from '../../src/storage/local/local-object-storage
 import type { ObjectStorage } from '../../src/storage/object-storage.js';
 import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
 import { clientFor, testBucket } from './s3-target.js';
-import type { Document } from '../../src/documents/document.js';
+import type { Document } from '../../src/shared/document.js';
 import { registerBuilding } from './buildings.js';
 import { localSqliteService, type ServiceFixture } from './service-fixture.js';
 import { documentUpload, pdfOfSize } from './upload-request.js';

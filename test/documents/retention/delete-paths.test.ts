@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobName } from '../../../src/backup/backup-manifest.js';
 import type { Snapshot } from '../../../src/backup/backup-repository.js';
 import { applyPolicy, keepProtected } from '../../../src/backup/backup-retention.js';
-import type { ProtectedDocument } from '../../../src/documents/document.js';
+import type { ProtectedDocument } from '../../../src/shared/document.js';
 import { protectedSha256s } from '../../../src/documents/retention/protected-contents.js';
 import { protectedKeys } from '../../../src/documents/retention/protected-keys.js';
 import { LocalObjectStorage } from '../../../src/storage/local/local-object-storage.js';
