@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -47,6 +47,9 @@ export async function ensureConsoleBuilt(options: { force?: boolean; sourceDir?:
   const staging = await mkdtemp(`${buildDir}.building-`);
   try {
     await vite.build({ configFile: join(sourceDir, 'vite.config.ts'), mode: 'production', logLevel: 'warn', build: { outDir: staging, emptyOutDir: true } });
+    // mkdtemp makes the directory 0700: the built console is public, and the service may run as
+    // another user than the one that built it (the Docker image does).
+    await chmod(staging, 0o755);
     await rm(buildDir, { recursive: true, force: true });
     try {
       await rename(staging, buildDir);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -59,13 +59,15 @@ describe('the web console’s assets, beside the API', () => {
     expect((await get(stylesheet)).headers['content-type']).toBe('text/css; charset=utf-8');
   });
 
-  it('is a production bundle, small: no development JSX (source paths), under 25 KB gzipped in all', async () => {
+  it('is a production bundle, small: no development JSX (source paths), under 32 KB gzipped in all', async () => {
     const raw = await readFile(join(CONSOLE_BUILD_DIR, script), 'utf8');
     expect(raw).not.toContain('web/src/');
     expect(raw).not.toMatch(/https?:\/\/(?!www\.w3\.org)[a-z]/i);
     let gzipped = 0;
     for (const url of ['/', script, stylesheet]) gzipped += (await get(url, { 'accept-encoding': 'gzip' })).rawPayload.length;
-    expect(gzipped).toBeLessThan(25 * 1024);
+    // 25 KB until issue 16 added the building registry, versions, retention and hold views (25.2 KB
+    // then); the budget leaves room for issue 19's owner view, whose dialogs may load on demand.
+    expect(gzipped).toBeLessThan(32 * 1024);
   });
 
   it('answers unknown assets and API paths with problem+json 404, client routes with the console', async () => {
@@ -85,6 +87,10 @@ describe('the web console’s assets, beside the API', () => {
     const post = await fixture.service.app.inject({ method: 'POST', url: '/', headers: { accept: 'text/html' } });
     expect(post.statusCode).toBe(404);
     expect(post.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('is readable by any user: the service may run as another user than the one that built it', async () => {
+    expect((await stat(CONSOLE_BUILD_DIR)).mode & 0o777).toBe(0o755);
   });
 
   it('keeps the API, its OpenAPI document, /docs and health where they were', async () => {
