@@ -1,10 +1,11 @@
 import type { BuildingPage, BuildingSummary } from '../../src/shared/building.js';
-import type { Document, DocumentType } from '../../src/shared/document.js';
+import type { ProtectedDocument as Document, DocumentType } from '../../src/shared/document.js';
 import type { DocumentVersion } from '../../src/shared/document-version.js';
 import type { Role } from '../../src/shared/principal.js';
 
 export type { BuildingSummary } from '../../src/shared/building.js';
-export type { Document, DocumentType } from '../../src/shared/document.js';
+// Every answer carries the document's retention and legal hold.
+export type { ProtectedDocument as Document, DocumentType } from '../../src/shared/document.js';
 export type { DocumentVersion } from '../../src/shared/document-version.js';
 export type { Role } from '../../src/shared/principal.js';
 // The server's own list (a module without Node dependencies, bundled as is).
@@ -133,6 +134,11 @@ export class Api {
 
   update(id: string, patch: { title?: string; type?: DocumentType }): Promise<Document> {
     return this.request('PATCH', `/api/v1/documents/${id}`, patch);
+  }
+
+  /** Places (`held`) or releases a legal hold on a document, with the reason (kept). */
+  setLegalHold(id: string, held: boolean, reason: string): Promise<{ held: boolean }> {
+    return this.request('PUT', `/api/v1/documents/${id}/legal-hold`, { held, reason });
   }
 
   remove(id: string): Promise<void> {

@@ -9,6 +9,7 @@ import { EditDialog, PreviewDialog, isPreviewable } from './document-dialogs.js'
 import { TypeOptions } from './type-options.js';
 import { UploadPanel } from './upload-panel.js';
 import { VersionsDialog } from './versions-dialog.js';
+import { LegalHoldDialog, RetentionCell, deleteBlockedReason, formatDay } from './legal-hold.js';
 
 interface Notice {
   text: string;
@@ -35,6 +36,9 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
   const [preview, setPreview] = useState<Document | null>(null);
   const [editing, setEditing] = useState<Document | null>(null);
   const [versionsOf, setVersionsOf] = useState<Document | null>(null);
+  const [holding, setHolding] = useState<Document | null>(null);
+  // Syndics and superadmins place and release legal holds (the API's rule).
+  const canHold = me.role === 'syndic' || me.role === 'superadmin';
   const generation = useRef(0);
 
   // Typing settles for a quarter second before searching.
@@ -184,6 +188,8 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
                 {tr.t('list.size')}
               </th>
               <th scope="col">{trash ? tr.t('list.deleted') : tr.t('list.date')}</th>
+              <th scope="col">{tr.t('list.documentDate')}</th>
+              <th scope="col">{tr.t('list.retention')}</th>
               <th scope="col">{tr.t('list.actions')}</th>
             </tr>
           </thead>
@@ -195,6 +201,10 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
                 <td class="file">{document.fileName}</td>
                 <td class="num">{tr.size(document.size)}</td>
                 <td>{tr.date(trash ? (document.deletedAt ?? document.updatedAt) : document.createdAt)}</td>
+                <td>{formatDay(tr, document.documentDate)}</td>
+                <td class="retention">
+                  <RetentionCell document={document} />
+                </td>
                 <td class="actions">
                   {trash ? (
                     permissions.restore && (
@@ -223,11 +233,12 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
                           {tr.t('action.edit')}
                         </button>
                       )}
-                      {permissions.delete && (
-                        <button type="button" class="danger" data-action="delete" onClick={() => remove(document)}>
-                          {tr.t('action.delete')}
+                      {canHold && document.legalHold.scope !== 'building' && (
+                        <button type="button" class="secondary" data-action="legal-hold" onClick={() => setHolding(document)}>
+                          {tr.t(document.legalHold.scope === 'document' ? 'action.release' : 'action.hold')}
                         </button>
                       )}
+                      {permissions.delete && <DeleteButton document={document} onDelete={() => remove(document)} />}
                     </>
                   )}
                 </td>
@@ -245,6 +256,18 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
         )}
       </p>
       {preview !== null && <PreviewDialog document={preview} onClose={() => setPreview(null)} />}
+      {holding !== null && (
+        <LegalHoldDialog
+          document={holding}
+          onClose={(done) => {
+            setHolding(null);
+            if (done !== undefined) {
+              setNotice({ text: done, kind: 'status' });
+              changed();
+            }
+          }}
+        />
+      )}
       {versionsOf !== null && <VersionsDialog document={versionsOf} canUpload={canAddVersion(versionsOf)} onChanged={changed} onClose={() => setVersionsOf(null)} />}
       {editing !== null && (
         <EditDialog
@@ -260,5 +283,29 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
         />
       )}
     </section>
+  );
+}
+
+/** Delete, or — while the law or a hold keeps the document — a disabled button with the reason beside it. */
+function DeleteButton({ document, onDelete }: { document: Document; onDelete: () => void }) {
+  const { tr } = useConsole();
+  const blocked = deleteBlockedReason(tr, document);
+  if (blocked === null) {
+    return (
+      <button type="button" class="danger" data-action="delete" onClick={onDelete}>
+        {tr.t('action.delete')}
+      </button>
+    );
+  }
+  const reasonId = `delete-blocked-${document.id}`;
+  return (
+    <>
+      <button type="button" class="danger" data-action="delete" disabled aria-describedby={reasonId} title={blocked}>
+        {tr.t('action.delete')}
+      </button>
+      <span id={reasonId} class="hint blocked">
+        {blocked}
+      </span>
+    </>
   );
 }
