@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DocumentError } from '../../documents/document-errors.js';
 import type { DocumentVersion } from '../../shared/document-version.js';
 import { contentDisposition } from '../../shared/file-name.js';
-import { runIdempotently } from '../idempotency-key.js';
 import { documentParams, documentVersionSchema, errorResponses, problemSchema, versionParams } from '../schemas.js';
-import { serveHijacked, uploadParts, type DocumentsRoutesOptions } from './documents-routes.js';
+import { serveHijacked, type DocumentsRoutesOptions } from './documents-routes.js';
+import { answerUpload, idempotencyKeyHeaders, uploadParts, uploadRefusals } from './upload-route.js';
 
 const security = [{ bearerAuth: [] }];
 
@@ -28,28 +27,18 @@ export async function documentVersionsRoutes(app: FastifyInstance, options: Docu
         security,
         consumes: ['multipart/form-data'],
         params: documentParams,
-        headers: z.object({ 'idempotency-key': z.string().optional().describe('Makes a retry safe: the same key within 24 h returns the first answer (see docs/api.md)') }).passthrough(),
-        response: { 201: documentVersionSchema, ...errorResponses, 409: problemSchema, 413: problemSchema, 415: problemSchema, 422: problemSchema, 429: problemSchema },
+        headers: idempotencyKeyHeaders,
+        response: { 201: documentVersionSchema, ...errorResponses, ...uploadRefusals },
       },
     },
     async (request, reply) => {
       const principal = await authenticate(request);
-      if (!request.isMultipart()) throw new DocumentError('upload.not_multipart', 'Send the version as multipart/form-data');
       const { id } = request.params;
-      const slot = options.uploads.admit(request.raw, principal.userId);
-      try {
-        const outcome = await runIdempotently<DocumentVersion>(options.idempotency, request, principal, 201, (beforeCommit) =>
-          documents.addVersion(principal, id, uploadParts(request), beforeCommit === undefined ? {} : { beforeCommit }),
-        );
-        if (outcome.replayed) {
-          // The first outcome, without reading this body again: the connection closes after it.
-          const replayed = outcome.body as DocumentVersion;
-          return reply.code(outcome.status).header('idempotent-replayed', 'true').header('connection', 'close').header('location', `/api/v1/documents/${id}/versions/${replayed.version}`).send(replayed);
-        }
-        return reply.code(201).header('location', `/api/v1/documents/${id}/versions/${outcome.result.version}`).send(outcome.result);
-      } finally {
-        slot.release();
-      }
+      return answerUpload<DocumentVersion>(request, reply, options, principal, (beforeCommit) => documents.addVersion(principal, id, uploadParts(request), beforeCommit === undefined ? {} : { beforeCommit }), {
+        what: 'version',
+        replay: async (body) => body as DocumentVersion,
+        location: (version) => `/api/v1/documents/${id}/versions/${version.version}`,
+      });
     },
   );
 

@@ -4,15 +4,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Principal } from '../../shared/principal.js';
 import { DocumentError } from '../../documents/document-errors.js';
-import { documentPatchSchema, type DocumentService, type UploadPart } from '../../documents/document-service.js';
+import { documentPatchSchema, type DocumentService } from '../../documents/document-service.js';
 import { contentDisposition } from '../../shared/file-name.js';
-import { decodeFormDataFileName } from '../form-data-file-name.js';
 import { writeObjectResponse } from '../object-response.js';
 import { retryAfterSecondsOf, toProblem } from '../problem-details.js';
 import { buildingParams, documentParams, documentSchema, errorResponses, listQuery, pageSchema, problemSchema } from '../schemas.js';
 import type { UploadLimiter } from '../upload-limiter.js';
-import { runIdempotently } from '../idempotency-key.js';
-import type { Document, ProtectedDocument } from '../../shared/document.js';
+import { answerUpload, idempotencyKeyHeaders, uploadParts, uploadRefusals } from './upload-route.js';
+import type { Document } from '../../shared/document.js';
 import type { IdempotencyStore } from '../../idempotency/idempotency-store.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 import type { ContentIntegrity } from '../../documents/integrity/content-integrity.js';
@@ -45,32 +44,32 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
         security,
         consumes: ['multipart/form-data'],
         params: buildingParams,
-        headers: z.object({ 'idempotency-key': z.string().optional().describe('Makes a retry safe: the same key within 24 h returns the first upload’s document (see docs/api.md)') }).passthrough(),
-        response: { 201: documentSchema, ...errorResponses, 409: problemSchema, 413: problemSchema, 415: problemSchema, 422: problemSchema, 429: problemSchema },
+        headers: idempotencyKeyHeaders,
+        response: { 201: documentSchema, ...errorResponses, ...uploadRefusals },
       },
     },
     async (request, reply) => {
       const principal = await authenticate(request);
-      if (!request.isMultipart()) throw new DocumentError('upload.not_multipart', 'Send the document as multipart/form-data');
-      const slot = options.uploads.admit(request.raw, principal.userId);
-      try {
-        const outcome = await runIdempotently<Document>(options.idempotency, request, principal, 201, (beforeCommit) =>
-          documents.upload(principal, request.params.buildingId, uploadParts(request), beforeCommit === undefined ? {} : { beforeCommit }),
-        );
-        if (outcome.replayed) {
-          // The first outcome, without reading this body again: the connection closes after it.
+      return answerUpload<Document>(
+        request,
+        reply,
+        options,
+        principal,
+        (beforeCommit) => documents.upload(principal, request.params.buildingId, uploadParts(request), beforeCommit === undefined ? {} : { beforeCommit }),
+        {
+          what: 'document',
           // Retention and hold as they are now, not as they were at the first upload.
-          const [replayed] = await documents.annotate([outcome.body as Document]);
-          if (replayed === undefined) throw DocumentError.notFound('Document', (outcome.body as Document).id);
-          return reply.code(outcome.status).header('idempotent-replayed', 'true').header('connection', 'close').header('location', `/api/v1/documents/${replayed.id}`).send(replayed);
-        }
-        // What `documents.upload` returned: annotated with its retention and hold.
-        const document = outcome.result as ProtectedDocument;
-        (request as { uploadedBytes?: number }).uploadedBytes = document.size;
-        return reply.code(201).header('location', `/api/v1/documents/${document.id}`).send(document);
-      } finally {
-        slot.release();
-      }
+          replay: async (body) => {
+            const [replayed] = await documents.annotate([body as Document]);
+            if (replayed === undefined) throw DocumentError.notFound('Document', (body as Document).id);
+            return replayed;
+          },
+          location: (document) => `/api/v1/documents/${document.id}`,
+          stored: (document) => {
+            (request as { uploadedBytes?: number }).uploadedBytes = document.size;
+          },
+        },
+      );
     },
   );
 
@@ -188,13 +187,6 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
     { schema: { summary: 'Bring a document back from the trash', tags: ['documents'], security, params: documentParams, response: { 200: documentSchema, ...errorResponses } } },
     async (request) => documents.restore(await authenticate(request), request.params.id),
   );
-}
-
-export async function* uploadParts(request: FastifyRequest): AsyncIterable<UploadPart> {
-  for await (const part of request.parts()) {
-    if (part.type === 'file') yield { kind: 'file', fieldName: part.fieldname, fileName: decodeFormDataFileName(part.filename), stream: part.file };
-    else yield { kind: 'field', name: part.fieldname, value: String(part.value) };
-  }
 }
 
 /** Serves content on the raw response (streams, ranges, 304) with the API's error format. */
