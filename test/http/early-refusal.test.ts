@@ -170,7 +170,8 @@ describe('an upload refused before its body has arrived', { timeout: 60_000 }, (
     const holder = connect({ host: '127.0.0.1', port: Number(new URL(limited.baseUrl as string).port) });
     try {
       const bearer = `Bearer ${await limited.token('syndic', { sub: 'busy-syndic' })}`;
-      const route = `/api/v1/buildings/${await registerBuilding(fixture)}/documents`;
+      // Registered in the limited service itself: an upload into an unregistered building is 404.
+      const route = `/api/v1/buildings/${await registerBuilding(limited)}/documents`;
       // The first upload stalls after its first bytes and keeps its slot.
       const held = uploadStart(pdfOfSize(64 * 1024));
       const head = Object.entries({ ...held.headers, authorization: bearer, 'content-length': String(DECLARED_BYTES) }).map(([name, value]) => `${name}: ${value}\r\n`);
