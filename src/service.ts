@@ -4,6 +4,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { BuildingCatalog } from './documents/building-catalog.js';
 import { DocumentService } from './documents/document-service.js';
+import { objectLockFollower } from './documents/retention/object-lock-follower.js';
 import { ContentIntegrity } from './documents/integrity/content-integrity.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import type { DocstoreMetrics } from './metrics/docstore-metrics.js';
@@ -59,6 +60,7 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     await db.destroy();
     throw error;
   }
+  const followLocks = objectLockFollower(db, storage);
   const documents = new DocumentService({
     db,
     storage,
@@ -66,6 +68,8 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     maxUploadBytes: config.maxUploadBytes,
     trashDays: config.trashDays,
     retention: config.retention,
+    // Under S3_OBJECT_LOCK the storage's locks follow the documents' retention and holds.
+    ...(followLocks === undefined ? {} : { onProtectionChanged: followLocks }),
     ...(now === undefined ? {} : { now }),
   });
   return {
