@@ -7,6 +7,8 @@ import { encryptionConfigOf, storageConfigOf, storageIssues, storageProductionIs
 import type { DatabaseConfig } from './db/database.js';
 import { DEFAULT_ALLOWED_MIME_TYPES } from './documents/allowed-mime-types.js';
 import { parseRetentionOverrides, type RetentionOverrides } from './documents/retention/retention-rules.js';
+import type { ScrubSchedule } from './documents/integrity/scrub-schedule.js';
+import { parseByteRate } from './sync/bandwidth-limiter.js';
 import { DEFAULT_REQUEST_TIMEOUTS, type RequestTimeouts } from './http/request-timeouts.js';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './http/upload-limiter.js';
 import type { MetricsServerOptions } from './metrics/metrics-server.js';
@@ -34,6 +36,8 @@ export interface DocstoreConfig {
   trashDays: number;
   /** `DOCSTORE_RETENTION`: retention periods by document type over docstore's defaults (docs/retention.md). @default {} */
   retention: RetentionOverrides;
+  /** `DOCSTORE_SCRUB_INTERVAL_HOURS` and co.: the scheduled scrub of `serve`; off when unset (docs/operations.md#the-scrub). */
+  scrub?: ScrubSchedule;
   /** MIME types accepted, detected from content. */
   allowedMimeTypes: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -93,6 +97,9 @@ const environmentSchema = z
     REQUEST_TIMEOUT_SECONDS: seconds.max(86_400).default(DEFAULT_REQUEST_TIMEOUTS.requestSeconds),
     DOCSTORE_TRASH_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).max(3650).default(30),
     DOCSTORE_RETENTION: parsedText(parseRetentionOverrides, (error) => error instanceof RangeError).optional(),
+    DOCSTORE_SCRUB_INTERVAL_HOURS: z.coerce.number({ error: 'must be a number of hours' }).min(0.25).max(720).optional(),
+    DOCSTORE_SCRUB_PERIOD_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(1).max(3650).default(30),
+    DOCSTORE_SCRUB_BANDWIDTH: parsedText(parseByteRate, (error) => error instanceof RangeError).default(20 * 1024 * 1024),
     ...jwtVariables,
     DOCSTORE_ALLOWED_TYPES: z
       .string()
@@ -145,6 +152,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     trashDays: e.DOCSTORE_TRASH_DAYS,
     retention: e.DOCSTORE_RETENTION ?? {},
+    ...(e.DOCSTORE_SCRUB_INTERVAL_HOURS === undefined
+      ? {}
+      : { scrub: { intervalHours: e.DOCSTORE_SCRUB_INTERVAL_HOURS, periodDays: e.DOCSTORE_SCRUB_PERIOD_DAYS, bandwidthBytesPerSecond: e.DOCSTORE_SCRUB_BANDWIDTH } }),
     allowedMimeTypes: e.DOCSTORE_ALLOWED_TYPES ?? [...DEFAULT_ALLOWED_MIME_TYPES],
     logLevel: e.LOG_LEVEL,
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT, ...(e.METRICS_TOKEN === undefined ? {} : { token: e.METRICS_TOKEN }) },

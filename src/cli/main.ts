@@ -12,6 +12,7 @@ import { registerKeysCommands } from './keys-commands.js';
 import type { ObjectEvent } from '../sync/mirror.js';
 import type { Difference } from '../sync/verify.js';
 import { mintConfiguredToken, registerConsoleCommands } from './console-commands.js';
+import { registerScrubCommand } from './scrub-command.js';
 
 const program = new Command()
   .name('docstore')
@@ -84,6 +85,7 @@ program
   });
 
 registerConsoleCommands(program);
+registerScrubCommand(program, withService);
 
 program
   .command('mirror')

@@ -1,4 +1,9 @@
 import type { DocstoreConfig } from '../config.js';
+import { DocumentScrubber } from '../documents/integrity/document-scrubber.js';
+import { countVersions } from '../documents/integrity/integrity-repository.js';
+import { objectsPerRun, type ScrubSchedule } from '../documents/integrity/scrub-schedule.js';
+import type { DocstoreMetrics } from '../metrics/docstore-metrics.js';
+import { BandwidthLimiter } from '../sync/bandwidth-limiter.js';
 import type { DocstoreService } from '../service.js';
 import { DEFAULT_ORGANIZATION } from './console-commands.js';
 import { EXIT } from './exit-codes.js';
@@ -38,6 +43,44 @@ export function startPeriodicTasks(core: Pick<DocstoreService, 'storage' | 'docu
   };
 }
 
+/**
+ * Starts the scheduled scrub (`DOCSTORE_SCRUB_INTERVAL_HOURS`): every interval, one run reads its
+ * share of the versions (`objectsPerRun`) from where the last run stopped, at the configured
+ * bandwidth. Instances share one cursor and one lease in the database: while one scrubs, another's
+ * run finds the lease taken and skips. A run still going when the next is due is not doubled. The
+ * timer does not keep the process alive; `stop` clears it (a run in progress finishes its object
+ * and is abandoned with its lease, which lapses).
+ */
+export function startScheduledScrub(core: Pick<DocstoreService, 'db' | 'storage' | 'integrity'>, schedule: ScrubSchedule, metrics: DocstoreMetrics, log: TaskLog): { stop(): void } {
+  const scrubber = new DocumentScrubber({ db: core.db, storage: core.storage, integrity: core.integrity });
+  const limiter = new BandwidthLimiter(schedule.bandwidthBytesPerSecond);
+  let running = false;
+  const runOnce = async () => {
+    const maxObjects = objectsPerRun(await countVersions(core.db), schedule);
+    const report = await scrubber.run({
+      maxObjects,
+      limiter,
+      onObject: (event) => {
+        metrics.scrubObjects.inc({ result: event.result });
+        metrics.scrubBytes.inc(event.bytes);
+      },
+    });
+    if (report.status === 'busy') log.info({}, 'scheduled scrub skipped: another instance is scrubbing');
+    else log.info({ objects: report.objects, bytes: report.bytes, damaged: report.damaged.length, missing: report.missing.length, passCompleted: report.passCompleted }, 'scheduled scrub done');
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    runOnce()
+      .catch((error: unknown) => log.error({ err: error }, 'scheduled scrub failed'))
+      .finally(() => {
+        running = false;
+      });
+  }, schedule.intervalHours * 3_600_000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
 /** `docstore serve`: builds the service with its HTTP app, listens, runs the periodic tasks and stops on SIGINT or SIGTERM. */
 export async function serve(config: DocstoreConfig): Promise<void> {
   // Fastify and the console load here, for `serve` only.
@@ -48,6 +91,7 @@ export async function serve(config: DocstoreConfig): Promise<void> {
     throw error;
   });
   const tasks = startPeriodicTasks(service, service.app.log);
+  const scrub = config.scrub === undefined ? undefined : startScheduledScrub(service, config.scrub, service.metrics, service.app.log);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`docstore: serving on ${listeners.apiUrl} (storage: ${service.storage.name}, database: ${config.database.dialect})`);
   say(`  console:    ${config.http.publicBaseUrl}/${service.consoleBuilt ? '' : ' (not built: run `npm run build`, then restart docstore)'}`);
@@ -60,6 +104,7 @@ export async function serve(config: DocstoreConfig): Promise<void> {
   }
   const stop = async () => {
     tasks.stop();
+    scrub?.stop();
     await listeners.close();
     await service.close();
     process.exit(EXIT.ok);

@@ -7,6 +7,7 @@ import type { DocumentsTable } from '../documents/documents.table.js';
 import type { IdempotencyKeysTable } from '../idempotency/idempotency-keys.table.js';
 import type { LegalHoldsTable, RetentionChangesTable, RetentionPoliciesTable } from '../documents/retention/retention.table.js';
 import type { DocumentVersionsTable } from '../documents/versions/document-versions.table.js';
+import type { ScrubStateTable } from '../documents/integrity/scrub-state.table.js';
 import { GuardedPostgresPool, type DatabaseTimeouts } from './guarded-postgres-pool.js';
 import { LockingSqliteDialect } from './locking-sqlite-dialect.js';
 
@@ -22,6 +23,7 @@ export interface Database {
   retention_policies: RetentionPoliciesTable;
   retention_changes: RetentionChangesTable;
   legal_holds: LegalHoldsTable;
+  scrub_state: ScrubStateTable;
 }
 
 export type DatabaseConfig = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string; maxConnections?: number; timeouts?: DatabaseTimeouts };

@@ -5,6 +5,7 @@ import * as idempotencyKeys20261205 from './migrations/2026-12-05T00-00-00-idemp
 import * as buildingRegistry20261206 from './migrations/2026-12-06T00-00-00-building-registry.js';
 import * as documentVersions20261206 from './migrations/2026-12-06T01-00-00-document-versions.js';
 import * as retentionAndHolds20261206 from './migrations/2026-12-06T02-00-00-retention-and-holds.js';
+import * as integrityScrub20261207 from './migrations/2026-12-07T00-00-00-integrity-scrub.js';
 
 /** Every migration, by name (timestamp-prefixed); listed in code so that bundles and tests see the same set. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06T00-00-00-building-registry': buildingRegistry20261206,
   '2026-12-06T01-00-00-document-versions': documentVersions20261206,
   '2026-12-06T02-00-00-retention-and-holds': retentionAndHolds20261206,
+  '2026-12-07T00-00-00-integrity-scrub': integrityScrub20261207,
 };
 
 /** Brings the schema to the latest version; returns the names of the migrations applied now. */

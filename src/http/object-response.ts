@@ -33,12 +33,15 @@ export interface ObjectResponseOptions {
  * `Cache-Control: private`; a single `Range` → 206 (416 when unsatisfiable); `If-None-Match` → 304.
  */
 export async function writeObjectResponse(request: IncomingMessage, response: ServerResponse, options: ObjectResponseOptions): Promise<void> {
-  let recorded = false;
-  const recordDamage = async (error: unknown): Promise<void> => {
-    if (recorded || options.check === undefined || !hasStorageCode(error, 'storage.integrity')) return;
-    recorded = true;
-    const actual = (error as { context?: { actual?: unknown } }).context?.actual;
-    await options.check.onDamage('mismatch', typeof actual === 'string' ? actual : undefined);
+  // Recorded once, whoever sees the failure first (the response's sink, or this catch); the catch
+  // waits for it, so the caller destroys the response only once the document is marked broken.
+  let recording: Promise<void> | undefined;
+  const recordDamage = (error: unknown): Promise<void> => {
+    if (options.check !== undefined && hasStorageCode(error, 'storage.integrity')) {
+      const actual = (error as { context?: { actual?: unknown } }).context?.actual;
+      recording ??= options.check.onDamage('mismatch', typeof actual === 'string' ? actual : undefined);
+    }
+    return recording ?? Promise.resolve();
   };
   try {
     await writeObject(request, response, options, recordDamage);

@@ -7,6 +7,8 @@ import { startMetricsServer } from '../metrics/metrics-server.js';
 import { loadStatus } from '../backup/backup-state.js';
 import { jwtConfigOf } from '../auth/jwt-config.js';
 import { createDocstoreService, type DocstoreService } from '../service.js';
+import { countBrokenDocuments } from '../documents/integrity/integrity-repository.js';
+import { readScrubState } from '../documents/integrity/scrub-repository.js';
 import { buildApp } from './app.js';
 import { ListenError } from './listen-error.js';
 import { ConsoleAssets } from './console-assets.js';
@@ -46,6 +48,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
     const consoleAssets = await ConsoleAssets.load(options.consoleDir ?? CONSOLE_DIR);
     const uploads = new UploadLimiter(config.uploads, metrics);
     watchIntegrity(core, metrics);
+    metrics.onCollect(integrityGaugesRefresher(metrics, core));
     const app = await buildApp({
       db: core.db,
       storage: core.storage,
@@ -116,6 +119,27 @@ export async function listenService(service: Service, config: DocstoreConfig): P
 /** Counts every damaged object found, by a read or by the scrub (`docstore_integrity_failures_total`). */
 function watchIntegrity(core: DocstoreService, metrics: DocstoreMetrics): void {
   core.integrity.onDamage((damage) => metrics.integrityFailures.inc({ source: damage.source, reason: damage.reason }));
+}
+
+/**
+ * `docstore_documents_broken` and the scrub's progress, read from the database (any instance's
+ * scrub and `docstore scrub` count), at most once a minute.
+ */
+function integrityGaugesRefresher(metrics: DocstoreMetrics, core: DocstoreService, maxAgeMs = 60_000): () => Promise<void> {
+  let refreshedAt = 0;
+  return async () => {
+    if (Date.now() - refreshedAt < maxAgeMs) return;
+    await Promise.all([countBrokenDocuments(core.db), readScrubState(core.db)]).then(
+      ([broken, scrub]) => {
+        metrics.brokenDocuments.set(broken);
+        metrics.scrubPassStarted.set((scrub.passStartedAt?.getTime() ?? 0) / 1000);
+        metrics.scrubLastCompletion.set((scrub.lastCompletedAt?.getTime() ?? 0) / 1000);
+        refreshedAt = Date.now();
+      },
+      // Keep the previous values; the next scrape tries again (as the documents gauges do).
+      () => undefined,
+    );
+  };
 }
 
 /**

@@ -84,6 +84,7 @@ export class DocstoreMetrics {
   readonly scrubObjects = new Counter({ name: METRICS.scrubObjects, help: 'Objects read by the scrub, by result (ok, damaged, missing).', labelNames: ['result'] as const, registers: [this.registry] });
   readonly scrubBytes = new Counter({ name: METRICS.scrubBytes, help: 'Bytes read by the scrub.', registers: [this.registry] });
   readonly scrubLastCompletion = new Gauge({ name: METRICS.scrubLastCompletion, help: 'Unix time the scrub last finished reading every version (0: never).', registers: [this.registry] });
+  readonly brokenDocuments = new Gauge({ name: METRICS.brokenDocuments, help: 'Documents whose content is damaged or missing (status broken).', registers: [this.registry] });
   readonly scrubPassStarted = new Gauge({ name: METRICS.scrubPassStarted, help: 'Unix time the current scrub pass began (0: never).', registers: [this.registry] });
 
   constructor() {

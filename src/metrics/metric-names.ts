@@ -52,6 +52,8 @@ export const METRICS = {
   scrubBytes: 'docstore_scrub_bytes_total',
   /** gauge: Unix time the scrub last finished reading every version (0: never); from the database, so any instance's or the CLI's pass counts. */
   scrubLastCompletion: 'docstore_scrub_last_completion_timestamp_seconds',
+  /** gauge: documents whose content is damaged or missing (status `broken`), refreshed from the database at most once a minute. */
+  brokenDocuments: 'docstore_documents_broken',
   /** gauge: Unix time the current scrub pass began (0: never began). */
   scrubPassStarted: 'docstore_scrub_pass_started_timestamp_seconds',
 } as const;

@@ -58,6 +58,12 @@ export async function countVersions(db: Db): Promise<number> {
   return Number(row?.count ?? 0);
 }
 
+/** How many documents are `broken`. */
+export async function countBrokenDocuments(db: Db): Promise<number> {
+  const row = await db.selectFrom('documents').select((eb) => eb.fn.countAll<number | string>().as('count')).where('status', '=', 'broken').executeTakeFirst();
+  return Number(row?.count ?? 0);
+}
+
 export async function setDocumentStatus(db: Db, documentId: string, status: 'active' | 'broken', updatedAt: string): Promise<void> {
   await db.updateTable('documents').set({ status, updated_at: updatedAt }).where('id', '=', documentId).execute();
 }
