@@ -142,7 +142,7 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
     expect((await run(process.execPath, [DOCSTORE_BIN, 'migrate'], { env })).stdout).toContain('already up to date');
     expect((await run(process.execPath, [DOCSTORE_BIN, 'purge'], { env })).stdout).toContain('purged 0 document(s)');
     const reconcile = await run(process.execPath, [DOCSTORE_BIN, 'reconcile', '--json'], { env });
-    expect(JSON.parse(reconcile.stdout)).toEqual({ orphanObjects: [], missingObjects: [], fixed: 0 });
+    expect(JSON.parse(reconcile.stdout)).toEqual({ orphanObjects: [], protectedObjects: [], missingObjects: [], fixed: 0 });
     // Three CLI processes of several seconds each (tsx); the full suite runs beside them on two cores.
   }, 90_000);
 
