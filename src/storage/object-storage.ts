@@ -210,6 +210,16 @@ export type ObjectLockMode = 'governance' | 'compliance';
  */
 export const PERMANENT_LOCK_YEARS = 100;
 
+/**
+ * The latest retain-until date a storage is asked to keep: 2106-02-07T06:28:15Z, the largest
+ * instant in unsigned 32-bit seconds. Ceph RGW 16 stores the date that way and silently wraps a
+ * later one into the past (2126-12-05 reads back as 1990-10-29, one second past the limit as
+ * 1970-01-01), leaving the version unlocked while the write succeeds. The S3 adapter asks for this
+ * date instead of any later one (`permanentLockUntil` after 2006, a long period): the lock still
+ * lasts decades and can be extended later where the service stores later dates.
+ */
+export const LATEST_RETAIN_UNTIL = new Date('2106-02-07T06:28:15Z');
+
 /** `from` plus `PERMANENT_LOCK_YEARS` years (UTC; 29 February gives 1 March in a year without one). */
 export function permanentLockUntil(from: Date): Date {
   const until = new Date(from.getTime());

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
-import { PERMANENT_LOCK_YEARS, permanentLockUntil } from '../../src/storage/object-storage.js';
+import { LATEST_RETAIN_UNTIL, PERMANENT_LOCK_YEARS, permanentLockUntil } from '../../src/storage/object-storage.js';
 import { requestedLock, strongerLock } from '../../src/storage/s3/s3-object-lock.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
 
@@ -86,6 +86,9 @@ describe('the lock a write asks for', () => {
     expect(requestedLock({ retainUntil: now, legalHold: false }, now)).toBeUndefined();
     expect(requestedLock({ retainUntil: new Date('2036-01-01T00:00:00Z') }, now)).toEqual({ retainUntil: new Date('2036-01-01T00:00:00Z'), legalHold: false });
     expect(requestedLock({ retainUntil: new Date(0), legalHold: true }, now)).toEqual({ legalHold: true });
+    // Past 2106-02-07T06:28:15Z (unsigned 32-bit seconds, which RGW 16 wraps into the past): that date.
+    expect(requestedLock({ retainUntil: new Date('2126-12-05T08:00:00Z') }, now)).toEqual({ retainUntil: LATEST_RETAIN_UNTIL, legalHold: false });
+    expect(LATEST_RETAIN_UNTIL).toEqual(new Date((2 ** 32 - 1) * 1000));
     expect(() => requestedLock({ retainUntil: new Date('nonsense') }, now)).toThrow(/retainUntil/);
     expect(() => requestedLock({ legalHold: 'yes' as unknown as boolean }, now)).toThrow(/legalHold/);
   });

@@ -11,7 +11,7 @@ import {
   type HeadObjectCommandOutput,
   type ListObjectVersionsCommandOutput,
 } from '@aws-sdk/client-s3';
-import type { ObjectLockMode, ObjectLockState } from '../object-storage.js';
+import { LATEST_RETAIN_UNTIL, type ObjectLockMode, type ObjectLockState } from '../object-storage.js';
 import { InvalidArgument, ObjectLockNotEnabled, ObjectLocked, ObjectNotFound, hasStorageCode, isStorageError } from '../storage-errors.js';
 import { responseDateOf } from './s3-client.js';
 import { objectLockOf } from './s3-metadata.js';
@@ -33,8 +33,9 @@ interface StoredVersion {
 
 /**
  * Validates the lock options of a write: a valid `Date` and a boolean. A date not after `now`
- * locks nothing (a document whose retention has ended is copied unlocked); no date and no hold:
- * undefined.
+ * locks nothing (a document whose retention has ended is copied unlocked); a date after
+ * `LATEST_RETAIN_UNTIL` asks for that date (RGW 16 would wrap it into the past); no date and no
+ * hold: undefined.
  */
 export function requestedLock(options: { retainUntil?: Date; legalHold?: boolean }, now: Date = new Date()): RequestedLock | undefined {
   const { retainUntil, legalHold } = options;
@@ -44,7 +45,8 @@ export function requestedLock(options: { retainUntil?: Date; legalHold?: boolean
   if (legalHold !== undefined && typeof legalHold !== 'boolean') throw InvalidArgument.because('legalHold', 'must be a boolean');
   const future = retainUntil !== undefined && retainUntil.getTime() > now.getTime() ? retainUntil : undefined;
   if (future === undefined && legalHold !== true) return undefined;
-  return { legalHold: legalHold === true, ...(future === undefined ? {} : { retainUntil: future }) };
+  const latest = future !== undefined && future.getTime() > LATEST_RETAIN_UNTIL.getTime() ? LATEST_RETAIN_UNTIL : future;
+  return { legalHold: legalHold === true, ...(latest === undefined ? {} : { retainUntil: latest }) };
 }
 
 /** The later of two locks: the later date, a hold if either holds. */
