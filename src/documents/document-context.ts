@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import { DocumentObjectLock } from './retention/document-object-lock.js';
 import { DocumentProtection, type ProtectionListener } from './retention/document-protection.js';
 import type { RetentionOverrides } from './retention/retention-rules.js';
 
@@ -18,7 +19,10 @@ export interface DocumentServiceOptions {
   orphanRemovalDelaysMs?: readonly number[];
   /** `DOCSTORE_RETENTION`: the service's retention periods by type, over docstore's defaults. @default {} */
   retention?: RetentionOverrides;
-  /** Told when documents' retention or hold change (S3 Object Lock follows them). */
+  /**
+   * Told when documents' retention or hold change, once committed: under S3_OBJECT_LOCK the
+   * composition root passes `objectLockFollower`, which extends and holds the stored versions.
+   */
   onProtectionChanged?: ProtectionListener;
 }
 
@@ -27,6 +31,8 @@ export interface DocumentContext extends DocumentServiceOptions {
   now: () => Date;
   /** Retention and legal hold: the guard of every delete path (`assertDeletable`). */
   protection: DocumentProtection;
+  /** The Object Lock a document's new object is written with (empty without `capabilities.objectLock`). */
+  objectLock: DocumentObjectLock;
 }
 
 export function documentContext(options: DocumentServiceOptions): DocumentContext {
@@ -36,5 +42,6 @@ export function documentContext(options: DocumentServiceOptions): DocumentContex
     ...(options.retention === undefined ? {} : { serviceRetention: options.retention }),
     ...(options.onProtectionChanged === undefined ? {} : { onProtectionChanged: options.onProtectionChanged }),
   });
-  return { ...options, now, protection };
+  const objectLock = new DocumentObjectLock(options.db, options.storage, protection);
+  return { ...options, now, protection, objectLock };
 }

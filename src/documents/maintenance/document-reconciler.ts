@@ -1,4 +1,5 @@
 import type { DocumentContext } from '../document-context.js';
+import { isStorageError } from '../../storage/storage-errors.js';
 import { protectedKeys } from '../retention/protected-keys.js';
 import * as repository from '../document-repository.js';
 import { existingVersionKeys, versionKeys } from '../versions/document-version-repository.js';
@@ -7,7 +8,8 @@ export interface ReconcileReport {
   orphanObjects: string[];
   /**
    * Orphans `fix` leaves in place because their key names a document under retention or legal
-   * hold, or a building under legal hold (docs/retention.md).
+   * hold, or a building under legal hold (docs/retention.md), or because the storage's Object Lock
+   * refused their removal.
    */
   protectedObjects: string[];
   missingObjects: string[];
@@ -23,7 +25,8 @@ export class DocumentReconciler {
    * (missing). With `fix`, orphans older than `graceMs` (uploads in flight are younger) are
    * removed and missing rows are marked `broken`, never deleted. An orphan whose key
    * (`{organisation}/{building}/{document}…`) names a retained or held document, or a held
-   * building, is never removed (`protectedObjects`).
+   * building, is never removed (`protectedObjects`), nor is one the storage's Object Lock refuses
+   * to remove (an orphan written locked: listed there too).
    */
   async reconcile(options: { fix: boolean; graceMs?: number }): Promise<ReconcileReport> {
     const { db, storage, now, protection } = this.context;
@@ -45,7 +48,16 @@ export class DocumentReconciler {
           continue;
         }
         if (options.fix && object.lastModified.getTime() < cutoff) {
-          await storage.delete(object.key);
+          try {
+            await storage.delete(object.key);
+          } catch (error) {
+            // Under Object Lock, an orphan written locked (an upload whose row failed) stays until its date.
+            if (isStorageError(error) && error.code === 'storage.object_locked') {
+              protectedObjects.push(object.key);
+              continue;
+            }
+            throw error;
+          }
           fixed++;
         }
       }

@@ -5,11 +5,13 @@ import type { DocumentContext } from '../document-context.js';
 import { DocumentError } from '../document-errors.js';
 import { toDocument } from '../document-fields.js';
 import * as repository from '../document-repository.js';
+import { isStorageError } from '../../storage/storage-errors.js';
 import { removeVersionObjects } from '../versions/version-removal.js';
 
 /** What a purge did: documents removed, and documents old enough but kept under retention or hold. */
 export interface PurgeReport {
   purged: number;
+  /** Kept under retention or legal hold, by docstore or by the storage's Object Lock (`storage.object_locked`). */
   kept: number;
 }
 
@@ -39,7 +41,8 @@ export class DocumentTrash {
 
   /**
    * Removes documents deleted more than `trashDays` ago: every version's object first, then the row. Documents under
-   * retention or legal hold stay in the trash, whatever their time there (counted in `kept`).
+   * retention or legal hold stay in the trash, whatever their time there (counted in `kept`), and so
+   * do those whose objects the storage still locks (a retention shortened in the database only).
    */
   async purge(): Promise<PurgeReport> {
     const { db, now, trashDays, protection } = this.context;
@@ -54,7 +57,16 @@ export class DocumentTrash {
           report.kept++;
           continue;
         }
-        await removeVersionObjects(this.context, row);
+        try {
+          await removeVersionObjects(this.context, row);
+        } catch (error) {
+          // The storage's lock outlives a retention shortened in the database: the document stays whole.
+          if (isStorageError(error) && error.code === 'storage.object_locked') {
+            report.kept++;
+            continue;
+          }
+          throw error;
+        }
         await repository.deleteDocumentRow(db, row.id);
         report.purged++;
       }

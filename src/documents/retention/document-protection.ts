@@ -20,6 +20,8 @@ export interface Protection {
   documentId: string;
   organizationId: string;
   buildingId: string;
+  /** When the document was uploaded (a permanent document's Object Lock counts from it). */
+  uploadedAt: Date;
   retention: Retention;
   /** Whether the retention forbids deleting today (`retainUntil` in the future, or permanent). */
   retained: boolean;
@@ -106,6 +108,7 @@ export class DocumentProtection {
           documentId: row.id,
           organizationId: row.organization_id,
           buildingId: row.building_id,
+          uploadedAt: new Date(row.created_at),
           retention,
           retained: isRetained(retention, today),
           legalHold: heldDocuments.has(row.id) ? 'document' : heldBuildings.has(row.building_id) ? 'building' : null,

@@ -5,7 +5,7 @@ import { DatabaseUnavailable, type Database } from '../../db/database.js';
 import type { Document } from '../../shared/document.js';
 import { authorizeBuilding } from '../document-access.js';
 import type { DocumentContext } from '../document-context.js';
-import { toDocument, validateDocumentFields } from '../document-fields.js';
+import { toDocument, validateDocumentFields, type DocumentFields } from '../document-fields.js';
 import * as repository from '../document-repository.js';
 import { dateInBrussels } from '../retention/calendar-date.js';
 import { removeWhenReachable } from './orphan-removal.js';
@@ -35,15 +35,29 @@ export class DocumentUploader {
     const { db, storage } = this.context;
     const { organizationId } = await authorizeBuilding(db, principal, buildingId, 'upload');
     let stored: (StoredFile & { id: string }) | undefined;
+    let early: DocumentFields | undefined;
     try {
       const { fields, stored: file } = await receiveUploadParts(parts, {
         // Fields sent before the file are checked before storing anything.
-        beforeFile: (early) => {
-          if (early.type !== undefined && early.title !== undefined) validateDocumentFields(principal, early);
+        beforeFile: (fields) => {
+          if (fields.type !== undefined && fields.title !== undefined) early = validateDocumentFields(principal, fields);
         },
         store: async (part) => {
           const id = uuidv7();
-          return { id, ...(await storeFilePart(this.context, `${organizationId}/${buildingId}/${id}`, part, { 'document-id': id })) };
+          // Under Object Lock the object is written locked, from the fields sent before it; with
+          // fields after the file, the lock is applied once the row is committed (`protection.changed`).
+          const lock =
+            early === undefined
+              ? {}
+              : await this.context.objectLock.lockOfNewDocument({
+                  organizationId,
+                  buildingId,
+                  type: early.type,
+                  documentDate: early.documentDate ?? null,
+                  contractEndDate: early.contractEndDate ?? null,
+                  uploadedAt: this.context.now(),
+                });
+          return { id, ...(await storeFilePart(this.context, `${organizationId}/${buildingId}/${id}`, part, { 'document-id': id }, lock)) };
         },
         stored: (result) => {
           stored = result;

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { isStorageError } from '../../storage/storage-errors.js';
 import { SNIFF_BYTES, detectMimeType } from '../../shared/content-detection.js';
 import type { DocumentContext } from '../document-context.js';
+import type { DocumentLock } from '../retention/document-object-lock.js';
 import { DocumentError, isDocumentError } from '../document-errors.js';
 import { contentDisposition, safeFileName } from '../../shared/file-name.js';
 import { removeWhenReachable } from './orphan-removal.js';
@@ -20,9 +21,10 @@ export interface StoredFile {
 /**
  * Streams one file part into storage at `key` (which holds no user text), create-only: its type is
  * decided from its first bytes (`upload.unsupported_content` outside the allowed types), its size
- * limited while streaming (`upload.too_large`), an empty file refused (`upload.empty_file`).
+ * limited while streaming (`upload.too_large`), an empty file refused (`upload.empty_file`). Under
+ * Object Lock, `lock` (the document's retention end and legal hold) travels on the creating request.
  */
-export async function storeFilePart(context: DocumentContext, key: string, part: FilePart, metadata: Record<string, string>): Promise<StoredFile> {
+export async function storeFilePart(context: DocumentContext, key: string, part: FilePart, metadata: Record<string, string>, lock: DocumentLock = {}): Promise<StoredFile> {
   const { storage, orphanRemovalDelaysMs } = context;
   const fileName = safeFileName(part.fileName);
   const { sample, rest } = await readSample(part.stream, SNIFF_BYTES);
@@ -55,6 +57,7 @@ export async function storeFilePart(context: DocumentContext, key: string, part:
       contentDisposition: contentDisposition(fileName),
       metadata,
       ifNoneMatch: '*',
+      ...lock,
     });
     return { key, fileName, mimeType, size: result.size, sha256: result.sha256 };
   } catch (error) {

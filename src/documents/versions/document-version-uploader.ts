@@ -43,7 +43,9 @@ export class DocumentVersionUploader {
     try {
       const { fields, stored: file } = await receiveUploadParts(parts, {
         beforeFile: refuseFields,
-        store: (part) => storeFilePart(this.context, key, part, { 'document-id': documentId, 'document-version': String(version) }),
+        // Under Object Lock the new object is written locked as the document is (retention end, hold).
+        store: async (part) =>
+          storeFilePart(this.context, key, part, { 'document-id': documentId, 'document-version': String(version) }, await this.context.objectLock.lockOfDocument(documentId)),
         stored: (result) => {
           stored = result;
         },

@@ -1,3 +1,4 @@
+import { ObjectLocked, isStorageError } from '../../storage/storage-errors.js';
 import type { DocumentContext } from '../document-context.js';
 import { versionKeysOf } from './document-version-repository.js';
 
@@ -11,9 +12,29 @@ import { versionKeysOf } from './document-version-repository.js';
  * may purge. Versions are never removed one by one through the API. Under retention or legal
  * hold it refuses (`document.retention_active`, `document.legal_hold_active`) before deleting
  * anything: the purge skips such documents, and any other caller is stopped here too.
+ *
+ * Under Object Lock, the storage may still lock a document whose retention docstore's database
+ * says is over (a retention shortened by a superadmin: the lock is never shortened). Every key's
+ * lock is read first, and a locked one stops the removal with `storage.object_locked` before
+ * anything is deleted, so the document stays whole; the storage's own refusal of a delete (a lock
+ * placed meanwhile) throws the same code.
  */
 export async function removeVersionObjects(context: DocumentContext, document: { id: string; storage_key: string }): Promise<void> {
   await context.protection.assertDeletable(document.id, 'purged');
   const keys = new Set([...(await versionKeysOf(context.db, document.id)), document.storage_key]);
+  if (context.storage.capabilities.objectLock) {
+    for (const key of keys) await assertUnlocked(context, key);
+  }
   for (const key of keys) await context.storage.delete(key);
+}
+
+async function assertUnlocked(context: DocumentContext, key: string): Promise<void> {
+  const info = await context.storage.stat(key).catch((error: unknown) => {
+    if (isStorageError(error) && error.code === 'storage.not_found') return undefined;
+    throw error;
+  });
+  const lock = info?.lock;
+  if (lock === undefined) return;
+  const retained = lock.retainUntil !== undefined && lock.retainUntil.getTime() > context.now().getTime();
+  if (lock.legalHold || retained) throw ObjectLocked.version(key, lock);
 }
