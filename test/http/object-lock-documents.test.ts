@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectRetentionCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DocumentService, type UploadPart } from '../../src/documents/document-service.js';
 import type { ProtectedDocument } from '../../src/shared/document.js';
 import { registerBuilding } from '../support/buildings.js';
 import { createTestBucket, lockingClientFor, removeTestBucket, versionsOf } from '../support/object-lock-buckets.js';
-import { s3PostgresService, type ServiceFixture } from '../support/service-fixture.js';
+import { ORG_A, ORG_B, s3PostgresService, type ServiceFixture } from '../support/service-fixture.js';
 import { PDF, documentUpload, multipartBody, pdfOfSize } from '../support/upload-request.js';
 
 /** The service's clock: each test sets the day it needs; RGW enforces the locks by its own (real) clock. */
@@ -197,5 +199,47 @@ describe('documents under S3 Object Lock (RGW + PostgreSQL)', () => {
       expect(await versionsOf(client, bucket, key)).toEqual([expect.objectContaining({ deleteMarker: false })]);
       expect((await lockOf(key)).until).toBe('2036-01-01T00:00:00.000Z');
     }
+  });
+  it('writes the lock in the put itself: a documents service that follows no change still locks its uploads and versions', async () => {
+    at('2026-12-05T11:00:00Z');
+    const bare = new DocumentService({ db: fixture.service.db, storage: fixture.service.storage, allowedMimeTypes: new Set(['application/pdf']), maxUploadBytes: 10 * 1024 * 1024, trashDays: 30, now: () => clock });
+    const principal = { userId: 'syndic-1', organizationId: ORG_A, role: 'syndic' as const, buildingIds: [] };
+    const parts = async function* (fields: Record<string, string>): AsyncIterable<UploadPart> {
+      for (const [name, value] of Object.entries(fields)) yield { kind: 'field', name, value };
+      yield { kind: 'file', fieldName: 'file', fileName: 'document.pdf', stream: Readable.from([PDF]) };
+    };
+    const invoice = await bare.upload(principal, building, parts({ type: 'invoice', title: 'Chauffage', documentDate: '2025-03-10' }));
+    await bare.addVersion(principal, invoice.id, parts({}));
+    expect(await locksOf(invoice.id)).toEqual([
+      { mode: 'GOVERNANCE', until: '2036-01-01T00:00:00.000Z', held: false },
+      { mode: 'GOVERNANCE', until: '2036-01-01T00:00:00.000Z', held: false },
+    ]);
+    expect((await call('PUT', `/documents/${invoice.id}/legal-hold`, { held: true, reason: 'Dispute' })).statusCode).toBe(200);
+    await bare.addVersion(principal, invoice.id, parts({}));
+    expect((await locksOf(invoice.id)).map((lock) => lock.held)).toEqual([true, true, true]);
+    expect((await call('PUT', `/documents/${invoice.id}/legal-hold`, { held: false, reason: 'Settled' })).statusCode).toBe(200);
+  });
+
+  it("extends the locks of an organisation's documents when its policy lengthens a period, and leaves them when it shortens one", async () => {
+    at('2026-12-05T11:00:00Z');
+    const orgSyndic = { authorization: `Bearer ${await fixture.token('syndic', { org: ORG_B, sub: 'syndic-b', ttlSeconds: 3600 })}` };
+    const orgAdmin = { authorization: `Bearer ${await fixture.token('superadmin', { org: ORG_B, sub: 'root-b', ttlSeconds: 3600 })}` };
+    const orgBuilding = await registerBuilding(fixture, { org: ORG_B });
+    const { payload, headers } = multipartBody([
+      { name: 'type', value: 'invoice' },
+      { name: 'title', value: 'Ascenseur' },
+      { name: 'documentDate', value: '2025-03-10' },
+      { name: 'file', fileName: 'a.pdf', content: PDF },
+    ]);
+    const uploaded = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${orgBuilding}/documents`, payload, headers: { ...headers, ...orgSyndic } });
+    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    const invoice = uploaded.json() as ProtectedDocument;
+    const longer = await call('PUT', `/organizations/${ORG_B}/retention-policies`, { periods: { invoice: '15' }, reason: 'Advice of our accountant' }, orgAdmin);
+    expect(longer.statusCode, longer.body).toBe(200);
+    expect(await locksOf(invoice.id)).toEqual([{ mode: 'GOVERNANCE', until: '2041-01-01T00:00:00.000Z', held: false }]);
+    const shorter = await call('PUT', `/organizations/${ORG_B}/retention-policies`, { periods: { invoice: '7' }, reason: 'Advice revised' }, orgAdmin);
+    expect(shorter.statusCode, shorter.body).toBe(200);
+    expect((await call('GET', `/documents/${invoice.id}`, undefined, orgSyndic)).json().retention.retainUntil).toBe('2033-01-01');
+    expect(await locksOf(invoice.id)).toEqual([{ mode: 'GOVERNANCE', until: '2041-01-01T00:00:00.000Z', held: false }]);
   });
 });
