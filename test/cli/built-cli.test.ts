@@ -18,14 +18,18 @@ describe('the built docstore (dist/)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'docstore-built-'));
-    // A module resolution hook that names every npm package and every module of dist/ the process loads, on stderr.
+    // A module resolution hook that names every npm package and every module of dist/ the process
+    // loads, on stderr. The hook runs in a thread of its own: process.stderr there is forwarded to the
+    // main thread, which loses it when the command ends with process.exit (Node 24), so it writes to
+    // fd 2 itself.
     tracer = join(dir, 'trace-packages.mjs');
-    const hook = `export async function resolve(specifier, context, next) {
+    const hook = `import { writeSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
   const resolved = await next(specifier, context);
   const name = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(resolved.url)?.[1];
-  if (name !== undefined) process.stderr.write('loaded-package ' + name + '\\n');
+  if (name !== undefined) writeSync(2, 'loaded-package ' + name + '\\n');
   const own = /\\/dist\\/(.+\\.js)$/.exec(resolved.url)?.[1];
-  if (name === undefined && own !== undefined) process.stderr.write('loaded-module ' + own + '\\n');
+  if (name === undefined && own !== undefined) writeSync(2, 'loaded-module ' + own + '\\n');
   return resolved;
 }`;
     await writeFile(tracer, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
