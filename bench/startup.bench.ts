@@ -28,7 +28,6 @@ const env: NodeJS.ProcessEnv = {
   DATA_DIR: dataDir,
   DOCSTORE_JWT_SECRET: 'bench-startup-secret-of-at-least-32-characters',
   LOG_LEVEL: 'warn',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
 type Way = 'after' | 'before';

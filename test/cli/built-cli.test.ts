@@ -33,7 +33,7 @@ export async function resolve(specifier, context, next) {
   return resolved;
 }`;
     await writeFile(tracer, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
-    env = { PATH: process.env.PATH, HOME: dir, DATA_DIR: join(dir, 'data'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    env = { PATH: process.env.PATH, HOME: dir, DATA_DIR: join(dir, 'data') };
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 

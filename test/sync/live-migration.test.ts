@@ -263,7 +263,7 @@ describe('live migration: local → bucket A → bucket B (prefixed), and rollba
     const envFile = join(dataDir, 'remotes.env');
     await writeFile(envFile, `${Object.entries(remoteEnv).map(([name, value]) => `${name}=${value}`).join('\n')}\n`, { mode: 0o600 });
     expect((await stat(envFile)).mode & 0o777).toBe(0o600);
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: dataDir };
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       execFile(process.execPath, [`--env-file=${envFile}`, DOCSTORE_BIN, 'verify', 'current', `s3://rgw@${bucketA}/${prefixA}`, '--download', '--sample', '10%', '--json'], { env, timeout: 60_000 }, (error, stdout, stderr) =>
         resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr }),
