@@ -6,13 +6,14 @@ import type { Document } from '../../src/shared/document.js';
 import { DocumentScrubber } from '../../src/documents/integrity/document-scrubber.js';
 import { acquireLease, ensureScrubRow, readScrubState } from '../../src/documents/integrity/scrub-repository.js';
 import { objectsPerRun } from '../../src/documents/integrity/scrub-schedule.js';
+import { startScheduledScrub } from '../../src/cli/serve-command.js';
 import { BandwidthLimiter } from '../../src/sync/bandwidth-limiter.js';
 import { backUpService, backupKeys, localRepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { registerBuilding } from '../support/buildings.js';
 import { damageInPlace } from '../support/damage.js';
 import { openRawRequest } from '../support/raw-http.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
-import { sha256 } from '../support/streams.js';
+import { randomPrefix, sha256 } from '../support/streams.js';
 import { documentUpload, multipartBody, pdfOfSize } from '../support/upload-request.js';
 
 const SIZE = 200_000;
@@ -28,7 +29,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     const contents: Buffer[] = [];
 
     beforeAll(async () => {
-      fixture = await factory({ listen: true });
+      // The test RGW's bucket is shared: a prefix of its own, so that the backup holds this fixture's objects only.
+      fixture = await factory({ listen: true, env: pairName.startsWith('S3') ? { S3_KEY_PREFIX: `scrub-${randomPrefix()}/` } : {} });
       auth = { authorization: `Bearer ${await fixture.token('syndic')}` };
       const building = await registerBuilding(fixture);
       for (let index = 0; index < 4; index++) {
@@ -121,6 +123,29 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         expect(await statusOf(document.id)).toBe('active');
       }
       expect(await scrubber().run({ restart: true })).toMatchObject({ objects: 5, damaged: [], missing: [] });
+    });
+
+    it('serve\'s schedule: a run reads its share of the versions and counts it in the docstore_scrub_* metrics', async () => {
+      let resolveDone: (details: object) => void = () => {};
+      let rejectDone: (error: Error) => void = () => {};
+      const done = new Promise<object>((resolve, reject) => {
+        resolveDone = resolve;
+        rejectDone = reject;
+      });
+      const log = {
+        info: (details: object, message: string) => message === 'scheduled scrub done' && resolveDone(details),
+        error: (details: object, message: string) => rejectDone(new Error(message, { cause: details })),
+      };
+      // 5 versions over a period of one run: every version in this run (an interval of a few milliseconds).
+      const schedule = { intervalHours: 24 / 1e6, periodDays: 1e-6, bandwidthBytesPerSecond: 64 * 1024 * 1024 };
+      const scheduled = startScheduledScrub(fixture.service, schedule, fixture.service.metrics, log);
+      void done.finally(() => scheduled.stop()).catch(() => undefined);
+      const before = await fixture.service.metrics.exposition();
+      const okBefore = Number(/^docstore_scrub_objects_total\{result="ok"\} (\d+)$/m.exec(before)?.[1]);
+      expect(await done).toMatchObject({ objects: 5, damaged: 0, missing: 0, passCompleted: false });
+      const after = await fixture.service.metrics.exposition();
+      expect(Number(/^docstore_scrub_objects_total\{result="ok"\} (\d+)$/m.exec(after)?.[1])).toBe(okBefore + 5);
+      expect(Number(/^docstore_scrub_bytes_total (\d+)$/m.exec(after)?.[1])).toBeGreaterThanOrEqual(5 * SIZE);
     });
 
     it('scrubs one document: a broken document whose versions all read whole becomes active again', async () => {
