@@ -8,8 +8,8 @@
 # The image runs compiled JavaScript: the build stage compiles src/ with tsc into dist/ and the web
 # console with Vite into dist/web (`npm run build`), then drops the dev dependencies; the runtime
 # stage holds the production dependencies, bin/, package.json and dist/: no src/, no tsx, no npm,
-# no C headers. All stages start from the same base image, so the native module (better-sqlite3)
-# is built against the glibc and the Node it runs on.
+# no C headers. All stages start from the same base image, so the native module (better-sqlite3,
+# whose binary comes in its npm package) is checked to load on the glibc and the Node it runs on.
 # Deployment with MinIO, PostgreSQL, Prometheus and Grafana: deploy/docker-compose.yml, docs/minio.md.
 
 # The official image, pinned by version (.node-version holds the same Node version).
@@ -21,29 +21,21 @@ ARG EXTRA_CA_CERTS=""
 ENV NODE_EXTRA_CA_CERTS=${EXTRA_CA_CERTS:+/usr/local/share/docstore/extra-ca-certs.pem}
 RUN mkdir -p /usr/local/share/docstore \
  && if [ -n "$EXTRA_CA_CERTS" ]; then printf '%s\n' "$EXTRA_CA_CERTS" > "$NODE_EXTRA_CA_CERTS"; fi
-# better-sqlite3 downloads a prebuilt binary when one matches and it can, and compiles otherwise:
-# these are what node-gyp needs for that.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` runs the build, which needs the sources copied below; skipping it keeps
-# this layer (the slow one: downloads and a C++ compile) cached until package-lock.json changes.
-# better-sqlite3's own install script runs through the rebuild; npm_config_nodedir gives node-gyp
-# the headers of the Node that runs (/usr/local/include/node, in the official image and in the
-# local base), which it would download otherwise. (npm warns that nodedir is not its own setting:
-# it is node-gyp's.)
+# this layer (the slow one: the downloads) cached until package-lock.json changes. No compiler:
+# better-sqlite3 (13, Node-API) carries its binaries in its npm package, for glibc and musl, x64 and
+# arm64, so nothing is compiled and nothing is downloaded from elsewhere.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
- && npm_config_nodedir=/usr/local npm rebuild better-sqlite3 \
  && npm cache clean --force
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts/build-console.ts ./scripts/
 COPY web ./web
 # Then production dependencies only (npm prune --omit=dev), without what Node never loads: type
-# declarations, source maps, TypeScript sources, docs, and better-sqlite3's C sources and objects
-# (its addon stays in build/Release).
+# declarations, source maps, TypeScript sources, docs, and better-sqlite3's C sources and the
+# binaries of other platforms (the one this image runs stays in prebuilds/).
 # The console build lands in a directory made by mkdtemp (mode 0700, src/http/console-build.ts):
 # a+rX lets the service user read what root built.
 RUN npm run build \
@@ -53,7 +45,9 @@ RUN npm run build \
  && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
       -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -iname '*.md' -o -iname 'CHANGELOG*' \) -delete \
  && cd node_modules/better-sqlite3 \
- && rm -rf deps src build/Release/obj build/Release/obj.target build/Release/.deps build/Release/test_extension.node build/deps
+ && rm -rf deps src build \
+ && find prebuilds -type f ! -name "linux-$(node -p process.arch).node" -delete \
+ && node -e 'require("/app/node_modules/better-sqlite3")(":memory:").close()'
 
 # The runtime file system: the base image without npm, yarn, corepack and the C headers, which
 # only builds need; the next stage takes it as one layer (files deleted here would otherwise stay

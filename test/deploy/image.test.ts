@@ -100,7 +100,8 @@ describe('the Docker image, built and run', () => {
     expect(size).toBeLessThan(MAX_IMAGE_BYTES);
     const probe = [
       'const { existsSync } = require("node:fs");',
-      'const paths = ["/app/dist/http/server.js", "/app/dist/web/index.html", "/app/bin/docstore.js", "/app/node_modules/better-sqlite3/build/Release/better_sqlite3.node",',
+      'const paths = ["/app/dist/http/server.js", "/app/dist/web/index.html", "/app/bin/docstore.js", "/app/node_modules/better-sqlite3/prebuilds/linux-x64.node",',
+      '  "/app/node_modules/better-sqlite3/prebuilds/win32-x64.node", "/app/node_modules/better-sqlite3/deps",',
       '  "/app/src", "/app/web", "/app/node_modules/tsx", "/app/node_modules/typescript", "/app/node_modules/vite", "/app/node_modules/vitest", "/usr/local/include/node", "/usr/local/lib/node_modules/npm"];',
       'console.log(JSON.stringify(Object.fromEntries(paths.map((path) => [path, existsSync(path)]))));',
     ].join('\n');
@@ -109,7 +110,9 @@ describe('the Docker image, built and run', () => {
       '/app/dist/http/server.js': true,
       '/app/dist/web/index.html': true,
       '/app/bin/docstore.js': true,
-      '/app/node_modules/better-sqlite3/build/Release/better_sqlite3.node': true,
+      '/app/node_modules/better-sqlite3/prebuilds/linux-x64.node': true,
+      '/app/node_modules/better-sqlite3/prebuilds/win32-x64.node': false,
+      '/app/node_modules/better-sqlite3/deps': false,
       '/app/src': false,
       '/app/web': false,
       '/app/node_modules/tsx': false,
