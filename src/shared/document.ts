@@ -33,6 +33,20 @@ export interface DocumentLegalHold {
   scope: 'document' | 'building' | null;
 }
 
+/** A legal hold as the API shows it: on a building (`documentId` null) or one of its documents, active until released. */
+export interface LegalHold {
+  id: string;
+  buildingId: string;
+  /** Null: the hold covers the whole building. */
+  documentId: string | null;
+  reason: string;
+  placedBy: string;
+  placedAt: string;
+  releasedBy: string | null;
+  releasedAt: string | null;
+  releaseReason: string | null;
+}
+
 /** A stored document as the API shows it. The storage key is internal and never part of it. */
 export interface Document {
   id: string;

@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Principal } from '../../shared/principal.js';
 import { AuthError } from '../../auth/auth-errors.js';
 import type { Database } from '../../db/database.js';
-import { DOCUMENT_TYPES, type DocumentType } from '../../shared/document.js';
+import { DOCUMENT_TYPES, type DocumentType, type LegalHold } from '../../shared/document.js';
 import { canSeeBuilding, canSeeOrganization } from '../document-authorization.js';
 import { DocumentError } from '../document-errors.js';
 import * as documents from '../document-repository.js';
@@ -12,19 +12,8 @@ import * as repository from './retention-repository.js';
 import { DEFAULT_RETENTION, formatPeriod, isAtLeastAsLong, parsePeriod, type Retention } from './retention-rules.js';
 import type { LegalHoldRow, RetentionChangeRow } from './retention.table.js';
 
-/** A legal hold as the API shows it. */
-export interface LegalHold {
-  id: string;
-  buildingId: string;
-  /** Null: the hold covers the whole building. */
-  documentId: string | null;
-  reason: string;
-  placedBy: string;
-  placedAt: string;
-  releasedBy: string | null;
-  releasedAt: string | null;
-  releaseReason: string | null;
-}
+// The shape the API answers with lives in src/shared: the console reads it too.
+export type { LegalHold } from '../../shared/document.js';
 
 export interface HoldState {
   held: boolean;
