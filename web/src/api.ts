@@ -1,11 +1,11 @@
 import type { BuildingPage, BuildingSummary } from '../../src/shared/building.js';
-import type { ProtectedDocument as Document, DocumentType } from '../../src/shared/document.js';
+import type { ProtectedDocument as Document, DocumentType, LegalHold } from '../../src/shared/document.js';
 import type { DocumentVersion } from '../../src/shared/document-version.js';
 import type { Role } from '../../src/shared/principal.js';
 
 export type { BuildingSummary } from '../../src/shared/building.js';
 // Every answer carries the document's retention and legal hold.
-export type { ProtectedDocument as Document, DocumentType } from '../../src/shared/document.js';
+export type { ProtectedDocument as Document, DocumentType, LegalHold } from '../../src/shared/document.js';
 export type { DocumentVersion } from '../../src/shared/document-version.js';
 export type { Role } from '../../src/shared/principal.js';
 // The server's own list (a module without Node dependencies, bundled as is).
@@ -25,6 +25,13 @@ export interface BuildingInput {
   name: string;
   address: { street: string | null; postalCode: string | null; city: string | null; country: string };
   financialYearEnd: { month: number; day: number };
+}
+
+/** The dates a document's retention counts from (`YYYY-MM-DD`). */
+export interface DocumentDates {
+  documentDate?: string;
+  /** Contracts only; null clears it. */
+  contractEndDate?: string | null;
 }
 
 export interface DocumentPage {
@@ -132,13 +139,23 @@ export class Api {
     return this.request('GET', `/api/v1/buildings/${buildingId}/${query.trash === true ? 'trash' : 'documents'}?${params}`);
   }
 
-  update(id: string, patch: { title?: string; type?: DocumentType }): Promise<Document> {
+  update(id: string, patch: { title?: string; type?: DocumentType } & DocumentDates): Promise<Document> {
     return this.request('PATCH', `/api/v1/documents/${id}`, patch);
   }
 
   /** Places (`held`) or releases a legal hold on a document, with the reason (kept). */
   setLegalHold(id: string, held: boolean, reason: string): Promise<{ held: boolean }> {
     return this.request('PUT', `/api/v1/documents/${id}/legal-hold`, { held, reason });
+  }
+
+  /** Places (`held`) or releases a legal hold on a whole building, present and future documents. */
+  setBuildingHold(buildingId: string, held: boolean, reason: string): Promise<{ held: boolean; hold: LegalHold | null }> {
+    return this.request('PUT', `/api/v1/buildings/${buildingId}/legal-hold`, { held, reason });
+  }
+
+  /** The building's holds and its documents', active and released, newest first (syndics, superadmins). */
+  async buildingHolds(buildingId: string): Promise<LegalHold[]> {
+    return (await this.request<{ items: LegalHold[] }>('GET', `/api/v1/buildings/${buildingId}/legal-holds`)).items;
   }
 
   remove(id: string): Promise<void> {
@@ -182,7 +199,7 @@ export class Api {
   upload(
     buildingId: string,
     file: File,
-    fields: { type: string; title: string },
+    fields: { type: string; title: string } & DocumentDates,
     onProgress: (sent: number, total: number) => void,
     idempotencyKey: string = newIdempotencyKey(),
   ): UploadHandle {
@@ -190,6 +207,8 @@ export class Api {
     const form = new FormData();
     form.append('type', fields.type);
     form.append('title', fields.title);
+    if (fields.documentDate !== undefined) form.append('documentDate', fields.documentDate);
+    if (fields.contractEndDate != null) form.append('contractEndDate', fields.contractEndDate);
     form.append('file', file, file.name);
     return this.send<Document>(`/api/v1/buildings/${buildingId}/documents`, form, file.size, onProgress, idempotencyKey);
   }

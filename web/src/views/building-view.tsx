@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { buildingPermissions } from '../../../src/shared/building-permissions.js';
-import { ApiError, DOCUMENT_TYPES, type BuildingSummary, type Document, type Me } from '../api.js';
+import { ApiError, DOCUMENT_TYPES, type BuildingSummary, type Document, type LegalHold, type Me } from '../api.js';
 import { useConsole } from '../context.js';
 import { describeError } from '../errors.js';
 import { hrefOf } from '../route.js';
@@ -9,7 +9,7 @@ import { EditDialog, PreviewDialog, isPreviewable } from './document-dialogs.js'
 import { TypeOptions } from './type-options.js';
 import { UploadPanel } from './upload-panel.js';
 import { VersionsDialog } from './versions-dialog.js';
-import { LegalHoldDialog, RetentionCell, deleteBlockedReason, formatDay } from './legal-hold.js';
+import { BuildingHoldPanel, LegalHoldDialog, RetentionCell, activeBuildingHold, deleteBlockedReason, formatDay } from './legal-hold.js';
 
 interface Notice {
   text: string;
@@ -39,6 +39,9 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
   const [holding, setHolding] = useState<Document | null>(null);
   // Syndics and superadmins place and release legal holds (the API's rule).
   const canHold = me.role === 'syndic' || me.role === 'superadmin';
+  // The building's holds and its documents' (only syndics and superadmins may read them).
+  const [holds, setHolds] = useState<LegalHold[]>([]);
+  const buildingHold = activeBuildingHold(holds);
   const generation = useRef(0);
 
   // Typing settles for a quarter second before searching.
@@ -74,6 +77,16 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
   );
   useEffect(() => void load(null), [load]);
 
+  const loadHolds = useCallback(async () => {
+    if (!canHold || !knownBuilding) return setHolds([]);
+    try {
+      setHolds(await api.buildingHolds(buildingId));
+    } catch (error) {
+      setNotice({ text: describeError(tr, error), kind: 'error' });
+    }
+  }, [api, buildingId, canHold, knownBuilding, tr]);
+  useEffect(() => void loadHolds(), [loadHolds]);
+
   const act = async (work: () => Promise<string>) => {
     try {
       setNotice({ text: await work(), kind: 'status' });
@@ -84,6 +97,7 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
   const changed = () => {
     refreshBuildings();
     void load(null);
+    void loadHolds();
   };
 
   const download = (document: Document) =>
@@ -128,6 +142,17 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
   return (
     <section aria-labelledby="building-heading">
       {summary !== undefined && <BuildingHeader building={summary} />}
+      {canHold && knownBuilding && (
+        <BuildingHoldPanel
+          buildingId={buildingId}
+          holds={holds}
+          titleOf={(id) => items.find((document) => document.id === id)?.title ?? id}
+          onChanged={(done) => {
+            setNotice({ text: done, kind: 'status' });
+            changed();
+          }}
+        />
+      )}
       <div class="tabs">
         <a href={hrefOf({ view: 'building', buildingId, tab: 'documents' })} aria-current={trash ? undefined : 'page'}>
           {tr.t('building.documents')}
@@ -238,7 +263,7 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
                           {tr.t(document.legalHold.scope === 'document' ? 'action.release' : 'action.hold')}
                         </button>
                       )}
-                      {permissions.delete && <DeleteButton document={document} onDelete={() => remove(document)} />}
+                      {permissions.delete && <DeleteButton document={document} buildingHold={buildingHold} onDelete={() => remove(document)} />}
                     </>
                   )}
                 </td>
@@ -287,9 +312,9 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
 }
 
 /** Delete, or — while the law or a hold keeps the document — a disabled button with the reason beside it. */
-function DeleteButton({ document, onDelete }: { document: Document; onDelete: () => void }) {
+function DeleteButton({ document, buildingHold, onDelete }: { document: Document; buildingHold: LegalHold | undefined; onDelete: () => void }) {
   const { tr } = useConsole();
-  const blocked = deleteBlockedReason(tr, document);
+  const blocked = deleteBlockedReason(tr, document, buildingHold);
   if (blocked === null) {
     return (
       <button type="button" class="danger" data-action="delete" onClick={onDelete}>

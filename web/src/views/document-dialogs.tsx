@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Document, DocumentType } from '../api.js';
 import { useConsole } from '../context.js';
 import { describeError } from '../errors.js';
+import { DocumentDateFields, datesToSend, type DateValues } from './document-dates.js';
 import { TypeOptions } from './type-options.js';
 
 /** Kinds of file the browser shows by itself (TIFF and office files are downloaded instead). */
@@ -76,18 +77,19 @@ export function PreviewDialog({ document, onClose }: { document: Document; onClo
   );
 }
 
-/** Title and type; the types offered are those the role may file. */
+/** Title, type and the dates the retention counts from; the types offered are those the role may file. */
 export function EditDialog({ document, types, onClose }: { document: Document; types: readonly DocumentType[]; onClose: (saved?: Document) => void }) {
   const { tr, api } = useConsole();
   const [title, setTitle] = useState(document.title);
   const [type, setType] = useState<DocumentType>(document.type);
+  const [dates, setDates] = useState<DateValues>({ documentDate: document.documentDate, contractEndDate: document.contractEndDate ?? '' });
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const save = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
     try {
-      onClose(await api.update(document.id, { title: title.trim(), type }));
+      onClose(await api.update(document.id, { title: title.trim(), type, ...datesToSend(type, dates) }));
     } catch (error) {
       setFailure(describeError(tr, error));
       setBusy(false);
@@ -104,6 +106,7 @@ export function EditDialog({ document, types, onClose }: { document: Document; t
         <select id="edit-type" value={type} onChange={(event) => setType((event.target as HTMLSelectElement).value as DocumentType)}>
           <TypeOptions types={types} />
         </select>
+        <DocumentDateFields type={type} values={dates} onChange={(change) => setDates({ ...dates, ...change })} />
         {failure !== null && <p class="error" role="alert">{failure}</p>}
         <div class="row">
           <button type="submit" disabled={busy}>

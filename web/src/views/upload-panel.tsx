@@ -3,6 +3,7 @@ import { ApiError, type DocumentType, type UploadHandle } from '../api.js';
 import { useConsole } from '../context.js';
 import { describeError } from '../errors.js';
 import { refusalBeforeUpload } from '../upload-check.js';
+import { DocumentDateFields, datesToSend, today, type DateValues } from './document-dates.js';
 import { TypeOptions } from './type-options.js';
 
 interface Entry {
@@ -10,6 +11,8 @@ interface Entry {
   file: File;
   title: string;
   type: DocumentType;
+  /** Its date (today unless changed) and, for a contract, its end date: the retention counts from them. */
+  dates: DateValues;
   /** `checking`: size and type being checked before anything is sent; `refused`: never sent (the API would refuse it). */
   state: 'checking' | 'ready' | 'refused' | 'sending' | 'processing' | 'done' | 'failed' | 'cancelled';
   sent: number;
@@ -40,7 +43,7 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
   const remove = (key: number) => setEntries((list) => list.filter((entry) => entry.key !== key));
   const add = (files: FileList | null) => {
     if (files === null) return;
-    const added = [...files].map((file): Entry => ({ key: nextKey.current++, file, title: file.name, type: defaultType, state: 'checking', sent: 0 }));
+    const added = [...files].map((file): Entry => ({ key: nextKey.current++, file, title: file.name, type: defaultType, dates: { documentDate: today(), contractEndDate: '' }, state: 'checking', sent: 0 }));
     setEntries((list) => [...list, ...added]);
     for (const entry of added) {
       refusalBeforeUpload(entry.file, me.limits).then(
@@ -52,7 +55,7 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
   };
 
   const send = async (entry: Entry) => {
-    const handle = api.upload(buildingId, entry.file, { type: entry.type, title: entry.title.trim() || entry.file.name }, (sent, total) =>
+    const handle = api.upload(buildingId, entry.file, { type: entry.type, title: entry.title.trim() || entry.file.name, ...datesToSend(entry.type, entry.dates) }, (sent, total) =>
       update(entry.key, { sent, state: sent >= total ? 'processing' : 'sending' }),
     );
     update(entry.key, { state: 'sending', handle, sent: 0 });
@@ -131,6 +134,7 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
                       <TypeOptions types={uploadTypes} />
                     </select>
                   </label>
+                  <DocumentDateFields type={entry.type} values={entry.dates} file={entry.file.name} onChange={(change) => update(entry.key, { dates: { ...entry.dates, ...change } })} />
                   <button type="button" class="secondary" onClick={() => remove(entry.key)}>
                     {tr.t('upload.remove')}
                   </button>
