@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupRepository, Snapshot } from '../../src/backup/backup-repository.js';
 import { restoreSnapshot } from '../../src/backup/backup-restore.js';
@@ -12,10 +11,8 @@ import { LocalObjectStorage } from '../../src/storage/local/local-object-storage
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backUpService, backupKeys, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
-import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
-import { documentUpload, pdfOfSize } from '../support/upload-request.js';
-import { registerBuilding } from '../support/buildings.js';
+import { backUpService, backupKeys, s3RepositoryLocation, uploadingService, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
+import type { ServiceFixture } from '../support/service-fixture.js';
 
 const at = (time: string, id = time): Snapshot => ({ format: 'docstore-backup-snapshot', version: 1, id, time, manifest: { name: 'm', size: 1, sha256: 'x' }, blobs: [] });
 
@@ -58,20 +55,13 @@ describe('forget and prune on a real repository (S3/RGW)', () => {
   let location: RepositoryLocation;
   let repository: BackupRepository;
   let auth: Record<string, string>;
-  const building = randomUUID();
+  let upload: (size: number, type?: string) => Promise<Document>;
 
   const backUp = async () =>
     backUpService(source, repository);
-  const upload = async (size: number, type = 'invoice') => {
-    const { payload, headers } = documentUpload({ type, title: `Doc ${size}`, content: pdfOfSize(size) });
-    const response = await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building}/documents`, payload, headers: { ...headers, ...auth } });
-    return response.json() as Document;
-  };
 
   beforeAll(async () => {
-    source = await localSqliteService({ env: { DOCSTORE_TRASH_DAYS: '0' } });
-    await registerBuilding(source, { id: building });
-    auth = { authorization: `Bearer ${await source.token('syndic')}` };
+    ({ source, auth, upload } = await uploadingService());
     keys = await backupKeys();
     location = await s3RepositoryLocation();
     repository = (await initRepository(location.storage, [keys.publicKey], source.config.dataDir)).repository;
