@@ -3,10 +3,11 @@
 import { existsSync } from 'node:fs';
 import module from 'node:module';
 
-// Node keeps the compiled code of the modules it loads on disk (under os.tmpdir(), or where
-// NODE_COMPILE_CACHE says) and later starts skip compiling them again; when the directory cannot
-// be written, Node goes on without it.
-module.enableCompileCache?.();
+// Node keeps the compiled code of the modules it loads on disk, and later starts skip compiling
+// them again. The cache lives beside the dependencies (node_modules/.cache, where build tools keep
+// theirs), never in TMPDIR, which a dry run must leave untouched; NODE_COMPILE_CACHE overrides it.
+// Where the directory cannot be written (a read-only image), Node goes on without it.
+module.enableCompileCache?.(process.env.NODE_COMPILE_CACHE || new URL('../node_modules/.cache/docstore-compile-cache', import.meta.url).pathname);
 
 const main = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(main)) {
