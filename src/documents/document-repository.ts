@@ -63,9 +63,13 @@ export async function updateDocument(db: Db, id: string, update: DocumentRowUpda
   return findDocument(db, id);
 }
 
-/** Documents deleted before `before`, oldest first (by deletion time, then id), after `after` when given. */
+/**
+ * Documents deleted at or before `before`, oldest first (by deletion time, then id), after `after`
+ * when given. At or before: with a trash of 0 days, a document deleted in the same millisecond as
+ * the purge's clock reading is purged too.
+ */
 export async function listPurgeable(db: Db, before: string, limit: number, after?: { deletedAt: string; id: string }): Promise<DocumentRow[]> {
-  let query = db.selectFrom('documents').selectAll().where('deleted_at', '<', before);
+  let query = db.selectFrom('documents').selectAll().where('deleted_at', '<=', before);
   if (after !== undefined) {
     query = query.where((eb) => eb.or([eb('deleted_at', '>', after.deletedAt), eb.and([eb('deleted_at', '=', after.deletedAt), eb('id', '>', after.id)])]));
   }
