@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DocstoreConfig } from './config.js';
-import { openDatabase, type Database } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
+import type { Database } from './db/database.js';
+import { openMigratedDatabase } from './db/migrate.js';
 import { BuildingCatalog } from './documents/building-catalog.js';
 import { DocumentService } from './documents/document-service.js';
 import { objectLockFollower } from './documents/retention/object-lock-follower.js';
@@ -53,13 +53,7 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   await prepare();
-  const { db } = openDatabase(config.database);
-  try {
-    await migrateToLatest(db);
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
+  const { db } = await openMigratedDatabase(config.database);
   const followLocks = objectLockFollower(db, storage);
   const documents = new DocumentService({
     db,

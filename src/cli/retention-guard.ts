@@ -20,20 +20,13 @@ export async function openRetentionGuard(config: DocstoreConfig): Promise<Retent
   if (config.database.dialect === 'sqlite' && !existsSync(config.database.path)) {
     return { protectedKeys: async () => new Set(), protectedSha256s: async () => new Map(), close: async () => {} };
   }
-  const [{ openDatabase }, { migrateToLatest }, { DocumentProtection }, keys, { protectedSha256s }] = await Promise.all([
-    import('../db/database.js'),
+  const [{ openMigratedDatabase }, { DocumentProtection }, keys, { protectedSha256s }] = await Promise.all([
     import('../db/migrate.js'),
     import('../documents/retention/document-protection.js'),
     import('../documents/retention/protected-keys.js'),
     import('../documents/retention/protected-contents.js'),
   ]);
-  const { db } = openDatabase(config.database);
-  try {
-    await migrateToLatest(db);
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
+  const { db } = await openMigratedDatabase(config.database);
   const protection = new DocumentProtection(db, { serviceRetention: config.retention, now: () => new Date() });
   return {
     protectedKeys: (candidates) => keys.protectedKeys(protection, candidates),

@@ -1,4 +1,5 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { openDatabase, type DatabaseConfig, type OpenedDatabase } from './database.js';
 import { MigrationFailed } from './database-errors.js';
 import * as documents20261129 from './migrations/2026-11-29T00-00-00-documents.js';
 import * as idempotencyKeys20261205 from './migrations/2026-12-05T00-00-00-idempotency-keys.js';
@@ -31,4 +32,16 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
 /** The names of every migration this version knows, in order. */
 export function knownMigrations(): string[] {
   return Object.keys(MIGRATIONS).sort();
+}
+
+/** Opens the database and brings its schema to the latest version; closes it again when that fails. */
+export async function openMigratedDatabase(config: DatabaseConfig): Promise<OpenedDatabase> {
+  const opened = openDatabase(config);
+  try {
+    await migrateToLatest(opened.db);
+  } catch (error) {
+    await opened.db.destroy();
+    throw error;
+  }
+  return opened;
 }
