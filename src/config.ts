@@ -12,6 +12,9 @@ import { parseByteRate } from './sync/bandwidth-limiter.js';
 import { DEFAULT_REQUEST_TIMEOUTS, type RequestTimeouts } from './http/request-timeouts.js';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './http/upload-limiter.js';
 import type { MetricsServerOptions } from './metrics/metrics-server.js';
+import { DEFAULT_EXTRACTION_LIMITS } from './search/extraction/extraction-limits.js';
+import type { SearchSettings } from './search/search-settings.js';
+import { DOCUMENT_TYPES, type DocumentType } from './shared/document.js';
 import type { EncryptionConfig, StorageConfig } from './storage/storage-config.js';
 
 /**
@@ -67,6 +70,8 @@ export interface DocstoreConfig {
   };
   /** Client-side encryption at rest; absent: objects are stored as they are. */
   encryption?: EncryptionConfig;
+  /** Search inside documents: extraction, OCR and the index (docs/search.md). */
+  search: SearchSettings;
 }
 
 /** Configuration errors live in `config-error.ts` (light enough for the CLI's error reporting); re-exported for callers of `loadConfig`. */
@@ -116,6 +121,19 @@ const environmentSchema = z
       .refine((value) => value.startsWith('file:///') || value.startsWith('s3://'), 'must be file:///absolute/dir or s3://NAME@bucket/prefix')
       .optional(),
     DOCSTORE_BACKUP_PASSPHRASE: z.string().min(1).optional(),
+    DOCSTORE_INDEX: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+    DOCSTORE_INDEX_EXCLUDE_TYPES: z
+      .string()
+      .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item !== ''))
+      .refine((items) => items.every((item) => (DOCUMENT_TYPES as readonly string[]).includes(item)), `must be a comma-separated list of document types (${DOCUMENT_TYPES.join(', ')})`)
+      .optional(),
+    DOCSTORE_OCR_LANGUAGES: z
+      .string()
+      .regex(/^[a-z_]{3,10}(\+[a-z_]{3,10})*$/, 'must be tesseract languages joined by +, e.g. fra+nld')
+      .default('fra+nld'),
+    DOCSTORE_INDEX_MAX_PAGES: z.coerce.number({ error: 'must be a number of pages' }).int().min(1).max(100_000).default(DEFAULT_EXTRACTION_LIMITS.maxPages),
+    DOCSTORE_INDEX_TIMEOUT_SECONDS: seconds.max(86_400).default(DEFAULT_EXTRACTION_LIMITS.timeoutSeconds),
+    DOCSTORE_INDEX_MEMORY_MB: z.coerce.number({ error: 'must be a number of MiB' }).int().min(64).max(65_536).default(DEFAULT_EXTRACTION_LIMITS.memoryMiB),
   });
 
 /** Every environment variable docstore reads (docs/configuration.md is checked against it). */
@@ -177,6 +195,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.DOCSTORE_BACKUP_PASSPHRASE === undefined ? {} : { passphrase: e.DOCSTORE_BACKUP_PASSPHRASE }),
     },
     ...(encryption === undefined ? {} : { encryption }),
+    search: {
+      enabled: e.DOCSTORE_INDEX === 'on',
+      excludedTypes: (e.DOCSTORE_INDEX_EXCLUDE_TYPES ?? []) as DocumentType[],
+      ocrLanguages: e.DOCSTORE_OCR_LANGUAGES,
+      limits: { ...DEFAULT_EXTRACTION_LIMITS, maxPages: e.DOCSTORE_INDEX_MAX_PAGES, timeoutSeconds: e.DOCSTORE_INDEX_TIMEOUT_SECONDS, memoryMiB: e.DOCSTORE_INDEX_MEMORY_MB },
+    },
   };
 }
 

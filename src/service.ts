@@ -11,6 +11,7 @@ import type { DocstoreMetrics } from './metrics/docstore-metrics.js';
 import { createObjectStorage, storageWiringOf } from './storage/create-object-storage.js';
 import type { ObjectLinkSigner } from './storage/object-link-signer.js';
 import type { ObjectStorage } from './storage/object-storage.js';
+import { createSearchModule, type SearchModule } from './search/search-module.js';
 
 export interface DocstoreServiceOptions {
   /** The time every part reads (trash cut-offs, link expiry, idempotency leases). @default () => new Date() */
@@ -37,6 +38,8 @@ export interface DocstoreService {
   idempotency: IdempotencyStore;
   /** The record of damaged content (full reads and the scrub mark documents `broken`). */
   integrity: ContentIntegrity;
+  /** Search inside documents: the use cases, the extraction tools found, the queue's workers. */
+  search: SearchModule;
   /** Closes the database (the storage holds nothing open). */
   close(): Promise<void>;
 }
@@ -55,6 +58,7 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
   await prepare();
   const { db } = await openMigratedDatabase(config.database);
   const followLocks = objectLockFollower(db, storage);
+  const search = await createSearchModule(db, storage, config.search, now ?? (() => new Date()));
   const documents = new DocumentService({
     db,
     storage,
@@ -64,6 +68,8 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     retention: config.retention,
     // Under S3_OBJECT_LOCK the storage's locks follow the documents' retention and holds.
     ...(followLocks === undefined ? {} : { onProtectionChanged: followLocks }),
+    // New versions queue their text extraction in the transaction that records them (issue 21).
+    ...search.hooks,
     ...(now === undefined ? {} : { now }),
   });
   return {
@@ -75,6 +81,7 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     buildings: new BuildingCatalog(db, now === undefined ? {} : { now }),
     idempotency: new IdempotencyStore(db, now === undefined ? {} : { now }),
     integrity: new ContentIntegrity(db, now === undefined ? {} : { now }),
+    search,
     close: () => db.destroy(),
   };
 }

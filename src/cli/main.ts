@@ -13,6 +13,7 @@ import type { ObjectEvent } from '../sync/mirror.js';
 import type { Difference } from '../sync/verify.js';
 import { mintConfiguredToken, registerConsoleCommands } from './console-commands.js';
 import { registerScrubCommand } from './scrub-command.js';
+import { registerIndexCommands } from './index-commands.js';
 
 const program = new Command()
   .name('docstore')
@@ -86,6 +87,7 @@ program
 
 registerConsoleCommands(program);
 registerScrubCommand(program, withService);
+registerIndexCommands(program, withService);
 
 program
   .command('mirror')

@@ -7,6 +7,7 @@ import { BandwidthLimiter } from '../sync/bandwidth-limiter.js';
 import type { DocstoreService } from '../service.js';
 import { DEFAULT_ORGANIZATION } from './console-commands.js';
 import { EXIT } from './exit-codes.js';
+import { enqueueMissing } from '../search/extraction/extraction-job-repository.js';
 
 /** How often `serve` checks the storage (the `docstore_storage_up` gauge and the logs follow it). */
 export const STORAGE_CHECK_EVERY_MS = 30_000;
@@ -81,6 +82,58 @@ export function startScheduledScrub(core: Pick<DocstoreService, 'db' | 'storage'
   return { stop: () => clearInterval(timer) };
 }
 
+/**
+ * Starts this instance's extraction worker (search, issue 21) when the index is on: it first
+ * queues the current versions that have no job (documents of before the index, a restored
+ * database), then works the shared queue in the background. Says in the log whether OCR is on;
+ * counts jobs, pages and durations, and the queue by status (from the database, at most once a minute).
+ */
+export function startExtraction(core: Pick<DocstoreService, 'db' | 'config' | 'search'>, metrics: DocstoreMetrics, log: TaskLog): { stop(): Promise<void> } | undefined {
+  const { search } = core;
+  metrics.ocrEnabled.set(search.tools.ocr ? 1 : 0);
+  if (!core.config.search.enabled) {
+    log.info({}, 'search index off (DOCSTORE_INDEX=off): no text is extracted');
+    return undefined;
+  }
+  if (search.tools.ocr) log.info({ languages: core.config.search.ocrLanguages }, 'search index on, OCR on');
+  else {
+    log.info(
+      { ocrLanguages: core.config.search.ocrLanguages, tesseractLanguages: search.tools.languages, pdfText: search.tools.pdf },
+      'search index on, OCR is off: tesseract with the configured languages is not installed (scripts/services/ocr.sh install); scans and images are not read',
+    );
+  }
+  let refreshedAt = 0;
+  metrics.onCollect(async () => {
+    if (Date.now() - refreshedAt < 60_000) return;
+    const counts = await search.service.jobCounts().catch(() => undefined);
+    if (counts === undefined) return;
+    for (const [status, count] of Object.entries(counts)) metrics.extractionQueue.set({ status }, count);
+    refreshedAt = Date.now();
+  });
+  const worker = search.worker({
+    onJob: (outcome) => {
+      metrics.extractionJobs.inc({ outcome: outcome.status });
+      metrics.extractionDuration.observe({ method: outcome.method ?? 'none' }, outcome.seconds);
+      if (outcome.pages !== null && outcome.method !== null) metrics.extractionPages.inc({ method: outcome.method === 'text' ? 'text' : 'ocr' }, outcome.pages);
+      if (outcome.status === 'retry' || outcome.status === 'failed') log.error({ documentId: outcome.documentId, version: outcome.version, error: outcome.error }, `text extraction ${outcome.status === 'retry' ? 'will be retried' : 'failed'}`);
+    },
+  });
+  let running: { stop(): Promise<void> } | undefined;
+  const started = enqueueMissing(core.db, new Date()).then(
+    (queued) => {
+      if (queued > 0) log.info({ queued }, 'queued the text extraction of documents without one');
+      running = worker.start(5000, (error) => log.error({ err: error }, 'text extraction worker error'));
+    },
+    (error: unknown) => log.error({ err: error }, 'could not queue documents without text extraction'),
+  );
+  return {
+    stop: async () => {
+      await started;
+      await running?.stop();
+    },
+  };
+}
+
 /** `docstore serve`: builds the service with its HTTP app, listens, runs the periodic tasks and stops on SIGINT or SIGTERM. */
 export async function serve(config: DocstoreConfig): Promise<void> {
   // Fastify and the console load here, for `serve` only.
@@ -92,6 +145,7 @@ export async function serve(config: DocstoreConfig): Promise<void> {
   });
   const tasks = startPeriodicTasks(service, service.app.log);
   const scrub = config.scrub === undefined ? undefined : startScheduledScrub(service, config.scrub, service.metrics, service.app.log);
+  const extraction = startExtraction(service, service.metrics, service.app.log);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`docstore: serving on ${listeners.apiUrl} (storage: ${service.storage.name}, database: ${config.database.dialect})`);
   say(`  console:    ${config.http.publicBaseUrl}/${service.consoleBuilt ? '' : ' (not built: run `npm run build`, then restart docstore)'}`);
@@ -105,6 +159,8 @@ export async function serve(config: DocstoreConfig): Promise<void> {
   const stop = async () => {
     tasks.stop();
     scrub?.stop();
+    // A job in hand is abandoned: its lease lapses and another instance (or the next start) takes it again.
+    void extraction?.stop();
     await listeners.close();
     await service.close();
     process.exit(EXIT.ok);

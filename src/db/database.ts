@@ -8,6 +8,7 @@ import type { IdempotencyKeysTable } from '../idempotency/idempotency-keys.table
 import type { LegalHoldsTable, RetentionChangesTable, RetentionPoliciesTable } from '../documents/retention/retention.table.js';
 import type { DocumentVersionsTable } from '../documents/versions/document-versions.table.js';
 import type { ScrubStateTable } from '../documents/integrity/scrub-state.table.js';
+import type { DocumentTextsTable, ExtractionJobsTable, SearchEntriesTable } from '../search/search.table.js';
 import { GuardedPostgresPool, type DatabaseTimeouts } from './guarded-postgres-pool.js';
 import { LockingSqliteDialect } from './locking-sqlite-dialect.js';
 
@@ -24,6 +25,9 @@ export interface Database {
   retention_changes: RetentionChangesTable;
   legal_holds: LegalHoldsTable;
   scrub_state: ScrubStateTable;
+  extraction_jobs: ExtractionJobsTable;
+  document_texts: DocumentTextsTable;
+  search_entries: SearchEntriesTable;
 }
 
 export type DatabaseConfig = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string; maxConnections?: number; timeouts?: DatabaseTimeouts };

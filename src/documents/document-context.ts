@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { DocumentObjectLock } from './retention/document-object-lock.js';
@@ -24,6 +24,13 @@ export interface DocumentServiceOptions {
    * composition root passes `objectLockFollower`, which extends and holds the stored versions.
    */
   onProtectionChanged?: ProtectionListener;
+  /**
+   * Runs inside the transaction that records a new version (an upload is version 1), after its
+   * rows: search queues the version's text extraction there, so that no version goes without.
+   */
+  onVersionRecorded?: (trx: Transaction<Database>, version: { documentId: string; version: number }) => Promise<void>;
+  /** Runs inside the transaction that edits a document's fields: search rewrites its index entry (the title) there. */
+  onDocumentEdited?: (trx: Transaction<Database>, documentId: string) => Promise<void>;
 }
 
 /** What the documents use cases share: the service's options with the clock resolved. */

@@ -153,6 +153,7 @@ export class DocumentService {
         updated_at: now().toISOString(),
       });
       if (changed === undefined) throw DocumentError.notFound('Document', id);
+      await this.context.onDocumentEdited?.(trx, id);
       if (before !== undefined && before.retained) {
         const after = (await protection.withDatabase(trx).protections([id])).get(id);
         if (after !== undefined && !isAtLeastAsLong(after.retention, before.retention)) throw RetentionError.retained(id, before.retention.retainUntil, 'shortened by an edit');

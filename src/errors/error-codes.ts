@@ -9,6 +9,7 @@ import { REQUEST_ERROR_CODES } from '../http/request-errors.js';
 import { LISTEN_ERROR_CODES } from '../http/listen-error.js';
 import { IDEMPOTENCY_ERROR_CODES } from '../idempotency/idempotency-errors.js';
 import { STORAGE_ERROR_CODES } from '../storage/storage-errors.js';
+import { SEARCH_ERROR_CODES } from '../search/search-errors.js';
 import { SYNC_ERROR_CODES } from '../sync/sync-errors.js';
 
 /**
@@ -29,6 +30,7 @@ export const ERROR_CODES_BY_MODULE = {
   config: CONFIG_ERROR_CODES,
   backup: BACKUP_ERROR_CODES,
   sync: SYNC_ERROR_CODES,
+  search: SEARCH_ERROR_CODES,
 } as const;
 
 /** Every stable code any part of docstore raises. */

@@ -25,6 +25,8 @@ import { buildingsRoutes } from './routes/buildings-routes.js';
 import { documentsRoutes } from './routes/documents-routes.js';
 import { documentVersionsRoutes } from './routes/document-versions-routes.js';
 import { retentionRoutes } from './routes/retention-routes.js';
+import { searchRoutes } from './routes/search-routes.js';
+import type { SearchService } from '../search/search-service.js';
 import { problemSchema } from './schemas.js';
 import { DEFAULT_REQUEST_TIMEOUTS, nodeServerTimeouts, type RequestTimeouts } from './request-timeouts.js';
 import { serveSignedLink } from './signed-link-handler.js';
@@ -49,6 +51,8 @@ export interface AppDependencies {
   metrics?: DocstoreMetrics;
   /** When given, full reads (`/content`, versions, signed links) are checked against the recorded SHA-256. */
   integrity?: ContentIntegrity;
+  /** Search inside documents (`/api/v1/search`); without it those routes are not registered. */
+  search?: SearchService;
   /** The built web console, served at `/`; without it `/` says how to build it. */
   console?: ConsoleAssets;
   /** How long `/health/ready` waits for each of the database and the storage, in seconds. @default 3 */
@@ -178,6 +182,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     allowedMimeTypes: deps.allowedMimeTypes,
     authenticate,
   });
+  if (deps.search !== undefined) {
+    await app.register(searchRoutes, { prefix: '/api/v1', search: deps.search, documents: deps.documents, authenticate, ...(metrics === undefined ? {} : { metrics }) });
+  }
   registerConsoleRoutes(app, deps.console);
 
   if (deps.signer !== undefined) {

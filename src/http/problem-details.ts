@@ -83,6 +83,9 @@ export const STATUS_BY_CODE = {
   'sync.usage': 500,
   'sync.max_delete_exceeded': 500,
   'sync.listing_failed': 500,
+  'search.invalid_query': 400,
+  'search.invalid_cursor': 400,
+  'search.disabled': 503,
 } as const satisfies Record<ErrorCode, number>;
 
 const TITLES: Record<number, string> = {

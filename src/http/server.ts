@@ -56,6 +56,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       buildings: core.buildings,
       idempotency: core.idempotency,
       integrity: core.integrity,
+      search: core.search.service,
       verifier,
       ...(core.signer === undefined ? {} : { signer: core.signer }),
       maxUploadBytes: config.maxUploadBytes,

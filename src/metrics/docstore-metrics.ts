@@ -87,6 +87,19 @@ export class DocstoreMetrics {
   readonly brokenDocuments = new Gauge({ name: METRICS.brokenDocuments, help: 'Documents whose content is damaged or missing (status broken).', registers: [this.registry] });
   readonly scrubPassStarted = new Gauge({ name: METRICS.scrubPassStarted, help: 'Unix time the current scrub pass began (0: never).', registers: [this.registry] });
 
+  readonly extractionJobs = new Counter({ name: METRICS.extractionJobs, help: 'Extraction jobs ended by this instance, by outcome.', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly extractionPages = new Counter({ name: METRICS.extractionPages, help: 'PDF pages read by extraction, by method (text, ocr).', labelNames: ['method'] as const, registers: [this.registry] });
+  readonly extractionDuration = new Histogram({
+    name: METRICS.extractionDuration,
+    help: 'Duration of extraction jobs in seconds, by method.',
+    labelNames: ['method'] as const,
+    buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers: [this.registry],
+  });
+  readonly extractionQueue = new Gauge({ name: METRICS.extractionQueue, help: 'Extraction jobs by status (every instance).', labelNames: ['status'] as const, registers: [this.registry] });
+  readonly ocrEnabled = new Gauge({ name: METRICS.ocrEnabled, help: '1 when OCR is on (tesseract and its languages installed), else 0.', registers: [this.registry] });
+  readonly searchDuration = new Histogram({ name: METRICS.searchDuration, help: 'Duration of searches in seconds.', buckets: LATENCY_BUCKETS_SECONDS, registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.backupLastSuccess.set(0);

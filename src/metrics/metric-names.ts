@@ -56,6 +56,18 @@ export const METRICS = {
   brokenDocuments: 'docstore_documents_broken',
   /** gauge: Unix time the current scrub pass began (0: never began). */
   scrubPassStarted: 'docstore_scrub_pass_started_timestamp_seconds',
+  /** counter {outcome}: extraction jobs ended by this instance: a final status (`done`, `limited`, `failed`, `unsupported`, `ocr_off`, `excluded`, `superseded`) or `retry`. */
+  extractionJobs: 'docstore_extraction_jobs_total',
+  /** counter {method}: PDF pages read, `text` (a text layer) or `ocr` is the job's method (`text+ocr` counts under ocr). */
+  extractionPages: 'docstore_extraction_pages_total',
+  /** histogram {method}, seconds per extraction job (`text`, `ocr`, `text+ocr`, `none`). */
+  extractionDuration: 'docstore_extraction_duration_seconds',
+  /** gauge {status}: extraction jobs by status, from the database (every instance's), refreshed at most once a minute. */
+  extractionQueue: 'docstore_extraction_queue',
+  /** gauge: 1 when tesseract with the configured languages is installed (OCR on), else 0. */
+  ocrEnabled: 'docstore_ocr_enabled',
+  /** histogram, seconds per search (the query, the count and the snippets). */
+  searchDuration: 'docstore_search_duration_seconds',
 } as const;
 
 /** Histogram buckets, in seconds, that resolve 1–500 ms. */

@@ -95,6 +95,7 @@ export class DocumentUploader {
         await db.transaction().execute(async (trx) => {
           await repository.insertDocument(trx, row);
           await insertVersion(trx, { document_id: row.id, version: 1, storage_key: row.storage_key, size: row.size, sha256: row.sha256, mime_type: row.mime_type, file_name: row.file_name, uploaded_by: row.uploaded_by, created_at: now });
+          await this.context.onVersionRecorded?.(trx, { documentId: row.id, version: 1 });
           await options.beforeCommit?.(trx, document);
           committing = true;
         });

@@ -75,6 +75,7 @@ export class DocumentVersionUploader {
             throw new DocumentError('document.version_conflict', `Another version of document ${documentId} was added meanwhile: fetch its versions and send yours again`, { id: documentId });
           }
           await repository.insertVersion(trx, row);
+          await this.context.onVersionRecorded?.(trx, { documentId, version });
           await options.beforeCommit?.(trx, added);
           committing = true;
         });

@@ -1,0 +1,55 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../db/database.js';
+import { indexText } from './text-folding.js';
+
+export type SearchDialect = 'sqlite' | 'postgres';
+
+/** The dialect of a Kysely instance (or transaction), as the migrations tell them apart. */
+export function dialectOf(db: Kysely<Database>): SearchDialect {
+  return db.getExecutor().adapter.constructor.name.toLowerCase().includes('postgres') ? 'postgres' : 'sqlite';
+}
+
+/**
+ * Writes documents' entries in the full-text index: the title (weight A: a title match ranks
+ * first) and the extracted text of the current version (body), both folded by `indexText`, so
+ * that SQLite's FTS5 and PostgreSQL's tsvector ('simple' configuration) index the same words.
+ */
+export class SearchIndex {
+  /**
+   * Rewrites the document's entry from its row and its extracted text, in `db` (a transaction, so
+   * that it commits with the row or the text). A document that is gone has no entry.
+   */
+  static async refresh(db: Kysely<Database> | Transaction<Database>, documentId: string): Promise<void> {
+    const row = await db
+      .selectFrom('documents')
+      .leftJoin('document_texts', 'document_texts.document_id', 'documents.id')
+      .select(['documents.title', 'documents.file_name', 'document_texts.text'])
+      .where('documents.id', '=', documentId)
+      .executeTakeFirst();
+    if (row === undefined) return;
+    const title = indexText(`${row.title} ${row.file_name}`);
+    const body = indexText(row.text ?? '');
+    if (dialectOf(db) === 'postgres') {
+      await sql`
+        insert into search_entries (document_id, tsv)
+        values (${documentId}, setweight(to_tsvector('simple', ${title}), 'A') || setweight(to_tsvector('simple', ${body}), 'D'))
+        on conflict (document_id) do update set tsv = excluded.tsv
+      `.execute(db);
+      return;
+    }
+    const existing = await db.selectFrom('search_entries').select('id').where('document_id', '=', documentId).executeTakeFirst();
+    let id = existing?.id;
+    if (id === undefined) {
+      const inserted = await db.insertInto('search_entries').values({ document_id: documentId }).returning('id').executeTakeFirstOrThrow();
+      id = inserted.id;
+    } else {
+      await sql`delete from search_fts where rowid = ${id}`.execute(db);
+    }
+    await sql`insert into search_fts (rowid, title, body) values (${id}, ${title}, ${body})`.execute(db);
+  }
+
+  /** Removes every entry (before `docstore index rebuild` writes them again). */
+  static async clear(db: Kysely<Database>): Promise<void> {
+    await db.deleteFrom('search_entries').execute();
+  }
+}

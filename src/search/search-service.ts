@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import { authorizeBuilding, authorizedDocument } from '../documents/document-access.js';
+import { toDocument } from '../documents/document-fields.js';
+import type { Document } from '../shared/document.js';
+import type { Principal } from '../shared/principal.js';
+import { searchDocuments, type SearchFilters } from './document-search.js';
+import * as jobs from './extraction/extraction-job-repository.js';
+import type { ExtractionTools } from './extraction/extraction-tools.js';
+import { SearchError } from './search-errors.js';
+import { parseQuery, queryKey, type SearchQuery } from './search-query.js';
+import { snippetOf, type SnippetPart } from './search-snippet.js';
+
+export interface SearchRequest extends SearchFilters {
+  q: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface SearchHit {
+  document: Document;
+  /** The passage of the extracted text around the first match, matching words marked. */
+  snippet: SnippetPart[];
+}
+
+export interface SearchPage {
+  items: SearchHit[];
+  /** Matches in all, under the caller's rights and the filters. */
+  total: number;
+  nextCursor: string | null;
+}
+
+/** A document's extracted text, as the console shows it. */
+export interface DocumentText {
+  documentId: string;
+  /** The version the text comes from; null before any extraction. */
+  version: number | null;
+  text: string | null;
+  method: string | null;
+  extractedAt: string | null;
+  /** The current version's job: `pending`, `done`, `limited`, … (null: none, e.g. the index is off). */
+  status: string | null;
+  /** Why the job was limited, failed or skipped. */
+  error: string | null;
+}
+
+/** What search runs with on this instance. */
+export interface SearchStatus {
+  index: 'on' | 'off';
+  ocr: 'on' | 'off';
+  pdfText: 'on' | 'off';
+  /** tesseract's `-l` (e.g. `fra+nld`). */
+  ocrLanguages: string;
+  excludedTypes: string[];
+}
+
+/** Characters of text read for each hit's snippet. */
+const SNIPPET_SOURCE_CHARACTERS = 200_000;
+
+/**
+ * Search inside documents for a principal: the query parsed once (`search-query.ts`), run with the
+ * caller's rights inside the SQL (`searchDocuments`), each hit with a snippet of its text.
+ */
+export class SearchService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly settings: { enabled: boolean; tools: ExtractionTools; ocrLanguages: string; excludedTypes: readonly string[] },
+  ) {}
+
+  get status(): SearchStatus {
+    const { enabled, tools, ocrLanguages, excludedTypes } = this.settings;
+    return { index: enabled ? 'on' : 'off', ocr: enabled && tools.ocr ? 'on' : 'off', pdfText: enabled && tools.pdf ? 'on' : 'off', ocrLanguages, excludedTypes: [...excludedTypes] };
+  }
+
+  /**
+   * One page of ranked matches. A building the caller may not see is `documents.not_found`, as
+   * everywhere; a malformed query `search.invalid_query`; a cursor of another search `search.invalid_cursor`.
+   */
+  async search(principal: Principal, request: SearchRequest): Promise<SearchPage> {
+    if (!this.settings.enabled) throw SearchError.disabled();
+    const query = parseQuery(request.q);
+    if (request.buildingId !== undefined) await authorizeBuilding(this.db, principal, request.buildingId, 'read');
+    const filters: SearchFilters = {
+      ...(request.buildingId === undefined ? {} : { buildingId: request.buildingId }),
+      ...(request.type === undefined ? {} : { type: request.type }),
+      ...(request.from === undefined ? {} : { from: request.from }),
+      ...(request.to === undefined ? {} : { to: request.to }),
+    };
+    const scope = scopeOf(query, filters);
+    const offset = request.cursor === undefined ? 0 : decodeCursor(request.cursor, scope);
+    const { rows, total } = await searchDocuments(this.db, principal, query, filters, { limit: request.limit, offset });
+    const texts = await this.textsOf(rows.map((row) => row.id));
+    const items = rows.map((row) => ({ document: toDocument(row), snippet: snippetOf(texts.get(row.id) ?? '', query) }));
+    const next = offset + rows.length;
+    return { items, total, nextCursor: rows.length === request.limit && next < total ? encodeCursor(scope, next) : null };
+  }
+
+  /** The extracted text of a document the caller may read (its current version's job status beside it). */
+  async text(principal: Principal, documentId: string): Promise<DocumentText> {
+    const document = await authorizedDocument(this.db, principal, documentId, 'read');
+    const version = await this.db.selectFrom('document_versions').select('version').where('document_id', '=', documentId).where('storage_key', '=', document.storage_key).executeTakeFirst();
+    const [text, job] = await Promise.all([
+      this.db.selectFrom('document_texts').selectAll().where('document_id', '=', documentId).executeTakeFirst(),
+      version === undefined
+        ? undefined
+        : this.db.selectFrom('extraction_jobs').select(['status', 'error']).where('document_id', '=', documentId).where('version', '=', version.version).executeTakeFirst(),
+    ]);
+    return {
+      documentId,
+      version: text?.version ?? null,
+      text: text?.text ?? null,
+      method: text?.method ?? null,
+      extractedAt: text === undefined ? null : new Date(text.extracted_at).toISOString(),
+      status: job?.status ?? null,
+      error: job?.error ?? null,
+    };
+  }
+
+  /** Jobs by status, for `docstore index status` and the metrics. */
+  jobCounts(): Promise<Record<jobs.JobStatus, number>> {
+    return jobs.countJobs(this.db);
+  }
+
+  private async textsOf(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('document_texts')
+      .select(['document_id', (eb) => eb.fn<string>('substr', ['text', eb.val(1), eb.val(SNIPPET_SOURCE_CHARACTERS)]).as('text')])
+      .where('document_id', 'in', ids)
+      .execute();
+    return new Map(rows.map((row) => [row.document_id, row.text]));
+  }
+}
+
+function scopeOf(query: SearchQuery, filters: SearchFilters): string {
+  return createHash('sha256').update(JSON.stringify([queryKey(query), filters.buildingId ?? null, filters.type ?? null, filters.from ?? null, filters.to ?? null])).digest('base64url').slice(0, 16);
+}
+
+function encodeCursor(scope: string, offset: number): string {
+  return Buffer.from(JSON.stringify({ v: 1, s: scope, o: offset }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, scope: string): number {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (error) {
+    throw Object.assign(SearchError.invalidCursor(), { cause: error });
+  }
+  const { v, s, o } = (payload ?? {}) as { v?: unknown; s?: unknown; o?: unknown };
+  if (v !== 1 || s !== scope || typeof o !== 'number' || !Number.isInteger(o) || o < 0 || o > 100_000) throw SearchError.invalidCursor();
+  return o;
+}
