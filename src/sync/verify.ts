@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { isStorageError } from '../storage/storage-errors.js';
 import { mergeListings } from './key-merge.js';
-import { keyFilter } from './mirror.js';
+import { keyFilter, storedSha256 } from './mirror.js';
+import { MirrorManifestReader } from './mirror-manifest-reader.js';
 import { SyncError } from './sync-errors.js';
 import { TaskPool } from '../lib/task-pool.js';
 
@@ -37,7 +38,9 @@ export interface VerifySummary {
 /**
  * Like `rclone check`: lists both sides and reports missing, extra and different objects, by size
  * and stored SHA-256; with `download`, re-hashes the bytes on both sides and compares them with each
- * other and with the stored SHA-256 (so an object damaged in place is found).
+ * other and with the stored SHA-256 (so an object damaged in place is found). A side's SHA-256 is
+ * read as `mirror` reads it: from the listing, else from the destination's manifest while that side
+ * lists the ETag and size recorded there, else by a `stat`. The manifest is only read.
  */
 export async function verify(source: ObjectStorage, destination: ObjectStorage, options: VerifyOptions = {}, onDifference: (difference: Difference) => void = () => {}): Promise<VerifySummary> {
   const started = performance.now();
@@ -53,8 +56,10 @@ export async function verify(source: ObjectStorage, destination: ObjectStorage, 
     else summary.errors++;
     onDifference(difference);
   };
+  const manifest = await MirrorManifestReader.open(destination);
   try {
     for await (const entry of mergeListings(source, destination)) {
+      const recorded = await manifest.lookup(entry.key);
       if (!wanted(entry.key)) continue;
       if (entry.source === undefined) {
         report({ key: entry.key, kind: 'extra' });
@@ -72,16 +77,16 @@ export async function verify(source: ObjectStorage, destination: ObjectStorage, 
             report({ key: listed.key, kind: 'different', by: 'size', detail: `${listed.size} ≠ ${present.size} bytes` });
             return;
           }
-          const [a, b] = await Promise.all([source.stat(listed.key), destination.stat(present.key)]);
-          if (a.sha256 === undefined || a.sha256 !== b.sha256) {
-            report({ key: listed.key, kind: 'different', by: 'sha256', detail: `${a.sha256 ?? 'none'} ≠ ${b.sha256 ?? 'none'}` });
+          const [a, b] = await Promise.all([storedSha256(source, listed, recorded, 'source'), storedSha256(destination, present, recorded, 'destination')]);
+          if (a === undefined || a !== b) {
+            report({ key: listed.key, kind: 'different', by: 'sha256', detail: `${a ?? 'none'} ≠ ${b ?? 'none'}` });
             return;
           }
           if (options.download !== true || random() >= sample) return;
           summary.downloaded++;
           const [sourceBytes, destinationBytes] = await Promise.all([hashOf(source, listed.key), hashOf(destination, present.key)]);
-          if (sourceBytes !== a.sha256 || destinationBytes !== a.sha256) {
-            report({ key: listed.key, kind: 'different', by: 'content', detail: `stored ${a.sha256}, source bytes ${sourceBytes}, destination bytes ${destinationBytes}` });
+          if (sourceBytes !== a || destinationBytes !== a) {
+            report({ key: listed.key, kind: 'different', by: 'content', detail: `stored ${a}, source bytes ${sourceBytes}, destination bytes ${destinationBytes}` });
           }
         } catch (error) {
           report({ key: listed.key, kind: 'error', code: isStorageError(error) ? error.code : 'sync.verify_failed', message: error instanceof Error ? error.message : String(error) });
@@ -91,6 +96,8 @@ export async function verify(source: ObjectStorage, destination: ObjectStorage, 
   } catch (error) {
     await pool.drain();
     throw new SyncError('sync.listing_failed', `Listing failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  } finally {
+    manifest.close();
   }
   await pool.drain();
   summary.durationMs = performance.now() - started;

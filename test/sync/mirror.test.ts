@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ describe('mirror and verify', () => {
     const client = clientFor(target);
     clients.push(client);
     const bucket = await testBucket(target, client);
-    return { storage: new S3ObjectStorage({ client, bucket, keyPrefix: target.ownServer ? '' : `mirror-${counter++}/` }), bucket };
+    return { storage: new S3ObjectStorage({ client, bucket, keyPrefix: target.ownServer ? '' : `mirror-${randomUUID()}/` }), bucket };
   };
 
   async function seed(storage: ObjectStorage): Promise<Map<string, Buffer>> {
