@@ -7,6 +7,7 @@ import { DocumentService } from './documents/document-service.js';
 import { objectLockFollower } from './documents/retention/object-lock-follower.js';
 import { ContentIntegrity } from './documents/integrity/content-integrity.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
+import { defaultKeyDir, HandoverService } from './handover/handover-service.js';
 import type { DocstoreMetrics } from './metrics/docstore-metrics.js';
 import { createObjectStorage, storageWiringOf } from './storage/create-object-storage.js';
 import type { ObjectLinkSigner } from './storage/object-link-signer.js';
@@ -40,6 +41,8 @@ export interface DocstoreService {
   integrity: ContentIntegrity;
   /** Search inside documents: the use cases, the extraction tools found, the queue's workers. */
   search: SearchModule;
+  /** The change of syndic: signed building exports (and their jobs), imports, transfers. */
+  handover: HandoverService;
   /** Closes the database (the storage holds nothing open). */
   close(): Promise<void>;
 }
@@ -72,6 +75,8 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     ...search.hooks,
     ...(now === undefined ? {} : { now }),
   });
+  const integrity = new ContentIntegrity(db, now === undefined ? {} : { now });
+  const handover = new HandoverService({ db, storage, integrity, protection: documents.protection, keyDir: defaultKeyDir(config.dataDir), ...(now === undefined ? {} : { now }) });
   return {
     config,
     db,
@@ -80,8 +85,12 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     documents,
     buildings: new BuildingCatalog(db, now === undefined ? {} : { now }),
     idempotency: new IdempotencyStore(db, now === undefined ? {} : { now }),
-    integrity: new ContentIntegrity(db, now === undefined ? {} : { now }),
+    integrity,
+    handover,
     search,
-    close: () => db.destroy(),
+    close: async () => {
+      await handover.jobs.settled();
+      await db.destroy();
+    },
   };
 }

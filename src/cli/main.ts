@@ -13,6 +13,7 @@ import type { ObjectEvent } from '../sync/mirror.js';
 import type { Difference } from '../sync/verify.js';
 import { mintConfiguredToken, registerConsoleCommands } from './console-commands.js';
 import { registerScrubCommand } from './scrub-command.js';
+import { registerHandoverCommands } from './handover-commands.js';
 import { registerIndexCommands } from './index-commands.js';
 
 const program = new Command()
@@ -87,6 +88,7 @@ program
 
 registerConsoleCommands(program);
 registerScrubCommand(program, withService);
+registerHandoverCommands(program, withService);
 registerIndexCommands(program, withService);
 
 program

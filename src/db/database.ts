@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { BuildingsTable } from '../buildings/buildings.table.js';
 import type { DocumentsTable } from '../documents/documents.table.js';
+import type { HandoverExportsTable } from '../handover/handover-exports.table.js';
 import type { IdempotencyKeysTable } from '../idempotency/idempotency-keys.table.js';
 import type { LegalHoldsTable, RetentionChangesTable, RetentionPoliciesTable } from '../documents/retention/retention.table.js';
 import type { DocumentVersionsTable } from '../documents/versions/document-versions.table.js';
@@ -25,6 +26,7 @@ export interface Database {
   retention_changes: RetentionChangesTable;
   legal_holds: LegalHoldsTable;
   scrub_state: ScrubStateTable;
+  handover_exports: HandoverExportsTable;
   extraction_jobs: ExtractionJobsTable;
   document_texts: DocumentTextsTable;
   search_entries: SearchEntriesTable;

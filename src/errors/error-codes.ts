@@ -4,6 +4,7 @@ import { BUILDING_ERROR_CODES } from '../buildings/building-errors.js';
 import { CONFIG_ERROR_CODES } from '../config-error.js';
 import { DATABASE_ERROR_CODES } from '../db/database-errors.js';
 import { DOCUMENT_ERROR_CODES } from '../documents/document-errors.js';
+import { HANDOVER_ERROR_CODES } from '../handover/handover-errors.js';
 import { RETENTION_ERROR_CODES } from '../documents/retention/retention-errors.js';
 import { REQUEST_ERROR_CODES } from '../http/request-errors.js';
 import { LISTEN_ERROR_CODES } from '../http/listen-error.js';
@@ -30,6 +31,7 @@ export const ERROR_CODES_BY_MODULE = {
   config: CONFIG_ERROR_CODES,
   backup: BACKUP_ERROR_CODES,
   sync: SYNC_ERROR_CODES,
+  handover: HANDOVER_ERROR_CODES,
   search: SEARCH_ERROR_CODES,
 } as const;
 

@@ -25,6 +25,8 @@ import { buildingsRoutes } from './routes/buildings-routes.js';
 import { documentsRoutes } from './routes/documents-routes.js';
 import { documentVersionsRoutes } from './routes/document-versions-routes.js';
 import { retentionRoutes } from './routes/retention-routes.js';
+import { handoverRoutes } from './routes/handover-routes.js';
+import type { HandoverService } from '../handover/handover-service.js';
 import { searchRoutes } from './routes/search-routes.js';
 import type { SearchService } from '../search/search-service.js';
 import { problemSchema } from './schemas.js';
@@ -49,6 +51,8 @@ export interface AppDependencies {
   logger?: boolean | { level: string };
   /** When given, requests and uploads are measured. */
   metrics?: DocstoreMetrics;
+  /** When given, the change-of-syndic routes (building exports and transfers) are served. */
+  handover?: HandoverService;
   /** When given, full reads (`/content`, versions, signed links) are checked against the recorded SHA-256. */
   integrity?: ContentIntegrity;
   /** Search inside documents (`/api/v1/search`); without it those routes are not registered. */
@@ -185,6 +189,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   if (deps.search !== undefined) {
     await app.register(searchRoutes, { prefix: '/api/v1', search: deps.search, documents: deps.documents, authenticate, ...(metrics === undefined ? {} : { metrics }) });
   }
+  if (deps.handover !== undefined) await app.register(handoverRoutes, { prefix: '/api/v1', handover: deps.handover, authenticate });
   registerConsoleRoutes(app, deps.console);
 
   if (deps.signer !== undefined) {

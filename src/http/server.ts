@@ -56,6 +56,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       buildings: core.buildings,
       idempotency: core.idempotency,
       integrity: core.integrity,
+      handover: core.handover,
       search: core.search.service,
       verifier,
       ...(core.signer === undefined ? {} : { signer: core.signer }),
@@ -69,6 +70,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       ...(consoleAssets === undefined ? {} : { console: consoleAssets }),
     });
     core.integrity.logError = (details, message) => app.log.error(details, message);
+    core.handover.jobs.logError = (details, message) => app.log.error(details, message);
     core.integrity.onDamage((damage) => app.log.error({ damage }, `damaged content: document ${damage.documentId} version ${damage.version} (${damage.reason}, found by ${damage.source}); the document is now broken`));
     return {
       ...core,

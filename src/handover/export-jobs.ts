@@ -1,0 +1,186 @@
+import type { Kysely } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import { AuthError } from '../auth/auth-errors.js';
+import type { Database } from '../db/database.js';
+import { authorizeBuilding } from '../documents/document-access.js';
+import { isDocstoreError } from '../errors/docstore-error.js';
+import { canManageBuildings } from '../shared/building-permissions.js';
+import { contentDisposition } from '../shared/file-name.js';
+import type { Principal } from '../shared/principal.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import type { BuildingExporter } from './building-exporter.js';
+import { HandoverError } from './handover-errors.js';
+import type { HandoverExportRow } from './handover-exports.table.js';
+import * as repository from './export-job-repository.js';
+import { exportKey } from './export-location.js';
+import type { SigningKeyStore } from './signing-key-store.js';
+
+/** An export job as the API shows it. */
+export interface ExportJob {
+  id: string;
+  buildingId: string;
+  status: 'running' | 'ready' | 'failed';
+  includeTrash: boolean;
+  requestedBy: string;
+  createdAt: string;
+  finishedAt: string | null;
+  fileName: string | null;
+  size: number | null;
+  /** SHA-256 of the whole archive file. */
+  sha256: string | null;
+  documents: number | null;
+  versions: number | null;
+  error: { code: string; message: string } | null;
+}
+
+/** Told when a job ends (the audit trail records it; logs). */
+export type ExportJobListener = (job: ExportJob, principal: Principal) => void | Promise<void>;
+
+/**
+ * Export jobs of the API: a syndic (its organisation's buildings) or a superadmin starts one; the
+ * archive is written by `BuildingExporter` straight into the storage (streamed: never buffered),
+ * signed with the organisation's key from `SigningKeyStore`; once ready it is downloaded through a
+ * time-limited link. A job still running when the process stops stays `running`.
+ */
+export class ExportJobs {
+  private readonly running = new Set<Promise<void>>();
+  private readonly listeners: ExportJobListener[] = [];
+  private readonly now: () => Date;
+  /** Where a failed job's unexpected error goes. */
+  logError: (details: object, message: string) => void = () => {};
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly storage: ObjectStorage,
+    private readonly exporter: BuildingExporter,
+    private readonly keys: SigningKeyStore,
+    options: { now?: () => Date } = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  onFinished(listener: ExportJobListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Starts an export of the building; answers at once with the running job. */
+  async start(principal: Principal, buildingId: string, options: { includeTrash: boolean }): Promise<ExportJob> {
+    const { organizationId } = await authorizeBuilding(this.db, principal, buildingId, 'read');
+    if (!canManageBuildings(principal)) throw AuthError.forbidden('exporting a building');
+    const signingKey = await this.keys.signingKeyOf(organizationId);
+    const id = uuidv7();
+    const createdAt = this.now().toISOString();
+    await repository.insertExport(this.db, {
+      id,
+      organization_id: organizationId,
+      building_id: buildingId,
+      status: 'running',
+      include_trash: options.includeTrash ? 1 : 0,
+      requested_by: principal.userId,
+      storage_key: null,
+      file_name: null,
+      size: null,
+      sha256: null,
+      documents: null,
+      versions: null,
+      error_code: null,
+      error_message: null,
+      created_at: createdAt,
+      finished_at: null,
+    });
+    const run = this.run(principal, id, organizationId, buildingId, options.includeTrash, signingKey).finally(() => this.running.delete(run));
+    this.running.add(run);
+    return this.view(await this.row(id));
+  }
+
+  private async run(principal: Principal, id: string, organizationId: string, buildingId: string, includeTrash: boolean, signingKey: Awaited<ReturnType<SigningKeyStore['signingKeyOf']>>): Promise<void> {
+    const key = exportKey(organizationId, id);
+    try {
+      const opened = await this.exporter.open({ buildingId, includeTrash, signingKey, requestedBy: principal.userId });
+      const stored = await this.storage.put(key, opened.output, { contentType: 'application/zip', contentDisposition: contentDisposition(opened.fileName) });
+      await repository.updateExport(this.db, id, {
+        status: 'ready',
+        storage_key: key,
+        file_name: opened.fileName,
+        size: stored.size,
+        sha256: stored.sha256,
+        documents: opened.manifest.documents.length,
+        versions: opened.manifest.documents.reduce((sum, document) => sum + document.versions.length, 0),
+        finished_at: this.now().toISOString(),
+      });
+    } catch (error) {
+      if (!isDocstoreError(error)) this.logError({ err: error, exportId: id }, 'export failed');
+      await this.storage.delete(key).catch(() => undefined);
+      await repository
+        .updateExport(this.db, id, {
+          status: 'failed',
+          error_code: isDocstoreError(error) ? error.code : 'internal',
+          error_message: error instanceof Error ? error.message : String(error),
+          finished_at: this.now().toISOString(),
+        })
+        .catch((recordError: unknown) => this.logError({ err: recordError, exportId: id }, 'could not record a failed export'));
+    }
+    const job = this.view(await this.row(id));
+    for (const listener of this.listeners) await Promise.resolve(listener(job, principal)).catch((error: unknown) => this.logError({ err: error, exportId: id }, 'export listener failed'));
+  }
+
+  /** One job of a building the caller may export. */
+  async get(principal: Principal, buildingId: string, exportId: string): Promise<ExportJob> {
+    return this.view(await this.authorizedRow(principal, buildingId, exportId));
+  }
+
+  /** A building's jobs, newest first. */
+  async list(principal: Principal, buildingId: string): Promise<ExportJob[]> {
+    await this.authorize(principal, buildingId);
+    return (await repository.buildingExports(this.db, buildingId, 50)).map((row) => this.view(row));
+  }
+
+  /** A time-limited link to a ready job's archive; `handover.export_not_ready` before. */
+  async downloadUrl(principal: Principal, buildingId: string, exportId: string, expiresInSeconds: number): Promise<{ url: string; expiresAt: string }> {
+    const row = await this.authorizedRow(principal, buildingId, exportId);
+    if (row.status !== 'ready' || row.storage_key === null) throw HandoverError.exportNotReady(exportId, row.status);
+    const url = await this.storage.presignGet(row.storage_key, { expiresInSeconds, contentDisposition: contentDisposition(row.file_name ?? `${exportId}.zip`), contentType: 'application/zip' });
+    return { url, expiresAt: new Date(this.now().getTime() + expiresInSeconds * 1000).toISOString() };
+  }
+
+  /** Waits for every job under way (shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private async authorize(principal: Principal, buildingId: string): Promise<void> {
+    await authorizeBuilding(this.db, principal, buildingId, 'read');
+    if (!canManageBuildings(principal)) throw AuthError.forbidden('exporting a building');
+  }
+
+  private async authorizedRow(principal: Principal, buildingId: string, exportId: string): Promise<HandoverExportRow> {
+    await this.authorize(principal, buildingId);
+    const row = await repository.findExport(this.db, exportId);
+    if (row === undefined || row.building_id !== buildingId) throw HandoverError.exportNotFound(exportId);
+    return row;
+  }
+
+  private async row(id: string): Promise<HandoverExportRow> {
+    const row = await repository.findExport(this.db, id);
+    if (row === undefined) throw HandoverError.exportNotFound(id);
+    return row;
+  }
+
+  private view(row: HandoverExportRow): ExportJob {
+    return {
+      id: row.id,
+      buildingId: row.building_id,
+      status: row.status as ExportJob['status'],
+      includeTrash: Number(row.include_trash) === 1,
+      requestedBy: row.requested_by,
+      createdAt: new Date(row.created_at).toISOString(),
+      finishedAt: row.finished_at === null ? null : new Date(row.finished_at).toISOString(),
+      fileName: row.file_name,
+      size: row.size === null ? null : Number(row.size),
+      sha256: row.sha256,
+      documents: row.documents === null ? null : Number(row.documents),
+      versions: row.versions === null ? null : Number(row.versions),
+      error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+    };
+  }
+}

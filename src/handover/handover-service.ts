@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import type { ContentIntegrity } from '../documents/integrity/content-integrity.js';
+import type { DocumentProtection } from '../documents/retention/document-protection.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import { BuildingExporter, type AuditTrailSource } from './building-exporter.js';
+import { BuildingImporter } from './building-importer.js';
+import { BuildingTransfer } from './building-transfer.js';
+import { ExportJobs } from './export-jobs.js';
+import { SigningKeyStore } from './signing-key-store.js';
+
+export interface HandoverOptions {
+  db: Kysely<Database>;
+  storage: ObjectStorage;
+  integrity: ContentIntegrity;
+  protection: DocumentProtection;
+  /** The folder of the organisations' signing keys. */
+  keyDir: string;
+  now?: () => Date;
+  /** The building's audit trail for the archive, when the installation has one. */
+  auditTrail?: AuditTrailSource;
+}
+
+/** The folder of signing keys under a data directory. */
+export function defaultKeyDir(dataDir: string): string {
+  return join(dataDir, 'handover-keys');
+}
+
+/** The change of syndic (docs/handover.md): exports, their jobs, imports, transfers and the signing keys. */
+export class HandoverService {
+  readonly keys: SigningKeyStore;
+  readonly exporter: BuildingExporter;
+  readonly importer: BuildingImporter;
+  readonly transfer: BuildingTransfer;
+  readonly jobs: ExportJobs;
+
+  constructor(options: HandoverOptions) {
+    const now = options.now === undefined ? {} : { now: options.now };
+    this.keys = new SigningKeyStore(options.keyDir);
+    this.exporter = new BuildingExporter({
+      db: options.db,
+      storage: options.storage,
+      integrity: options.integrity,
+      protection: options.protection,
+      ...now,
+      ...(options.auditTrail === undefined ? {} : { auditTrail: options.auditTrail }),
+    });
+    this.importer = new BuildingImporter({ db: options.db, storage: options.storage, protection: options.protection, ...now });
+    this.transfer = new BuildingTransfer(options.db, options.protection, now);
+    this.jobs = new ExportJobs(options.db, options.storage, this.exporter, this.keys, now);
+  }
+}
