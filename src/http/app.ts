@@ -47,6 +47,8 @@ export interface AppDependencies {
   maxUploadBytes: number;
   /** MIME types an upload may have (decided from its bytes), told to clients by `GET /api/v1/me`. */
   allowedMimeTypes: readonly string[];
+  /** Days a deleted document stays in the trash (`DOCSTORE_TRASH_DAYS`), told to clients by `GET /api/v1/me`. */
+  trashDays: number;
   /** pino options, or false for no logs (tests). */
   logger?: boolean | { level: string };
   /** When given, requests and uploads are measured. */
@@ -184,6 +186,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     storage: deps.storage,
     maxUploadBytes: deps.maxUploadBytes,
     allowedMimeTypes: deps.allowedMimeTypes,
+    trashDays: deps.trashDays,
     authenticate,
   });
   if (deps.search !== undefined) {

@@ -62,6 +62,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       ...(core.signer === undefined ? {} : { signer: core.signer }),
       maxUploadBytes: config.maxUploadBytes,
       allowedMimeTypes: config.allowedMimeTypes,
+      trashDays: config.trashDays,
       healthCheckTimeoutSeconds: config.healthCheckTimeoutSeconds,
       uploads,
       requestTimeouts: config.http.timeouts,

@@ -124,7 +124,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     it('GET /me tells the caller who the token says it is, and the upload limit', async () => {
       const response = await call(await fixture.token('owner', { sub: 'olivia', buildings: [a2] }), '/api/v1/me');
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toEqual({ userId: 'olivia', organizationId: ORG_A, role: 'owner', buildingIds: [a2], limits: { maxUploadBytes: fixture.config.maxUploadBytes, allowedMimeTypes: fixture.config.allowedMimeTypes } });
+      expect(response.json()).toEqual({ userId: 'olivia', organizationId: ORG_A, role: 'owner', buildingIds: [a2], limits: { maxUploadBytes: fixture.config.maxUploadBytes, allowedMimeTypes: fixture.config.allowedMimeTypes, trashDays: fixture.config.trashDays } });
     });
 
     it('the overview gives superadmins the backend, health and counts by type; others get 403', async () => {

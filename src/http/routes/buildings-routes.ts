@@ -22,6 +22,8 @@ export interface BuildingsRoutesOptions {
   maxUploadBytes: number;
   /** MIME types an upload may have, so that clients check a file before sending it. */
   allowedMimeTypes: readonly string[];
+  /** Days a deleted document stays in the trash before the purge removes it, told to clients so they can say when. */
+  trashDays: number;
   authenticate: (request: FastifyRequest) => Promise<Principal>;
 }
 
@@ -63,6 +65,7 @@ const meSchema = z.object({
   limits: z.object({
     maxUploadBytes: z.number().int(),
     allowedMimeTypes: z.array(z.string()).describe('Types an upload may have, as decided from its first bytes (the console checks before sending; the API decides)'),
+    trashDays: z.number().int().describe('Days a deleted document stays in the trash before the purge removes it (one under retention or legal hold stays until neither applies)'),
   }),
 });
 
@@ -85,7 +88,7 @@ export async function buildingsRoutes(app: FastifyInstance, options: BuildingsRo
     { schema: { summary: 'Who the token says the caller is, and the upload limits', tags: ['buildings'], security, response: { 200: meSchema, ...errorResponses } } },
     async (request) => {
       const principal = await authenticate(request);
-      return { ...principal, buildingIds: [...principal.buildingIds], limits: { maxUploadBytes: options.maxUploadBytes, allowedMimeTypes: [...options.allowedMimeTypes] } };
+      return { ...principal, buildingIds: [...principal.buildingIds], limits: { maxUploadBytes: options.maxUploadBytes, allowedMimeTypes: [...options.allowedMimeTypes], trashDays: options.trashDays } };
     },
   );
 
