@@ -9,6 +9,7 @@ import { registerBuildingAt } from '../support/buildings.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { sha256 } from '../support/streams.js';
 import { documentUpload } from '../support/upload-request.js';
+import { documentAction } from './page-checks.js';
 
 const SCREENSHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
 const fr = CATALOGUES['fr-BE'];
@@ -41,7 +42,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       await page.goto(`${baseUrl}/#token=${await fixture.token(role, { sub: `${role}-console`, buildings: [building] })}`);
       await page.getByRole('heading', { name: CATALOGUES[locale]['buildings.heading'] }).waitFor();
       await page.getByRole('link', { name: /Résidence Les Versions/ }).click();
-      await page.locator(`tr[data-document-id="${contract.id}"]`).waitFor();
+      await page.locator(`[data-document-id="${contract.id}"]`).waitFor();
       return page;
     }
 
@@ -65,7 +66,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const page = await signedIn('syndic', 'nl-BE');
       try {
         const row = page.locator(`tr[data-document-id="${contract.id}"]`);
-        await row.getByRole('button', { name: nl['action.versions'], exact: true }).click();
+        await (await documentAction(row, nl['action.versions'])).click();
         const dialog = page.getByRole('dialog', { name: fill(nl['versions.heading'], { title: 'Contrat ascenseur' }) });
         await dialog.locator('tr[data-version="1"]').waitFor();
         expect(await dialog.locator('tbody tr').count()).toBe(1);
@@ -113,7 +114,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       ] as const) {
         const page = await signedIn(role, locale);
         try {
-          await page.locator(`tr[data-document-id="${contract.id}"]`).getByRole('button', { name: catalogue['action.versions'], exact: true }).click();
+          await (await documentAction(page.locator(`[data-document-id="${contract.id}"]`), catalogue['action.versions'])).click();
           const dialog = page.getByRole('dialog', { name: fill(catalogue['versions.heading'], { title: 'Contrat ascenseur' }) });
           await expect.poll(() => dialog.locator('tbody tr').count()).toBe(2);
           expect(await dialog.getByRole('button', { name: catalogue['versions.upload'] }).count()).toBe(0);

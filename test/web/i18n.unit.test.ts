@@ -38,6 +38,10 @@ describe('the console’s message catalogues (fr-BE, nl-BE, en-BE)', () => {
     expect(en.size(1536).replace(/\s/g, ' ')).toBe('1,5 kB');
     expect(en.size(52_428_800).replace(/\s/g, ' ')).toBe('50 MB');
     expect(fr.size(512).replace(/\s/g, ' ')).toBe('512 o');
+    // Bytes in the language's words, never “586 byte”.
+    expect([fr, nl, en].map((t) => t.size(586).replace(/\s/g, ' '))).toEqual(['586 o', '586 B', '586 B']);
+    expect([fr, nl, en].map((t) => t.size(3 * 1024 ** 3).replace(/\s/g, ' '))).toEqual(['3 Go', '3 GB', '3 GB']);
+    expect(fr.size(52_428_800).replace(/\s/g, ' ')).toBe('50 Mo');
     const date = '2026-03-01T09:30:00.000Z';
     expect(new Set([fr.date(date), nl.date(date), en.date(date)]).size).toBe(3);
     expect(fr.date(date)).toContain('2026');

@@ -7,6 +7,7 @@ import { launchChromium, pdfDocument } from '../support/browser.js';
 import { registerBuildingAt } from '../support/buildings.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload } from '../support/upload-request.js';
+import { documentAction } from './page-checks.js';
 
 type Locale = 'fr-BE' | 'nl-BE' | 'en-BE';
 const fr = CATALOGUES['fr-BE'];
@@ -39,7 +40,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       await page.goto(`${baseUrl}/#token=${await fixture.token(role, { sub: `${role}-console`, buildings: [building] })}`);
       await page.getByRole('heading', { name: CATALOGUES[locale]['buildings.heading'] }).waitFor();
       await page.getByRole('link', { name: /Résidence Les Dates/ }).click();
-      await page.locator(`tr[data-document-id="${letter.id}"]`).waitFor();
+      await page.locator(`[data-document-id="${letter.id}"]`).waitFor();
       return page;
     }
 
@@ -78,7 +79,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         // The financial year ends on 30 June: 1 July 2025 belongs to the year closing 30 June 2026.
         await date.fill('2025-07-01');
         await page.getByRole('button', { name: fill(fr['upload.start'], { count: '1' }) }).click();
-        await page.locator('li[data-file="Facture ascenseur.pdf"]').getByText(fr['upload.done'], { exact: true }).waitFor();
+        await page.getByText(fill(fr['upload.finished'], { titles: 'Facture ascenseur.pdf' })).waitFor();
         const invoiceRow = page.locator('tr', { has: page.getByRole('rowheader', { name: 'Facture ascenseur.pdf', exact: true }) });
         await invoiceRow.locator('td.retention').getByText(day('fr-BE', '2037-01-01'), { exact: true }).waitFor();
         expect(await invoiceRow.locator('td').allTextContents()).toEqual(expect.arrayContaining([day('fr-BE', '2025-07-01')]));
@@ -88,7 +89,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
         const contractRow = page.locator(`tr[data-document-id="${contract.id}"]`);
         expect(await contractRow.locator('td.retention').textContent()).toBe(day('fr-BE', '2037-09-30'));
-        await contractRow.getByRole('button', { name: fr['action.edit'], exact: true }).click();
+        await (await documentAction(contractRow, fr['action.edit'])).click();
         const dialog = page.getByRole('dialog', { name: fill(fr['action.editOf'], { title: 'Contrat ascenseur' }) });
         expect(await dialog.getByLabel(fr['list.documentDate']).inputValue()).toBe(contract.documentDate);
         const end = dialog.getByLabel(fr['dates.contractEnd']);
@@ -110,8 +111,9 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         const panel = page.getByRole('region', { name: nl['buildingHold.heading'] });
         await panel.getByText(nl['buildingHold.none']).waitFor();
         const letterRow = page.locator(`tr[data-document-id="${letter.id}"]`);
-        const remove = letterRow.getByRole('button', { name: nl['action.delete'], exact: true });
-        expect(await remove.isDisabled()).toBe(false);
+        // The row's menu closes on a click elsewhere: it is opened again each time.
+        const remove = () => documentAction(letterRow, nl['action.delete']);
+        expect(await (await remove()).isDisabled()).toBe(false);
 
         await panel.getByRole('button', { name: nl['buildingHold.place'], exact: true }).click();
         const reason = 'Geschil met de aannemer (dossier 2026/31)';
@@ -123,8 +125,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         expect(await panel.locator('p.held').textContent()).toContain(reason);
         const blocked = fill(nl['retention.deleteBlockedBuildingHold'], { reason });
         await letterRow.getByText(blocked).waitFor();
-        expect(await remove.isDisabled()).toBe(true);
-        expect(await remove.getAttribute('title')).toBe(blocked);
+        expect(await (await remove()).isDisabled()).toBe(true);
+        expect(await (await remove()).getAttribute('title')).toBe(blocked);
         expect(await letterRow.locator('.badge.hold').getAttribute('data-legal-hold')).toBe('building');
         // The document-level toggle is not offered while the building's hold covers the document.
         expect(await letterRow.getByRole('button', { name: nl['action.hold'], exact: true }).count()).toBe(0);
@@ -140,7 +142,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         await page.getByText(nl['buildingHold.released']).waitFor();
         await panel.getByText(nl['buildingHold.none']).waitFor();
         await letterRow.locator('.badge.hold').waitFor({ state: 'detached' });
-        expect(await remove.isDisabled()).toBe(false);
+        expect(await (await remove()).isDisabled()).toBe(false);
         const released = panel.locator(`tr[data-hold-id="${active?.id}"]`);
         expect(await released.getAttribute('data-active')).toBe('false');
         expect(await released.locator('td').last().textContent()).toContain('Geschil geregeld');
@@ -156,7 +158,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         const page = await signedIn(role, 'en-BE');
         try {
           const en = CATALOGUES['en-BE'];
-          await page.locator(`tr[data-document-id="${contract.id}"]`).locator('td.retention').waitFor();
+          // The reader's view: the contract is listed, with its download.
+          await page.locator(`[data-document-id="${contract.id}"] [data-action="download"]`).waitFor();
           expect(await page.getByRole('region', { name: en['buildingHold.heading'] }).count()).toBe(0);
           for (const name of [en['buildingHold.place'], en['buildingHold.release'], en['action.hold']]) expect(await page.getByRole('button', { name, exact: true }).count()).toBe(0);
         } finally {

@@ -6,6 +6,7 @@ import { launchChromium, pdfDocument } from '../support/browser.js';
 import { registerBuildingAt } from '../support/buildings.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload } from '../support/upload-request.js';
+import { documentAction, openActions } from './page-checks.js';
 
 const fr = CATALOGUES['fr-BE'];
 const nl = CATALOGUES['nl-BE'];
@@ -35,7 +36,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       await page.goto(`${baseUrl}/#token=${await fixture.token(role, { sub: `${role}-console`, buildings: [building] })}`);
       await page.getByRole('heading', { name: CATALOGUES[locale]['buildings.heading'] }).waitFor();
       await page.getByRole('link', { name: /Résidence La Retenue/ }).click();
-      await page.locator(`tr[data-document-id="${invoice.id}"]`).waitFor();
+      await page.locator(`[data-document-id="${invoice.id}"]`).waitFor();
       return page;
     }
 
@@ -63,7 +64,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       try {
         const invoiceRow = page.locator(`tr[data-document-id="${invoice.id}"]`);
         expect(await invoiceRow.locator('td').allTextContents()).toEqual(expect.arrayContaining([day('fr-BE', '2025-03-10'), day('fr-BE', '2036-01-01')]));
-        const blockedDelete = invoiceRow.getByRole('button', { name: fr['action.delete'], exact: true });
+        const blockedDelete = await documentAction(invoiceRow, fr['action.delete']);
         expect(await blockedDelete.isDisabled()).toBe(true);
         const reason = fill(fr['retention.deleteBlockedUntil'], { date: day('fr-BE', '2036-01-01') });
         expect(await blockedDelete.getAttribute('title')).toBe(reason);
@@ -71,8 +72,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
         const letterRow = page.locator(`tr[data-document-id="${letter.id}"]`);
         expect(await letterRow.locator('td.retention').textContent()).toBe(fr['retention.none']);
-        expect(await letterRow.getByRole('button', { name: fr['action.delete'], exact: true }).isDisabled()).toBe(false);
-        await letterRow.getByRole('button', { name: fr['action.hold'], exact: true }).click();
+        expect(await (await documentAction(letterRow, fr['action.delete'])).isDisabled()).toBe(false);
+        await (await documentAction(letterRow, fr['action.hold'])).click();
         const dialog = page.getByRole('dialog', { name: fill(fr['hold.placeHeading'], { title: 'Courrier du voisin' }) });
         await dialog.getByLabel(fr['hold.reason']).fill('Litige avec le voisin (dossier 2026/14)');
         await dialog.getByRole('button', { name: fr['hold.place'], exact: true }).click();
@@ -80,18 +81,18 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         const badge = letterRow.locator('.badge.hold');
         await badge.waitFor();
         expect(await badge.textContent()).toBe(fr['retention.heldBadge']);
-        expect(await letterRow.getByRole('button', { name: fr['action.delete'], exact: true }).isDisabled()).toBe(true);
+        expect(await (await documentAction(letterRow, fr['action.delete'])).isDisabled()).toBe(true);
         await letterRow.getByText(fr['retention.deleteBlockedHold']).waitFor();
         expect((await apiDocument(letter.id)).legalHold).toEqual({ active: true, scope: 'document' });
 
-        await letterRow.getByRole('button', { name: fr['action.release'], exact: true }).click();
+        await (await documentAction(letterRow, fr['action.release'])).click();
         const release = page.getByRole('dialog', { name: fill(fr['hold.releaseHeading'], { title: 'Courrier du voisin' }) });
         await release.getByLabel(fr['hold.reason']).fill('Litige réglé à l’amiable');
         await release.getByRole('button', { name: fr['hold.releaseConfirm'], exact: true }).click();
         await page.getByText(fill(fr['hold.released'], { title: 'Courrier du voisin' })).waitFor();
         expect((await apiDocument(letter.id)).legalHold.active).toBe(false);
         await badge.waitFor({ state: 'detached' });
-        await letterRow.getByRole('button', { name: fr['action.delete'], exact: true }).click();
+        await (await documentAction(letterRow, fr['action.delete'])).click();
         await page.getByText(fill(fr['deleted.done'], { title: 'Courrier du voisin' })).waitFor();
       } finally {
         await page.context().close();
@@ -103,14 +104,16 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       try {
         const row = dutch.locator(`tr[data-document-id="${invoice.id}"]`);
         await row.getByText(fill(nl['retention.deleteBlockedUntil'], { date: day('nl-BE', '2036-01-01') })).waitFor();
-        await row.getByRole('button', { name: nl['action.hold'], exact: true }).waitFor();
+        await (await documentAction(row, nl['action.hold'])).waitFor();
       } finally {
         await dutch.context().close();
       }
       const owner = await signedIn('owner', 'en-BE');
       try {
-        const row = owner.locator(`tr[data-document-id="${invoice.id}"]`);
-        expect(await row.locator('td').allTextContents()).toEqual(expect.arrayContaining([day('en-BE', '2036-01-01')]));
+        // The reader's view: the document, a download, and no hold or delete, not even in its menu.
+        const row = owner.locator(`[data-document-id="${invoice.id}"]`);
+        await openActions(row);
+        expect(await row.locator('[data-action="download"]').count()).toBe(1);
         for (const name of [en['action.hold'], en['action.delete']]) expect(await row.getByRole('button', { name, exact: true }).count()).toBe(0);
       } finally {
         await owner.context().close();

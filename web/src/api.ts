@@ -17,7 +17,7 @@ export interface Me {
   role: Role;
   buildingIds: string[];
   /** What an upload may be: the console checks a file against them before sending it. */
-  limits: { maxUploadBytes: number; allowedMimeTypes: string[] };
+  limits: { maxUploadBytes: number; allowedMimeTypes: string[]; trashDays: number };
 }
 
 /** What the console sends to register or change a building. */
@@ -131,8 +131,9 @@ export class Api {
     return this.request('PATCH', `/api/v1/buildings/${id}`, patch);
   }
 
-  documents(buildingId: string, query: { type?: string; q?: string; cursor?: string; trash?: boolean }): Promise<DocumentPage> {
-    const params = new URLSearchParams({ limit: '25' });
+  /** One page of a building's documents (or its trash), newest first; `limit` 1–200, 25 by default. */
+  documents(buildingId: string, query: { type?: string; q?: string; cursor?: string; trash?: boolean; limit?: number }): Promise<DocumentPage> {
+    const params = new URLSearchParams({ limit: String(query.limit ?? 25) });
     if (query.type) params.set('type', query.type);
     if (query.q) params.set('q', query.q);
     if (query.cursor) params.set('cursor', query.cursor);

@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from 'preact/hooks';
 import { Api, type BuildingSummary, type Me } from './api.js';
 import { Console } from './context.js';
-import { describeError } from './errors.js';
+import { failureOf, type Said } from './errors.js';
 import { LOCALES, LOCALE_NAMES, pickLocale, translator, type Locale, type Translator } from './i18n/index.js';
 import { hrefOf, useRoute } from './route.js';
 import { forgetToken, storeToken, storedToken, takeTokenFromLocation } from './session.js';
-import { AdminView } from './views/admin-view.js';
+import { AdminView } from './views/lazy-views.js';
 import { BuildingList } from './views/building-list.js';
 import { BuildingView } from './views/building-view.js';
 import { SignIn } from './views/sign-in.js';
@@ -17,14 +17,14 @@ function initialLocale(): Locale {
   return LOCALES.includes(saved as Locale) ? (saved as Locale) : pickLocale(navigator.languages);
 }
 
-/** The console: sign-in, then buildings on the left and the chosen view on the right. */
+/** The console: sign-in, then buildings on the left and the chosen view on the right (one after the other on a phone). */
 export function App() {
   const [locale, setLocale] = useState<Locale>(initialLocale);
   const tr = useMemo(() => translator(locale), [locale]);
   const [token, setToken] = useState<string | null>(storedToken);
   const [expired, setExpired] = useState(false);
   const [me, setMe] = useState<Me | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
+  const [failure, setFailure] = useState<Said | null>(null);
 
   // A sign-in link opened in a tab that already shows the console only changes the fragment.
   useEffect(() => {
@@ -33,6 +33,8 @@ export function App() {
       if (taken !== undefined) (setMe(null), setExpired(false), setToken(taken));
     };
     addEventListener('hashchange', onHashChange);
+    // A link opened between the first paint and this effect fired its event unheard (see useRoute).
+    onHashChange();
     return () => removeEventListener('hashchange', onHashChange);
   }, []);
 
@@ -54,7 +56,7 @@ export function App() {
   useEffect(() => {
     if (api === null) return;
     setFailure(null);
-    api.me().then(setMe, (error: unknown) => setFailure(describeError(tr, error)));
+    api.me().then(setMe, (error: unknown) => setFailure(() => failureOf(error)));
   }, [api]);
 
   const header = (
@@ -97,7 +99,7 @@ export function App() {
       <>
         {header}
         <main id="main" class="centered">
-          {failure === null ? <p role="status">{tr.t('app.loading')}</p> : <p role="alert">{failure}</p>}
+          {failure === null ? <p role="status">{tr.t('app.loading')}</p> : <p role="alert">{failure(tr)}</p>}
         </main>
       </>
     );
@@ -113,11 +115,11 @@ export function App() {
 function SignedIn({ tr, api, me }: { tr: Translator; api: Api; me: Me }) {
   const route = useRoute();
   const [buildings, setBuildings] = useState<BuildingSummary[] | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
+  const [failure, setFailure] = useState<Said | null>(null);
   const refreshBuildings = useCallback(() => {
     api.buildings().then(
       (list) => (setBuildings(list), setFailure(null)),
-      (error: unknown) => setFailure(describeError(tr, error)),
+      (error: unknown) => setFailure(() => failureOf(error)),
     );
   }, [api, tr]);
   useEffect(refreshBuildings, [refreshBuildings]);
@@ -130,14 +132,15 @@ function SignedIn({ tr, api, me }: { tr: Translator; api: Api; me: Me }) {
     if (opened === null || buildings === null || listed || rechecked === opened) return;
     api.buildings().then(
       (list) => (setBuildings(list), setRechecked(opened)),
-      (error: unknown) => (setFailure(describeError(tr, error)), setRechecked(opened)),
+      (error: unknown) => (setFailure(() => failureOf(error)), setRechecked(opened)),
     );
   }, [api, tr, opened, buildings, listed, rechecked]);
   const context = useMemo(() => ({ tr, api, me, refreshBuildings }), [tr, api, me, refreshBuildings]);
 
   return (
     <Console.Provider value={context}>
-      <div class="layout">
+      {/* On a phone an opened building or view replaces the buildings list (styles.css), with a link back. */}
+      <div class={route.view === 'home' ? 'layout home' : 'layout opened'}>
         <nav class="sidebar" aria-label={tr.t('buildings.heading')}>
           <BuildingList buildings={buildings} failure={failure} current={route.view === 'building' ? route.buildingId : null} />
           {me.role === 'superadmin' && (
@@ -149,6 +152,11 @@ function SignedIn({ tr, api, me }: { tr: Translator; api: Api; me: Me }) {
           )}
         </nav>
         <main id="main" tabIndex={-1}>
+          {route.view !== 'home' && (
+            <a class="back" href={hrefOf({ view: 'home' })}>
+              <span aria-hidden="true">←</span> {tr.t('app.back')}
+            </a>
+          )}
           {route.view === 'building' && !listed && rechecked !== route.buildingId ? (
             <p role="status">{tr.t('app.loading')}</p>
           ) : route.view === 'building' && !listed ? (

@@ -17,3 +17,14 @@ export function describeError(tr: Translator, error: unknown, limits?: Me['limit
   }
   return tr.t('error.generic', { status: error.status, detail: error.detail });
 }
+
+/**
+ * Something the console says, written when it is shown: kept this way (not as a string) so that a
+ * language switch rewrites messages already on screen, errors included.
+ */
+export type Said = (tr: Translator) => string;
+
+/** A failure, said in whichever language is current when it is shown. */
+export function failureOf(error: unknown, limits?: Me['limits']): Said {
+  return (tr) => describeError(tr, error, limits);
+}

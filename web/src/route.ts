@@ -15,11 +15,17 @@ export function hrefOf(route: Route): string {
   return route.view === 'admin' ? '#/admin' : '#/';
 }
 
+/**
+ * The route, following the fragment. Effects run after the first paint (Preact: up to a frame or
+ * 100 ms later): a fragment change in between fires no event this hook hears, so the fragment is
+ * read again once listening (a link followed as soon as the page showed was lost so).
+ */
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));
   useEffect(() => {
-    const update = () => setRoute(parseRoute(location.hash));
+    const update = () => setRoute((current) => (hrefOf(current) === hrefOf(parseRoute(location.hash)) ? current : parseRoute(location.hash)));
     addEventListener('hashchange', update);
+    update();
     return () => removeEventListener('hashchange', update);
   }, []);
   return route;

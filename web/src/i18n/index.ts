@@ -13,6 +13,13 @@ export const CATALOGUES: Record<Locale, Catalogue> = { 'fr-BE': frBE, 'nl-BE': n
 /** The language names shown by the switch, each in its own language. */
 export const LOCALE_NAMES: Record<Locale, string> = { 'fr-BE': 'Français', 'nl-BE': 'Nederlands', 'en-BE': 'English' };
 
+/** Size units as each language writes them: octets in French, bytes in Dutch and English. */
+const SIZE_UNITS: Record<Locale, readonly string[]> = {
+  'fr-BE': ['o', 'ko', 'Mo', 'Go', 'To'],
+  'nl-BE': ['B', 'kB', 'MB', 'GB', 'TB'],
+  'en-BE': ['B', 'kB', 'MB', 'GB', 'TB'],
+};
+
 /** The first of the browser's languages docstore speaks (by language: `nl-NL` → nl-BE), else English. */
 export function pickLocale(preferred: readonly string[]): Locale {
   for (const tag of preferred) {
@@ -30,7 +37,7 @@ export interface Translator {
   /** Whether a key exists (error codes without a message fall back to the API's text). */
   has(key: string): key is MessageKey;
   date(iso: string): string;
-  /** Bytes in binary multiples (1 kB = 1024 bytes here, as file managers show them). */
+  /** Bytes in binary multiples (1 kB = 1024 bytes here, as file managers show them), in the language's unit words (`586 o`, `586 B`). */
   size(bytes: number): string;
   number(value: number): string;
 }
@@ -39,8 +46,8 @@ export function translator(locale: Locale): Translator {
   const catalogue = CATALOGUES[locale];
   const dates = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
   const numbers = new Intl.NumberFormat(locale);
-  const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const;
-  const sizeFormats = units.map((unit) => new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: unit === 'byte' ? 0 : 1 }));
+  const units = SIZE_UNITS[locale];
+  const sizeFormats = units.map((_, index) => new Intl.NumberFormat(locale, { maximumFractionDigits: index === 0 ? 0 : 1 }));
   return {
     locale,
     t: (key, params = {}) => catalogue[key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole)),
@@ -53,7 +60,8 @@ export function translator(locale: Locale): Translator {
         value /= 1024;
         index++;
       }
-      return (sizeFormats[index] as Intl.NumberFormat).format(value);
+      // A narrow no-break space, as Intl writes it between a number and its unit.
+      return `${(sizeFormats[index] as Intl.NumberFormat).format(value)}\u202f${units[index] ?? ''}`;
     },
     number: (value) => numbers.format(value),
   };

@@ -1,16 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Overview } from '../api.js';
 import { useConsole } from '../context.js';
-import { describeError } from '../errors.js';
+import { failureOf, type Said } from '../errors.js';
 
 /** Superadmins: the storage backend, health, and counts and bytes by type. */
 export function AdminView() {
   const { tr, api } = useConsole();
   const [overview, setOverview] = useState<Overview | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
+  const [failure, setFailure] = useState<Said | null>(null);
   const load = () => {
     setFailure(null);
-    api.overview().then(setOverview, (error: unknown) => setFailure(describeError(tr, error)));
+    api.overview().then(setOverview, (error: unknown) => setFailure(() => failureOf(error)));
   };
   useEffect(load, [api]);
   const status = (component: { status: 'ok' | 'unavailable'; code?: string }) =>
@@ -20,7 +20,7 @@ export function AdminView() {
       <h1 id="admin-heading">{tr.t('admin.heading')}</h1>
       {failure !== null && (
         <p class="error" role="alert">
-          {failure}{' '}
+          {failure(tr)}{' '}
           <button type="button" onClick={load}>
             {tr.t('app.retry')}
           </button>

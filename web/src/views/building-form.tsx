@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { BuildingInput, BuildingSummary } from '../api.js';
 import { useConsole } from '../context.js';
-import { describeError } from '../errors.js';
+import { failureOf, type Said } from '../errors.js';
 
 const MONTHS = Array.from({ length: 12 }, (_, index) => index + 1);
 
@@ -21,7 +21,7 @@ export function BuildingForm({ building, onSaved, onCancel }: { building?: Build
   const [month, setMonth] = useState(String(building?.financialYearEnd.month ?? 12));
   const [id, setId] = useState('');
   const [organizationId, setOrganizationId] = useState('');
-  const [failure, setFailure] = useState<string | null>(null);
+  const [failure, setFailure] = useState<Said | null>(null);
   const [busy, setBusy] = useState(false);
   const prefix = building === undefined ? 'new-building' : `building-${building.id}`;
   const monthName = (value: number) => new Intl.DateTimeFormat(tr.locale, { month: 'long', timeZone: 'UTC' }).format(Date.UTC(2001, value - 1, 1));
@@ -42,7 +42,7 @@ export function BuildingForm({ building, onSaved, onCancel }: { building?: Build
           : await api.updateBuilding(building.id, input);
       onSaved(saved);
     } catch (error) {
-      setFailure(describeError(tr, error));
+      setFailure(() => failureOf(error));
     } finally {
       setBusy(false);
     }
@@ -83,7 +83,7 @@ export function BuildingForm({ building, onSaved, onCancel }: { building?: Build
       {building === undefined && me.role === 'superadmin' && field('organization', tr.t('buildingForm.organization'), organizationId, setOrganizationId, { class: 'mono', maxLength: 36, required: true })}
       {failure !== null && (
         <p class="error" role="alert">
-          {failure}
+          {failure(tr)}
         </p>
       )}
       <div class="row">
@@ -98,16 +98,4 @@ export function BuildingForm({ building, onSaved, onCancel }: { building?: Build
       </div>
     </form>
   );
-}
-
-/** The name shown for a building: its own, or "unnamed building" for one the migration registered. */
-export function buildingName(tr: ReturnType<typeof useConsole>['tr'], building: Pick<BuildingSummary, 'name'>): string {
-  return building.name === '' ? tr.t('buildings.unnamed') : building.name;
-}
-
-/** The address on one line (street, postal code and city, country when not Belgium), or ''. */
-export function addressLine(building: Pick<BuildingSummary, 'address'>): string {
-  const { street, postalCode, city, country } = building.address;
-  const place = [postalCode, city].filter((part) => part !== null && part !== '').join(' ');
-  return [street, place, country === 'BE' ? null : country].filter((part) => part !== null && part !== '').join(', ');
 }

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { BuildingSummary } from '../api.js';
 import { useConsole } from '../context.js';
-import { BuildingForm, addressLine, buildingName } from './building-form.js';
+import { addressLine, buildingName } from './building-names.js';
+import { BuildingForm } from './lazy-views.js';
 
 /**
  * A building's name (the heading), address and financial-year end; for those who may manage it, a

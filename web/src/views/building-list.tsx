@@ -1,11 +1,13 @@
 import { useState } from 'preact/hooks';
 import type { BuildingSummary } from '../api.js';
 import { useConsole } from '../context.js';
+import type { Said } from '../errors.js';
 import { hrefOf } from '../route.js';
-import { BuildingForm, addressLine, buildingName } from './building-form.js';
+import { addressLine, buildingName } from './building-names.js';
+import { BuildingForm } from './lazy-views.js';
 
 /** The caller's buildings by name, with address and counts; syndics and superadmins register new ones. */
-export function BuildingList({ buildings, failure, current }: { buildings: BuildingSummary[] | null; failure: string | null; current: string | null }) {
+export function BuildingList({ buildings, failure, current }: { buildings: BuildingSummary[] | null; failure: Said | null; current: string | null }) {
   const { tr, me, refreshBuildings } = useConsole();
   const [registering, setRegistering] = useState(false);
   const [created, setCreated] = useState<string | null>(null);
@@ -13,7 +15,7 @@ export function BuildingList({ buildings, failure, current }: { buildings: Build
   return (
     <>
       <h2>{tr.t('buildings.heading')}</h2>
-      {failure !== null && <p class="error" role="alert">{failure}</p>}
+      {failure !== null && <p class="error" role="alert">{failure(tr)}</p>}
       {buildings === null ? (
         <p role="status">{tr.t('app.loading')}</p>
       ) : buildings.length === 0 ? (

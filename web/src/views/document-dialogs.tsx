@@ -1,10 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Document, DocumentType } from '../api.js';
+import type { Document } from '../api.js';
 import { useConsole } from '../context.js';
-import { describeError } from '../errors.js';
-import { DocumentDateFields, datesToSend, type DateValues } from './document-dates.js';
-import { TypeOptions } from './type-options.js';
+import { failureOf, type Said } from '../errors.js';
 
 /** Kinds of file the browser shows by itself (TIFF and office files are downloaded instead). */
 export function isPreviewable(mimeType: string): boolean {
@@ -35,11 +33,15 @@ export function Modal({ label, onClose, children }: { label: string; onClose: ()
   );
 }
 
-/** The document's bytes fetched with the token, shown from a blob: URL (PDF in a frame, images). */
-export function PreviewDialog({ document, onClose }: { document: Document; onClose: () => void }) {
+/**
+ * The document's bytes fetched with the token, shown from a blob: URL (PDF in a frame, images). A
+ * blob: URL has no file name, so the PDF viewer's own toolbar (which would show and save the blob's
+ * UUID) is hidden: the dialog names the file and downloads it under its name.
+ */
+export function PreviewDialog({ document, onDownload, onClose }: { document: Document; onDownload: () => void; onClose: () => void }) {
   const { tr, api } = useConsole();
   const [url, setUrl] = useState<string | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
+  const [failure, setFailure] = useState<Said | null>(null);
   useEffect(() => {
     let made: string | undefined;
     let live = true;
@@ -49,7 +51,7 @@ export function PreviewDialog({ document, onClose }: { document: Document; onClo
         made = URL.createObjectURL(blob.type === document.mimeType ? blob : new Blob([blob], { type: document.mimeType }));
         setUrl(made);
       },
-      (error: unknown) => live && setFailure(describeError(tr, error)),
+      (error: unknown) => live && setFailure(() => failureOf(error)),
     );
     return () => {
       live = false;
@@ -60,63 +62,27 @@ export function PreviewDialog({ document, onClose }: { document: Document; onClo
   return (
     <Modal label={title} onClose={onClose}>
       <div class="dialog-head">
-        <h2>{title}</h2>
-        <button type="button" onClick={onClose}>
-          {tr.t('action.close')}
-        </button>
+        <h2>
+          {title}
+          <span class="meta file">{document.fileName}</span>
+        </h2>
+        <div class="action-row">
+          <button type="button" class="secondary" data-action="download" aria-label={tr.t('action.downloadOf', { file: document.fileName })} onClick={onDownload}>
+            {tr.t('action.download')}
+          </button>
+          <button type="button" onClick={onClose}>
+            {tr.t('action.close')}
+          </button>
+        </div>
       </div>
-      {failure !== null && <p class="error" role="alert">{failure}</p>}
+      {failure !== null && <p class="error" role="alert">{failure(tr)}</p>}
       {url === null && failure === null && <p role="status">{tr.t('app.loading')}</p>}
       {url !== null &&
         (document.mimeType === 'application/pdf' ? (
-          <iframe class="preview" src={url} title={title} />
+          <iframe class="preview" src={`${url}#toolbar=0&navpanes=0`} title={`${title} (${document.fileName})`} />
         ) : (
           <img class="preview" src={url} alt={document.title} />
         ))}
-    </Modal>
-  );
-}
-
-/** Title, type and the dates the retention counts from; the types offered are those the role may file. */
-export function EditDialog({ document, types, onClose }: { document: Document; types: readonly DocumentType[]; onClose: (saved?: Document) => void }) {
-  const { tr, api } = useConsole();
-  const [title, setTitle] = useState(document.title);
-  const [type, setType] = useState<DocumentType>(document.type);
-  const [dates, setDates] = useState<DateValues>({ documentDate: document.documentDate, contractEndDate: document.contractEndDate ?? '' });
-  const [failure, setFailure] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const save = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    try {
-      onClose(await api.update(document.id, { title: title.trim(), type, ...datesToSend(type, dates) }));
-    } catch (error) {
-      setFailure(describeError(tr, error));
-      setBusy(false);
-    }
-  };
-  const heading = tr.t('action.editOf', { title: document.title });
-  return (
-    <Modal label={heading} onClose={() => onClose()}>
-      <form class="edit" onSubmit={save}>
-        <h2>{heading}</h2>
-        <label for="edit-title">{tr.t('list.title')}</label>
-        <input id="edit-title" required maxLength={255} value={title} onInput={(event) => setTitle((event.target as HTMLInputElement).value)} />
-        <label for="edit-type">{tr.t('list.type')}</label>
-        <select id="edit-type" value={type} onChange={(event) => setType((event.target as HTMLSelectElement).value as DocumentType)}>
-          <TypeOptions types={types} />
-        </select>
-        <DocumentDateFields type={type} values={dates} onChange={(change) => setDates({ ...dates, ...change })} />
-        {failure !== null && <p class="error" role="alert">{failure}</p>}
-        <div class="row">
-          <button type="submit" disabled={busy}>
-            {tr.t('action.save')}
-          </button>
-          <button type="button" class="secondary" onClick={() => onClose()}>
-            {tr.t('action.cancel')}
-          </button>
-        </div>
-      </form>
     </Modal>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Document, LegalHold } from '../api.js';
 import { useConsole } from '../context.js';
-import { describeError } from '../errors.js';
+import { failureOf, type Said } from '../errors.js';
 import type { Translator } from '../i18n/index.js';
 import { Modal } from './document-dialogs.js';
 
@@ -49,7 +49,7 @@ export function RetentionCell({ document }: { document: Document }) {
 function HoldReasonForm({ id, submitLabel, heading, onSubmit, onCancel }: { id: string; submitLabel: string; heading?: string; onSubmit: (reason: string) => Promise<void>; onCancel: () => void }) {
   const { tr } = useConsole();
   const [reason, setReason] = useState('');
-  const [failure, setFailure] = useState<string | null>(null);
+  const [failure, setFailure] = useState<Said | null>(null);
   const [busy, setBusy] = useState(false);
   const save = async (event: Event) => {
     event.preventDefault();
@@ -57,7 +57,7 @@ function HoldReasonForm({ id, submitLabel, heading, onSubmit, onCancel }: { id: 
     try {
       await onSubmit(reason.trim());
     } catch (error) {
-      setFailure(describeError(tr, error));
+      setFailure(() => failureOf(error));
       setBusy(false);
     }
   };
@@ -66,7 +66,7 @@ function HoldReasonForm({ id, submitLabel, heading, onSubmit, onCancel }: { id: 
       {heading !== undefined && <h2>{heading}</h2>}
       <label for={id}>{tr.t('hold.reason')}</label>
       <textarea id={id} required minLength={3} maxLength={2000} value={reason} onInput={(event) => setReason((event.target as HTMLTextAreaElement).value)} />
-      {failure !== null && <p class="error" role="alert">{failure}</p>}
+      {failure !== null && <p class="error" role="alert">{failure(tr)}</p>}
       <div class="row">
         <button type="submit" disabled={busy}>
           {submitLabel}
@@ -80,7 +80,7 @@ function HoldReasonForm({ id, submitLabel, heading, onSubmit, onCancel }: { id: 
 }
 
 /** Places or releases a legal hold on one document; the reason is required either way and kept. */
-export function LegalHoldDialog({ document, onClose }: { document: Document; onClose: (changed?: string) => void }) {
+export function LegalHoldDialog({ document, onClose }: { document: Document; onClose: (changed?: Said) => void }) {
   const { tr, api } = useConsole();
   const releasing = document.legalHold.scope === 'document';
   const heading = tr.t(releasing ? 'hold.releaseHeading' : 'hold.placeHeading', { title: document.title });
@@ -93,7 +93,7 @@ export function LegalHoldDialog({ document, onClose }: { document: Document; onC
         onCancel={() => onClose()}
         onSubmit={async (reason) => {
           await api.setLegalHold(document.id, !releasing, reason);
-          onClose(tr.t(releasing ? 'hold.released' : 'hold.placed', { title: document.title }));
+          onClose((now) => now.t(releasing ? 'hold.released' : 'hold.placed', { title: document.title }));
         }}
       />
     </Modal>
@@ -109,7 +109,7 @@ export function activeBuildingHold(holds: readonly LegalHold[]): LegalHold | und
  * For syndics and superadmins: whether the whole building is held and why, a form to place or release
  * that hold (a reason each way), and every hold of the building and its documents, newest first.
  */
-export function BuildingHoldPanel({ buildingId, holds, titleOf, onChanged }: { buildingId: string; holds: readonly LegalHold[]; titleOf: (documentId: string) => string; onChanged: (done: string) => void }) {
+export function BuildingHoldPanel({ buildingId, holds, titleOf, onChanged }: { buildingId: string; holds: readonly LegalHold[]; titleOf: (documentId: string) => string; onChanged: (done: Said) => void }) {
   const { tr, api } = useConsole();
   const active = activeBuildingHold(holds);
   const [open, setOpen] = useState(false);
@@ -127,7 +127,8 @@ export function BuildingHoldPanel({ buildingId, holds, titleOf, onChanged }: { b
           onSubmit={async (reason) => {
             await api.setBuildingHold(buildingId, active === undefined, reason);
             setOpen(false);
-            onChanged(tr.t(active === undefined ? 'buildingHold.placed' : 'buildingHold.released'));
+            const placed = active === undefined;
+            onChanged((now) => now.t(placed ? 'buildingHold.placed' : 'buildingHold.released'));
           }}
         />
       ) : (

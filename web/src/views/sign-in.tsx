@@ -1,12 +1,12 @@
 import { useState } from 'preact/hooks';
 import { Api } from '../api.js';
-import { describeError } from '../errors.js';
+import { failureOf, type Said } from '../errors.js';
 import type { Translator } from '../i18n/index.js';
 
 /** Paste a token; it is checked against the API (GET /me) before it is kept. */
 export function SignIn({ tr, expired, onSignedIn }: { tr: Translator; expired: boolean; onSignedIn: (token: string) => void }) {
   const [value, setValue] = useState('');
-  const [failure, setFailure] = useState<string | null>(null);
+  const [failure, setFailure] = useState<Said | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -16,7 +16,7 @@ export function SignIn({ tr, expired, onSignedIn }: { tr: Translator; expired: b
       await new Api(token, () => undefined).me();
       onSignedIn(token);
     } catch (error) {
-      setFailure(describeError(tr, error));
+      setFailure(() => failureOf(error));
     } finally {
       setBusy(false);
     }
@@ -31,7 +31,7 @@ export function SignIn({ tr, expired, onSignedIn }: { tr: Translator; expired: b
         <textarea id="token" name="token" rows={4} required autocomplete="off" spellcheck={false} value={value} onInput={(event) => setValue((event.target as HTMLTextAreaElement).value)} />
         {failure !== null && (
           <p class="error" role="alert">
-            {failure}
+            {failure(tr)}
           </p>
         )}
         <button type="submit" disabled={busy}>

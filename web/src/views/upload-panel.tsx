@@ -1,7 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { ApiError, type DocumentType, type UploadHandle } from '../api.js';
 import { useConsole } from '../context.js';
-import { describeError } from '../errors.js';
+import { failureOf, type Said } from '../errors.js';
 import { refusalBeforeUpload } from '../upload-check.js';
 import { DocumentDateFields, datesToSend, today, type DateValues } from './document-dates.js';
 import { TypeOptions } from './type-options.js';
@@ -16,7 +16,8 @@ interface Entry {
   /** `checking`: size and type being checked before anything is sent; `refused`: never sent (the API would refuse it). */
   state: 'checking' | 'ready' | 'refused' | 'sending' | 'processing' | 'done' | 'failed' | 'cancelled';
   sent: number;
-  error?: string;
+  /** Why it was refused or failed, said in the language on screen. */
+  error?: Said;
   handle?: UploadHandle;
 }
 
@@ -35,6 +36,8 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
   const { tr, api, me } = useConsole();
   const [entries, setEntries] = useState<Entry[]>([]);
   const [dragging, setDragging] = useState(false);
+  /** The titles of the last run's uploads, once every file of it is over (they leave the queue). */
+  const [finished, setFinished] = useState<string[] | null>(null);
   const nextKey = useRef(0);
   const input = useRef<HTMLInputElement>(null);
   const defaultType: DocumentType = uploadTypes.includes('other') ? 'other' : (uploadTypes[0] ?? 'other');
@@ -47,14 +50,15 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
     setEntries((list) => [...list, ...added]);
     for (const entry of added) {
       refusalBeforeUpload(entry.file, me.limits).then(
-        (refusal) => update(entry.key, refusal === undefined ? { state: 'ready' } : { state: 'refused', error: describeError(tr, refusal, me.limits) }),
+        (refusal) => update(entry.key, refusal === undefined ? { state: 'ready' } : { state: 'refused', error: failureOf(refusal, me.limits) }),
         // The check could not read the file (removed from the disk meanwhile): let the API decide.
         () => update(entry.key, { state: 'ready' }),
       );
     }
   };
 
-  const send = async (entry: Entry) => {
+  /** Sends one file; true once the API has stored it. */
+  const send = async (entry: Entry): Promise<boolean> => {
     const handle = api.upload(buildingId, entry.file, { type: entry.type, title: entry.title.trim() || entry.file.name, ...datesToSend(entry.type, entry.dates) }, (sent, total) =>
       update(entry.key, { sent, state: sent >= total ? 'processing' : 'sending' }),
     );
@@ -63,17 +67,25 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
       await handle.done;
       update(entry.key, { state: 'done', sent: entry.file.size });
       onUploaded();
+      return true;
     } catch (error) {
       if (error instanceof ApiError && error.code === 'aborted') update(entry.key, { state: 'cancelled' });
-      else update(entry.key, { state: 'failed', error: describeError(tr, error, me.limits) });
+      else update(entry.key, { state: 'failed', error: failureOf(error, me.limits) });
+      return false;
     }
   };
   const start = async () => {
+    setFinished(null);
     const queue = entries.filter((entry) => entry.state === 'ready');
+    const stored: Entry[] = [];
     const workers = Array.from({ length: Math.min(CONCURRENT_UPLOADS, queue.length) }, async () => {
-      for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) await send(entry);
+      for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) if (await send(entry)) stored.push(entry);
     });
     await Promise.all(workers);
+    // The panel resets: what arrived leaves the queue and is named once; failures stay with their reason.
+    const keys = new Set(stored.map((entry) => entry.key));
+    setEntries((list) => list.filter((entry) => !keys.has(entry.key)));
+    setFinished(stored.map((entry) => entry.title.trim() || entry.file.name));
   };
 
   const ready = entries.filter((entry) => entry.state === 'ready').length;
@@ -81,7 +93,7 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
     entry.state === 'sending'
       ? tr.t('upload.sending', { percent: new Intl.NumberFormat(tr.locale, { style: 'percent' }).format(entry.file.size === 0 ? 1 : entry.sent / entry.file.size) })
       : entry.state === 'failed' || entry.state === 'refused'
-        ? (entry.error ?? '')
+        ? (entry.error?.(tr) ?? '')
         : tr.t(`upload.${entry.state === 'ready' ? 'waiting' : entry.state}`);
 
   return (
@@ -98,15 +110,18 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
         }}
       >
         <p>{tr.t('upload.drop')}</p>
-        <label class="button" for="upload-files">
+        {/* A button (visible focus, Enter or Space) opens the file chooser of the hidden input. */}
+        <button type="button" data-action="choose-files" onClick={() => input.current?.click()}>
           {tr.t('upload.choose')}
-        </label>
+        </button>
         <input
           id="upload-files"
           ref={input}
           class="visually-hidden"
           type="file"
           multiple
+          tabIndex={-1}
+          aria-label={tr.t('upload.choose')}
           onChange={(event) => {
             add((event.target as HTMLInputElement).files);
             if (input.current !== null) input.current.value = '';
@@ -167,10 +182,17 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
           ))}
         </ul>
       )}
+      {finished !== null && finished.length > 0 && (
+        <p class="ok" role="status">
+          {tr.t('upload.finished', { titles: finished.join(', ') })}
+        </p>
+      )}
       <div class="row">
-        <button type="button" disabled={ready === 0} onClick={() => void start()}>
-          {tr.t('upload.start', { count: ready })}
-        </button>
+        {ready > 0 && (
+          <button type="button" data-action="start-upload" onClick={() => void start()}>
+            {tr.t('upload.start', { count: ready })}
+          </button>
+        )}
         {entries.some((entry) => FINISHED.includes(entry.state)) && (
           <button type="button" class="secondary" onClick={() => setEntries((list) => list.filter((entry) => !FINISHED.includes(entry.state)))}>
             {tr.t('upload.clear')}

@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Document, DocumentVersion } from '../api.js';
 import { useConsole } from '../context.js';
-import { describeError } from '../errors.js';
+import { failureOf, type Said } from '../errors.js';
 import { refusalBeforeUpload } from '../upload-check.js';
 import { Modal } from './document-dialogs.js';
 
 interface Notice {
-  text: string;
+  say: Said;
   kind: 'status' | 'error';
 }
 
@@ -26,9 +26,9 @@ export function VersionsDialog({ document, canUpload, onChanged, onClose }: { do
     try {
       setVersions(await api.versions(document.id));
     } catch (error) {
-      setNotice({ text: describeError(tr, error), kind: 'error' });
+      setNotice({ say: failureOf(error), kind: 'error' });
     }
-  }, [api, document.id, tr]);
+  }, [api, document.id]);
   useEffect(() => void load(), [load]);
 
   const download = async (version: DocumentVersion) => {
@@ -36,9 +36,9 @@ export function VersionsDialog({ document, canUpload, onChanged, onClose }: { do
       const { url } = await api.versionLink(document.id, version.version, 'attachment');
       const anchor = Object.assign(window.document.createElement('a'), { href: url, download: version.fileName, rel: 'noopener' });
       anchor.click();
-      setNotice({ text: `${tr.t('action.download')}: ${version.fileName}`, kind: 'status' });
+      setNotice({ say: (now) => now.t('download.started', { file: version.fileName }), kind: 'status' });
     } catch (error) {
-      setNotice({ text: describeError(tr, error), kind: 'error' });
+      setNotice({ say: failureOf(error), kind: 'error' });
     }
   };
 
@@ -48,7 +48,7 @@ export function VersionsDialog({ document, canUpload, onChanged, onClose }: { do
     if (file === undefined) return;
     const refusal = await refusalBeforeUpload(file, me.limits);
     if (refusal !== undefined) {
-      setNotice({ text: describeError(tr, refusal, me.limits), kind: 'error' });
+      setNotice({ say: failureOf(refusal, me.limits), kind: 'error' });
       return;
     }
     setNotice(null);
@@ -56,12 +56,12 @@ export function VersionsDialog({ document, canUpload, onChanged, onClose }: { do
     setSending(tr.t('upload.sending', { percent: percent.format(0) }));
     try {
       const added = await api.uploadVersion(document.id, file, (sent, total) => setSending(tr.t('upload.sending', { percent: percent.format(total === 0 ? 1 : sent / total) }))).done;
-      setNotice({ text: tr.t('versions.uploaded', { version: added.version }), kind: 'status' });
+      setNotice({ say: (now) => now.t('versions.uploaded', { version: added.version }), kind: 'status' });
       if (fileInput.current !== null) fileInput.current.value = '';
       await load();
       onChanged();
     } catch (error) {
-      setNotice({ text: describeError(tr, error, me.limits), kind: 'error' });
+      setNotice({ say: failureOf(error, me.limits), kind: 'error' });
     } finally {
       setSending(null);
     }
@@ -77,7 +77,7 @@ export function VersionsDialog({ document, canUpload, onChanged, onClose }: { do
         </button>
       </div>
       <div class="notice" role={notice?.kind === 'error' ? 'alert' : 'status'} aria-live="polite">
-        {notice !== null && <p class={notice.kind === 'error' ? 'error' : 'ok'}>{notice.text}</p>}
+        {notice !== null && <p class={notice.kind === 'error' ? 'error' : 'ok'}>{notice.say(tr)}</p>}
       </div>
       {versions === null ? (
         notice === null && <p role="status">{tr.t('app.loading')}</p>
