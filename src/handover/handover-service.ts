@@ -9,6 +9,12 @@ import { BuildingImporter } from './building-importer.js';
 import { BuildingTransfer } from './building-transfer.js';
 import { ExportJobs } from './export-jobs.js';
 import { SigningKeyStore } from './signing-key-store.js';
+import { fingerprintOf } from './archive-signature.js';
+import { AuthError } from '../auth/auth-errors.js';
+import { canSeeOrganization } from '../documents/document-authorization.js';
+import { DocumentError } from '../documents/document-errors.js';
+import { canManageBuildings } from '../shared/building-permissions.js';
+import type { Principal } from '../shared/principal.js';
 
 export interface HandoverOptions {
   db: Kysely<Database>;
@@ -49,5 +55,13 @@ export class HandoverService {
     this.importer = new BuildingImporter({ db: options.db, storage: options.storage, protection: options.protection, ...now });
     this.transfer = new BuildingTransfer(options.db, options.protection, now);
     this.jobs = new ExportJobs(options.db, options.storage, this.exporter, this.keys, now);
+  }
+
+  /** The organisation's public signing key, for its syndics and superadmins (another organisation's: `documents.not_found`, as for anything of it). */
+  async publicKeyFor(principal: Principal, organizationId: string): Promise<{ fingerprint: string; publicKey: string }> {
+    if (!canSeeOrganization(principal, organizationId)) throw DocumentError.notFound('Organization', organizationId);
+    if (!canManageBuildings(principal)) throw AuthError.forbidden('reading the organisation’s signing key');
+    const key = await this.keys.signingKeyOf(organizationId);
+    return { fingerprint: fingerprintOf(key), publicKey: key.toPublic().armor() };
   }
 }

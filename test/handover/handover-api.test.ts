@@ -42,6 +42,20 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(hidden.statusCode).toBe(404);
     });
 
+    it('gives the organisation’s public key to its syndics only', async () => {
+      const url = `/api/v1/organizations/${ORG_A}/handover-key`;
+      const mine = await fixture.service.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${await fixture.token('syndic')}` } });
+      expect(mine.statusCode, mine.body).toBe(200);
+      const body = mine.json() as { fingerprint: string; publicKey: string };
+      expect(body.publicKey).toContain('BEGIN PGP PUBLIC KEY BLOCK');
+      expect(body.publicKey).not.toContain('PRIVATE');
+      expect(body.fingerprint).toMatch(/^[0-9A-F]{40}$/);
+      const other = await fixture.service.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${await fixture.token('syndic', { org: ORG_B })}` } });
+      expect(other.statusCode).toBe(404);
+      const owner = await fixture.service.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${await fixture.token('owner', { buildings: [buildingId] })}` } });
+      expect(owner.statusCode).toBe(403);
+    });
+
     it('runs an export job whose archive is downloaded through a link', async () => {
       const syndic = { authorization: `Bearer ${await fixture.token('syndic')}` };
       const started = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${buildingId}/exports`, payload: { includeTrash: false }, headers: syndic });

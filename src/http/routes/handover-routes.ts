@@ -82,6 +82,20 @@ export async function handoverRoutes(app: FastifyInstance, options: HandoverRout
     async (request) => handover.jobs.downloadUrl(await authenticate(request), request.params.buildingId, request.params.exportId, request.body?.expiresInSeconds ?? 3600),
   );
 
+  api.get(
+    '/organizations/:organizationId/handover-key',
+    {
+      schema: {
+        summary: 'Syndics of the organisation and superadmins: the public key its exports are signed with (armored), to give to whoever receives them',
+        tags: ['handover'],
+        security,
+        params: z.object({ organizationId: z.string().min(1).max(36) }),
+        response: { 200: z.object({ fingerprint: z.string(), publicKey: z.string() }), ...errorResponses, 409: problemSchema },
+      },
+    },
+    async (request) => handover.publicKeyFor(await authenticate(request), request.params.organizationId),
+  );
+
   api.post(
     '/buildings/:buildingId/transfer',
     {
