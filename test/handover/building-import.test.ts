@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProtectedDocument } from '../../src/shared/document.js';
 import { hasErrorCode } from '../../src/errors/docstore-error.js';
 import { readVerificationKeys } from '../../src/handover/archive-signature.js';
+import { BuildingImporter } from '../../src/handover/building-importer.js';
+import { FaultInjectingObjectStorage } from '../../src/storage/decorators/fault-injecting-object-storage.js';
 import { localSqliteService, ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { randomPrefix, sha256 } from '../support/streams.js';
 import { exportToFile, populateBuilding, type PopulatedBuilding } from './handover-fixture.js';
@@ -144,6 +146,38 @@ describe('building import under a shorter retention policy', () => {
         const changes = await target.service.db.selectFrom('retention_changes').select(['reason', 'document_id']).where('document_id', 'is not', null).execute();
         expect(changes.length).toBe(report.retentionsKept);
         expect(changes[0]?.reason).toContain('imported from handover archive');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    } finally {
+      await Promise.all([source.close(), target.close()]);
+    }
+  });
+});
+
+describe('building import that fails half-way', () => {
+  it('leaves nothing visible and no object behind when the storage fails after some versions were stored', async () => {
+    const source = await localSqliteService();
+    const target = await localSqliteService();
+    try {
+      await source.service.handover.keys.create(ORG_A, 'Syndic');
+      const building = await populateBuilding(source, { count: 8, bigBytes: 10_000 });
+      const { file, dir } = await exportToFile(source, { buildingId: building.buildingId });
+      try {
+        const keys = await readVerificationKeys(await source.service.handover.keys.publicKeyOf(ORG_A), 'source');
+        const failing = new BuildingImporter({
+          db: target.service.db,
+          storage: new FaultInjectingObjectStorage(target.service.storage, { failCall: 5, operations: ['put'] }),
+          protection: target.service.documents.protection,
+        });
+        const failure = await failing.import({ file, organizationId: ORG_B, keys, importedBy: 'test' }).catch((error: unknown) => error);
+        expect((failure as { code?: string }).code).toBe('storage.unavailable');
+        expect(await target.service.db.selectFrom('documents').select('id').execute()).toEqual([]);
+        expect(await target.service.db.selectFrom('buildings').select('id').execute()).toEqual([]);
+        expect(await objectCount(target)).toBe(0);
+        // The same archive then imports whole.
+        const report = await target.service.handover.importer.import({ file, organizationId: ORG_B, keys, importedBy: 'test' });
+        expect(report.documentsImported).toBe(7);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
