@@ -19,6 +19,7 @@ import { fingerprintOf, signDetached, type SigningKey } from './archive-signatur
 import { ArchiveWriter } from './archive-writer.js';
 import { HandoverError } from './handover-errors.js';
 import { buildingContents } from './handover-repository.js';
+import { writeAuditTrailFile } from './audit-trail-file.js';
 import { BuildingError } from '../buildings/building-errors.js';
 
 
@@ -30,8 +31,21 @@ export interface ExportProgress {
   bytesTotal: number;
 }
 
-/** A building's audit trail as JSON lines, from the audit module when the installation has one. */
-export type AuditTrailSource = (buildingId: string) => Promise<{ jsonl: string; entries: number }>;
+/** A building's audit trail, oldest entry first, from the audit module when the installation has one. */
+export type AuditTrailSource = (buildingId: string) => AsyncIterable<unknown>;
+
+/** What an export is, for the audit trail: called before the trail is read, so the archive's trail holds its own export. */
+export interface ExportRecord {
+  archiveId: string;
+  buildingId: string;
+  organizationId: string;
+  requestedBy: string;
+  includeTrash: boolean;
+  documents: number;
+  versions: number;
+  excluded: number;
+  fingerprint: string;
+}
 
 export interface ExportRequest {
   buildingId: string;
@@ -44,6 +58,8 @@ export interface ExportRequest {
   /** ZIP64 records even when not needed (tests of readers). @default false */
   forceZip64?: boolean;
   onProgress?: (progress: ExportProgress) => void;
+  /** Records the export (the audit trail) before the archive's trail is read. */
+  record?: (record: ExportRecord) => Promise<void>;
 }
 
 /** An export under way: pipe `output` somewhere; it fails when a document's bytes are damaged. */
@@ -132,15 +148,28 @@ export class BuildingExporter {
         versions,
       });
     }
-    const audit = this.deps.auditTrail === undefined ? undefined : await this.deps.auditTrail(building.id);
+    const archiveId = randomUUID();
+    const fingerprint = fingerprintOf(request.signingKey);
+    await request.record?.({
+      archiveId,
+      buildingId: building.id,
+      organizationId: building.organization_id,
+      requestedBy: request.requestedBy,
+      includeTrash: request.includeTrash === true,
+      documents: documents.length,
+      versions: entries.length,
+      excluded: contents.documents.length - whole.length,
+      fingerprint,
+    });
+    const audit = this.deps.auditTrail === undefined ? undefined : await writeAuditTrailFile(this.deps.auditTrail(building.id));
     const manifest: ArchiveManifest = {
       format: ARCHIVE_FORMAT,
       formatVersion: ARCHIVE_FORMAT_VERSION,
-      archiveId: randomUUID(),
+      archiveId,
       createdAt: createdAt.toISOString(),
       createdBy: request.requestedBy,
       organizationId: building.organization_id,
-      signingKeyFingerprint: fingerprintOf(request.signingKey),
+      signingKeyFingerprint: fingerprint,
       includesTrash: request.includeTrash === true,
       building: {
         id: building.id,
@@ -186,13 +215,17 @@ export class BuildingExporter {
       [fixed.manifestJson, `${JSON.stringify(manifest, null, 2)}\n`],
       [fixed.manifestCsv, manifestCsv(manifest)],
       [fixed.signingKey, request.signingKey.toPublic().armor()],
-      ...(audit === undefined ? [] : ([[fixed.auditTrail, audit.jsonl]] as Array<[string, string]>)),
     ];
     const bytesTotal = entries.reduce((sum, entry) => sum + Number(entry.version.size), 0);
-    const progress: ExportProgress = { files: 0, filesTotal: texts.length + entries.length, bytes: 0, bytesTotal };
+    const progress: ExportProgress = { files: 0, filesTotal: texts.length + entries.length + (audit === undefined ? 0 : 1), bytes: 0, bytesTotal };
     for (const [path, text] of texts) {
       writer.addText(path, text, createdAt);
       progress.files++;
+    }
+    if (audit !== undefined) {
+      writer.addStream({ path: fixed.auditTrail, size: audit.size, sha256: audit.sha256, mtime: createdAt, open: async () => audit.open() });
+      progress.files++;
+      writer.output.once('close', () => void audit.dispose());
     }
     for (const entry of entries) {
       writer.addStream({

@@ -105,6 +105,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(again.stdout).toContain('0 documents imported');
       expect(again.stdout).toContain('6 already here');
       expect(await readFile(join(out, root!, 'README.txt'), 'utf8')).toContain(fingerprint!.slice(0, 4));
-    });
+      // Seven runs of the CLI from the sources: generous on a loaded machine.
+    }, 180_000);
   });
 }

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveManifest } from '../../src/handover/archive-manifest.js';
 import { readSigningKey, readVerificationKeys } from '../../src/handover/archive-signature.js';
+import { BuildingExporter } from '../../src/handover/building-exporter.js';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { localSqliteService, ORG_A, ORG_B, s3PostgresService, type FixtureFactory, type ServiceFixture } from '../support/service-fixture.js';
 import { randomPrefix, sha256 } from '../support/streams.js';
 import { exportToFile, gpgVerify, populateBuilding, run, type PopulatedBuilding } from './handover-fixture.js';
@@ -94,7 +97,7 @@ describe('signing keys and ZIP64', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 
   it('writes ZIP64 records that unzip, Python and the importer read', async () => {
     const key = await fixture.service.handover.keys.create(ORG_A, 'Syndic');
@@ -119,4 +122,43 @@ describe('signing keys and ZIP64', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('puts the building’s audit trail in the archive (listed in SHA256SUMS), recording the export first so that the trail holds it', async () => {
+    const recorded: unknown[] = [];
+    const exporter = new BuildingExporter({
+      db: fixture.service.db,
+      storage: fixture.service.storage,
+      integrity: fixture.service.integrity,
+      protection: fixture.service.documents.protection,
+      auditTrail: async function* (buildingId) {
+        for (let index = 0; index < 3; index++) yield { id: index, action: 'document.upload', buildingId, details: { title: 'Facture é' } };
+        yield* recorded;
+      },
+    });
+    const signingKey = await fixture.service.handover.keys.signingKeyOf(ORG_A);
+    const opened = await exporter.open({
+      buildingId: building.buildingId,
+      signingKey,
+      requestedBy: 'test',
+      record: async (record) => {
+        recorded.push({ action: 'building.export', details: record });
+      },
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'docstore-handover-'));
+    try {
+      await pipeline(opened.output, createWriteStream(join(dir, 'a.zip')));
+      expect(opened.manifest.auditTrail).toEqual({ path: 'audit/audit-trail.jsonl', entries: 4 });
+      const out = join(dir, 'out');
+      expect((await run('unzip', ['-q', join(dir, 'a.zip'), '-d', out])).code).toBe(0);
+      const [root] = await readdir(out);
+      expect((await run('sha256sum', ['--strict', '-c', 'SHA256SUMS'], { cwd: join(out, root!) })).code).toBe(0);
+      expect(await readFile(join(out, root!, 'SHA256SUMS'), 'utf8')).toContain('  audit/audit-trail.jsonl\n');
+      const lines = (await readFile(join(out, root!, 'audit/audit-trail.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { action: string; details: { archiveId?: string } });
+      expect(lines).toHaveLength(4);
+      expect(lines[3]).toMatchObject({ action: 'building.export', details: { archiveId: opened.manifest.archiveId } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
