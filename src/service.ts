@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { AuditLog } from './audit/audit-log.js';
+import { AuditSealer } from './audit/audit-sealer.js';
 import type { DocstoreConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { openMigratedDatabase } from './db/migrate.js';
@@ -43,9 +45,14 @@ export interface DocstoreService {
   search: SearchModule;
   /** The change of syndic: signed building exports (and their jobs), imports, transfers. */
   handover: HandoverService;
+  /** The audit trail: `log.record` in the transaction of each change; `sealer` links entries into each organisation's chain. */
+  audit: { log: AuditLog; sealer: AuditSealer };
   /** Closes the database (the storage holds nothing open). */
   close(): Promise<void>;
 }
+
+/** How often the sealer looks for entries no nudge covered (other instances', ones committed after a run). */
+const AUDIT_SEAL_INTERVAL_MS = 2000;
 
 /**
  * The one composition root: configuration → storage (prepared: a missing bucket created when
@@ -61,10 +68,15 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
   await prepare();
   const { db } = await openMigratedDatabase(config.database);
   const followLocks = objectLockFollower(db, storage);
+  const sealer = new AuditSealer(db, now === undefined ? {} : { now });
+  // Entries are linked within a second of their commit: after each record, and every few seconds for other instances' leftovers.
+  sealer.start(AUDIT_SEAL_INTERVAL_MS);
+  const audit = new AuditLog({ sealer, ...(now === undefined ? {} : { now }) });
   const search = await createSearchModule(db, storage, config.search, now ?? (() => new Date()));
   const documents = new DocumentService({
     db,
     storage,
+    audit,
     allowedMimeTypes: new Set(config.allowedMimeTypes),
     maxUploadBytes: config.maxUploadBytes,
     trashDays: config.trashDays,
@@ -88,8 +100,12 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     integrity,
     handover,
     search,
+    audit: { log: audit, sealer },
     close: async () => {
       await handover.jobs.settled();
+      // What this process recorded is linked before the database closes (a CLI command's entries too).
+      await sealer.stop();
+      await sealer.seal();
       await db.destroy();
     },
   };

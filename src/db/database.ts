@@ -9,6 +9,7 @@ import type { IdempotencyKeysTable } from '../idempotency/idempotency-keys.table
 import type { LegalHoldsTable, RetentionChangesTable, RetentionPoliciesTable } from '../documents/retention/retention.table.js';
 import type { DocumentVersionsTable } from '../documents/versions/document-versions.table.js';
 import type { ScrubStateTable } from '../documents/integrity/scrub-state.table.js';
+import type { AuditChainHeadsTable, AuditCheckpointsTable, AuditEntriesTable } from '../audit/audit.table.js';
 import type { DocumentTextsTable, ExtractionJobsTable, SearchEntriesTable } from '../search/search.table.js';
 import { GuardedPostgresPool, type DatabaseTimeouts } from './guarded-postgres-pool.js';
 import { LockingSqliteDialect } from './locking-sqlite-dialect.js';
@@ -30,6 +31,9 @@ export interface Database {
   extraction_jobs: ExtractionJobsTable;
   document_texts: DocumentTextsTable;
   search_entries: SearchEntriesTable;
+  audit_entries: AuditEntriesTable;
+  audit_chain_heads: AuditChainHeadsTable;
+  audit_checkpoints: AuditCheckpointsTable;
 }
 
 export type DatabaseConfig = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string; maxConnections?: number; timeouts?: DatabaseTimeouts };

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../db/database.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { DocumentObjectLock } from './retention/document-object-lock.js';
@@ -8,6 +9,8 @@ import type { RetentionOverrides } from './retention/retention-rules.js';
 export interface DocumentServiceOptions {
   db: Kysely<Database>;
   storage: ObjectStorage;
+  /** The audit trail: every use case records its action in the transaction of its change (reads: before the first byte). */
+  audit: AuditLog;
   /** MIME types accepted, as detected from the content. */
   allowedMimeTypes: ReadonlySet<string>;
   /** Largest upload, in bytes. */

@@ -172,7 +172,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const authenticate = (request: FastifyRequest): Promise<Principal> => deps.verifier.verify(request.headers.authorization);
+  // The principal carries its request (id, client address, user agent) to the audit trail.
+  const authenticate = async (request: FastifyRequest): Promise<Principal> => ({
+    ...(await deps.verifier.verify(request.headers.authorization)),
+    origin: { channel: 'api', requestId: request.id, clientAddress: request.ip, ...(typeof request.headers['user-agent'] === 'string' ? { userAgent: request.headers['user-agent'] } : {}) },
+  });
   const uploads = deps.uploads ?? new UploadLimiter(DEFAULT_UPLOAD_LIMITS, metrics);
   const integrity = deps.integrity === undefined ? {} : { integrity: deps.integrity };
   await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: deps.idempotency, authenticate, ...integrity });

@@ -10,4 +10,15 @@ export interface Principal {
   role: Role;
   /** Buildings a `board_member` or `owner` may read (`buildings` claim). */
   buildingIds: readonly string[];
+  /** Where the call came from, for the audit trail: set by the HTTP layer and the CLI. */
+  origin?: RequestOrigin;
+}
+
+/** The request behind a call, as the audit trail records it. */
+export interface RequestOrigin {
+  /** `api`: a request with a token; `cli`: an operator's command. */
+  channel: 'api' | 'cli';
+  requestId?: string;
+  clientAddress?: string;
+  userAgent?: string;
 }

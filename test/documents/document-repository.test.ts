@@ -1,33 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/database.js';
+import type { Database } from '../../src/db/database.js';
 import { knownMigrations, migrateToLatest } from '../../src/db/migrate.js';
 import * as buildings from '../../src/buildings/building-repository.js';
 import * as repository from '../../src/documents/document-repository.js';
-import { createTestDatabase } from '../support/service-fixture.js';
+import { DIALECTS } from '../support/databases.js';
 
-const DIALECTS: Array<[string, () => Promise<{ db: Kysely<Database>; cleanup: () => Promise<void> }>]> = [
-  [
-    'SQLite',
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'docstore-sqlite-'));
-      const { db } = openDatabase({ dialect: 'sqlite', path: join(dir, 'docstore.sqlite') });
-      return { db, cleanup: () => rm(dir, { recursive: true, force: true }) };
-    },
-  ],
-  [
-    'PostgreSQL',
-    async () => {
-      const { db } = openDatabase({ dialect: 'postgres', url: await createTestDatabase() });
-      return { db, cleanup: async () => {} };
-    },
-  ],
-];
 
 for (const [dialect, open] of DIALECTS) {
   describe(`document repository on ${dialect}`, () => {

@@ -287,6 +287,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const later = new DocumentService({
         db: fixture.service.db,
         storage: fixture.service.storage,
+        audit: fixture.service.audit.log,
         allowedMimeTypes: new Set(['application/pdf']),
         maxUploadBytes: MAX_UPLOAD_BYTES,
         trashDays: fixture.config.trashDays,

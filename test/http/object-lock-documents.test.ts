@@ -202,7 +202,7 @@ describe('documents under S3 Object Lock (RGW + PostgreSQL)', () => {
   });
   it('writes the lock in the put itself: a documents service that follows no change still locks its uploads and versions', async () => {
     at('2026-12-05T11:00:00Z');
-    const bare = new DocumentService({ db: fixture.service.db, storage: fixture.service.storage, allowedMimeTypes: new Set(['application/pdf']), maxUploadBytes: 10 * 1024 * 1024, trashDays: 30, now: () => clock });
+    const bare = new DocumentService({ db: fixture.service.db, storage: fixture.service.storage, audit: fixture.service.audit.log, allowedMimeTypes: new Set(['application/pdf']), maxUploadBytes: 10 * 1024 * 1024, trashDays: 30, now: () => clock });
     const principal = { userId: 'syndic-1', organizationId: ORG_A, role: 'syndic' as const, buildingIds: [] };
     const parts = async function* (fields: Record<string, string>): AsyncIterable<UploadPart> {
       for (const [name, value] of Object.entries(fields)) yield { kind: 'field', name, value };

@@ -1,0 +1,44 @@
+/**
+ * What the audit trail records, one name per action (`docs/audit.md` lists when each is written).
+ * Reads: `document.download` (whole or `details.range`), `document.preview` (inline), version reads
+ * carry `version`. Signed links: `document.link_issue` when made, `document.link_use` when served.
+ */
+export const AUDIT_ACTIONS = [
+  'document.upload',
+  'document.version_add',
+  'document.download',
+  'document.preview',
+  'document.link_issue',
+  'document.link_use',
+  'document.update',
+  'document.delete',
+  'document.restore',
+  'document.purge',
+  'document.damaged',
+  'document.export',
+  'document.search',
+  'retention.change',
+  'retention.policy_change',
+  'legal_hold.place',
+  'legal_hold.release',
+  'building.create',
+  'building.update',
+  'building.export',
+  'building.import',
+  'access.refused',
+  'audit.read',
+  'audit.export',
+  'backup.restore',
+  'reconcile.fix',
+  'keys.rotate',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** `success`; `refused` (403 on an existing resource, or a delete refused by retention/hold); `failed` (integrity). */
+export const AUDIT_OUTCOMES = ['success', 'refused', 'failed'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/** Who acted: a token's holder through the API, an operator's CLI command, a signed link's bearer, or a job of the service. */
+export const ACTOR_KINDS = ['user', 'cli', 'link', 'system'] as const;
+export type ActorKind = (typeof ACTOR_KINDS)[number];
