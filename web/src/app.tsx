@@ -9,6 +9,7 @@ import { AdminView } from './views/lazy-views.js';
 import { BuildingList } from './views/building-list.js';
 import { BuildingView } from './views/building-view.js';
 import { SignIn } from './views/sign-in.js';
+import { SearchPanel } from './views/search-panel.js';
 
 const LOCALE_KEY = 'docstore.locale';
 
@@ -168,7 +169,10 @@ function SignedIn({ tr, api, me }: { tr: Translator; api: Api; me: Me }) {
           ) : route.view === 'admin' && me.role === 'superadmin' ? (
             <AdminView />
           ) : (
-            <p class="hint">{tr.t('buildings.select')}</p>
+            <>
+              <SearchPanel />
+              <p class="hint">{tr.t('buildings.select')}</p>
+            </>
           )}
         </main>
       </div>

@@ -14,6 +14,7 @@ import { NoticeArea, type Notice } from './notice-area.js';
 import { ReaderView } from './reader-view.js';
 import { EditDialog, UploadPanel, VersionsDialog } from './lazy-views.js';
 import { TypeOptions } from './type-options.js';
+import { SearchPanel } from './search-panel.js';
 
 /**
  * One building: its documents (filter by type, search, pages over the cursor) or its trash, for
@@ -160,6 +161,7 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
   return (
     <section aria-labelledby="building-heading" class="building">
       {summary !== undefined && <BuildingHeader building={summary} />}
+      {!trash && <SearchPanel buildingId={buildingId} />}
       {canHold && knownBuilding && (
         <BuildingHoldPanel
           buildingId={buildingId}
