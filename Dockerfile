@@ -53,6 +53,16 @@ RUN npm run build \
 # only builds need; the next stage takes it as one layer (files deleted here would otherwise stay
 # in the base's layers and in the image size).
 FROM ${BASE_IMAGE} AS runtime-root
+# Search inside documents (docs/search.md): poppler's pdftotext/pdftoppm and tesseract with its
+# French, Dutch and English data, from Debian (what scripts/services/ocr.sh installs for the tests;
+# about 110 MB with their libraries). DOCSTORE_OCR=off leaves them out: docstore then runs with OCR
+# and PDF text extraction off, and says so in its log and in GET /api/v1/search/status.
+ARG DOCSTORE_OCR=on
+RUN if [ "$DOCSTORE_OCR" = on ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends poppler-utils tesseract-ocr tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-eng \
+      && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log; \
+    fi
 RUN rm -rf /usr/local/include /usr/local/lib/node_modules /usr/local/share/doc /usr/local/share/man \
       /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \
  && groupadd --system --gid 10001 docstore \
