@@ -20,6 +20,7 @@ import { ArchiveWriter } from './archive-writer.js';
 import { HandoverError } from './handover-errors.js';
 import { buildingContents } from './handover-repository.js';
 import { writeAuditTrailFile } from './audit-trail-file.js';
+import type { HandoverActor, HandoverRecorder } from './handover-recorder.js';
 import { BuildingError } from '../buildings/building-errors.js';
 
 
@@ -31,10 +32,7 @@ export interface ExportProgress {
   bytesTotal: number;
 }
 
-/** A building's audit trail, oldest entry first, from the audit module when the installation has one. */
-export type AuditTrailSource = (buildingId: string) => AsyncIterable<unknown>;
-
-/** What an export is, for the audit trail: called before the trail is read, so the archive's trail holds its own export. */
+/** What an export is, for the audit trail: recorded before the trail is read, so the archive's trail holds its own export. */
 export interface ExportRecord {
   archiveId: string;
   buildingId: string;
@@ -58,8 +56,8 @@ export interface ExportRequest {
   /** ZIP64 records even when not needed (tests of readers). @default false */
   forceZip64?: boolean;
   onProgress?: (progress: ExportProgress) => void;
-  /** Records the export (the audit trail) before the archive's trail is read. */
-  record?: (record: ExportRecord) => Promise<void>;
+  /** Who exports, for the audit trail. @default the `requestedBy` operator's command */
+  actor?: HandoverActor;
 }
 
 /** An export under way: pipe `output` somewhere; it fails when a document's bytes are damaged. */
@@ -76,7 +74,8 @@ export interface BuildingExporterDependencies {
   integrity: ContentIntegrity;
   protection: DocumentProtection;
   now?: () => Date;
-  auditTrail?: AuditTrailSource;
+  /** The audit trail: records the export, and gives the building's trail for the archive. */
+  recorder?: HandoverRecorder;
 }
 
 /**
@@ -150,7 +149,8 @@ export class BuildingExporter {
     }
     const archiveId = randomUUID();
     const fingerprint = fingerprintOf(request.signingKey);
-    await request.record?.({
+    const recorder = this.deps.recorder;
+    await recorder?.exported({
       archiveId,
       buildingId: building.id,
       organizationId: building.organization_id,
@@ -160,8 +160,8 @@ export class BuildingExporter {
       versions: entries.length,
       excluded: contents.documents.length - whole.length,
       fingerprint,
-    });
-    const audit = this.deps.auditTrail === undefined ? undefined : await writeAuditTrailFile(this.deps.auditTrail(building.id));
+    }, request.actor ?? { command: `docstore export (${request.requestedBy})` });
+    const audit = recorder === undefined ? undefined : await writeAuditTrailFile(recorder.trail(building.id));
     const manifest: ArchiveManifest = {
       format: ARCHIVE_FORMAT,
       formatVersion: ARCHIVE_FORMAT_VERSION,

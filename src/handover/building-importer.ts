@@ -18,6 +18,7 @@ import type { VerificationKey } from './archive-signature.js';
 import { verifyArchive, type VerificationProgress } from './archive-verification.js';
 import { HandoverError } from './handover-errors.js';
 import { existingDocumentIds } from './handover-repository.js';
+import type { HandoverActor, HandoverRecorder } from './handover-recorder.js';
 
 export interface ImportRequest {
   /** The archive on disk. */
@@ -31,6 +32,8 @@ export interface ImportRequest {
   /** Who imports (recorded on retention changes and holds). */
   importedBy: string;
   onProgress?: (phase: 'verify' | 'store', progress: VerificationProgress) => void;
+  /** Who imports, for the audit trail. @default the `importedBy` operator's command */
+  actor?: HandoverActor;
 }
 
 export interface ImportReport {
@@ -52,6 +55,8 @@ export interface BuildingImporterDependencies {
   storage: ObjectStorage;
   protection: DocumentProtection;
   now?: () => Date;
+  /** The audit trail: the import is recorded in its transaction. */
+  recorder?: HandoverRecorder;
 }
 
 /**
@@ -163,6 +168,11 @@ export class BuildingImporter {
           }
         }
         await this.insertHolds(trx, manifest, organizationId, buildingId, new Set(fresh.map((document) => document.id)));
+        await this.deps.recorder?.imported(
+          trx,
+          { archiveId: manifest.archiveId, organizationId, buildingId, fingerprint, documentsImported: fresh.length, documentsSkipped: present.size, retentionsKept },
+          request.actor ?? { command: `docstore import (${request.importedBy})` },
+        );
       });
       await this.deps.protection.changed(fresh.map((document) => document.id));
       return {

@@ -9,6 +9,7 @@ import { isAtLeastAsLong } from '../documents/retention/retention-rules.js';
 import { permanentLockUntil } from '../storage/object-storage.js';
 import type { Principal } from '../shared/principal.js';
 import { HandoverError } from './handover-errors.js';
+import type { HandoverRecorder } from './handover-recorder.js';
 
 export interface TransferReport {
   buildingId: string;
@@ -31,10 +32,13 @@ export class BuildingTransfer {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly protection: DocumentProtection,
-    options: { now?: () => Date } = {},
+    options: { now?: () => Date; recorder?: HandoverRecorder } = {},
   ) {
     this.now = options.now ?? (() => new Date());
+    this.recorder = options.recorder;
   }
+
+  private readonly recorder: HandoverRecorder | undefined;
 
   async transfer(principal: Principal, buildingId: string, toOrganizationId: string): Promise<TransferReport> {
     assertSuperadmin(principal, 'moving a building to another organisation');
@@ -72,6 +76,7 @@ export class BuildingTransfer {
         });
         retentionsKept++;
       }
+      await this.recorder?.transferred(trx, { buildingId, fromOrganizationId: from, toOrganizationId, documents: ids.length }, { principal });
       return { buildingId, fromOrganizationId: from, toOrganizationId, documents: ids.length, retentionsKept };
     });
     if (report.retentionsKept > 0) {

@@ -96,7 +96,7 @@ export class ExportJobs {
   private async run(principal: Principal, id: string, organizationId: string, buildingId: string, includeTrash: boolean, signingKey: Awaited<ReturnType<SigningKeyStore['signingKeyOf']>>): Promise<void> {
     const key = exportKey(organizationId, id);
     try {
-      const opened = await this.exporter.open({ buildingId, includeTrash, signingKey, requestedBy: principal.userId });
+      const opened = await this.exporter.open({ buildingId, includeTrash, signingKey, requestedBy: principal.userId, actor: { principal } });
       const stored = await this.storage.put(key, opened.output, { contentType: 'application/zip', contentDisposition: contentDisposition(opened.fileName) });
       await repository.updateExport(this.db, id, {
         status: 'ready',

@@ -4,7 +4,8 @@ import type { Database } from '../db/database.js';
 import type { ContentIntegrity } from '../documents/integrity/content-integrity.js';
 import type { DocumentProtection } from '../documents/retention/document-protection.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
-import { BuildingExporter, type AuditTrailSource } from './building-exporter.js';
+import { BuildingExporter } from './building-exporter.js';
+import type { HandoverRecorder } from './handover-recorder.js';
 import { BuildingImporter } from './building-importer.js';
 import { BuildingTransfer } from './building-transfer.js';
 import { ExportJobs } from './export-jobs.js';
@@ -24,8 +25,8 @@ export interface HandoverOptions {
   /** The folder of the organisations' signing keys. */
   keyDir: string;
   now?: () => Date;
-  /** The building's audit trail for the archive, when the installation has one. */
-  auditTrail?: AuditTrailSource;
+  /** The audit trail (records exports, imports and transfers; gives a building's trail to its archive), when the installation has one. */
+  recorder?: HandoverRecorder;
 }
 
 /** The folder of signing keys under a data directory. */
@@ -43,6 +44,7 @@ export class HandoverService {
 
   constructor(options: HandoverOptions) {
     const now = options.now === undefined ? {} : { now: options.now };
+    const recorder = options.recorder === undefined ? {} : { recorder: options.recorder };
     this.keys = new SigningKeyStore(options.keyDir);
     this.exporter = new BuildingExporter({
       db: options.db,
@@ -50,10 +52,10 @@ export class HandoverService {
       integrity: options.integrity,
       protection: options.protection,
       ...now,
-      ...(options.auditTrail === undefined ? {} : { auditTrail: options.auditTrail }),
+      ...recorder,
     });
-    this.importer = new BuildingImporter({ db: options.db, storage: options.storage, protection: options.protection, ...now });
-    this.transfer = new BuildingTransfer(options.db, options.protection, now);
+    this.importer = new BuildingImporter({ db: options.db, storage: options.storage, protection: options.protection, ...now, ...recorder });
+    this.transfer = new BuildingTransfer(options.db, options.protection, { ...now, ...recorder });
     this.jobs = new ExportJobs(options.db, options.storage, this.exporter, this.keys, now);
   }
 

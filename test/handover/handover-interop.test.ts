@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveManifest } from '../../src/handover/archive-manifest.js';
 import { readSigningKey, readVerificationKeys } from '../../src/handover/archive-signature.js';
 import { BuildingExporter } from '../../src/handover/building-exporter.js';
+import type { HandoverRecorder } from '../../src/handover/handover-recorder.js';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { localSqliteService, ORG_A, ORG_B, s3PostgresService, type FixtureFactory, type ServiceFixture } from '../support/service-fixture.js';
@@ -125,25 +126,26 @@ describe('signing keys and ZIP64', () => {
 
   it('puts the building’s audit trail in the archive (listed in SHA256SUMS), recording the export first so that the trail holds it', async () => {
     const recorded: unknown[] = [];
+    const recorder: HandoverRecorder = {
+      exported: async (record, actor) => {
+        recorded.push({ action: 'building.export', actor, details: record });
+      },
+      imported: async () => {},
+      transferred: async () => {},
+      trail: async function* (buildingId) {
+        for (let index = 0; index < 3; index++) yield { id: index, action: 'document.upload', buildingId, details: { title: 'Facture é' } };
+        yield* recorded;
+      },
+    };
     const exporter = new BuildingExporter({
       db: fixture.service.db,
       storage: fixture.service.storage,
       integrity: fixture.service.integrity,
       protection: fixture.service.documents.protection,
-      auditTrail: async function* (buildingId) {
-        for (let index = 0; index < 3; index++) yield { id: index, action: 'document.upload', buildingId, details: { title: 'Facture é' } };
-        yield* recorded;
-      },
+      recorder,
     });
     const signingKey = await fixture.service.handover.keys.signingKeyOf(ORG_A);
-    const opened = await exporter.open({
-      buildingId: building.buildingId,
-      signingKey,
-      requestedBy: 'test',
-      record: async (record) => {
-        recorded.push({ action: 'building.export', details: record });
-      },
-    });
+    const opened = await exporter.open({ buildingId: building.buildingId, signingKey, requestedBy: 'test' });
     const dir = await mkdtemp(join(tmpdir(), 'docstore-handover-'));
     try {
       await pipeline(opened.output, createWriteStream(join(dir, 'a.zip')));
