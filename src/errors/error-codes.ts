@@ -1,3 +1,4 @@
+import { AUDIT_ERROR_CODES } from '../audit/audit-errors.js';
 import { AUTH_ERROR_CODES } from '../auth/auth-errors.js';
 import { BACKUP_ERROR_CODES } from '../backup/backup-errors.js';
 import { BUILDING_ERROR_CODES } from '../buildings/building-errors.js';
@@ -33,6 +34,7 @@ export const ERROR_CODES_BY_MODULE = {
   sync: SYNC_ERROR_CODES,
   handover: HANDOVER_ERROR_CODES,
   search: SEARCH_ERROR_CODES,
+  audit: AUDIT_ERROR_CODES,
 } as const;
 
 /** Every stable code any part of docstore raises. */

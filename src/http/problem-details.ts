@@ -95,6 +95,10 @@ export const STATUS_BY_CODE = {
   'search.invalid_query': 400,
   'search.invalid_cursor': 400,
   'search.disabled': 503,
+  'audit.invalid_query': 400,
+  'audit.invalid_cursor': 400,
+  // Start-up and CLI only (the checkpoint key).
+  'audit.key_invalid': 500,
 } as const satisfies Record<ErrorCode, number>;
 
 const TITLES: Record<number, string> = {
