@@ -72,7 +72,7 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
   // Entries are linked within a second of their commit: after each record, and every few seconds for other instances' leftovers.
   sealer.start(AUDIT_SEAL_INTERVAL_MS);
   const audit = new AuditLog({ sealer, ...(now === undefined ? {} : { now }) });
-  const search = await createSearchModule(db, storage, config.search, now ?? (() => new Date()));
+  const search = await createSearchModule(db, storage, config.search, now ?? (() => new Date()), audit);
   const documents = new DocumentService({
     db,
     storage,

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../db/database.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { enqueueExtraction } from './extraction/extraction-job-repository.js';
@@ -26,10 +27,10 @@ export interface SearchModule {
 
 const NO_TOOLS: ExtractionTools = { pdf: false, ocr: false, languages: [] };
 
-/** Looks for the extraction tools (when the index is on) and builds search over `db` and `storage`. */
-export async function createSearchModule(db: Kysely<Database>, storage: ObjectStorage, settings: SearchSettings, now: () => Date): Promise<SearchModule> {
+/** Looks for the extraction tools (when the index is on) and builds search over `db` and `storage`; searches are recorded in `audit`. */
+export async function createSearchModule(db: Kysely<Database>, storage: ObjectStorage, settings: SearchSettings, now: () => Date, audit?: AuditLog): Promise<SearchModule> {
   const tools = settings.enabled ? await detectExtractionTools(settings.ocrLanguages) : NO_TOOLS;
-  const service = new SearchService(db, { enabled: settings.enabled, tools, ocrLanguages: settings.ocrLanguages, excludedTypes: settings.excludedTypes });
+  const service = new SearchService(db, { enabled: settings.enabled, tools, ocrLanguages: settings.ocrLanguages, excludedTypes: settings.excludedTypes, ...(audit === undefined ? {} : { audit }) });
   const extractor = new TextExtractor(tools, settings.limits, settings.ocrLanguages);
   const owner = `${hostname().slice(0, 40)}:${process.pid}:${randomUUID().slice(0, 8)}`;
   return {

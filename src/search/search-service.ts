@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { actorOf } from '../audit/audit-entry.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../db/database.js';
 import { authorizeBuilding, authorizedDocument } from '../documents/document-access.js';
 import { toDocument } from '../documents/document-fields.js';
@@ -65,7 +67,7 @@ const SNIPPET_SOURCE_CHARACTERS = 200_000;
 export class SearchService {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly settings: { enabled: boolean; tools: ExtractionTools; ocrLanguages: string; excludedTypes: readonly string[] },
+    private readonly settings: { enabled: boolean; tools: ExtractionTools; ocrLanguages: string; excludedTypes: readonly string[]; audit?: AuditLog },
   ) {}
 
   get status(): SearchStatus {
@@ -92,11 +94,22 @@ export class SearchService {
     const { rows, total } = await searchDocuments(this.db, principal, query, filters, { limit: request.limit, offset });
     const texts = await this.textsOf(rows.map((row) => row.id));
     const items = rows.map((row) => ({ document: toDocument(row), snippet: snippetOf(texts.get(row.id) ?? '', query) }));
+    // Recorded before the answer leaves (snippets show documents' text); a failure to record fails the search.
+    await this.settings.audit?.record(this.db, {
+      action: 'document.search',
+      actor: actorOf(principal),
+      organizationId: principal.organizationId,
+      buildingId: request.buildingId ?? null,
+      details: { q: request.q, ...filters, offset, total, documentIds: rows.map((row) => row.id) },
+    });
     const next = offset + rows.length;
     return { items, total, nextCursor: rows.length === request.limit && next < total ? encodeCursor(scope, next) : null };
   }
 
-  /** The extracted text of a document the caller may read (its current version's job status beside it). */
+  /**
+   * The extracted text of a document the caller may read (its current version's job status beside
+   * it); recorded in the audit trail as a preview of the document's content (`details.view`).
+   */
   async text(principal: Principal, documentId: string): Promise<DocumentText> {
     const document = await authorizedDocument(this.db, principal, documentId, 'read');
     const version = await this.db.selectFrom('document_versions').select('version').where('document_id', '=', documentId).where('storage_key', '=', document.storage_key).executeTakeFirst();
@@ -106,6 +119,15 @@ export class SearchService {
         ? undefined
         : this.db.selectFrom('extraction_jobs').select(['status', 'error']).where('document_id', '=', documentId).where('version', '=', version.version).executeTakeFirst(),
     ]);
+    await this.settings.audit?.record(this.db, {
+      action: 'document.preview',
+      actor: actorOf(principal),
+      organizationId: document.organization_id,
+      buildingId: document.building_id,
+      documentId,
+      version: text?.version ?? null,
+      details: { view: 'extracted_text' },
+    });
     return {
       documentId,
       version: text?.version ?? null,

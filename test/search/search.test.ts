@@ -192,6 +192,30 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(await found('corniche')).toEqual([ids.invoiceScan]);
     });
 
+    it('records each search and each view of a text in the audit trail, before answering', async () => {
+      const owner = await auth('owner', { sub: 'owner-audited', buildings: [buildingB] });
+      expect((await search({ q: 'vergadering', type: 'meeting_minutes' }, owner)).statusCode).toBe(200);
+      expect((await fixture.service.app.inject({ url: `/api/v1/documents/${ids.dutchScan}/text`, headers: owner })).statusCode).toBe(200);
+      const entries = await fixture.service.db
+        .selectFrom('audit_entries')
+        .select(['action', 'organization_id', 'actor_subject', 'actor_role', 'building_id', 'document_id', 'details'])
+        .where('actor_subject', '=', 'owner-audited')
+        .orderBy('id')
+        .execute();
+      expect(entries.map(({ details, ...entry }) => ({ ...entry, details: JSON.parse(details ?? '{}') }))).toEqual([
+        {
+          action: 'document.search',
+          organization_id: ORG_A,
+          actor_subject: 'owner-audited',
+          actor_role: 'owner',
+          building_id: null,
+          document_id: null,
+          details: { q: 'vergadering', type: 'meeting_minutes', offset: 0, total: 1, documentIds: [ids.dutchScan] },
+        },
+        { action: 'document.preview', organization_id: ORG_A, actor_subject: 'owner-audited', actor_role: 'owner', building_id: buildingB, document_id: ids.dutchScan, details: { view: 'extracted_text' } },
+      ]);
+    });
+
     it('says whether OCR is on', async () => {
       const status = await fixture.service.app.inject({ url: '/api/v1/search/status', headers: await auth('owner', { buildings: [] }) });
       expect(status.json()).toEqual({ index: 'on', ocr: 'on', pdfText: 'on', ocrLanguages: 'fra+nld', excludedTypes: [] });
