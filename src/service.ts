@@ -95,7 +95,7 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     storage,
     ...(signer === undefined ? {} : { signer }),
     documents,
-    buildings: new BuildingCatalog(db, now === undefined ? {} : { now }),
+    buildings: new BuildingCatalog(db, audit, now === undefined ? {} : { now }),
     idempotency: new IdempotencyStore(db, now === undefined ? {} : { now }),
     integrity,
     handover,

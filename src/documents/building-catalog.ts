@@ -13,6 +13,9 @@ import { DEFAULT_FINANCIAL_YEAR_END } from '../buildings/financial-year-end.js';
 import type { Database } from '../db/database.js';
 import { buildingPermissions, canManageBuildings } from '../shared/building-permissions.js';
 import { canSeeBuilding } from './document-authorization.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { actorOf } from '../audit/audit-entry.js';
+import { changesBetween } from '../audit/audit-changes.js';
 import * as repository from './document-repository.js';
 
 /**
@@ -26,6 +29,7 @@ export class BuildingCatalog {
 
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly audit: AuditLog,
     options: { now?: () => Date } = {},
   ) {
     this.now = options.now ?? (() => new Date());
@@ -62,7 +66,7 @@ export class BuildingCatalog {
     const now = this.now().toISOString();
     const id = input.id ?? uuidv7();
     const financialYearEnd = input.financialYearEnd ?? DEFAULT_FINANCIAL_YEAR_END;
-    const inserted = await buildings.insertBuilding(this.db, {
+    const row = {
       id,
       organization_id: organizationId,
       name: input.name,
@@ -76,14 +80,19 @@ export class BuildingCatalog {
       financial_year_end_day: financialYearEnd.day,
       created_at: now,
       updated_at: now,
+    };
+    await this.db.transaction().execute(async (trx) => {
+      if (!(await buildings.insertBuilding(trx, row))) throw BuildingError.alreadyExists(id);
+      const address = { street: row.street, postalCode: row.postal_code, city: row.city, country: row.country };
+      const details = { name: row.name, address, externalReference: row.external_reference, financialYearEnd };
+      await this.audit.record(trx, { action: 'building.create', actor: actorOf(principal), organizationId, buildingId: id, details });
     });
-    if (!inserted) throw BuildingError.alreadyExists(id);
     return this.get(principal, id);
   }
 
   /** Changes what the patch names; the rest stays. */
   async update(principal: Principal, id: string, patch: BuildingPatch): Promise<BuildingSummary> {
-    await this.visible(principal, id);
+    const before = await this.visible(principal, id);
     if (!canManageBuildings(principal)) throw AuthError.forbidden('changing a building');
     const update: BuildingRowUpdate = { updated_at: this.now().toISOString() };
     if (patch.name !== undefined) Object.assign(update, { name: patch.name, name_key: nameKey(patch.name) });
@@ -93,8 +102,14 @@ export class BuildingCatalog {
     if (patch.address?.country !== undefined) update.country = patch.address.country;
     if (patch.externalReference !== undefined) update.external_reference = blankToNull(patch.externalReference);
     if (patch.financialYearEnd !== undefined) Object.assign(update, { financial_year_end_month: patch.financialYearEnd.month, financial_year_end_day: patch.financialYearEnd.day });
-    const row = await buildings.updateBuilding(this.db, id, update);
-    if (row === undefined) throw BuildingError.notFound(id);
+    const row = await this.db.transaction().execute(async (trx) => {
+      const updated = await buildings.updateBuilding(trx, id, update);
+      if (updated === undefined) throw BuildingError.notFound(id);
+      const fields = ({ name, address, externalReference, financialYearEnd }: Building) => ({ name, address, externalReference, financialYearEnd });
+      const changes = changesBetween(fields(toBuilding(before)), fields(toBuilding(updated)));
+      await this.audit.record(trx, { action: 'building.update', actor: actorOf(principal), organizationId: updated.organization_id, buildingId: id, details: { changes } });
+      return updated;
+    });
     return this.single(principal, row);
   }
 

@@ -19,6 +19,9 @@ import type { UploadPart } from './upload/upload-part.js';
 import type { DocumentVersion } from '../shared/document-version.js';
 import { DocumentVersionReader } from './versions/document-version-reader.js';
 import { DocumentVersionUploader, type VersionUploadOptions } from './versions/document-version-uploader.js';
+import { actorOf } from '../audit/audit-entry.js';
+import { changesBetween } from '../audit/audit-changes.js';
+import { auditedRow, documentEntry } from './document-audit.js';
 
 export type { DocumentServiceOptions } from './document-context.js';
 export { documentFieldsSchema, documentPatchSchema, toDocument, type DocumentPatch } from './document-fields.js';
@@ -58,7 +61,7 @@ export class DocumentService {
     this.reader = new DocumentReader(this.context);
     this.trash = new DocumentTrash(this.context);
     this.reconciler = new DocumentReconciler(this.context);
-    this.retention = new RetentionAdministration(this.context.db, this.context.protection, this.context.now);
+    this.retention = new RetentionAdministration(this.context.db, this.context.protection, this.context.now, this.context.audit);
     this.versionUploader = new DocumentVersionUploader(this.context);
     this.versionReader = new DocumentVersionReader(this.context);
   }
@@ -154,6 +157,9 @@ export class DocumentService {
       });
       if (changed === undefined) throw DocumentError.notFound('Document', id);
       await this.context.onDocumentEdited?.(trx, id);
+      const { type, title, description, relatedMeetingId, relatedExpenseId, documentDate, contractEndDate } = toDocument(row);
+      const changes = changesBetween({ type, title, description, relatedMeetingId, relatedExpenseId, documentDate, contractEndDate }, patch);
+      await this.context.audit.record(trx, documentEntry('document.update', actorOf(principal), auditedRow(row), { details: { changes } }));
       if (before !== undefined && before.retained) {
         const after = (await protection.withDatabase(trx).protections([id])).get(id);
         if (after !== undefined && !isAtLeastAsLong(after.retention, before.retention)) throw RetentionError.retained(id, before.retention.retainUntil, 'shortened by an edit');

@@ -7,6 +7,9 @@ import { toDocument } from '../document-fields.js';
 import * as repository from '../document-repository.js';
 import { isStorageError } from '../../storage/storage-errors.js';
 import { removeVersionObjects } from '../versions/version-removal.js';
+import { actorOf, systemActor } from '../../audit/audit-entry.js';
+import { auditedRow, documentEntry } from '../document-audit.js';
+import { isRetentionError } from '../retention/retention-errors.js';
 
 /** What a purge did: documents removed, and documents old enough but kept under retention or hold. */
 export interface PurgeReport {
@@ -24,18 +27,31 @@ export class DocumentTrash {
 
   /** Moves a document to the trash: it leaves every listing; its object stays until purged. */
   async delete(principal: Principal, id: string): Promise<void> {
-    const { db, now, protection } = this.context;
-    await authorizedDocument(db, principal, id, 'delete');
-    await protection.assertDeletable(id);
+    const { db, now, protection, audit } = this.context;
+    const row = await authorizedDocument(db, principal, id, 'delete');
+    try {
+      await protection.assertDeletable(id);
+    } catch (error) {
+      // A delete refused by retention or a legal hold is recorded: someone tried.
+      if (isRetentionError(error)) await audit.record(db, documentEntry('document.delete', actorOf(principal), auditedRow(row), { outcome: 'refused', details: { reason: error.code } }));
+      throw error;
+    }
     const at = now().toISOString();
-    await repository.updateDocument(db, id, { deleted_at: at, updated_at: at });
+    await db.transaction().execute(async (trx) => {
+      await repository.updateDocument(trx, id, { deleted_at: at, updated_at: at });
+      await audit.record(trx, documentEntry('document.delete', actorOf(principal), auditedRow(row)));
+    });
   }
 
   async restore(principal: Principal, id: string): Promise<Document> {
-    const { db, now } = this.context;
-    await authorizedDocument(db, principal, id, 'restore', true);
-    const restored = await repository.updateDocument(db, id, { deleted_at: null, updated_at: now().toISOString() });
-    if (restored === undefined) throw DocumentError.notFound('Document', id);
+    const { db, now, audit } = this.context;
+    const row = await authorizedDocument(db, principal, id, 'restore', true);
+    const restored = await db.transaction().execute(async (trx) => {
+      const updated = await repository.updateDocument(trx, id, { deleted_at: null, updated_at: now().toISOString() });
+      if (updated === undefined) throw DocumentError.notFound('Document', id);
+      await audit.record(trx, documentEntry('document.restore', actorOf(principal), auditedRow(row), { details: { deletedAt: row.deleted_at === null ? null : new Date(row.deleted_at).toISOString() } }));
+      return updated;
+    });
     return toDocument(restored);
   }
 
@@ -67,7 +83,13 @@ export class DocumentTrash {
           }
           throw error;
         }
-        await repository.deleteDocumentRow(db, row.id);
+        await db.transaction().execute(async (trx) => {
+          await repository.deleteDocumentRow(trx, row.id);
+          await this.context.audit.record(
+            trx,
+            documentEntry('document.purge', systemActor('purge'), auditedRow(row), { details: { title: row.title, sha256: row.sha256, deletedAt: new Date(row.deleted_at ?? 0).toISOString() } }),
+          );
+        });
         report.purged++;
       }
       const last = rows[rows.length - 1];

@@ -11,6 +11,9 @@ import type { DocumentProtection, Protection } from './document-protection.js';
 import * as repository from './retention-repository.js';
 import { DEFAULT_RETENTION, formatPeriod, isAtLeastAsLong, parsePeriod, type Retention } from './retention-rules.js';
 import type { LegalHoldRow, RetentionChangeRow } from './retention.table.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import { actorOf } from '../../audit/audit-entry.js';
+import type { FieldChange } from '../../audit/audit-changes.js';
 
 // The shape the API answers with lives in src/shared: the console reads it too.
 export type { LegalHold } from '../../shared/document.js';
@@ -70,6 +73,7 @@ export class RetentionAdministration {
     private readonly db: Kysely<Database>,
     private readonly protection: DocumentProtection,
     private readonly now: () => Date,
+    private readonly audit: AuditLog,
   ) {}
 
   async organizationRetention(principal: Principal, organizationId: string): Promise<OrganizationRetention> {
@@ -88,6 +92,7 @@ export class RetentionAdministration {
     const current = (await repository.policies(this.db, [organizationId])).get(organizationId) ?? new Map<string, string>();
     const at = this.now().toISOString();
     const changedTypes: DocumentType[] = [];
+    const changes: Record<string, FieldChange> = {};
     await this.db.transaction().execute(async (trx) => {
       for (const [type, value] of Object.entries(input.periods) as Array<[DocumentType, string | null]>) {
         if (!(DOCUMENT_TYPES as readonly string[]).includes(type)) throw DocumentError.invalid(`periods.${type}`, 'not a document type');
@@ -115,6 +120,10 @@ export class RetentionAdministration {
           changed_at: at,
         });
         changedTypes.push(type);
+        changes[type] = { from: previous ?? 'default', to: next ?? 'default' };
+      }
+      if (changedTypes.length > 0) {
+        await this.audit.record(trx, { action: 'retention.policy_change', actor: actorOf(principal), organizationId, details: { changes, reason } });
       }
     });
     for await (const ids of repository.organizationDocumentIds(this.db, organizationId, changedTypes)) await this.protection.changed(ids);
@@ -143,7 +152,7 @@ export class RetentionAdministration {
       if (!isAtLeastAsLong(after.retention, before.retention) && principal.role !== 'superadmin') {
         throw AuthError.forbidden('shortening a retention (superadmins only, with a reason)');
       }
-      await repository.insertChange(trx, {
+      const change = {
         id: uuidv7(),
         organization_id: row.organization_id,
         document_id: documentId,
@@ -153,6 +162,15 @@ export class RetentionAdministration {
         reason,
         changed_by: principal.userId,
         changed_at: at,
+      };
+      await repository.insertChange(trx, change);
+      await this.audit.record(trx, {
+        action: 'retention.change',
+        actor: actorOf(principal),
+        organizationId: row.organization_id,
+        buildingId: row.building_id,
+        documentId,
+        details: { changes: { retention: { from: change.previous, to: change.next } }, reason },
       });
     });
     await this.protection.changed([documentId]);
@@ -187,16 +205,21 @@ export class RetentionAdministration {
   private async setHold(principal: Principal, organizationId: string, buildingId: string, documentId: string | null, input: { held: boolean; reason: string }): Promise<HoldState> {
     const reason = requireReason(input.reason);
     const at = this.now().toISOString();
+    // Recorded only when the hold changes (placing an active hold again, releasing none, changes nothing).
+    const record = (trx: Kysely<Database>, action: 'legal_hold.place' | 'legal_hold.release', holdId: string) =>
+      this.audit.record(trx, { action, actor: actorOf(principal), organizationId, buildingId, documentId, details: { holdId, scope: documentId === null ? 'building' : 'document', reason } });
     return this.db.transaction().execute(async (trx) => {
       const active = await repository.activeHold(trx, buildingId, documentId);
       if (input.held) {
         if (active !== undefined) return { held: true, hold: toLegalHold(active) };
         const hold = { id: uuidv7(), organization_id: organizationId, building_id: buildingId, document_id: documentId, reason, placed_by: principal.userId, placed_at: at, released_by: null, released_at: null, release_reason: null };
         await repository.insertHold(trx, hold);
+        await record(trx, 'legal_hold.place', hold.id);
         return { held: true, hold: toLegalHold(hold) };
       }
       if (active === undefined) return { held: false, hold: null };
       await repository.releaseHold(trx, active.id, { by: principal.userId, at, reason });
+      await record(trx, 'legal_hold.release', active.id);
       return { held: false, hold: toLegalHold({ ...active, released_by: principal.userId, released_at: at, release_reason: reason }) };
     });
   }

@@ -13,6 +13,8 @@ import { storeFilePart, type StoredFile } from './file-part-storage.js';
 import type { UploadPart } from './upload-part.js';
 import { receiveUploadParts } from './upload-parts.js';
 import { insertVersion } from '../versions/document-version-repository.js';
+import { actorOf } from '../../audit/audit-entry.js';
+import { documentEntry } from '../document-audit.js';
 
 export interface UploadOptions {
   /**
@@ -96,6 +98,13 @@ export class DocumentUploader {
           await repository.insertDocument(trx, row);
           await insertVersion(trx, { document_id: row.id, version: 1, storage_key: row.storage_key, size: row.size, sha256: row.sha256, mime_type: row.mime_type, file_name: row.file_name, uploaded_by: row.uploaded_by, created_at: now });
           await this.context.onVersionRecorded?.(trx, { documentId: row.id, version: 1 });
+          await this.context.audit.record(
+            trx,
+            documentEntry('document.upload', actorOf(principal), document, {
+              version: 1,
+              details: { type: row.type, title: row.title, fileName: row.file_name, mimeType: row.mime_type, size: row.size, sha256: row.sha256 },
+            }),
+          );
           await options.beforeCommit?.(trx, document);
           committing = true;
         });

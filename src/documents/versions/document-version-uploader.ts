@@ -15,6 +15,8 @@ import { receiveUploadParts } from '../upload/upload-parts.js';
 import type { DocumentVersion } from '../../shared/document-version.js';
 import * as repository from './document-version-repository.js';
 import { toDocumentVersion } from './version-mapping.js';
+import { actorOf } from '../../audit/audit-entry.js';
+import { auditedRow, documentEntry } from '../document-audit.js';
 
 export interface VersionUploadOptions {
   /** Runs inside the transaction that records the version, after its rows (see `UploadOptions`). */
@@ -76,6 +78,13 @@ export class DocumentVersionUploader {
           }
           await repository.insertVersion(trx, row);
           await this.context.onVersionRecorded?.(trx, { documentId, version });
+          await this.context.audit.record(
+            trx,
+            documentEntry('document.version_add', actorOf(principal), auditedRow(document), {
+              version,
+              details: { fileName: row.file_name, mimeType: row.mime_type, size: row.size, sha256: row.sha256, previous: { sha256: document.sha256, size: Number(document.size) } },
+            }),
+          );
           await options.beforeCommit?.(trx, added);
           committing = true;
         });
