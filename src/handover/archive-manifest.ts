@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DOCUMENT_TYPES } from '../shared/document.js';
+import { csvField } from '../lib/csv-field.js';
 
 /** The archive format's name and version in `manifest.json`; an importer refuses others. */
 export const ARCHIVE_FORMAT = 'docstore-handover';
@@ -106,13 +107,6 @@ const CSV_COLUMNS = [
   'uploaded_by',
   'version_uploaded_at',
 ] as const;
-
-/** RFC 4180 field: quoted when it holds a comma, quote or line break; a leading `=+-@` is prefixed with `'` (spreadsheet formulas). */
-function csvField(value: string | number | boolean | null): string {
-  let text = value === null ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /** `manifest.csv`: one line per version (UTF-8 with a byte-order mark, so that spreadsheets read accents), CRLF. */
 export function manifestCsv(manifest: ArchiveManifest): string {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { open as openZip, type Entry, type ZipFile } from 'yauzl';
+import type { Entry, ZipFile } from 'yauzl';
 import { HandoverError } from './handover-errors.js';
 
 /** One file of an archive. */
@@ -21,6 +21,8 @@ export class ArchiveReader {
   ) {}
 
   static async open(path: string): Promise<ArchiveReader> {
+    // yauzl loads when an archive is read, not with the service.
+    const { open: openZip } = await import('yauzl');
     const zip = await new Promise<ZipFile>((resolve, reject) => {
       openZip(path, { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true, strictFileNames: true }, (error, opened) => {
         if (error !== null) reject(HandoverError.archiveInvalid(`${path} cannot be read as a ZIP (${error.message})`, error));

@@ -1,17 +1,21 @@
-import * as openpgp from 'openpgp';
+import type * as OpenPgp from 'openpgp';
 import { HandoverError } from './handover-errors.js';
 
 /** v4 keys and signatures: what GnuPG 2.2 and later verify. */
 const CONFIG = { v6Keys: false } as const;
 
-export type SigningKey = openpgp.PrivateKey;
-export type VerificationKey = openpgp.PublicKey;
+export type SigningKey = OpenPgp.PrivateKey;
+export type VerificationKey = OpenPgp.PublicKey;
+
+/** openpgp loads when a key is read or a signature made, not with the service (start-up of the other commands stays short). */
+const load = () => import('openpgp');
 
 /**
  * A detached, armored OpenPGP signature of `data` (binary mode: `gpg --verify SHA256SUMS.asc
  * SHA256SUMS` checks the exact bytes).
  */
 export async function signDetached(data: Uint8Array, key: SigningKey): Promise<string> {
+  const openpgp = await load();
   const message = await openpgp.createMessage({ binary: data, format: 'binary' });
   return openpgp.sign({ message, signingKeys: key, detached: true, format: 'armored', config: CONFIG });
 }
@@ -21,7 +25,8 @@ export async function signDetached(data: Uint8Array, key: SigningKey): Promise<s
  * signing key's fingerprint. Anything else is `handover.signature_invalid`.
  */
 export async function verifyDetached(data: Uint8Array, signature: string, keys: readonly VerificationKey[]): Promise<string> {
-  let parsed: openpgp.Signature;
+  const openpgp = await load();
+  let parsed: OpenPgp.Signature;
   try {
     parsed = await openpgp.readSignature({ armoredSignature: signature });
   } catch (error) {
@@ -45,6 +50,7 @@ export async function verifyDetached(data: Uint8Array, signature: string, keys: 
 
 /** Reads an armored private key able to sign (a docstore key, or one exported with `gpg --armor --export-secret-keys`), unlocked with `passphrase` when protected. */
 export async function readSigningKey(armored: string, passphrase: string | undefined, source: string): Promise<SigningKey> {
+  const openpgp = await load();
   let key: SigningKey;
   try {
     key = await openpgp.readPrivateKey({ armoredKey: armored });
@@ -69,7 +75,8 @@ export async function readSigningKey(armored: string, passphrase: string | undef
 
 /** Reads the armored public keys a receiver trusts (one block or several). */
 export async function readVerificationKeys(armored: string, source: string): Promise<VerificationKey[]> {
-  let keys: openpgp.Key[];
+  const openpgp = await load();
+  let keys: OpenPgp.Key[];
   try {
     keys = await openpgp.readKeys({ armoredKeys: armored });
   } catch (error) {
@@ -86,6 +93,7 @@ export function fingerprintOf(key: SigningKey | VerificationKey): string {
 
 /** A new signing key pair (Ed25519, v4), unprotected: the server signs unattended (the file is mode 0600). */
 export async function generateSigningKey(userId: { name: string; email?: string }): Promise<{ fingerprint: string; publicKey: string; privateKey: string }> {
+  const openpgp = await load();
   const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [userId], format: 'armored', config: CONFIG });
   const key = await openpgp.readKey({ armoredKey: publicKey });
   return { fingerprint: key.getFingerprint().toUpperCase(), publicKey, privateKey };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { ZipFile } from 'yazl';
+import type { ZipFile } from 'yazl';
 
 /** One file of the archive whose bytes come from a stream opened when its turn comes. */
 export interface StreamedEntry {
@@ -22,12 +22,20 @@ export interface StreamedEntry {
  * one chunk whatever the archive's size. Every declared file's SHA-256 is kept for `SHA256SUMS`.
  */
 export class ArchiveWriter {
-  private readonly zip = new ZipFile();
   private readonly sums: Array<{ path: string; sha256: string }> = [];
   private failure: Error | undefined;
 
-  constructor(private readonly root: string) {
+  private constructor(
+    private readonly root: string,
+    private readonly zip: ZipFile,
+  ) {
     this.zip.on('error', (error: Error) => this.fail(error));
+  }
+
+  /** A new archive whose files go under `root` (yazl loads here, not with the service). */
+  static async create(root: string): Promise<ArchiveWriter> {
+    const { ZipFile } = await import('yazl');
+    return new ArchiveWriter(root, new ZipFile());
   }
 
   /** The archive's bytes: pipe them to a file, a storage `put` or a response. */

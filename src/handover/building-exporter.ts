@@ -197,7 +197,7 @@ export class BuildingExporter {
       auditTrail: audit === undefined ? null : { path: fixed.auditTrail, entries: audit.entries },
     };
 
-    const writer = new ArchiveWriter(root);
+    const writer = await ArchiveWriter.create(root);
     const texts: Array<[string, string]> = [
       [
         fixed.readme,
