@@ -210,12 +210,12 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const titles = await page.locator('table.documents tbody th').allTextContents();
       const stored = await apiDocuments(await fixture.token('syndic'));
       expect(titles).toEqual(stored.map((d) => d.title));
-      await page.getByLabel(fr['filter.type']).selectOption('meeting_minutes');
+      await page.locator('select[name="type"]').selectOption('meeting_minutes');
       await expect.poll(() => page.locator('table.documents tbody th').allTextContents()).toEqual(['Procès-verbal AG 2026']);
-      await page.getByLabel(fr['filter.type']).selectOption('');
-      await page.getByLabel(fr['filter.search']).fill('FACADE');
+      await page.locator('select[name="type"]').selectOption('');
+      await page.locator('input[name="q"]').fill('FACADE');
       await expect.poll(() => page.locator('table.documents tbody th').allTextContents()).toEqual(['Façade côté rue']);
-      await page.getByLabel(fr['filter.search']).fill('');
+      await page.locator('input[name="q"]').fill('');
       await expect.poll(() => rows.count()).toBe(2);
       await shot('04-documents');
     });

@@ -187,13 +187,13 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         expect(await page.locator('.upload-toggle, [data-action="edit"], [data-action="delete"], [data-action="legal-hold"], .tabs').count()).toBe(0);
         expect(await page.locator('[data-action="download"]').count()).toBe(Object.keys(stored).length);
 
-        await page.getByLabel(en['filter.search']).fill('reglement');
+        await page.locator('.reader-view input[name="q"]').fill('reglement');
         await expect.poll(() => page.locator('.reader-list li .title').allTextContents()).toEqual(['Règlement d’ordre intérieur']);
         const item = page.locator(`li[data-document-id="${stored['Règlement d’ordre intérieur']?.id}"]`);
         const [download] = await Promise.all([page.waitForEvent('download'), item.getByRole('button', { name: fill(en['action.downloadOf'], { file: 'Règlement d’ordre intérieur' }) }).click()]);
         expect(download.suggestedFilename()).toBe('Règlement d’ordre intérieur.pdf');
         await page.getByText(fill(en['download.started'], { file: 'Règlement d’ordre intérieur.pdf' })).waitFor();
-        await page.getByLabel(en['filter.search']).fill('nothing like this');
+        await page.locator('.reader-view input[name="q"]').fill('nothing like this');
         await page.getByText(en['owner.none']).waitFor();
         await page.screenshot({ path: `${SCREENSHOTS}${pair}-390-owner-search.png`, fullPage: true });
       } finally {
@@ -228,6 +228,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         const purge = new Date(Date.parse(deleted?.deletedAt ?? '') + fixture.config.trashDays * 86_400_000).toISOString().slice(0, 10);
         await expect.poll(() => page.locator(`${row} td.purge`).textContent()).toBe(fill(fr['trash.purgeOn'], { date: day('fr-BE', purge) }));
         await page.getByText(fill(fr['trash.explain'], { days: fixture.config.trashDays })).waitFor();
+        await page.screenshot({ path: `${SCREENSHOTS}${pair}-1366-trash-purge.png` });
         await (await documentAction(page.locator(row), fr['action.restore'])).click();
         await page.getByText(fill(fr['restored.done'], { title: 'Note aux occupants' })).waitFor();
       } finally {
