@@ -53,9 +53,27 @@ export function normalizePrefix(prefix: unknown): string {
   return normalized;
 }
 
-/** Compares two keys by their UTF-8 bytes: the order S3 lists in and every adapter follows. */
+/**
+ * Compares two keys by their UTF-8 bytes: the order S3 lists in and every adapter follows.
+ * Returns -1, 0 or 1. Computed on the UTF-16 code units, without encoding: UTF-8 byte order is
+ * code point order, which differs from code unit order only between a surrogate (part of a code
+ * point above U+FFFF) and a unit from U+E000 to U+FFFF, so the first differing units are moved
+ * into code point order before they are compared.
+ */
 export function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index++) {
+    const x = a.charCodeAt(index);
+    const y = b.charCodeAt(index);
+    if (x !== y) return inCodePointOrder(x) < inCodePointOrder(y) ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+/** A UTF-16 code unit mapped so that units compare in code point order: surrogates above U+E000–U+FFFF. */
+function inCodePointOrder(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
 }
 
 function assertAllowedCharacters(normalized: string, original: string): void {

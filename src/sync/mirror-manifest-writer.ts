@@ -10,6 +10,8 @@ import { MANIFEST_HEADER, MIRROR_MANIFEST_KEY, manifestLine, type ManifestEntry 
 
 /** Entries waiting behind an unfinished one before `add` makes the mirror wait: bounds memory. */
 const REORDER_WINDOW = 4096;
+/** Characters of manifest lines gathered before they are handed to zlib. */
+const GZIP_WRITE_CHARS = 64 * 1024;
 
 interface Slot {
   settled: boolean;
@@ -29,6 +31,7 @@ export class MirrorManifestWriter {
   private readonly hash = createHash('sha256');
   private readonly gzip = createGzip();
   private readonly finished: Promise<unknown>;
+  private pending = '';
 
   private constructor(
     private readonly directory: string,
@@ -75,6 +78,7 @@ export class MirrorManifestWriter {
       await (this.slots[this.head] as Slot).promise;
       this.flush();
     }
+    this.writePending();
     this.gzip.end();
     await this.finished;
     return this.hash.digest('hex');
@@ -110,7 +114,15 @@ export class MirrorManifestWriter {
   }
 
   private write(text: string): void {
-    this.hash.update(text);
-    this.gzip.write(text);
+    this.pending += text;
+    if (this.pending.length >= GZIP_WRITE_CHARS) this.writePending();
+  }
+
+  /** Lines go to the hash and the gzip stream in batches: a zlib write per line costs more than deflating it. */
+  private writePending(): void {
+    if (this.pending === '') return;
+    this.hash.update(this.pending);
+    this.gzip.write(this.pending);
+    this.pending = '';
   }
 }

@@ -45,4 +45,19 @@ describe('compareKeys', () => {
     expect(['\u{1F4C4}', '\uFF5E'].sort(compareKeys)).toEqual(['\uFF5E', '\u{1F4C4}']);
     expect(['a/', 'a-c', 'a'].sort(compareKeys)).toEqual(['a', 'a-c', 'a/']);
   });
+
+  it('agrees with a comparison of the UTF-8 bytes on keys mixing every range of code points', () => {
+    // ASCII, 2-byte, the ends of the ranges around the surrogates, 3-byte after them, 4-byte (surrogate pairs).
+    const alphabet = ['a', 'b', '/', '-', 'é', '\u07FF', '\u0800', '\uD7FF', '\uE000', '\uFF5E', '\uFFFD', '\uFFFF', '\u{10000}', '\u{1F4C4}', '\u{1F4C5}', '\u{10FFFF}'];
+    let seed = 7;
+    const random = (below: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % below;
+    };
+    const keyOf = () => Array.from({ length: 1 + random(5) }, () => alphabet[random(alphabet.length)]).join('');
+    for (let i = 0; i < 20_000; i++) {
+      const [a, b] = [keyOf(), keyOf()];
+      expect(compareKeys(a, b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+    }
+  });
 });

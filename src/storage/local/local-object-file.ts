@@ -19,6 +19,8 @@ const MAGIC = Buffer.from('DSOBJv1\n', 'ascii');
 const FOOTER_BYTES = 4 + MAGIC.length;
 /** Upper bound of a description (2 KiB metadata, headers, hash), against corrupted length fields. */
 const MAX_DESCRIPTION_BYTES = 64 * 1024;
+/** Bytes read at the end of a file for its trailer at once: a description with no metadata takes about 300. */
+const TAIL_READ_BYTES = 4096;
 
 export function encodeTrailer(description: LocalObjectDescription): Buffer {
   const json = Buffer.from(JSON.stringify({ v: 1, ...description }), 'utf8');
@@ -32,15 +34,22 @@ export function encodeTrailer(description: LocalObjectDescription): Buffer {
 export async function readTrailer(handle: FileHandle, key: string): Promise<{ description: LocalObjectDescription; mtime: Date }> {
   const stats = await handle.stat();
   if (stats.size < FOOTER_BYTES) throw IntegrityError.corrupted(key, 'file too short for a trailer');
-  const footer = Buffer.alloc(FOOTER_BYTES);
-  await handle.read(footer, 0, FOOTER_BYTES, stats.size - FOOTER_BYTES);
+  // One read of the file's tail holds the whole trailer but for a description of unusual length.
+  const tailBytes = Math.min(stats.size, TAIL_READ_BYTES);
+  const tail = Buffer.alloc(tailBytes);
+  await handle.read(tail, 0, tailBytes, stats.size - tailBytes);
+  const footer = tail.subarray(tailBytes - FOOTER_BYTES);
   if (!footer.subarray(4).equals(MAGIC)) throw IntegrityError.corrupted(key, 'trailer magic missing');
   const jsonBytes = footer.readUInt32BE(0);
   if (jsonBytes > MAX_DESCRIPTION_BYTES || jsonBytes + FOOTER_BYTES > stats.size) {
     throw IntegrityError.corrupted(key, 'trailer length out of bounds');
   }
-  const json = Buffer.alloc(jsonBytes);
-  await handle.read(json, 0, jsonBytes, stats.size - FOOTER_BYTES - jsonBytes);
+  let json: Buffer;
+  if (jsonBytes + FOOTER_BYTES <= tailBytes) json = tail.subarray(tailBytes - FOOTER_BYTES - jsonBytes, tailBytes - FOOTER_BYTES);
+  else {
+    json = Buffer.alloc(jsonBytes);
+    await handle.read(json, 0, jsonBytes, stats.size - FOOTER_BYTES - jsonBytes);
+  }
   let parsed: LocalObjectDescription & { v?: number };
   try {
     parsed = JSON.parse(json.toString('utf8')) as LocalObjectDescription & { v?: number };

@@ -7,6 +7,10 @@ import { errnoCode, translateFsError } from './local-fs-errors.js';
 import { localEtag, readTrailer } from './local-object-file.js';
 import { OBJECT_SUFFIX, type LocalObjectPaths } from './local-object-paths.js';
 
+/** Object descriptions read at once ahead of the listing's consumer, within one directory. */
+const READ_AHEAD = 16;
+const DONE: Promise<undefined> = Promise.resolve(undefined);
+
 /**
  * `ObjectStorage.list` for the local adapter: walks the directories under the prefix, one
  * directory in memory at a time, in key order.
@@ -23,7 +27,8 @@ export async function* listLocalObjects(paths: LocalObjectPaths, options: ListOp
 }
 
 /**
- * Yields the entries of one directory in key order. Sorting each directory by `name` for objects
+ * Yields the entries of one directory in key order (the directory's names in memory, its objects'
+ * descriptions read `READ_AHEAD` at a time). Sorting each directory by `name` for objects
  * and `name/` for sub-directories gives the global UTF-8 byte order of keys.
  */
 async function* walk(directory: string, directoryKey: string, prefix: string, recursive: boolean, startAfter: string | undefined): AsyncGenerator<ListEntry> {
@@ -44,11 +49,23 @@ async function* walk(directory: string, directoryKey: string, prefix: string, re
     }
   }
   items.sort((a, b) => compareKeys(a.key, b.key));
+  // The objects' descriptions are read a few at once, ahead of the one yielded, in key order.
+  const objects = items.filter((item) => !item.directory && item.key.startsWith(prefix) && (startAfter === undefined || compareKeys(item.key, startAfter) > 0));
+  const reads: Array<Promise<ListEntry | undefined>> = [];
+  let next = 0;
   for (const item of items) {
     if (!item.key.startsWith(prefix)) continue;
     if (!item.directory) {
       if (startAfter !== undefined && compareKeys(item.key, startAfter) <= 0) continue;
-      const object = await listedObject(join(directory, item.name), item.key);
+      while (reads.length < Math.min(objects.length, next + READ_AHEAD)) {
+        const ahead = objects[reads.length] as (typeof objects)[number];
+        const read = listedObject(join(directory, ahead.name), ahead.key);
+        // Awaited in turn below; a listing abandoned early must not leave an unhandled rejection.
+        read.catch(() => undefined);
+        reads.push(read);
+      }
+      const object = await (reads[next] as Promise<ListEntry | undefined>);
+      reads[next++] = DONE;
       if (object !== undefined) yield object;
       continue;
     }

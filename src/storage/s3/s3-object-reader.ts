@@ -89,9 +89,8 @@ export class S3ObjectReader {
     }
     const startAfter = options.startAfter === undefined ? undefined : this.context.objectKey(options.startAfter.normalize('NFC'));
     const temporary = this.context.temporaryPrefix;
-    let continuationToken: string | undefined;
-    do {
-      const page = await this.context.send<ListObjectsV2CommandOutput>(
+    const request = (continuationToken: string | undefined) =>
+      this.context.send<ListObjectsV2CommandOutput>(
         'list',
         prefix,
         new ListObjectsV2Command({
@@ -103,6 +102,17 @@ export class S3ObjectReader {
           ...(continuationToken === undefined ? {} : { ContinuationToken: continuationToken }),
         }),
       );
+    let pending = request(undefined);
+    let continuationToken: string | undefined;
+    do {
+      const page = await pending;
+      continuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+      if (continuationToken !== undefined) {
+        // The next page is on its way while this one is consumed (two pages in memory at most);
+        // awaited in turn, and of no consequence when the caller stops early.
+        pending = request(continuationToken);
+        pending.catch(() => undefined);
+      }
       const entries: ListEntry[] = [];
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined || object.Key.startsWith(temporary)) continue;
@@ -123,7 +133,6 @@ export class S3ObjectReader {
       }
       entries.sort((a, b) => compareKeys(entryKey(a), entryKey(b)));
       yield* entries;
-      continuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (continuationToken !== undefined);
   }
 }
