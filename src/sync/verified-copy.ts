@@ -24,25 +24,30 @@ function lockCarriedOver(info: ObjectInfo, destination: ObjectStorage): { retain
 
 /**
  * Streams one object across, keeping its description and, where the destination has Object Lock,
- * its lock. The destination refuses the bytes unless
- * they hash to the SHA-256 the source stored (when it stored one); the bytes are also hashed here,
- * so a source without a stored SHA-256 is verified against what the destination computed.
+ * its lock. When the source stored a SHA-256, the destination hashes the bytes as they stream and
+ * refuses to publish them unless they hash to it (`expectedSha256`), and the SHA-256 it reports
+ * must be that one: hashing them here as well would add nothing. A source without a stored SHA-256
+ * has its bytes hashed here, and the destination's hash must match that.
  */
 export async function copyVerified(source: ObjectStorage, destination: ObjectStorage, key: string, limiter?: BandwidthLimiter): Promise<VerifiedCopy> {
   const { body, info } = await source.get(key);
-  const hash = createHash('sha256');
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  let stream: Readable = body.pipe(hashing);
-  body.on('error', (error) => hashing.destroy(error));
+  const hash = info.sha256 === undefined ? createHash('sha256') : undefined;
+  let stream: Readable = body;
+  if (hash !== undefined) {
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    body.on('error', (error) => hashing.destroy(error));
+    stream = body.pipe(hashing);
+  }
   if (limiter !== undefined) {
     const throttled = limiter.throttle();
-    hashing.on('error', (error) => throttled.destroy(error));
-    stream = hashing.pipe(throttled);
+    const upstream = stream;
+    upstream.on('error', (error) => throttled.destroy(error));
+    stream = upstream.pipe(throttled);
   }
   let result;
   try {
@@ -56,7 +61,7 @@ export async function copyVerified(source: ObjectStorage, destination: ObjectSto
   } finally {
     body.destroy();
   }
-  const streamed = hash.digest('hex');
-  if (result.sha256 !== streamed) throw new Error(`${key}: the destination hashed ${result.sha256}, the stream ${streamed}`);
+  const streamed = hash === undefined ? info.sha256 : hash.digest('hex');
+  if (result.sha256 !== streamed) throw new Error(`${key}: the destination hashed ${result.sha256}, ${hash === undefined ? 'the source stored' : 'the stream'} ${streamed}`);
   return { sha256: result.sha256, size: result.size, etag: result.etag, sourceEtag: info.etag };
 }
