@@ -218,6 +218,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         expect((await api<{ items: ProtectedDocument[] }>(`/api/v1/buildings/${building}/trash`)).items.map((d) => d.id)).toEqual([note.id]);
         await page.keyboard.press('Enter');
         await page.getByText(fill(fr['deleted.undone'], { title: 'Note aux occupants' })).waitFor();
+        // The focus stays where the outcome is said, not lost to the page.
+        expect(await page.evaluate(() => document.activeElement?.className)).toBe('notice');
         expect((await api<{ items: ProtectedDocument[] }>(`/api/v1/buildings/${building}/trash`)).items).toEqual([]);
         await page.locator(row).waitFor();
 

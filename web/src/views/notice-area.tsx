@@ -19,11 +19,12 @@ export interface Notice {
 export function NoticeArea({ notice, onDismiss }: { notice: Notice | null; onDismiss: () => void }) {
   const { tr } = useConsole();
   const undo = useRef<HTMLButtonElement>(null);
+  const region = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (notice?.undo !== undefined) undo.current?.focus();
   }, [notice]);
   return (
-    <div class="notice" role={notice?.kind === 'error' ? 'alert' : 'status'} aria-live="polite">
+    <div ref={region} class="notice" tabIndex={-1} role={notice?.kind === 'error' ? 'alert' : 'status'} aria-live="polite">
       {notice !== null && (
         <p class={notice.kind === 'error' ? 'error' : 'ok'}>
           {notice.say(tr)}
@@ -36,6 +37,8 @@ export function NoticeArea({ notice, onDismiss }: { notice: Notice | null; onDis
                 class="secondary"
                 data-action="undo"
                 onClick={() => {
+                  // The button goes with its notice: the focus stays here, where the outcome is said.
+                  region.current?.focus();
                   onDismiss();
                   notice.undo?.();
                 }}
