@@ -17,11 +17,11 @@ export interface AuditTrailFile {
 }
 
 /**
- * Writes `entries` as JSON lines into a temporary file, hashing as it goes: the archive lists the
- * trail's SHA-256 in `SHA256SUMS` before its bytes are streamed, and memory holds one entry at a
- * time whatever the trail's length.
+ * Writes `lines` (JSON lines, each ending in a line break) into a temporary file, hashing as it
+ * goes: the archive lists the trail's SHA-256 in `SHA256SUMS` before its bytes are streamed, and
+ * memory holds one entry at a time whatever the trail's length.
  */
-export async function writeAuditTrailFile(entries: AsyncIterable<unknown>): Promise<AuditTrailFile> {
+export async function writeAuditTrailFile(lines: AsyncIterable<string>): Promise<AuditTrailFile> {
   const dir = await mkdtemp(join(tmpdir(), 'docstore-audit-trail-'));
   const path = join(dir, 'audit-trail.jsonl');
   const hash = createHash('sha256');
@@ -29,8 +29,8 @@ export async function writeAuditTrailFile(entries: AsyncIterable<unknown>): Prom
   let size = 0;
   const out = createWriteStream(path, { mode: 0o600 });
   try {
-    for await (const entry of entries) {
-      const line = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
+    for await (const text of lines) {
+      const line = Buffer.from(text, 'utf8');
       hash.update(line);
       size += line.length;
       count++;

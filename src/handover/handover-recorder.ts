@@ -34,6 +34,6 @@ export interface HandoverRecorder {
   exported(record: ExportRecord, actor: HandoverActor): Promise<void>;
   imported(trx: Kysely<Database>, record: ImportRecord, actor: HandoverActor): Promise<void>;
   transferred(trx: Kysely<Database>, record: TransferRecord, actor: HandoverActor): Promise<void>;
-  /** The building's entries, oldest first. */
-  trail(buildingId: string): AsyncIterable<unknown>;
+  /** The building's entries, oldest first, one JSON line each (ending in a line break). */
+  trail(buildingId: string): AsyncIterable<string>;
 }

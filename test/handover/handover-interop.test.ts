@@ -63,6 +63,7 @@ describe('signing keys and ZIP64', () => {
   beforeAll(async () => {
     fixture = await localSqliteService();
     building = await populateBuilding(fixture, { count: 8, bigBytes: 100_000 });
+    await fixture.service.handover.keys.create(ORG_A, 'Syndic');
     gnupg = await mkdtemp(join(tmpdir(), 'docstore-gnupg-'));
   });
   afterAll(async () => {
@@ -101,7 +102,6 @@ describe('signing keys and ZIP64', () => {
   }, 120_000);
 
   it('writes ZIP64 records that unzip, Python and the importer read', async () => {
-    const key = await fixture.service.handover.keys.create(ORG_A, 'Syndic');
     const { file, dir } = await exportToFile(fixture, { buildingId: building.buildingId, forceZip64: true });
     try {
       const bytes = await readFile(file);
@@ -114,7 +114,7 @@ describe('signing keys and ZIP64', () => {
       expect(python.code, python.stderr).toBe(0);
       const target = await localSqliteService();
       try {
-        const report = await target.service.handover.importer.import({ file, organizationId: ORG_A, keys: await readVerificationKeys(await readFile(key.publicKeyPath, 'utf8'), 'key'), importedBy: 'test' });
+        const report = await target.service.handover.importer.import({ file, organizationId: ORG_A, keys: await readVerificationKeys(await fixture.service.handover.keys.publicKeyOf(ORG_A), 'key'), importedBy: 'test' });
         expect(report.documentsImported).toBe(7);
       } finally {
         await target.close();
@@ -133,8 +133,8 @@ describe('signing keys and ZIP64', () => {
       imported: async () => {},
       transferred: async () => {},
       trail: async function* (buildingId) {
-        for (let index = 0; index < 3; index++) yield { id: index, action: 'document.upload', buildingId, details: { title: 'Facture é' } };
-        yield* recorded;
+        for (let index = 0; index < 3; index++) yield `${JSON.stringify({ id: index, action: 'document.upload', buildingId, details: { title: 'Facture é' } })}\n`;
+        for (const entry of recorded) yield `${JSON.stringify(entry)}\n`;
       },
     };
     const exporter = new BuildingExporter({
