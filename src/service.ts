@@ -77,6 +77,8 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     db,
     storage,
     audit,
+    // Documents' download links are served by docstore, so that each use is checked and recorded.
+    ...(signer === undefined ? {} : { linkSigner: signer }),
     allowedMimeTypes: new Set(config.allowedMimeTypes),
     maxUploadBytes: config.maxUploadBytes,
     trashDays: config.trashDays,

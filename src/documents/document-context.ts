@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../db/database.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import type { ObjectLinkSigner } from '../storage/object-link-signer.js';
 import { DocumentObjectLock } from './retention/document-object-lock.js';
 import { DocumentProtection, type ProtectionListener } from './retention/document-protection.js';
 import type { RetentionOverrides } from './retention/retention-rules.js';
@@ -11,6 +12,12 @@ export interface DocumentServiceOptions {
   storage: ObjectStorage;
   /** The audit trail: every use case records its action in the transaction of its change (reads: before the first byte). */
   audit: AuditLog;
+  /**
+   * Signs documents' download links, served by docstore (`/api/v1/signed`) whatever the storage:
+   * each use is then integrity-checked and recorded (`document.link_use`). Without it, links are the
+   * storage's own (a plain S3 bucket's would be used unseen).
+   */
+  linkSigner?: ObjectLinkSigner;
   /** MIME types accepted, as detected from the content. */
   allowedMimeTypes: ReadonlySet<string>;
   /** Largest upload, in bytes. */

@@ -5,8 +5,12 @@ import { authorizeBuilding, authorizedDocument } from './document-access.js';
 import type { DocumentContext } from './document-context.js';
 import { toDocument } from './document-fields.js';
 import * as repository from './document-repository.js';
+import { contentOfKey } from './versions/document-version-repository.js';
 import { contentDisposition } from '../shared/file-name.js';
 import { decodeCursor, encodeCursor, type CursorScope } from './list-cursor.js';
+import { auditedRow } from './document-audit.js';
+import { documentLink } from './document-links.js';
+import { ReadRecorder } from './read-recorder.js';
 
 export interface DocumentPage {
   items: Document[];
@@ -53,11 +57,14 @@ export class DocumentReader {
 
   async downloadUrl(principal: Principal, id: string, expiresInSeconds: number, disposition: 'attachment' | 'inline' = 'attachment'): Promise<{ url: string; expiresAt: string }> {
     const row = await authorizedDocument(this.context.db, principal, id, 'read');
-    const url = await this.context.storage.presignGet(row.storage_key, {
+    const url = await documentLink(this.context, row.storage_key, {
       expiresInSeconds,
       contentType: row.mime_type,
       contentDisposition: contentDisposition(row.file_name, disposition),
     });
-    return { url, expiresAt: new Date(this.context.now().getTime() + expiresInSeconds * 1000).toISOString() };
+    const expiresAt = new Date(this.context.now().getTime() + expiresInSeconds * 1000).toISOString();
+    // The link is given only once its issue is recorded.
+    await new ReadRecorder(this.context).linkIssued(principal, auditedRow(row), { version: (await contentOfKey(this.context.db, row.storage_key))?.version ?? null, disposition, expiresAt });
+    return { url, expiresAt };
   }
 }

@@ -22,6 +22,7 @@ import { DocumentVersionUploader, type VersionUploadOptions } from './versions/d
 import { actorOf } from '../audit/audit-entry.js';
 import { changesBetween } from '../audit/audit-changes.js';
 import { auditedRow, documentEntry } from './document-audit.js';
+import { ReadRecorder } from './read-recorder.js';
 
 export type { DocumentServiceOptions } from './document-context.js';
 export { documentFieldsSchema, documentPatchSchema, toDocument, type DocumentPatch } from './document-fields.js';
@@ -35,6 +36,7 @@ export interface ProtectedDocumentPage {
 export type { PurgeReport } from './maintenance/document-trash.js';
 export type { UploadOptions } from './upload/document-uploader.js';
 export type { UploadPart } from './upload/upload-part.js';
+export type { ContentRead } from './read-recorder.js';
 export type { DocumentVersion } from '../shared/document-version.js';
 export type { VersionUploadOptions } from './versions/document-version-uploader.js';
 
@@ -54,6 +56,8 @@ export class DocumentService {
   readonly retention: RetentionAdministration;
   private readonly versionUploader: DocumentVersionUploader;
   private readonly versionReader: DocumentVersionReader;
+  /** Records reads (downloads, previews, signed links' uses) before their first byte is sent. */
+  readonly reads: ReadRecorder;
 
   constructor(options: DocumentServiceOptions) {
     this.context = documentContext(options);
@@ -64,6 +68,7 @@ export class DocumentService {
     this.retention = new RetentionAdministration(this.context.db, this.context.protection, this.context.now, this.context.audit);
     this.versionUploader = new DocumentVersionUploader(this.context);
     this.versionReader = new DocumentVersionReader(this.context);
+    this.reads = new ReadRecorder(this.context);
   }
 
   /** Retention and legal hold of documents: the guard of every delete path. */

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { JwtVerifier } from '../auth/jwt-verifier.js';
 import type { Principal } from '../shared/principal.js';
 import { DatabaseUnavailable, type Database } from '../db/database.js';
-import type { DocumentService } from '../documents/document-service.js';
+import type { ContentRead, DocumentService } from '../documents/document-service.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../storage/create-object-storage.js';
 import type { ObjectLinkSigner } from '../storage/object-link-signer.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
@@ -207,7 +207,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       schema: { summary: 'A signed link (local storage): no token needed', tags: ['documents'], params: z.object({ token: z.string().max(4096) }) },
       handler: async (request, reply) => {
         reply.hijack();
-        await serveSignedLink({ signer, storage: deps.storage, ...integrity }, request.params.token, request.raw, reply.raw);
+        const origin = { requestId: request.id, clientAddress: request.ip, ...(typeof request.headers['user-agent'] === 'string' ? { userAgent: request.headers['user-agent'] } : {}) };
+        // Each use of a document's link is recorded (the document found from the link's key).
+        const recordUse = (key: string, read: ContentRead) => deps.documents.reads.linkUsed(key, origin, read);
+        await serveSignedLink({ signer, storage: deps.storage, recordUse, ...integrity }, request.params.token, request.raw, reply.raw);
       },
     });
     // The signed PUT body is streamed by the handler itself.

@@ -24,6 +24,18 @@ export interface ObjectResponseOptions {
    * covers them.
    */
   check?: ContentCheck;
+  /**
+   * Called once the content is found and before the first byte of it is sent (not for a 304, a
+   * 416 or a HEAD): the audit trail records the read there. When it fails the body is dropped and
+   * the error answered instead, so that nothing is served that was not accounted for.
+   */
+  beforeSend?: (served: ServedContent) => Promise<void>;
+}
+
+/** What is about to be sent: the whole content, or a range of it (inclusive offsets). */
+export interface ServedContent {
+  range?: { start: number; end: number };
+  size: number;
 }
 
 /**
@@ -91,6 +103,14 @@ async function writeObject(request: IncomingMessage, response: ServerResponse, o
     response.writeHead(304, { ...common, etag: `"${sha256}"` });
     response.end();
     return;
+  }
+  if (options.beforeSend !== undefined && request.method !== 'HEAD') {
+    try {
+      await options.beforeSend({ size: info.size, ...(result.range === undefined ? {} : { range: { start: result.range.start, end: result.range.end } }) });
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
   }
   const headers: Record<string, string> = {
     ...common,

@@ -4,7 +4,8 @@ import type { ObjectStorage } from '../storage/object-storage.js';
 import type { ContentIntegrity } from '../documents/integrity/content-integrity.js';
 import { PresignInvalid } from '../storage/storage-errors.js';
 import { toProblem } from './problem-details.js';
-import { writeObjectResponse } from './object-response.js';
+import { writeObjectResponse, type ServedContent } from './object-response.js';
+import type { ContentRead } from '../documents/read-recorder.js';
 import { answerClosesConnection } from './unread-body.js';
 
 export interface SignedLinkDependencies {
@@ -13,6 +14,11 @@ export interface SignedLinkDependencies {
   storage: ObjectStorage;
   /** When given, a full read of a version's object is checked against its recorded SHA-256. */
   integrity?: ContentIntegrity;
+  /**
+   * Records a link's use before its first byte is sent (`ReadRecorder.linkUsed`, which finds the
+   * document from the key); a failure to record answers an error and serves nothing.
+   */
+  recordUse?: (storageKey: string, read: ContentRead) => Promise<void>;
 }
 
 
@@ -25,6 +31,7 @@ export async function serveSignedLink(deps: SignedLinkDependencies, token: strin
   try {
     if (request.method === 'GET' || request.method === 'HEAD') {
       const claims = deps.signer.verify(token, 'GET');
+      const { recordUse } = deps;
       const check = request.method === 'GET' ? await deps.integrity?.checkOfKey(claims.key) : undefined;
       // Type and disposition signed into the link win; otherwise those stored with the object.
       await writeObjectResponse(request, response, {
@@ -33,6 +40,12 @@ export async function serveSignedLink(deps: SignedLinkDependencies, token: strin
         ...(claims.contentType === undefined ? {} : { contentType: claims.contentType }),
         ...(claims.contentDisposition === undefined ? {} : { contentDisposition: claims.contentDisposition }),
         ...(check === undefined ? {} : { check }),
+        ...(recordUse === undefined
+          ? {}
+          : {
+              beforeSend: (served: ServedContent) =>
+                recordUse(claims.key, { disposition: claims.contentDisposition?.trim().toLowerCase().startsWith('inline') === true ? 'inline' : 'attachment', ...(served.range === undefined ? {} : { range: served.range }) }),
+            }),
       });
       return;
     }

@@ -50,8 +50,9 @@ export interface StorageWiring {
 export interface CreatedStorage {
   storage: ObjectStorage;
   /**
-   * Verifies presigned-link tokens for the HTTP layer, when links are served by docstore: the local
-   * backend, client-side encryption, and S3 with server-side encryption (SSE-C links; uploads).
+   * Signs and verifies the links docstore serves itself: docstore's own storage always has one
+   * (documents' download links are served by docstore, so that each use is recorded; the local
+   * backend's, client-side encryption's and SSE-C links too); none for a read-only storage or a location.
    */
   signer?: ObjectLinkSigner;
   /** The encryption decorator, for key management (`docstore keys`), when encryption is on. */
@@ -163,8 +164,10 @@ async function createAdapter(config: StorageConfig, wiring: StorageWiring): Prom
       ? client
       : createS3Client({ ...clientOptions, ...(publicEndpoint === undefined ? {} : { endpoint: publicEndpoint }) });
   const serverSideEncryption = config.serverSideEncryption ?? { mode: 'none' };
-  // Links docstore serves itself: decrypted ones, SSE-C ones (a URL cannot carry the key) and uploads under SSE.
-  const signsLinks = wiring.readOnly !== true && !location && (wiring.encryption !== undefined || serverSideEncryption.mode !== 'none');
+  // Links docstore serves itself: decrypted ones, SSE-C ones (a URL cannot carry the key), uploads under SSE,
+  // and documents' download links (the documents service signs them, so that each use is recorded):
+  // docstore's own storage always has a signer.
+  const signsLinks = wiring.readOnly !== true && !location;
   const signer = signsLinks ? await docstoreSigner(wiring) : undefined;
   const storage = new S3ObjectStorage({
     client,

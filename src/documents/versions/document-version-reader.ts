@@ -8,6 +8,8 @@ import { contentDisposition } from '../../shared/file-name.js';
 import type { DocumentVersion } from '../../shared/document-version.js';
 import * as repository from './document-version-repository.js';
 import { toDocumentVersion } from './version-mapping.js';
+import { documentLink } from '../document-links.js';
+import { ReadRecorder } from '../read-recorder.js';
 
 /** A document's versions and their content, for whoever may read the document. */
 export class DocumentVersionReader {
@@ -33,11 +35,14 @@ export class DocumentVersionReader {
 
   async downloadUrl(principal: Principal, documentId: string, version: number, expiresInSeconds: number, disposition: 'attachment' | 'inline' = 'attachment'): Promise<{ url: string; expiresAt: string }> {
     const found = await this.find(principal, documentId, version);
-    const url = await this.context.storage.presignGet(found.storageKey, {
+    const url = await documentLink(this.context, found.storageKey, {
       expiresInSeconds,
       contentType: found.version.mimeType,
       contentDisposition: contentDisposition(found.version.fileName, disposition),
     });
-    return { url, expiresAt: new Date(this.context.now().getTime() + expiresInSeconds * 1000).toISOString() };
+    const expiresAt = new Date(this.context.now().getTime() + expiresInSeconds * 1000).toISOString();
+    // The link is given only once its issue is recorded.
+    await new ReadRecorder(this.context).linkIssued(principal, found.document, { version, disposition, expiresAt });
+    return { url, expiresAt };
   }
 }

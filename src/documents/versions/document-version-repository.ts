@@ -112,3 +112,14 @@ export async function replaceCurrentContent(db: Db, documentId: string, expected
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+/** The document and version whose object is under `storageKey` (keys are unique), or undefined when none is. */
+export async function contentOfKey(db: Db, storageKey: string): Promise<{ id: string; organization_id: string; building_id: string; version: number } | undefined> {
+  const row = await db
+    .selectFrom('document_versions as v')
+    .innerJoin('documents as d', 'd.id', 'v.document_id')
+    .select(['d.id', 'd.organization_id', 'd.building_id', 'v.version'])
+    .where('v.storage_key', '=', storageKey)
+    .executeTakeFirst();
+  return row === undefined ? undefined : { ...row, version: Number(row.version) };
+}

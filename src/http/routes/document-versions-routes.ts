@@ -75,7 +75,8 @@ export async function documentVersionsRoutes(app: FastifyInstance, options: Docu
       },
     },
     async (request, reply) => {
-      const { version, storageKey } = await documents.versionStorageKeyOf(await authenticate(request), request.params.id, request.params.version);
+      const principal = await authenticate(request);
+      const { document, version, storageKey } = await documents.versionStorageKeyOf(principal, request.params.id, request.params.version);
       await serveHijacked(request, reply, {
         storage: options.storage,
         key: storageKey,
@@ -84,6 +85,9 @@ export async function documentVersionsRoutes(app: FastifyInstance, options: Docu
         sha256: version.sha256,
         lastModified: new Date(version.createdAt),
         ...(options.integrity === undefined ? {} : { check: options.integrity.checkFor(storageKey, version.sha256) }),
+        // Recorded before the first byte leaves; a failure to record answers an error instead.
+        beforeSend: (served) =>
+          documents.reads.read(principal, document, storageKey, { disposition: request.query.disposition, ...(served.range === undefined ? {} : { range: served.range }) }, version.version),
       });
     },
   );

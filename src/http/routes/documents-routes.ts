@@ -122,7 +122,8 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
       },
     },
     async (request, reply) => {
-      const { document, storageKey } = await documents.storageKeyOf(await authenticate(request), request.params.id);
+      const principal = await authenticate(request);
+      const { document, storageKey } = await documents.storageKeyOf(principal, request.params.id);
       await serveHijacked(request, reply, {
         storage: options.storage,
         key: storageKey,
@@ -131,6 +132,8 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
         sha256: document.sha256,
         lastModified: new Date(document.createdAt),
         ...(options.integrity === undefined ? {} : { check: options.integrity.checkFor(storageKey, document.sha256) }),
+        // Recorded before the first byte leaves; a failure to record answers an error instead.
+        beforeSend: (served) => documents.reads.read(principal, document, storageKey, { disposition: request.query.disposition, ...(served.range === undefined ? {} : { range: served.range }) }),
       });
     },
   );
