@@ -56,7 +56,7 @@ export interface ExportRequest {
   /** ZIP64 records even when not needed (tests of readers). @default false */
   forceZip64?: boolean;
   onProgress?: (progress: ExportProgress) => void;
-  /** Who exports, for the audit trail. @default the `requestedBy` operator's command */
+  /** Who exports, for the audit trail. @default the operator of `docstore export` */
   actor?: HandoverActor;
 }
 
@@ -160,7 +160,7 @@ export class BuildingExporter {
       versions: entries.length,
       excluded: contents.documents.length - whole.length,
       fingerprint,
-    }, request.actor ?? { command: `docstore export (${request.requestedBy})` });
+    }, request.actor ?? { command: 'docstore export' });
     const audit = recorder === undefined ? undefined : await writeAuditTrailFile(recorder.trail(building.id));
     const manifest: ArchiveManifest = {
       format: ARCHIVE_FORMAT,

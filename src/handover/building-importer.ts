@@ -32,7 +32,7 @@ export interface ImportRequest {
   /** Who imports (recorded on retention changes and holds). */
   importedBy: string;
   onProgress?: (phase: 'verify' | 'store', progress: VerificationProgress) => void;
-  /** Who imports, for the audit trail. @default the `importedBy` operator's command */
+  /** Who imports, for the audit trail. @default the operator of `docstore import` */
   actor?: HandoverActor;
 }
 
@@ -171,7 +171,7 @@ export class BuildingImporter {
         await this.deps.recorder?.imported(
           trx,
           { archiveId: manifest.archiveId, organizationId, buildingId, fingerprint, documentsImported: fresh.length, documentsSkipped: present.size, retentionsKept },
-          request.actor ?? { command: `docstore import (${request.importedBy})` },
+          request.actor ?? { command: 'docstore import' },
         );
       });
       await this.deps.protection.changed(fresh.map((document) => document.id));
