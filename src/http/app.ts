@@ -28,6 +28,8 @@ import { retentionRoutes } from './routes/retention-routes.js';
 import { handoverRoutes } from './routes/handover-routes.js';
 import type { HandoverService } from '../handover/handover-service.js';
 import { searchRoutes } from './routes/search-routes.js';
+import { auditRoutes } from './routes/audit-routes.js';
+import type { AuditQuery } from '../audit/query/audit-query.js';
 import type { SearchService } from '../search/search-service.js';
 import { problemSchema } from './schemas.js';
 import { DEFAULT_REQUEST_TIMEOUTS, nodeServerTimeouts, type RequestTimeouts } from './request-timeouts.js';
@@ -60,6 +62,8 @@ export interface AppDependencies {
   /** Search inside documents (`/api/v1/search`); without it those routes are not registered. */
   search?: SearchService;
   /** The built web console, served at `/`; without it `/` says how to build it. */
+  /** Reading and exporting the audit trail (`/api/v1/audit`); without it those routes are not registered. */
+  audit?: AuditQuery;
   console?: ConsoleAssets;
   /** How long `/health/ready` waits for each of the database and the storage, in seconds. @default 3 */
   healthCheckTimeoutSeconds?: number;
@@ -211,6 +215,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         // Each use of a document's link is recorded (the document found from the link's key).
         const recordUse = (key: string, read: ContentRead) => deps.documents.reads.linkUsed(key, origin, read);
         await serveSignedLink({ signer, storage: deps.storage, recordUse, ...integrity }, request.params.token, request.raw, reply.raw);
+  if (deps.audit !== undefined) await app.register(auditRoutes, { prefix: '/api/v1', audit: deps.audit, authenticate });
       },
     });
     // The signed PUT body is streamed by the handler itself.

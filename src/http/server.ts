@@ -9,6 +9,7 @@ import { jwtConfigOf } from '../auth/jwt-config.js';
 import { createDocstoreService, type DocstoreService } from '../service.js';
 import { countBrokenDocuments } from '../documents/integrity/integrity-repository.js';
 import { readScrubState } from '../documents/integrity/scrub-repository.js';
+import { AuditQuery } from '../audit/query/audit-query.js';
 import { buildApp } from './app.js';
 import { ListenError } from './listen-error.js';
 import { ConsoleAssets } from './console-assets.js';
@@ -58,6 +59,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       integrity: core.integrity,
       handover: core.handover,
       search: core.search.service,
+      audit: new AuditQuery({ db: core.db, log: core.audit.log, sealer: core.audit.sealer }),
       verifier,
       ...(core.signer === undefined ? {} : { signer: core.signer }),
       maxUploadBytes: config.maxUploadBytes,
