@@ -23,6 +23,7 @@ import { actorOf } from '../audit/audit-entry.js';
 import { changesBetween } from '../audit/audit-changes.js';
 import { auditedRow, documentEntry } from './document-audit.js';
 import { ReadRecorder } from './read-recorder.js';
+import { RefusalRecorder } from './refusal-recorder.js';
 
 export type { DocumentServiceOptions } from './document-context.js';
 export { documentFieldsSchema, documentPatchSchema, toDocument, type DocumentPatch } from './document-fields.js';
@@ -37,6 +38,7 @@ export type { PurgeReport } from './maintenance/document-trash.js';
 export type { UploadOptions } from './upload/document-uploader.js';
 export type { UploadPart } from './upload/upload-part.js';
 export type { ContentRead } from './read-recorder.js';
+export type { RefusalTarget } from './refusal-recorder.js';
 export type { DocumentVersion } from '../shared/document-version.js';
 export type { VersionUploadOptions } from './versions/document-version-uploader.js';
 
@@ -58,6 +60,8 @@ export class DocumentService {
   private readonly versionReader: DocumentVersionReader;
   /** Records reads (downloads, previews, signed links' uses) before their first byte is sent. */
   readonly reads: ReadRecorder;
+  /** Records refused attempts (403) on documents, buildings and organisations that exist. */
+  readonly refusals: RefusalRecorder;
 
   constructor(options: DocumentServiceOptions) {
     this.context = documentContext(options);
@@ -69,6 +73,7 @@ export class DocumentService {
     this.versionUploader = new DocumentVersionUploader(this.context);
     this.versionReader = new DocumentVersionReader(this.context);
     this.reads = new ReadRecorder(this.context);
+    this.refusals = new RefusalRecorder(this.context.db, this.context.audit);
   }
 
   /** Retention and legal hold of documents: the guard of every delete path. */

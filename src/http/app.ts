@@ -35,6 +35,7 @@ import { problemSchema } from './schemas.js';
 import { DEFAULT_REQUEST_TIMEOUTS, nodeServerTimeouts, type RequestTimeouts } from './request-timeouts.js';
 import { serveSignedLink } from './signed-link-handler.js';
 import { answerClosesConnection } from './unread-body.js';
+import { principalOf, refusalTargetOf, rememberPrincipal } from './refused-request.js';
 import { DEFAULT_UPLOAD_LIMITS, UploadLimiter } from './upload-limiter.js';
 
 export interface AppDependencies {
@@ -143,8 +144,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       }
     });
   }
-  app.setErrorHandler((error, request, reply) => {
-    const problem = toProblem(error, request.url.replace(/\/signed\/[^/?]+/, '/signed/[redacted]'));
+  app.setErrorHandler(async (error, request, reply) => {
+    let problem = toProblem(error, request.url.replace(/\/signed\/[^/?]+/, '/signed/[redacted]'));
+    // A refusal on a resource that exists is recorded (access.refused); failing to record fails the request.
+    const principal = principalOf(request);
+    const target = problem.code === 'auth.forbidden' && principal !== undefined ? refusalTargetOf(request) : undefined;
+    if (principal !== undefined && target !== undefined) {
+      try {
+        await deps.documents.refusals.record(principal, target, { method: request.method, route: request.routeOptions.url ?? null, reason: problem.detail });
+      } catch (recording) {
+        request.log.error({ err: recording }, 'could not record a refused request');
+        error = recording as typeof error;
+        problem = toProblem(recording, request.url);
+      }
+    }
     // An upload whose connection is gone was aborted (docstore_uploads_aborted_total), not refused.
     if (metrics !== undefined && request.routeOptions.url === UPLOAD_ROUTE && request.method === 'POST' && !request.raw.destroyed) {
       metrics.uploadsRejected.inc({ reason: rejectionReason(problem.code) });
@@ -177,10 +190,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // The principal carries its request (id, client address, user agent) to the audit trail.
-  const authenticate = async (request: FastifyRequest): Promise<Principal> => ({
-    ...(await deps.verifier.verify(request.headers.authorization)),
-    origin: { channel: 'api', requestId: request.id, clientAddress: request.ip, ...(typeof request.headers['user-agent'] === 'string' ? { userAgent: request.headers['user-agent'] } : {}) },
-  });
+  // It is kept on the request, so that a refusal (403) can be recorded with it.
+  const authenticate = async (request: FastifyRequest): Promise<Principal> =>
+    rememberPrincipal(request, {
+      ...(await deps.verifier.verify(request.headers.authorization)),
+      origin: { channel: 'api', requestId: request.id, clientAddress: request.ip, ...(typeof request.headers['user-agent'] === 'string' ? { userAgent: request.headers['user-agent'] } : {}) },
+    });
   const uploads = deps.uploads ?? new UploadLimiter(DEFAULT_UPLOAD_LIMITS, metrics);
   const integrity = deps.integrity === undefined ? {} : { integrity: deps.integrity };
   await app.register(documentsRoutes, { prefix: '/api/v1', documents: deps.documents, storage: deps.storage, uploads, idempotency: deps.idempotency, authenticate, ...integrity });
