@@ -5,11 +5,10 @@ import { failureOf, type Said } from './errors.js';
 import { LOCALES, LOCALE_NAMES, pickLocale, translator, type Locale, type Translator } from './i18n/index.js';
 import { hrefOf, useRoute } from './route.js';
 import { forgetToken, storeToken, storedToken, takeTokenFromLocation } from './session.js';
-import { AdminView } from './views/lazy-views.js';
+import { AdminView, SearchPanel } from './views/lazy-views.js';
 import { BuildingList } from './views/building-list.js';
 import { BuildingView } from './views/building-view.js';
 import { SignIn } from './views/sign-in.js';
-import { SearchPanel } from './views/search-panel.js';
 
 const LOCALE_KEY = 'docstore.locale';
 

@@ -12,9 +12,8 @@ import { DocumentCards, DocumentTable } from './document-list.js';
 import { BuildingHoldPanel, LegalHoldDialog, activeBuildingHold, deleteBlockedReason } from './legal-hold.js';
 import { NoticeArea, type Notice } from './notice-area.js';
 import { ReaderView } from './reader-view.js';
-import { EditDialog, UploadPanel, VersionsDialog } from './lazy-views.js';
+import { EditDialog, SearchPanel, UploadPanel, VersionsDialog } from './lazy-views.js';
 import { TypeOptions } from './type-options.js';
-import { SearchPanel } from './search-panel.js';
 
 /**
  * One building: its documents (filter by type, search, pages over the cursor) or its trash, for

@@ -19,4 +19,6 @@ export const UploadPanel = lazyView(() => import('./upload-panel.js').then((modu
 export const VersionsDialog = lazyView(() => import('./versions-dialog.js').then((module) => module.VersionsDialog), pending);
 export const EditDialog = lazyView(() => import('./edit-dialog.js').then((module) => module.EditDialog), pending);
 export const AdminView = lazyView(() => import('./admin-view.js').then((module) => module.AdminView), pending);
+// The search panel (issue 21) and its catalogue: on the home page and each documents tab, fetched as they first show.
+export const SearchPanel = lazyView(() => import('./search-panel.js').then((module) => module.SearchPanel), pending);
 export const BuildingForm = lazyView(() => import('./building-form.js').then((module) => module.BuildingForm), pending);
