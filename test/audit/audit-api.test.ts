@@ -297,6 +297,22 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(outside.statusCode).toBe(404);
     });
 
+    it('keeps a purged document’s entries: the purge removes the document, never its trail', async () => {
+      const purged = await upload(buildingB, 'other');
+      const syndic = await fixture.token('syndic', { org });
+      expect((await fixture.service.app.inject({ method: 'DELETE', url: `/api/v1/documents/${purged.id}`, headers: { authorization: `Bearer ${syndic}` } })).statusCode).toBe(204);
+      await record('document.download', user('own-1', 'owner'), { buildingId: buildingB, documentId: purged.id });
+      const before = await all('syndic', `?document=${purged.id}`);
+      const total = async () => Number((await fixture.service.db.selectFrom('audit_entries').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const entriesBefore = await total();
+      clock = new Date(clock.getTime() + 400 * 24 * 3600_000);
+      expect(await fixture.service.documents.purge()).toBeGreaterThanOrEqual(1);
+      expect((await fixture.service.app.inject({ method: 'GET', url: `/api/v1/documents/${purged.id}`, headers: { authorization: `Bearer ${syndic}` } })).statusCode).toBe(404);
+      const after = await all('syndic', `?document=${purged.id}`);
+      expect(after.map((item) => item.id)).toEqual(expect.arrayContaining(before.map((item) => item.id)));
+      expect(await total()).toBeGreaterThanOrEqual(entriesBefore);
+    });
+
     it('an export reads the database a page at a time and ends with every entry once', async () => {
       const query = new AuditQuery({ db: fixture.service.db, log: fixture.service.audit.log, exportPageSize: 2 });
       const principal = { userId: 'syn-1', organizationId: org, role: 'syndic' as const, buildingIds: [] };
