@@ -1,6 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { findVersionByKey, setDocumentStatus, versionsOf, type StoredVersion } from './integrity-repository.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import { systemActor } from '../../audit/audit-entry.js';
+import { findDocument } from '../document-repository.js';
+import { auditedRow, documentEntry } from '../document-audit.js';
 
 /** Where a damaged object was noticed. */
 export type DamageSource = 'read' | 'scrub';
@@ -22,8 +26,8 @@ export interface Damage {
 }
 
 /**
- * Told of every damage found. The HTTP service logs and counts it; the audit trail (issue 17,
- * part 1) records it here, as an entry `integrity.damaged` with actor `system`.
+ * Told of every damage found (the HTTP service logs and counts it). The audit trail records it
+ * before, with the document marked `broken` (`document.damaged`, outcome `failed`, a system actor).
  */
 export type DamageListener = (damage: Damage) => void | Promise<void>;
 
@@ -44,14 +48,16 @@ export class ContentIntegrity {
   private readonly listeners: DamageListener[] = [];
 
   private readonly now: () => Date;
+  private readonly audit: AuditLog | undefined;
   /** Where a failure to record a damage goes (the response is aborted all the same). */
   logError: (details: object, message: string) => void = () => {};
 
   constructor(
     private readonly db: Kysely<Database>,
-    options: { now?: () => Date } = {},
+    options: { now?: () => Date; audit?: AuditLog } = {},
   ) {
     this.now = options.now ?? (() => new Date());
+    this.audit = options.audit;
   }
 
   /** Adds a listener (logs, metrics, the audit trail). */
@@ -87,7 +93,20 @@ export class ContentIntegrity {
   /** Marks the version's document `broken` and tells the listeners. */
   async recordDamage(version: StoredVersion, reason: Damage['reason'], source: DamageSource, actualSha256?: string): Promise<Damage> {
     const detectedAt = this.now();
-    await setDocumentStatus(this.db, version.documentId, 'broken', detectedAt.toISOString());
+    const audit = this.audit;
+    await this.db.transaction().execute(async (trx) => {
+      await setDocumentStatus(trx, version.documentId, 'broken', detectedAt.toISOString());
+      const row = audit === undefined ? undefined : await findDocument(trx, version.documentId);
+      if (audit === undefined || row === undefined) return;
+      await audit.record(
+        trx,
+        documentEntry('document.damaged', systemActor(source === 'scrub' ? 'scrub' : 'read-check'), auditedRow(row), {
+          version: version.version,
+          outcome: 'failed',
+          details: { reason, source, current: version.current, expectedSha256: version.sha256, ...(actualSha256 === undefined ? {} : { actualSha256 }) },
+        }),
+      );
+    });
     const damage: Damage = {
       documentId: version.documentId,
       version: version.version,
