@@ -212,6 +212,16 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(reads.map((item) => [item.actor.subject, item.actor.role])).toEqual([['admin-1', 'superadmin']]);
     });
 
+    it('documents both routes in OpenAPI with a response per status', async () => {
+      const spec = (await fixture.service.app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, { get?: { responses: Record<string, unknown>; parameters?: Array<{ name: string }> } }> };
+      for (const path of ['/api/v1/audit', '/api/v1/audit/export']) {
+        expect(Object.keys(spec.paths[path]?.get?.responses ?? {}), path).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404']));
+      }
+      expect(spec.paths['/api/v1/audit']?.get?.parameters?.map((parameter) => parameter.name)).toEqual(
+        expect.arrayContaining(['organization', 'building', 'document', 'actor', 'action', 'outcome', 'from', 'to', 'limit', 'cursor']),
+      );
+    });
+
     it('answers bad query input with 400 and a stable code', async () => {
       const cases: Array<[string, string]> = [
         ['?limit=0', 'request.invalid'],
