@@ -5,7 +5,9 @@
  * - 1 MiB upload and download against the bare `LocalObjectStorage` on the same disk (the storage
  *   benchmark's adapter), alternated after warm-up: median, p99, ratio of medians. Alongside, the
  *   floor any Node HTTP server pays for the same transfer: a plain `node:http` server in the same
- *   child that drains the upload, or streams a 1 MiB file;
+ *   child that drains the upload, or streams a 1 MiB file; and the same API in a second server
+ *   child whose audit log records nothing (`bench/support/unrecorded-audit.ts`): the audit
+ *   trail's cost, target ≤ 15 % on each median;
  * - 64 concurrent clients uploading 1 MiB for `BENCH_API_SECONDS` (default 10): uploads per second,
  *   p50, p99, errors, and the server's peak RSS growth;
  * - one 50 MiB upload to a fresh server: its peak RSS growth.
@@ -27,6 +29,7 @@ import { mintToken } from '../src/auth/jwt-verifier.js';
 import { loadConfig } from '../src/config.js';
 import { createService } from '../src/http/server.js';
 import { LocalObjectStorage } from '../src/storage/local/local-object-storage.js';
+import { recordNothing } from './support/unrecorded-audit.js';
 
 const MiB = 1024 * 1024;
 const JWT_SECRET = `docstore-bench-jwt-secret-${randomBytes(16).toString('hex')}`;
@@ -45,7 +48,7 @@ function positiveNumber(variable: string, fallback: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Server child: `api.bench.ts server <dataDir>`, driven over IPC.
+// Server child: `api.bench.ts server <dataDir> [unaudited]`, driven over IPC.
 // ---------------------------------------------------------------------------------------------
 
 /** What the orchestrator asks the server child, and what each question is answered with. */
@@ -85,7 +88,7 @@ function procUnavailable(error: unknown): boolean {
   return code === 'ENOENT' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EINVAL';
 }
 
-async function serverChild(dataDir: string): Promise<void> {
+async function serverChild(dataDir: string, audited: boolean): Promise<void> {
   const send = (message: FromServer) => process.send?.(message);
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -98,6 +101,7 @@ async function serverChild(dataDir: string): Promise<void> {
     MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT: String(LOAD_CLIENTS),
   });
   const service = await createService(config, { logger: false });
+  if (!audited) recordNothing(service.audit.log);
   await service.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = service.app.server.address() as AddressInfo;
   const plain = await listenPlain(join(dataDir, 'plain-1mib.pdf'));
@@ -181,9 +185,9 @@ interface Server {
 
 const children = new Set<ChildProcess>();
 
-async function startServer(dataDir: string): Promise<Server> {
+async function startServer(dataDir: string, options: { audited: boolean } = { audited: true }): Promise<Server> {
   const profileDir = process.env.BENCH_API_CPU_PROF;
-  const child = fork(new URL(import.meta.url).pathname, ['server', dataDir], {
+  const child = fork(new URL(import.meta.url).pathname, ['server', dataDir, ...(options.audited ? [] : ['unaudited'])], {
     execArgv: ['--expose-gc', '--import', 'tsx', ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])],
     env: { ...process.env, BENCH_API_JWT_SECRET: JWT_SECRET },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -356,48 +360,61 @@ interface LatencyRow {
   baseline: number[];
   plain: number[];
   api: number[];
+  /** The API of a server whose audit log records nothing. */
+  unaudited: number[];
 }
 
-/** 1 MiB upload and download: the API (server child) against the bare adapter (here, same disk) and the plain HTTP floor. */
+/**
+ * 1 MiB upload and download: the API (server child) against the bare adapter (here, same disk),
+ * the plain HTTP floor, and the API without its audit trail (a second server child).
+ */
 async function benchLatency(base: string): Promise<LatencyRow[]> {
   const server = await startServer(join(base, 'latency'));
+  const quiet = await startServer(join(base, 'latency-unaudited'), { audited: false });
   const client: Client = { agent: new Agent({ keepAlive: true, maxSockets: 1 }), port: server.port, token: await token() };
   const plain: Client = { ...client, agent: new Agent({ keepAlive: true, maxSockets: 1 }), port: server.plainPort };
+  const unaudited: Client = { ...client, agent: new Agent({ keepAlive: true, maxSockets: 1 }), port: quiet.port };
   try {
     const storage = await LocalObjectStorage.open({ root: join(base, 'bare-objects') });
     const form = uploadForm(MiB);
     const fileStart = form.body.indexOf('%PDF-1.4\n');
     const file = form.body.subarray(fileStart, fileStart + MiB);
     const buildingId = await registerBuilding(client);
+    const quietBuildingId = await registerBuilding(unaudited);
     const expect = (what: string, reply: Reply, status: number, bytes?: number) => {
       if (reply.status !== status || (bytes !== undefined && reply.bytes !== bytes)) {
         throw new Error(`${what} answered ${reply.status} with ${reply.bytes} bytes: ${reply.body?.toString('utf8').slice(0, 500)}`);
       }
     };
     // Bare adapter: the put the service makes (create-only under a fresh key), from bytes in memory.
-    const [putBare, putPlain, putApi] = await compare(LATENCY_RUNS, [
+    const [putBare, putPlain, putApi, putUnaudited] = await compare(LATENCY_RUNS, [
       async (i) => void (await storage.put(`bench/${buildingId}/${i}`, file, { contentType: 'application/pdf', ifNoneMatch: '*' })),
       async () => expect('plain upload', await upload(plain, buildingId, form), 201),
       async () => expect('upload', await upload(client, buildingId, form), 201),
+      async () => expect('upload without audit', await upload(unaudited, quietBuildingId, form), 201),
     ]);
     const documentId = await uploadChecked(client, buildingId, form, MiB);
+    const quietDocumentId = await uploadChecked(unaudited, quietBuildingId, form, MiB);
     await storage.put('bench/download', file, { contentType: 'application/pdf' });
-    const [getBare, getPlain, getApi] = await compare(LATENCY_RUNS, [
+    const [getBare, getPlain, getApi, getUnaudited] = await compare(LATENCY_RUNS, [
       async () => {
         const bytes = await drain((await storage.get('bench/download')).body);
         if (bytes !== MiB) throw new Error(`bare get read ${bytes} bytes`);
       },
       async () => expect('plain download', await send(plain, 'GET', '/plain', {}), 200, MiB),
       async () => expect('download', await send(client, 'GET', `/api/v1/documents/${documentId}/content`, {}), 200, MiB),
+      async () => expect('download without audit', await send(unaudited, 'GET', `/api/v1/documents/${quietDocumentId}/content`, {}), 200, MiB),
     ]);
     return [
-      { operation: 'upload', baseline: putBare ?? [], plain: putPlain ?? [], api: putApi ?? [] },
-      { operation: 'download', baseline: getBare ?? [], plain: getPlain ?? [], api: getApi ?? [] },
+      { operation: 'upload', baseline: putBare ?? [], plain: putPlain ?? [], api: putApi ?? [], unaudited: putUnaudited ?? [] },
+      { operation: 'download', baseline: getBare ?? [], plain: getPlain ?? [], api: getApi ?? [], unaudited: getUnaudited ?? [] },
     ];
   } finally {
     client.agent.destroy();
     plain.agent.destroy();
+    unaudited.agent.destroy();
     await server.stop();
+    await quiet.stop();
   }
 }
 
@@ -536,6 +553,14 @@ async function main(): Promise<void> {
   }
   console.log('\nPlain HTTP: the same request to a bare `node:http` server in the server process (drains the upload; streams a 1 MiB file), the transport floor.');
 
+  console.log(`\n| 1 MiB, ${LATENCY_RUNS} runs each | API without audit median ms | p99 ms | API with audit median ms | p99 ms | audit trail cost (medians) |`);
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const row of latency) {
+    const cells = [row.unaudited, row.api].flatMap((samples) => [ms(median(samples)), ms(percentile(samples, 99))]);
+    console.log(`| ${row.operation} | ${cells.join(' | ')} | ${percent(auditCost(row))} |`);
+  }
+  console.log('\nWithout audit: a second server child whose audit log records nothing (bench/support/unrecorded-audit.ts), run in turn with the others.');
+
   console.log(`\n| ${LOAD_CLIENTS} clients uploading 1 MiB | seconds | uploads | uploads/s | p50 ms | p99 ms | errors | server RSS before (MiB) | server peak RSS growth (MiB) |`);
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const rate = load.uploads / load.seconds;
@@ -550,9 +575,11 @@ async function main(): Promise<void> {
 
   const upload = latency.find((row) => row.operation === 'upload') as LatencyRow;
   const ratios = latency.map((row) => median(row.api) / median(row.baseline));
+  const costs = latency.map(auditCost);
   const targets: Array<[string, string, boolean]> = [
     ['1 MiB upload p50 ≤ 10 ms', `${ms(median(upload.api))} ms`, median(upload.api) <= 10],
     ['API overhead ratio ≤ 1.3 (upload, download)', ratios.map((ratio) => ratio.toFixed(2)).join(', '), ratios.every((ratio) => ratio <= 1.3)],
+    ['audit trail cost ≤ 15 % (upload, download medians)', costs.map(percent).join(', '), costs.every((cost) => cost <= 0.15)],
     [`RSS growth ≤ 64 MiB under the ${LOAD_CLIENTS}-client load`, `${mib(load.peakGrowthBytes)} MiB`, load.peakGrowthBytes <= 64 * MiB],
   ];
   console.log('\n| target | measured | met |');
@@ -561,5 +588,14 @@ async function main(): Promise<void> {
   console.log(`\nPeak RSS: ${load.peakMethod}, after a GC in the server; load phase of ${LOAD_SECONDS} s (BENCH_API_SECONDS).`);
 }
 
-if (process.argv[2] === 'server') await serverChild(process.argv[3] as string);
+/** What recording costs a request: (median with audit − median without) / median without. */
+function auditCost(row: LatencyRow): number {
+  return median(row.api) / median(row.unaudited) - 1;
+}
+
+function percent(fraction: number): string {
+  return `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)} %`;
+}
+
+if (process.argv[2] === 'server') await serverChild(process.argv[3] as string, process.argv[4] !== 'unaudited');
 else await main();
