@@ -91,16 +91,7 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
   });
   // Damaged content is recorded in the audit trail with the document marked broken.
   const integrity = new ContentIntegrity(db, { audit, ...(now === undefined ? {} : { now }) });
-  const handover = new HandoverService({
-    db,
-    storage,
-    integrity,
-    protection: documents.protection,
-    keyDir: defaultKeyDir(config.dataDir),
-    // Exports, imports and transfers are recorded; an archive carries its building's trail.
-    recorder: new AuditHandoverRecorder(db, audit),
-    ...(now === undefined ? {} : { now }),
-  });
+  const handover = new HandoverService({ db, storage, integrity, protection: documents.protection, keyDir: defaultKeyDir(config.dataDir), ...(now === undefined ? {} : { now }) });
   return {
     config,
     db,
