@@ -3,6 +3,8 @@ import type { JwtSettings } from './auth/jwt-config.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { base64Secret, httpUrl, parsedText, seconds } from './config/env-values.js';
 import { jwtProductionIssues, jwtSettingsOf, jwtVariables } from './config/jwt-variables.js';
+import { webhookSettingsOf, webhookVariables } from './config/webhook-variables.js';
+import type { WebhookSettings } from './events/webhook-settings.js';
 import { encryptionConfigOf, storageConfigOf, storageIssues, storageProductionIssues, storageVariables } from './config/storage-variables.js';
 import type { DatabaseConfig } from './db/database.js';
 import { DEFAULT_ALLOWED_MIME_TYPES } from './documents/allowed-mime-types.js';
@@ -72,6 +74,8 @@ export interface DocstoreConfig {
   encryption?: EncryptionConfig;
   /** Search inside documents: extraction, OCR and the index (docs/search.md). */
   search: SearchSettings;
+  /** `DOCSTORE_WEBHOOK_URLS` and co.: events for other systems (docs/events.md); absent: none is written or sent. */
+  webhooks?: WebhookSettings;
 }
 
 /** Configuration errors live in `config-error.ts` (light enough for the CLI's error reporting); re-exported for callers of `loadConfig`. */
@@ -106,6 +110,7 @@ const environmentSchema = z
     DOCSTORE_SCRUB_PERIOD_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(1).max(3650).default(30),
     DOCSTORE_SCRUB_BANDWIDTH: parsedText(parseByteRate, (error) => error instanceof RangeError).default(20 * 1024 * 1024),
     ...jwtVariables,
+    ...webhookVariables,
     DOCSTORE_ALLOWED_TYPES: z
       .string()
       .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item !== ''))
@@ -150,6 +155,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.success && parsed.data.HEADERS_TIMEOUT_SECONDS > parsed.data.REQUEST_TIMEOUT_SECONDS) {
     issues.push({ variable: 'HEADERS_TIMEOUT_SECONDS', message: `must not exceed REQUEST_TIMEOUT_SECONDS (${parsed.data.REQUEST_TIMEOUT_SECONDS})` });
   }
+  const webhooks = parsed.success ? webhookSettingsOf(parsed.data) : undefined;
+  issues.push(...(webhooks?.issues ?? []));
   if (parsed.success && parsed.data.NODE_ENV === 'production') issues.push(...productionIssues(parsed.data));
   if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
@@ -201,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ocrLanguages: e.DOCSTORE_OCR_LANGUAGES,
       limits: { ...DEFAULT_EXTRACTION_LIMITS, maxPages: e.DOCSTORE_INDEX_MAX_PAGES, timeoutSeconds: e.DOCSTORE_INDEX_TIMEOUT_SECONDS, memoryMiB: e.DOCSTORE_INDEX_MEMORY_MB },
     },
+    ...(webhooks?.settings === undefined ? {} : { webhooks: webhooks.settings }),
   };
 }
 

@@ -4,6 +4,7 @@ import { AuditSealer } from './audit/audit-sealer.js';
 import type { DocstoreConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { openMigratedDatabase } from './db/migrate.js';
+import { createEventsModule, type EventsModule } from './events/events-module.js';
 import { BuildingCatalog } from './documents/building-catalog.js';
 import { DocumentService } from './documents/document-service.js';
 import { objectLockFollower } from './documents/retention/object-lock-follower.js';
@@ -47,6 +48,8 @@ export interface DocstoreService {
   handover: HandoverService;
   /** The audit trail: `log.record` in the transaction of each change; `sealer` links entries into each organisation's chain. */
   audit: { log: AuditLog; sealer: AuditSealer };
+  /** Events for other systems: written by the outbox in each recording transaction, sent by a dispatcher `serve` starts (docs/events.md). */
+  events: EventsModule;
   /** Closes the database (the storage holds nothing open). */
   close(): Promise<void>;
 }
@@ -72,6 +75,8 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
   // Entries are linked within a second of their commit: after each record, and every few seconds for other instances' leftovers.
   sealer.start(AUDIT_SEAL_INTERVAL_MS);
   const audit = new AuditLog({ sealer, ...(now === undefined ? {} : { now }) });
+  // Events are written in the transaction that records their change (the outbox listens to the audit log).
+  const events = createEventsModule(db, audit, config.webhooks, now);
   const search = await createSearchModule(db, storage, config.search, now ?? (() => new Date()), audit);
   const documents = new DocumentService({
     db,
@@ -104,8 +109,10 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     handover,
     search,
     audit: { log: audit, sealer },
+    events,
     close: async () => {
       await handover.jobs.settled();
+      await events.stop();
       // What this process recorded is linked before the database closes (a CLI command's entries too).
       await sealer.stop();
       await sealer.seal();

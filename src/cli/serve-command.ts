@@ -8,6 +8,7 @@ import type { DocstoreService } from '../service.js';
 import { DEFAULT_ORGANIZATION } from './console-commands.js';
 import { EXIT } from './exit-codes.js';
 import { enqueueMissing } from '../search/extraction/extraction-job-repository.js';
+import * as eventsQueue from '../events/delivery-repository.js';
 
 /** How often `serve` checks the storage (the `docstore_storage_up` gauge and the logs follow it). */
 export const STORAGE_CHECK_EVERY_MS = 30_000;
@@ -134,6 +135,40 @@ export function startExtraction(core: Pick<DocstoreService, 'db' | 'config' | 's
   };
 }
 
+/** How often, at most, the webhook queue's gauges are read from the database. */
+const WEBHOOK_QUEUE_REFRESH_MS = 15_000;
+
+/**
+ * Starts this instance's webhook dispatcher when webhooks are configured (docs/events.md): it
+ * sends the outbox's deliveries, sharing the queue with other instances through leases. Counts
+ * attempts by result and, from the database, deliveries by status and the oldest pending one's age;
+ * logs each failed attempt (warn) and each dead delivery (error).
+ */
+export function startWebhooks(core: Pick<DocstoreService, 'db' | 'events'>, metrics: DocstoreMetrics, log: TaskLog & { warn(details: object, message: string): void }): { stop(): Promise<void> } | undefined {
+  const { countDeliveries, oldestPendingAt } = eventsQueue;
+  if (core.events.settings === undefined) return undefined;
+  let refreshedAt = 0;
+  metrics.onCollect(async () => {
+    if (Date.now() - refreshedAt < WEBHOOK_QUEUE_REFRESH_MS) return;
+    const [counts, oldest] = await Promise.all([countDeliveries(core.db), oldestPendingAt(core.db)]).catch(() => [undefined, undefined] as const);
+    if (counts === undefined) return;
+    for (const [status, count] of Object.entries(counts)) metrics.webhookQueue.set({ status }, count);
+    metrics.webhookQueueOldestAge.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest.getTime()) / 1000));
+    refreshedAt = Date.now();
+  });
+  log.info({ endpoints: core.events.settings.urls.length }, 'webhooks on: sending events');
+  return core.events.startDispatcher({
+    onDelivery: (outcome) => {
+      if (outcome.result === 'lease_lost') return;
+      metrics.webhookDeliveries.inc({ result: outcome.result });
+      const details = { eventId: outcome.eventId, type: outcome.type, endpoint: outcome.endpoint, attempt: outcome.attempt, error: outcome.error };
+      if (outcome.result === 'failed') log.warn(details, 'webhook delivery failed, will be retried');
+      if (outcome.result === 'dead') log.error(details, 'webhook delivery dead after its last attempt: docstore events list --status dead');
+    },
+    onError: (error) => log.error({ err: error }, 'webhook dispatcher error'),
+  });
+}
+
 /** `docstore serve`: builds the service with its HTTP app, listens, runs the periodic tasks and stops on SIGINT or SIGTERM. */
 export async function serve(config: DocstoreConfig): Promise<void> {
   // Fastify and the console load here, for `serve` only.
@@ -146,6 +181,7 @@ export async function serve(config: DocstoreConfig): Promise<void> {
   const tasks = startPeriodicTasks(service, service.app.log);
   const scrub = config.scrub === undefined ? undefined : startScheduledScrub(service, config.scrub, service.metrics, service.app.log);
   const extraction = startExtraction(service, service.metrics, service.app.log);
+  const webhooks = startWebhooks(service, service.metrics, service.app.log);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`docstore: serving on ${listeners.apiUrl} (storage: ${service.storage.name}, database: ${config.database.dialect})`);
   say(`  console:    ${config.http.publicBaseUrl}/${service.consoleBuilt ? '' : ' (not built: run `npm run build`, then restart docstore)'}`);
@@ -161,6 +197,8 @@ export async function serve(config: DocstoreConfig): Promise<void> {
     scrub?.stop();
     // A job in hand is abandoned: its lease lapses and another instance (or the next start) takes it again.
     void extraction?.stop();
+    // Attempts in hand end within DOCSTORE_WEBHOOK_TIMEOUT_SECONDS; service.close waits for them.
+    void webhooks?.stop();
     await listeners.close();
     await service.close();
     process.exit(EXIT.ok);

@@ -19,7 +19,8 @@ export function describeConfig(config: DocstoreConfig): Record<string, unknown> 
   const jwt = config.jwt.kind === 'secret' ? { ...config.jwt, ...(config.jwt.secret === undefined ? {} : { secret: '***' }) } : config.jwt;
   const metrics = config.metrics.token === undefined ? config.metrics : { ...config.metrics, token: '***' };
   const backup = config.backup.passphrase === undefined ? config.backup : { ...config.backup, passphrase: '***' };
-  return { ...config, storage, database, jwt, metrics, backup, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }), ...encryption };
+  const webhooks = config.webhooks === undefined ? {} : { webhooks: { ...config.webhooks, secret: '***' } };
+  return { ...config, storage, database, jwt, metrics, backup, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }), ...encryption, ...webhooks };
 }
 
 function maskUrl(value: string): string {

@@ -10,6 +10,7 @@ import type { LegalHoldsTable, RetentionChangesTable, RetentionPoliciesTable } f
 import type { DocumentVersionsTable } from '../documents/versions/document-versions.table.js';
 import type { ScrubStateTable } from '../documents/integrity/scrub-state.table.js';
 import type { AuditChainHeadsTable, AuditCheckpointsTable, AuditEntriesTable } from '../audit/audit.table.js';
+import type { EventDeliveriesTable, EventsTable } from '../events/events.table.js';
 import type { DocumentTextsTable, ExtractionJobsTable, SearchEntriesTable } from '../search/search.table.js';
 import { GuardedPostgresPool, type DatabaseTimeouts } from './guarded-postgres-pool.js';
 import { LockingSqliteDialect } from './locking-sqlite-dialect.js';
@@ -34,6 +35,8 @@ export interface Database {
   audit_entries: AuditEntriesTable;
   audit_chain_heads: AuditChainHeadsTable;
   audit_checkpoints: AuditCheckpointsTable;
+  events: EventsTable;
+  event_deliveries: EventDeliveriesTable;
 }
 
 export type DatabaseConfig = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string; maxConnections?: number; timeouts?: DatabaseTimeouts };

@@ -4,6 +4,7 @@ import { BACKUP_ERROR_CODES } from '../backup/backup-errors.js';
 import { BUILDING_ERROR_CODES } from '../buildings/building-errors.js';
 import { CONFIG_ERROR_CODES } from '../config-error.js';
 import { DATABASE_ERROR_CODES } from '../db/database-errors.js';
+import { EVENTS_ERROR_CODES } from '../events/events-errors.js';
 import { DOCUMENT_ERROR_CODES } from '../documents/document-errors.js';
 import { HANDOVER_ERROR_CODES } from '../handover/handover-errors.js';
 import { RETENTION_ERROR_CODES } from '../documents/retention/retention-errors.js';
@@ -35,6 +36,7 @@ export const ERROR_CODES_BY_MODULE = {
   handover: HANDOVER_ERROR_CODES,
   search: SEARCH_ERROR_CODES,
   audit: AUDIT_ERROR_CODES,
+  events: EVENTS_ERROR_CODES,
 } as const;
 
 /** Every stable code any part of docstore raises. */

@@ -99,6 +99,8 @@ export const STATUS_BY_CODE = {
   'audit.invalid_cursor': 400,
   // Start-up and CLI only (the checkpoint key).
   'audit.key_invalid': 500,
+  // CLI only (`docstore events replay`).
+  'events.not_found': 404,
 } as const satisfies Record<ErrorCode, number>;
 
 const TITLES: Record<number, string> = {

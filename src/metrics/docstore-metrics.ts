@@ -99,6 +99,9 @@ export class DocstoreMetrics {
   readonly extractionQueue = new Gauge({ name: METRICS.extractionQueue, help: 'Extraction jobs by status (every instance).', labelNames: ['status'] as const, registers: [this.registry] });
   readonly ocrEnabled = new Gauge({ name: METRICS.ocrEnabled, help: '1 when OCR is on (tesseract and its languages installed), else 0.', registers: [this.registry] });
   readonly searchDuration = new Histogram({ name: METRICS.searchDuration, help: 'Duration of searches in seconds.', buckets: LATENCY_BUCKETS_SECONDS, registers: [this.registry] });
+  readonly webhookDeliveries = new Counter({ name: METRICS.webhookDeliveries, help: 'Webhook delivery attempts of this instance, by result (delivered, failed, dead).', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly webhookQueue = new Gauge({ name: METRICS.webhookQueue, help: 'Webhook deliveries by status (every instance).', labelNames: ['status'] as const, registers: [this.registry] });
+  readonly webhookQueueOldestAge = new Gauge({ name: METRICS.webhookQueueOldestAge, help: 'Age in seconds of the oldest pending webhook delivery (0: none).', registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -106,6 +109,7 @@ export class DocstoreMetrics {
     this.mirrorLastSuccess.set(0);
     for (const source of ['read', 'scrub']) for (const reason of ['mismatch', 'missing']) this.integrityFailures.inc({ source, reason }, 0);
     for (const result of ['ok', 'damaged', 'missing']) this.scrubObjects.inc({ result }, 0);
+    for (const result of ['delivered', 'failed', 'dead']) this.webhookDeliveries.inc({ result }, 0);
   }
 
   /** Refreshes gauges computed elsewhere before each scrape (`refresh` runs at most as often as it decides). */

@@ -68,6 +68,12 @@ export const METRICS = {
   ocrEnabled: 'docstore_ocr_enabled',
   /** histogram, seconds per search (the query, the count and the snippets). */
   searchDuration: 'docstore_search_duration_seconds',
+  /** counter {result}: webhook delivery attempts of this instance: `delivered`, `failed` (to be retried), `dead` (the last attempt failed). */
+  webhookDeliveries: 'docstore_webhook_deliveries_total',
+  /** gauge {status}: webhook deliveries by status (`pending`, `delivered`, `dead`), from the database (every instance's), refreshed at most every 15 s. */
+  webhookQueue: 'docstore_webhook_queue',
+  /** gauge: age in seconds of the oldest pending webhook delivery (0: none pending), refreshed with `docstore_webhook_queue`. */
+  webhookQueueOldestAge: 'docstore_webhook_queue_oldest_age_seconds',
 } as const;
 
 /** Histogram buckets, in seconds, that resolve 1–500 ms. */

@@ -387,7 +387,7 @@ describe('the compose stack’s Prometheus configuration (deploy/prometheus/prom
         (error: { stdout?: string; stderr?: string }) => ({ stdout: `${error.stdout ?? ''}\n${error.stderr ?? ''}`, failed: true }),
       );
       expect(result.stdout).toMatch(/SUCCESS: .*prometheus\.yml is valid prometheus config file syntax/);
-      expect(result.stdout).toContain('SUCCESS: 14 rules found');
+      expect(result.stdout).toContain('SUCCESS: 16 rules found');
       expect('failed' in result, result.stdout).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -36,3 +36,16 @@ export function runDocstore(args: readonly string[], env: NodeJS.ProcessEnv, opt
     );
   });
 }
+
+const MAIN_SOURCE = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+/** `docstore <args>` from the sources (tsx), as `npm run docstore` runs it before a build; resolves whatever the exit code. */
+export function runDocstoreSources(args: readonly string[], env: Record<string, string>): Promise<CliOutcome> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', MAIN_SOURCE, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
+      if (error === null) resolve({ code: 0, stdout, stderr });
+      else if (typeof error.code === 'number') resolve({ code: error.code, stdout, stderr });
+      else reject(error);
+    });
+  });
+}
