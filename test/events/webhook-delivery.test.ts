@@ -7,7 +7,7 @@ import { replayDeliveries } from '../../src/events/delivery-repository.js';
 import type { Document } from '../../src/shared/document.js';
 import { registerBuilding } from '../support/buildings.js';
 import { SERVICE_PAIRS, type FixtureFactory, type ServiceFixture } from '../support/service-fixture.js';
-import { documentUpload } from '../support/upload-request.js';
+import { documentUpload, multipartBody, pdfOfSize } from '../support/upload-request.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 const SECRET = 'webhook-test-secret-0123456789abcdef0123456789';
@@ -134,6 +134,54 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(exposition).toMatch(/^docstore_webhook_deliveries_total\{result="delivered"\} [1-9]/m);
       expect(exposition).toMatch(/^docstore_webhook_queue\{status="pending"\} 0$/m);
       expect(exposition).toMatch(/^docstore_webhook_queue_oldest_age_seconds 0$/m);
+    });
+
+    it('sends version_added, legal_hold.changed (document and building), deleted and purged, the purged one without the document', async () => {
+      const fixture = await open(factory, { env: { DOCSTORE_TRASH_DAYS: '0' } });
+      dispatch(fixture);
+      const headers = { authorization: `Bearer ${await fixture.token('syndic')}` };
+      const buildingId = await registerBuilding(fixture);
+      const { payload, headers: form } = documentUpload({ type: 'other', title: 'Rapport expert' });
+      const created = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${buildingId}/documents`, payload, headers: { ...form, ...headers } });
+      expect(created.statusCode, created.body).toBe(201);
+      const documentId = (created.json() as Document).id;
+      const second = multipartBody([{ name: 'file', fileName: 'rapport-v2.pdf', content: pdfOfSize(3000) }]);
+      const steps = [
+        { method: 'POST' as const, url: `/api/v1/documents/${documentId}/versions`, payload: second.payload, headers: { ...second.headers, ...headers } },
+        { method: 'PUT' as const, url: `/api/v1/documents/${documentId}/legal-hold`, payload: { held: true, reason: 'Expertise judiciaire' }, headers },
+        { method: 'PUT' as const, url: `/api/v1/documents/${documentId}/legal-hold`, payload: { held: false, reason: 'Expertise close' }, headers },
+        { method: 'PUT' as const, url: `/api/v1/buildings/${buildingId}/legal-hold`, payload: { held: true, reason: 'Litige' }, headers },
+        { method: 'PUT' as const, url: `/api/v1/buildings/${buildingId}/legal-hold`, payload: { held: false, reason: 'Litige clos' }, headers },
+        { method: 'DELETE' as const, url: `/api/v1/documents/${documentId}`, headers },
+      ];
+      for (const step of steps) {
+        const response = await fixture.service.app.inject(step);
+        expect(response.statusCode, `${step.method} ${step.url}: ${response.body}`).toBeLessThan(300);
+      }
+      expect(await fixture.service.documents.purge()).toBeGreaterThanOrEqual(1);
+      const ids = await eventIdsOf(fixture.service.db, documentId);
+      await expect.poll(() => receiver.acceptedFor(documentId), POLL).toEqual(ids);
+      const events = ids.map((id) => receiver.accepted.find((request) => request.event.id === id)?.event);
+      expect(events.map((event) => [event?.type, event?.hold])).toEqual([
+        ['document.created', undefined],
+        ['document.version_added', undefined],
+        ['legal_hold.changed', 'placed'],
+        ['legal_hold.changed', 'released'],
+        ['document.deleted', undefined],
+        ['document.purged', undefined],
+      ]);
+      expect(events[1]).toMatchObject({ version: 2, document: { fileName: 'rapport-v2.pdf', size: 3000 } });
+      expect(events[4]?.document?.deletedAt).toEqual(expect.any(String));
+      expect(events[5]).toMatchObject({ documentId, buildingId, actor: { kind: 'system', subject: 'purge' } });
+      expect(events[5]).not.toHaveProperty('document');
+      // The building's holds, ordered per building.
+      await expect
+        .poll(() => receiver.accepted.filter((request) => request.event.buildingId === buildingId && request.event.documentId === null).map((request) => [request.event.type, request.event.hold]), POLL)
+        .toEqual([
+          ['building.created', undefined],
+          ['legal_hold.changed', 'placed'],
+          ['legal_hold.changed', 'released'],
+        ]);
     });
 
     it('a receiver that fails (500), times out, then recovers gets every event, in order per document', async () => {
