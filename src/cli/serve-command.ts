@@ -9,6 +9,7 @@ import { DEFAULT_ORGANIZATION } from './console-commands.js';
 import { EXIT } from './exit-codes.js';
 import { enqueueMissing } from '../search/extraction/extraction-job-repository.js';
 import * as eventsQueue from '../events/delivery-repository.js';
+import { displayedEndpoint } from '../events/webhook-settings.js';
 
 /** How often `serve` checks the storage (the `docstore_storage_up` gauge and the logs follow it). */
 export const STORAGE_CHECK_EVERY_MS = 30_000;
@@ -161,7 +162,7 @@ export function startWebhooks(core: Pick<DocstoreService, 'db' | 'events'>, metr
     onDelivery: (outcome) => {
       if (outcome.result === 'lease_lost') return;
       metrics.webhookDeliveries.inc({ result: outcome.result });
-      const details = { eventId: outcome.eventId, type: outcome.type, endpoint: outcome.endpoint, attempt: outcome.attempt, error: outcome.error };
+      const details = { eventId: outcome.eventId, type: outcome.type, endpoint: displayedEndpoint(outcome.endpoint), attempt: outcome.attempt, error: outcome.error };
       if (outcome.result === 'failed') log.warn(details, 'webhook delivery failed, will be retried');
       if (outcome.result === 'dead') log.error(details, 'webhook delivery dead after its last attempt: docstore events list --status dead');
     },

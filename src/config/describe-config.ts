@@ -1,4 +1,5 @@
 import type { DocstoreConfig } from '../config.js';
+import { displayedEndpoint } from '../events/webhook-settings.js';
 
 /** The configuration with secrets masked, for logs and `docstore config`. */
 export function describeConfig(config: DocstoreConfig): Record<string, unknown> {
@@ -19,7 +20,7 @@ export function describeConfig(config: DocstoreConfig): Record<string, unknown> 
   const jwt = config.jwt.kind === 'secret' ? { ...config.jwt, ...(config.jwt.secret === undefined ? {} : { secret: '***' }) } : config.jwt;
   const metrics = config.metrics.token === undefined ? config.metrics : { ...config.metrics, token: '***' };
   const backup = config.backup.passphrase === undefined ? config.backup : { ...config.backup, passphrase: '***' };
-  const webhooks = config.webhooks === undefined ? {} : { webhooks: { ...config.webhooks, secret: '***' } };
+  const webhooks = config.webhooks === undefined ? {} : { webhooks: { ...config.webhooks, urls: config.webhooks.urls.map(displayedEndpoint), secret: '***' } };
   return { ...config, storage, database, jwt, metrics, backup, ...(config.signingSecret === undefined ? {} : { signingSecret: '***' }), ...encryption, ...webhooks };
 }
 

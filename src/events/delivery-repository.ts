@@ -1,5 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
+import { displayedEndpoint } from './webhook-settings.js';
 
 
 /** `pending` (waiting, maybe for a retry, or being sent under a lease), `delivered` (a 2xx answer), `dead` (attempts ran out). */
@@ -133,7 +134,7 @@ export async function oldestPendingAt(db: Kysely<Database>): Promise<Date | unde
   return row?.oldest === null || row?.oldest === undefined ? undefined : new Date(row.oldest);
 }
 
-/** A delivery as `docstore events list` shows it. */
+/** A delivery as `docstore events list` shows it (a password in the endpoint's URL masked). */
 export interface DeliveryListing {
   eventId: string;
   type: string;
@@ -166,7 +167,7 @@ export async function listDeliveries(db: Kysely<Database>, filter: { status?: De
     occurredAt: new Date(row.occurred_at).toISOString(),
     documentId: row.document_id,
     buildingId: row.building_id,
-    endpoint: row.endpoint,
+    endpoint: displayedEndpoint(row.endpoint),
     status: row.status as DeliveryStatus,
     attempts: row.attempts,
     nextAttemptAt: row.status === 'pending' ? iso(row.next_attempt_at) : null,

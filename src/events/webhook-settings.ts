@@ -20,3 +20,12 @@ export const DEFAULT_WEBHOOK_SETTINGS = {
   backoffSeconds: 10,
   backoffMaxSeconds: 3600,
 } as const satisfies Partial<WebhookSettings>;
+
+/** An endpoint as logs and listings show it: a password in the URL (`https://user:pass@…`) masked. */
+export function displayedEndpoint(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (parsed.password === '') return url;
+  parsed.password = '***';
+  return parsed.toString();
+}

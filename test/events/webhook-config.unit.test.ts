@@ -32,6 +32,9 @@ describe('DOCSTORE_WEBHOOK_* configuration', () => {
       backoffMaxSeconds: 3600,
     });
     expect(JSON.stringify(describeConfig(config))).not.toContain(SECRET);
+    const withPassword = loadConfig({ DOCSTORE_WEBHOOK_URLS: 'https://docstore:hunter2@pm.example/hooks', DOCSTORE_WEBHOOK_SECRET: SECRET });
+    expect(withPassword.webhooks?.urls).toEqual(['https://docstore:hunter2@pm.example/hooks']);
+    expect(describeConfig(withPassword).webhooks).toMatchObject({ urls: ['https://docstore:***@pm.example/hooks'], secret: '***' });
   });
 
   it('reads the secret from DOCSTORE_WEBHOOK_SECRET_FILE, trimmed', () => {
