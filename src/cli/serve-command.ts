@@ -138,16 +138,22 @@ export function startExtraction(core: Pick<DocstoreService, 'db' | 'config' | 's
 
 /** How often, at most, the webhook queue's gauges are read from the database. */
 const WEBHOOK_QUEUE_REFRESH_MS = 15_000;
+/** How often `serve` removes events delivered more than `DOCSTORE_WEBHOOK_KEEP_DAYS` ago. */
+export const OUTBOX_PRUNE_EVERY_MS = 3_600_000;
+/** Events removed per prune query (a first prune after months removes the rest an hour later). */
+const OUTBOX_PRUNE_BATCH = 10_000;
 
 /**
  * Starts this instance's webhook dispatcher when webhooks are configured (docs/events.md): it
  * sends the outbox's deliveries, sharing the queue with other instances through leases. Counts
  * attempts by result and, from the database, deliveries by status and the oldest pending one's age;
- * logs each failed attempt (warn) and each dead delivery (error).
+ * logs each failed attempt (warn) and each dead delivery (error). Every hour it removes the events
+ * delivered everywhere more than `DOCSTORE_WEBHOOK_KEEP_DAYS` ago. `stop` waits for the attempts in hand.
  */
 export function startWebhooks(core: Pick<DocstoreService, 'db' | 'events'>, metrics: DocstoreMetrics, log: TaskLog & { warn(details: object, message: string): void }): { stop(): Promise<void> } | undefined {
-  const { countDeliveries, oldestPendingAt } = eventsQueue;
-  if (core.events.settings === undefined) return undefined;
+  const { countDeliveries, oldestPendingAt, pruneDelivered } = eventsQueue;
+  const settings = core.events.settings;
+  if (settings === undefined) return undefined;
   let refreshedAt = 0;
   metrics.onCollect(async () => {
     if (Date.now() - refreshedAt < WEBHOOK_QUEUE_REFRESH_MS) return;
@@ -157,8 +163,15 @@ export function startWebhooks(core: Pick<DocstoreService, 'db' | 'events'>, metr
     metrics.webhookQueueOldestAge.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest.getTime()) / 1000));
     refreshedAt = Date.now();
   });
-  log.info({ endpoints: core.events.settings.urls.length }, 'webhooks on: sending events');
-  return core.events.startDispatcher({
+  log.info({ endpoints: settings.urls.length }, 'webhooks on: sending events');
+  const prune = setInterval(() => {
+    pruneDelivered(core.db, new Date(Date.now() - settings.keepDays * 86_400_000), OUTBOX_PRUNE_BATCH).then(
+      (removed) => removed > 0 && log.info({ removed }, 'removed delivered events from the outbox'),
+      (error: unknown) => log.error({ err: error }, 'outbox prune failed'),
+    );
+  }, OUTBOX_PRUNE_EVERY_MS);
+  prune.unref();
+  const dispatcher = core.events.startDispatcher({
     onDelivery: (outcome) => {
       if (outcome.result === 'lease_lost') return;
       metrics.webhookDeliveries.inc({ result: outcome.result });
@@ -168,6 +181,12 @@ export function startWebhooks(core: Pick<DocstoreService, 'db' | 'events'>, metr
     },
     onError: (error) => log.error({ err: error }, 'webhook dispatcher error'),
   });
+  return {
+    stop: async () => {
+      clearInterval(prune);
+      await dispatcher?.stop();
+    },
+  };
 }
 
 /** `docstore serve`: builds the service with its HTTP app, listens, runs the periodic tasks and stops on SIGINT or SIGTERM. */

@@ -14,6 +14,7 @@ export const webhookVariables = {
   DOCSTORE_WEBHOOK_MAX_ATTEMPTS: z.coerce.number({ error: 'must be a number of attempts' }).int().min(1).max(1000).default(DEFAULT_WEBHOOK_SETTINGS.maxAttempts),
   DOCSTORE_WEBHOOK_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).min(0.1).max(300).default(DEFAULT_WEBHOOK_SETTINGS.timeoutSeconds),
   DOCSTORE_WEBHOOK_BACKOFF_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).min(0.01).max(86_400).default(DEFAULT_WEBHOOK_SETTINGS.backoffSeconds),
+  DOCSTORE_WEBHOOK_KEEP_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(1).max(3650).default(DEFAULT_WEBHOOK_SETTINGS.keepDays),
   DOCSTORE_WEBHOOK_BACKOFF_MAX_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).min(0.01).max(7 * 86_400).default(DEFAULT_WEBHOOK_SETTINGS.backoffMaxSeconds),
 };
 
@@ -49,6 +50,7 @@ export function webhookSettingsOf(e: WebhookVariables): { settings?: WebhookSett
       timeoutSeconds: e.DOCSTORE_WEBHOOK_TIMEOUT_SECONDS,
       backoffSeconds: e.DOCSTORE_WEBHOOK_BACKOFF_SECONDS,
       backoffMaxSeconds: e.DOCSTORE_WEBHOOK_BACKOFF_MAX_SECONDS,
+      keepDays: e.DOCSTORE_WEBHOOK_KEEP_DAYS,
     },
     issues,
   };

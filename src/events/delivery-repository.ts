@@ -193,3 +193,33 @@ export async function eventExists(db: Kysely<Database>, eventId: string): Promis
   return (await db.selectFrom('events').select('id').where('id', '=', eventId).executeTakeFirst()) !== undefined;
 }
 
+/**
+ * Removes up to `limit` events delivered to every endpoint before `before` (their deliveries go
+ * with them); events with a pending or dead delivery stay. Returns how many were removed. The
+ * audit trail keeps every change for good: this is only the outbox's record of sending.
+ */
+export async function pruneDelivered(db: Kysely<Database>, before: Date, limit: number): Promise<number> {
+  const cutoff = before.toISOString();
+  const ids = await db
+    .selectFrom('events')
+    .select('id')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('event_deliveries as d')
+            .select(sql.lit(1).as('one'))
+            .whereRef('d.event_id', '=', 'events.id')
+            .where((eb) => eb.or([eb('d.status', '!=', 'delivered'), eb('d.delivered_at', '>=', cutoff)])),
+        ),
+      ),
+    )
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  if (ids.length === 0) return 0;
+  const list = ids.map((row) => row.id);
+  await db.deleteFrom('event_deliveries').where('event_id', 'in', list).execute();
+  const result = await db.deleteFrom('events').where('id', 'in', list).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+

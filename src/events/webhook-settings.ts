@@ -12,6 +12,8 @@ export interface WebhookSettings {
   backoffSeconds: number;
   /** The longest wait between attempts. @default 3600 */
   backoffMaxSeconds: number;
+  /** Days an event delivered to every endpoint is kept in the outbox before `serve` removes it. @default 30 */
+  keepDays: number;
 }
 
 export const DEFAULT_WEBHOOK_SETTINGS = {
@@ -19,6 +21,7 @@ export const DEFAULT_WEBHOOK_SETTINGS = {
   timeoutSeconds: 10,
   backoffSeconds: 10,
   backoffMaxSeconds: 3600,
+  keepDays: 30,
 } as const satisfies Partial<WebhookSettings>;
 
 /** An endpoint as logs and listings show it: a password in the URL (`https://user:pass@…`) masked. */

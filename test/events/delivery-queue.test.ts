@@ -4,7 +4,7 @@ import type { AuditEntry } from '../../src/audit/audit-entry.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { claimDeliveries, markDelivered, markFailed, nextDueAt, replayDeliveries } from '../../src/events/delivery-repository.js';
+import { claimDeliveries, markDelivered, markFailed, nextDueAt, pruneDelivered, replayDeliveries } from '../../src/events/delivery-repository.js';
 import { EventOutbox } from '../../src/events/event-outbox.js';
 import { DIALECTS, type TestDatabase } from '../support/databases.js';
 
@@ -77,6 +77,25 @@ for (const [dialect, open] of DIALECTS) {
       expect(retried?.attempt).toBe(3);
       const row = await test.db.selectFrom('event_deliveries').select(['last_error', 'status']).where('event_id', '=', id).where('endpoint', '=', ENDPOINTS[0]).executeTakeFirstOrThrow();
       expect(row).toEqual({ last_error: 'timeout after 10 s', status: 'pending' });
+    });
+
+    it('prunes events delivered to every endpoint before the cut-off, never one with a pending or dead delivery', async () => {
+      const [old, recent, partly, waiting] = await Promise.all(['old', 'recent', 'partly', 'waiting'].map((name) => change(`doc-prune-${name}`, 'document.upload')));
+      const deliver = (eventId: string, when: Date, endpoint?: string) =>
+        test.db
+          .updateTable('event_deliveries')
+          .set({ status: 'delivered', delivered_at: when.toISOString() })
+          .where('event_id', '=', eventId)
+          .$call((query) => (endpoint === undefined ? query : query.where('endpoint', '=', endpoint)))
+          .execute();
+      await deliver(old!, at(300));
+      await deliver(recent!, at(500));
+      await deliver(partly!, at(300), ENDPOINTS[0]);
+      await test.db.updateTable('event_deliveries').set({ status: 'dead' }).where('event_id', '=', partly!).where('endpoint', '=', ENDPOINTS[1]).execute();
+      expect(await pruneDelivered(test.db, at(400), 1000)).toBeGreaterThanOrEqual(1);
+      const left = await test.db.selectFrom('events').select('id').where('id', 'in', [old!, recent!, partly!, waiting!]).execute();
+      expect(left.map((row) => row.id).sort()).toEqual([recent!, partly!, waiting!].sort());
+      expect(await test.db.selectFrom('event_deliveries').select('event_id').where('event_id', '=', old!).execute()).toEqual([]);
     });
 
     it('gives each delivery to one of two instances claiming at once', async () => {

@@ -30,6 +30,7 @@ describe('DOCSTORE_WEBHOOK_* configuration', () => {
       timeoutSeconds: 2.5,
       backoffSeconds: 10,
       backoffMaxSeconds: 3600,
+      keepDays: 30,
     });
     expect(JSON.stringify(describeConfig(config))).not.toContain(SECRET);
     const withPassword = loadConfig({ DOCSTORE_WEBHOOK_URLS: 'https://docstore:hunter2@pm.example/hooks', DOCSTORE_WEBHOOK_SECRET: SECRET });
