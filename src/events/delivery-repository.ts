@@ -200,26 +200,20 @@ export async function eventExists(db: Kysely<Database>, eventId: string): Promis
  */
 export async function pruneDelivered(db: Kysely<Database>, before: Date, limit: number): Promise<number> {
   const cutoff = before.toISOString();
-  const ids = await db
-    .selectFrom('events')
-    .select('id')
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('event_deliveries as d')
-            .select(sql.lit(1).as('one'))
-            .whereRef('d.event_id', '=', 'events.id')
-            .where((eb) => eb.or([eb('d.status', '!=', 'delivered'), eb('d.delivered_at', '>=', cutoff)])),
-        ),
+  // Delivered everywhere before the cut-off: no delivery that is not, checked again by the DELETE (a replay meanwhile keeps its event).
+  const prunable = (eb: ExpressionBuilder<Database, 'events'>) =>
+    eb.not(
+      eb.exists(
+        eb
+          .selectFrom('event_deliveries as d')
+          .select(sql.lit(1).as('one'))
+          .whereRef('d.event_id', '=', 'events.id')
+          .where((inner) => inner.or([inner('d.status', '!=', 'delivered'), inner('d.delivered_at', '>=', cutoff)])),
       ),
-    )
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
+    );
+  const ids = await db.selectFrom('events').select('id').where(prunable).orderBy('seq').limit(limit).execute();
   if (ids.length === 0) return 0;
-  const list = ids.map((row) => row.id);
-  await db.deleteFrom('event_deliveries').where('event_id', 'in', list).execute();
-  const result = await db.deleteFrom('events').where('id', 'in', list).executeTakeFirst();
+  // The deliveries go with their event (ON DELETE CASCADE).
+  const result = await db.deleteFrom('events').where('id', 'in', ids.map((row) => row.id)).where(prunable).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
-
