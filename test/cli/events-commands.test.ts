@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startWebhooks } from '../../src/cli/serve-command.js';
 import type { DeliveryListing } from '../../src/events/delivery-repository.js';
 import { registerBuilding } from '../support/buildings.js';
-import { runDocstoreSources } from '../support/docstore-cli.js';
-import { s3EnvironmentOf } from '../support/s3-target.js';
+import { operatorEnvironment, runDocstoreSources } from '../support/docstore-cli.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { randomPrefix } from '../support/streams.js';
 import { documentUpload } from '../support/upload-request.js';
@@ -39,14 +38,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
           DOCSTORE_WEBHOOK_TIMEOUT_SECONDS: '1',
         },
       });
-      const config = fixture.config;
       // The operator's environment: the same data, no webhooks (a serving instance sends).
-      env = {
-        DATA_DIR: config.dataDir,
-        LOG_LEVEL: 'silent',
-        ...(config.storage.backend === 's3' ? s3EnvironmentOf(inject('s3'), config.storage.bucket, keyPrefix) : {}),
-        ...(config.database.dialect === 'postgres' ? { DATABASE_URL: config.database.url } : {}),
-      };
+      env = operatorEnvironment(fixture.config, inject('s3'), keyPrefix);
       dispatcher = startWebhooks(fixture.service, fixture.service.metrics, quiet);
     });
     afterAll(async () => {

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import type { DocstoreConfig } from '../../src/config.js';
+import { s3EnvironmentOf, type S3TestTarget } from './s3-target.js';
 import { DOCSTORE_BIN } from './serve-process.js';
 
 /** What a `docstore` command did. */
@@ -48,4 +50,17 @@ export function runDocstoreSources(args: readonly string[], env: Record<string, 
       else reject(error);
     });
   });
+}
+
+/**
+ * The environment an operator's `docstore` command needs to work on a fixture's data: its data
+ * directory, its bucket (under `keyPrefix`) on `s3` when it has one, its PostgreSQL database.
+ */
+export function operatorEnvironment(config: DocstoreConfig, s3: S3TestTarget, keyPrefix = ''): Record<string, string> {
+  return {
+    DATA_DIR: config.dataDir,
+    LOG_LEVEL: 'silent',
+    ...(config.storage.backend === 's3' ? s3EnvironmentOf(s3, config.storage.bucket, keyPrefix) : {}),
+    ...(config.database.dialect === 'postgres' ? { DATABASE_URL: config.database.url } : {}),
+  };
 }
