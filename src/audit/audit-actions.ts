@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   'backup.restore',
   'reconcile.fix',
   'keys.rotate',
+  'keys.encrypt_existing',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -260,6 +260,19 @@ export function registerBackupCommands(program: Command): void {
               onObject: (event) => progress.onEvent({ key: event.key, action: 'copy', bytes: event.bytes, ...(event.error === undefined ? {} : { error: event.error }) }),
             });
             progress.stop();
+            // Recorded on the instance's chain of the restored database, after the trail the snapshot brought back.
+            const { recordOperatorAction } = await import('./operator-audit.js');
+            await recordOperatorAction(db, 'backup restore', 'backup.restore', {
+              snapshotId: summary.snapshotId,
+              objects: summary.objects,
+              bytes: summary.bytes,
+              buildings: summary.buildings,
+              documents: summary.documents,
+              failures: summary.failures.length,
+              ...(options.document === undefined ? {} : { documentIds: options.document }),
+              ...(options.building === undefined ? {} : { buildingIds: options.building }),
+              force: options.force === true,
+            });
             if (options.json === true) out(JSON.stringify(summary));
             else {
               out(`restored snapshot ${summary.snapshotId}: ${summary.objects} objects (${formatBytes(summary.bytes)}), ${summary.buildings} buildings, ${summary.documents} documents`);

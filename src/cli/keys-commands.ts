@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { EncryptionConfig } from '../storage/storage-config.js';
+import type { DocstoreConfig } from '../config.js';
 import type { EncryptingObjectStorage } from '../storage/encryption/encrypting-object-storage.js';
 import type { KeyWalkEvent, WalkSummary } from '../storage/encryption/master-key-maintenance.js';
 import { EXIT } from './exit-codes.js';
@@ -49,18 +50,22 @@ export function registerKeysCommands(program: Command): void {
         'Re-wrap every data key under the active master key (content is not re-encrypted), and convert objects of an earlier encryption format (re-encrypted, verified by SHA-256). Resumable: objects already current are skipped.',
       ),
   ).action(async (options: WalkCliOptions) => {
-    await withEncryptedStorage(async (storage) => {
+    await withEncryptedStorage(async (storage, { activeId }, config) => {
       const { rotateMasterKey } = await import('../storage/encryption/master-key-maintenance.js');
-      report(await rotateMasterKey(storage, walkOptions(options)), options);
+      const summary = await rotateMasterKey(storage, walkOptions(options));
+      await recordWalk(config, 'keys rotate', 'keys.rotate', summary, options, activeId);
+      report(summary, options);
     });
   });
 
   withWalkOptions(
     keys.command('encrypt-existing').description('Encrypt, in place, every object written before encryption was switched on (verified by SHA-256).'),
   ).action(async (options: WalkCliOptions) => {
-    await withEncryptedStorage(async (storage) => {
+    await withEncryptedStorage(async (storage, { activeId }, config) => {
       const { encryptExisting } = await import('../storage/encryption/master-key-maintenance.js');
-      report(await encryptExisting(storage, walkOptions(options)), options);
+      const summary = await encryptExisting(storage, walkOptions(options));
+      await recordWalk(config, 'keys encrypt-existing', 'keys.encrypt_existing', summary, options, activeId);
+      report(summary, options);
     });
   });
 }
@@ -92,7 +97,7 @@ function report(summary: WalkSummary, options: WalkCliOptions): void {
   process.exitCode = summary.failed.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
-async function withEncryptedStorage(work: (storage: EncryptingObjectStorage, encryption: EncryptionConfig) => Promise<void>): Promise<void> {
+async function withEncryptedStorage(work: (storage: EncryptingObjectStorage, encryption: EncryptionConfig, config: DocstoreConfig) => Promise<void>): Promise<void> {
   // Loaded when a keys command runs, not at the CLI's start-up.
   const config = await loadCliConfig();
   const [{ ConfigError }, { createObjectStorage, storageWiringOf }] = await Promise.all([import('../config.js'), import('../storage/create-object-storage.js')]);
@@ -101,6 +106,18 @@ async function withEncryptedStorage(work: (storage: EncryptingObjectStorage, enc
   }
   const { encryption, prepare } = await createObjectStorage(config.storage, storageWiringOf(config));
   await prepare();
-  await work(encryption as EncryptingObjectStorage, config.encryption);
+  await work(encryption as EncryptingObjectStorage, config.encryption, config);
+}
+
+/** Records a key walk on the instance's audit chain (before its report: a walk that cannot be recorded fails). */
+async function recordWalk(config: DocstoreConfig, command: string, action: 'keys.rotate' | 'keys.encrypt_existing', summary: WalkSummary, options: WalkCliOptions, activeKeyId: string): Promise<void> {
+  const { recordOperatorActionIn } = await import('./operator-audit.js');
+  await recordOperatorActionIn(config, command, action, {
+    activeKeyId,
+    objects: summary.objects,
+    actions: summary.actions,
+    failed: summary.failed.length,
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+  });
 }
 

@@ -11,7 +11,7 @@ import type { DocumentVersionsTable } from '../documents/versions/document-versi
 import type { ScrubStateTable } from '../documents/integrity/scrub-state.table.js';
 import type { AuditChainHeadsTable, AuditCheckpointsTable, AuditEntriesTable } from '../audit/audit.table.js';
 import type { EventDeliveriesTable, EventsTable } from '../events/events.table.js';
-import type { DocumentTextsTable, ExtractionJobsTable, SearchEntriesTable } from '../search/search.table.js';
+import type { DocumentTextsTable, ExtractionJobsTable, OrganizationSearchSettingsTable, SearchEntriesTable } from '../search/search.table.js';
 import { GuardedPostgresPool, type DatabaseTimeouts } from './guarded-postgres-pool.js';
 import { LockingSqliteDialect } from './locking-sqlite-dialect.js';
 
@@ -32,6 +32,7 @@ export interface Database {
   extraction_jobs: ExtractionJobsTable;
   document_texts: DocumentTextsTable;
   search_entries: SearchEntriesTable;
+  organization_search_settings: OrganizationSearchSettingsTable;
   audit_entries: AuditEntriesTable;
   audit_chain_heads: AuditChainHeadsTable;
   audit_checkpoints: AuditCheckpointsTable;

@@ -19,7 +19,7 @@ import type { UploadPart } from './upload/upload-part.js';
 import type { DocumentVersion } from '../shared/document-version.js';
 import { DocumentVersionReader } from './versions/document-version-reader.js';
 import { DocumentVersionUploader, type VersionUploadOptions } from './versions/document-version-uploader.js';
-import { actorOf } from '../audit/audit-entry.js';
+import { actorOf, type AuditActor } from '../audit/audit-entry.js';
 import { changesBetween } from '../audit/audit-changes.js';
 import { auditedRow, documentEntry } from './document-audit.js';
 import { ReadRecorder } from './read-recorder.js';
@@ -203,7 +203,7 @@ export class DocumentService {
   }
 
   /** See `DocumentReconciler.reconcile`. */
-  reconcile(options: { fix: boolean; graceMs?: number }): Promise<ReconcileReport> {
+  reconcile(options: { fix: boolean; graceMs?: number; actor?: AuditActor }): Promise<ReconcileReport> {
     return this.reconciler.reconcile(options);
   }
 

@@ -95,6 +95,7 @@ export const STATUS_BY_CODE = {
   'search.invalid_query': 400,
   'search.invalid_cursor': 400,
   'search.disabled': 503,
+  'search.invalid_languages': 400,
   'audit.invalid_query': 400,
   'audit.invalid_cursor': 400,
   // Start-up and CLI only (the checkpoint key).

@@ -1,7 +1,7 @@
 import { DocstoreError } from '../errors/docstore-error.js';
 
 /** Codes of search and extraction, which the HTTP error mapper turns into problem+json. */
-export const SEARCH_ERROR_CODES = ['search.invalid_query', 'search.invalid_cursor', 'search.disabled'] as const;
+export const SEARCH_ERROR_CODES = ['search.invalid_query', 'search.invalid_cursor', 'search.disabled', 'search.invalid_languages'] as const;
 
 export type SearchErrorCode = (typeof SEARCH_ERROR_CODES)[number];
 
@@ -16,6 +16,10 @@ export class SearchError extends DocstoreError<SearchErrorCode> {
 
   static invalidCursor(): SearchError {
     return new SearchError('search.invalid_cursor', 'The cursor is not one this search returned (same q and filters)');
+  }
+
+  static invalidLanguages(languages: string, reason: string): SearchError {
+    return new SearchError('search.invalid_languages', `OCR languages ${JSON.stringify(languages.slice(0, 100))}: ${reason}`, { languages, reason });
   }
 
   static disabled(): SearchError {

@@ -3,7 +3,10 @@ import type { Kysely } from 'kysely';
 import { actorOf } from '../audit/audit-entry.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../db/database.js';
+import { AuthError } from '../auth/auth-errors.js';
 import { authorizeBuilding, authorizedDocument } from '../documents/document-access.js';
+import { canSeeOrganization } from '../documents/document-authorization.js';
+import { DocumentError } from '../documents/document-errors.js';
 import { toDocument } from '../documents/document-fields.js';
 import type { Document } from '../shared/document.js';
 import type { Principal } from '../shared/principal.js';
@@ -57,6 +60,19 @@ export interface SearchStatus {
   excludedTypes: string[];
 }
 
+/** An organisation's OCR languages. */
+export interface OrganizationSearchSettings {
+  organizationId: string;
+  /** tesseract's `-l` for this organisation's scans and images, e.g. `nld` or `fra+nld`. */
+  ocrLanguages: string;
+  /** `organization` when the organisation chose them, `service` for `DOCSTORE_OCR_LANGUAGES`. */
+  source: 'organization' | 'service';
+  /** The languages tesseract has here (empty: OCR is off). */
+  installedLanguages: string[];
+}
+
+const LANGUAGES = /^[a-z_]{3,10}(\+[a-z_]{3,10}){0,4}$/;
+
 /** Characters of text read for each hit's snippet. */
 const SNIPPET_SOURCE_CHARACTERS = 200_000;
 
@@ -67,11 +83,11 @@ const SNIPPET_SOURCE_CHARACTERS = 200_000;
 export class SearchService {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly settings: { enabled: boolean; tools: ExtractionTools; ocrLanguages: string; excludedTypes: readonly string[]; audit?: AuditLog },
+    private readonly options: { enabled: boolean; tools: ExtractionTools; ocrLanguages: string; excludedTypes: readonly string[]; audit?: AuditLog },
   ) {}
 
   get status(): SearchStatus {
-    const { enabled, tools, ocrLanguages, excludedTypes } = this.settings;
+    const { enabled, tools, ocrLanguages, excludedTypes } = this.options;
     return { index: enabled ? 'on' : 'off', ocr: enabled && tools.ocr ? 'on' : 'off', pdfText: enabled && tools.pdf ? 'on' : 'off', ocrLanguages, excludedTypes: [...excludedTypes] };
   }
 
@@ -80,7 +96,7 @@ export class SearchService {
    * everywhere; a malformed query `search.invalid_query`; a cursor of another search `search.invalid_cursor`.
    */
   async search(principal: Principal, request: SearchRequest): Promise<SearchPage> {
-    if (!this.settings.enabled) throw SearchError.disabled();
+    if (!this.options.enabled) throw SearchError.disabled();
     const query = parseQuery(request.q);
     if (request.buildingId !== undefined) await authorizeBuilding(this.db, principal, request.buildingId, 'read');
     const filters: SearchFilters = {
@@ -95,7 +111,7 @@ export class SearchService {
     const texts = await this.textsOf(rows.map((row) => row.id));
     const items = rows.map((row) => ({ document: toDocument(row), snippet: snippetOf(texts.get(row.id) ?? '', query) }));
     // Recorded before the answer leaves (snippets show documents' text); a failure to record fails the search.
-    await this.settings.audit?.record(this.db, {
+    await this.options.audit?.record(this.db, {
       action: 'document.search',
       actor: actorOf(principal),
       organizationId: principal.organizationId,
@@ -119,7 +135,7 @@ export class SearchService {
         ? undefined
         : this.db.selectFrom('extraction_jobs').select(['status', 'error']).where('document_id', '=', documentId).where('version', '=', version.version).executeTakeFirst(),
     ]);
-    await this.settings.audit?.record(this.db, {
+    await this.options.audit?.record(this.db, {
       action: 'document.preview',
       actor: actorOf(principal),
       organizationId: document.organization_id,
@@ -137,6 +153,43 @@ export class SearchService {
       status: job?.status ?? null,
       error: job?.error ?? null,
     };
+  }
+
+  /** The organisation's OCR languages: readable by its syndics, accountants and superadmins. */
+  async settings(principal: Principal, organizationId: string): Promise<OrganizationSearchSettings> {
+    if (!canSeeOrganization(principal, organizationId)) throw DocumentError.notFound('Organization', organizationId);
+    if (principal.role !== 'superadmin' && principal.role !== 'syndic' && principal.role !== 'accountant') throw AuthError.forbidden('reading search settings');
+    const row = await this.db.selectFrom('organization_search_settings').select('ocr_languages').where('organization_id', '=', organizationId).executeTakeFirst();
+    return {
+      organizationId,
+      ocrLanguages: row?.ocr_languages ?? this.options.ocrLanguages,
+      source: row === undefined ? 'service' : 'organization',
+      installedLanguages: [...this.options.tools.languages],
+    };
+  }
+
+  /**
+   * Sets the organisation's OCR languages (syndics of the organisation and superadmins); null returns
+   * to the service's. Languages must be installed here (`search.invalid_languages` otherwise).
+   * Documents extracted before keep their text until `docstore index rebuild`.
+   */
+  async setSettings(principal: Principal, organizationId: string, ocrLanguages: string | null): Promise<OrganizationSearchSettings> {
+    if (!canSeeOrganization(principal, organizationId)) throw DocumentError.notFound('Organization', organizationId);
+    if (principal.role !== 'superadmin' && principal.role !== 'syndic') throw AuthError.forbidden('changing search settings');
+    if (ocrLanguages === null) {
+      await this.db.deleteFrom('organization_search_settings').where('organization_id', '=', organizationId).execute();
+      return this.settings(principal, organizationId);
+    }
+    if (!LANGUAGES.test(ocrLanguages)) throw SearchError.invalidLanguages(ocrLanguages, 'give tesseract languages joined by +, e.g. fra+nld');
+    const missing = ocrLanguages.split('+').filter((language) => !this.options.tools.languages.includes(language));
+    if (missing.length > 0) throw SearchError.invalidLanguages(ocrLanguages, `not installed here: ${missing.join(', ')} (installed: ${this.options.tools.languages.join(', ') || 'none, OCR is off'})`);
+    const row = { organization_id: organizationId, ocr_languages: ocrLanguages, updated_by: principal.userId, updated_at: new Date().toISOString() };
+    await this.db
+      .insertInto('organization_search_settings')
+      .values(row)
+      .onConflict((conflict) => conflict.column('organization_id').doUpdateSet({ ocr_languages: row.ocr_languages, updated_by: row.updated_by, updated_at: row.updated_at }))
+      .execute();
+    return this.settings(principal, organizationId);
   }
 
   /** Jobs by status, for `docstore index status` and the metrics. */

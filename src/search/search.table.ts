@@ -44,6 +44,14 @@ export interface SearchEntriesTable {
   document_id: string;
 }
 
+/** An organisation's OCR languages (tesseract's `-l`), over the service's `DOCSTORE_OCR_LANGUAGES`. */
+export interface OrganizationSearchSettingsTable {
+  organization_id: string;
+  ocr_languages: string;
+  updated_by: string;
+  updated_at: string | Date;
+}
+
 export type ExtractionJobRow = Selectable<ExtractionJobsTable>;
 export type NewExtractionJobRow = Insertable<ExtractionJobsTable>;
 export type DocumentTextRow = Selectable<DocumentTextsTable>;

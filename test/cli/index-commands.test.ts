@@ -1,29 +1,18 @@
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { registerBuilding } from '../support/buildings.js';
+import { runDocstoreSources } from '../support/docstore-cli.js';
 import { s3EnvironmentOf } from '../support/s3-target.js';
 import { installOcrTools, textPdf } from '../support/search-samples.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { randomPrefix } from '../support/streams.js';
 import { documentUpload } from '../support/upload-request.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-/** `docstore <args>` from the sources (tsx), as `npm run docstore` runs it before a build. */
-function docstore(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
-      if (error === null) resolve({ code: 0, stdout, stderr });
-      else if (typeof error.code === 'number') resolve({ code: error.code, stdout, stderr });
-      else reject(error);
-    });
-  });
-}
+const docstore = runDocstoreSources;
 
 beforeAll(installOcrTools, 900_000);
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
-  describe(`docstore index status|rebuild on ${pairName}`, () => {
+  describe(`docstore index status|rebuild on ${pairName}`, { timeout: 120_000 }, () => {
     let fixture: ServiceFixture;
     let env: Record<string, string>;
     const ids: string[] = [];

@@ -4,7 +4,7 @@ import { claimJob } from '../../src/search/extraction/extraction-job-repository.
 import type { JobOutcome } from '../../src/search/extraction/extraction-worker.js';
 import { registerBuilding } from '../support/buildings.js';
 import { installOcrTools, scanOf, textPdf } from '../support/search-samples.js';
-import { SERVICE_PAIRS, type FixtureOptions, type ServiceFixture } from '../support/service-fixture.js';
+import { ORG_A, ORG_B, SERVICE_PAIRS, type FixtureOptions, type ServiceFixture } from '../support/service-fixture.js';
 import { multipartBody } from '../support/upload-request.js';
 
 /**
@@ -15,7 +15,8 @@ import { multipartBody } from '../support/upload-request.js';
 beforeAll(installOcrTools, 900_000);
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
-  describe(`extraction queue (${pairName})`, () => {
+  // tesseract is real and CPU-bound: on a loaded machine one OCR job takes several seconds.
+  describe(`extraction queue (${pairName})`, { timeout: 120_000 }, () => {
     const opened: ServiceFixture[] = [];
     const open = async (options: FixtureOptions = {}) => {
       const fixture = await factory(options);
@@ -109,6 +110,38 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(await job(fixture, pdf)).toMatchObject({ status: 'done', method: 'text' });
       expect(await searchIds(fixture, 'facture')).toEqual([image]);
       expect(await searchIds(fixture, 'chauffage')).toEqual([]);
+    });
+
+    it('reads an organisation’s scans in the OCR languages it chose, over the service’s', async () => {
+      // The service's languages are not all installed (OCR off by default); organisation A chooses fra.
+      const fixture = await open({ env: { DOCSTORE_OCR_LANGUAGES: 'fra+tlh' } });
+      const headers = async (role: 'syndic' | 'accountant' | 'owner', org = ORG_A) => ({ authorization: `Bearer ${await fixture.token(role, { org })}` });
+      const url = `/api/v1/organizations/${ORG_A}/search-settings`;
+      expect((await fixture.service.app.inject({ url, headers: await headers('accountant') })).json()).toMatchObject({ ocrLanguages: 'fra+tlh', source: 'service', installedLanguages: expect.arrayContaining(['fra', 'nld', 'eng']) });
+      const refused = await fixture.service.app.inject({ method: 'PUT', url, payload: { ocrLanguages: 'fra+deu' }, headers: await headers('syndic') });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ code: 'search.invalid_languages', detail: expect.stringContaining('not installed here: deu') });
+      expect((await fixture.service.app.inject({ method: 'PUT', url, payload: { ocrLanguages: 'fra' }, headers: await headers('accountant') })).statusCode).toBe(403);
+      expect((await fixture.service.app.inject({ url, headers: await headers('owner') })).statusCode).toBe(403);
+      expect((await fixture.service.app.inject({ url, headers: await headers('syndic', ORG_B) })).statusCode).toBe(404);
+      const set = await fixture.service.app.inject({ method: 'PUT', url, payload: { ocrLanguages: 'fra' }, headers: await headers('syndic') });
+      expect(set.json()).toMatchObject({ organizationId: ORG_A, ocrLanguages: 'fra', source: 'organization' });
+      const scan = await scanOf(['Facture du chauffagiste'], 'png');
+      const mine = await upload(fixture, await registerBuilding(fixture), scan.image, 'a.png', 'image/png', 'invoice');
+      const otherBuilding = await registerBuilding(fixture, { org: ORG_B });
+      const body = multipartBody([
+        { name: 'type', value: 'invoice' },
+        { name: 'title', value: 'b.png' },
+        { name: 'file', fileName: 'b.png', content: scan.image, contentType: 'image/png' },
+      ]);
+      const theirs = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${otherBuilding}/documents`, payload: body.payload, headers: { ...body.headers, ...(await headers('syndic', ORG_B)) } });
+      expect(theirs.statusCode).toBe(201);
+      await fixture.service.search.worker().drain();
+      expect(await job(fixture, mine)).toMatchObject({ status: 'done', method: 'ocr' });
+      expect(await job(fixture, theirs.json().id)).toMatchObject({ status: 'ocr_off', error: expect.stringContaining('fra+tlh') });
+      expect(await searchIds(fixture, 'chauffagiste')).toEqual([mine]);
+      const reverted = await fixture.service.app.inject({ method: 'PUT', url, payload: { ocrLanguages: null }, headers: await headers('syndic') });
+      expect(reverted.json()).toMatchObject({ ocrLanguages: 'fra+tlh', source: 'service' });
     });
 
     it('keeps excluded types out of the index but for their title, and turns the whole index off', async () => {

@@ -13,7 +13,7 @@ import { documentUpload } from '../support/upload-request.js';
 beforeAll(installOcrTools, 900_000);
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
-  describe(`search (${pairName})`, () => {
+  describe(`search (${pairName})`, { timeout: 120_000 }, () => {
     let fixture: ServiceFixture;
     let buildingA: string;
     let buildingB: string;

@@ -5,6 +5,8 @@ import { EXPORTS_PREFIX } from '../../handover/export-location.js';
 import { protectedKeys } from '../retention/protected-keys.js';
 import * as repository from '../document-repository.js';
 import { existingVersionKeys, versionKeys } from '../versions/document-version-repository.js';
+import { INSTANCE_CHAIN, operatorActor, type AuditActor } from '../../audit/audit-entry.js';
+import { auditedRow, documentEntry } from '../document-audit.js';
 
 export interface ReconcileReport {
   orphanObjects: string[];
@@ -30,8 +32,11 @@ export class DocumentReconciler {
    * building, is never removed (`protectedObjects`), nor is one the storage's Object Lock refuses
    * to remove (an orphan written locked: listed there too).
    */
-  async reconcile(options: { fix: boolean; graceMs?: number }): Promise<ReconcileReport> {
-    const { db, storage, now, protection } = this.context;
+  async reconcile(options: { fix: boolean; graceMs?: number; actor?: AuditActor }): Promise<ReconcileReport> {
+    const { db, storage, now, protection, audit } = this.context;
+    // With `fix`, each document marked broken is recorded with its change, and the run as a whole on the instance's chain.
+    const actor = options.actor ?? operatorActor('reconcile --fix');
+    const removed: string[] = [];
     const orphanObjects: string[] = [];
     const protectedObjects: string[] = [];
     const missingObjects: string[] = [];
@@ -60,6 +65,7 @@ export class DocumentReconciler {
             }
             throw error;
           }
+          removed.push(object.key);
           fixed++;
         }
       }
@@ -78,10 +84,21 @@ export class DocumentReconciler {
         if (present[index] === true) continue;
         missingObjects.push(row.storageKey);
         if (options.fix && row.current && row.status !== 'broken') {
-          await repository.updateDocument(db, row.documentId, { status: 'broken', updated_at: now().toISOString() });
+          await db.transaction().execute(async (trx) => {
+            const marked = await repository.updateDocument(trx, row.documentId, { status: 'broken', updated_at: now().toISOString() });
+            if (marked !== undefined) await audit.record(trx, documentEntry('reconcile.fix', actor, auditedRow(marked), { details: { status: { from: row.status, to: 'broken' }, missingKey: row.storageKey } }));
+          });
           fixed++;
         }
       }
+    }
+    if (options.fix) {
+      await audit.record(db, {
+        action: 'reconcile.fix',
+        actor,
+        organizationId: INSTANCE_CHAIN,
+        details: { fixed, orphansRemoved: removed.length, removed: removed.slice(0, 1000), orphansKept: protectedObjects.length, missingObjects: missingObjects.length },
+      });
     }
     return { orphanObjects, protectedObjects, missingObjects, fixed };
   }

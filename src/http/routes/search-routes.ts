@@ -106,6 +106,43 @@ export async function searchRoutes(app: FastifyInstance, options: SearchRoutesOp
     },
   );
 
+  const settingsSchema = z.object({
+    organizationId: z.string(),
+    ocrLanguages: z.string().describe('tesseract languages for this organisation’s scans and images, e.g. fra+nld'),
+    source: z.enum(['organization', 'service']).describe('service: DOCSTORE_OCR_LANGUAGES, the organisation chose none'),
+    installedLanguages: z.array(z.string()),
+  });
+  const organizationParams = z.object({ organizationId: z.string().min(1).max(36) });
+
+  api.get(
+    '/organizations/:organizationId/search-settings',
+    {
+      schema: {
+        summary: 'The organisation’s OCR languages (syndics, accountants, superadmins)',
+        tags: ['search'],
+        security,
+        params: organizationParams,
+        response: { 200: settingsSchema, ...errorResponses },
+      },
+    },
+    async (request) => search.settings(await authenticate(request), request.params.organizationId),
+  );
+
+  api.put(
+    '/organizations/:organizationId/search-settings',
+    {
+      schema: {
+        summary: 'Syndics and superadmins: the organisation’s OCR languages (installed ones, joined by +); null returns to the service’s. Applies to documents extracted from now on (docstore index rebuild re-reads the others)',
+        tags: ['search'],
+        security,
+        params: organizationParams,
+        body: z.object({ ocrLanguages: z.string().max(100).nullable() }).strict(),
+        response: { 200: settingsSchema, ...errorResponses },
+      },
+    },
+    async (request) => search.setSettings(await authenticate(request), request.params.organizationId, request.body.ocrLanguages),
+  );
+
   api.get(
     '/documents/:id/text',
     { schema: { summary: "The text extracted from a document's current version, and its extraction's status", tags: ['search'], security, params: documentParams, response: { 200: textSchema, ...errorResponses } } },

@@ -128,7 +128,12 @@ export class ExtractionWorker {
     const { db, storage, owner } = this.options;
     const base = { documentId: job.document_id, version: job.version };
     const seconds = () => (Date.now() - started) / 1000;
-    const document = await db.selectFrom('documents').select(['type', 'storage_key']).where('id', '=', job.document_id).executeTakeFirst();
+    const document = await db
+      .selectFrom('documents')
+      .leftJoin('organization_search_settings as settings', 'settings.organization_id', 'documents.organization_id')
+      .select(['documents.type', 'documents.storage_key', 'settings.ocr_languages'])
+      .where('documents.id', '=', job.document_id)
+      .executeTakeFirst();
     const version = await db.selectFrom('document_versions').select(['storage_key', 'mime_type']).where('document_id', '=', job.document_id).where('version', '=', job.version).executeTakeFirst();
     const end = async (status: jobs.FinalStatus, extraction?: Extraction, error?: string): Promise<JobOutcome> => {
       const finished = await db.transaction().execute(async (trx) => {
@@ -154,7 +159,7 @@ export class ExtractionWorker {
       await pipeline(object.body, createWriteStream(file, { mode: 0o600 }));
       let extraction: Extraction;
       try {
-        extraction = await this.options.extractor.extract(file, version.mime_type, workDir);
+        extraction = await this.options.extractor.extract(file, version.mime_type, workDir, ...(document.ocr_languages === null ? [] : [document.ocr_languages]));
       } catch (error) {
         if (error instanceof NothingToExtract) return await end(error.reason, undefined, error.message);
         throw error;

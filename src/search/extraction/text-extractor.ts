@@ -46,17 +46,22 @@ export class TextExtractor {
   constructor(
     private readonly tools: ExtractionTools,
     private readonly limits: ExtractionLimits,
-    /** tesseract's `-l`, e.g. `fra+nld`. */
+    /** tesseract's `-l` by default, e.g. `fra+nld` (an organisation may choose its own). */
     private readonly ocrLanguages: string,
   ) {}
 
-  /** Extracts the text of `path` (a file of type `mimeType`), using `workDir` for page images. */
-  async extract(path: string, mimeType: string, workDir: string): Promise<Extraction> {
+  /**
+   * Extracts the text of `path` (a file of type `mimeType`), using `workDir` for page images;
+   * scans and images are read in `languages` (default: the service's). OCR is off for this
+   * extraction when tesseract or one of the languages is not installed.
+   */
+  async extract(path: string, mimeType: string, workDir: string, languages = this.ocrLanguages): Promise<Extraction> {
     const deadline = Date.now() + this.limits.timeoutSeconds * 1000;
-    if (mimeType === 'application/pdf') return this.pdf(path, workDir, deadline);
+    const ocr = languages.split('+').every((language) => this.tools.languages.includes(language)) ? languages : undefined;
+    if (mimeType === 'application/pdf') return this.pdf(path, workDir, deadline, ocr);
     if (IMAGE_TYPES.has(mimeType)) {
-      if (!this.tools.ocr) throw new NothingToExtract('ocr_off', 'OCR is off (tesseract with the configured languages is not installed)');
-      return this.limited({ method: 'ocr', pages: null }, async () => this.ocr(path, deadline));
+      if (ocr === undefined) throw new NothingToExtract('ocr_off', `OCR is off (tesseract with ${languages} is not installed)`);
+      return this.limited({ method: 'ocr', pages: null }, async () => this.ocr(path, deadline, ocr));
     }
     if (TEXT_TYPES.has(mimeType)) return { text: await this.plainText(path), method: 'text', pages: null };
     if (isOfficeFormat(mimeType)) {
@@ -74,7 +79,7 @@ export class TextExtractor {
     }
   }
 
-  private async pdf(path: string, workDir: string, deadline: number): Promise<Extraction> {
+  private async pdf(path: string, workDir: string, deadline: number, ocr: string | undefined): Promise<Extraction> {
     if (!this.tools.pdf) throw new NothingToExtract('ocr_off', 'PDF text extraction is off (poppler-utils is not installed)');
     const run = (command: string, args: string[]) => runTool(command, args, { deadline, memoryMiB: this.limits.memoryMiB, maxOutputBytes: this.limits.maxCharacters * 4 });
     const info = await run('pdfinfo', [path]);
@@ -90,7 +95,7 @@ export class TextExtractor {
       const layer = read === 0 ? [] : (await run('pdftotext', ['-enc', 'UTF-8', '-f', '1', '-l', String(read), path, '-'])).stdout.split('\f');
       for (let page = 1; page <= read; page++) {
         const text = layer[page - 1] ?? '';
-        if (text.replace(/\s+/g, '').length >= MIN_TEXT_LAYER_CHARACTERS || !this.tools.ocr) {
+        if (text.replace(/\s+/g, '').length >= MIN_TEXT_LAYER_CHARACTERS || ocr === undefined) {
           texts.push(text);
           textPages++;
           continue;
@@ -98,7 +103,7 @@ export class TextExtractor {
         const prefix = join(workDir, `page-${page}`);
         await run('pdftoppm', ['-r', String(OCR_DPI), '-gray', '-png', '-f', String(page), '-l', String(page), '-singlefile', path, prefix]);
         try {
-          texts.push(await this.ocr(`${prefix}.png`, deadline));
+          texts.push(await this.ocr(`${prefix}.png`, deadline, ocr));
         } finally {
           await rm(`${prefix}.png`, { force: true });
         }
@@ -110,14 +115,14 @@ export class TextExtractor {
       await cleanPageImages(workDir);
     }
     const method: ExtractionMethod = ocrPages === 0 ? 'text' : textPages === 0 ? 'ocr' : 'text+ocr';
-    if (ocrPages === 0 && !this.tools.ocr && texts.every((text) => text.trim() === '') && read > 0) {
+    if (ocrPages === 0 && ocr === undefined && texts.every((text) => text.trim() === '') && read > 0) {
       throw new NothingToExtract('ocr_off', 'this PDF has no text layer and OCR is off (tesseract with the configured languages is not installed)');
     }
     return { text: texts.join('\n\f').slice(0, this.limits.maxCharacters), method, pages, ...(limit === undefined ? {} : { limit }) };
   }
 
-  private async ocr(imagePath: string, deadline: number): Promise<string> {
-    const { stdout } = await runTool('tesseract', [imagePath, 'stdout', '-l', this.ocrLanguages], { deadline, memoryMiB: this.limits.memoryMiB, maxOutputBytes: this.limits.maxCharacters * 4 });
+  private async ocr(imagePath: string, deadline: number, languages: string): Promise<string> {
+    const { stdout } = await runTool('tesseract', [imagePath, 'stdout', '-l', languages], { deadline, memoryMiB: this.limits.memoryMiB, maxOutputBytes: this.limits.maxCharacters * 4 });
     return stdout;
   }
 
