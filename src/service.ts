@@ -11,6 +11,7 @@ import { objectLockFollower } from './documents/retention/object-lock-follower.j
 import { ContentIntegrity } from './documents/integrity/content-integrity.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { defaultKeyDir, HandoverService } from './handover/handover-service.js';
+import { AuditHandoverRecorder } from './handover/audit-handover-recorder.js';
 import type { DocstoreMetrics } from './metrics/docstore-metrics.js';
 import { createObjectStorage, storageWiringOf } from './storage/create-object-storage.js';
 import type { ObjectLinkSigner } from './storage/object-link-signer.js';
@@ -96,7 +97,16 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
   });
   // Damaged content is recorded in the audit trail with the document marked broken.
   const integrity = new ContentIntegrity(db, { audit, ...(now === undefined ? {} : { now }) });
-  const handover = new HandoverService({ db, storage, integrity, protection: documents.protection, keyDir: defaultKeyDir(config.dataDir), ...(now === undefined ? {} : { now }) });
+  const handover = new HandoverService({
+    db,
+    storage,
+    integrity,
+    protection: documents.protection,
+    keyDir: defaultKeyDir(config.dataDir),
+    // Exports, imports and transfers are recorded; an archive carries its building's trail.
+    recorder: new AuditHandoverRecorder(db, audit),
+    ...(now === undefined ? {} : { now }),
+  });
   return {
     config,
     db,
