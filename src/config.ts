@@ -6,6 +6,7 @@ import { jwtProductionIssues, jwtSettingsOf, jwtVariables } from './config/jwt-v
 import { webhookSettingsOf, webhookVariables } from './config/webhook-variables.js';
 import type { WebhookSettings } from './events/webhook-settings.js';
 import { encryptionConfigOf, storageConfigOf, storageIssues, storageProductionIssues, storageVariables } from './config/storage-variables.js';
+import { DEFAULT_CHECKPOINT_MINUTES, type AuditSettings } from './audit/audit-settings.js';
 import type { DatabaseConfig } from './db/database.js';
 import { DEFAULT_ALLOWED_MIME_TYPES } from './documents/allowed-mime-types.js';
 import { parseRetentionOverrides, type RetentionOverrides } from './documents/retention/retention-rules.js';
@@ -74,6 +75,8 @@ export interface DocstoreConfig {
   encryption?: EncryptionConfig;
   /** Search inside documents: extraction, OCR and the index (docs/search.md). */
   search: SearchSettings;
+  /** The audit trail's tamper evidence (docs/audit.md#verifying-the-trail). */
+  audit: AuditSettings;
   /** `DOCSTORE_WEBHOOK_URLS` and co.: events for other systems (docs/events.md); absent: none is written or sent. */
   webhooks?: WebhookSettings;
 }
@@ -139,6 +142,8 @@ const environmentSchema = z
     DOCSTORE_INDEX_MAX_PAGES: z.coerce.number({ error: 'must be a number of pages' }).int().min(1).max(100_000).default(DEFAULT_EXTRACTION_LIMITS.maxPages),
     DOCSTORE_INDEX_TIMEOUT_SECONDS: seconds.max(86_400).default(DEFAULT_EXTRACTION_LIMITS.timeoutSeconds),
     DOCSTORE_INDEX_MEMORY_MB: z.coerce.number({ error: 'must be a number of MiB' }).int().min(64).max(65_536).default(DEFAULT_EXTRACTION_LIMITS.memoryMiB),
+    DOCSTORE_AUDIT_KEY_FILE: z.string().min(1).optional(),
+    DOCSTORE_AUDIT_CHECKPOINT_MINUTES: z.coerce.number({ error: 'must be a number of minutes' }).int().min(1).max(10_080).default(DEFAULT_CHECKPOINT_MINUTES),
   });
 
 /** Every environment variable docstore reads (docs/configuration.md is checked against it). */
@@ -207,6 +212,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       excludedTypes: (e.DOCSTORE_INDEX_EXCLUDE_TYPES ?? []) as DocumentType[],
       ocrLanguages: e.DOCSTORE_OCR_LANGUAGES,
       limits: { ...DEFAULT_EXTRACTION_LIMITS, maxPages: e.DOCSTORE_INDEX_MAX_PAGES, timeoutSeconds: e.DOCSTORE_INDEX_TIMEOUT_SECONDS, memoryMiB: e.DOCSTORE_INDEX_MEMORY_MB },
+    },
+    audit: {
+      checkpointKeyFile: e.DOCSTORE_AUDIT_KEY_FILE ?? `${e.DATA_DIR}/audit/checkpoint-key.pem`,
+      checkpointMinutes: e.DOCSTORE_AUDIT_CHECKPOINT_MINUTES,
     },
     ...(webhooks?.settings === undefined ? {} : { webhooks: webhooks.settings }),
   };

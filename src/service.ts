@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditSealer } from './audit/audit-sealer.js';
+import { AuditCheckpointer } from './audit/audit-checkpointer.js';
+import { CheckpointKey } from './audit/checkpoint-key.js';
 import type { DocstoreConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { openMigratedDatabase } from './db/migrate.js';
@@ -47,8 +49,11 @@ export interface DocstoreService {
   search: SearchModule;
   /** The change of syndic: signed building exports (and their jobs), imports, transfers. */
   handover: HandoverService;
-  /** The audit trail: `log.record` in the transaction of each change; `sealer` links entries into each organisation's chain. */
-  audit: { log: AuditLog; sealer: AuditSealer };
+  /**
+   * The audit trail: `log.record` in the transaction of each change; `sealer` links entries into each
+   * organisation's chain; `checkpointer` signs the chains' heads (`serve` starts it; docs/audit.md).
+   */
+  audit: { log: AuditLog; sealer: AuditSealer; checkpointer: AuditCheckpointer };
   /** Events for other systems: written by the outbox in each recording transaction, sent by a dispatcher `serve` starts (docs/events.md). */
   events: EventsModule;
   /** Closes the database (the storage holds nothing open). */
@@ -76,6 +81,8 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
   // Entries are linked within a second of their commit: after each record, and every few seconds for other instances' leftovers.
   sealer.start(AUDIT_SEAL_INTERVAL_MS);
   const audit = new AuditLog({ sealer, ...(now === undefined ? {} : { now }) });
+  // The key is read (or created) at the first signature: commands that sign nothing never touch it.
+  const checkpointer = new AuditCheckpointer(db, sealer, () => CheckpointKey.loadOrCreate(config.audit.checkpointKeyFile), now === undefined ? {} : { now });
   // Events are written in the transaction that records their change (the outbox listens to the audit log).
   const events = createEventsModule(db, audit, config.webhooks, now);
   const search = await createSearchModule(db, storage, config.search, now ?? (() => new Date()), audit);
@@ -118,12 +125,14 @@ export async function createDocstoreService(config: DocstoreConfig, options: Doc
     integrity,
     handover,
     search,
-    audit: { log: audit, sealer },
+    audit: { log: audit, sealer, checkpointer },
     events,
     close: async () => {
       await handover.jobs.settled();
       await events.stop();
-      // What this process recorded is linked before the database closes (a CLI command's entries too).
+      // What this process recorded is linked before the database closes (a CLI command's entries too),
+      // and checkpointed when this process was checkpointing (`serve`).
+      await checkpointer.stop();
       await sealer.stop();
       await sealer.seal();
       await db.destroy();

@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import type { SignedCheckpoint } from '../audit/audit-checkpoint.js';
 import type { DumpFormat } from './database-dump.js';
 import { BackupError } from './backup-errors.js';
 import { paddedLength } from './padding.js';
@@ -18,6 +19,12 @@ export interface Manifest {
   source: { storage: string; database: 'sqlite' | 'postgres' };
   database: { format: DumpFormat; blob: string; size: number; sha256: string };
   objects: ManifestObject[];
+  /**
+   * The latest signed checkpoint of each audit chain when the snapshot was taken (absent from
+   * snapshots of before the audit trail): `docstore audit verify --backup` checks the database
+   * against every snapshot's, so that a rewritten database cannot rewrite history unnoticed.
+   */
+  auditCheckpoints?: SignedCheckpoint[];
 }
 
 export interface ManifestObject {

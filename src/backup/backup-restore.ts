@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { knownMigrations, migrateToLatest } from '../db/migrate.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
@@ -12,7 +12,7 @@ import { TaskPool } from '../lib/task-pool.js';
 import { BackupError } from './backup-errors.js';
 import { decodeManifest, expectSha256, type Manifest, type ManifestObject } from './backup-manifest.js';
 import type { BackupRepository, Snapshot } from './backup-repository.js';
-import { DUMPED_TABLES, normaliseRow, openDump, type DumpReader, type Row } from './database-dump.js';
+import { AUDIT_TABLES, DUMPED_TABLES, normaliseRow, openDump, type DumpReader, type Row } from './database-dump.js';
 import { decryptBytes, decryptStream, type PrivateKey } from './openpgp-codec.js';
 import { unpad } from './padding.js';
 import { chain } from '../lib/stream-chain.js';
@@ -213,7 +213,13 @@ async function loadRows(
 ): Promise<{ buildings: number; documents: number }> {
   const wantedBuildings = options.documents === undefined ? undefined : new Set(options.documents.map((row) => row.building_id as string));
   const counts = { buildings: 0, documents: 0 };
+  const partial = options.documents !== undefined;
   for (const table of DUMPED_TABLES) {
+    // The audit trail comes back whole with a full restore (replacing the target's), never with a partial one.
+    if (AUDIT_TABLES.has(table)) {
+      if (partial) continue;
+      await db.deleteFrom(table).execute();
+    }
     const selected = table === 'documents' ? options.documents : table === 'document_versions' ? options.versions : undefined;
     const source: AsyncIterable<Row> | Row[] = selected ?? dump.rows(table);
     let batch: Row[] = [];
@@ -225,13 +231,14 @@ async function loadRows(
         for (const row of rows) {
           // Buildings already there are kept (a partial restore adds documents to existing buildings).
           const insert = trx.insertInto(table).values(row as never);
-          if (table === 'buildings') await insert.onConflict((conflict) => conflict.column('id').doNothing()).execute();
+          if (AUDIT_TABLES.has(table)) await insert.execute();
+          else if (table === 'buildings') await insert.onConflict((conflict) => conflict.column('id').doNothing()).execute();
           else if (options.force && table === 'document_versions') await insert.onConflict((conflict) => conflict.columns(['document_id', 'version']).doUpdateSet(row as never)).execute();
           else if (options.force) await insert.onConflict((conflict) => conflict.column('id').doUpdateSet(row as never)).execute();
           else await insert.execute();
         }
       });
-      if (table !== 'document_versions') counts[table] += rows.length;
+      if (table === 'buildings' || table === 'documents') counts[table] += rows.length;
     };
     for await (const original of source) {
       if (table === 'buildings' && wantedBuildings !== undefined && !wantedBuildings.has(original.id as string)) continue;
@@ -246,7 +253,14 @@ async function loadRows(
     }
     await flush();
   }
+  if (!partial) await restartAuditIds(db);
   return counts;
+}
+
+/** PostgreSQL: the audit entries' id sequence continues after the restored ids, so new entries do not collide with them. */
+async function restartAuditIds(db: Kysely<Database>): Promise<void> {
+  if (!db.getExecutor().adapter.constructor.name.toLowerCase().includes('postgres')) return;
+  await sql`SELECT setval(pg_get_serial_sequence('audit_entries', 'id'), COALESCE((SELECT MAX(id) FROM audit_entries), 1), (SELECT COUNT(*) > 0 FROM audit_entries))`.execute(db);
 }
 
 /** The backup error behind a storage error (a put fails with `storage.operation_failed` when its body stream did). */

@@ -15,6 +15,7 @@ import { blobName, encodeManifest, expectSha256, type Manifest, type ManifestObj
 import type { BackupRepository, BlobRef, Snapshot } from './backup-repository.js';
 import type { RepositoryAttachment } from './backup-state.js';
 import { dumpDatabase } from './database-dump.js';
+import { latestCheckpoints } from '../audit/audit-chain-repository.js';
 import { encryptBytes, encryptStream, readPublicKeys, type PublicKey } from './openpgp-codec.js';
 import { padTo } from './padding.js';
 import { RepositoryLock } from './repository-lock.js';
@@ -33,6 +34,12 @@ export interface BackupRunOptions {
   now?: () => Date;
   /** Called once, when the run really begins: the repository's lock is held. */
   onStart?: () => void;
+  /**
+   * Seals and signs the audit chains' heads before the database is dumped (`AuditCheckpointer.checkpoint`),
+   * so that the snapshot carries a checkpoint of every entry it holds. Without it, the latest checkpoints
+   * already in the database go into the manifest.
+   */
+  checkpointAudit?: () => Promise<unknown>;
   onObject?: (event: BackupObjectEvent) => void;
 }
 
@@ -102,6 +109,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupSummar
       }
     };
 
+    await options.checkpointAudit?.();
+    const auditCheckpoints = await latestCheckpoints(options.db);
     const dumpFile = join(workDir, 'database');
     const format = await dumpDatabase(options.db, options.database, dumpFile);
     const dumpSize = (await fileStat(dumpFile)).size;
@@ -155,6 +164,7 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupSummar
       source: { storage: options.storage.name, database: options.database.dialect },
       database: { format, blob: dumpBlob.ref.name, size: dumpSize, sha256: dumpSha256 },
       objects,
+      auditCheckpoints,
     };
     const manifestBytes = encodeManifest(manifest);
     const manifestSha256 = createHash('sha256').update(manifestBytes).digest('hex');

@@ -2,16 +2,26 @@ import SqliteDatabase from 'better-sqlite3';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, DatabaseConfig } from '../db/database.js';
 import { BackupError } from './backup-errors.js';
 
 /** The tables a dump holds, in the order they are restored (a table after those its rows refer to). */
-export const DUMPED_TABLES = ['buildings', 'documents', 'document_versions'] as const;
+export const DUMPED_TABLES = ['buildings', 'documents', 'document_versions', 'audit_entries', 'audit_chain_heads', 'audit_checkpoints'] as const;
 export type DumpedTable = (typeof DUMPED_TABLES)[number];
 
-/** The unique column each table is read in order of, page by page. */
-const PAGE_COLUMN: Record<DumpedTable, string> = { buildings: 'id', documents: 'id', document_versions: 'storage_key' };
+/** The audit trail's tables: restored whole by a full restore only. */
+export const AUDIT_TABLES: ReadonlySet<DumpedTable> = new Set(['audit_entries', 'audit_chain_heads', 'audit_checkpoints']);
+
+/** The unique key each table is read in order of, page by page. */
+const PAGE_KEY: Record<DumpedTable, readonly string[]> = {
+  buildings: ['id'],
+  documents: ['id'],
+  document_versions: ['storage_key'],
+  audit_entries: ['id'],
+  audit_chain_heads: ['organization_id'],
+  audit_checkpoints: ['organization_id', 'seq'],
+};
 
 export type DumpFormat = 'sqlite' | 'jsonl';
 export type Row = Record<string, unknown>;
@@ -50,13 +60,21 @@ export async function dumpDatabase(db: Kysely<Database>, config: DatabaseConfig,
         const migrations = await trx.selectFrom('kysely_migration' as never).select('name' as never).orderBy('name' as never).execute();
         await write({ format: 'docstore-db-dump', version: 1, dialect: 'postgres', migrations: migrations.map((row) => (row as { name: string }).name) });
         for (const table of DUMPED_TABLES) {
-          const column = PAGE_COLUMN[table] as 'id';
-          let after = '';
+          const key = PAGE_KEY[table];
+          const columns = sql.join(key.map((column) => sql.ref(column)));
+          let after: Row | undefined;
           for (;;) {
-            const rows: Row[] = await trx.selectFrom(table as 'documents').selectAll().where(column, '>', after).orderBy(column).limit(1000).execute();
+            const last = after;
+            const rows: Row[] = await trx
+              .selectFrom(table as 'documents')
+              .selectAll()
+              .$if(last !== undefined, (query) => query.where(sql<boolean>`(${columns}) > (${sql.join(key.map((column) => last?.[column]))})`))
+              .orderBy(sql`${columns}`)
+              .limit(1000)
+              .execute();
             for (const row of rows) await write({ table, row });
             if (rows.length < 1000) break;
-            after = (rows[rows.length - 1] as Record<string, string>)[column] as string;
+            after = rows[rows.length - 1];
           }
         }
       });
@@ -93,7 +111,7 @@ export function openDump(format: DumpFormat, file: string): DumpReader {
       async *rows(table) {
         const exists = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
         if (!exists) return;
-        for (const row of sqlite.prepare(`SELECT * FROM ${table} ORDER BY ${PAGE_COLUMN[table]}`).iterate()) yield row as Row;
+        for (const row of sqlite.prepare(`SELECT * FROM ${table} ORDER BY ${PAGE_KEY[table].join(', ')}`).iterate()) yield row as Row;
       },
       close: () => sqlite.close(),
     };
@@ -122,5 +140,10 @@ export function normaliseRow(table: DumpedTable, row: Row): Row {
   const copy: Row = { ...row };
   for (const [column, value] of Object.entries(copy)) if (value instanceof Date) copy[column] = value.toISOString();
   if (table === 'documents' || table === 'document_versions') copy.size = Number(copy.size);
+  if (table === 'audit_entries') {
+    copy.id = Number(copy.id);
+    if (copy.chain_seq !== null && copy.chain_seq !== undefined) copy.chain_seq = Number(copy.chain_seq);
+  }
+  if (table === 'audit_chain_heads' || table === 'audit_checkpoints') copy.seq = Number(copy.seq);
   return copy;
 }

@@ -110,6 +110,15 @@ export function registerBackupCommands(program: Command): void {
             database: config.database,
             docstoreVersion: await docstoreVersion(),
             concurrency: options.concurrency,
+            // The snapshot carries a fresh signed checkpoint of every audit chain (docs/audit.md#verifying-the-trail).
+            checkpointAudit: async () => {
+              const [{ AuditCheckpointer }, { AuditSealer }, { CheckpointKey }] = await Promise.all([
+                import('../audit/audit-checkpointer.js'),
+                import('../audit/audit-sealer.js'),
+                import('../audit/checkpoint-key.js'),
+              ]);
+              return new AuditCheckpointer(db, new AuditSealer(db), () => CheckpointKey.loadOrCreate(config.audit.checkpointKeyFile)).checkpoint();
+            },
             onStart: () => progress.start(),
             onObject: (event) =>
               progress.onEvent({
@@ -340,7 +349,8 @@ async function protectedBlobsOf(repository: BackupRepository, config: DocstoreCo
   }
 }
 
-async function withRepository(text: string | undefined, config: DocstoreConfig, work: (repository: BackupRepository) => Promise<void>): Promise<void> {
+/** Opens the repository at `text` (else DOCSTORE_BACKUP_REPOSITORY) for `work`; `docstore audit verify --backup` uses it too. */
+export async function withRepository(text: string | undefined, config: DocstoreConfig, work: (repository: BackupRepository) => Promise<void>): Promise<void> {
   const location = text ?? config.backup.repository;
   if (location === undefined) throw BackupError.usage('which repository? give --repo LOCATION or set DOCSTORE_BACKUP_REPOSITORY');
   const { BackupRepository } = await import('../backup/backup-repository.js');
@@ -367,7 +377,8 @@ async function readRecipients(files: readonly string[]): Promise<PublicKey[]> {
   return keys;
 }
 
-async function readIdentity(options: { identity: string; passphraseFile?: string }, config: DocstoreConfig): Promise<PrivateKey> {
+/** The armored private key at `options.identity`, unlocked with the passphrase file or DOCSTORE_BACKUP_PASSPHRASE. */
+export async function readIdentity(options: { identity: string; passphraseFile?: string }, config: DocstoreConfig): Promise<PrivateKey> {
   const { readPrivateKey } = await import('../backup/openpgp-codec.js');
   return readPrivateKey(await readKeyFile(options.identity), await passphraseOf(options, config), options.identity);
 }

@@ -21,6 +21,7 @@ export const EXIT_BY_CODE: Partial<Record<ErrorCode, ExitCode>> = {
   'handover.key_invalid': EXIT.usage,
   'handover.signature_invalid': EXIT.verificationMismatch,
   'handover.checksum_mismatch': EXIT.verificationMismatch,
+  'audit.key_invalid': EXIT.usage,
   'listen.address_in_use': EXIT.usage,
   'listen.address_unavailable': EXIT.usage,
   'listen.permission_denied': EXIT.usage,

@@ -15,6 +15,7 @@ import { mintConfiguredToken, registerConsoleCommands } from './console-commands
 import { registerScrubCommand } from './scrub-command.js';
 import { registerHandoverCommands } from './handover-commands.js';
 import { registerIndexCommands } from './index-commands.js';
+import { registerAuditCommands } from './audit-commands.js';
 import { registerEventsCommands } from './events-commands.js';
 
 const program = new Command()
@@ -91,6 +92,7 @@ registerConsoleCommands(program);
 registerScrubCommand(program, withService);
 registerHandoverCommands(program, withService);
 registerIndexCommands(program, withService);
+registerAuditCommands(program, withService);
 registerEventsCommands(program, withService);
 
 program

@@ -201,6 +201,8 @@ export async function serve(config: DocstoreConfig): Promise<void> {
   const tasks = startPeriodicTasks(service, service.app.log);
   const scrub = config.scrub === undefined ? undefined : startScheduledScrub(service, config.scrub, service.metrics, service.app.log);
   const extraction = startExtraction(service, service.metrics, service.app.log);
+  // A signed checkpoint of each audit chain's head now, every DOCSTORE_AUDIT_CHECKPOINT_MINUTES and at shutdown (service.close).
+  service.audit.checkpointer.start(config.audit.checkpointMinutes * 60_000, (error) => service.app.log.error({ err: error }, 'audit checkpoint failed'));
   const webhooks = startWebhooks(service, service.metrics, service.app.log);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`docstore: serving on ${listeners.apiUrl} (storage: ${service.storage.name}, database: ${config.database.dialect})`);

@@ -88,6 +88,7 @@ export async function backUpService(source: ServiceFixture, repository: BackupRe
     db: source.service.db,
     database: source.config.database,
     docstoreVersion: 'test',
+    checkpointAudit: () => source.service.audit.checkpointer.checkpoint(),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
   });
 }
