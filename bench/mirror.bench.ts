@@ -6,7 +6,8 @@
  * rclone copies plain files and docstore mirrors its own storage format, so every data set is
  * generated twice, outside the timed part: as a docstore local storage (`LocalObjectStorage.put`)
  * and as a plain directory tree of the same bytes under the same keys. Each run uploads to a fresh
- * bucket, in a child process timed from spawn to exit, its peak RSS taken by `/usr/bin/time`.
+ * bucket, in a child process timed from spawn to exit, its peak RSS taken by `/usr/bin/time`; a
+ * bucket is emptied and removed as soon as it is not needed any more (and at the end).
  * Traffic goes only to the RGW on 127.0.0.1 started here (or S3_TEST_* if set).
  *
  * BENCH_MIRROR_SCALE (default 1) scales every object count, e.g. 0.1 for a quick run;
@@ -18,7 +19,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CreateBucketCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { LocalObjectStorage } from '../src/storage/local/local-object-storage.js';
 import { MIRROR_STATE_PREFIX } from '../src/sync/mirror-manifest.js';
 import { eachConcurrently, ensureDebianPackage, s3Environment, s3TargetOf } from './support/bench-services.js';
@@ -220,8 +221,28 @@ async function rcloneCopy(tools: Tools, dataset: Dataset, bucket: string): Promi
   return measured(tools.work, `rclone copy → ${bucket}`, 'rclone', args, tools.rcloneEnv);
 }
 
+/** Buckets this run created and has not removed yet. */
+const buckets = new Set<string>();
+
 async function createBucket(client: S3Client, bucket: string): Promise<void> {
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  buckets.add(bucket);
+}
+
+/**
+ * Empties and removes a bucket of this run as soon as it is no longer needed: a shared test RGW
+ * (S3_TEST_*, memstore of a few GiB) stops accepting writes, for every user, once it is full.
+ */
+async function removeBucket(client: S3Client, bucket: string): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page: ListObjectsV2CommandOutput = await client.send(new ListObjectsV2Command({ Bucket: bucket, ...(token === undefined ? {} : { ContinuationToken: token }) }));
+    const keys = (page.Contents ?? []).map((object) => ({ Key: object.Key as string }));
+    if (keys.length > 0) await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  buckets.delete(bucket);
 }
 
 /** Fails unless the bucket holds exactly the data set's objects and bytes (nothing temporary left; docstore's manifest aside). */
@@ -279,6 +300,7 @@ async function main(): Promise<void> {
   ensureDebianPackage(TIME, 'time');
   const work = await mkdtemp(join(tmpdir(), 'docstore-bench-mirror-'));
   let stopS3: () => void = () => undefined;
+  let s3Client: S3Client | undefined;
   const interrupted = () => {
     for (const child of children) killGroup(child);
     stopS3();
@@ -292,6 +314,7 @@ async function main(): Promise<void> {
     stopS3 = s3.stop;
     const env = s3.env;
     const { client, endpoint, region } = s3TargetOf(env);
+    s3Client = client;
     const rcloneConfig = join(work, 'rclone.conf');
     await writeFile(rcloneConfig, '');
     await writeFile(join(work, 'heap-probe.mjs'), HEAP_PROBE);
@@ -346,6 +369,9 @@ async function main(): Promise<void> {
           copies.push({ round, bucket, tool, run: await rcloneCopy(tools, mixed, bucket) });
         }
         await checkBucket(client, bucket, mixed);
+        // Only each tool's last bucket is needed again (the no-change runs).
+        const earlier = copies.filter((row) => row.tool === tool).slice(0, -1);
+        for (const row of earlier) if (buckets.has(row.bucket)) await removeBucket(client, row.bucket);
       }
     }
 
@@ -357,6 +383,8 @@ async function main(): Promise<void> {
     if (docstoreAgain.summary.copied !== 0) throw new Error(`the no-change run copied ${docstoreAgain.summary.copied} objects`);
     const rcloneAgain = await rcloneCopy(tools, mixed, lastRclone.bucket);
     await checkBucket(client, lastRclone.bucket, mixed);
+    await removeBucket(client, lastDocstore.bucket);
+    await removeBucket(client, lastRclone.bucket);
 
     // 3. Peak RSS as the object count grows.
     const rssRows: RssRow[] = [];
@@ -376,15 +404,19 @@ async function main(): Promise<void> {
       const rclone = await rcloneCopy(tools, dataset, rcloneBucket);
       await checkBucket(client, rcloneBucket, dataset);
       rssRows.push({ objects: count, docstore, heap: probed.heap as LiveHeap, rclone });
+      for (const bucket of [docstoreBucket, probeBucket, rcloneBucket]) await removeBucket(client, bucket);
       await rm(join(work, `rss-${count}`), { recursive: true, force: true });
     }
-    client.destroy();
 
     report(mixed, endpoint, startupMs, copies, { docstore: [lastDocstore, docstoreAgain], rclone: [lastRclone, rcloneAgain] }, rssRows);
   } finally {
     process.removeListener('SIGINT', interrupted);
     process.removeListener('SIGTERM', interrupted);
     for (const child of children) killGroup(child);
+    if (s3Client !== undefined) {
+      for (const bucket of [...buckets]) await removeBucket(s3Client, bucket).catch((error: unknown) => console.error(`could not remove bucket ${bucket}: ${String(error)}`));
+      s3Client.destroy();
+    }
     stopS3();
     await rm(work, { recursive: true, force: true });
   }
