@@ -25,7 +25,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { loadConfig } from '../src/config.js';
 import { createDocstoreService, type DocstoreService } from '../src/service.js';
-import { readVerificationKeys } from '../src/handover/archive-signature.js';
+import { readVerificationKeys } from '../src/handover/archive/archive-signature.js';
 import { LocalObjectPaths } from '../src/storage/local/local-object-paths.js';
 
 const KiB = 1024;

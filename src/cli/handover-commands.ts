@@ -53,7 +53,7 @@ export function registerHandoverCommands(program: Command, withService: WithServ
     .option('--passphrase-file <file>', 'the passphrase of a protected --sign-key')
     .option('--json', 'machine-readable summary on stdout, no progress')
     .action(async (options: ExportOptions) => {
-      const [{ readSigningKey }, { formatBytes }] = await Promise.all([import('../handover/archive-signature.js'), import('./sync-progress.js')]);
+      const [{ readSigningKey }, { formatBytes }] = await Promise.all([import('../handover/archive/archive-signature.js'), import('./sync-progress.js')]);
       await withService(async (service) => {
         const signingKey =
           options.signKey === undefined
@@ -109,7 +109,7 @@ export function registerHandoverCommands(program: Command, withService: WithServ
     .option('--building-id <id>', 'the building’s id here (default: the archive’s)')
     .option('--json', 'machine-readable summary on stdout, no progress')
     .action(async (file: string, options: ImportOptions) => {
-      const [{ readVerificationKeys }, { formatBytes }] = await Promise.all([import('../handover/archive-signature.js'), import('./sync-progress.js')]);
+      const [{ readVerificationKeys }, { formatBytes }] = await Promise.all([import('../handover/archive/archive-signature.js'), import('./sync-progress.js')]);
       const keys = await readVerificationKeys(await readText(options.publicKey, 'the public key'), options.publicKey);
       await withService(async (service) => {
         const progress = new HandoverProgress({ tty: process.stderr.isTTY === true, quiet: options.json === true, formatBytes });

@@ -10,16 +10,16 @@ import type { DocumentRow } from '../documents/documents.table.js';
 import type { DocumentVersionRow } from '../documents/versions/document-versions.table.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { isStorageError } from '../storage/storage-errors.js';
-import { ARCHIVE_FILES, ArchiveLayout, safeComponent } from './archive-layout.js';
+import { ARCHIVE_FILES, ArchiveLayout, safeComponent } from './archive/archive-layout.js';
 
-export { ARCHIVE_FILES } from './archive-layout.js';
-import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, manifestCsv, type ArchiveManifest, type ManifestDocument } from './archive-manifest.js';
-import { archiveReadme } from './archive-readme.js';
-import { fingerprintOf, signDetached, type SigningKey } from './archive-signature.js';
-import { ArchiveWriter } from './archive-writer.js';
+export { ARCHIVE_FILES } from './archive/archive-layout.js';
+import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, manifestCsv, type ArchiveManifest, type ManifestDocument } from './archive/archive-manifest.js';
+import { archiveReadme } from './archive/archive-readme.js';
+import { fingerprintOf, signDetached, type SigningKey } from './archive/archive-signature.js';
+import { ArchiveWriter } from './archive/archive-writer.js';
 import { HandoverError } from './handover-errors.js';
 import { buildingContents } from './handover-repository.js';
-import { writeAuditTrailFile } from './audit-trail-file.js';
+import { writeAuditTrailFile } from './archive/audit-trail-file.js';
 import type { HandoverActor, HandoverRecorder } from './handover-recorder.js';
 import { BuildingError } from '../buildings/building-errors.js';
 

@@ -10,7 +10,7 @@ import { BuildingImporter } from './building-importer.js';
 import { BuildingTransfer } from './building-transfer.js';
 import { ExportJobs } from './export-jobs.js';
 import { SigningKeyStore } from './signing-key-store.js';
-import { fingerprintOf } from './archive-signature.js';
+import { fingerprintOf } from './archive/archive-signature.js';
 import { AuthError } from '../auth/auth-errors.js';
 import { canSeeOrganization } from '../documents/document-authorization.js';
 import { DocumentError } from '../documents/document-errors.js';

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateSigningKey, readSigningKey, type SigningKey } from './archive-signature.js';
+import { generateSigningKey, readSigningKey, type SigningKey } from './archive/archive-signature.js';
 import { HandoverError } from './handover-errors.js';
 
 /** Organisation ids are file names here: UUIDs or the like, nothing that climbs out of the folder. */

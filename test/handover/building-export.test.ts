@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ArchiveManifest } from '../../src/handover/archive-manifest.js';
+import type { ArchiveManifest } from '../../src/handover/archive/archive-manifest.js';
 import { hasErrorCode } from '../../src/errors/docstore-error.js';
 import { damageInPlace } from '../support/damage.js';
 import { ORG_A, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';

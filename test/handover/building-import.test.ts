@@ -2,7 +2,7 @@ import { copyFile, open, rm, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProtectedDocument } from '../../src/shared/document.js';
 import { hasErrorCode } from '../../src/errors/docstore-error.js';
-import { readVerificationKeys } from '../../src/handover/archive-signature.js';
+import { readVerificationKeys } from '../../src/handover/archive/archive-signature.js';
 import { BuildingImporter } from '../../src/handover/building-importer.js';
 import { FaultInjectingObjectStorage } from '../../src/storage/decorators/fault-injecting-object-storage.js';
 import { localSqliteService, ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';

@@ -1,5 +1,5 @@
 import type * as OpenPgp from 'openpgp';
-import { HandoverError } from './handover-errors.js';
+import { HandoverError } from '../handover-errors.js';
 
 /** v4 keys and signatures: what GnuPG 2.2 and later verify. */
 const CONFIG = { v6Keys: false } as const;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DOCUMENT_TYPES } from '../shared/document.js';
-import { csvField } from '../lib/csv-field.js';
+import { DOCUMENT_TYPES } from '../../shared/document.js';
+import { csvField } from '../../lib/csv-field.js';
 
 /** The archive format's name and version in `manifest.json`; an importer refuses others. */
 export const ARCHIVE_FORMAT = 'docstore-handover';

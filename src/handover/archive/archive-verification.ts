@@ -3,7 +3,7 @@ import { ARCHIVE_FILES } from './archive-layout.js';
 import { manifestSchema, type ArchiveManifest } from './archive-manifest.js';
 import type { ArchiveReader } from './archive-reader.js';
 import { verifyDetached, type VerificationKey } from './archive-signature.js';
-import { HandoverError } from './handover-errors.js';
+import { HandoverError } from '../handover-errors.js';
 
 /** An archive whose signature and every file's SHA-256 checked out. */
 export interface VerifiedArchive {

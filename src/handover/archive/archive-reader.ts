@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Entry, ZipFile } from 'yauzl';
-import { HandoverError } from './handover-errors.js';
+import { HandoverError } from '../handover-errors.js';
 
 /** One file of an archive. */
 export interface ArchiveEntry {
