@@ -1,35 +1,13 @@
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { gpgVerify, populateBuilding, run, type PopulatedBuilding } from '../handover/handover-fixture.js';
-import { s3EnvironmentOf } from '../support/s3-target.js';
+import { operatorEnvironment, runDocstoreSources } from '../support/docstore-cli.js';
 import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { randomPrefix } from '../support/streams.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-/** `docstore <args>` from the sources (tsx), as `npm run docstore` runs it before a build. */
-function docstore(args: string[], env: Record<string, string>, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, cwd }, (error, stdout, stderr) => {
-      if (error === null) resolve({ code: 0, stdout, stderr });
-      else if (typeof error.code === 'number') resolve({ code: error.code, stdout, stderr });
-      else reject(error);
-    });
-  });
-}
-
-function envOf(fixture: ServiceFixture, keyPrefix: string): Record<string, string> {
-  const config = fixture.config;
-  return {
-    DATA_DIR: config.dataDir,
-    LOG_LEVEL: 'silent',
-    ...(config.storage.backend === 's3' ? s3EnvironmentOf(inject('s3'), config.storage.bucket, keyPrefix) : {}),
-    ...(config.database.dialect === 'postgres' ? { DATABASE_URL: config.database.url } : {}),
-  };
-}
+const docstore = runDocstoreSources;
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
   describe(`docstore export and import (the commands) on ${pairName}`, () => {
@@ -45,8 +23,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const [sourcePrefix, targetPrefix] = [`handover-cli-${randomPrefix()}/`, `handover-cli-${randomPrefix()}/`];
       source = await factory({ env: s3 ? { S3_KEY_PREFIX: sourcePrefix } : {} });
       target = await factory({ env: s3 ? { S3_KEY_PREFIX: targetPrefix } : {} });
-      sourceEnv = envOf(source, sourcePrefix);
-      targetEnv = envOf(target, targetPrefix);
+      sourceEnv = operatorEnvironment(source.config, inject('s3'), sourcePrefix);
+      targetEnv = operatorEnvironment(target.config, inject('s3'), targetPrefix);
       building = await populateBuilding(source, { count: 6, bigBytes: 1024 * 1024 });
       work = await mkdtemp(join(tmpdir(), 'docstore-handover-cli-'));
     });
