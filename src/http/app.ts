@@ -62,9 +62,9 @@ export interface AppDependencies {
   integrity?: ContentIntegrity;
   /** Search inside documents (`/api/v1/search`); without it those routes are not registered. */
   search?: SearchService;
-  /** The built web console, served at `/`; without it `/` says how to build it. */
   /** Reading and exporting the audit trail (`/api/v1/audit`); without it those routes are not registered. */
   audit?: AuditQuery;
+  /** The built web console, served at `/`; without it `/` says how to build it. */
   console?: ConsoleAssets;
   /** How long `/health/ready` waits for each of the database and the storage, in seconds. @default 3 */
   healthCheckTimeoutSeconds?: number;
@@ -215,6 +215,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   if (deps.search !== undefined) {
     await app.register(searchRoutes, { prefix: '/api/v1', search: deps.search, documents: deps.documents, authenticate, ...(metrics === undefined ? {} : { metrics }) });
   }
+  if (deps.audit !== undefined) await app.register(auditRoutes, { prefix: '/api/v1', audit: deps.audit, authenticate });
   if (deps.handover !== undefined) await app.register(handoverRoutes, { prefix: '/api/v1', handover: deps.handover, authenticate });
   registerConsoleRoutes(app, deps.console);
 
@@ -230,7 +231,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         // Each use of a document's link is recorded (the document found from the link's key).
         const recordUse = (key: string, read: ContentRead) => deps.documents.reads.linkUsed(key, origin, read);
         await serveSignedLink({ signer, storage: deps.storage, recordUse, ...integrity }, request.params.token, request.raw, reply.raw);
-  if (deps.audit !== undefined) await app.register(auditRoutes, { prefix: '/api/v1', audit: deps.audit, authenticate });
       },
     });
     // The signed PUT body is streamed by the handler itself.
