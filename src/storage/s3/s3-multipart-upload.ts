@@ -9,7 +9,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { TaskPool } from '../../lib/task-pool.js';
 import type { PartBufferPool } from './part-buffer-pool.js';
-import { sha256OfBytes, signedWithPayloadSha256 } from './s3-payload-hash.js';
 import { writeEncryptionParams, type S3ServerSideEncryption } from './s3-server-side-encryption.js';
 
 export interface PartUploadContext {
@@ -134,13 +133,8 @@ class PartsInFlight {
       if (this.failure !== undefined) return;
       sent = true;
       try {
-        // The part's SHA-256 for its signature, computed on the thread pool (see s3-payload-hash.ts).
-        const payloadSha256 = await sha256OfBytes(bytes);
         const output = await this.context.send<UploadPartCommandOutput>(
-          signedWithPayloadSha256(
-            new UploadPartCommand({ ...this.upload, PartNumber: partNumber, Body: bytes, ContentLength: bytes.length, ...writeEncryptionParams(this.context.sse) }),
-            payloadSha256,
-          ),
+          new UploadPartCommand({ ...this.upload, PartNumber: partNumber, Body: bytes, ContentLength: bytes.length, ...writeEncryptionParams(this.context.sse) }),
         );
         this.parts.push({ PartNumber: partNumber, ETag: output.ETag ?? '' });
         release?.();

@@ -12,12 +12,12 @@ import { normalizeKey } from '../object-key.js';
 import { completeMetadata, validateCopyOptions, validatePutOptions, type ValidatedPutOptions } from '../object-options.js';
 import type { CopyOptions, ObjectInfo, PutBody, PutOptions, PutResult } from '../object-storage.js';
 import type { PartBufferPool } from './part-buffer-pool.js';
-import { ContentDigest, bytesInMemory, toReadable, translateBodyFailure } from '../put-body.js';
+import { ContentDigest, bytesInMemory, sha256Of, toReadable, translateBodyFailure } from '../put-body.js';
 import { responseDateOf } from './s3-client.js';
 import { encodeMetadata, unquoteEtag } from './s3-metadata.js';
 import { copyInParts } from './s3-multipart-copy.js';
 import { uploadInParts, type CompletionOptions, type MultipartParams } from './s3-multipart-upload.js';
-import { sha256OfBytes, signedWithPayloadSha256 } from './s3-payload-hash.js';
+import { signedWithPayloadSha256 } from './s3-payload-hash.js';
 import { requestedLock, type RequestedLock, type S3ObjectLock } from './s3-object-lock.js';
 import type { S3ObjectReader } from './s3-object-reader.js';
 import type { S3RequestContext } from './s3-request-context.js';
@@ -131,7 +131,7 @@ export class S3ObjectWriter {
     signal: AbortSignal | undefined,
     expectedSha256?: string,
   ): Promise<PutResult> {
-    const sha256 = await sha256OfBytes(bytes);
+    const sha256 = sha256Of(bytes);
     if (expectedSha256 !== undefined && sha256 !== expectedSha256) throw IntegrityError.checksumMismatch(key, expectedSha256, sha256);
     const params = {
       Bucket: this.context.bucket,
