@@ -16,6 +16,10 @@ export async function findExport(db: Db, id: string): Promise<HandoverExportRow 
   return db.selectFrom('handover_exports').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export async function deleteExport(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('handover_exports').where('id', '=', id).execute();
+}
+
 /** A building's exports, newest first. */
 export async function buildingExports(db: Db, buildingId: string, limit: number): Promise<HandoverExportRow[]> {
   return db.selectFrom('handover_exports').selectAll().where('building_id', '=', buildingId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();

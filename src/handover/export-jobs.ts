@@ -143,6 +143,17 @@ export class ExportJobs {
     return { url, expiresAt: new Date(this.now().getTime() + expiresInSeconds * 1000).toISOString() };
   }
 
+  /**
+   * Removes a finished job and its archive (archives stay until removed: they can be several GB).
+   * A job still running is `handover.export_not_ready`.
+   */
+  async remove(principal: Principal, buildingId: string, exportId: string): Promise<void> {
+    const row = await this.authorizedRow(principal, buildingId, exportId);
+    if (row.status === 'running') throw HandoverError.exportNotReady(exportId, row.status);
+    if (row.storage_key !== null) await this.storage.delete(row.storage_key);
+    await repository.deleteExport(this.db, exportId);
+  }
+
   /** Waits for every job under way (shutdown, tests). */
   async settled(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);

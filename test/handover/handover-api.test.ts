@@ -79,6 +79,13 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const report = await fixture.service.documents.reconcile({ fix: true, graceMs: 0 });
       expect(report.orphanObjects.filter((key) => key.includes(job.id))).toEqual([]);
       expect((await fetch((link.json() as { url: string }).url)).status).toBe(200);
+      const removed = await fixture.service.app.inject({ method: 'DELETE', url: `/api/v1/buildings/${buildingId}/exports/${job.id}`, headers: syndic });
+      expect(removed.statusCode, removed.body).toBe(204);
+      const gone = await fixture.service.app.inject({ method: 'GET', url: `/api/v1/buildings/${buildingId}/exports/${job.id}`, headers: syndic });
+      expect(gone.statusCode).toBe(404);
+      let archives = 0;
+      for await (const entry of fixture.service.storage.list({ prefix: '.docstore-exports/' })) if (entry.kind === 'object' && entry.key.includes(job.id)) archives++;
+      expect(archives).toBe(0);
     });
 
     it('moves a building to another organisation (superadmin only): the old one loses access at once, the new one gains it', async () => {

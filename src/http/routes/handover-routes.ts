@@ -82,6 +82,23 @@ export async function handoverRoutes(app: FastifyInstance, options: HandoverRout
     async (request) => handover.jobs.downloadUrl(await authenticate(request), request.params.buildingId, request.params.exportId, request.body?.expiresInSeconds ?? 3600),
   );
 
+  api.delete(
+    '/buildings/:buildingId/exports/:exportId',
+    {
+      schema: {
+        summary: 'Remove a finished export and its archive (archives stay in the storage until removed)',
+        tags: ['handover'],
+        security,
+        params: exportParams,
+        response: { 204: z.void().describe('Removed'), ...errorResponses, 409: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      await handover.jobs.remove(await authenticate(request), request.params.buildingId, request.params.exportId);
+      return reply.code(204).send(undefined);
+    },
+  );
+
   api.get(
     '/organizations/:organizationId/handover-key',
     {
