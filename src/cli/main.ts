@@ -15,8 +15,8 @@ import { mintConfiguredToken, registerConsoleCommands } from './console-commands
 import { registerScrubCommand } from './scrub-command.js';
 import { registerHandoverCommands } from './handover-commands.js';
 import { registerIndexCommands } from './index-commands.js';
-import { registerAuditCommands } from './audit-commands.js';
 import { registerEventsCommands } from './events-commands.js';
+import { registerAuditCommands } from './audit-commands.js';
 
 const program = new Command()
   .name('docstore')
@@ -84,7 +84,8 @@ program
         for (const key of report.protectedObjects) process.stdout.write(`  kept    ${key} (retention or legal hold)\n`);
         for (const key of report.missingObjects) process.stdout.write(`  missing ${key}\n`);
       }
-      if (!options.fix && report.orphanObjects.length + report.missingObjects.length > 0) process.exitCode = EXIT.failed;
+      // Like verify: what was found is a mismatch (3), not a failure of the command (1).
+      if (!options.fix && report.orphanObjects.length + report.missingObjects.length > 0) process.exitCode = EXIT.verificationMismatch;
     });
   });
 
@@ -92,8 +93,8 @@ registerConsoleCommands(program);
 registerScrubCommand(program, withService);
 registerHandoverCommands(program, withService);
 registerIndexCommands(program, withService);
-registerAuditCommands(program, withService);
 registerEventsCommands(program, withService);
+registerAuditCommands(program, withService);
 
 program
   .command('mirror')

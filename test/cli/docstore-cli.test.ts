@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
 import { freePort } from '../support/free-port.js';
 import { pdfOfSize } from '../support/upload-request.js';
 import { DOCSTORE_BIN } from '../support/serve-process.js';
@@ -143,6 +144,16 @@ describe('the docstore command on the embedded default (as after npm ci && npm s
     expect((await run(process.execPath, [DOCSTORE_BIN, 'purge'], { env })).stdout).toContain('purged 0 document(s)');
     const reconcile = await run(process.execPath, [DOCSTORE_BIN, 'reconcile', '--json'], { env });
     expect(JSON.parse(reconcile.stdout)).toEqual({ orphanObjects: [], protectedObjects: [], missingObjects: [], fixed: 0 });
+    // Something found without --fix: exit code 3, like verify (not 1, a failure of the command).
+    const storage = await LocalObjectStorage.open({ root: join(dataDir, 'objects') });
+    await storage.put('stray/orphan', 'no row names me');
+    const found = await run(process.execPath, [DOCSTORE_BIN, 'reconcile', '--json'], { env }).then(
+      () => undefined,
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(found?.code).toBe(3);
+    expect(JSON.parse(found?.stdout ?? '{}')).toMatchObject({ orphanObjects: ['stray/orphan'], missingObjects: [] });
+    await storage.delete('stray/orphan');
     // Three CLI processes of several seconds each (tsx); the full suite runs beside them on two cores.
   }, 90_000);
 
