@@ -31,7 +31,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import { DEFAULT_EXTRACTION_LIMITS } from '../src/search/extraction/extraction-limits.js';
 import { detectExtractionTools } from '../src/search/extraction/extraction-tools.js';
 import { TextExtractor } from '../src/search/extraction/text-extractor.js';
-import { dialectOf } from '../src/search/search-index.js';
+import { dialectOf, scopeToken } from '../src/search/search-index.js';
 import { SearchService } from '../src/search/search-service.js';
 import { indexText } from '../src/search/text-folding.js';
 import type { Principal } from '../src/shared/principal.js';
@@ -175,16 +175,19 @@ async function fill(db: Kysely<Database>): Promise<Corpus> {
       await trx.insertInto('documents').values(rows.map(({ text: _text, ...row }) => row)).execute();
       await trx.insertInto('document_texts').values(rows.map((row) => ({ document_id: row.id, version: 1, text: row.text, method: 'text', extracted_at: now }))).execute();
       if (postgres) {
-        const values = rows.map((row) => sql`(${row.id}, setweight(to_tsvector('simple', ${indexText(`${row.title} ${row.file_name}`)}), 'A') || setweight(to_tsvector('simple', ${indexText(row.text)}), 'D'))`);
+        const values = rows.map(
+          (row) =>
+            sql`(${row.id}, setweight(to_tsvector('simple', ${indexText(`${row.title} ${row.file_name}`)}), 'A') || setweight(to_tsvector('simple', ${indexText(row.text)}), 'D') || setweight(to_tsvector('simple', ${scopeToken(row.building_id)}), 'B'))`,
+        );
         await sql`insert into search_entries (document_id, tsv) values ${sql.join(values)}`.execute(trx);
       } else {
         const entries = await trx.insertInto('search_entries').values(rows.map((row) => ({ document_id: row.id }))).returning(['id', 'document_id']).execute();
         const byId = new Map(rows.map((row) => [row.id, row]));
         const values = entries.map((entry) => {
           const row = byId.get(entry.document_id)!;
-          return sql`(${entry.id}, ${indexText(`${row.title} ${row.file_name}`)}, ${indexText(row.text)})`;
+          return sql`(${entry.id}, ${indexText(`${row.title} ${row.file_name}`)}, ${indexText(row.text)}, ${scopeToken(row.building_id)})`;
         });
-        await sql`insert into search_fts (rowid, title, body) values ${sql.join(values)}`.execute(trx);
+        await sql`insert into search_fts (rowid, title, body, scope) values ${sql.join(values)}`.execute(trx);
       }
     });
     if ((start / BATCH) % 20 === 0) process.stderr.write(`\r  ${start + BATCH} / ${DOCUMENTS} documents`);

@@ -10,6 +10,7 @@ import * as integrityScrub20261207 from './migrations/2026-12-07T00-00-00-integr
 import * as handoverExports20261210 from './migrations/2026-12-10T00-00-00-handover-exports.js';
 import * as search20261209 from './migrations/2026-12-09T00-00-00-search.js';
 import * as searchLanguages20261209 from './migrations/2026-12-09T00-00-00-search-languages.js';
+import * as searchScope20261209 from './migrations/2026-12-09T00-00-00-search-scope.js';
 import * as auditTrail20261208 from './migrations/2026-12-08T00-00-00-audit-trail.js';
 import * as eventsOutbox20261208 from './migrations/2026-12-08T01-00-00-events-outbox.js';
 
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-07T00-00-00-integrity-scrub': integrityScrub20261207,
   '2026-12-09T00-00-00-search': search20261209,
   '2026-12-09T00-00-00-search-languages': searchLanguages20261209,
+  '2026-12-09T00-00-00-search-scope': searchScope20261209,
   '2026-12-08T00-00-00-audit-trail': auditTrail20261208,
   '2026-12-08T01-00-00-events-outbox': eventsOutbox20261208,
   '2026-12-10T00-00-00-handover-exports': handoverExports20261210,

@@ -4,7 +4,7 @@ import type { DocumentRow } from '../documents/documents.table.js';
 import { limitedToTokenBuildings } from '../shared/building-permissions.js';
 import type { DocumentType } from '../shared/document.js';
 import type { Principal } from '../shared/principal.js';
-import { dialectOf } from './search-index.js';
+import { dialectOf, scopeToken } from './search-index.js';
 import { toFts5, toTsquery, type SearchQuery } from './search-query.js';
 
 /** What narrows a search, besides the caller's rights. */
@@ -27,30 +27,53 @@ export interface SearchMatches {
  * Runs a query against the index with the caller's rights inside the SQL itself: only live
  * documents of the caller's organisation (a superadmin: every organisation), and for a board
  * member or owner only the buildings of its token. Nothing outside is matched, counted or ranked.
- * Ranked best first: a title match before a body-only match, then by relevance (FTS5 bm25 with
- * the title weighing 100 times the body; PostgreSQL ts_rank), then by id.
+ * The index itself matches only within the caller's buildings (their scope tokens), so that the
+ * join, the ranking and the count touch only what the caller may see. Ranked best first: a title
+ * match before a body-only match, then by relevance (FTS5 bm25 with the title weighing 100 times
+ * the body and the scope nothing; PostgreSQL ts_rank of the query without the scope), then by id.
  */
 export async function searchDocuments(db: Kysely<Database>, principal: Principal, query: SearchQuery, filters: SearchFilters, page: { limit: number; offset: number }): Promise<SearchMatches> {
   const conditions: RawBuilder<unknown>[] = [sql`d.deleted_at is null`];
   if (principal.role !== 'superadmin') conditions.push(sql`d.organization_id = ${principal.organizationId}`);
   if (limitedToTokenBuildings(principal)) {
-    conditions.push(principal.buildingIds.length === 0 ? sql`1 = 0` : sql`d.building_id in (${sql.join([...principal.buildingIds])})`);
+    if (principal.buildingIds.length === 0) return { rows: [], total: 0 };
+    conditions.push(sql`d.building_id in (${sql.join([...principal.buildingIds])})`);
   }
   if (filters.buildingId !== undefined) conditions.push(sql`d.building_id = ${filters.buildingId}`);
   if (filters.type !== undefined) conditions.push(sql`d.type = ${filters.type}`);
   if (filters.from !== undefined) conditions.push(sql`d.document_date >= ${filters.from}`);
   if (filters.to !== undefined) conditions.push(sql`d.document_date <= ${filters.to}`);
   const where = sql.join(conditions, sql` and `);
+  const scope = await scopeOf(db, principal, filters);
   if (dialectOf(db) === 'postgres') {
-    const from = sql`from search_entries e join documents d on d.id = e.document_id cross join to_tsquery('simple', ${toTsquery(query)}) q where e.tsv @@ q and ${where}`;
+    const from = sql`from search_entries e join documents d on d.id = e.document_id cross join to_tsquery('simple', ${toTsquery(query, scope)}) q cross join to_tsquery('simple', ${toTsquery(query)}) qu where e.tsv @@ q and ${where}`;
     const [rows, count] = await Promise.all([
-      sql<DocumentRow>`select d.* ${from} order by (ts_filter(e.tsv, '{a}') @@ q) desc, ts_rank(e.tsv, q) desc, d.id limit ${page.limit} offset ${page.offset}`.execute(db),
+      sql<DocumentRow>`select d.* ${from} order by (ts_filter(e.tsv, '{a}') @@ qu) desc, ts_rank(e.tsv, qu) desc, d.id limit ${page.limit} offset ${page.offset}`.execute(db),
       sql<{ total: string | number }>`select count(*) as total ${from}`.execute(db),
     ]);
     return { rows: rows.rows, total: Number(count.rows[0]?.total ?? 0) };
   }
-  const from = sql`from search_fts f join search_entries e on e.id = f.rowid join documents d on d.id = e.document_id where search_fts match ${toFts5(query)} and ${where}`;
-  const rows = await sql<DocumentRow>`select d.* ${from} order by bm25(search_fts, 100.0, 1.0), d.id limit ${page.limit} offset ${page.offset}`.execute(db);
+  const from = sql`from search_fts f join search_entries e on e.id = f.rowid join documents d on d.id = e.document_id where search_fts match ${toFts5(query, scope)} and ${where}`;
+  const rows = await sql<DocumentRow>`select d.* ${from} order by bm25(search_fts, 100.0, 1.0, 0.0), d.id limit ${page.limit} offset ${page.offset}`.execute(db);
   const count = await sql<{ total: number }>`select count(*) as total ${from}`.execute(db);
   return { rows: rows.rows, total: Number(count.rows[0]?.total ?? 0) };
+}
+
+/** Above this many buildings the scope is left to the SQL filter alone (a query of that many words costs more than it saves). */
+const MAX_SCOPE_BUILDINGS = 500;
+
+/**
+ * The scope tokens of the buildings the caller may search (`SearchIndex` writes each entry's), so
+ * that the index matches only there: the building filtered on, a board member's or owner's token
+ * buildings, else the organisation's buildings. Undefined (no narrowing): a superadmin, or an
+ * organisation of more than 500 buildings. The SQL filter applies in every case.
+ */
+async function scopeOf(db: Kysely<Database>, principal: Principal, filters: SearchFilters): Promise<string[] | undefined> {
+  if (filters.buildingId !== undefined) return [scopeToken(filters.buildingId)];
+  if (limitedToTokenBuildings(principal)) return principal.buildingIds.map(scopeToken);
+  if (principal.role === 'superadmin') return undefined;
+  const buildings = await db.selectFrom('buildings').select('id').where('organization_id', '=', principal.organizationId).limit(MAX_SCOPE_BUILDINGS + 1).execute();
+  if (buildings.length > MAX_SCOPE_BUILDINGS) return undefined;
+  // An organisation without buildings has nothing to find (a token no entry holds keeps the query valid).
+  return buildings.length === 0 ? ['zbnone'] : buildings.map((building) => scopeToken(building.id));
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import { indexText } from './text-folding.js';
@@ -10,9 +11,19 @@ export function dialectOf(db: Kysely<Database>): SearchDialect {
 }
 
 /**
+ * The index word standing for a building: every entry holds its building's, and a search matches
+ * only entries holding one of the caller's (`document-search.ts`). A hash, so that any building id
+ * (the management software's own ids included) becomes one word of letters and digits.
+ */
+export function scopeToken(buildingId: string): string {
+  return `zb${createHash('sha256').update(buildingId).digest('hex').slice(0, 24)}`;
+}
+
+/**
  * Writes documents' entries in the full-text index: the title (weight A: a title match ranks
- * first) and the extracted text of the current version (body), both folded by `indexText`, so
- * that SQLite's FTS5 and PostgreSQL's tsvector ('simple' configuration) index the same words.
+ * first), the extracted text of the current version (body), both folded by `indexText`, so that
+ * SQLite's FTS5 and PostgreSQL's tsvector ('simple' configuration) index the same words, and the
+ * building's scope token (FTS5 column `scope`, weighing 0; tsvector weight B, never ranked).
  */
 export class SearchIndex {
   /**
@@ -23,16 +34,17 @@ export class SearchIndex {
     const row = await db
       .selectFrom('documents')
       .leftJoin('document_texts', 'document_texts.document_id', 'documents.id')
-      .select(['documents.title', 'documents.file_name', 'document_texts.text'])
+      .select(['documents.title', 'documents.file_name', 'documents.building_id', 'document_texts.text'])
       .where('documents.id', '=', documentId)
       .executeTakeFirst();
     if (row === undefined) return;
     const title = indexText(`${row.title} ${row.file_name}`);
     const body = indexText(row.text ?? '');
+    const scope = scopeToken(row.building_id);
     if (dialectOf(db) === 'postgres') {
       await sql`
         insert into search_entries (document_id, tsv)
-        values (${documentId}, setweight(to_tsvector('simple', ${title}), 'A') || setweight(to_tsvector('simple', ${body}), 'D'))
+        values (${documentId}, setweight(to_tsvector('simple', ${title}), 'A') || setweight(to_tsvector('simple', ${body}), 'D') || setweight(to_tsvector('simple', ${scope}), 'B'))
         on conflict (document_id) do update set tsv = excluded.tsv
       `.execute(db);
       return;
@@ -45,7 +57,7 @@ export class SearchIndex {
     } else {
       await sql`delete from search_fts where rowid = ${id}`.execute(db);
     }
-    await sql`insert into search_fts (rowid, title, body) values (${id}, ${title}, ${body})`.execute(db);
+    await sql`insert into search_fts (rowid, title, body, scope) values (${id}, ${title}, ${body}, ${scope})`.execute(db);
   }
 
   /** Removes every entry (before `docstore index rebuild` writes them again). */

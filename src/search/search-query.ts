@@ -50,21 +50,31 @@ function termOf(found: string[], excluded: boolean, prefix: boolean): QueryTerm 
   return { kind: 'phrase', words: found, excluded };
 }
 
-/** The query as an FTS5 MATCH expression: `"a" "pre"* "b c" NOT "x"` (every part on title and body). */
-export function toFts5(query: SearchQuery): string {
+/**
+ * The query as an FTS5 MATCH expression: `("a" AND "pre"* AND "b c") NOT "x"`, every part on
+ * title and body; with `scope` (buildings' scope tokens), only entries holding one of them:
+ * `("a" AND {scope} : ("zb1" OR "zb2")) NOT "x"`.
+ */
+export function toFts5(query: SearchQuery, scope?: readonly string[]): string {
   const part = (term: QueryTerm) => (term.kind === 'word' ? `"${term.word}"${term.prefix ? '*' : ''}` : `"${term.words.join(' ')}"`);
   const included = query.terms.filter((term) => !term.excluded).map(part);
+  if (scope !== undefined) included.push(`{scope} : (${scope.map((token) => `"${token}"`).join(' OR ')})`);
   const excluded = query.terms.filter((term) => term.excluded).map(part);
   return [`(${included.join(' AND ')})`, ...excluded].join(' NOT ');
 }
 
-/** The query as a PostgreSQL tsquery text for `to_tsquery('simple', …)`: `a & pre:* & (b <-> c) & !x`. */
-export function toTsquery(query: SearchQuery): string {
+/**
+ * The query as a PostgreSQL tsquery text for `to_tsquery('simple', …)`: `a & pre:* & (b <-> c) & !x`;
+ * with `scope`, `… & ('zb1' | 'zb2')` (the ranking takes the query without it).
+ */
+export function toTsquery(query: SearchQuery, scope?: readonly string[]): string {
   const part = (term: QueryTerm) => {
     const text = term.kind === 'word' ? `'${term.word}'${term.prefix ? ':*' : ''}` : `(${term.words.map((word) => `'${word}'`).join(' <-> ')})`;
     return term.excluded ? `!${text}` : text;
   };
-  return query.terms.map(part).join(' & ');
+  const parts = query.terms.map(part);
+  if (scope !== undefined) parts.push(`(${scope.map((token) => `'${token}'`).join(' | ')})`);
+  return parts.join(' & ');
 }
 
 /** Whether a folded word of a document matches a word term (for highlighting). */

@@ -25,6 +25,9 @@ describe('query syntax', () => {
     ]);
     expect(toFts5(query)).toBe('("assemblee" AND "toit"* AND "travaux de toiture") NOT "dubois" NOT "sous sol"');
     expect(toTsquery(query)).toBe("'assemblee' & 'toit':* & ('travaux' <-> 'de' <-> 'toiture') & !'dubois' & !('sous' <-> 'sol')");
+    // Narrowed to the caller's buildings' scope tokens, inside the index.
+    expect(toFts5(parseQuery('toit -dubois'), ['zb1', 'zb2'])).toBe('("toit" AND {scope} : ("zb1" OR "zb2")) NOT "dubois"');
+    expect(toTsquery(parseQuery('toit -dubois'), ['zb1', 'zb2'])).toBe("'toit' & !'dubois' & ('zb1' | 'zb2')");
   });
 
   it('turns a word that folds into several into a phrase, and ignores operators of the databases', () => {
