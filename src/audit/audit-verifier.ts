@@ -149,19 +149,21 @@ class ChainWalk {
   async run(): Promise<ChainReport> {
     const total = this.options.onProgress === undefined ? 0 : await countSealed(this.db, this.organizationId);
     this.nextCheckpoint = await this.pull();
-    let headChecked = false;
     for (;;) {
+      // The head is read before each page: every entry it counts was committed before the page is read.
+      const before = await chainHead(this.db, this.organizationId);
       const rows = await sealedPage(this.db, this.organizationId, this.lastSeq, this.pageSize);
       for (const row of rows) await this.visit(row);
       this.options.onProgress?.({ organizationId: this.organizationId, entries: this.entries, total: Math.max(total, this.entries) });
       if (rows.length === this.pageSize) continue;
-      // The head is read after the entries: a sealer that linked more meanwhile moved it, and those entries are read too.
-      const head = await chainHead(this.db, this.organizationId);
-      if (head !== undefined && head.seq > this.lastSeq && !headChecked) {
-        headChecked = true;
-        continue;
+      if (before !== undefined && before.seq > this.lastSeq) {
+        await this.finish(before);
+        break;
       }
-      await this.finish(head);
+      // Entries past the head read before: a sealer (this instance's or another's) may have linked them since.
+      const after = before !== undefined && before.seq === this.lastSeq ? before : await chainHead(this.db, this.organizationId);
+      if (after !== undefined && after.seq > this.lastSeq) continue;
+      await this.finish(after);
       break;
     }
     return {
@@ -222,10 +224,14 @@ class ChainWalk {
   }
 
   private async finish(head: { seq: number; hash: string } | undefined): Promise<void> {
+    let current: { seq: number } | undefined;
     while (this.nextCheckpoint !== undefined) {
       const checkpoint = this.nextCheckpoint;
       this.nextCheckpoint = await this.pull();
       if (!this.signedByTrustedKey(checkpoint)) continue;
+      // A checkpoint of entries sealed (and signed) since the walk ended is no loss: the head has them.
+      current ??= (await chainHead(this.db, this.organizationId)) ?? { seq: 0 };
+      if (checkpoint.source === 'database' && current.seq >= checkpoint.seq && current.seq > this.lastSeq) continue;
       this.report({
         seq: checkpoint.seq,
         entryId: null,

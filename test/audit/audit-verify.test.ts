@@ -177,6 +177,29 @@ for (const [dialect, open] of DIALECTS) {
       expect(unknown.chains[0]!.firstBroken).toMatchObject({ seq: 2, kind: 'checkpoint_unknown_key' });
     });
 
+    it('finds nothing wrong while entries are recorded, sealed and checkpointed during the walk', async () => {
+      const organizationId = await chainOf(3);
+      const liveSealer = new AuditSealer(db, { nudgeDelayMs: 1, batchSize: 5 });
+      const liveLog = new AuditLog({ sealer: liveSealer });
+      const live = new AuditCheckpointer(db, liveSealer, async () => key);
+      const errors: unknown[] = [];
+      live.start(5, (error) => errors.push(error));
+      let writing = true;
+      const writer = (async () => {
+        for (let index = 0; index < 150; index++) await liveLog.record(db, { action: 'document.preview', actor: systemActor('live'), organizationId, details: { index } });
+        writing = false;
+      })();
+      const reports = [];
+      while (writing) reports.push(await verifyAuditTrail(db, { organizationId, trustedKeys: [key.publicKey], pageSize: 7 }));
+      await writer;
+      await live.stop();
+      await liveSealer.stop();
+      reports.push(await verify(organizationId));
+      expect(errors).toEqual([]);
+      for (const report of reports) expect(report.chains[0]!.problems).toEqual([]);
+      expect(reports.at(-1)).toMatchObject({ ok: true, entries: 153 });
+    });
+
     it('seals before walking: entries recorded but not yet linked are verified too', async () => {
       const organizationId = await chainOf(2);
       await log.record(db, { action: 'keys.rotate', actor: systemActor('test'), organizationId });
