@@ -30,25 +30,7 @@ export interface AuditEntryInput {
   details?: Record<string, unknown>;
 }
 
-/** A recorded entry, as the API and the events outbox see it. */
-export interface AuditEntry {
-  id: number;
-  organizationId: string;
-  at: string;
-  actor: { kind: ActorKind; subject: string | null; role: string | null };
-  action: AuditAction;
-  outcome: AuditOutcome;
-  buildingId: string | null;
-  documentId: string | null;
-  version: number | null;
-  requestId: string | null;
-  clientAddress: string | null;
-  userAgent: string | null;
-  details: Record<string, unknown> | null;
-  /** Position in its organisation's chain; null until the sealer has linked it (within a second). */
-  chainSeq: number | null;
-  entryHash: string | null;
-}
+export type { AuditEntry } from '../shared/audit-entry.js';
 
 /** The actor behind a principal: a token holder through the API, or an operator through the CLI. */
 export function actorOf(principal: Principal): AuditActor {

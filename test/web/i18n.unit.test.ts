@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from '../../src/shared/audit-entry.js';
+import { AUDIT_CATALOGUES } from '../../web/src/i18n/audit-catalogue.js';
 import { CATALOGUES, LOCALES, pickLocale, translator } from '../../web/src/i18n/index.js';
 import { DOCUMENT_TYPES } from '../../src/shared/document.js';
 import { ROLES } from '../../src/shared/principal.js';
@@ -15,6 +17,18 @@ describe('the console’s message catalogues (fr-BE, nl-BE, en-BE)', () => {
       expect(text.trim(), `${locale} ${key}`).not.toBe('');
       expect(placeholders(text), `${locale} ${key}`).toEqual(placeholders(reference[key as keyof typeof reference]));
     }
+  });
+
+  it.each(LOCALES)('%s names the history’s and activity’s texts, every audit action and outcome, with en-BE’s placeholders', (locale) => {
+    const audit = AUDIT_CATALOGUES[locale];
+    const auditReference = AUDIT_CATALOGUES['en-BE'];
+    expect(Object.keys(audit).sort()).toEqual(Object.keys(auditReference).sort());
+    for (const [key, text] of Object.entries(audit)) {
+      expect(text.trim(), `${locale} ${key}`).not.toBe('');
+      expect(placeholders(text), `${locale} ${key}`).toEqual(placeholders(auditReference[key as keyof typeof auditReference]));
+    }
+    for (const action of AUDIT_ACTIONS) expect(Object.keys(audit)).toContain(`action.${action}`);
+    for (const outcome of AUDIT_OUTCOMES) expect(Object.keys(audit)).toContain(`outcome.${outcome}`);
   });
 
   it('names every document type and role the API knows', () => {

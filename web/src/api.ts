@@ -1,8 +1,10 @@
+import type { AuditPage } from '../../src/shared/audit-entry.js';
 import type { BuildingPage, BuildingSummary } from '../../src/shared/building.js';
 import type { ProtectedDocument as Document, DocumentType, LegalHold } from '../../src/shared/document.js';
 import type { DocumentVersion } from '../../src/shared/document-version.js';
 import type { Role } from '../../src/shared/principal.js';
 
+export type { AuditEntry, AuditPage } from '../../src/shared/audit-entry.js';
 export type { BuildingSummary } from '../../src/shared/building.js';
 // Every answer carries the document's retention and legal hold.
 export type { ProtectedDocument as Document, DocumentType, LegalHold } from '../../src/shared/document.js';
@@ -37,6 +39,24 @@ export interface DocumentDates {
 export interface DocumentPage {
   items: Document[];
   nextCursor: string | null;
+}
+
+/** Filters of `GET /api/v1/audit` (docs/audit.md): `from` inclusive, `to` exclusive, days or instants. */
+export interface AuditFilters {
+  organization?: string;
+  building?: string;
+  document?: string;
+  actor?: string;
+  action?: string;
+  outcome?: string;
+  from?: string;
+  to?: string;
+}
+
+/** A file the API sent, to save: its bytes and the name its Content-Disposition gave. */
+export interface ApiFile {
+  blob: Blob;
+  fileName: string;
 }
 
 export interface Overview {
@@ -180,6 +200,21 @@ export class Api {
     return this.request('POST', `/api/v1/documents/${id}/versions/${version}/download-url`, { disposition, expiresInSeconds });
   }
 
+  /** One page of the audit trail as the caller's role may see it, newest first. */
+  audit(filters: AuditFilters, cursor: string | null, limit = 25): Promise<AuditPage> {
+    const params = new URLSearchParams({ limit: String(limit) });
+    for (const [name, value] of Object.entries(filters)) if (value !== undefined && value !== '') params.set(name, value);
+    if (cursor !== null) params.set('cursor', cursor);
+    return this.request('GET', `/api/v1/audit?${params}`);
+  }
+
+  /** A building's trail over a period as CSV or JSON Lines, fetched with the token (never in a URL). */
+  async auditExport(filters: Pick<AuditFilters, 'organization' | 'from' | 'to'> & { building: string }, format: 'csv' | 'jsonl'): Promise<ApiFile> {
+    const params = new URLSearchParams({ format });
+    for (const [name, value] of Object.entries(filters)) if (value !== undefined && value !== '') params.set(name, value);
+    return this.file(`/api/v1/audit/export?${params}`, `audit.${format}`);
+  }
+
   overview(): Promise<Overview> {
     return this.request('GET', '/api/v1/admin/overview');
   }
@@ -189,6 +224,24 @@ export class Api {
     const response = await fetch(`/api/v1/documents/${id}/content?disposition=inline`, { headers: { authorization: `Bearer ${this.token}` } });
     if (!response.ok) throw await problemOf(response.status, response.headers.get('content-type'), await response.text());
     return response.blob();
+  }
+
+  /** A file from the API (its whole body), named by its Content-Disposition, else `fallbackName`. */
+  private async file(path: string, fallbackName: string): Promise<ApiFile> {
+    let response: Response;
+    try {
+      response = await fetch(path, { headers: { authorization: `Bearer ${this.token}` } });
+    } catch (error) {
+      throw new ApiError(0, 'network', error instanceof Error ? error.message : String(error));
+    }
+    if (!response.ok) {
+      if (response.status === 401) this.onUnauthorized();
+      throw await problemOf(response.status, response.headers.get('content-type'), await response.text());
+    }
+    const disposition = response.headers.get('content-disposition') ?? '';
+    const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
+    const plain = /filename="([^"]+)"/i.exec(disposition)?.[1];
+    return { blob: await response.blob(), fileName: encoded === undefined ? (plain ?? fallbackName) : decodeURIComponent(encoded) };
   }
 
   /**

@@ -1,17 +1,20 @@
 import { useEffect, useState } from 'preact/hooks';
 
-/** Where the console is, from the address bar's fragment: `#/buildings/<id>[/trash]`, `#/admin`. */
-export type Route = { view: 'home' } | { view: 'building'; buildingId: string; tab: 'documents' | 'trash' } | { view: 'admin' };
+/** A building's tabs: its documents, its trash, its activity (the audit trail). */
+export type BuildingTab = 'documents' | 'trash' | 'activity';
+
+/** Where the console is, from the address bar's fragment: `#/buildings/<id>[/trash|/activity]`, `#/admin`. */
+export type Route = { view: 'home' } | { view: 'building'; buildingId: string; tab: BuildingTab } | { view: 'admin' };
 
 export function parseRoute(hash: string): Route {
-  const building = /^#\/buildings\/([0-9a-fA-F-]{36})(\/trash)?$/.exec(hash);
-  if (building?.[1] !== undefined) return { view: 'building', buildingId: building[1].toLowerCase(), tab: building[2] === undefined ? 'documents' : 'trash' };
+  const building = /^#\/buildings\/([0-9a-fA-F-]{36})(?:\/(trash|activity))?$/.exec(hash);
+  if (building?.[1] !== undefined) return { view: 'building', buildingId: building[1].toLowerCase(), tab: (building[2] as BuildingTab | undefined) ?? 'documents' };
   if (hash === '#/admin') return { view: 'admin' };
   return { view: 'home' };
 }
 
 export function hrefOf(route: Route): string {
-  if (route.view === 'building') return `#/buildings/${route.buildingId}${route.tab === 'trash' ? '/trash' : ''}`;
+  if (route.view === 'building') return `#/buildings/${route.buildingId}${route.tab === 'documents' ? '' : `/${route.tab}`}`;
   return route.view === 'admin' ? '#/admin' : '#/';
 }
 

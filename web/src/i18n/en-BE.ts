@@ -198,6 +198,8 @@ export const enBE = {
   'owner.count': '{count} document(s)',
   'owner.none': 'No documents match.',
   'list.field': '{label}:',
+  'action.history': 'History',
+  'building.activity': 'Activity',
 } as const;
 
 export type MessageKey = keyof typeof enBE;

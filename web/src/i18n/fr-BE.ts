@@ -200,4 +200,6 @@ export const frBE: Catalogue = {
   'owner.count': '{count} document(s)',
   'owner.none': 'Aucun document ne correspond.',
   'list.field': '{label} :',
+  'action.history': 'Historique',
+  'building.activity': 'Activité',
 };

@@ -200,4 +200,6 @@ export const nlBE: Catalogue = {
   'owner.count': '{count} document(en)',
   'owner.none': 'Geen documenten gevonden.',
   'list.field': '{label}:',
+  'action.history': 'Geschiedenis',
+  'building.activity': 'Activiteit',
 };

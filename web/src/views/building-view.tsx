@@ -3,7 +3,7 @@ import { buildingPermissions } from '../../../src/shared/building-permissions.js
 import { ApiError, DOCUMENT_TYPES, type BuildingSummary, type Document, type LegalHold } from '../api.js';
 import { useConsole } from '../context.js';
 import { failureOf, type Said } from '../errors.js';
-import { hrefOf } from '../route.js';
+import { hrefOf, type BuildingTab } from '../route.js';
 import { CARDS_QUERY, useMediaQuery } from '../use-media-query.js';
 import { BuildingHeader } from './building-header.js';
 import type { DocumentAction } from './document-actions.js';
@@ -12,16 +12,16 @@ import { DocumentCards, DocumentTable } from './document-list.js';
 import { BuildingHoldPanel, LegalHoldDialog, activeBuildingHold, deleteBlockedReason } from './legal-hold.js';
 import { NoticeArea, type Notice } from './notice-area.js';
 import { ReaderView } from './reader-view.js';
-import { EditDialog, SearchPanel, UploadPanel, VersionsDialog } from './lazy-views.js';
+import { ActivityView, EditDialog, HistoryDialog, SearchPanel, UploadPanel, VersionsDialog } from './lazy-views.js';
 import { TypeOptions } from './type-options.js';
 
 /**
  * One building: its documents (filter by type, search, pages over the cursor) or its trash, for
  * those who manage documents; the reader's view (grouped, downloads only) for those who only read.
- * Document dialogs (preview, versions, edit, hold) open from here; a per-document panel (history)
- * belongs beside them, a building-wide one (activity) beside the hold panel.
+ * Document dialogs (preview, versions, history, edit, hold) open from here; the building's activity
+ * (its audit trail) is a tab of its own for those whose view of the trail covers the building.
  */
-export function BuildingView({ buildingId, tab, summary }: { buildingId: string; tab: 'documents' | 'trash'; summary: BuildingSummary | undefined }) {
+export function BuildingView({ buildingId, tab, summary }: { buildingId: string; tab: BuildingTab; summary: BuildingSummary | undefined }) {
   const { tr, api, me, refreshBuildings } = useConsole();
   // A building nobody stored anything in yet is in no listing: the server's own rules, bundled.
   const permissions = summary?.permissions ?? buildingPermissions(me, buildingId);
@@ -29,6 +29,9 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
   // Owners and board members (and any role that may only read) get the reader's view.
   const readOnly = !permissions.upload && !permissions.edit && !permissions.delete;
   const trash = tab === 'trash' && permissions.trash;
+  // The API shows a building's whole trail, and exports it, to syndics, superadmins and board members (docs/audit.md).
+  const mayReadActivity = me.role === 'syndic' || me.role === 'superadmin' || me.role === 'board_member';
+  const activity = tab === 'activity' && mayReadActivity;
   const cards = useMediaQuery(CARDS_QUERY);
   const [type, setType] = useState('');
   const [query, setQuery] = useState('');
@@ -42,6 +45,7 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
   const [preview, setPreview] = useState<Document | null>(null);
   const [editing, setEditing] = useState<Document | null>(null);
   const [versionsOf, setVersionsOf] = useState<Document | null>(null);
+  const [historyOf, setHistoryOf] = useState<Document | null>(null);
   const [holding, setHolding] = useState<Document | null>(null);
   // Syndics and superadmins place and release legal holds (the API's rule).
   const canHold = me.role === 'syndic' || me.role === 'superadmin';
@@ -58,7 +62,7 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
 
   const load = useCallback(
     async (after: string | null) => {
-      if (readOnly) return;
+      if (readOnly || activity) return;
       const mine = ++generation.current;
       setLoading(true);
       try {
@@ -77,7 +81,7 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
         if (mine === generation.current) setLoading(false);
       }
     },
-    [api, buildingId, type, search, trash, knownBuilding, readOnly],
+    [api, buildingId, type, search, trash, knownBuilding, readOnly, activity],
   );
   useEffect(() => void load(null), [load]);
 
@@ -147,6 +151,8 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
     if (isPreviewable(document.mimeType)) actions.push({ id: 'preview', label: tr.t('action.preview'), run: () => setPreview(document) });
     actions.push({ id: 'copy-link', label: tr.t('action.copyLink'), run: () => void copyLink(document) });
     actions.push({ id: 'versions', label: tr.t('action.versions'), run: () => setVersionsOf(document) });
+    // Every role reads some of the trail (the API decides which entries: docs/audit.md).
+    actions.push({ id: 'history', label: tr.t('action.history'), run: () => setHistoryOf(document) });
     if (canEdit(document)) actions.push({ id: 'edit', label: tr.t('action.edit'), run: () => setEditing(document) });
     if (canHold && document.legalHold.scope !== 'building') {
       actions.push({ id: 'legal-hold', label: tr.t(document.legalHold.scope === 'document' ? 'action.release' : 'action.hold'), run: () => setHolding(document) });
@@ -160,8 +166,8 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
   return (
     <section aria-labelledby="building-heading" class="building">
       {summary !== undefined && <BuildingHeader building={summary} />}
-      {!trash && <SearchPanel buildingId={buildingId} />}
-      {canHold && knownBuilding && (
+      {!trash && !activity && <SearchPanel buildingId={buildingId} />}
+      {canHold && knownBuilding && !activity && (
         <BuildingHoldPanel
           buildingId={buildingId}
           holds={holds}
@@ -172,28 +178,37 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
           }}
         />
       )}
-      {readOnly ? (
+      {(!readOnly || mayReadActivity) && (
+        <div class="tabs">
+          <a href={hrefOf({ view: 'building', buildingId, tab: 'documents' })} aria-current={trash || activity ? undefined : 'page'}>
+            {tr.t('building.documents')}
+          </a>
+          {permissions.trash && (
+            <a href={hrefOf({ view: 'building', buildingId, tab: 'trash' })} aria-current={trash ? 'page' : undefined}>
+              {summary === undefined ? tr.t('building.trash') : tr.t('building.trashCount', { count: summary.trash.count })}
+            </a>
+          )}
+          {mayReadActivity && (
+            <a href={hrefOf({ view: 'building', buildingId, tab: 'activity' })} aria-current={activity ? 'page' : undefined}>
+              {tr.t('building.activity')}
+            </a>
+          )}
+          {!trash && !activity && permissions.upload && (
+            <button type="button" class="upload-toggle" aria-expanded={uploading} aria-controls="upload-panel" onClick={() => setUploading(!uploading)}>
+              {tr.t('upload.open')}
+            </button>
+          )}
+        </div>
+      )}
+      {activity ? (
+        <ActivityView buildingId={buildingId} organizationId={summary?.organizationId} />
+      ) : readOnly ? (
         <>
           <NoticeArea notice={notice} onDismiss={() => setNotice(null)} />
           <ReaderView buildingId={buildingId} actionsOf={actionsOf} inline={inline} />
         </>
       ) : (
         <>
-          <div class="tabs">
-            <a href={hrefOf({ view: 'building', buildingId, tab: 'documents' })} aria-current={trash ? undefined : 'page'}>
-              {tr.t('building.documents')}
-            </a>
-            {permissions.trash && (
-              <a href={hrefOf({ view: 'building', buildingId, tab: 'trash' })} aria-current={trash ? 'page' : undefined}>
-                {summary === undefined ? tr.t('building.trash') : tr.t('building.trashCount', { count: summary.trash.count })}
-              </a>
-            )}
-            {!trash && permissions.upload && (
-              <button type="button" class="upload-toggle" aria-expanded={uploading} aria-controls="upload-panel" onClick={() => setUploading(!uploading)}>
-                {tr.t('upload.open')}
-              </button>
-            )}
-          </div>
           {uploading && !trash && <UploadPanel buildingId={buildingId} uploadTypes={permissions.uploadTypes} onUploaded={changed} />}
           {trash && <p class="hint">{tr.t('trash.explain', { days: tr.number(me.limits.trashDays) })}</p>}
           <form class="filters" role="search" onSubmit={(event) => (event.preventDefault(), setSearch(query.trim()))}>
@@ -242,6 +257,7 @@ export function BuildingView({ buildingId, tab, summary }: { buildingId: string;
           }}
         />
       )}
+      {historyOf !== null && <HistoryDialog document={historyOf} onClose={() => setHistoryOf(null)} />}
       {versionsOf !== null && <VersionsDialog document={versionsOf} canUpload={canAddVersion(versionsOf)} onChanged={changed} onClose={() => setVersionsOf(null)} />}
       {editing !== null && (
         <EditDialog

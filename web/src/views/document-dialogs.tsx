@@ -33,6 +33,22 @@ export function Modal({ label, onClose, children }: { label: string; onClose: ()
   );
 }
 
+/** A modal whose head is its heading and a Close button (versions, history). */
+export function HeadedModal({ heading, onClose, children }: { heading: string; onClose: () => void; children: ComponentChildren }) {
+  const { tr } = useConsole();
+  return (
+    <Modal label={heading} onClose={onClose}>
+      <div class="dialog-head">
+        <h2>{heading}</h2>
+        <button type="button" onClick={onClose}>
+          {tr.t('action.close')}
+        </button>
+      </div>
+      {children}
+    </Modal>
+  );
+}
+
 /**
  * The document's bytes fetched with the token, shown from a blob: URL (PDF in a frame, images). A
  * blob: URL has no file name, so the PDF viewer's own toolbar (which would show and save the blob's

@@ -21,4 +21,7 @@ export const EditDialog = lazyView(() => import('./edit-dialog.js').then((module
 export const AdminView = lazyView(() => import('./admin-view.js').then((module) => module.AdminView), pending);
 // The search panel (issue 21) and its catalogue: on the home page and each documents tab, fetched as they first show.
 export const SearchPanel = lazyView(() => import('./search-panel.js').then((module) => module.SearchPanel), pending);
+// A document's history and a building's activity (issue 17): the audit trail, read on demand.
+export const HistoryDialog = lazyView(() => import('./history-dialog.js').then((module) => module.HistoryDialog), pending);
+export const ActivityView = lazyView(() => import('./activity-view.js').then((module) => module.ActivityView), pending);
 export const BuildingForm = lazyView(() => import('./building-form.js').then((module) => module.BuildingForm), pending);

@@ -3,7 +3,7 @@ import type { Document, DocumentVersion } from '../api.js';
 import { useConsole } from '../context.js';
 import { failureOf, type Said } from '../errors.js';
 import { refusalBeforeUpload } from '../upload-check.js';
-import { Modal } from './document-dialogs.js';
+import { HeadedModal } from './document-dialogs.js';
 
 interface Notice {
   say: Said;
@@ -69,13 +69,7 @@ export function VersionsDialog({ document, canUpload, onChanged, onClose }: { do
 
   const heading = tr.t('versions.heading', { title: document.title });
   return (
-    <Modal label={heading} onClose={onClose}>
-      <div class="dialog-head">
-        <h2>{heading}</h2>
-        <button type="button" onClick={onClose}>
-          {tr.t('action.close')}
-        </button>
-      </div>
+    <HeadedModal heading={heading} onClose={onClose}>
       <div class="notice" role={notice?.kind === 'error' ? 'alert' : 'status'} aria-live="polite">
         {notice !== null && <p class={notice.kind === 'error' ? 'error' : 'ok'}>{notice.say(tr)}</p>}
       </div>
@@ -130,6 +124,6 @@ export function VersionsDialog({ document, canUpload, onChanged, onClose }: { do
           </div>
         </form>
       )}
-    </Modal>
+    </HeadedModal>
   );
 }
