@@ -145,6 +145,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         await page.getByRole('button', { name: anl['activity.apply'], exact: true }).click();
         await expect.poll(() => shownEntries(list)).toEqual([{ action: 'document.update', actor: 'syndic-traces' }]);
         expect(await list.textContent()).toContain(fill(anl['entry.change'], { field: anl['field.title'], from: 'Contrat de nettoyage', to: 'Contrat de nettoyage 2026' }));
+        // The document by its title (read from the API), not its id.
+        await expect.poll(() => list.locator(`li[data-document-id="${documentId}"]`).textContent()).toBe(fill(anl['entry.document'], { id: 'Contrat de nettoyage 2026' }));
         await page.locator('.activity input[name=actor]').fill('owner-traces');
         await page.locator('.activity select[name=action]').selectOption('');
         await page.getByRole('button', { name: anl['activity.apply'], exact: true }).click();

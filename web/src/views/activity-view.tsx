@@ -5,7 +5,7 @@ import { useConsole } from '../context.js';
 import { failureOf, type Said } from '../errors.js';
 import { actionName, auditText, outcomeName } from '../i18n/audit-catalogue.js';
 import { AuditEntries, AuditPager } from './audit-entries.js';
-import { useAuditPages } from './use-audit-pages.js';
+import { useAuditPages, useDocumentTitles } from './use-audit-pages.js';
 
 /** Actions on the whole instance: never in a building's trail. */
 const INSTANCE_ACTIONS: readonly AuditAction[] = ['backup.restore', 'keys.rotate', 'keys.encrypt_existing', 'retention.policy_change', 'audit.read'];
@@ -43,6 +43,7 @@ export function ActivityView({ buildingId, organizationId }: { buildingId: strin
   const period = { ...(applied.from === '' ? {} : { from: applied.from }), ...(applied.to === '' ? {} : { to: dayAfter(applied.to) }) };
   const filters: AuditFilters = { building: buildingId, ...organization, ...period, action: applied.action, actor: applied.actor.trim(), outcome: applied.outcome };
   const pages = useAuditPages(filters);
+  const titles = useDocumentTitles(pages.items);
 
   const field = (name: keyof Draft) => ({
     name,
@@ -125,7 +126,7 @@ export function ActivityView({ buildingId, organizationId }: { buildingId: strin
         {notice !== null && <p class={notice.kind === 'error' ? 'error' : 'ok'}>{notice.say(tr)}</p>}
       </div>
       {me.role === 'board_member' && <p class="hint">{auditText(tr, 'scope.board_member')}</p>}
-      <AuditEntries entries={pages.items} showDocument={true} />
+      <AuditEntries entries={pages.items} titles={titles} />
       <AuditPager pages={pages} empty={auditText(tr, 'activity.empty')} />
     </section>
   );

@@ -68,9 +68,9 @@ function detailLines(tr: Translator, entry: AuditEntry): string[] {
 /**
  * Audit entries as the API gave them, newest first, as cards at every width (no table to scroll
  * sideways): what, outcome, when, who, version, the changes old → new and the range read; the
- * document (in a building's activity) and where the request came from when the caller's view has it.
+ * document (in a building's activity: its title from `titles`, else its id) and where the request came from when the caller's view has it.
  */
-export function AuditEntries({ entries, showDocument }: { entries: AuditEntry[]; showDocument: boolean }) {
+export function AuditEntries({ entries, titles }: { entries: AuditEntry[]; titles?: ReadonlyMap<string, string> }) {
   const { tr } = useConsole();
   return (
     <ol class="audit-entries" aria-label={auditText(tr, 'entry.list')}>
@@ -84,7 +84,11 @@ export function AuditEntries({ entries, showDocument }: { entries: AuditEntry[];
           <p>{auditText(tr, 'entry.by', { actor: actorText(tr, entry.actor) })}</p>
           <ul class="audit-details">
             {entry.version !== null && <li>{auditText(tr, 'entry.version', { version: entry.version })}</li>}
-            {showDocument && entry.documentId !== null && <li class="mono">{auditText(tr, 'entry.document', { id: entry.documentId })}</li>}
+            {titles !== undefined && entry.documentId !== null && (
+              <li class={titles.has(entry.documentId) ? undefined : 'mono'} data-document-id={entry.documentId}>
+                {auditText(tr, 'entry.document', { id: titles.get(entry.documentId) ?? entry.documentId })}
+              </li>
+            )}
             {detailLines(tr, entry).map((line) => (
               <li>{line}</li>
             ))}

@@ -21,7 +21,7 @@ export function HistoryDialog({ document, onClose }: { document: Document; onClo
   return (
     <HeadedModal heading={heading} onClose={onClose}>
       {scope !== null && <p class="hint">{scope}</p>}
-      <AuditEntries entries={pages.items} showDocument={false} />
+      <AuditEntries entries={pages.items} />
       <AuditPager pages={pages} empty={auditText(tr, 'history.empty')} />
     </HeadedModal>
   );

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { AuditEntry, AuditFilters } from '../api.js';
+import type { AuditEntry, AuditFilters, Document } from '../api.js';
 import { useConsole } from '../context.js';
 import { failureOf, type Said } from '../errors.js';
 
@@ -47,4 +47,31 @@ export function useAuditPages(filters: AuditFilters): AuditPages {
   useEffect(() => void load(null), [load]);
 
   return { items, loading, failure, more: cursor !== null, loadMore: () => void load(cursor), reload: () => void load(null) };
+}
+
+/**
+ * The titles of the documents `entries` name, read once each (`GET /api/v1/documents/:id`, not a
+ * read of the content: nothing is recorded). A document purged since, or not readable, keeps no
+ * title: the entry then names it by its id, which is what the trail holds.
+ */
+export function useDocumentTitles(entries: readonly AuditEntry[]): ReadonlyMap<string, string> {
+  const { api } = useConsole();
+  const [titles, setTitles] = useState<ReadonlyMap<string, string>>(new Map());
+  const asked = useRef(new Set<string>());
+  useEffect(() => {
+    let live = true;
+    const wanted = [...new Set(entries.map((entry) => entry.documentId).filter((id): id is string => id !== null && !asked.current.has(id)))];
+    for (const id of wanted) {
+      asked.current.add(id);
+      api.request<Document>('GET', `/api/v1/documents/${encodeURIComponent(id)}`).then(
+        (document) => live && setTitles((known) => new Map(known).set(id, document.title)),
+        // Purged or out of view: shown by its id.
+        () => undefined,
+      );
+    }
+    return () => {
+      live = false;
+    };
+  }, [api, entries]);
+  return titles;
 }
