@@ -88,6 +88,20 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(onlyEntry(heldEntries, 'document.delete')).toMatchObject({ outcome: 'refused', details: { reason: 'document.legal_hold_active' } });
     });
 
+    it('a change rolled back leaves no entry: an edit refused inside its transaction, a shortening by a syndic', async () => {
+      const building = await registerBuilding(fixture);
+      const invoice = await upload(building, { type: 'invoice' });
+      // invoice → other would end a 10-year retention: refused after the row was written, so rolled back.
+      const edit = await fixture.service.app.inject({ method: 'PATCH', url: `/api/v1/documents/${invoice.id}`, payload: { type: 'other', title: 'Jamais' }, headers });
+      expect(edit.statusCode, edit.body).toBe(409);
+      const shorten = await fixture.service.app.inject({ method: 'PUT', url: `/api/v1/documents/${invoice.id}/retention`, payload: { retainUntil: '2027-01-01', reason: 'Trop long' }, headers });
+      expect(shorten.statusCode, shorten.body).toBe(403);
+      const entries = await auditEntries(fixture.service.db, { documentId: invoice.id });
+      // The refused shortening is recorded as such (a 403), never as a change.
+      expect(entries.map((entry) => [entry.action, entry.outcome])).toEqual([['document.upload', 'success'], ['access.refused', 'refused']]);
+      expect((await fixture.service.db.selectFrom('documents').select('title').where('id', '=', invoice.id).executeTakeFirstOrThrow()).title).toBe(invoice.title);
+    });
+
     it('purge: one entry per document, by the system', async () => {
       const building = await registerBuilding(fixture);
       const gone = await upload(building, { type: 'other', title: 'À purger' });
