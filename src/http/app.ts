@@ -29,6 +29,8 @@ import { handoverRoutes } from './routes/handover-routes.js';
 import type { HandoverService } from '../handover/handover-service.js';
 import { searchRoutes } from './routes/search-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { resumableUploadRoutes } from './routes/resumable-upload-routes.js';
+import type { ResumableUploads } from '../uploads/resumable-uploads.js';
 import type { AuditQuery } from '../audit/query/audit-query.js';
 import type { SearchService } from '../search/search-service.js';
 import { problemSchema } from './schemas.js';
@@ -70,6 +72,8 @@ export interface AppDependencies {
   healthCheckTimeoutSeconds?: number;
   /** Admits uploads (slots in flight, idle timeout). @default a limiter of DEFAULT_UPLOAD_LIMITS */
   uploads?: UploadLimiter;
+  /** Resumable uploads (tus) at `/api/v1/uploads`; without it that endpoint is not served. */
+  resumableUploads?: ResumableUploads;
   /** How long a client may take to send a request's headers, and its whole request. @default DEFAULT_REQUEST_TIMEOUTS */
   requestTimeouts?: RequestTimeouts;
 }
@@ -216,6 +220,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await app.register(searchRoutes, { prefix: '/api/v1', search: deps.search, documents: deps.documents, authenticate, ...(metrics === undefined ? {} : { metrics }) });
   }
   if (deps.audit !== undefined) await app.register(auditRoutes, { prefix: '/api/v1', audit: deps.audit, authenticate });
+  if (deps.resumableUploads !== undefined) await app.register(resumableUploadRoutes, { prefix: '/api/v1', uploads: deps.resumableUploads, authenticate });
   if (deps.handover !== undefined) await app.register(handoverRoutes, { prefix: '/api/v1', handover: deps.handover, authenticate });
   registerConsoleRoutes(app, deps.console);
 

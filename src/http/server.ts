@@ -14,6 +14,7 @@ import { buildApp } from './app.js';
 import { ListenError } from './listen-error.js';
 import { ConsoleAssets } from './console-assets.js';
 import { UploadLimiter } from './upload-limiter.js';
+import { createResumableUploads } from '../uploads/create-resumable-uploads.js';
 
 /** Where `npm run build` puts the console (relative to this file: src/http or dist/http → dist/web). */
 export const CONSOLE_DIR = new URL('../../dist/web/', import.meta.url).pathname;
@@ -67,6 +68,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       trashDays: config.trashDays,
       healthCheckTimeoutSeconds: config.healthCheckTimeoutSeconds,
       uploads,
+      resumableUploads: createResumableUploads(config, core),
       requestTimeouts: config.http.timeouts,
       logger: options.logger ?? { level: config.logLevel },
       metrics,

@@ -1,0 +1,69 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '../../shared/principal.js';
+import type { ResumableUploads } from '../../uploads/resumable-uploads.js';
+
+export interface ResumableUploadRoutesOptions {
+  uploads: ResumableUploads;
+  authenticate: (request: FastifyRequest) => Promise<Principal>;
+}
+
+/**
+ * The tus 1.0 endpoint, `/uploads` and `/uploads/{id}` (registered under `/api/v1`): every request
+ * but `OPTIONS` is authenticated and admitted here (creation: the caller's rights and the declared
+ * length; later requests: the upload's creator only), then handed to `@tus/server` with its body
+ * unread. `GET /uploads/{id}` answers the upload's state as JSON (tus's own GET would serve the
+ * unchecked bytes). Errors answer problem+json with a stable `upload.*` code.
+ */
+export async function resumableUploadRoutes(app: FastifyInstance, options: ResumableUploadRoutesOptions): Promise<void> {
+  const { uploads, authenticate } = options;
+  // tus bodies (application/offset+octet-stream) are streamed to the store by @tus/server.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  const handler = async (request: FastifyRequest<{ Params: { id?: string } }>, reply: FastifyReply) => {
+    const id = request.params.id;
+    let principal: Principal | undefined;
+    if (request.method !== 'OPTIONS') {
+      principal = await authenticate(request);
+      if (id === undefined) {
+        const header = (name: string) => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
+        if (request.method === 'POST') await uploads.admitCreation(principal, { uploadLength: header('upload-length'), uploadMetadata: header('upload-metadata') });
+      } else {
+        const state = await uploads.admitAccess(principal, id);
+        if (request.method === 'GET') return reply.code(200).header('cache-control', 'no-store').send(state);
+      }
+    }
+    const response = await uploads.handle(toWebRequest(request), principal);
+    reply.hijack();
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    if (response.status >= 400 && response.body !== null) headers['content-type'] = 'application/problem+json';
+    headers['x-request-id'] = request.id;
+    reply.raw.writeHead(response.status, headers);
+    if (response.body === null) reply.raw.end();
+    else await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), reply.raw);
+  };
+  const methods = ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS', 'GET'] as const;
+  app.route({ method: [...methods], url: '/uploads', schema: { hide: true }, handler });
+  app.route({ method: [...methods], url: '/uploads/:id', schema: { hide: true }, handler });
+}
+
+/** The Fastify request as a web Request, its body the unread socket stream. */
+function toWebRequest(request: FastifyRequest): Request {
+  const url = `http://${request.host}${request.url}`;
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value === 'string') headers.set(name, value);
+    else if (Array.isArray(value)) for (const one of value) headers.append(name, one);
+  }
+  const hasBody = request.method === 'POST' || request.method === 'PATCH';
+  return new Request(url, {
+    method: request.method,
+    headers,
+    ...(hasBody ? { body: Readable.toWeb(request.raw) as ReadableStream, duplex: 'half' } : {}),
+  } as RequestInit);
+}

@@ -1,0 +1,170 @@
+import type { Readable } from 'node:stream';
+import { Server, type DataStore, type Upload } from '@tus/server';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import { authorizeBuilding, authorizedDocument } from '../documents/document-access.js';
+import { assertTypeAllowed } from '../documents/document-authorization.js';
+import { DocumentError } from '../documents/document-errors.js';
+import { validateDocumentFields } from '../documents/document-fields.js';
+import type { DocumentService, UploadPart } from '../documents/document-service.js';
+import { isDocstoreError } from '../errors/docstore-error.js';
+import type { DocumentType } from '../shared/document.js';
+import type { Principal } from '../shared/principal.js';
+import { CREATOR_KEY, creatorOf, parseUploadMetadataHeader, toResumableUploadMetadata, type ResumableUploadMetadata } from './resumable-upload-metadata.js';
+import { sha256Checked } from './sha256-checked-stream.js';
+import { tusErrorToDocumentError, tusProblem } from './tus-errors.js';
+
+/** A tus store docstore can read a finished upload from (`@tus/file-store`, `@tus/s3-store`). */
+export type ReadableDataStore = DataStore & { read(id: string): Readable | Promise<Readable> };
+
+/** The headers that tell a client which document its finished upload became. */
+export const DOCUMENT_ID_HEADER = 'Docstore-Document-Id';
+export const DOCUMENT_VERSION_HEADER = 'Docstore-Document-Version';
+
+export interface ResumableUploadsOptions {
+  db: Kysely<Database>;
+  documents: DocumentService;
+  /** Where the parts live until the upload is complete. */
+  datastore: ReadableDataStore;
+  /** The largest file accepted, in bytes (checked from `Upload-Length` and while receiving). */
+  maxUploadBytes: number;
+  /** The URL path of the endpoint. @default '/api/v1/uploads' */
+  path?: string;
+}
+
+/** Where an upload stands, as `GET /api/v1/uploads/{id}` answers it. */
+export interface ResumableUploadState {
+  id: string;
+  offset: number;
+  length: number | null;
+}
+
+/**
+ * Resumable uploads (tus 1.0) in front of the documents service: each request is authorised as a
+ * multipart upload is (creation and every later request, by the upload's creator only), and the
+ * finished upload goes through the same pipeline (sniffing, allowed types, size limit, create-only
+ * storage, row and audit entry in one transaction), then its parts are removed. Nothing becomes a
+ * document before the upload is complete.
+ */
+export class ResumableUploads {
+  readonly server: Server;
+  private readonly principals = new WeakMap<Request, Principal>();
+  private readonly completing = new Set<string>();
+
+  constructor(private readonly options: ResumableUploadsOptions) {
+    this.server = new Server({
+      path: options.path ?? '/api/v1/uploads',
+      datastore: options.datastore,
+      maxSize: options.maxUploadBytes,
+      relativeLocation: true,
+      exposedHeaders: [DOCUMENT_ID_HEADER, DOCUMENT_VERSION_HEADER],
+      onUploadCreate: async (request, upload) => ({ metadata: { ...upload.metadata, [CREATOR_KEY]: creatorOf(this.principalOf(request)) } }),
+      onUploadFinish: async (request, upload) => ({ headers: await this.complete(this.principalOf(request), upload) }),
+      onResponseError: (request, error) => {
+        const problem = tusProblem(error, new URL(request.url).pathname);
+        return { status_code: problem.status, body: JSON.stringify(problem) };
+      },
+    });
+  }
+
+  /**
+   * Answers one tus request of an authenticated caller (`undefined` for `OPTIONS` only), whom the
+   * hooks that run for it (creation, completion) act for.
+   */
+  handle(request: Request, principal: Principal | undefined): Promise<Response> {
+    if (principal !== undefined) this.principals.set(request, principal);
+    return this.server.handleWeb(request);
+  }
+
+  /**
+   * Admits a creation (`POST`): the caller may upload these fields into this building (or a version
+   * of this document), and the declared `Upload-Length` is within the limit (`upload.too_large`).
+   */
+  async admitCreation(principal: Principal, headers: { uploadLength: string | undefined; uploadMetadata: string | undefined }): Promise<void> {
+    if (headers.uploadLength === undefined || !/^\d+$/.test(headers.uploadLength)) {
+      throw DocumentError.invalid('Upload-Length', 'required (a deferred length is not supported)');
+    }
+    const length = Number(headers.uploadLength);
+    if (length > this.options.maxUploadBytes) {
+      throw new DocumentError('upload.too_large', `The file is larger than ${this.options.maxUploadBytes} bytes`, { limit: this.options.maxUploadBytes });
+    }
+    if (length === 0) throw new DocumentError('upload.empty_file', 'The file is empty');
+    await this.authorize(principal, toResumableUploadMetadata(parseUploadMetadataHeader(headers.uploadMetadata)));
+  }
+
+  /**
+   * Admits any later request on upload `id`: only its creator (same subject and organisation), who
+   * may still upload there. Another caller gets `upload.not_found`, as for an absent upload.
+   */
+  async admitAccess(principal: Principal, id: string): Promise<ResumableUploadState> {
+    let upload: Upload;
+    try {
+      upload = await this.options.datastore.getUpload(id);
+    } catch (error) {
+      throw isDocstoreError(error) ? error : tusErrorToDocumentError(error, id);
+    }
+    if (upload.metadata?.[CREATOR_KEY] !== creatorOf(principal)) throw new DocumentError('upload.not_found', `Upload ${id} not found`, { id });
+    await this.authorize(principal, toResumableUploadMetadata(upload.metadata ?? {}));
+    return { id, offset: upload.offset, length: upload.size ?? null };
+  }
+
+  private async authorize(principal: Principal, metadata: ResumableUploadMetadata): Promise<void> {
+    const { db } = this.options;
+    if (metadata.documentId !== undefined) {
+      const row = await authorizedDocument(db, principal, metadata.documentId, 'upload');
+      assertTypeAllowed(principal, row.type as DocumentType, 'upload');
+      return;
+    }
+    await authorizeBuilding(db, principal, metadata.building ?? '', 'upload');
+    validateDocumentFields(principal, fieldsOf(metadata));
+  }
+
+  /**
+   * Runs the upload pipeline on the finished upload's bytes, streamed from the store (checked
+   * against the declared SHA-256), then removes its parts, whatever the outcome: a refused upload
+   * cannot be resumed.
+   */
+  private async complete(principal: Principal, upload: Upload): Promise<Record<string, string>> {
+    if (this.completing.has(upload.id)) throw new DocumentError('upload.offset_conflict', `Upload ${upload.id} is being completed`, { id: upload.id });
+    this.completing.add(upload.id);
+    try {
+      const metadata = toResumableUploadMetadata(upload.metadata ?? {});
+      const read = await this.options.datastore.read(upload.id);
+      const stream = metadata.sha256 === undefined ? read : sha256Checked(read, metadata.sha256);
+      const file: UploadPart = { kind: 'file', fieldName: 'file', fileName: metadata.filename, stream };
+      try {
+        if (metadata.documentId !== undefined) {
+          const version = await this.options.documents.addVersion(principal, metadata.documentId, single(file));
+          return { [DOCUMENT_ID_HEADER]: metadata.documentId, [DOCUMENT_VERSION_HEADER]: String(version.version) };
+        }
+        const fields = Object.entries(fieldsOf(metadata)).map(([name, value]): UploadPart => ({ kind: 'field', name, value }));
+        const document = await this.options.documents.upload(principal, metadata.building ?? '', single(...fields, file));
+        return { [DOCUMENT_ID_HEADER]: document.id, [DOCUMENT_VERSION_HEADER]: '1' };
+      } finally {
+        read.destroy();
+        await this.options.datastore.remove(upload.id);
+      }
+    } finally {
+      this.completing.delete(upload.id);
+    }
+  }
+
+  private principalOf(request: Request): Principal {
+    const principal = this.principals.get(request);
+    // The route authenticates every request before handing it over; a request that skipped it is a bug.
+    if (principal === undefined) throw new Error('resumable upload request without an authenticated caller');
+    return principal;
+  }
+}
+
+function fieldsOf(metadata: ResumableUploadMetadata): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (metadata.type !== undefined) fields.type = metadata.type;
+  if (metadata.title !== undefined) fields.title = metadata.title;
+  if (metadata.documentDate !== undefined) fields.documentDate = metadata.documentDate;
+  return fields;
+}
+
+async function* single(...parts: UploadPart[]): AsyncIterable<UploadPart> {
+  yield* parts;
+}

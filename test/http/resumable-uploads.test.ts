@@ -1,0 +1,206 @@
+import { request as httpRequest } from 'node:http';
+import * as tus from 'tus-js-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Document } from '../../src/shared/document.js';
+import { auditEntries, onlyEntry } from '../support/audit-entries.js';
+import { registerBuilding } from '../support/buildings.js';
+import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { sha256 } from '../support/streams.js';
+import { pdfOfSize } from '../support/upload-request.js';
+
+const MAX_UPLOAD_BYTES = 300_000;
+const TUS = { 'tus-resumable': '1.0.0' };
+
+function metadataHeader(fields: Record<string, string>): string {
+  return Object.entries(fields)
+    .map(([key, value]) => `${key} ${Buffer.from(value).toString('base64')}`)
+    .join(',');
+}
+
+for (const [pairName, factory] of SERVICE_PAIRS) {
+  describe(`resumable uploads (tus) on ${pairName}`, () => {
+    let fixture: ServiceFixture;
+    let baseUrl: string;
+    let syndic: string;
+
+    beforeAll(async () => {
+      fixture = await factory({ listen: true, env: { MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } });
+      baseUrl = fixture.baseUrl!;
+      syndic = await fixture.token('syndic', { sub: 'syndic-1' });
+    });
+    afterAll(async () => fixture?.close());
+
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+    async function create(token: string, length: number, fields: Record<string, string>): Promise<Response> {
+      return fetch(`${baseUrl}/api/v1/uploads`, { method: 'POST', headers: { ...TUS, ...bearer(token), 'upload-length': String(length), 'upload-metadata': metadataHeader(fields) } });
+    }
+
+    async function created(token: string, length: number, fields: Record<string, string>): Promise<string> {
+      const response = await create(token, length, fields);
+      expect(response.status, await response.clone().text()).toBe(201);
+      return new URL(response.headers.get('location')!, `${baseUrl}/api/v1/uploads`).href;
+    }
+
+    function patch(url: string, token: string, offset: number, bytes: Buffer): Promise<Response> {
+      return fetch(url, { method: 'PATCH', headers: { ...TUS, ...bearer(token), 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }, body: bytes });
+    }
+
+    async function offsetOf(url: string, token = syndic): Promise<number> {
+      const response = await fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer(token) } });
+      expect(response.status).toBe(200);
+      return Number(response.headers.get('upload-offset'));
+    }
+
+    async function documentsOf(building: string): Promise<Document[]> {
+      const response = await fixture.service.app.inject({ url: `/api/v1/buildings/${building}/documents`, headers: bearer(syndic) });
+      expect(response.statusCode, response.body).toBe(200);
+      return (response.json() as { items: Document[] }).items;
+    }
+
+    async function contentOf(id: string): Promise<Buffer> {
+      const response = await fixture.service.app.inject({ url: `/api/v1/documents/${id}/content`, headers: bearer(syndic) });
+      expect(response.statusCode, response.body).toBe(200);
+      return response.rawPayload;
+    }
+
+    /** A PATCH whose connection is cut after `sent` of its `bytes`, as a dropped mobile connection. */
+    async function cutPatch(url: string, offset: number, bytes: Buffer, sent: number): Promise<void> {
+      const target = new URL(url);
+      await new Promise<void>((resolve) => {
+        const request = httpRequest(target, {
+          method: 'PATCH',
+          headers: { ...TUS, ...bearer(syndic), 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', 'content-length': String(bytes.length) },
+        });
+        request.on('error', () => resolve());
+        request.on('close', () => resolve());
+        request.write(bytes.subarray(0, sent), () => setTimeout(() => request.destroy(), 200));
+      });
+    }
+
+    it('tus-js-client uploads in chunks; the finished upload is a document whose id the last answer names, recorded as document.upload', async () => {
+      const building = await registerBuilding(fixture);
+      const content = pdfOfSize(250_000);
+      const answer = await new Promise<tus.HttpResponse>((resolve, reject) => {
+        const upload = new tus.Upload(content, {
+          endpoint: `${baseUrl}/api/v1/uploads`,
+          chunkSize: 64 * 1024,
+          headers: bearer(syndic),
+          metadata: { building, type: 'contract', title: 'Contrat ascenseur', filename: 'contrat.pdf', sha256: sha256(content) },
+          onSuccess: ({ lastResponse }) => resolve(lastResponse),
+          onError: reject,
+        });
+        upload.start();
+      });
+      const id = answer.getHeader('docstore-document-id') ?? '';
+      expect(id).not.toBe('');
+      expect(answer.getHeader('docstore-document-version')).toBe('1');
+      const [document] = await documentsOf(building);
+      expect(document).toMatchObject({ id, title: 'Contrat ascenseur', fileName: 'contrat.pdf', mimeType: 'application/pdf', size: content.length, sha256: sha256(content) });
+      expect((await contentOf(id)).equals(content)).toBe(true);
+      expect(onlyEntry(await auditEntries(fixture.service.db, { documentId: id }), 'document.upload').details).toMatchObject({ sha256: sha256(content), size: content.length });
+    });
+
+    it('an upload cut at several offsets resumes from the offset the server holds (raw HTTP); nothing is a document before the last byte', async () => {
+      const building = await registerBuilding(fixture);
+      const content = pdfOfSize(200_000);
+      const url = await created(syndic, content.length, { building, type: 'invoice', title: 'Facture', filename: 'facture.pdf', sha256: sha256(content) });
+      for (const cut of [50_000, 120_000]) {
+        const offset = await offsetOf(url);
+        await cutPatch(url, offset, content.subarray(offset), cut - offset);
+        const held = await offsetOf(url);
+        expect(held).toBeGreaterThan(offset);
+        expect(held).toBeLessThanOrEqual(cut);
+        expect(await documentsOf(building)).toEqual([]);
+      }
+      const offset = await offsetOf(url);
+      const stale = await patch(url, syndic, 0, content);
+      expect(stale.status).toBe(409);
+      expect(await stale.json()).toMatchObject({ code: 'upload.offset_conflict' });
+      const last = await patch(url, syndic, offset, content.subarray(offset));
+      expect(last.status, await last.clone().text()).toBe(204);
+      const id = last.headers.get('docstore-document-id')!;
+      expect((await contentOf(id)).equals(content)).toBe(true);
+      // The parts are gone once the document exists.
+      expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer(syndic) } })).status).toBe(404);
+    });
+
+    it('a new version through documentId is recorded as document.version_add', async () => {
+      const building = await registerBuilding(fixture);
+      const first = pdfOfSize(10_000);
+      const document = await fixture.service.app.inject({ method: 'POST', url: '/api/v1/uploads', headers: { ...TUS, ...bearer(syndic), 'upload-length': String(first.length), 'upload-metadata': metadataHeader({ building, type: 'contract', title: 'Contrat', filename: 'v1.pdf' }), 'content-type': 'application/offset+octet-stream' }, payload: first });
+      expect(document.statusCode, document.body).toBe(201);
+      const id = document.headers['docstore-document-id'] as string;
+      const second = pdfOfSize(20_000);
+      const url = await created(syndic, second.length, { documentId: id, filename: 'v2.pdf', sha256: sha256(second) });
+      const last = await patch(url, syndic, 0, second);
+      expect(last.status, await last.clone().text()).toBe(204);
+      expect(last.headers.get('docstore-document-version')).toBe('2');
+      expect((await contentOf(id)).equals(second)).toBe(true);
+      expect(onlyEntry(await auditEntries(fixture.service.db, { documentId: id }), 'document.version_add')).toBeDefined();
+    });
+
+    it('a wrong whole-file SHA-256 stores nothing (422 upload.checksum_mismatch) and removes the parts', async () => {
+      const building = await registerBuilding(fixture);
+      const content = pdfOfSize(100_000);
+      const url = await created(syndic, content.length, { building, type: 'invoice', title: 'Facture', filename: 'f.pdf', sha256: sha256(pdfOfSize(99_999)) });
+      const last = await patch(url, syndic, 0, content);
+      expect(last.status).toBe(422);
+      expect(last.headers.get('content-type')).toContain('application/problem+json');
+      expect(await last.json()).toMatchObject({ code: 'upload.checksum_mismatch' });
+      expect(await documentsOf(building)).toEqual([]);
+      const keys: string[] = [];
+      for await (const entry of fixture.service.storage.list({ prefix: `${ORG_A}/${building}/` })) if (entry.kind === 'object') keys.push(entry.key);
+      expect(keys).toEqual([]);
+      expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer(syndic) } })).status).toBe(404);
+    });
+
+    it("another user's token can neither continue, read nor delete an upload (404 upload.not_found)", async () => {
+      const building = await registerBuilding(fixture);
+      const content = pdfOfSize(50_000);
+      const url = await created(syndic, content.length, { building, type: 'invoice', title: 'Facture', filename: 'f.pdf' });
+      expect((await patch(url, syndic, 0, content.subarray(0, 10_000))).status).toBe(204);
+      for (const other of [await fixture.token('syndic', { sub: 'syndic-2' }), await fixture.token('syndic', { sub: 'syndic-1', org: ORG_B })]) {
+        const continued = await patch(url, other, 10_000, content.subarray(10_000));
+        expect(continued.status).toBe(404);
+        expect(await continued.json()).toMatchObject({ code: 'upload.not_found' });
+        expect((await fetch(url, { method: 'DELETE', headers: { ...TUS, ...bearer(other) } })).status).toBe(404);
+        expect((await fetch(url, { headers: bearer(other) })).status).toBe(404);
+      }
+      expect((await fetch(url, { headers: bearer(syndic) })).status).toBe(200);
+      expect(await offsetOf(url)).toBe(10_000);
+      expect((await fetch(url, { method: 'PATCH', headers: { ...TUS, 'upload-offset': '10000', 'content-type': 'application/offset+octet-stream' }, body: content.subarray(10_000) })).status).toBe(401);
+      const deleted = await fetch(url, { method: 'DELETE', headers: { ...TUS, ...bearer(syndic) } });
+      expect(deleted.status).toBe(204);
+      expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer(syndic) } })).status).toBe(404);
+    });
+
+    it('refuses at creation what a multipart upload refuses: an owner, a type the role may not upload, an unknown building, an over-size Upload-Length', async () => {
+      const building = await registerBuilding(fixture);
+      const fields = { building, type: 'invoice', title: 'Facture', filename: 'f.pdf' };
+      const owner = await fixture.token('owner', { buildings: [building] });
+      expect((await create(owner, 1000, fields)).status).toBe(403);
+      const accountant = await fixture.token('accountant');
+      const forbiddenType = await create(accountant, 1000, { ...fields, type: 'minutes' });
+      expect([403, 400]).toContain(forbiddenType.status);
+      const unknown = await create(syndic, 1000, { ...fields, building: '0190a000-0000-7000-8000-0000000000ff' });
+      expect(unknown.status).toBe(404);
+      const tooLarge = await create(syndic, MAX_UPLOAD_BYTES + 1, fields);
+      expect(tooLarge.status).toBe(413);
+      expect(await tooLarge.json()).toMatchObject({ code: 'upload.too_large' });
+      const missing = await create(syndic, 1000, { building, filename: 'f.pdf' });
+      expect(missing.status).toBe(400);
+      expect(await missing.json()).toMatchObject({ code: 'documents.invalid_input' });
+    });
+
+    it('a renamed executable is refused at completion (415 upload.unsupported_content), nothing stored', async () => {
+      const building = await registerBuilding(fixture);
+      const executable = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(8000, 0x90)]);
+      const url = await created(syndic, executable.length, { building, type: 'invoice', title: 'Facture', filename: 'facture.pdf' });
+      const last = await patch(url, syndic, 0, executable);
+      expect(last.status).toBe(415);
+      expect(await last.json()).toMatchObject({ code: 'upload.unsupported_content' });
+      expect(await documentsOf(building)).toEqual([]);
+    });
+  });
+}
