@@ -6,7 +6,7 @@ import { AUDIT_CATALOGUES } from '../../web/src/i18n/audit-catalogue.js';
 import { CATALOGUES } from '../../web/src/i18n/index.js';
 import { launchChromium, pdfDocument } from '../support/browser.js';
 import { registerBuildingAt } from '../support/buildings.js';
-import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { axeViolations, documentAction, horizontalOverflow, smallTouchTargets } from './page-checks.js';
 
 const SCREENSHOTS = new URL('../../test-results/screenshots/', import.meta.url).pathname;
@@ -34,11 +34,11 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     const content = pdfDocument('Contrat nettoyage', 30 * 1024);
 
     /** A page signed in as `sub` with `role`, in `locale`, at `width`, on the building. */
-    async function signedIn(role: 'syndic' | 'owner' | 'board_member', sub: string, locale: 'fr-BE' | 'nl-BE' | 'en-BE', width = 1280): Promise<Page> {
+    async function signedIn(role: 'syndic' | 'owner' | 'board_member' | 'superadmin', sub: string, locale: 'fr-BE' | 'nl-BE' | 'en-BE', width = 1280, org?: string): Promise<Page> {
       const context = await browser.newContext({ locale, acceptDownloads: true, viewport: { width, height: 860 } });
       context.setDefaultTimeout(15_000);
       const page = await context.newPage();
-      await page.goto(`${baseUrl}/#token=${await fixture.token(role, { sub, buildings: [building] })}`);
+      await page.goto(`${baseUrl}/#token=${await fixture.token(role, { sub, buildings: [building], ...(org === undefined ? {} : { org }) })}`);
       await page.getByRole('heading', { name: CATALOGUES[locale]['buildings.heading'] }).waitFor();
       await page.getByRole('link', { name: /Résidence Les Traces/ }).click();
       return page;
@@ -175,6 +175,25 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         expect(entries.map((entry) => entry.action).slice(-2)).toEqual(['audit.export', 'audit.export']);
         expect(entries.every((entry) => entry.building_id === building)).toBe(true);
         expect(await axeViolations(page)).toEqual([]);
+      } finally {
+        await page.context().close();
+      }
+    });
+
+    it('a superadmin of another organisation (en-BE) reads the building’s trail by naming its organisation', async () => {
+      const page = await signedIn('superadmin', 'operator-traces', 'en-BE', 1280, ORG_B);
+      try {
+        const row = page.locator(`[data-document-id="${documentId}"]`);
+        await row.waitFor();
+        await (await documentAction(row, en['action.history'])).click();
+        const dialog = page.getByRole('dialog', { name: fill(aen['history.heading'], { title: 'Contrat de nettoyage 2026' }) });
+        await expect.poll(async () => (await shownEntries(dialog.getByRole('list', { name: aen['entry.list'] }))).map((entry) => entry.action).slice(-2)).toEqual(['document.update', 'document.upload']);
+        await dialog.getByRole('button', { name: en['action.close'], exact: true }).click();
+        await page.getByRole('link', { name: en['building.activity'], exact: true }).click();
+        const list = page.getByRole('list', { name: aen['entry.list'] });
+        await expect.poll(async () => (await shownEntries(list)).map((entry) => entry.action)).toContain('building.create');
+        const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: aen['activity.exportCsv'], exact: true }).click()]);
+        expect(await readFile(await csv.path(), 'utf8')).toContain('Contrat de nettoyage 2026');
       } finally {
         await page.context().close();
       }
