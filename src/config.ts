@@ -14,6 +14,7 @@ import type { ScrubSchedule } from './documents/integrity/scrub-schedule.js';
 import { parseByteRate } from './sync/bandwidth-limiter.js';
 import { DEFAULT_REQUEST_TIMEOUTS, type RequestTimeouts } from './http/request-timeouts.js';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './http/upload-limiter.js';
+import { DEFAULT_RESUMABLE_UPLOAD_EXPIRY_SECONDS } from './uploads/resumable-upload-expiry.js';
 import type { MetricsServerOptions } from './metrics/metrics-server.js';
 import { DEFAULT_EXTRACTION_LIMITS } from './search/extraction/extraction-limits.js';
 import type { SearchSettings } from './search/search-settings.js';
@@ -38,6 +39,8 @@ export interface DocstoreConfig {
   jwt: JwtSettings;
   /** Largest upload in bytes. @default 52428800 (50 MiB) */
   maxUploadBytes: number;
+  /** `RESUMABLE_UPLOAD_EXPIRY_SECONDS`: an unfinished resumable upload expires this long after its creation. */
+  resumableUploadExpirySeconds: number;
   /** Days in the trash before purge. @default 30 */
   trashDays: number;
   /** `DOCSTORE_RETENTION`: retention periods by document type over docstore's defaults (docs/retention.md). @default {} */
@@ -105,6 +108,7 @@ const environmentSchema = z
     UPLOAD_IDLE_TIMEOUT_SECONDS: seconds.max(3600).default(DEFAULT_UPLOAD_LIMITS.idleTimeoutSeconds),
     MAX_UPLOADS_IN_FLIGHT: uploadCount.default(DEFAULT_UPLOAD_LIMITS.maxInFlight),
     MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT: uploadCount.default(DEFAULT_UPLOAD_LIMITS.maxInFlightPerSubject),
+    RESUMABLE_UPLOAD_EXPIRY_SECONDS: seconds.max(30 * 86_400).default(DEFAULT_RESUMABLE_UPLOAD_EXPIRY_SECONDS),
     HEADERS_TIMEOUT_SECONDS: seconds.max(300).default(DEFAULT_REQUEST_TIMEOUTS.headersSeconds),
     REQUEST_TIMEOUT_SECONDS: seconds.max(86_400).default(DEFAULT_REQUEST_TIMEOUTS.requestSeconds),
     DOCSTORE_TRASH_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).max(3650).default(30),
@@ -180,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     healthCheckTimeoutSeconds: e.HEALTH_CHECK_TIMEOUT_SECONDS,
     jwt: jwtSettingsOf(e),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    resumableUploadExpirySeconds: e.RESUMABLE_UPLOAD_EXPIRY_SECONDS,
     trashDays: e.DOCSTORE_TRASH_DAYS,
     retention: e.DOCSTORE_RETENTION ?? {},
     ...(e.DOCSTORE_SCRUB_INTERVAL_HOURS === undefined

@@ -15,6 +15,8 @@ import { ListenError } from './listen-error.js';
 import { ConsoleAssets } from './console-assets.js';
 import { UploadLimiter } from './upload-limiter.js';
 import { createResumableUploads } from '../uploads/create-resumable-uploads.js';
+import { sweepIntervalMs } from '../uploads/resumable-upload-expiry.js';
+import type { ResumableUploads } from '../uploads/resumable-uploads.js';
 
 /** Where `npm run build` puts the console (relative to this file: src/http or dist/http → dist/web). */
 export const CONSOLE_DIR = new URL('../../dist/web/', import.meta.url).pathname;
@@ -25,6 +27,8 @@ export interface Service extends DocstoreService {
   metrics: DocstoreMetrics;
   /** Uploads in flight (their slots and idle timeout). */
   uploads: UploadLimiter;
+  /** Resumable (tus) uploads at `/api/v1/uploads`. */
+  resumableUploads: ResumableUploads;
   /** The HS256 secret in use, when tokens are verified with one (for `docstore token`). */
   jwtSecret?: Uint8Array;
   /** Whether the JWT secret was generated now (first start of the embedded default). */
@@ -49,6 +53,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
     metrics.onCollect(backupStatusRefresher(metrics, config.dataDir));
     const consoleAssets = await ConsoleAssets.load(options.consoleDir ?? CONSOLE_DIR);
     const uploads = new UploadLimiter(config.uploads, metrics);
+    const resumableUploads = createResumableUploads(config, core, (outcome) => metrics.resumableUploads.inc({ outcome }));
     watchIntegrity(core, metrics);
     metrics.onCollect(integrityGaugesRefresher(metrics, core));
     const app = await buildApp({
@@ -68,12 +73,13 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       trashDays: config.trashDays,
       healthCheckTimeoutSeconds: config.healthCheckTimeoutSeconds,
       uploads,
-      resumableUploads: createResumableUploads(config, core),
+      resumableUploads,
       requestTimeouts: config.http.timeouts,
       logger: options.logger ?? { level: config.logLevel },
       metrics,
       ...(consoleAssets === undefined ? {} : { console: consoleAssets }),
     });
+    resumableUploads.startSweeping(sweepIntervalMs(config.resumableUploadExpirySeconds), (error) => app.log.error({ err: error }, 'could not remove expired resumable uploads'));
     core.integrity.logError = (details, message) => app.log.error(details, message);
     core.handover.jobs.logError = (details, message) => app.log.error(details, message);
     core.integrity.onDamage((damage) => app.log.error({ damage }, `damaged content: document ${damage.documentId} version ${damage.version} (${damage.reason}, found by ${damage.source}); the document is now broken`));
@@ -85,7 +91,9 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       ...(secret === undefined ? {} : { jwtSecret: secret }),
       generatedJwtSecret: generated,
       consoleBuilt: consoleAssets !== undefined,
+      resumableUploads,
       close: async () => {
+        await resumableUploads.stop();
         await app.close();
         await core.close();
       },

@@ -67,6 +67,12 @@ export class DocstoreMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly resumableUploads = new Counter({
+    name: METRICS.resumableUploads,
+    help: 'Resumable (tus) uploads by outcome (created, completed, refused, expired).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly documents = new Gauge({ name: METRICS.documents, help: 'Live documents by type.', labelNames: ['type'] as const, registers: [this.registry] });
   readonly documentBytes = new Gauge({ name: METRICS.documentBytes, help: 'Bytes of live documents by type.', labelNames: ['type'] as const, registers: [this.registry] });
   readonly backupLastSuccess = new Gauge({ name: METRICS.backupLastSuccess, help: 'Unix time of the last successful backup (0: never).', registers: [this.registry] });

@@ -28,6 +28,8 @@ export const METRICS = {
   uploadsRejected: 'docstore_uploads_rejected_total',
   /** counter {reason}: uploads aborted before their body arrived: `idle` (no byte for UPLOAD_IDLE_TIMEOUT_SECONDS), `disconnect` (the connection closed). */
   uploadsAborted: 'docstore_uploads_aborted_total',
+  /** counter {outcome}: resumable (tus) uploads `created`, `completed` (a document or version), `refused` at completion, `expired` (parts removed). */
+  resumableUploads: 'docstore_resumable_uploads_total',
   /** gauge {type}: live documents, refreshed from the database at most once a minute. */
   documents: 'docstore_documents',
   /** gauge {type}: bytes of live documents, refreshed with `docstore_documents`. */

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Server, type DataStore, type Upload } from '@tus/server';
+import { EVENTS, Server, type DataStore, type Upload } from '@tus/server';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { authorizeBuilding, authorizedDocument } from '../documents/document-access.js';
@@ -30,7 +30,12 @@ export interface ResumableUploadsOptions {
   maxUploadBytes: number;
   /** The URL path of the endpoint. @default '/api/v1/uploads' */
   path?: string;
+  /** Told of each upload's outcome (metrics). */
+  onOutcome?: (outcome: ResumableUploadOutcome) => void;
 }
+
+/** What became of a resumable upload: `refused` at completion (type, SHA-256, size), `expired` unfinished. */
+export type ResumableUploadOutcome = 'created' | 'completed' | 'refused' | 'expired';
 
 /** Where an upload stands, as `GET /api/v1/uploads/{id}` answers it. */
 export interface ResumableUploadState {
@@ -50,6 +55,8 @@ export class ResumableUploads {
   readonly server: Server;
   private readonly principals = new WeakMap<Request, Principal>();
   private readonly completing = new Set<string>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ResumableUploadsOptions) {
     this.server = new Server({
@@ -65,6 +72,31 @@ export class ResumableUploads {
         return { status_code: problem.status, body: JSON.stringify(problem) };
       },
     });
+    this.server.on(EVENTS.POST_CREATE, () => options.onOutcome?.('created'));
+  }
+
+  /**
+   * Removes the parts of every unfinished upload past its expiry (local parts, S3 multipart uploads
+   * aborted); returns how many.
+   */
+  async cleanUpExpired(): Promise<number> {
+    const removed = await this.server.cleanUpExpiredUploads();
+    for (let i = 0; i < removed; i += 1) this.options.onOutcome?.('expired');
+    return removed;
+  }
+
+  /** Sweeps expired uploads every `intervalMs` until `stop`; a failed sweep is told to `onError` and retried at the next. */
+  startSweeping(intervalMs: number, onError: (error: unknown) => void): void {
+    this.sweeper = setInterval(() => {
+      this.sweeping = this.cleanUpExpired().catch(onError);
+    }, intervalMs);
+    this.sweeper.unref();
+  }
+
+  /** Stops sweeping, once a sweep under way has ended. */
+  async stop(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.sweeping;
   }
 
   /**
@@ -133,13 +165,12 @@ export class ResumableUploads {
       const stream = metadata.sha256 === undefined ? read : sha256Checked(read, metadata.sha256);
       const file: UploadPart = { kind: 'file', fieldName: 'file', fileName: metadata.filename, stream };
       try {
-        if (metadata.documentId !== undefined) {
-          const version = await this.options.documents.addVersion(principal, metadata.documentId, single(file));
-          return { [DOCUMENT_ID_HEADER]: metadata.documentId, [DOCUMENT_VERSION_HEADER]: String(version.version) };
-        }
-        const fields = Object.entries(fieldsOf(metadata)).map(([name, value]): UploadPart => ({ kind: 'field', name, value }));
-        const document = await this.options.documents.upload(principal, metadata.building ?? '', single(...fields, file));
-        return { [DOCUMENT_ID_HEADER]: document.id, [DOCUMENT_VERSION_HEADER]: '1' };
+        const headers = await this.store(principal, metadata, file);
+        this.options.onOutcome?.('completed');
+        return headers;
+      } catch (error) {
+        this.options.onOutcome?.('refused');
+        throw error;
       } finally {
         read.destroy();
         await this.options.datastore.remove(upload.id);
@@ -147,6 +178,16 @@ export class ResumableUploads {
     } finally {
       this.completing.delete(upload.id);
     }
+  }
+
+  private async store(principal: Principal, metadata: ResumableUploadMetadata, file: UploadPart): Promise<Record<string, string>> {
+    if (metadata.documentId !== undefined) {
+      const version = await this.options.documents.addVersion(principal, metadata.documentId, single(file));
+      return { [DOCUMENT_ID_HEADER]: metadata.documentId, [DOCUMENT_VERSION_HEADER]: String(version.version) };
+    }
+    const fields = Object.entries(fieldsOf(metadata)).map(([name, value]): UploadPart => ({ kind: 'field', name, value }));
+    const document = await this.options.documents.upload(principal, metadata.building ?? '', single(...fields, file));
+    return { [DOCUMENT_ID_HEADER]: document.id, [DOCUMENT_VERSION_HEADER]: '1' };
   }
 
   private principalOf(request: Request): Principal {

@@ -1,0 +1,94 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerBuilding } from '../support/buildings.js';
+import { SERVICE_PAIRS, localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
+import { sha256 } from '../support/streams.js';
+import { pdfOfSize } from '../support/upload-request.js';
+
+const TUS = { 'tus-resumable': '1.0.0' };
+
+function metadataHeader(fields: Record<string, string>): string {
+  return Object.entries(fields)
+    .map(([key, value]) => `${key} ${Buffer.from(value).toString('base64')}`)
+    .join(',');
+}
+
+async function createUpload(fixture: ServiceFixture, token: string, length: number, fields: Record<string, string>): Promise<string> {
+  const response = await fetch(`${fixture.baseUrl}/api/v1/uploads`, { method: 'POST', headers: { ...TUS, authorization: `Bearer ${token}`, 'upload-length': String(length), 'upload-metadata': metadataHeader(fields) } });
+  expect(response.status, await response.clone().text()).toBe(201);
+  return new URL(response.headers.get('location')!, `${fixture.baseUrl}/api/v1/uploads`).pathname;
+}
+
+function patch(fixture: ServiceFixture, path: string, token: string, offset: number, bytes: Buffer): Promise<Response> {
+  return fetch(`${fixture.baseUrl}${path}`, { method: 'PATCH', headers: { ...TUS, authorization: `Bearer ${token}`, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }, body: bytes });
+}
+
+async function metricValue(fixture: ServiceFixture, outcome: string): Promise<number> {
+  const metric = await fixture.service.metrics.registry.getSingleMetric('docstore_resumable_uploads_total')?.get();
+  return metric?.values.find((value) => value.labels.outcome === outcome)?.value ?? 0;
+}
+
+for (const [pairName, factory] of SERVICE_PAIRS) {
+  describe(`resumable uploads expire on ${pairName}`, () => {
+    let fixture: ServiceFixture;
+
+    beforeAll(async () => {
+      fixture = await factory({ listen: true, env: { RESUMABLE_UPLOAD_EXPIRY_SECONDS: '1' } });
+    });
+    afterAll(async () => fixture?.close());
+
+    it('an unfinished upload past its expiry answers 410 upload.expired, and the sweep removes its parts and counts it', async () => {
+      // The test sweeps itself: the service's sweep (every second here) would race its 410.
+      await fixture.service.resumableUploads.stop();
+      const token = await fixture.token('syndic', { sub: 'syndic-1' });
+      const building = await registerBuilding(fixture);
+      const content = pdfOfSize(40_000);
+      const path = await createUpload(fixture, token, content.length, { building, type: 'invoice', title: 'Facture', filename: 'f.pdf' });
+      expect((await patch(fixture, path, token, 0, content.subarray(0, 10_000))).status).toBe(204);
+      const id = path.split('/').pop()!;
+      const directory = join(fixture.config.dataDir, 'uploads');
+      expect((await readdir(directory)).filter((name) => name.startsWith(id))).not.toEqual([]);
+      await sleep(1500);
+      const late = await patch(fixture, path, token, 10_000, content.subarray(10_000));
+      expect(late.status).toBe(410);
+      expect(await late.json()).toMatchObject({ code: 'upload.expired' });
+      expect((await readdir(directory)).filter((name) => name.startsWith(id))).not.toEqual([]);
+      expect(await fixture.service.resumableUploads.cleanUpExpired()).toBe(1);
+      expect((await readdir(directory)).filter((name) => name.startsWith(id))).toEqual([]);
+      expect(await metricValue(fixture, 'expired')).toBe(1);
+      expect(await metricValue(fixture, 'created')).toBeGreaterThanOrEqual(1);
+    });
+  });
+}
+
+describe('resumable uploads across two instances (local + SQLite, one data directory)', () => {
+  let first: ServiceFixture;
+  let second: ServiceFixture;
+
+  beforeAll(async () => {
+    first = await localSqliteService({ listen: true });
+    second = await localSqliteService({ listen: true, shareWith: first });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+  });
+
+  it('an upload begun on one instance is resumed and finished on the other', async () => {
+    const token = await first.token('syndic', { sub: 'syndic-1' });
+    const building = await registerBuilding(first);
+    const content = pdfOfSize(120_000);
+    const path = await createUpload(first, token, content.length, { building, type: 'invoice', title: 'Facture', filename: 'f.pdf', sha256: sha256(content) });
+    expect((await patch(first, path, token, 0, content.subarray(0, 50_000))).status).toBe(204);
+    const head = await fetch(`${second.baseUrl}${path}`, { method: 'HEAD', headers: { ...TUS, authorization: `Bearer ${token}` } });
+    expect(head.headers.get('upload-offset')).toBe('50000');
+    const last = await patch(second, path, token, 50_000, content.subarray(50_000));
+    expect(last.status, await last.clone().text()).toBe(204);
+    const id = last.headers.get('docstore-document-id')!;
+    const read = await first.service.app.inject({ url: `/api/v1/documents/${id}/content`, headers: { authorization: `Bearer ${token}` } });
+    expect(read.statusCode).toBe(200);
+    expect(read.rawPayload.equals(content)).toBe(true);
+  });
+});
