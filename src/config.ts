@@ -6,7 +6,7 @@ import { jwtProductionIssues, jwtSettingsOf, jwtVariables } from './config/jwt-v
 import { webhookSettingsOf, webhookVariables } from './config/webhook-variables.js';
 import type { WebhookSettings } from './events/webhook-settings.js';
 import { encryptionConfigOf, storageConfigOf, storageIssues, storageProductionIssues, storageVariables } from './config/storage-variables.js';
-import { DEFAULT_CHECKPOINT_MINUTES, type AuditSettings } from './audit/audit-settings.js';
+import { DEFAULT_CHECKPOINT_MINUTES, type AuditSettings } from './audit/evidence/audit-settings.js';
 import type { DatabaseConfig } from './db/database.js';
 import { DEFAULT_ALLOWED_MIME_TYPES } from './documents/allowed-mime-types.js';
 import { parseRetentionOverrides, type RetentionOverrides } from './documents/retention/retention-rules.js';

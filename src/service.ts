@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditSealer } from './audit/audit-sealer.js';
-import { AuditCheckpointer } from './audit/audit-checkpointer.js';
-import { CheckpointKey } from './audit/checkpoint-key.js';
+import { AuditCheckpointer } from './audit/evidence/audit-checkpointer.js';
+import { CheckpointKey } from './audit/evidence/checkpoint-key.js';
 import type { DocstoreConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { openMigratedDatabase } from './db/migrate.js';

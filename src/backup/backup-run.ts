@@ -15,7 +15,7 @@ import { blobName, encodeManifest, expectSha256, type Manifest, type ManifestObj
 import type { BackupRepository, BlobRef, Snapshot } from './backup-repository.js';
 import type { RepositoryAttachment } from './backup-state.js';
 import { dumpDatabase } from './database-dump.js';
-import { latestCheckpoints } from '../audit/audit-chain-repository.js';
+import { latestCheckpoints } from '../audit/evidence/audit-chain-repository.js';
 import { encryptBytes, encryptStream, readPublicKeys, type PublicKey } from './openpgp-codec.js';
 import { padTo } from './padding.js';
 import { RepositoryLock } from './repository-lock.js';

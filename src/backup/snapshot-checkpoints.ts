@@ -1,4 +1,4 @@
-import type { ExternalCheckpoint } from '../audit/audit-verifier.js';
+import type { ExternalCheckpoint } from '../audit/evidence/audit-verifier.js';
 import type { BackupRepository } from './backup-repository.js';
 import { readManifest } from './backup-restore.js';
 import type { PrivateKey } from './openpgp-codec.js';

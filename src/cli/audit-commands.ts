@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import type { DocstoreService } from '../service.js';
-import type { AuditVerifyReport, ChainReport, ExternalCheckpoint } from '../audit/audit-verifier.js';
+import type { AuditVerifyReport, ChainReport, ExternalCheckpoint } from '../audit/evidence/audit-verifier.js';
 import { collect } from './cli-arguments.js';
 import { loadCliConfig } from './cli-config.js';
 import { EXIT } from './exit-codes.js';
@@ -32,7 +32,7 @@ export function registerAuditCommands(program: Command, withService: WithService
     .option('--out <file>', 'write it to this file instead')
     .action(async (options: { out?: string }) => {
       const config = await loadCliConfig();
-      const { CheckpointKey } = await import('../audit/checkpoint-key.js');
+      const { CheckpointKey } = await import('../audit/evidence/checkpoint-key.js');
       const key = await CheckpointKey.loadOrCreate(config.audit.checkpointKeyFile);
       if (options.out === undefined) process.stdout.write(key.publicKeyPem());
       else {
@@ -71,7 +71,7 @@ export function registerAuditCommands(program: Command, withService: WithService
     .action(async (options: VerifyOptions, command: Command) => {
       if (options.backup !== undefined && options.identity === undefined) command.error('error: --backup needs --identity (the snapshots\' manifests are encrypted)', { exitCode: EXIT.usage, code: 'commander.invalidArgument' });
       const config = await loadCliConfig();
-      const [{ CheckpointKey, readPublicKey }, { verifyAuditTrail }] = await Promise.all([import('../audit/checkpoint-key.js'), import('../audit/audit-verifier.js')]);
+      const [{ CheckpointKey, readPublicKey }, { verifyAuditTrail }] = await Promise.all([import('../audit/evidence/checkpoint-key.js'), import('../audit/evidence/audit-verifier.js')]);
       const trusted: KeyObject[] = [];
       const own = await CheckpointKey.load(config.audit.checkpointKeyFile);
       if (own !== undefined) trusted.push(own.publicKey);

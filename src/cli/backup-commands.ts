@@ -113,9 +113,9 @@ export function registerBackupCommands(program: Command): void {
             // The snapshot carries a fresh signed checkpoint of every audit chain (docs/audit.md#verifying-the-trail).
             checkpointAudit: async () => {
               const [{ AuditCheckpointer }, { AuditSealer }, { CheckpointKey }] = await Promise.all([
-                import('../audit/audit-checkpointer.js'),
+                import('../audit/evidence/audit-checkpointer.js'),
                 import('../audit/audit-sealer.js'),
-                import('../audit/checkpoint-key.js'),
+                import('../audit/evidence/checkpoint-key.js'),
               ]);
               return new AuditCheckpointer(db, new AuditSealer(db), () => CheckpointKey.loadOrCreate(config.audit.checkpointKeyFile)).checkpoint();
             },

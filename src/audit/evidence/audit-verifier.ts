@@ -1,11 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/database.js';
-import { entryHash, GENESIS_HASH } from './audit-chain.js';
+import type { Database } from '../../db/database.js';
+import { entryHash, GENESIS_HASH } from '../audit-chain.js';
 import { chainHead, chainIds, checkpointPage, countSealed, sealedPage } from './audit-chain-repository.js';
 import { checkpointStatement, type SignedCheckpoint } from './audit-checkpoint.js';
 import { keyIdOf, signatureValid } from './checkpoint-key.js';
-import type { AuditEntryRow } from './audit.table.js';
+import type { AuditEntryRow } from '../audit.table.js';
 
 /**
  * What is wrong at a place of a chain:

@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { AuditError } from './audit-errors.js';
+import { AuditError } from '../audit-errors.js';
 
 /**
  * The service's own Ed25519 key, which signs the audit chains' checkpoints. Kept as a PKCS#8 PEM

@@ -1,5 +1,5 @@
 import type { CheckpointKey } from './checkpoint-key.js';
-import type { AuditCheckpointRow } from './audit.table.js';
+import type { AuditCheckpointRow } from '../audit.table.js';
 
 /** Version of the signed statement below. */
 const CHECKPOINT_FORMAT = 'docstore-audit-checkpoint-v1';

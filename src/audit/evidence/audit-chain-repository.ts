@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/database.js';
+import type { Database } from '../../db/database.js';
 import { toSignedCheckpoint, type SignedCheckpoint } from './audit-checkpoint.js';
-import type { AuditEntryRow } from './audit.table.js';
+import type { AuditEntryRow } from '../audit.table.js';
 
 /** Every chain the database knows of: organisations with entries, a head or a checkpoint. */
 export async function chainIds(db: Kysely<Database>): Promise<string[]> {

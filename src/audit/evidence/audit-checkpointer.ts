@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/database.js';
+import type { Database } from '../../db/database.js';
 import { signCheckpoint, type SignedCheckpoint } from './audit-checkpoint.js';
 import { insertCheckpoint, uncheckpointedHeads } from './audit-chain-repository.js';
 import type { CheckpointKey } from './checkpoint-key.js';
