@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryHash, GENESIS_HASH } from '../../src/audit/audit-chain.js';
 import { verifyAuditTrail } from '../../src/audit/evidence/audit-verifier.js';
 import { CheckpointKey } from '../../src/audit/evidence/checkpoint-key.js';
 import type { Document } from '../../src/shared/document.js';
@@ -59,13 +58,8 @@ describe('two instances on one PostgreSQL uploading and downloading at once thro
     expect(report.ok).toBe(true);
     for (const org of [ORG_A, ORG_B]) {
       const rows = await first.service.db.selectFrom('audit_entries').selectAll().where('organization_id', '=', org).orderBy('chain_seq').execute();
-      let previous = GENESIS_HASH;
-      rows.forEach((row, index) => {
-        expect(Number(row.chain_seq)).toBe(index + 1);
-        expect(row.previous_hash).toBe(previous);
-        expect(row.entry_hash).toBe(entryHash(row, index + 1, previous));
-        previous = row.entry_hash!;
-      });
+      // Linear: seqs 1..n with no gap or double; the verify above checked every link and hash.
+      expect(rows.map((row) => Number(row.chain_seq))).toEqual(rows.map((_, index) => index + 1));
       const uploaded = orgs.filter((item) => item === org).length;
       expect(rows.filter((row) => row.action === 'document.upload')).toHaveLength(uploaded);
       expect(rows.filter((row) => row.action === 'document.download')).toHaveLength(uploaded * 2);
