@@ -11,6 +11,7 @@ import { S3ObjectStorage } from '../../src/storage/s3/s3-object-storage.js';
 import { mirror } from '../../src/sync/mirror.js';
 import { MANIFEST_HEADER, MIRROR_MANIFEST_KEY, manifestLine, type ManifestEntry } from '../../src/sync/mirror-manifest.js';
 import { verify, type Difference } from '../../src/sync/verify.js';
+import { emptyStorage } from '../support/empty-storage.js';
 import { clientFor, testBucket } from '../support/s3-target.js';
 import { bytesOf, readAll } from '../support/streams.js';
 
@@ -45,13 +46,16 @@ function counting(storage: ObjectStorage): { storage: ObjectStorage; stats: () =
 describe('mirror manifest: a run with nothing to copy reads no object description, and still sees what changed', () => {
   let base: string;
   const clients: S3Client[] = [];
+  /** The S3 key prefixes of this file, emptied at the end (the test bucket is shared). */
+  const prefixes: ObjectStorage[] = [];
   beforeAll(async () => {
     base = await mkdtemp(join(tmpdir(), 'docstore-mirror-manifest-'));
   });
   afterAll(async () => {
+    for (const storage of prefixes) await emptyStorage(storage);
     for (const client of clients) client.destroy();
     await rm(base, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   const local = async (): Promise<Side> => {
     const root = join(base, randomUUID());
@@ -77,6 +81,7 @@ describe('mirror manifest: a run with nothing to copy reads no object descriptio
     const bucket = await testBucket(target, client);
     const keyPrefix = target.ownServer ? '' : `mirror-manifest-${randomUUID()}/`;
     const storage = new S3ObjectStorage({ client, bucket, keyPrefix });
+    prefixes.push(storage);
     return {
       storage,
       // S3: another tool's PutObject of the key; it gets a new ETag.

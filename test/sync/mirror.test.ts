@@ -12,6 +12,7 @@ import { mirror } from '../../src/sync/mirror.js';
 import { SyncError } from '../../src/sync/sync-errors.js';
 import { verify, type Difference } from '../../src/sync/verify.js';
 import { SPECIAL_KEYS } from '../storage/object-storage.conformance.js';
+import { emptyStorage } from '../support/empty-storage.js';
 import { clientFor, testBucket } from '../support/s3-target.js';
 import { bytesOf, readAll, sha256 } from '../support/streams.js';
 import { DOCSTORE_BIN } from '../support/serve-process.js';
@@ -21,14 +22,17 @@ const MiB = 1024 * 1024;
 describe('mirror and verify', () => {
   let base: string;
   const clients: Array<{ destroy(): void }> = [];
+  /** The S3 key prefixes of this file, emptied at the end (the test bucket is shared). */
+  const prefixes: ObjectStorage[] = [];
 
   beforeAll(async () => {
     base = await mkdtemp(join(tmpdir(), 'docstore-mirror-'));
   });
   afterAll(async () => {
+    for (const storage of prefixes) await emptyStorage(storage);
     for (const client of clients) client.destroy();
     await rm(base, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   let counter = 0;
   const local = async () => LocalObjectStorage.open({ root: join(base, `local-${counter++}`) });
@@ -37,7 +41,9 @@ describe('mirror and verify', () => {
     const client = clientFor(target);
     clients.push(client);
     const bucket = await testBucket(target, client);
-    return { storage: new S3ObjectStorage({ client, bucket, keyPrefix: target.ownServer ? '' : `mirror-${randomUUID()}/` }), bucket };
+    const storage = new S3ObjectStorage({ client, bucket, keyPrefix: target.ownServer ? '' : `mirror-${randomUUID()}/` });
+    prefixes.push(storage);
+    return { storage, bucket };
   };
 
   async function seed(storage: ObjectStorage): Promise<Map<string, Buffer>> {
