@@ -53,7 +53,8 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
     metrics.onCollect(backupStatusRefresher(metrics, config.dataDir));
     const consoleAssets = await ConsoleAssets.load(options.consoleDir ?? CONSOLE_DIR);
     const uploads = new UploadLimiter(config.uploads, metrics);
-    const resumableUploads = createResumableUploads(config, core, (outcome) => metrics.resumableUploads.inc({ outcome }));
+    let logRemovalError = (_error: unknown, _id: string): void => {};
+    const resumableUploads = createResumableUploads(config, core, (outcome) => metrics.resumableUploads.inc({ outcome }), (error, id) => logRemovalError(error, id));
     watchIntegrity(core, metrics);
     metrics.onCollect(integrityGaugesRefresher(metrics, core));
     const app = await buildApp({
@@ -79,6 +80,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
       metrics,
       ...(consoleAssets === undefined ? {} : { console: consoleAssets }),
     });
+    logRemovalError = (error, id) => app.log.error({ err: error, upload: id }, 'could not remove a finished resumable upload; the expiry sweep does not remove it');
     resumableUploads.startSweeping(sweepIntervalMs(config.resumableUploadExpirySeconds), (error) => app.log.error({ err: error }, 'could not remove expired resumable uploads'));
     core.integrity.logError = (details, message) => app.log.error(details, message);
     core.handover.jobs.logError = (details, message) => app.log.error(details, message);

@@ -1,24 +1,61 @@
 import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
+import { FinishedUploadS3Store } from './finished-upload-s3-store.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { DocumentService } from '../documents/document-service.js';
-import { ResumableUploads, type ResumableUploadOutcome } from './resumable-uploads.js';
+import type { EncryptionConfig, StorageConfig } from '../storage/storage-config.js';
+import { ResumableUploads, type ReadableDataStore, type ResumableUploadOutcome } from './resumable-uploads.js';
 
 export interface ResumableUploadsConfig {
-  /** The data directory: unfinished uploads' parts live in its `uploads/` folder. */
+  /** The data directory: on the local backend, unfinished uploads' parts live in its `uploads/` folder. */
   dataDir: string;
+  storage: StorageConfig;
+  encryption?: EncryptionConfig;
   maxUploadBytes: number;
   /** An unfinished upload expires this long after its creation. */
   resumableUploadExpirySeconds: number;
 }
 
-/** Wires the resumable uploads on their store (local disk under the data directory). */
+/** Where unfinished uploads live in the documents' bucket, beside the documents' keys (`{organisation}/…`). */
+export const S3_UPLOADS_PREFIX = 'tus-uploads/';
+
+/**
+ * Wires the resumable uploads on their store: on S3, a multipart upload in the documents' bucket
+ * under `{S3_KEY_PREFIX}tus-uploads/` (`@tus/s3-store`: any instance can resume it); elsewhere, and
+ * on S3 with Object Lock, server-side or client-side encryption (whose rules tus's own writes would
+ * not follow), on local disk in `DATA_DIR/uploads` (`@tus/file-store`).
+ */
 export function createResumableUploads(
   config: ResumableUploadsConfig,
   core: { db: Kysely<Database>; documents: DocumentService },
   onOutcome?: (outcome: ResumableUploadOutcome) => void,
+  onRemovalError?: (error: unknown, id: string) => void,
 ): ResumableUploads {
-  const datastore = new FileStore({ directory: join(config.dataDir, 'uploads'), expirationPeriodInMilliseconds: config.resumableUploadExpirySeconds * 1000 });
-  return new ResumableUploads({ db: core.db, documents: core.documents, datastore, maxUploadBytes: config.maxUploadBytes, ...(onOutcome === undefined ? {} : { onOutcome }) });
+  const expirationPeriodInMilliseconds = config.resumableUploadExpirySeconds * 1000;
+  const storage = config.storage;
+  let datastore: ReadableDataStore;
+  let idPrefix = '';
+  if (storage.backend === 's3' && storage.objectLock === undefined && storage.serverSideEncryption === undefined && config.encryption === undefined) {
+    idPrefix = `${storage.keyPrefix}${S3_UPLOADS_PREFIX}`;
+    datastore = new FinishedUploadS3Store(
+      {
+        expirationPeriodInMilliseconds,
+        s3ClientConfig: {
+          bucket: storage.bucket,
+          region: storage.region,
+          ...(storage.endpoint === undefined ? {} : { endpoint: storage.endpoint }),
+          forcePathStyle: storage.forcePathStyle,
+          // As docstore's own client (s3-client.ts): newer SDK checksum defaults break non-AWS servers (RGW: MissingContentLength).
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+          credentials: { accessKeyId: storage.accessKeyId, secretAccessKey: storage.secretAccessKey },
+        },
+      },
+      idPrefix,
+    );
+  } else {
+    datastore = new FileStore({ directory: join(config.dataDir, 'uploads'), expirationPeriodInMilliseconds });
+  }
+  return new ResumableUploads({ db: core.db, documents: core.documents, datastore, idPrefix, maxUploadBytes: config.maxUploadBytes, ...(onOutcome === undefined ? {} : { onOutcome }), ...(onRemovalError === undefined ? {} : { onRemovalError }) });
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { EVENTS, Server, type DataStore, type Upload } from '@tus/server';
 import type { Kysely } from 'kysely';
@@ -17,6 +18,9 @@ import { tusErrorToDocumentError, tusProblem } from './tus-errors.js';
 /** A tus store docstore can read a finished upload from (`@tus/file-store`, `@tus/s3-store`). */
 export type ReadableDataStore = DataStore & { read(id: string): Readable | Promise<Readable> };
 
+/** An upload's id in its URL. */
+const URL_ID = /^[0-9a-f]{32}$/;
+
 /** The headers that tell a client which document its finished upload became. */
 export const DOCUMENT_ID_HEADER = 'Docstore-Document-Id';
 export const DOCUMENT_VERSION_HEADER = 'Docstore-Document-Version';
@@ -28,8 +32,12 @@ export interface ResumableUploadsOptions {
   datastore: ReadableDataStore;
   /** The largest file accepted, in bytes (checked from `Upload-Length` and while receiving). */
   maxUploadBytes: number;
+  /** What the store's ids start with before the id a URL names (an S3 key prefix). @default '' */
+  idPrefix?: string;
   /** The URL path of the endpoint. @default '/api/v1/uploads' */
   path?: string;
+  /** Told when a finished upload's parts could not be removed (the document is stored all the same). */
+  onRemovalError?: (error: unknown, id: string) => void;
   /** Told of each upload's outcome (metrics). */
   onOutcome?: (outcome: ResumableUploadOutcome) => void;
 }
@@ -55,18 +63,28 @@ export class ResumableUploads {
   readonly server: Server;
   private readonly principals = new WeakMap<Request, Principal>();
   private readonly completing = new Set<string>();
+  private readonly finished = new WeakMap<Request, string>();
+  private readonly idPrefix: string;
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ResumableUploadsOptions) {
+    this.idPrefix = options.idPrefix ?? '';
     this.server = new Server({
       path: options.path ?? '/api/v1/uploads',
       datastore: options.datastore,
       maxSize: options.maxUploadBytes,
       relativeLocation: true,
+      // The store's ids carry the prefix; URLs name the 32 hex digits after it.
+      namingFunction: () => `${this.idPrefix}${randomBytes(16).toString('hex')}`,
+      generateUrl: (_request, { path, id }) => `${path}/${id.slice(this.idPrefix.length)}`,
+      getFileIdFromRequest: (_request, lastPath) => (lastPath !== undefined && URL_ID.test(lastPath) ? `${this.idPrefix}${lastPath}` : undefined),
       exposedHeaders: [DOCUMENT_ID_HEADER, DOCUMENT_VERSION_HEADER],
       onUploadCreate: async (request, upload) => ({ metadata: { ...upload.metadata, [CREATOR_KEY]: creatorOf(this.principalOf(request)) } }),
-      onUploadFinish: async (request, upload) => ({ headers: await this.complete(this.principalOf(request), upload) }),
+      onUploadFinish: async (request, upload) => {
+        this.finished.set(request, upload.id);
+        return { headers: await this.complete(this.principalOf(request), upload) };
+      },
       onResponseError: (request, error) => {
         const problem = tusProblem(error, new URL(request.url).pathname);
         return { status_code: problem.status, body: JSON.stringify(problem) };
@@ -103,9 +121,15 @@ export class ResumableUploads {
    * Answers one tus request of an authenticated caller (`undefined` for `OPTIONS` only), whom the
    * hooks that run for it (creation, completion) act for.
    */
-  handle(request: Request, principal: Principal | undefined): Promise<Response> {
+  async handle(request: Request, principal: Principal | undefined): Promise<Response> {
     if (principal !== undefined) this.principals.set(request, principal);
-    return this.server.handleWeb(request);
+    try {
+      return await this.server.handleWeb(request);
+    } finally {
+      // A finished upload's parts go once its answer is decided (tus reads the upload back until then).
+      const finished = this.finished.get(request);
+      if (finished !== undefined) await this.options.datastore.remove(finished).catch((error: unknown) => this.options.onRemovalError?.(error, finished));
+    }
   }
 
   /**
@@ -129,9 +153,10 @@ export class ResumableUploads {
    * may still upload there. Another caller gets `upload.not_found`, as for an absent upload.
    */
   async admitAccess(principal: Principal, id: string): Promise<ResumableUploadState> {
+    if (!URL_ID.test(id)) throw new DocumentError('upload.not_found', `Upload ${id} not found`, { id });
     let upload: Upload;
     try {
-      upload = await this.options.datastore.getUpload(id);
+      upload = await this.options.datastore.getUpload(`${this.idPrefix}${id}`);
     } catch (error) {
       throw isDocstoreError(error) ? error : tusErrorToDocumentError(error, id);
     }
@@ -153,8 +178,8 @@ export class ResumableUploads {
 
   /**
    * Runs the upload pipeline on the finished upload's bytes, streamed from the store (checked
-   * against the declared SHA-256), then removes its parts, whatever the outcome: a refused upload
-   * cannot be resumed.
+   * against the declared SHA-256); `handle` removes its parts once the answer is decided, whatever
+   * the outcome: a refused upload cannot be resumed.
    */
   private async complete(principal: Principal, upload: Upload): Promise<Record<string, string>> {
     if (this.completing.has(upload.id)) throw new DocumentError('upload.offset_conflict', `Upload ${upload.id} is being completed`, { id: upload.id });
@@ -173,7 +198,6 @@ export class ResumableUploads {
         throw error;
       } finally {
         read.destroy();
-        await this.options.datastore.remove(upload.id);
       }
     } finally {
       this.completing.delete(upload.id);

@@ -109,12 +109,14 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         const offset = await offsetOf(url);
         await cutPatch(url, offset, content.subarray(offset), cut - offset);
         const held = await offsetOf(url);
-        expect(held).toBeGreaterThan(offset);
+        // On local disk every byte received is kept; on S3 what was cut short of a part may be lost (then resumed from before it).
+        if (fixture.config.storage.backend === 'local') expect(held).toBeGreaterThan(offset);
+        else expect(held).toBeGreaterThanOrEqual(offset);
         expect(held).toBeLessThanOrEqual(cut);
         expect(await documentsOf(building)).toEqual([]);
       }
       const offset = await offsetOf(url);
-      const stale = await patch(url, syndic, 0, content);
+      const stale = await patch(url, syndic, offset + 1, content.subarray(offset + 1));
       expect(stale.status).toBe(409);
       expect(await stale.json()).toMatchObject({ code: 'upload.offset_conflict' });
       const last = await patch(url, syndic, offset, content.subarray(offset));

@@ -1,0 +1,55 @@
+import { S3Store, type Options } from '@tus/s3-store';
+
+/**
+ * `@tus/s3-store` confined to its key prefix in a bucket it shares with the documents:
+ * - `remove` of a finished upload: the original aborts the multipart upload first and, once that
+ *   upload is completed (S3 answers NoSuchUpload), gives up with 404 before deleting anything,
+ *   leaving the assembled object and its `.info`; here those are deleted all the same.
+ * - `deleteExpired` lists only the multipart uploads under `prefix` (the original lists the whole
+ *   bucket and would abort docstore's own uploads of documents, backups or exports past the
+ *   expiry), and answers how many uploads it removed (not how many objects).
+ */
+export class FinishedUploadS3Store extends S3Store {
+  constructor(
+    options: Options,
+    private readonly prefix: string,
+  ) {
+    super(options);
+  }
+
+  override async remove(id: string): Promise<void> {
+    try {
+      await super.remove(id);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await this.client.deleteObjects({ Bucket: this.bucket, Delete: { Objects: [{ Key: id }, { Key: this.infoKey(id) }, { Key: this.partKey(id, true) }] } });
+      await this.cache.delete(id);
+    }
+  }
+
+  override async deleteExpired(): Promise<number> {
+    if (this.getExpiration() === 0) return 0;
+    let removed = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await this.client.listMultipartUploads({ Bucket: this.bucket, Prefix: this.prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker });
+      const now = Date.now();
+      const expired = (page.Uploads ?? []).filter((upload) => upload.Key !== undefined && upload.Initiated !== undefined && now > upload.Initiated.getTime() + this.getExpiration());
+      for (const upload of expired) {
+        const key = upload.Key as string;
+        await this.client.abortMultipartUpload({ Bucket: this.bucket, Key: key, UploadId: upload.UploadId });
+        await this.client.deleteObjects({ Bucket: this.bucket, Delete: { Objects: [{ Key: this.infoKey(key) }, { Key: this.partKey(key, true) }] } });
+        await this.cache.delete(key);
+        removed += 1;
+      }
+      if (page.IsTruncated !== true) return removed;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'status_code' in error && error.status_code === 404;
+}
