@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { FinishedUploadS3Store } from './finished-upload-s3-store.js';
+import { S3_UPLOADS_PREFIX } from './resumable-upload-keys.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { DocumentService } from '../documents/document-service.js';
@@ -17,8 +18,6 @@ export interface ResumableUploadsConfig {
   resumableUploadExpirySeconds: number;
 }
 
-/** Where unfinished uploads live in the documents' bucket, beside the documents' keys (`{organisation}/…`). */
-export const S3_UPLOADS_PREFIX = 'tus-uploads/';
 
 /**
  * Wires the resumable uploads on their store: on S3, a multipart upload in the documents' bucket

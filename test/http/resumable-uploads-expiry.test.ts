@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -80,6 +81,33 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(await partsOf(fixture, id)).toEqual([]);
       expect(await metricValue(fixture, 'expired')).toBeGreaterThanOrEqual(1);
       expect(await metricValue(fixture, 'created')).toBeGreaterThanOrEqual(1);
+    });
+  });
+}
+
+for (const [pairName, factory] of SERVICE_PAIRS) {
+  describe(`resumable uploads and reconcile on ${pairName}`, () => {
+    let fixture: ServiceFixture;
+
+    beforeAll(async () => {
+      // Its own key prefix: reconcile --fix lists and cleans only this fixture's keys of the shared test bucket.
+      fixture = await factory({ listen: true, env: { S3_KEY_PREFIX: `tus-reconcile-${randomBytes(6).toString('hex')}/` } });
+    });
+    afterAll(async () => fixture?.close());
+
+    it('reconcile --fix takes no part of an unfinished upload for an orphan: it is resumed and finished afterwards', async () => {
+      const token = await fixture.token('syndic', { sub: 'syndic-1' });
+      const building = await registerBuilding(fixture);
+      const content = pdfOfSize(30_000);
+      const path = await createUpload(fixture, token, content.length, { building, type: 'invoice', title: 'Facture', filename: 'f.pdf' });
+      expect((await patch(fixture, path, token, 0, content.subarray(0, 10_000))).status).toBe(204);
+      const report = await fixture.service.documents.reconcile({ fix: true, graceMs: 0 });
+      expect(report.orphanObjects.filter((key) => key.includes('tus-uploads'))).toEqual([]);
+      expect(await partsOf(fixture, path.split('/').pop()!)).not.toEqual([]);
+      const head = await fetch(`${fixture.baseUrl}${path}`, { method: 'HEAD', headers: { ...TUS, authorization: `Bearer ${token}` } });
+      const offset = Number(head.headers.get('upload-offset'));
+      const last = await patch(fixture, path, token, offset, content.subarray(offset));
+      expect(last.status, await last.clone().text()).toBe(204);
     });
   });
 }
