@@ -75,6 +75,8 @@ export class ResumableUploads {
       datastore: options.datastore,
       maxSize: options.maxUploadBytes,
       relativeLocation: true,
+      // No CORS headers for any origin (tus's default is `*`): calls from other origins are not allowed yet.
+      allowedOrigins: () => false,
       // The store's ids carry the prefix; URLs name the 32 hex digits after it.
       namingFunction: () => `${this.idPrefix}${randomBytes(16).toString('hex')}`,
       generateUrl: (_request, { path, id }) => `${path}/${id.slice(this.idPrefix.length)}`,

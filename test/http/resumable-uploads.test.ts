@@ -187,6 +187,12 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect([403, 400]).toContain(forbiddenType.status);
       const unknown = await create(syndic, 1000, { ...fields, building: '0190a000-0000-7000-8000-0000000000ff' });
       expect(unknown.status).toBe(404);
+      // No origin is allowed: no CORS header (tus alone would answer `Access-Control-Allow-Origin: *`).
+      const fromElsewhere = await fetch(`${baseUrl}/api/v1/uploads`, { method: 'POST', headers: { ...TUS, ...bearer(syndic), origin: 'https://app.example.be', 'upload-length': '1000', 'upload-metadata': metadataHeader(fields) } });
+      expect(fromElsewhere.status).toBe(201);
+      expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
+      const preflight = await fetch(`${baseUrl}/api/v1/uploads`, { method: 'OPTIONS', headers: { origin: 'https://app.example.be', 'access-control-request-method': 'POST' } });
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
       const tooLarge = await create(syndic, MAX_UPLOAD_BYTES + 1, fields);
       expect(tooLarge.status).toBe(413);
       expect(await tooLarge.json()).toMatchObject({ code: 'upload.too_large' });
