@@ -15,6 +15,7 @@ import { parseByteRate } from './sync/bandwidth-limiter.js';
 import { DEFAULT_REQUEST_TIMEOUTS, type RequestTimeouts } from './http/request-timeouts.js';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './http/upload-limiter.js';
 import { DEFAULT_RESUMABLE_UPLOAD_EXPIRY_SECONDS } from './uploads/resumable-upload-expiry.js';
+import { corsOriginsVariable } from './http/cors-origins.js';
 import type { MetricsServerOptions } from './metrics/metrics-server.js';
 import { DEFAULT_EXTRACTION_LIMITS } from './search/extraction/extraction-limits.js';
 import type { SearchSettings } from './search/search-settings.js';
@@ -63,6 +64,8 @@ export interface DocstoreConfig {
     publicBaseUrl: string;
     /** `HEADERS_TIMEOUT_SECONDS`, `REQUEST_TIMEOUT_SECONDS`: how long receiving a request may take. */
     timeouts: RequestTimeouts;
+    /** `DOCSTORE_CORS_ORIGINS`: origins whose pages may call the API and the tus endpoint. @default none */
+    corsOrigins: string[];
   };
   /** `UPLOAD_IDLE_TIMEOUT_SECONDS`, `MAX_UPLOADS_IN_FLIGHT`, `MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT`. */
   uploads: UploadLimits;
@@ -108,6 +111,7 @@ const environmentSchema = z
     UPLOAD_IDLE_TIMEOUT_SECONDS: seconds.max(3600).default(DEFAULT_UPLOAD_LIMITS.idleTimeoutSeconds),
     MAX_UPLOADS_IN_FLIGHT: uploadCount.default(DEFAULT_UPLOAD_LIMITS.maxInFlight),
     MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT: uploadCount.default(DEFAULT_UPLOAD_LIMITS.maxInFlightPerSubject),
+    DOCSTORE_CORS_ORIGINS: corsOriginsVariable,
     RESUMABLE_UPLOAD_EXPIRY_SECONDS: seconds.max(30 * 86_400).default(DEFAULT_RESUMABLE_UPLOAD_EXPIRY_SECONDS),
     HEADERS_TIMEOUT_SECONDS: seconds.max(300).default(DEFAULT_REQUEST_TIMEOUTS.headersSeconds),
     REQUEST_TIMEOUT_SECONDS: seconds.max(86_400).default(DEFAULT_REQUEST_TIMEOUTS.requestSeconds),
@@ -200,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: e.PORT,
       publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}`,
       timeouts: { headersSeconds: e.HEADERS_TIMEOUT_SECONDS, requestSeconds: e.REQUEST_TIMEOUT_SECONDS },
+      corsOrigins: e.DOCSTORE_CORS_ORIGINS ?? [],
     },
     uploads: {
       idleTimeoutSeconds: e.UPLOAD_IDLE_TIMEOUT_SECONDS,

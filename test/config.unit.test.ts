@@ -16,7 +16,7 @@ describe('loadConfig', () => {
   it('defaults to the embedded local storage under ./data', () => {
     const config = loadConfig({});
     expect(config.storage).toEqual({ backend: 'local', path: './data/objects' });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, publicBaseUrl: 'http://127.0.0.1:8080', timeouts: { headersSeconds: 30, requestSeconds: 1800 } });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, publicBaseUrl: 'http://127.0.0.1:8080', timeouts: { headersSeconds: 30, requestSeconds: 1800 }, corsOrigins: [] });
     expect(config.uploads).toEqual({ idleTimeoutSeconds: 60, maxInFlight: 32, maxInFlightPerSubject: 8 });
   });
 

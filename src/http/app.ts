@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -30,6 +31,7 @@ import type { HandoverService } from '../handover/handover-service.js';
 import { searchRoutes } from './routes/search-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { resumableUploadRoutes } from './routes/resumable-upload-routes.js';
+import { CORS_EXPOSED_HEADERS } from './cors-origins.js';
 import type { ResumableUploads } from '../uploads/resumable-uploads.js';
 import type { AuditQuery } from '../audit/query/audit-query.js';
 import type { SearchService } from '../search/search-service.js';
@@ -72,6 +74,12 @@ export interface AppDependencies {
   healthCheckTimeoutSeconds?: number;
   /** Admits uploads (slots in flight, idle timeout). @default a limiter of DEFAULT_UPLOAD_LIMITS */
   uploads?: UploadLimiter;
+  /**
+   * Origins whose pages may call the API (`DOCSTORE_CORS_ORIGINS`): preflights answered, the
+   * headers of uploads and downloads exposed, no credentials (bearer tokens). Any other origin gets
+   * no CORS header. @default none
+   */
+  corsOrigins?: readonly string[];
   /** Resumable uploads (tus) at `/api/v1/uploads`; without it that endpoint is not served. */
   resumableUploads?: ResumableUploads;
   /** How long a client may take to send a request's headers, and its whole request. @default DEFAULT_REQUEST_TIMEOUTS */
@@ -179,6 +187,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return reply.code(404).type('application/problem+json').send(problem);
   });
 
+  const corsOrigins = new Set(deps.corsOrigins ?? []);
+  if (corsOrigins.size > 0) {
+    await app.register(cors, {
+      origin: (origin, callback) => callback(null, origin !== undefined && corsOrigins.has(origin)),
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      exposedHeaders: CORS_EXPOSED_HEADERS,
+      credentials: false,
+      maxAge: 600,
+    });
+  }
   await app.register(multipart, {
     // docstore enforces the size itself while streaming (413 with cleanup); this is a backstop.
     limits: { fileSize: deps.maxUploadBytes + 1024 * 1024, files: 5, fields: 20, fieldSize: 16 * 1024, parts: 30 },

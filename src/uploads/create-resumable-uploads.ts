@@ -16,6 +16,8 @@ export interface ResumableUploadsConfig {
   maxUploadBytes: number;
   /** An unfinished upload expires this long after its creation. */
   resumableUploadExpirySeconds: number;
+  /** Origins whose pages may call the endpoint (CORS). */
+  corsOrigins: readonly string[];
 }
 
 
@@ -56,5 +58,5 @@ export function createResumableUploads(
   } else {
     datastore = new FileStore({ directory: join(config.dataDir, 'uploads'), expirationPeriodInMilliseconds });
   }
-  return new ResumableUploads({ db: core.db, documents: core.documents, datastore, idPrefix, maxUploadBytes: config.maxUploadBytes, ...(onOutcome === undefined ? {} : { onOutcome }), ...(onRemovalError === undefined ? {} : { onRemovalError }) });
+  return new ResumableUploads({ db: core.db, documents: core.documents, datastore, idPrefix, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes, ...(onOutcome === undefined ? {} : { onOutcome }), ...(onRemovalError === undefined ? {} : { onRemovalError }) });
 }

@@ -32,6 +32,8 @@ export interface ResumableUploadsOptions {
   datastore: ReadableDataStore;
   /** The largest file accepted, in bytes (checked from `Upload-Length` and while receiving). */
   maxUploadBytes: number;
+  /** Origins whose pages may call the endpoint (CORS). @default none */
+  corsOrigins?: readonly string[];
   /** What the store's ids start with before the id a URL names (an S3 key prefix). @default '' */
   idPrefix?: string;
   /** The URL path of the endpoint. @default '/api/v1/uploads' */
@@ -75,8 +77,8 @@ export class ResumableUploads {
       datastore: options.datastore,
       maxSize: options.maxUploadBytes,
       relativeLocation: true,
-      // No CORS headers for any origin (tus's default is `*`): calls from other origins are not allowed yet.
-      allowedOrigins: () => false,
+      // CORS headers for the allowed origins only (tus's default is `*`).
+      allowedOrigins: (origin) => (options.corsOrigins ?? []).includes(origin),
       // The store's ids carry the prefix; URLs name the 32 hex digits after it.
       namingFunction: () => `${this.idPrefix}${randomBytes(16).toString('hex')}`,
       generateUrl: (_request, { path, id }) => `${path}/${id.slice(this.idPrefix.length)}`,

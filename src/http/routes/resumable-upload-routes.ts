@@ -37,7 +37,9 @@ export async function resumableUploadRoutes(app: FastifyInstance, options: Resum
     }
     const response = await uploads.handle(toWebRequest(request), principal);
     reply.hijack();
+    // Headers set by hooks (CORS) first, tus's own after them.
     const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (typeof value === 'string') headers[name] = value;
     response.headers.forEach((value, name) => {
       headers[name] = value;
     });
