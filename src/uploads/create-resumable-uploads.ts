@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { FinishedUploadS3Store } from './finished-upload-s3-store.js';
 import { S3_UPLOADS_PREFIX } from './resumable-upload-keys.js';
+import { PostgresUploadLocker } from './postgres-upload-locker.js';
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/database.js';
+import type { Database, DatabaseConfig } from '../db/database.js';
 import type { DocumentService } from '../documents/document-service.js';
 import type { EncryptionConfig, StorageConfig } from '../storage/storage-config.js';
 import { ResumableUploads, type ReadableDataStore, type ResumableUploadOutcome } from './resumable-uploads.js';
@@ -18,6 +19,8 @@ export interface ResumableUploadsConfig {
   resumableUploadExpirySeconds: number;
   /** Origins whose pages may call the endpoint (CORS). */
   corsOrigins: readonly string[];
+  /** On PostgreSQL, uploads are locked there (advisory locks), so that instances keep each other out. */
+  database: DatabaseConfig;
 }
 
 
@@ -58,5 +61,5 @@ export function createResumableUploads(
   } else {
     datastore = new FileStore({ directory: join(config.dataDir, 'uploads'), expirationPeriodInMilliseconds });
   }
-  return new ResumableUploads({ db: core.db, documents: core.documents, datastore, idPrefix, corsOrigins: config.corsOrigins, maxUploadBytes: config.maxUploadBytes, ...(onOutcome === undefined ? {} : { onOutcome }), ...(onRemovalError === undefined ? {} : { onRemovalError }) });
+  return new ResumableUploads({ db: core.db, documents: core.documents, datastore, idPrefix, corsOrigins: config.corsOrigins, ...(config.database.dialect === 'postgres' ? { locker: new PostgresUploadLocker(config.database.url) } : {}), maxUploadBytes: config.maxUploadBytes, ...(onOutcome === undefined ? {} : { onOutcome }), ...(onRemovalError === undefined ? {} : { onRemovalError }) });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { EVENTS, Server, type DataStore, type Upload } from '@tus/server';
+import { EVENTS, Server, type DataStore, type Locker, type Upload } from '@tus/server';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { authorizeBuilding, authorizedDocument } from '../documents/document-access.js';
@@ -32,6 +32,8 @@ export interface ResumableUploadsOptions {
   datastore: ReadableDataStore;
   /** The largest file accepted, in bytes (checked from `Upload-Length` and while receiving). */
   maxUploadBytes: number;
+  /** Keeps two requests from writing one upload at once; closed by `stop`. @default tus's MemoryLocker (this process only) */
+  locker?: Locker & { close?(): Promise<void> };
   /** Origins whose pages may call the endpoint (CORS). @default none */
   corsOrigins?: readonly string[];
   /** What the store's ids start with before the id a URL names (an S3 key prefix). @default '' */
@@ -75,6 +77,7 @@ export class ResumableUploads {
     this.server = new Server({
       path: options.path ?? '/api/v1/uploads',
       datastore: options.datastore,
+      ...(options.locker === undefined ? {} : { locker: options.locker }),
       maxSize: options.maxUploadBytes,
       relativeLocation: true,
       // CORS headers for the allowed origins only (tus's default is `*`).
@@ -115,10 +118,11 @@ export class ResumableUploads {
     this.sweeper.unref();
   }
 
-  /** Stops sweeping, once a sweep under way has ended. */
+  /** Stops sweeping, once a sweep under way has ended, and closes the locker. */
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
     await this.sweeping;
+    await this.options.locker?.close?.();
   }
 
   /**

@@ -6,7 +6,9 @@ import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clientFor } from '../support/s3-target.js';
 import { registerBuilding } from '../support/buildings.js';
-import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { SERVICE_PAIRS, s3PostgresService, type ServiceFixture } from '../support/service-fixture.js';
+import { openRawRequest } from '../support/raw-http.js';
+import { sql } from 'kysely';
 import { sha256 } from '../support/streams.js';
 import { pdfOfSize } from '../support/upload-request.js';
 
@@ -139,5 +141,50 @@ for (const [pairName, factory] of SERVICE_PAIRS) describe(`resumable uploads acr
     const read = await first.service.app.inject({ url: `/api/v1/documents/${id}/content`, headers: { authorization: `Bearer ${token}` } });
     expect(read.statusCode).toBe(200);
     expect(read.rawPayload.equals(content)).toBe(true);
+  });
+});
+
+describe('resumable uploads are locked in PostgreSQL across instances (S3 (RGW) + PostgreSQL)', () => {
+  let first: ServiceFixture;
+  let second: ServiceFixture;
+
+  beforeAll(async () => {
+    first = await s3PostgresService({ listen: true });
+    second = await s3PostgresService({ listen: true, shareWith: first });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+  });
+
+  async function advisoryLocks(): Promise<number> {
+    const { rows } = await sql<{ count: string }>`select count(*) as count from pg_locks l join pg_stat_activity a on a.pid = l.pid where l.locktype = 'advisory' and l.granted and a.application_name = 'docstore-upload-locks'`.execute(first.service.db);
+    return Number(rows[0]?.count ?? 0);
+  }
+
+  it('a PATCH in progress on one instance holds the upload: the other waits for it, then writes at the offset it left', async () => {
+    const token = await first.token('syndic', { sub: 'syndic-1' });
+    const building = await registerBuilding(first);
+    const content = pdfOfSize(60_000);
+    const path = await createUpload(first, token, content.length, { building, type: 'invoice', title: 'Facture', filename: 'f.pdf', sha256: sha256(content) });
+    const before = await advisoryLocks();
+    const held = openRawRequest(first.baseUrl!, 'PATCH', path, { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': String(content.length) });
+    await held.send(content.subarray(0, 1000));
+    while ((await advisoryLocks()) === before) await sleep(50);
+    // The other instance's PATCH waits for the lock, taken in PostgreSQL by the first.
+    let answered = false;
+    const waiting = fetch(`${second.baseUrl}${path}`, { method: 'HEAD', headers: { ...TUS, authorization: `Bearer ${token}` } }).then((response) => {
+      answered = true;
+      return response;
+    });
+    await sleep(500);
+    expect(answered).toBe(false);
+    held.socket.destroy();
+    const head = await waiting;
+    expect(head.status).toBe(200);
+    const offset = Number(head.headers.get('upload-offset'));
+    const last = await patch(second, path, token, offset, content.subarray(offset));
+    expect(last.status, await last.clone().text()).toBe(204);
+    while ((await advisoryLocks()) !== before) await sleep(50);
   });
 });
