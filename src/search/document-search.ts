@@ -20,8 +20,14 @@ export interface SearchFilters {
 /** A page of ranked matches and how many there are in all (under the same rights and filters). */
 export interface SearchMatches {
   rows: DocumentRow[];
+  /** Matches in all, counted up to `TOTAL_CAP` (or past the page asked for, if further). */
   total: number;
+  /** True when there are more matches than `total` (the count stopped at its cap: "1,000+"). */
+  totalCapped: boolean;
 }
+
+/** Matches are counted up to this many: past it a total says "at least" (counting every match of a frequent word costs more than the page). */
+export const TOTAL_CAP = 1000;
 
 /**
  * Runs a query against the index with the caller's rights inside the SQL itself: only live
@@ -32,11 +38,11 @@ export interface SearchMatches {
  * match before a body-only match, then by relevance (FTS5 bm25 with the title weighing 100 times
  * the body and the scope nothing; PostgreSQL ts_rank of the query without the scope), then by id.
  */
-export async function searchDocuments(db: Kysely<Database>, principal: Principal, query: SearchQuery, filters: SearchFilters, page: { limit: number; offset: number }): Promise<SearchMatches> {
+export async function searchDocuments(db: Kysely<Database>, principal: Principal, query: SearchQuery, filters: SearchFilters, page: { limit: number; offset: number }, totalCap = TOTAL_CAP): Promise<SearchMatches> {
   const conditions: RawBuilder<unknown>[] = [sql`d.deleted_at is null`];
   if (principal.role !== 'superadmin') conditions.push(sql`d.organization_id = ${principal.organizationId}`);
   if (limitedToTokenBuildings(principal)) {
-    if (principal.buildingIds.length === 0) return { rows: [], total: 0 };
+    if (principal.buildingIds.length === 0) return { rows: [], total: 0, totalCapped: false };
     conditions.push(sql`d.building_id in (${sql.join([...principal.buildingIds])})`);
   }
   if (filters.buildingId !== undefined) conditions.push(sql`d.building_id = ${filters.buildingId}`);
@@ -47,16 +53,25 @@ export async function searchDocuments(db: Kysely<Database>, principal: Principal
   const scope = await scopeOf(db, principal, filters);
   if (dialectOf(db) === 'postgres') {
     const from = sql`from search_entries e join documents d on d.id = e.document_id cross join to_tsquery('simple', ${toTsquery(query, scope)}) q cross join to_tsquery('simple', ${toTsquery(query)}) qu where e.tsv @@ q and ${where}`;
-    const [rows, count] = await Promise.all([
-      sql<DocumentRow>`select d.* ${from} order by (ts_filter(e.tsv, '{a}') @@ qu) desc, ts_rank(e.tsv, qu) desc, d.id limit ${page.limit} offset ${page.offset}`.execute(db),
-      sql<{ total: string | number }>`select count(*) as total ${from}`.execute(db),
-    ]);
-    return { rows: rows.rows, total: Number(count.rows[0]?.total ?? 0) };
+    const rows = await sql<DocumentRow>`select d.* ${from} order by (ts_filter(e.tsv, '{a}') @@ qu) desc, ts_rank(e.tsv, qu) desc, d.id limit ${page.limit} offset ${page.offset}`.execute(db);
+    return { rows: rows.rows, ...(await totalOf(db, from, page, rows.rows.length, totalCap)) };
   }
   const from = sql`from search_fts f join search_entries e on e.id = f.rowid join documents d on d.id = e.document_id where search_fts match ${toFts5(query, scope)} and ${where}`;
   const rows = await sql<DocumentRow>`select d.* ${from} order by bm25(search_fts, 100.0, 1.0, 0.0), d.id limit ${page.limit} offset ${page.offset}`.execute(db);
-  const count = await sql<{ total: number }>`select count(*) as total ${from}`.execute(db);
-  return { rows: rows.rows, total: Number(count.rows[0]?.total ?? 0) };
+  return { rows: rows.rows, ...(await totalOf(db, from, page, rows.rows.length, totalCap)) };
+}
+
+/**
+ * How many matches there are, under the same rights and filters (`from`): none counted when the
+ * page is the last (a short page that is not empty: its end is the total); else counted up to
+ * `totalCap` (`TOTAL_CAP`), or just past the page asked for if further, so that a cursor still knows there is more.
+ */
+async function totalOf(db: Kysely<Database>, from: RawBuilder<unknown>, page: { limit: number; offset: number }, found: number, totalCap: number): Promise<{ total: number; totalCapped: boolean }> {
+  if (found > 0 && found < page.limit) return { total: page.offset + found, totalCapped: false };
+  const cap = Math.max(totalCap, page.offset + page.limit);
+  const count = await sql<{ total: string | number }>`select count(*) as total from (select 1 as one ${from} limit ${cap + 1}) capped`.execute(db);
+  const total = Number(count.rows[0]?.total ?? 0);
+  return total > cap ? { total: cap, totalCapped: true } : { total, totalCapped: false };
 }
 
 /** Above this many buildings the scope is left to the SQL filter alone (a query of that many words costs more than it saves). */

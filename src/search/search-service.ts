@@ -31,8 +31,10 @@ export interface SearchHit {
 
 export interface SearchPage {
   items: SearchHit[];
-  /** Matches in all, under the caller's rights and the filters. */
+  /** Matches in all, under the caller's rights and the filters, counted up to 1,000 (`TOTAL_CAP`). */
   total: number;
+  /** True when there are more than `total` matches (shown "1,000+"). */
+  totalCapped: boolean;
   nextCursor: string | null;
 }
 
@@ -107,7 +109,7 @@ export class SearchService {
     };
     const scope = scopeOf(query, filters);
     const offset = request.cursor === undefined ? 0 : decodeCursor(request.cursor, scope);
-    const { rows, total } = await searchDocuments(this.db, principal, query, filters, { limit: request.limit, offset });
+    const { rows, total, totalCapped } = await searchDocuments(this.db, principal, query, filters, { limit: request.limit, offset });
     const texts = await this.textsOf(rows.map((row) => row.id));
     const items = rows.map((row) => ({ document: toDocument(row), snippet: snippetOf(texts.get(row.id) ?? '', query) }));
     // Recorded before the answer leaves (snippets show documents' text); a failure to record fails the search.
@@ -116,10 +118,10 @@ export class SearchService {
       actor: actorOf(principal),
       organizationId: principal.organizationId,
       buildingId: request.buildingId ?? null,
-      details: { q: request.q, ...filters, offset, total, documentIds: rows.map((row) => row.id) },
+      details: { q: request.q, ...filters, offset, total, ...(totalCapped ? { totalCapped } : {}), documentIds: rows.map((row) => row.id) },
     });
     const next = offset + rows.length;
-    return { items, total, nextCursor: rows.length === request.limit && next < total ? encodeCursor(scope, next) : null };
+    return { items, total, totalCapped, nextCursor: rows.length === request.limit && (totalCapped || next < total) ? encodeCursor(scope, next) : null };
   }
 
   /**

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerBuilding } from '../support/buildings.js';
+import { searchDocuments } from '../../src/search/document-search.js';
+import { parseQuery } from '../../src/search/search-query.js';
 import { docx, imagePdf, installOcrTools, scanOf, textPdf } from '../support/search-samples.js';
 import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { documentUpload } from '../support/upload-request.js';
@@ -133,7 +135,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(first.items).toHaveLength(2);
       expect(first.total).toBe(3);
       const second = (await search({ q: 'toiture', limit: '2', cursor: first.nextCursor })).json();
-      expect(second).toMatchObject({ total: 3, nextCursor: null });
+      expect(first.totalCapped).toBe(false);
+      expect(second).toMatchObject({ total: 3, totalCapped: false, nextCursor: null });
       expect(second.items).toHaveLength(1);
       const wrong = await search({ q: 'corniche', cursor: first.nextCursor });
       expect(wrong.statusCode).toBe(400);
@@ -160,6 +163,17 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       }
       const nobody = await auth('owner', { buildings: [] });
       expect((await search({ q: 'toiture' }, nobody)).json()).toMatchObject({ items: [], total: 0 });
+    });
+
+    it('counts up to a cap, past the page asked for, and only what the caller may see', async () => {
+      const syndic = { userId: 'user-syndic', organizationId: ORG_A, role: 'syndic', buildingIds: [] } as const;
+      const toiture = parseQuery('toiture');
+      // Three of the caller's documents match (the other organisation's fourth is never counted).
+      expect(await searchDocuments(fixture.service.db, syndic, toiture, {}, { limit: 1, offset: 0 }, 2)).toMatchObject({ total: 2, totalCapped: true });
+      expect(await searchDocuments(fixture.service.db, syndic, toiture, {}, { limit: 1, offset: 2 }, 2)).toMatchObject({ total: 3, totalCapped: false });
+      expect(await searchDocuments(fixture.service.db, syndic, toiture, {}, { limit: 1, offset: 0 }, 3)).toMatchObject({ total: 3, totalCapped: false });
+      const owner = { userId: 'user-owner', organizationId: ORG_A, role: 'owner', buildingIds: [buildingB] } as const;
+      expect(await searchDocuments(fixture.service.db, owner, toiture, {}, { limit: 1, offset: 0 }, 2)).toMatchObject({ rows: [], total: 0, totalCapped: false });
     });
 
     it('refuses queries with nothing to find, with a stable code', async () => {

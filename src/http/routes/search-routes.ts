@@ -56,7 +56,7 @@ export async function searchRoutes(app: FastifyInstance, options: SearchRoutesOp
         security,
         querystring: searchQuery,
         response: {
-          200: z.object({ items: z.array(z.object({ document: documentSchema, snippet: snippetSchema })), total: z.number().int(), nextCursor: z.string().nullable() }),
+          200: z.object({ items: z.array(z.object({ document: documentSchema, snippet: snippetSchema })), total: z.number().int(), totalCapped: z.boolean(), nextCursor: z.string().nullable() }),
           ...errorResponses,
           503: problemSchema,
         },
@@ -77,7 +77,7 @@ export async function searchRoutes(app: FastifyInstance, options: SearchRoutesOp
       });
       metrics?.searchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       const annotated = await documents.annotate(page.items.map((item) => item.document));
-      return { items: page.items.map((item, index) => ({ document: annotated[index] ?? item.document, snippet: item.snippet })) as never, total: page.total, nextCursor: page.nextCursor };
+      return { items: page.items.map((item, index) => ({ document: annotated[index] ?? item.document, snippet: item.snippet })) as never, total: page.total, totalCapped: page.totalCapped, nextCursor: page.nextCursor };
     },
   );
 

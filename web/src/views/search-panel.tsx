@@ -14,6 +14,8 @@ interface SnippetPart {
 interface SearchPage {
   items: Array<{ document: Document; snippet: SnippetPart[] }>;
   total: number;
+  /** More matches than `total` (the API counts up to 1,000). */
+  totalCapped: boolean;
   nextCursor: string | null;
 }
 
@@ -118,7 +120,7 @@ export function SearchPanel({ buildingId }: { buildingId?: string }) {
       )}
       {page !== null && (
         <>
-          <p role="status">{page.total === 0 ? searchText(tr, 'none') : searchText(tr, 'results', { count: tr.number(page.total) })}</p>
+          <p role="status">{page.total === 0 ? searchText(tr, 'none') : searchText(tr, 'results', { count: `${tr.number(page.total)}${page.totalCapped ? '+' : ''}` })}</p>
           <ol class="search-results">
             {page.items.map(({ document, snippet }) => (
               <li key={document.id}>
