@@ -10,6 +10,7 @@ import { EXIT } from './exit-codes.js';
 import { enqueueMissing } from '../search/extraction/extraction-job-repository.js';
 import * as eventsQueue from '../events/delivery-repository.js';
 import { displayedEndpoint } from '../events/webhook-settings.js';
+import { EXPORT_LEASE_MS } from '../handover/export-jobs.js';
 
 /** How often `serve` checks the storage (the `docstore_storage_up` gauge and the logs follow it). */
 export const STORAGE_CHECK_EVERY_MS = 30_000;
@@ -23,10 +24,20 @@ export interface TaskLog {
 }
 
 /**
- * Starts `serve`'s periodic work on the core: a storage check every 30 s and the trash purge every
- * hour. The timers do not keep the process alive; `stop` clears them.
+ * Starts `serve`'s periodic work on the core: a storage check every 30 s, the trash purge every
+ * hour, and, at once then every export lease, export jobs whose instance stopped marked failed
+ * (docs/handover.md). The timers do not keep the process alive; `stop` clears them.
  */
-export function startPeriodicTasks(core: Pick<DocstoreService, 'storage' | 'documents'>, log: TaskLog): { stop(): void } {
+export function startPeriodicTasks(core: Pick<DocstoreService, 'storage' | 'documents' | 'handover'>, log: TaskLog): { stop(): void } {
+  const failAbandonedExports = () => {
+    core.handover.jobs.failAbandoned().then(
+      (jobs) => jobs.length > 0 && log.info({ exports: jobs.map((job) => job.id) }, 'marked export jobs failed: their instance stopped'),
+      (error: unknown) => log.error({ err: error }, 'abandoned export check failed'),
+    );
+  };
+  failAbandonedExports();
+  const exportsCheck = setInterval(failAbandonedExports, EXPORT_LEASE_MS);
+  exportsCheck.unref();
   const check = setInterval(() => {
     core.storage.check().catch((error: unknown) => log.error({ err: error }, 'storage check failed'));
   }, STORAGE_CHECK_EVERY_MS);
@@ -40,6 +51,7 @@ export function startPeriodicTasks(core: Pick<DocstoreService, 'storage' | 'docu
   purge.unref();
   return {
     stop: () => {
+      clearInterval(exportsCheck);
       clearInterval(purge);
       clearInterval(check);
     },

@@ -8,6 +8,7 @@ import * as documentVersions20261206 from './migrations/2026-12-06T01-00-00-docu
 import * as retentionAndHolds20261206 from './migrations/2026-12-06T02-00-00-retention-and-holds.js';
 import * as integrityScrub20261207 from './migrations/2026-12-07T00-00-00-integrity-scrub.js';
 import * as handoverExports20261210 from './migrations/2026-12-10T00-00-00-handover-exports.js';
+import * as exportJobHeartbeat20261210 from './migrations/2026-12-10T01-00-00-export-job-heartbeat.js';
 import * as search20261209 from './migrations/2026-12-09T00-00-00-search.js';
 import * as searchLanguages20261209 from './migrations/2026-12-09T00-00-00-search-languages.js';
 import * as searchScope20261209 from './migrations/2026-12-09T00-00-00-search-scope.js';
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-08T00-00-00-audit-trail': auditTrail20261208,
   '2026-12-08T01-00-00-events-outbox': eventsOutbox20261208,
   '2026-12-10T00-00-00-handover-exports': handoverExports20261210,
+  '2026-12-10T01-00-00-export-job-heartbeat': exportJobHeartbeat20261210,
 };
 
 /** Brings the schema to the latest version; returns the names of the migrations applied now. */

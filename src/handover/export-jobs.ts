@@ -33,6 +33,9 @@ export interface ExportJob {
   error: { code: string; message: string } | null;
 }
 
+/** How long a job's heartbeat (lease) lasts; it is renewed every third of it while the job runs. */
+export const EXPORT_LEASE_MS = 60_000;
+
 /** Told when a job ends (the audit trail records it; logs). */
 export type ExportJobListener = (job: ExportJob, principal: Principal) => void | Promise<void>;
 
@@ -40,12 +43,23 @@ export type ExportJobListener = (job: ExportJob, principal: Principal) => void |
  * Export jobs of the API: a syndic (its organisation's buildings) or a superadmin starts one; the
  * archive is written by `BuildingExporter` straight into the storage (streamed: never buffered),
  * signed with the organisation's key from `SigningKeyStore`; once ready it is downloaded through a
- * time-limited link. A job still running when the process stops stays `running`.
+ * time-limited link.
+ *
+ * The instance running a job keeps a heartbeat in its row (a lease of `EXPORT_LEASE_MS`, renewed
+ * every third of it). A job whose heartbeat lapsed (its instance stopped: crash, deploy) is marked
+ * failed (`handover.export_abandoned`) by any instance: `failAbandoned` runs when jobs are read and
+ * periodically in `serve`. It is not retried: the archive is written for the principal who asked,
+ * with the rights of that moment, and an export that killed its instance (memory, a huge building)
+ * would kill the next one too; the client sees a final state and asks again. A live job of another
+ * instance (its lease not lapsed) is never touched.
  */
 export class ExportJobs {
   private readonly running = new Set<Promise<void>>();
   private readonly listeners: ExportJobListener[] = [];
   private readonly now: () => Date;
+  private readonly leaseMs: number;
+  /** This instance's name in the leases it holds. */
+  readonly instanceId = uuidv7();
   /** Where a failed job's unexpected error goes. */
   logError: (details: object, message: string) => void = () => {};
 
@@ -54,9 +68,10 @@ export class ExportJobs {
     private readonly storage: ObjectStorage,
     private readonly exporter: BuildingExporter,
     private readonly keys: SigningKeyStore,
-    options: { now?: () => Date } = {},
+    options: { now?: () => Date; leaseMs?: number } = {},
   ) {
     this.now = options.now ?? (() => new Date());
+    this.leaseMs = options.leaseMs ?? EXPORT_LEASE_MS;
   }
 
   onFinished(listener: ExportJobListener): void {
@@ -70,24 +85,19 @@ export class ExportJobs {
     const signingKey = await this.keys.signingKeyOf(organizationId);
     const id = uuidv7();
     const createdAt = this.now().toISOString();
-    await repository.insertExport(this.db, {
-      id,
-      organization_id: organizationId,
-      building_id: buildingId,
-      status: 'running',
-      include_trash: options.includeTrash ? 1 : 0,
-      requested_by: principal.userId,
-      storage_key: null,
-      file_name: null,
-      size: null,
-      sha256: null,
-      documents: null,
-      versions: null,
-      error_code: null,
-      error_message: null,
-      created_at: createdAt,
-      finished_at: null,
-    });
+    await repository.insertExport(
+      this.db,
+      repository.runningExportRow({
+        id,
+        organization_id: organizationId,
+        building_id: buildingId,
+        include_trash: options.includeTrash ? 1 : 0,
+        requested_by: principal.userId,
+        created_at: createdAt,
+        lease_owner: this.instanceId,
+        lease_expires_at: this.leaseUntil(),
+      }),
+    );
     const run = this.run(principal, id, organizationId, buildingId, options.includeTrash, signingKey).finally(() => this.running.delete(run));
     this.running.add(run);
     return this.view(await this.row(id));
@@ -95,10 +105,15 @@ export class ExportJobs {
 
   private async run(principal: Principal, id: string, organizationId: string, buildingId: string, includeTrash: boolean, signingKey: Awaited<ReturnType<SigningKeyStore['signingKeyOf']>>): Promise<void> {
     const key = exportKey(organizationId, id);
+    const heartbeat = setInterval(() => {
+      repository.renewLease(this.db, id, this.instanceId, this.leaseUntil()).catch((error: unknown) => this.logError({ err: error, exportId: id }, 'could not renew an export’s heartbeat'));
+    }, Math.max(10, Math.floor(this.leaseMs / 3)));
+    heartbeat.unref();
+    let kept = true;
     try {
       const opened = await this.exporter.open({ buildingId, includeTrash, signingKey, requestedBy: principal.userId, actor: { principal } });
       const stored = await this.storage.put(key, opened.output, { contentType: 'application/zip', contentDisposition: contentDisposition(opened.fileName) });
-      await repository.updateExport(this.db, id, {
+      kept = await repository.finishOwnExport(this.db, id, this.instanceId, {
         status: 'ready',
         storage_key: key,
         file_name: opened.fileName,
@@ -108,30 +123,59 @@ export class ExportJobs {
         versions: opened.manifest.documents.reduce((sum, document) => sum + document.versions.length, 0),
         finished_at: this.now().toISOString(),
       });
+      // Marked abandoned meanwhile (this instance's heartbeat lapsed): the job failed, its archive goes.
+      if (!kept) await this.storage.delete(key).catch(() => undefined);
     } catch (error) {
       if (!isDocstoreError(error)) this.logError({ err: error, exportId: id }, 'export failed');
       await this.storage.delete(key).catch(() => undefined);
       await repository
-        .updateExport(this.db, id, {
+        .finishOwnExport(this.db, id, this.instanceId, {
           status: 'failed',
           error_code: isDocstoreError(error) ? error.code : 'internal',
           error_message: error instanceof Error ? error.message : String(error),
           finished_at: this.now().toISOString(),
         })
         .catch((recordError: unknown) => this.logError({ err: recordError, exportId: id }, 'could not record a failed export'));
+    } finally {
+      clearInterval(heartbeat);
     }
     const job = this.view(await this.row(id));
     for (const listener of this.listeners) await Promise.resolve(listener(job, principal)).catch((error: unknown) => this.logError({ err: error, exportId: id }, 'export listener failed'));
   }
 
-  /** One job of a building the caller may export. */
-  async get(principal: Principal, buildingId: string, exportId: string): Promise<ExportJob> {
-    return this.view(await this.authorizedRow(principal, buildingId, exportId));
+  /**
+   * Marks failed (`handover.export_abandoned`) every running job whose heartbeat lapsed, of any
+   * instance, and deletes what its archive left in the storage; returns the jobs marked. A job whose
+   * lease is renewed in between is left alone.
+   */
+  async failAbandoned(): Promise<ExportJob[]> {
+    const marked: ExportJob[] = [];
+    for (;;) {
+      const at = this.now().toISOString();
+      const rows = await repository.abandonedExports(this.db, at, 100);
+      for (const row of rows) {
+        const expired = row.lease_expires_at === null ? null : new Date(row.lease_expires_at).toISOString();
+        const error = HandoverError.exportAbandoned(row.id, expired);
+        if (!(await repository.failAbandoned(this.db, row.id, at, { code: error.code, message: error.message }))) continue;
+        await this.storage.delete(exportKey(row.organization_id, row.id)).catch(() => undefined);
+        marked.push(this.view(await this.row(row.id)));
+      }
+      if (rows.length < 100) return marked;
+    }
   }
 
-  /** A building's jobs, newest first. */
+  /** One job of a building the caller may export (an abandoned one is marked failed first). */
+  async get(principal: Principal, buildingId: string, exportId: string): Promise<ExportJob> {
+    const row = await this.authorizedRow(principal, buildingId, exportId);
+    if (row.status !== 'running') return this.view(row);
+    await this.failAbandoned();
+    return this.view(await this.row(exportId));
+  }
+
+  /** A building's jobs, newest first (abandoned ones marked failed first). */
   async list(principal: Principal, buildingId: string): Promise<ExportJob[]> {
     await this.authorize(principal, buildingId);
+    await this.failAbandoned();
     return (await repository.buildingExports(this.db, buildingId, 50)).map((row) => this.view(row));
   }
 
@@ -169,6 +213,10 @@ export class ExportJobs {
     const row = await repository.findExport(this.db, exportId);
     if (row === undefined || row.building_id !== buildingId) throw HandoverError.exportNotFound(exportId);
     return row;
+  }
+
+  private leaseUntil(): string {
+    return new Date(this.now().getTime() + this.leaseMs).toISOString();
   }
 
   private async row(id: string): Promise<HandoverExportRow> {

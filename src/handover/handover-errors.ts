@@ -10,6 +10,7 @@ export const HANDOVER_ERROR_CODES = [
   'handover.document_damaged',
   'handover.export_not_found',
   'handover.export_not_ready',
+  'handover.export_abandoned',
   'handover.conflict',
 ] as const;
 
@@ -60,6 +61,12 @@ export class HandoverError extends DocstoreError<HandoverErrorCode> {
 
   static exportNotReady(id: string, status: string): HandoverError {
     return new HandoverError('handover.export_not_ready', `Export ${id} is ${status}, not ready`, { id, status });
+  }
+
+  /** The instance running the export stopped (crash, deploy) before it finished: its heartbeat lapsed. */
+  static exportAbandoned(id: string, leaseExpiredAt: string | null): HandoverError {
+    const since = leaseExpiredAt === null ? 'it has no heartbeat' : `its heartbeat lapsed at ${leaseExpiredAt}`;
+    return new HandoverError('handover.export_abandoned', `Export ${id} was abandoned: the instance running it stopped before it finished (${since}); nothing was kept, start a new export`, { id });
   }
 
   static conflict(detail: string): HandoverError {

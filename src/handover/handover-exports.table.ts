@@ -25,6 +25,10 @@ export interface HandoverExportsTable {
   error_message: string | null;
   created_at: string | Date;
   finished_at: string | Date | null;
+  /** The instance running the job (its heartbeat); null once finished. */
+  lease_owner: string | null;
+  /** Renewed while the job runs; a `running` job past it (or without one) was abandoned. */
+  lease_expires_at: string | Date | null;
 }
 
 export type HandoverExportRow = Selectable<HandoverExportsTable>;

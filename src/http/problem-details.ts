@@ -73,6 +73,8 @@ export const STATUS_BY_CODE = {
   'handover.document_damaged': 409,
   'handover.export_not_found': 404,
   'handover.export_not_ready': 409,
+  // Only a job's recorded error (never thrown by a request).
+  'handover.export_abandoned': 500,
   'handover.conflict': 409,
   internal: 500,
   // Never answered over HTTP (CLI and start-up).

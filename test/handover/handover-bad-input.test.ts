@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVerificationKeys, type VerificationKey } from '../../src/handover/archive/archive-signature.js';
-import { insertExport } from '../../src/handover/export-job-repository.js';
+import { insertExport, runningExportRow } from '../../src/handover/export-job-repository.js';
 import { localSqliteService, ORG_A, ORG_B, type ServiceFixture } from '../support/service-fixture.js';
 import { exportToFile, populateBuilding, run, type PopulatedBuilding } from './handover-fixture.js';
 
@@ -85,24 +85,10 @@ describe('handover: bad input answers a stable code', () => {
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: 'handover.export_not_found' });
     const id = randomUUID();
-    await insertExport(fixture.service.db, {
-      id,
-      organization_id: ORG_A,
-      building_id: building.buildingId,
-      status: 'running',
-      include_trash: 0,
-      requested_by: 'test',
-      storage_key: null,
-      file_name: null,
-      size: null,
-      sha256: null,
-      documents: null,
-      versions: null,
-      error_code: null,
-      error_message: null,
-      created_at: new Date().toISOString(),
-      finished_at: null,
-    });
+    await insertExport(
+      fixture.service.db,
+      runningExportRow({ id, organization_id: ORG_A, building_id: building.buildingId, include_trash: 0, requested_by: 'test', created_at: new Date().toISOString(), lease_owner: null, lease_expires_at: null }),
+    );
     const early = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building.buildingId}/exports/${id}/download-url`, payload: {}, headers: syndic });
     expect(early.statusCode).toBe(409);
     expect(early.json()).toMatchObject({ code: 'handover.export_not_ready' });
