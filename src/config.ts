@@ -44,6 +44,8 @@ export interface DocstoreConfig {
   resumableUploadExpirySeconds: number;
   /** Days in the trash before purge. @default 30 */
   trashDays: number;
+  /** `DOCSTORE_EXPORT_EXPIRY_HOURS`: a ready export's archive is removed this long after it was finished (0: never). @default 168 */
+  exportExpiryHours: number;
   /** `DOCSTORE_RETENTION`: retention periods by document type over docstore's defaults (docs/retention.md). @default {} */
   retention: RetentionOverrides;
   /** `DOCSTORE_SCRUB_INTERVAL_HOURS` and co.: the scheduled scrub of `serve`; off when unset (docs/operations.md#the-scrub). */
@@ -116,6 +118,7 @@ const environmentSchema = z
     HEADERS_TIMEOUT_SECONDS: seconds.max(300).default(DEFAULT_REQUEST_TIMEOUTS.headersSeconds),
     REQUEST_TIMEOUT_SECONDS: seconds.max(86_400).default(DEFAULT_REQUEST_TIMEOUTS.requestSeconds),
     DOCSTORE_TRASH_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).max(3650).default(30),
+    DOCSTORE_EXPORT_EXPIRY_HOURS: z.coerce.number({ error: 'must be a number of hours' }).int().min(0).max(8760).default(168),
     DOCSTORE_RETENTION: parsedText(parseRetentionOverrides, (error) => error instanceof RangeError).optional(),
     DOCSTORE_SCRUB_INTERVAL_HOURS: z.coerce.number({ error: 'must be a number of hours' }).min(0.25).max(720).optional(),
     DOCSTORE_SCRUB_PERIOD_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(1).max(3650).default(30),
@@ -190,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     resumableUploadExpirySeconds: e.RESUMABLE_UPLOAD_EXPIRY_SECONDS,
     trashDays: e.DOCSTORE_TRASH_DAYS,
+    exportExpiryHours: e.DOCSTORE_EXPORT_EXPIRY_HOURS,
     retention: e.DOCSTORE_RETENTION ?? {},
     ...(e.DOCSTORE_SCRUB_INTERVAL_HOURS === undefined
       ? {}

@@ -124,6 +124,13 @@ describe('loadConfig', () => {
     ).toEqual(['DATABASE_URL', 'DOCSTORE_ALLOWED_TYPES', 'DOCSTORE_JWT_SECRET', 'LOG_LEVEL', 'MAX_UPLOAD_BYTES']);
   });
 
+  it('reads how long ready export archives stay (hours, 0 for never) and rejects bad values', () => {
+    expect(loadConfig({}).exportExpiryHours).toBe(168);
+    expect(loadConfig({ DOCSTORE_EXPORT_EXPIRY_HOURS: '0' }).exportExpiryHours).toBe(0);
+    expect(loadConfig({ DOCSTORE_EXPORT_EXPIRY_HOURS: '48' }).exportExpiryHours).toBe(48);
+    for (const bad of ['-1', '1.5', 'a week', '8761']) expect(issuesOf({ DOCSTORE_EXPORT_EXPIRY_HOURS: bad }).map((issue) => issue.variable)).toEqual(['DOCSTORE_EXPORT_EXPIRY_HOURS']);
+  });
+
   it('refuses weak settings in production, all at once', () => {
     const weak = {
       NODE_ENV: 'production',

@@ -26,13 +26,17 @@ export interface TaskLog {
 /**
  * Starts `serve`'s periodic work on the core: a storage check every 30 s, the trash purge every
  * hour, and, at once then every export lease, export jobs whose instance stopped marked failed
- * (docs/handover.md). The timers do not keep the process alive; `stop` clears them.
+ * and ready exports past `DOCSTORE_EXPORT_EXPIRY_HOURS` removed (docs/handover.md). The timers do not keep the process alive; `stop` clears them.
  */
-export function startPeriodicTasks(core: Pick<DocstoreService, 'storage' | 'documents' | 'handover'>, log: TaskLog): { stop(): void } {
+export function startPeriodicTasks(core: Pick<DocstoreService, 'config' | 'storage' | 'documents' | 'handover'>, log: TaskLog): { stop(): void } {
   const failAbandonedExports = () => {
     core.handover.jobs.failAbandoned().then(
       (jobs) => jobs.length > 0 && log.info({ exports: jobs.map((job) => job.id) }, 'marked export jobs failed: their instance stopped'),
       (error: unknown) => log.error({ err: error }, 'abandoned export check failed'),
+    );
+    core.handover.jobs.removeExpired(core.config.exportExpiryHours).then(
+      (count) => count > 0 && log.info({ removed: count }, 'removed expired export archives'),
+      (error: unknown) => log.error({ err: error }, 'export expiry failed'),
     );
   };
   failAbandonedExports();

@@ -49,6 +49,11 @@ export async function finishOwnExport(db: Db, id: string, owner: string, update:
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** Ready jobs finished before `before`, oldest first. */
+export async function expiredExports(db: Db, before: string, limit: number): Promise<HandoverExportRow[]> {
+  return db.selectFrom('handover_exports').selectAll().where('status', '=', 'ready').where('finished_at', '<', before).orderBy('finished_at').limit(limit).execute();
+}
+
 /** Running jobs whose lease lapsed before `at`, or which never had one (left by a version without heartbeats). */
 export async function abandonedExports(db: Db, at: string, limit: number): Promise<HandoverExportRow[]> {
   return db

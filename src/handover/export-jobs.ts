@@ -164,6 +164,25 @@ export class ExportJobs {
     }
   }
 
+  /**
+   * Removes ready jobs finished more than `expiryHours` ago, their archive first, then the row
+   * (`serve`, `DOCSTORE_EXPORT_EXPIRY_HOURS`; 0 removes none); returns how many.
+   */
+  async removeExpired(expiryHours: number): Promise<number> {
+    if (expiryHours <= 0) return 0;
+    const before = new Date(this.now().getTime() - expiryHours * 3_600_000).toISOString();
+    let removed = 0;
+    for (;;) {
+      const rows = await repository.expiredExports(this.db, before, 100);
+      for (const row of rows) {
+        if (row.storage_key !== null) await this.storage.delete(row.storage_key);
+        await repository.deleteExport(this.db, row.id);
+        removed++;
+      }
+      if (rows.length < 100) return removed;
+    }
+  }
+
   /** One job of a building the caller may export (an abandoned one is marked failed first). */
   async get(principal: Principal, buildingId: string, exportId: string): Promise<ExportJob> {
     const row = await this.authorizedRow(principal, buildingId, exportId);
@@ -188,7 +207,7 @@ export class ExportJobs {
   }
 
   /**
-   * Removes a finished job and its archive (archives stay until removed: they can be several GB).
+   * Removes a finished job and its archive (they can be several GB; `removeExpired` takes old ones).
    * A job still running is `handover.export_not_ready`.
    */
   async remove(principal: Principal, buildingId: string, exportId: string): Promise<void> {

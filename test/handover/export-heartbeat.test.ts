@@ -115,3 +115,51 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
   });
 }
+
+/** Ready archives expire (`DOCSTORE_EXPORT_EXPIRY_HOURS`): `serve` removes the job and its archive. */
+for (const [pairName, factory] of SERVICE_PAIRS) {
+  describe(`export expiry on ${pairName}`, () => {
+    let fixture: ServiceFixture;
+    let clock = Date.now();
+
+    beforeAll(async () => {
+      fixture = await factory({ now: () => new Date(clock), env: { DOCSTORE_EXPORT_EXPIRY_HOURS: '24' } });
+      await fixture.service.handover.keys.create(ORG_A, 'Syndic Expiry');
+    });
+    afterAll(async () => fixture?.close());
+
+    it('removes a ready export and its archive once older than the expiry, and nothing younger, failed or running', async () => {
+      expect(fixture.config.exportExpiryHours).toBe(24);
+      const buildingId = await registerBuilding(fixture, { name: 'Résidence Expiry' });
+      const syndic = { authorization: `Bearer ${await fixture.token('syndic')}` };
+      const { payload, headers } = documentUpload({ type: 'invoice', title: 'Facture', content: pdfOfSize(10_000) });
+      expect((await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${buildingId}/documents`, payload, headers: { ...headers, ...syndic } })).statusCode).toBe(201);
+      const exportNow = async () => {
+        const started = await fixture.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${buildingId}/exports`, payload: {}, headers: syndic });
+        expect(started.statusCode, started.body).toBe(202);
+        await fixture.service.handover.jobs.settled();
+        return (await repository.findExport(fixture.service.db, (started.json() as ExportJob).id))!;
+      };
+      const old = await exportNow();
+      expect(old.status).toBe('ready');
+      const running = uuidv7();
+      await repository.insertExport(
+        fixture.service.db,
+        repository.runningExportRow({ id: running, organization_id: ORG_A, building_id: buildingId, include_trash: 0, requested_by: 'user-syndic', created_at: new Date(clock).toISOString(), lease_owner: 'a-live-instance', lease_expires_at: new Date(clock + 90 * 3_600_000).toISOString() }),
+      );
+      clock += 23 * 3_600_000;
+      const young = await exportNow();
+      expect(await fixture.service.handover.jobs.removeExpired(0)).toBe(0);
+      expect(await fixture.service.handover.jobs.removeExpired(24)).toBe(0);
+      clock += 2 * 3_600_000;
+      expect(await fixture.service.handover.jobs.removeExpired(24)).toBe(1);
+      expect(await repository.findExport(fixture.service.db, old.id)).toBeUndefined();
+      expect(await fixture.service.storage.exists(old.storage_key!)).toBe(false);
+      const gone = await fixture.service.app.inject({ method: 'GET', url: `/api/v1/buildings/${buildingId}/exports/${old.id}`, headers: syndic });
+      expect(gone.statusCode).toBe(404);
+      expect((await repository.findExport(fixture.service.db, young.id))?.status).toBe('ready');
+      expect(await fixture.service.storage.exists(young.storage_key!)).toBe(true);
+      expect((await repository.findExport(fixture.service.db, running))?.status).toBe('running');
+    });
+  });
+}
