@@ -37,6 +37,7 @@ export const TOTAL_CAP = 1000;
  * join, the ranking and the count touch only what the caller may see. Ranked best first: a title
  * match before a body-only match, then by relevance (FTS5 bm25 with the title weighing 100 times
  * the body and the scope nothing; PostgreSQL ts_rank of the query without the scope), then by id.
+ * Only the ids and scores are sorted; the page's rows are read after. The total is counted apart (`totalOf`).
  */
 export async function searchDocuments(db: Kysely<Database>, principal: Principal, query: SearchQuery, filters: SearchFilters, page: { limit: number; offset: number }, totalCap = TOTAL_CAP): Promise<SearchMatches> {
   const conditions: RawBuilder<unknown>[] = [sql`d.deleted_at is null`];
@@ -52,22 +53,32 @@ export async function searchDocuments(db: Kysely<Database>, principal: Principal
   const where = sql.join(conditions, sql` and `);
   const scope = await scopeOf(db, principal, filters);
   if (dialectOf(db) === 'postgres') {
-    const from = sql`from search_entries e join documents d on d.id = e.document_id cross join to_tsquery('simple', ${toTsquery(query, scope)}) q cross join to_tsquery('simple', ${toTsquery(query)}) qu where e.tsv @@ q and ${where}`;
-    const rows = await sql<DocumentRow>`select d.* ${from} order by (ts_filter(e.tsv, '{a}') @@ qu) desc, ts_rank(e.tsv, qu) desc, d.id limit ${page.limit} offset ${page.offset}`.execute(db);
-    return { rows: rows.rows, ...(await totalOf(db, from, page, rows.rows.length, totalCap)) };
+    const from = sql`from search_entries e join documents d on d.id = e.document_id cross join to_tsquery('simple', ${toTsquery(query, scope)}) q cross join to_tsquery('simple', ${toTsquery(query)}) qu cross join to_tsquery('simple', ${toTsquery(query, undefined, true)}) qa where e.tsv @@ q and ${where}`;
+    const ranked = sql`select d.id, (e.tsv @@ qa) as in_title, ts_rank(e.tsv, qu) as score ${from} order by in_title desc, score desc, d.id limit ${page.limit} offset ${page.offset}`;
+    // The count runs beside the page, on another connection of the pool.
+    const [rows, total] = await Promise.all([
+      sql<DocumentRow>`select d.* from (${ranked}) top join documents d on d.id = top.id order by top.in_title desc, top.score desc, top.id`.execute(db),
+      countOf(db, from, page, totalCap),
+    ]);
+    return { rows: rows.rows, ...total };
   }
   const from = sql`from search_fts f join search_entries e on e.id = f.rowid join documents d on d.id = e.document_id where search_fts match ${toFts5(query, scope)} and ${where}`;
-  const rows = await sql<DocumentRow>`select d.* ${from} order by bm25(search_fts, 100.0, 1.0, 0.0), d.id limit ${page.limit} offset ${page.offset}`.execute(db);
+  const ranked = sql`select d.id as id, bm25(search_fts, 100.0, 1.0, 0.0) as score ${from} order by score, d.id limit ${page.limit} offset ${page.offset}`;
+  const rows = await sql<DocumentRow>`select d.* from (${ranked}) top join documents d on d.id = top.id order by top.score, top.id`.execute(db);
   return { rows: rows.rows, ...(await totalOf(db, from, page, rows.rows.length, totalCap)) };
 }
 
 /**
  * How many matches there are, under the same rights and filters (`from`): none counted when the
- * page is the last (a short page that is not empty: its end is the total); else counted up to
- * `totalCap` (`TOTAL_CAP`), or just past the page asked for if further, so that a cursor still knows there is more.
+ * page is the last (a short page that is not empty: its end is the total); else `countOf`.
  */
 async function totalOf(db: Kysely<Database>, from: RawBuilder<unknown>, page: { limit: number; offset: number }, found: number, totalCap: number): Promise<{ total: number; totalCapped: boolean }> {
   if (found > 0 && found < page.limit) return { total: page.offset + found, totalCapped: false };
+  return countOf(db, from, page, totalCap);
+}
+
+/** Matches counted up to `totalCap` (`TOTAL_CAP`), or just past the page asked for if further, so that a cursor still knows there is more. */
+async function countOf(db: Kysely<Database>, from: RawBuilder<unknown>, page: { limit: number; offset: number }, totalCap: number): Promise<{ total: number; totalCapped: boolean }> {
   const cap = Math.max(totalCap, page.offset + page.limit);
   const count = await sql<{ total: string | number }>`select count(*) as total from (select 1 as one ${from} limit ${cap + 1}) capped`.execute(db);
   const total = Number(count.rows[0]?.total ?? 0);

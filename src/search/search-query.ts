@@ -65,11 +65,15 @@ export function toFts5(query: SearchQuery, scope?: readonly string[]): string {
 
 /**
  * The query as a PostgreSQL tsquery text for `to_tsquery('simple', …)`: `a & pre:* & (b <-> c) & !x`;
- * with `scope`, `… & ('zb1' | 'zb2')` (the ranking takes the query without it).
+ * with `scope`, `… & ('zb1' | 'zb2')` (the ranking takes the query without it). With `title`, every
+ * word is matched in the title only (weight A: `'a':A & 'pre':*A`), as `ts_filter(tsv, '{a}') @@`
+ * the query would, without building a filtered tsvector per match.
  */
-export function toTsquery(query: SearchQuery, scope?: readonly string[]): string {
+export function toTsquery(query: SearchQuery, scope?: readonly string[], title = false): string {
+  const weight = title ? 'A' : '';
+  const word = (text: string, prefix = false) => `'${text}'${prefix || title ? ':' : ''}${prefix ? '*' : ''}${weight}`;
   const part = (term: QueryTerm) => {
-    const text = term.kind === 'word' ? `'${term.word}'${term.prefix ? ':*' : ''}` : `(${term.words.map((word) => `'${word}'`).join(' <-> ')})`;
+    const text = term.kind === 'word' ? word(term.word, term.prefix) : `(${term.words.map((each) => word(each)).join(' <-> ')})`;
     return term.excluded ? `!${text}` : text;
   };
   const parts = query.terms.map(part);

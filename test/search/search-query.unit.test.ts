@@ -28,6 +28,8 @@ describe('query syntax', () => {
     // Narrowed to the caller's buildings' scope tokens, inside the index.
     expect(toFts5(parseQuery('toit -dubois'), ['zb1', 'zb2'])).toBe('("toit" AND {scope} : ("zb1" OR "zb2")) NOT "dubois"');
     expect(toTsquery(parseQuery('toit -dubois'), ['zb1', 'zb2'])).toBe("'toit' & !'dubois' & ('zb1' | 'zb2')");
+    // The title-only query (a title match ranks first on PostgreSQL): every word weighted A.
+    expect(toTsquery(query, undefined, true)).toBe("'assemblee':A & 'toit':*A & ('travaux':A <-> 'de':A <-> 'toiture':A) & !'dubois':A & !('sous':A <-> 'sol':A)");
   });
 
   it('turns a word that folds into several into a phrase, and ignores operators of the databases', () => {
