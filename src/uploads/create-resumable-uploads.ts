@@ -3,6 +3,8 @@ import { FileStore } from '@tus/file-store';
 import { FinishedUploadS3Store } from './finished-upload-s3-store.js';
 import { S3_UPLOADS_PREFIX } from './resumable-upload-keys.js';
 import { PostgresUploadLocker } from './postgres-upload-locker.js';
+import { ResumableUploadCompletions } from './resumable-upload-completions.js';
+import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { Kysely } from 'kysely';
 import type { Database, DatabaseConfig } from '../db/database.js';
 import type { DocumentService } from '../documents/document-service.js';
@@ -32,7 +34,7 @@ export interface ResumableUploadsConfig {
  */
 export function createResumableUploads(
   config: ResumableUploadsConfig,
-  core: { db: Kysely<Database>; documents: DocumentService },
+  core: { db: Kysely<Database>; documents: DocumentService; idempotency: IdempotencyStore },
   onOutcome?: (outcome: ResumableUploadOutcome) => void,
   onRemovalError?: (error: unknown, id: string) => void,
 ): ResumableUploads {
@@ -61,5 +63,5 @@ export function createResumableUploads(
   } else {
     datastore = new FileStore({ directory: join(config.dataDir, 'uploads'), expirationPeriodInMilliseconds });
   }
-  return new ResumableUploads({ db: core.db, documents: core.documents, datastore, idPrefix, corsOrigins: config.corsOrigins, ...(config.database.dialect === 'postgres' ? { locker: new PostgresUploadLocker(config.database.url) } : {}), maxUploadBytes: config.maxUploadBytes, ...(onOutcome === undefined ? {} : { onOutcome }), ...(onRemovalError === undefined ? {} : { onRemovalError }) });
+  return new ResumableUploads({ db: core.db, documents: core.documents, completions: new ResumableUploadCompletions(core.db, core.idempotency), datastore, idPrefix, corsOrigins: config.corsOrigins, ...(config.database.dialect === 'postgres' ? { locker: new PostgresUploadLocker(config.database.url) } : {}), maxUploadBytes: config.maxUploadBytes, ...(onOutcome === undefined ? {} : { onOutcome }), ...(onRemovalError === undefined ? {} : { onRemovalError }) });
 }

@@ -1,4 +1,5 @@
 import { S3Store, type Options } from '@tus/s3-store';
+import { UncachedKvStore } from './uncached-kv-store.js';
 
 /**
  * `@tus/s3-store` confined to its key prefix in a bucket it shares with the documents:
@@ -8,13 +9,14 @@ import { S3Store, type Options } from '@tus/s3-store';
  * - `deleteExpired` lists only the multipart uploads under `prefix` (the original lists the whole
  *   bucket and would abort docstore's own uploads of documents, backups or exports past the
  *   expiry), and answers how many uploads it removed (not how many objects).
+ * - no metadata cache in memory (`UncachedKvStore`): instances see each other's completions.
  */
 export class FinishedUploadS3Store extends S3Store {
   constructor(
     options: Options,
     private readonly prefix: string,
   ) {
-    super(options);
+    super({ cache: new UncachedKvStore(), ...options });
   }
 
   override async remove(id: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { EVENTS, Server, type DataStore, type Locker, type Upload } from '@tus/server';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import { authorizeBuilding, authorizedDocument } from '../documents/document-access.js';
 import { assertTypeAllowed } from '../documents/document-authorization.js';
@@ -12,6 +12,7 @@ import { isDocstoreError } from '../errors/docstore-error.js';
 import type { DocumentType } from '../shared/document.js';
 import type { Principal } from '../shared/principal.js';
 import { CREATOR_KEY, creatorOf, parseUploadMetadataHeader, toResumableUploadMetadata, type ResumableUploadMetadata } from './resumable-upload-metadata.js';
+import type { ResumableUploadCompletions } from './resumable-upload-completions.js';
 import { sha256Checked } from './sha256-checked-stream.js';
 import { tusErrorToDocumentError, tusProblem } from './tus-errors.js';
 
@@ -28,6 +29,8 @@ export const DOCUMENT_VERSION_HEADER = 'Docstore-Document-Version';
 export interface ResumableUploadsOptions {
   db: Kysely<Database>;
   documents: DocumentService;
+  /** Makes a finished upload one document at most, across instances, and remembers which. */
+  completions: ResumableUploadCompletions;
   /** Where the parts live until the upload is complete. */
   datastore: ReadableDataStore;
   /** The largest file accepted, in bytes (checked from `Upload-Length` and while receiving). */
@@ -54,6 +57,9 @@ export interface ResumableUploadState {
   id: string;
   offset: number;
   length: number | null;
+  /** Once the upload is complete: the document it became (and its version). */
+  documentId?: string;
+  documentVersion?: number;
 }
 
 /**
@@ -66,7 +72,6 @@ export interface ResumableUploadState {
 export class ResumableUploads {
   readonly server: Server;
   private readonly principals = new WeakMap<Request, Principal>();
-  private readonly completing = new Set<string>();
   private readonly finished = new WeakMap<Request, string>();
   private readonly idPrefix: string;
   private sweeper: NodeJS.Timeout | undefined;
@@ -88,10 +93,7 @@ export class ResumableUploads {
       getFileIdFromRequest: (_request, lastPath) => (lastPath !== undefined && URL_ID.test(lastPath) ? `${this.idPrefix}${lastPath}` : undefined),
       exposedHeaders: [DOCUMENT_ID_HEADER, DOCUMENT_VERSION_HEADER],
       onUploadCreate: async (request, upload) => ({ metadata: { ...upload.metadata, [CREATOR_KEY]: creatorOf(this.principalOf(request)) } }),
-      onUploadFinish: async (request, upload) => {
-        this.finished.set(request, upload.id);
-        return { headers: await this.complete(this.principalOf(request), upload) };
-      },
+      onUploadFinish: async (request, upload) => ({ headers: await this.complete(request, upload) }),
       onResponseError: (request, error) => {
         const problem = tusProblem(error, new URL(request.url).pathname);
         return { status_code: problem.status, body: JSON.stringify(problem) };
@@ -166,7 +168,11 @@ export class ResumableUploads {
     try {
       upload = await this.options.datastore.getUpload(`${this.idPrefix}${id}`);
     } catch (error) {
-      throw isDocstoreError(error) ? error : tusErrorToDocumentError(error, id);
+      const mapped = isDocstoreError(error) ? error : tusErrorToDocumentError(error, id);
+      // A finished upload's parts are gone; its creator still learns which document it became.
+      const completion = isDocstoreError(mapped) && mapped.code === 'upload.not_found' ? await this.options.completions.of(principal, id) : undefined;
+      if (completion === undefined) throw mapped;
+      return { id, offset: completion.length, length: completion.length, documentId: completion.documentId, documentVersion: completion.version };
     }
     if (upload.metadata?.[CREATOR_KEY] !== creatorOf(principal)) throw new DocumentError('upload.not_found', `Upload ${id} not found`, { id });
     await this.authorize(principal, toResumableUploadMetadata(upload.metadata ?? {}));
@@ -186,40 +192,53 @@ export class ResumableUploads {
 
   /**
    * Runs the upload pipeline on the finished upload's bytes, streamed from the store (checked
-   * against the declared SHA-256); `handle` removes its parts once the answer is decided, whatever
-   * the outcome: a refused upload cannot be resumed.
+   * against the declared SHA-256), once across instances: the upload's completion is claimed first
+   * (a completion under way elsewhere answers `idempotency.in_progress`, one already done its
+   * document) and recorded with the document's row. `handle` then removes the parts, whatever the
+   * outcome: a refused upload cannot be resumed.
    */
-  private async complete(principal: Principal, upload: Upload): Promise<Record<string, string>> {
-    if (this.completing.has(upload.id)) throw new DocumentError('upload.offset_conflict', `Upload ${upload.id} is being completed`, { id: upload.id });
-    this.completing.add(upload.id);
+  private async complete(request: Request, upload: Upload): Promise<Record<string, string>> {
+    const principal = this.principalOf(request);
+    const id = upload.id.slice(this.idPrefix.length);
+    const { completions } = this.options;
+    const claim = await completions.claim(principal, id);
+    if (claim.kind === 'completed') return answerOf(claim.completion);
+    const { reservation } = claim;
+    this.finished.set(request, upload.id);
+    const length = upload.size ?? upload.offset;
+    const metadata = toResumableUploadMetadata(upload.metadata ?? {});
+    let read: Readable | undefined;
     try {
-      const metadata = toResumableUploadMetadata(upload.metadata ?? {});
-      const read = await this.options.datastore.read(upload.id);
+      read = await this.options.datastore.read(upload.id);
       const stream = metadata.sha256 === undefined ? read : sha256Checked(read, metadata.sha256);
       const file: UploadPart = { kind: 'file', fieldName: 'file', fileName: metadata.filename, stream };
-      try {
-        const headers = await this.store(principal, metadata, file);
-        this.options.onOutcome?.('completed');
-        return headers;
-      } catch (error) {
-        this.options.onOutcome?.('refused');
-        throw error;
-      } finally {
-        read.destroy();
-      }
+      const completion = await this.store(principal, metadata, file, (trx, documentId, version) => completions.record(trx, reservation, { documentId, version, length }));
+      completions.settled(reservation);
+      this.options.onOutcome?.('completed');
+      return answerOf(completion);
+    } catch (error) {
+      this.options.onOutcome?.('refused');
+      await completions.release(reservation).catch(() => undefined);
+      throw error;
     } finally {
-      this.completing.delete(upload.id);
+      read?.destroy();
     }
   }
 
-  private async store(principal: Principal, metadata: ResumableUploadMetadata, file: UploadPart): Promise<Record<string, string>> {
+  private async store(
+    principal: Principal,
+    metadata: ResumableUploadMetadata,
+    file: UploadPart,
+    beforeCommit: (trx: Transaction<Database>, documentId: string, version: number) => Promise<void>,
+  ): Promise<{ documentId: string; version: number }> {
     if (metadata.documentId !== undefined) {
-      const version = await this.options.documents.addVersion(principal, metadata.documentId, single(file));
-      return { [DOCUMENT_ID_HEADER]: metadata.documentId, [DOCUMENT_VERSION_HEADER]: String(version.version) };
+      const documentId = metadata.documentId;
+      const version = await this.options.documents.addVersion(principal, documentId, single(file), { beforeCommit: (trx, added) => beforeCommit(trx, documentId, added.version) });
+      return { documentId, version: version.version };
     }
     const fields = Object.entries(fieldsOf(metadata)).map(([name, value]): UploadPart => ({ kind: 'field', name, value }));
-    const document = await this.options.documents.upload(principal, metadata.building ?? '', single(...fields, file));
-    return { [DOCUMENT_ID_HEADER]: document.id, [DOCUMENT_VERSION_HEADER]: '1' };
+    const document = await this.options.documents.upload(principal, metadata.building ?? '', single(...fields, file), { beforeCommit: (trx, made) => beforeCommit(trx, made.id, 1) });
+    return { documentId: document.id, version: 1 };
   }
 
   private principalOf(request: Request): Principal {
@@ -228,6 +247,11 @@ export class ResumableUploads {
     if (principal === undefined) throw new Error('resumable upload request without an authenticated caller');
     return principal;
   }
+}
+
+/** The headers naming the document an upload became. */
+export function answerOf(completion: { documentId: string; version: number }): Record<string, string> {
+  return { [DOCUMENT_ID_HEADER]: completion.documentId, [DOCUMENT_VERSION_HEADER]: String(completion.version) };
 }
 
 function fieldsOf(metadata: ResumableUploadMetadata): Record<string, string> {

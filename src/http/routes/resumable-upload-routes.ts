@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../shared/principal.js';
-import type { ResumableUploads } from '../../uploads/resumable-uploads.js';
+import { answerOf, type ResumableUploads } from '../../uploads/resumable-uploads.js';
 
 export interface ResumableUploadRoutesOptions {
   uploads: ResumableUploads;
@@ -33,6 +33,10 @@ export async function resumableUploadRoutes(app: FastifyInstance, options: Resum
       } else {
         const state = await uploads.admitAccess(principal, id);
         if (request.method === 'GET') return reply.code(200).header('cache-control', 'no-store').send(state);
+        // A completed upload (its parts gone): HEAD tells its creator the document it became.
+        if (state.documentId !== undefined && request.method === 'HEAD') {
+          return reply.code(200).headers({ 'tus-resumable': '1.0.0', 'cache-control': 'no-store', 'upload-offset': String(state.offset), 'upload-length': String(state.length), ...answerOf({ documentId: state.documentId, version: state.documentVersion ?? 1 }) }).send();
+        }
       }
     }
     const response = await uploads.handle(toWebRequest(request), principal);
