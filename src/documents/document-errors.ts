@@ -18,6 +18,8 @@ export const DOCUMENT_ERROR_CODES = [
   'upload.aborted',
   'upload.too_many_in_flight',
   'upload.checksum_mismatch',
+  'upload.chunk_checksum_mismatch',
+  'upload.checksum_unsupported',
   'upload.not_found',
   'upload.offset_conflict',
   'upload.expired',

@@ -26,6 +26,9 @@ export const STATUS_BY_CODE = {
   'upload.aborted': 400,
   'upload.too_many_in_flight': 429,
   'upload.checksum_mismatch': 422,
+  // The tus checksum extension's own status for a chunk that does not match.
+  'upload.chunk_checksum_mismatch': 460,
+  'upload.checksum_unsupported': 400,
   'upload.not_found': 404,
   'upload.offset_conflict': 409,
   'upload.expired': 410,

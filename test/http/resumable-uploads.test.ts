@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +122,35 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const head = await fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer(syndic) } });
       expect(head.status).toBe(200);
       expect(head.headers.get('docstore-document-id')).toBe(id);
+    });
+
+    it('a chunk whose Upload-Checksum (sha256) does not match is refused (460) and nothing of it kept; re-sent, it is accepted', async () => {
+      const options = await fetch(`${baseUrl}/api/v1/uploads`, { method: 'OPTIONS', headers: TUS });
+      expect(options.headers.get('tus-extension')).toContain('checksum');
+      expect(options.headers.get('tus-checksum-algorithm')).toBe('sha256');
+      const building = await registerBuilding(fixture);
+      const content = pdfOfSize(100_000);
+      const url = await created(syndic, content.length, { building, type: 'invoice', title: 'Facture', filename: 'f.pdf', sha256: sha256(content) });
+      const digest = (bytes: Buffer) => createHash('sha256').update(bytes).digest('base64');
+      const checked = (offset: number, bytes: Buffer, checksum: string) =>
+        fetch(url, { method: 'PATCH', headers: { ...TUS, ...bearer(syndic), 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', 'upload-checksum': checksum }, body: bytes });
+      expect((await checked(0, content.subarray(0, 40_000), `sha256 ${digest(content.subarray(0, 40_000))}`)).status).toBe(204);
+      const second = content.subarray(40_000, 80_000);
+      const corrupted = Buffer.from(second);
+      corrupted.writeUInt8(corrupted.readUInt8(100) ^ 0xff, 100);
+      const refused = await checked(40_000, corrupted, `sha256 ${digest(second)}`);
+      expect(refused.status).toBe(460);
+      expect(await refused.json()).toMatchObject({ code: 'upload.chunk_checksum_mismatch' });
+      expect(await offsetOf(url)).toBe(40_000);
+      const unsupported = await checked(40_000, second, `md5 ${createHash('md5').update(second).digest('base64')}`);
+      expect(unsupported.status).toBe(400);
+      expect(await unsupported.json()).toMatchObject({ code: 'upload.checksum_unsupported' });
+      expect(await offsetOf(url)).toBe(40_000);
+      expect((await checked(40_000, second, `sha256 ${digest(second)}`)).status).toBe(204);
+      expect(await offsetOf(url)).toBe(80_000);
+      const last = await checked(80_000, content.subarray(80_000), `sha256 ${digest(content.subarray(80_000))}`);
+      expect(last.status, await last.clone().text()).toBe(204);
+      expect((await contentOf(last.headers.get('docstore-document-id')!)).equals(content)).toBe(true);
     });
 
     it('a new version through documentId is recorded as document.version_add', async () => {

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../shared/principal.js';
+import { receiveCheckedChunk, parseUploadChecksum, type CheckedChunk } from '../../uploads/checked-chunk.js';
 import { answerOf, type ResumableUploads } from '../../uploads/resumable-uploads.js';
 
 export interface ResumableUploadRoutesOptions {
@@ -13,7 +14,8 @@ export interface ResumableUploadRoutesOptions {
  * The tus 1.0 endpoint, `/uploads` and `/uploads/{id}` (registered under `/api/v1`): every request
  * but `OPTIONS` is authenticated and admitted here (creation: the caller's rights and the declared
  * length; later requests: the upload's creator only), then handed to `@tus/server` with its body
- * unread. `GET /uploads/{id}` answers the upload's state as JSON (tus's own GET would serve the
+ * unread (a `PATCH` with `Upload-Checksum`: its chunk once it matched, see `receiveCheckedChunk`).
+ * `GET /uploads/{id}` answers the upload's state as JSON (tus's own GET would serve the
  * unchecked bytes). Errors answer problem+json with a stable `upload.*` code.
  */
 export async function resumableUploadRoutes(app: FastifyInstance, options: ResumableUploadRoutesOptions): Promise<void> {
@@ -24,11 +26,12 @@ export async function resumableUploadRoutes(app: FastifyInstance, options: Resum
 
   const handler = async (request: FastifyRequest<{ Params: { id?: string } }>, reply: FastifyReply) => {
     const id = request.params.id;
+    const header = (name: string) => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
     let principal: Principal | undefined;
+    let chunk: CheckedChunk | undefined;
     if (request.method !== 'OPTIONS') {
       principal = await authenticate(request);
       if (id === undefined) {
-        const header = (name: string) => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
         if (request.method === 'POST') await uploads.admitCreation(principal, { uploadLength: header('upload-length'), uploadMetadata: header('upload-metadata') });
       } else {
         const state = await uploads.admitAccess(principal, id);
@@ -37,29 +40,42 @@ export async function resumableUploadRoutes(app: FastifyInstance, options: Resum
         if (state.documentId !== undefined && request.method === 'HEAD') {
           return reply.code(200).headers({ 'tus-resumable': '1.0.0', 'cache-control': 'no-store', 'upload-offset': String(state.offset), 'upload-length': String(state.length), ...answerOf({ documentId: state.documentId, version: state.documentVersion ?? 1 }) }).send();
         }
+        // The checksum extension: the chunk reaches the upload only once it matched.
+        const checksum = header('upload-checksum');
+        if (request.method === 'PATCH' && checksum !== undefined && state.documentId === undefined) {
+          chunk = await receiveCheckedChunk(request.raw, parseUploadChecksum(checksum), (state.length ?? 0) - state.offset);
+        }
       }
     }
-    const response = await uploads.handle(toWebRequest(request), principal);
-    reply.hijack();
-    // Headers set by hooks (CORS) first, tus's own after them.
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(reply.getHeaders())) if (typeof value === 'string') headers[name] = value;
-    response.headers.forEach((value, name) => {
-      headers[name] = value;
-    });
-    if (response.status >= 400 && response.body !== null) headers['content-type'] = 'application/problem+json';
-    headers['x-request-id'] = request.id;
-    reply.raw.writeHead(response.status, headers);
-    if (response.body === null) reply.raw.end();
-    else await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), reply.raw);
+    try {
+      const response = await uploads.handle(toWebRequest(request, chunk), principal);
+      reply.hijack();
+      // Headers set by hooks (CORS) first, tus's own after them.
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(reply.getHeaders())) if (typeof value === 'string') headers[name] = value;
+      response.headers.forEach((value, name) => {
+        headers[name] = value;
+      });
+      if (request.method === 'OPTIONS' && headers['tus-extension'] !== undefined) {
+        headers['tus-extension'] = `${headers['tus-extension']},checksum`;
+        headers['tus-checksum-algorithm'] = 'sha256';
+      }
+      if (response.status >= 400 && response.body !== null) headers['content-type'] = 'application/problem+json';
+      headers['x-request-id'] = request.id;
+      reply.raw.writeHead(response.status, headers);
+      if (response.body === null) reply.raw.end();
+      else await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), reply.raw);
+    } finally {
+      await chunk?.discard();
+    }
   };
   const methods = ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS', 'GET'] as const;
   app.route({ method: [...methods], url: '/uploads', schema: { hide: true }, handler });
   app.route({ method: [...methods], url: '/uploads/:id', schema: { hide: true }, handler });
 }
 
-/** The Fastify request as a web Request, its body the unread socket stream. */
-function toWebRequest(request: FastifyRequest): Request {
+/** The Fastify request as a web Request, its body the unread socket stream (or the checked chunk). */
+function toWebRequest(request: FastifyRequest, chunk?: CheckedChunk): Request {
   const url = `http://${request.host}${request.url}`;
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
@@ -67,9 +83,11 @@ function toWebRequest(request: FastifyRequest): Request {
     else if (Array.isArray(value)) for (const one of value) headers.append(name, one);
   }
   const hasBody = request.method === 'POST' || request.method === 'PATCH';
+  if (chunk !== undefined) headers.set('content-length', String(chunk.size));
+  const body = chunk === undefined ? request.raw : chunk.open();
   return new Request(url, {
     method: request.method,
     headers,
-    ...(hasBody ? { body: Readable.toWeb(request.raw) as ReadableStream, duplex: 'half' } : {}),
+    ...(hasBody ? { body: Readable.toWeb(body) as ReadableStream, duplex: 'half' } : {}),
   } as RequestInit);
 }
