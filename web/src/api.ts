@@ -79,7 +79,8 @@ export class ApiError extends Error {
   }
 }
 
-async function problemOf(status: number, contentType: string | null, text: string): Promise<ApiError> {
+/** The API's answer as an `ApiError` (problem+json when it is one). */
+export async function problemOf(status: number, contentType: string | null, text: string): Promise<ApiError> {
   if (contentType?.includes('json') === true) {
     try {
       const problem = JSON.parse(text) as { code?: string; detail?: string; title?: string } & Record<string, unknown>;
@@ -105,6 +106,11 @@ export class Api {
     private readonly token: string,
     private readonly onUnauthorized: () => void,
   ) {}
+
+  /** The `authorization` header's value, and the call to make on a 401, for the resumable uploads (`resumable-upload.ts`, loaded with the upload panel). */
+  get credentials(): { authorization: string; onUnauthorized: () => void } {
+    return { authorization: `Bearer ${this.token}`, onUnauthorized: this.onUnauthorized };
+  }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let response: Response;

@@ -1,7 +1,8 @@
 import { useRef, useState } from 'preact/hooks';
-import { ApiError, type DocumentType, type UploadHandle } from '../api.js';
+import { ApiError, type DocumentType } from '../api.js';
 import { useConsole } from '../context.js';
 import { failureOf, type Said } from '../errors.js';
+import { fileSha256, uploadResumable } from '../resumable-upload.js';
 import { refusalBeforeUpload } from '../upload-check.js';
 import { DocumentDateFields, datesToSend, today, type DateValues } from './document-dates.js';
 import { TypeOptions } from './type-options.js';
@@ -14,11 +15,13 @@ interface Entry {
   /** Its date (today unless changed) and, for a contract, its end date: the retention counts from them. */
   dates: DateValues;
   /** `checking`: size and type being checked before anything is sent; `refused`: never sent (the API would refuse it). */
-  state: 'checking' | 'ready' | 'refused' | 'sending' | 'processing' | 'done' | 'failed' | 'cancelled';
+  state: 'checking' | 'ready' | 'refused' | 'hashing' | 'sending' | 'retrying' | 'paused' | 'processing' | 'done' | 'failed' | 'cancelled';
+  /** Bytes hashed (`hashing`) or sent. */
   sent: number;
   /** Why it was refused or failed, said in the language on screen. */
   error?: Said;
-  handle?: UploadHandle;
+  /** Pause, resume and cancel of the upload in flight. */
+  controls?: { pause?(): void; resume?(): void; cancel(): void };
 }
 
 /** Files sent at once; the others wait their turn. */
@@ -57,14 +60,27 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
     }
   };
 
-  /** Sends one file; true once the API has stored it. */
+  /**
+   * Sends one file; true once the API has stored it. Through tus (`resumable-upload.ts`) with the
+   * file's SHA-256, computed here first: resumed when the connection comes back or after a reload.
+   * A contract with an end date goes as a multipart POST (tus's metadata has no end date).
+   */
   const send = async (entry: Entry): Promise<boolean> => {
-    const handle = api.upload(buildingId, entry.file, { type: entry.type, title: entry.title.trim() || entry.file.name, ...datesToSend(entry.type, entry.dates) }, (sent, total) =>
-      update(entry.key, { sent, state: sent >= total ? 'processing' : 'sending' }),
-    );
-    update(entry.key, { state: 'sending', handle, sent: 0 });
+    const fields = { type: entry.type, title: entry.title.trim() || entry.file.name, ...datesToSend(entry.type, entry.dates) };
+    const onProgress = (sent: number, total: number) => update(entry.key, { sent, state: sent >= total ? 'processing' : 'sending' });
     try {
-      await handle.done;
+      if (fields.contractEndDate != null) {
+        const handle = api.upload(buildingId, entry.file, fields, onProgress);
+        update(entry.key, { state: 'sending', sent: 0, controls: { cancel: () => handle.abort() } });
+        await handle.done;
+      } else {
+        update(entry.key, { state: 'hashing', sent: 0 });
+        const sha256 = await fileSha256(entry.file, (hashed) => update(entry.key, { sent: hashed }));
+        const { contractEndDate: _none, ...dates } = fields;
+        const upload = uploadResumable(api.credentials, entry.file, { buildingId, sha256, ...dates }, { onProgress, onRetry: () => update(entry.key, { state: 'retrying' }) });
+        update(entry.key, { state: 'sending', sent: 0, controls: { pause: upload.pause, resume: upload.resume, cancel: upload.cancel } });
+        await upload.done;
+      }
       update(entry.key, { state: 'done', sent: entry.file.size });
       onUploaded();
       return true;
@@ -89,9 +105,10 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
   };
 
   const ready = entries.filter((entry) => entry.state === 'ready').length;
+  const percent = (entry: Entry) => new Intl.NumberFormat(tr.locale, { style: 'percent' }).format(entry.file.size === 0 ? 1 : entry.sent / entry.file.size);
   const stateText = (entry: Entry) =>
-    entry.state === 'sending'
-      ? tr.t('upload.sending', { percent: new Intl.NumberFormat(tr.locale, { style: 'percent' }).format(entry.file.size === 0 ? 1 : entry.sent / entry.file.size) })
+    entry.state === 'sending' || entry.state === 'hashing' || entry.state === 'paused' || entry.state === 'retrying'
+      ? tr.t(`upload.${entry.state}`, { percent: percent(entry) })
       : entry.state === 'failed' || entry.state === 'refused'
         ? (entry.error?.(tr) ?? '')
         : tr.t(`upload.${entry.state === 'ready' ? 'waiting' : entry.state}`);
@@ -171,8 +188,18 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
                   <span class={entry.state === 'failed' ? 'state error' : 'state'} role={entry.state === 'failed' ? 'alert' : undefined}>
                     {stateText(entry)}
                   </span>
-                  {(entry.state === 'sending' || entry.state === 'processing') && (
-                    <button type="button" class="secondary" onClick={() => entry.handle?.abort()}>
+                  {(entry.state === 'sending' || entry.state === 'retrying') && entry.controls?.pause !== undefined && (
+                    <button type="button" class="secondary" data-action="pause-upload" onClick={() => (entry.controls?.pause?.(), update(entry.key, { state: 'paused' }))}>
+                      {tr.t('upload.pause')}
+                    </button>
+                  )}
+                  {entry.state === 'paused' && (
+                    <button type="button" class="secondary" data-action="resume-upload" onClick={() => (entry.controls?.resume?.(), update(entry.key, { state: 'sending' }))}>
+                      {tr.t('upload.resume')}
+                    </button>
+                  )}
+                  {(entry.state === 'sending' || entry.state === 'retrying' || entry.state === 'paused' || entry.state === 'processing') && entry.controls !== undefined && (
+                    <button type="button" class="secondary" onClick={() => entry.controls?.cancel()}>
                       {tr.t('upload.cancel')}
                     </button>
                   )}
