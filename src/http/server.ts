@@ -54,7 +54,7 @@ export async function createService(config: DocstoreConfig, options: { logger?: 
     const consoleAssets = await ConsoleAssets.load(options.consoleDir ?? CONSOLE_DIR);
     const uploads = new UploadLimiter(config.uploads, metrics);
     let logRemovalError = (_error: unknown, _id: string): void => {};
-    const resumableUploads = createResumableUploads({ ...config, corsOrigins: config.http.corsOrigins }, core, (outcome) => metrics.resumableUploads.inc({ outcome }), (error, id) => logRemovalError(error, id));
+    const resumableUploads = await createResumableUploads({ ...config, corsOrigins: config.http.corsOrigins }, core, (outcome) => metrics.resumableUploads.inc({ outcome }), (error, id) => logRemovalError(error, id));
     watchIntegrity(core, metrics);
     metrics.onCollect(integrityGaugesRefresher(metrics, core));
     const app = await buildApp({

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
-import { FinishedUploadS3Store } from './finished-upload-s3-store.js';
 import { S3_UPLOADS_PREFIX } from './resumable-upload-keys.js';
 import { PostgresUploadLocker } from './postgres-upload-locker.js';
 import { ResumableUploadCompletions } from './resumable-upload-completions.js';
@@ -30,20 +29,22 @@ export interface ResumableUploadsConfig {
  * Wires the resumable uploads on their store: on S3, a multipart upload in the documents' bucket
  * under `{S3_KEY_PREFIX}tus-uploads/` (`@tus/s3-store`: any instance can resume it); elsewhere, and
  * on S3 with Object Lock, server-side or client-side encryption (whose rules tus's own writes would
- * not follow), on local disk in `DATA_DIR/uploads` (`@tus/file-store`).
+ * not follow), on local disk in `DATA_DIR/uploads` (`@tus/file-store`). The S3 store (and with it
+ * the AWS SDK) is loaded only when used: the embedded default never loads it.
  */
-export function createResumableUploads(
+export async function createResumableUploads(
   config: ResumableUploadsConfig,
   core: { db: Kysely<Database>; documents: DocumentService; idempotency: IdempotencyStore },
   onOutcome?: (outcome: ResumableUploadOutcome) => void,
   onRemovalError?: (error: unknown, id: string) => void,
-): ResumableUploads {
+): Promise<ResumableUploads> {
   const expirationPeriodInMilliseconds = config.resumableUploadExpirySeconds * 1000;
   const storage = config.storage;
   let datastore: ReadableDataStore;
   let idPrefix = '';
   if (storage.backend === 's3' && storage.objectLock === undefined && storage.serverSideEncryption === undefined && config.encryption === undefined) {
     idPrefix = `${storage.keyPrefix}${S3_UPLOADS_PREFIX}`;
+    const { FinishedUploadS3Store } = await import('./finished-upload-s3-store.js');
     datastore = new FinishedUploadS3Store(
       {
         expirationPeriodInMilliseconds,
