@@ -13,29 +13,13 @@
 set -euo pipefail
 
 BINARY="${DOCSTORE_CHROMIUM:-/usr/bin/chromium}"
-LOCK="${TMPDIR:-/tmp}/docstore-chromium-install.lock"
+# shellcheck source=apt-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+
+present() { [[ -x $BINARY ]]; }
 
 install() {
-  if [[ -x $BINARY ]]; then
-    echo "$BINARY"
-    return 0
-  fi
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "chromium.sh: $BINARY is missing; as root run: apt-get install -y --no-install-recommends chromium" >&2
-    exit 2
-  fi
-  # Test files may ask at the same time: one apt-get at a time.
-  exec 9>"$LOCK"
-  flock 9
-  if [[ ! -x $BINARY ]]; then
-    echo "chromium.sh: installing Debian's chromium..." >&2
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y --no-install-recommends chromium >&2; then
-      apt-get update >&2
-      apt-get install -y --no-install-recommends chromium >&2
-    fi
-  fi
-  [[ -x $BINARY ]] || { echo "chromium.sh: $BINARY still missing after apt-get" >&2; exit 1; }
+  apt_install_when_missing chromium present chromium
   echo "$BINARY"
 }
 

@@ -14,9 +14,8 @@
 set -euo pipefail
 
 PACKAGES=(poppler-utils tesseract-ocr tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-eng)
-LOCK="${TMPDIR:-/tmp}/docstore-ocr-install.lock"
-# One apt-get at a time on this machine, whoever asks (chromium.sh may run at the same moment).
-APT_LOCK="${TMPDIR:-/tmp}/docstore-apt.lock"
+# shellcheck source=apt-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
 
 present() {
   command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null && command -v tesseract >/dev/null || return 1
@@ -26,28 +25,7 @@ present() {
 }
 
 install() {
-  if present; then
-    dirname "$(command -v tesseract)"
-    return 0
-  fi
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "ocr.sh: tools missing; as root run: apt-get install -y --no-install-recommends ${PACKAGES[*]}" >&2
-    exit 2
-  fi
-  # Test files may ask at the same time: one install at a time.
-  exec 9>"$LOCK"
-  flock 9
-  if ! present; then
-    echo "ocr.sh: installing ${PACKAGES[*]} from Debian..." >&2
-    exec 8>"$APT_LOCK"
-    flock 8
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 "${PACKAGES[@]}" >&2; then
-      apt-get update >&2
-      apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 "${PACKAGES[@]}" >&2
-    fi
-  fi
-  present || { echo "ocr.sh: tools still missing after apt-get" >&2; exit 1; }
+  apt_install_when_missing ocr present "${PACKAGES[@]}"
   dirname "$(command -v tesseract)"
 }
 
