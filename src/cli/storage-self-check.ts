@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { IntegrityError } from '../storage/storage-errors.js';
+import { INTERNAL_PREFIXES } from '../storage/internal-keys.js';
 
 export interface SelfCheckReport {
   backend: string;
@@ -15,7 +16,7 @@ export interface SelfCheckReport {
  * content and SHA-256: proves the storage works end to end, beyond reachability.
  */
 export async function storageSelfCheck(storage: ObjectStorage): Promise<SelfCheckReport> {
-  const key = `.docstore-self-check/${randomUUID()}`;
+  const key = `${INTERNAL_PREFIXES.selfCheck}${randomUUID()}`;
   const content = `docstore self-check ${new Date().toISOString()}`;
   const t0 = performance.now();
   const put = await storage.put(key, content, { contentType: 'text/plain' });

@@ -1,8 +1,10 @@
+import { INTERNAL_PREFIXES } from '../storage/internal-keys.js';
+
 /**
  * Where the archives of export jobs are stored, under the storage's own prefix: `reconcile` does
  * not take them for orphans (a ready job's archive has no document row).
  */
-export const EXPORTS_PREFIX = '.docstore-exports/';
+export const EXPORTS_PREFIX = INTERNAL_PREFIXES.exports;
 
 /** The key of an export job's archive. */
 export function exportKey(organizationId: string, exportId: string): string {

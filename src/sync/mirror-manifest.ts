@@ -1,10 +1,11 @@
+import { INTERNAL_PREFIXES } from '../storage/internal-keys.js';
 import type { ListedObject } from '../storage/object-storage.js';
 
 /**
  * Where a mirror keeps its manifest at the destination, and the prefix `mirror`, `verify` and
  * `reconcile` leave out of their listings (the manifest is not a document).
  */
-export const MIRROR_STATE_PREFIX = '.docstore-mirror/';
+export const MIRROR_STATE_PREFIX = INTERNAL_PREFIXES.mirrorState;
 export const MIRROR_MANIFEST_KEY = `${MIRROR_STATE_PREFIX}manifest.tsv.gz`;
 
 /** First line of a manifest: its format and version. */

@@ -1,8 +1,6 @@
 import type { DocumentContext } from '../document-context.js';
 import { isStorageError } from '../../storage/storage-errors.js';
-import { MIRROR_STATE_PREFIX } from '../../sync/mirror-manifest.js';
-import { EXPORTS_PREFIX } from '../../handover/export-location.js';
-import { S3_UPLOADS_PREFIX } from '../../uploads/resumable-upload-keys.js';
+import { isInternalKey } from '../../storage/internal-keys.js';
 import { protectedKeys } from '../retention/protected-keys.js';
 import * as repository from '../document-repository.js';
 import { existingVersionKeys, versionKeys } from '../versions/document-version-repository.js';
@@ -46,7 +44,7 @@ export class DocumentReconciler {
     let batch: Array<{ key: string; lastModified: Date }> = [];
     const flush = async () => {
       const known = await existingVersionKeys(db, batch.map((object) => object.key));
-      const orphans = batch.filter((object) => !known.has(object.key) && !object.key.startsWith('.docstore-self-check/') && !object.key.startsWith(MIRROR_STATE_PREFIX) && !object.key.startsWith(EXPORTS_PREFIX) && !object.key.startsWith(S3_UPLOADS_PREFIX));
+      const orphans = batch.filter((object) => !known.has(object.key) && !isInternalKey(object.key));
       const keys = orphans.map((object) => object.key);
       const guarded = await protectedKeys(protection, keys);
       for (const object of orphans) {
