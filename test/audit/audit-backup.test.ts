@@ -15,13 +15,13 @@ import { readManifest, restoreSnapshot } from '../../src/backup/backup-restore.j
 import { initRepository } from '../../src/backup/backup-setup.js';
 import { snapshotCheckpoints } from '../../src/backup/snapshot-checkpoints.js';
 import { backUpService, backupKeys, PASSPHRASE, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
-import { runDocstoreFromSources } from '../support/docstore-cli.js';
+import { runDocstoreSources } from '../support/docstore-cli.js';
 import { s3EnvironmentOf } from '../support/s3-target.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { randomPrefix } from '../support/streams.js';
 
 const run = promisify(execFile);
-const docstore = runDocstoreFromSources;
+const docstore = runDocstoreSources;
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
   describe(`audit checkpoints in backups on ${pairName}, repository on S3 (RGW)`, () => {

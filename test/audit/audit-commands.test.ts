@@ -4,7 +4,7 @@ import { rename, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDocstoreFromSources as docstore } from '../support/docstore-cli.js';
+import { runDocstoreSources as docstore } from '../support/docstore-cli.js';
 import { freePort } from '../support/free-port.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
 

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { registerBuilding } from '../support/buildings.js';
-import { runDocstoreSources } from '../support/docstore-cli.js';
-import { s3EnvironmentOf } from '../support/s3-target.js';
+import { operatorEnvironment, runDocstoreSources } from '../support/docstore-cli.js';
 import { imagePdf, installOcrTools, scanOf, textPdf } from '../support/search-samples.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { randomPrefix } from '../support/streams.js';
@@ -75,12 +74,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const keyPrefix = `index-cli-${randomPrefix()}/`;
       fixture = await factory({ env: s3 ? { S3_KEY_PREFIX: keyPrefix } : {} });
       const config = fixture.config;
-      env = {
-        DATA_DIR: config.dataDir,
-        LOG_LEVEL: 'silent',
-        ...(config.storage.backend === 's3' ? s3EnvironmentOf(inject('s3'), config.storage.bucket, keyPrefix) : {}),
-        ...(config.database.dialect === 'postgres' ? { DATABASE_URL: config.database.url } : {}),
-      };
+      env = operatorEnvironment(config, inject('s3'), keyPrefix);
       const building = await registerBuilding(fixture);
       for (const words of ['Contrat de chauffage central', 'Contrat de nettoyage des communs']) {
         const { payload, headers } = documentUpload({ type: 'contract', title: words, content: textPdf([[`${words}, signé par le syndic.`]]) });

@@ -1,25 +1,11 @@
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Document } from '../../src/shared/document.js';
 import { registerBuilding } from '../support/buildings.js';
 import { damageInPlace } from '../support/damage.js';
-import { s3EnvironmentOf } from '../support/s3-target.js';
+import { operatorEnvironment, runDocstoreSources as docstore } from '../support/docstore-cli.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { randomPrefix } from '../support/streams.js';
 import { documentUpload, pdfOfSize } from '../support/upload-request.js';
-
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-/** `docstore <args>` from the sources (tsx), as `npm run docstore` runs it before a build. */
-function docstore(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
-      if (error === null) resolve({ code: 0, stdout, stderr });
-      else if (typeof error.code === 'number') resolve({ code: error.code, stdout, stderr });
-      else reject(error);
-    });
-  });
-}
 
 for (const [pairName, factory] of SERVICE_PAIRS) {
   describe(`docstore scrub (the command) on ${pairName}`, () => {
@@ -32,12 +18,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const keyPrefix = `scrub-cli-${randomPrefix()}/`;
       fixture = await factory({ env: s3 ? { S3_KEY_PREFIX: keyPrefix } : {} });
       const config = fixture.config;
-      env = {
-        DATA_DIR: config.dataDir,
-        LOG_LEVEL: 'silent',
-        ...(config.storage.backend === 's3' ? s3EnvironmentOf(inject('s3'), config.storage.bucket, keyPrefix) : {}),
-        ...(config.database.dialect === 'postgres' ? { DATABASE_URL: config.database.url } : {}),
-      };
+      env = operatorEnvironment(config, inject('s3'), keyPrefix);
       const auth = { authorization: `Bearer ${await fixture.token('syndic')}` };
       const building = await registerBuilding(fixture);
       for (let index = 0; index < 2; index++) {

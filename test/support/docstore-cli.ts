@@ -64,16 +64,3 @@ export function operatorEnvironment(config: DocstoreConfig, s3: S3TestTarget, ke
     ...(config.database.dialect === 'postgres' ? { DATABASE_URL: config.database.url } : {}),
   };
 }
-
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-/** `docstore <args>` from the sources (tsx), as `npm run docstore` runs it before a build; PATH is kept, the rest of the environment is `env`. */
-export function runDocstoreFromSources(args: readonly string[], env: Record<string, string>): Promise<CliOutcome> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
-      if (error === null) resolve({ code: 0, stdout, stderr });
-      else if (typeof error.code === 'number') resolve({ code: error.code, stdout, stderr });
-      else reject(error);
-    });
-  });
-}
