@@ -4,31 +4,22 @@ import { entryHash, GENESIS_HASH } from '../../src/audit/audit-chain.js';
 import { systemActor } from '../../src/audit/audit-entry.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { AuditSealer } from '../../src/audit/audit-sealer.js';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
-import { DIALECTS, type TestDatabase } from '../support/databases.js';
+import type { Database } from '../../src/db/database.js';
+import { DIALECTS, openTwoInstances, type TwoInstances } from '../support/databases.js';
 
 const ORG = 'org-chain-a';
 const OTHER = 'org-chain-b';
 
 for (const [dialect, open] of DIALECTS) {
   describe(`audit chain on ${dialect}`, () => {
-    let test: TestDatabase;
+    let test: TwoInstances;
     let second: Kysely<Database>;
 
     beforeAll(async () => {
-      test = await open();
-      await migrateToLatest(test.db);
-      // PostgreSQL: a second connection pool on the same database, as another instance of the service
-      // has. SQLite: one connection (better-sqlite3 waits for another connection's lock synchronously,
-      // which within one process would block the connection holding it).
-      second = test.config.dialect === 'postgres' ? openDatabase(test.config).db : test.db;
+      test = await openTwoInstances(open);
+      second = test.second;
     });
-    afterAll(async () => {
-      if (second !== test?.db) await second?.destroy();
-      await test?.db.destroy();
-      await test?.cleanup();
-    });
+    afterAll(async () => test?.close());
 
     async function chain(db: Kysely<Database>, organizationId: string) {
       return db.selectFrom('audit_entries').selectAll().where('organization_id', '=', organizationId).orderBy('chain_seq').execute();

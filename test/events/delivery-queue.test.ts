@@ -2,11 +2,10 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/audit-entry.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import type { Database } from '../../src/db/database.js';
 import { claimDeliveries, markDelivered, markFailed, nextDueAt, pruneDelivered, replayDeliveries } from '../../src/events/delivery-repository.js';
 import { EventOutbox } from '../../src/events/event-outbox.js';
-import { DIALECTS, type TestDatabase } from '../support/databases.js';
+import { DIALECTS, openTwoInstances, type TwoInstances } from '../support/databases.js';
 
 const ENDPOINTS: [string, string] = ['http://127.0.0.1:1/a', 'http://127.0.0.1:1/b'];
 const actor = { kind: 'user' as const, subject: 'syndic-1', role: 'syndic' };
@@ -15,23 +14,17 @@ const at = (seconds: number) => new Date(Date.UTC(2026, 11, 5, 12, 0, seconds));
 /** The queue itself, on each database, with the clock passed in: no sleeping, no HTTP. */
 for (const [dialect, open] of DIALECTS) {
   describe(`the webhook delivery queue on ${dialect}`, () => {
-    let test: TestDatabase;
+    let test: TwoInstances;
     let second: Kysely<Database>;
     const log = new AuditLog();
     const outbox = new EventOutbox({ endpoints: ENDPOINTS, now: () => at(0) });
     log.subscribe(outbox.listener);
 
     beforeAll(async () => {
-      test = await open();
-      await migrateToLatest(test.db);
-      // PostgreSQL: another pool, as another instance has; SQLite: the one connection (see audit-chain.test.ts).
-      second = test.config.dialect === 'postgres' ? openDatabase(test.config).db : test.db;
+      test = await openTwoInstances(open);
+      second = test.second;
     });
-    afterAll(async () => {
-      if (second !== test?.db) await second?.destroy();
-      await test?.db.destroy();
-      await test?.cleanup();
-    });
+    afterAll(async () => test?.close());
 
     async function change(documentId: string, action: AuditEntry['action'] = 'document.update'): Promise<string> {
       return test.db.transaction().execute(async (trx) => {

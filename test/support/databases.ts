@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { openDatabase, type Database, type DatabaseConfig } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
 import { createTestDatabase } from './service-fixture.js';
 
 /** A fresh, empty database of one dialect, and how to open another connection pool on it (a second instance). */
@@ -32,3 +33,28 @@ export const DIALECTS: Array<[string, () => Promise<TestDatabase>]> = [
     },
   ],
 ];
+
+/** A migrated test database with a second handle on it, as a second instance of the service has. */
+export interface TwoInstances extends TestDatabase {
+  /**
+   * PostgreSQL: another connection pool. SQLite: the same connection (better-sqlite3 waits for
+   * another connection's lock synchronously, which within one process would block the connection holding it).
+   */
+  second: Kysely<Database>;
+  close(): Promise<void>;
+}
+
+export async function openTwoInstances(open: () => Promise<TestDatabase>): Promise<TwoInstances> {
+  const test = await open();
+  await migrateToLatest(test.db);
+  const second = test.config.dialect === 'postgres' ? openDatabase(test.config).db : test.db;
+  return {
+    ...test,
+    second,
+    close: async () => {
+      if (second !== test.db) await second.destroy();
+      await test.db.destroy();
+      await test.cleanup();
+    },
+  };
+}
