@@ -8,6 +8,8 @@ export interface ResumableUploadMetadata {
   title?: string;
   filename?: string;
   documentDate?: string;
+  /** A contract's end date (`YYYY-MM-DD`, its retention counts from it), checked as a multipart upload's. */
+  contractEndDate?: string;
   /** A new version of this document: building, type, title and date belong to the document then. */
   documentId?: string;
   /** The SHA-256 of the whole file (64 lower-case hex): the assembled bytes must hash to it. */
@@ -17,7 +19,7 @@ export interface ResumableUploadMetadata {
 /** The metadata key holding who created an upload (`{organisation}/{subject}`), set by the server. */
 export const CREATOR_KEY = 'docstoreCreator';
 
-const KEYS = ['building', 'type', 'title', 'filename', 'documentDate', 'documentId', 'sha256'] as const;
+const KEYS = ['building', 'type', 'title', 'filename', 'documentDate', 'contractEndDate', 'documentId', 'sha256'] as const;
 
 /** Parses a tus `Upload-Metadata` header (`key base64,key base64`), refusing duplicates and bad base64. */
 export function parseUploadMetadataHeader(header: string | undefined): Record<string, string> {
@@ -49,7 +51,7 @@ export function toResumableUploadMetadata(raw: Readonly<Record<string, string | 
     result.sha256 = result.sha256.toLowerCase();
   }
   if (result.documentId !== undefined) {
-    for (const field of ['building', 'type', 'title', 'documentDate'] as const) {
+    for (const field of ['building', 'type', 'title', 'documentDate', 'contractEndDate'] as const) {
       if (result[field] !== undefined) throw DocumentError.invalid(field, 'a new version takes no document field (they belong to the document)');
     }
   } else {

@@ -259,6 +259,7 @@ function fieldsOf(metadata: ResumableUploadMetadata): Record<string, string> {
   if (metadata.type !== undefined) fields.type = metadata.type;
   if (metadata.title !== undefined) fields.title = metadata.title;
   if (metadata.documentDate !== undefined) fields.documentDate = metadata.documentDate;
+  if (metadata.contractEndDate !== undefined) fields.contractEndDate = metadata.contractEndDate;
   return fields;
 }
 

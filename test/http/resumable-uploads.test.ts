@@ -168,6 +168,26 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(onlyEntry(await auditEntries(fixture.service.db, { documentId: id }), 'document.version_add')).toBeDefined();
     });
 
+    it("a contract's contractEndDate travels in Upload-Metadata: its retention counts from it; checked as a multipart upload's", async () => {
+      const building = await registerBuilding(fixture);
+      const content = pdfOfSize(20_000);
+      const fields = { building, type: 'contract', title: 'Contrat de chauffage', filename: 'chauffage.pdf', documentDate: '2026-01-15' };
+      const url = await created(syndic, content.length, { ...fields, contractEndDate: '2027-09-30', sha256: sha256(content) });
+      const last = await patch(url, syndic, 0, content);
+      expect(last.status, await last.clone().text()).toBe(204);
+      const read = await fixture.service.app.inject({ url: `/api/v1/documents/${last.headers.get('docstore-document-id')}`, headers: bearer(syndic) });
+      expect(read.json()).toMatchObject({ contractEndDate: '2027-09-30', documentDate: '2026-01-15', retention: { retainUntil: '2037-09-30', basis: 'contract_end' } });
+      for (const contractEndDate of ['2027-02-30', '30/09/2027']) {
+        const refused = await create(syndic, content.length, { ...fields, contractEndDate });
+        expect(refused.status).toBe(400);
+        expect(await refused.json()).toMatchObject({ code: 'documents.invalid_input', detail: expect.stringContaining('contractEndDate') });
+      }
+      const version = await create(syndic, content.length, { documentId: last.headers.get('docstore-document-id')!, filename: 'v2.pdf', contractEndDate: '2028-01-01' });
+      expect(version.status).toBe(400);
+      expect(await version.json()).toMatchObject({ code: 'documents.invalid_input', detail: expect.stringContaining('contractEndDate') });
+      expect((await documentsOf(building)).map((document) => document.contractEndDate)).toEqual(['2027-09-30']);
+    });
+
     it('a wrong whole-file SHA-256 stores nothing (422 upload.checksum_mismatch) and removes the parts', async () => {
       const building = await registerBuilding(fixture);
       const content = pdfOfSize(100_000);
