@@ -20,6 +20,7 @@ import { encryptBytes, encryptStream, readPublicKeys, type PublicKey } from './o
 import { padTo } from './padding.js';
 import { RepositoryLock } from './repository-lock.js';
 import { createWorkDir } from './work-dir.js';
+import { isTransientKey } from '../storage/internal-keys.js';
 
 export interface BackupRunOptions {
   repository: BackupRepository;
@@ -124,7 +125,8 @@ export async function runBackup(options: BackupRunOptions): Promise<BackupSummar
     let bytes = 0;
     const pool = new TaskPool(options.concurrency ?? 4);
     for await (const entry of options.storage.list()) {
-      if (entry.kind !== 'object') continue;
+      // Unfinished resumable uploads (and the self-check's probe) are no documents: not backed up.
+      if (entry.kind !== 'object' || isTransientKey(entry.key)) continue;
       await pool.run(async () => {
         try {
           const saved = await saveObject(options.storage, entry.key, namingKey, recipients, store);

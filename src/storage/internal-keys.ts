@@ -17,3 +17,12 @@ export const INTERNAL_PREFIXES = {
 export function isInternalKey(key: string): boolean {
   return Object.values(INTERNAL_PREFIXES).some((prefix) => key.startsWith(prefix));
 }
+
+/**
+ * Whether `key` is one of docstore's own objects that lives only where it was written and is copied
+ * nowhere: the self-check's probe and unfinished resumable uploads (which are no documents and
+ * expire on their own). `backup` and `mirror` (with `verify`) leave such keys out of their listings.
+ */
+export function isTransientKey(key: string): boolean {
+  return key.startsWith(INTERNAL_PREFIXES.resumableUploads) || key.startsWith(INTERNAL_PREFIXES.selfCheck);
+}

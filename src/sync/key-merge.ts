@@ -1,5 +1,6 @@
 import { compareKeys } from '../storage/object-key.js';
 import type { ListedObject, ObjectStorage } from '../storage/object-storage.js';
+import { isTransientKey } from '../storage/internal-keys.js';
 import { MIRROR_STATE_PREFIX } from './mirror-manifest.js';
 
 export interface MergedEntry {
@@ -11,7 +12,8 @@ export interface MergedEntry {
 /**
  * Walks two listings at once, both in the port's key order (UTF-8 bytes), and yields each key with
  * what each side has: constant memory however many objects. A listing failure propagates. The
- * mirror's own state (its manifest, under `MIRROR_STATE_PREFIX`) is no object of either side.
+ * mirror's own state (its manifest, under `MIRROR_STATE_PREFIX`) is no object of either side, and neither
+ * are transient keys (`isTransientKey`: unfinished resumable uploads, the self-check's probe).
  */
 export async function* mergeListings(source: ObjectStorage, destination: ObjectStorage, prefix = ''): AsyncGenerator<MergedEntry> {
   const left = objectsOf(source, prefix);
@@ -35,5 +37,5 @@ export async function* mergeListings(source: ObjectStorage, destination: ObjectS
 }
 
 async function* objectsOf(storage: ObjectStorage, prefix: string): AsyncGenerator<ListedObject> {
-  for await (const entry of storage.list({ prefix })) if (entry.kind === 'object' && !entry.key.startsWith(MIRROR_STATE_PREFIX)) yield entry;
+  for await (const entry of storage.list({ prefix })) if (entry.kind === 'object' && !entry.key.startsWith(MIRROR_STATE_PREFIX) && !isTransientKey(entry.key)) yield entry;
 }

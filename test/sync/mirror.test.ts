@@ -106,6 +106,21 @@ describe('mirror and verify', () => {
     expect(await destination.exists('plus+sign')).toBe(false);
   });
 
+  it('unfinished resumable uploads and the self-check probe are neither mirrored, verified, nor deleted at the destination', async () => {
+    const { storage: source } = await s3();
+    const destination = await local();
+    await source.put('org/b1/doc', 'd');
+    for (const key of ['tus-uploads/0123abcd', 'tus-uploads/0123abcd.info', '.docstore-self-check/probe']) await source.put(key, 'x');
+    await destination.put('tus-uploads/ffff.info', 'y');
+    expect(await mirror(source, destination, { delete: true })).toMatchObject({ copied: 1, deleted: 0 });
+    expect(await destination.exists('tus-uploads/0123abcd.info')).toBe(false);
+    expect(await destination.exists('.docstore-self-check/probe')).toBe(false);
+    expect(await destination.exists('tus-uploads/ffff.info')).toBe(true);
+    const differences: Difference[] = [];
+    expect(await verify(source, destination, {}, (difference) => differences.push(difference))).toMatchObject({ checked: 1 });
+    expect(differences).toEqual([]);
+  });
+
   it('--delete removes extra objects only within --max-delete, and never after a failed listing', async () => {
     const source = await local();
     const destination = await local();
