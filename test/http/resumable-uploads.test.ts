@@ -153,6 +153,36 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect((await contentOf(last.headers.get('docstore-document-id')!)).equals(content)).toBe(true);
     });
 
+    it('a creation carrying data (creation-with-upload) with a wrong Upload-Checksum is refused (460) and creates nothing; with the right one it is accepted', async () => {
+      const building = await registerBuilding(fixture);
+      const content = pdfOfSize(60_000);
+      const first = content.subarray(0, 25_000);
+      const digest = createHash('sha256').update(first).digest('base64');
+      const corrupted = Buffer.from(first);
+      corrupted.writeUInt8(corrupted.readUInt8(500) ^ 0xff, 500);
+      const createWith = (bytes: Buffer, checksum: string) =>
+        fetch(`${baseUrl}/api/v1/uploads`, {
+          method: 'POST',
+          headers: { ...TUS, ...bearer(syndic), 'upload-length': String(content.length), 'upload-metadata': metadataHeader({ building, type: 'invoice', title: 'Facture', filename: 'f.pdf' }), 'content-type': 'application/offset+octet-stream', 'upload-checksum': checksum },
+          body: bytes,
+        });
+      const refused = await createWith(corrupted, `sha256 ${digest}`);
+      expect(refused.status).toBe(460);
+      expect(refused.headers.get('location')).toBeNull();
+      expect(await refused.json()).toMatchObject({ code: 'upload.chunk_checksum_mismatch' });
+      const unsupported = await createWith(first, `md5 ${createHash('md5').update(first).digest('base64')}`);
+      expect(unsupported.status).toBe(400);
+      expect(await unsupported.json()).toMatchObject({ code: 'upload.checksum_unsupported' });
+      const accepted = await createWith(first, `sha256 ${digest}`);
+      expect(accepted.status, await accepted.clone().text()).toBe(201);
+      expect(accepted.headers.get('upload-offset')).toBe(String(first.length));
+      const url = new URL(accepted.headers.get('location')!, `${baseUrl}/api/v1/uploads`).href;
+      const last = await patch(url, syndic, first.length, content.subarray(first.length));
+      expect(last.status, await last.clone().text()).toBe(204);
+      expect((await contentOf(last.headers.get('docstore-document-id')!)).equals(content)).toBe(true);
+      expect(await documentsOf(building)).toHaveLength(1);
+    });
+
     it('a new version through documentId is recorded as document.version_add', async () => {
       const building = await registerBuilding(fixture);
       const first = pdfOfSize(10_000);

@@ -14,7 +14,8 @@ export interface ResumableUploadRoutesOptions {
  * The tus 1.0 endpoint, `/uploads` and `/uploads/{id}` (registered under `/api/v1`): every request
  * but `OPTIONS` is authenticated and admitted here (creation: the caller's rights and the declared
  * length; later requests: the upload's creator only), then handed to `@tus/server` with its body
- * unread (a `PATCH` with `Upload-Checksum`: its chunk once it matched, see `receiveCheckedChunk`).
+ * unread (a `PATCH`, or a creation carrying data, with `Upload-Checksum`: its chunk once it matched,
+ * see `receiveCheckedChunk`).
  * `GET /uploads/{id}` answers the upload's state as JSON (tus's own GET would serve the
  * unchecked bytes). Errors answer problem+json with a stable `upload.*` code.
  */
@@ -32,7 +33,13 @@ export async function resumableUploadRoutes(app: FastifyInstance, options: Resum
     if (request.method !== 'OPTIONS') {
       principal = await authenticate(request);
       if (id === undefined) {
-        if (request.method === 'POST') await uploads.admitCreation(principal, { uploadLength: header('upload-length'), uploadMetadata: header('upload-metadata') });
+        if (request.method === 'POST') {
+          const uploadLength = header('upload-length');
+          await uploads.admitCreation(principal, { uploadLength, uploadMetadata: header('upload-metadata') });
+          // Creation with upload: its data is checked as a PATCH's is, before the upload exists.
+          const checksum = header('upload-checksum');
+          if (checksum !== undefined && carriesData(request)) chunk = await receiveCheckedChunk(request.raw, parseUploadChecksum(checksum), Number(uploadLength));
+        }
       } else {
         const state = await uploads.admitAccess(principal, id);
         if (request.method === 'GET') return reply.code(200).header('cache-control', 'no-store').send(state);
@@ -72,6 +79,11 @@ export async function resumableUploadRoutes(app: FastifyInstance, options: Resum
   const methods = ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS', 'GET'] as const;
   app.route({ method: [...methods], url: '/uploads', schema: { hide: true }, handler });
   app.route({ method: [...methods], url: '/uploads/:id', schema: { hide: true }, handler });
+}
+
+/** A creation that carries the upload's first bytes (tus creation-with-upload). */
+function carriesData(request: FastifyRequest): boolean {
+  return request.headers['content-type'] === 'application/offset+octet-stream';
 }
 
 /** The Fastify request as a web Request, its body the unread socket stream (or the checked chunk). */
