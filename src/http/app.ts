@@ -32,6 +32,7 @@ import { searchRoutes } from './routes/search-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { resumableUploadRoutes } from './routes/resumable-upload-routes.js';
 import { CORS_EXPOSED_HEADERS } from './cors-origins.js';
+import { hijackKeepingHeaders } from './hijacked-reply.js';
 import type { ResumableUploads } from '../uploads/resumable-uploads.js';
 import type { AuditQuery } from '../audit/query/audit-query.js';
 import type { SearchService } from '../search/search-service.js';
@@ -249,7 +250,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       url: `${LOCAL_SIGNED_LINK_PATH}/:token`,
       schema: { summary: 'A signed link (local storage): no token needed', tags: ['documents'], params: z.object({ token: z.string().max(4096) }) },
       handler: async (request, reply) => {
-        reply.hijack();
+        hijackKeepingHeaders(reply);
         const origin = { requestId: request.id, clientAddress: request.ip, ...(typeof request.headers['user-agent'] === 'string' ? { userAgent: request.headers['user-agent'] } : {}) };
         // Each use of a document's link is recorded (the document found from the link's key).
         const recordUse = (key: string, read: ContentRead) => deps.documents.reads.linkUsed(key, origin, read);

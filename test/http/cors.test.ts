@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { registerBuilding } from '../support/buildings.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { documentUpload } from '../support/upload-request.js';
 
 const ALLOWED = 'https://app.example.be';
 const OTHER = 'https://evil.example.com';
@@ -61,6 +62,33 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(created.headers.get('access-control-expose-headers')).toMatch(/Docstore-Document-Id/);
       const elsewhere = await fetch(`${fixture.baseUrl}/api/v1/buildings/${building}/documents`, { headers: { origin: OTHER, authorization: `Bearer ${token}` } });
       expect(elsewhere.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it("an allowed origin reads a document's content, a version's and a signed link's (answers written on the raw response carry the CORS headers too)", async () => {
+      const building = await registerBuilding(fixture);
+      const { payload, headers } = documentUpload({ fileName: 'facture.pdf' });
+      const uploaded = await fetch(`${fixture.baseUrl}/api/v1/buildings/${building}/documents`, { method: 'POST', body: new Uint8Array(payload), headers: { ...headers, authorization: `Bearer ${token}` } });
+      expect(uploaded.status).toBe(201);
+      const { id } = (await uploaded.json()) as { id: string };
+      for (const path of [`/api/v1/documents/${id}/content`, `/api/v1/documents/${id}/versions/1/content`]) {
+        const read = await fetch(`${fixture.baseUrl}${path}`, { headers: { origin: ALLOWED, authorization: `Bearer ${token}` } });
+        expect(read.status, path).toBe(200);
+        expect(read.headers.get('access-control-allow-origin'), path).toBe(ALLOWED);
+        expect(read.headers.get('access-control-expose-headers'), path).toMatch(/ETag/);
+        expect(read.headers.get('content-disposition'), path).toContain('facture.pdf');
+        await read.arrayBuffer();
+        const elsewhere = await fetch(`${fixture.baseUrl}${path}`, { headers: { origin: OTHER, authorization: `Bearer ${token}` } });
+        expect(elsewhere.headers.get('access-control-allow-origin'), path).toBeNull();
+        await elsewhere.arrayBuffer();
+      }
+      const link = await fetch(`${fixture.baseUrl}/api/v1/documents/${id}/download-url`, { method: 'POST', headers: { origin: ALLOWED, authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+      const { url } = (await link.json()) as { url: string };
+      // docstore signs and serves its links itself (documentLink); a bucket's presigned URL would answer with the bucket's CORS.
+      expect(url.startsWith(fixture.baseUrl ?? '')).toBe(true);
+      const followed = await fetch(url, { headers: { origin: ALLOWED } });
+      expect(followed.status).toBe(200);
+      expect(followed.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+      await followed.arrayBuffer();
     });
   });
 }

@@ -15,6 +15,7 @@ import type { Document } from '../../shared/document.js';
 import type { IdempotencyStore } from '../../idempotency/idempotency-store.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 import type { ContentIntegrity } from '../../documents/integrity/content-integrity.js';
+import { hijackKeepingHeaders } from '../hijacked-reply.js';
 
 export interface DocumentsRoutesOptions {
   documents: DocumentService;
@@ -194,7 +195,7 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
 
 /** Serves content on the raw response (streams, ranges, 304) with the API's error format. */
 export async function serveHijacked(request: FastifyRequest, reply: FastifyReply, options: Parameters<typeof writeObjectResponse>[2]): Promise<void> {
-  reply.hijack();
+  hijackKeepingHeaders(reply);
   try {
     await writeObjectResponse(request.raw, reply.raw, options);
   } catch (error) {
