@@ -91,7 +91,7 @@ function percentile(sorted: number[], share: number): number {
 async function extractionThroughput(): Promise<Array<[string, string]>> {
   await installOcrTools();
   const tools = await detectExtractionTools('fra+nld');
-  const extractor = new TextExtractor(tools, DEFAULT_EXTRACTION_LIMITS, 'fra+nld');
+  const extractor = new TextExtractor(async () => tools, DEFAULT_EXTRACTION_LIMITS, 'fra+nld');
   const dir = await mkdtemp(join(tmpdir(), 'docstore-bench-search-'));
   try {
     const textPages = Array.from({ length: 60 }, (_, page) => Array.from({ length: 28 }, () => `${sentence(9)}.`).concat(`Page ${page + 1}`));
@@ -199,7 +199,7 @@ async function fill(db: Kysely<Database>): Promise<Corpus> {
 }
 
 async function latencies(db: Kysely<Database>, corpus: Corpus): Promise<Array<[string, string, string, string]>> {
-  const service = new SearchService(db, { enabled: true, tools: { pdf: true, ocr: true, languages: [] }, ocrLanguages: 'fra+nld', excludedTypes: [] });
+  const service = new SearchService(db, { enabled: true, tools: async () => ({ pdf: true, ocr: true, languages: [] }), ocrLanguages: 'fra+nld', excludedTypes: [] });
   const organization = corpus.organizations[0] as string;
   const syndic: Principal = { userId: 'bench-syndic', organizationId: organization, role: 'syndic', buildingIds: [] };
   const owner: Principal = { userId: 'bench-owner', organizationId: organization, role: 'owner', buildingIds: (corpus.buildings[0] as string[]).slice(0, 2) };

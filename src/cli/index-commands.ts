@@ -23,8 +23,8 @@ export function registerIndexCommands(program: Command, withService: WithService
       await withService(async (service) => {
         const [jobs, problems] = await Promise.all([countJobs(service.db), problemJobs(service.db, 20)]);
         const report = {
-          ...service.search.service.status,
-          tesseractLanguages: service.search.tools.languages,
+          ...(await service.search.service.status()),
+          tesseractLanguages: (await service.search.tools()).languages,
           jobs,
           problems: problems.map((job) => ({ documentId: job.document_id, version: job.version, status: job.status, pages: job.pages, error: job.error })),
         };
@@ -68,7 +68,7 @@ export function registerIndexCommands(program: Command, withService: WithService
         await service.search.worker({ onJob }).drain();
         if (tty) process.stderr.write('\n');
         const jobs = await countJobs(service.db);
-        const summary = { queued, worked: ended, outcomes, jobs, ocr: service.search.service.status.ocr, seconds: (Date.now() - started) / 1000 };
+        const summary = { queued, worked: ended, outcomes, jobs, ocr: (await service.search.service.status()).ocr, seconds: (Date.now() - started) / 1000 };
         if (options.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
         else process.stdout.write(`queued ${queued}, extracted ${ended} here in ${summary.seconds.toFixed(1)} s: ${Object.entries(outcomes).map(([status, count]) => `${status} ${count}`).join(', ') || 'nothing'}\n`);
         if ((outcomes.failed ?? 0) > 0) process.exitCode = EXIT.failed;

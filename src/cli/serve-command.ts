@@ -108,18 +108,25 @@ export function startScheduledScrub(core: Pick<DocstoreService, 'db' | 'storage'
  */
 export function startExtraction(core: Pick<DocstoreService, 'db' | 'config' | 'search'>, metrics: DocstoreMetrics, log: TaskLog): { stop(): Promise<void> } | undefined {
   const { search } = core;
-  metrics.ocrEnabled.set(search.tools.ocr ? 1 : 0);
   if (!core.config.search.enabled) {
+    metrics.ocrEnabled.set(0);
     log.info({}, 'search index off (DOCSTORE_INDEX=off): no text is extracted');
     return undefined;
   }
-  if (search.tools.ocr) log.info({ languages: core.config.search.ocrLanguages }, 'search index on, OCR on');
-  else {
-    log.info(
-      { ocrLanguages: core.config.search.ocrLanguages, tesseractLanguages: search.tools.languages, pdfText: search.tools.pdf },
-      'search index on, OCR is off: tesseract with the configured languages is not installed (scripts/services/ocr.sh install); scans and images are not read',
-    );
-  }
+  // The tools are looked for beside the start-up (two short processes), not before it.
+  search.tools().then(
+    (tools) => {
+      metrics.ocrEnabled.set(tools.ocr ? 1 : 0);
+      if (tools.ocr) log.info({ languages: core.config.search.ocrLanguages }, 'search index on, OCR on');
+      else {
+        log.info(
+          { ocrLanguages: core.config.search.ocrLanguages, tesseractLanguages: tools.languages, pdfText: tools.pdf },
+          'search index on, OCR is off: tesseract with the configured languages is not installed (scripts/services/ocr.sh install); scans and images are not read',
+        );
+      }
+    },
+    (error: unknown) => log.error({ err: error }, 'could not look for the text extraction tools'),
+  );
   let refreshedAt = 0;
   metrics.onCollect(async () => {
     if (Date.now() - refreshedAt < 60_000) return;

@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../db/database.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { enqueueExtraction } from './extraction/extraction-job-repository.js';
-import { detectExtractionTools, type ExtractionTools } from './extraction/extraction-tools.js';
+import type { ExtractionTools } from './extraction/extraction-tools.js';
 import { ExtractionWorker, type JobOutcome } from './extraction/extraction-worker.js';
 import { TextExtractor } from './extraction/text-extractor.js';
 import { SearchIndex } from './search-index.js';
@@ -15,7 +15,12 @@ import type { SearchSettings } from './search-settings.js';
 /** Search as the composition root wires it: the use cases, the documents' hooks and workers. */
 export interface SearchModule {
   service: SearchService;
-  tools: ExtractionTools;
+  /**
+   * The extraction tools found here, looked for once, on first use (a `pdftotext` and a `tesseract`
+   * process, about 30 ms): a command that extracts nothing and asks for no status spawns neither.
+   * Never rejects: a missing tool is `false` or no language.
+   */
+  tools(): Promise<ExtractionTools>;
   /** For `DocumentServiceOptions`: queue each new version, rewrite the entry of an edited document (none when the index is off). */
   hooks: {
     onVersionRecorded?: (trx: Transaction<Database>, version: { documentId: string; version: number }) => Promise<void>;
@@ -27,9 +32,13 @@ export interface SearchModule {
 
 const NO_TOOLS: ExtractionTools = { pdf: false, ocr: false, languages: [] };
 
-/** Looks for the extraction tools (when the index is on) and builds search over `db` and `storage`; searches are recorded in `audit`. */
+/** Builds search over `db` and `storage`; searches are recorded in `audit`. The extraction tools are looked for on first use (when the index is on). */
 export async function createSearchModule(db: Kysely<Database>, storage: ObjectStorage, settings: SearchSettings, now: () => Date, audit?: AuditLog): Promise<SearchModule> {
-  const tools = settings.enabled ? await detectExtractionTools(settings.ocrLanguages) : NO_TOOLS;
+  let detected: Promise<ExtractionTools> | undefined;
+  const tools = () =>
+    (detected ??= settings.enabled
+      ? import('./extraction/extraction-tools.js').then(({ detectExtractionTools }) => detectExtractionTools(settings.ocrLanguages))
+      : Promise.resolve(NO_TOOLS));
   const service = new SearchService(db, { enabled: settings.enabled, tools, ocrLanguages: settings.ocrLanguages, excludedTypes: settings.excludedTypes, ...(audit === undefined ? {} : { audit }) });
   const extractor = new TextExtractor(tools, settings.limits, settings.ocrLanguages);
   const owner = `${hostname().slice(0, 40)}:${process.pid}:${randomUUID().slice(0, 8)}`;

@@ -85,11 +85,13 @@ const SNIPPET_SOURCE_CHARACTERS = 200_000;
 export class SearchService {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly options: { enabled: boolean; tools: ExtractionTools; ocrLanguages: string; excludedTypes: readonly string[]; audit?: AuditLog },
+    private readonly options: { enabled: boolean; tools: () => Promise<ExtractionTools>; ocrLanguages: string; excludedTypes: readonly string[]; audit?: AuditLog },
   ) {}
 
-  get status(): SearchStatus {
-    const { enabled, tools, ocrLanguages, excludedTypes } = this.options;
+  /** Whether search, PDF text and OCR are on here (the first call looks for the tools when the index is on). */
+  async status(): Promise<SearchStatus> {
+    const { enabled, ocrLanguages, excludedTypes } = this.options;
+    const tools = await this.options.tools();
     return { index: enabled ? 'on' : 'off', ocr: enabled && tools.ocr ? 'on' : 'off', pdfText: enabled && tools.pdf ? 'on' : 'off', ocrLanguages, excludedTypes: [...excludedTypes] };
   }
 
@@ -166,7 +168,7 @@ export class SearchService {
       organizationId,
       ocrLanguages: row?.ocr_languages ?? this.options.ocrLanguages,
       source: row === undefined ? 'service' : 'organization',
-      installedLanguages: [...this.options.tools.languages],
+      installedLanguages: [...(await this.options.tools()).languages],
     };
   }
 
@@ -183,8 +185,9 @@ export class SearchService {
       return this.settings(principal, organizationId);
     }
     if (!LANGUAGES.test(ocrLanguages)) throw SearchError.invalidLanguages(ocrLanguages, 'give tesseract languages joined by +, e.g. fra+nld');
-    const missing = ocrLanguages.split('+').filter((language) => !this.options.tools.languages.includes(language));
-    if (missing.length > 0) throw SearchError.invalidLanguages(ocrLanguages, `not installed here: ${missing.join(', ')} (installed: ${this.options.tools.languages.join(', ') || 'none, OCR is off'})`);
+    const { languages } = await this.options.tools();
+    const missing = ocrLanguages.split('+').filter((language) => !languages.includes(language));
+    if (missing.length > 0) throw SearchError.invalidLanguages(ocrLanguages, `not installed here: ${missing.join(', ')} (installed: ${languages.join(', ') || 'none, OCR is off'})`);
     const row = { organization_id: organizationId, ocr_languages: ocrLanguages, updated_by: principal.userId, updated_at: new Date().toISOString() };
     await this.db
       .insertInto('organization_search_settings')

@@ -10,6 +10,8 @@ const DIST_MAIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const ORG = '0190a000-0000-7000-8000-000000000001';
 /** Packages that only some commands need: loading one for `--help` or `token` costs a second of start-up. */
 const HEAVY = ['@aws-sdk/client-s3', 'openpgp', 'kysely', 'fastify', 'better-sqlite3', 'pg', 'tsx', 'vite'];
+/** The module that spawns `pdftotext -v` and `tesseract --list-langs` to find the extraction tools. */
+const EXTRACTION_TOOLS = 'search/extraction/extraction-tools.js';
 
 describe('the built docstore (dist/)', () => {
   let dir: string;
@@ -56,13 +58,14 @@ export async function resolve(specifier, context, next) {
     expect([...packages]).toEqual(['commander']);
   }, 60_000);
 
-  it('`token` mints a JWT without loading the storage, database, HTTP or backup packages', async () => {
-    const { code, stdout, stderr, packages } = await runBuilt(['token', '--sub', 'built', '--org', ORG, '--role', 'syndic']);
+  it('`token` mints a JWT without loading the storage, database, HTTP or backup packages, nor looking for the OCR tools', async () => {
+    const { code, stdout, stderr, packages, modules } = await runBuilt(['token', '--sub', 'built', '--org', ORG, '--role', 'syndic']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(packages).toContain('jose');
     for (const name of HEAVY) expect(packages, name).not.toContain(name);
+    expect(modules).not.toContain(EXTRACTION_TOOLS);
   }, 60_000);
 
   it('`config` prints the validated configuration without loading the adapters', async () => {
@@ -93,6 +96,8 @@ export async function resolve(specifier, context, next) {
       }
       // The configuration reads the HTTP layer's option types (request timeouts, upload limits); the app, server, routes and console stay unloaded.
       expect([...modules].filter((module) => /^http\/(app|server|console-assets|console-build)\.js$|^http\/routes\//.test(module))).toEqual([]);
+      // Nor do they look for pdftotext and tesseract (two processes): only an extraction or a status does.
+      expect(modules).not.toContain(EXTRACTION_TOOLS);
     }
   }, 60_000);
 

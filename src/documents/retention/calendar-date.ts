@@ -14,10 +14,13 @@ export function isCalendarDate(value: string): boolean {
   return year >= 1900 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
-const brussels = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Brussels', year: 'numeric', month: '2-digit', day: '2-digit' });
+// Built on first use: loading the time zone data costs about 20 ms, which commands that never ask
+// for a date (`docstore token`, through config.ts) should not pay at start-up.
+let brussels: Intl.DateTimeFormat | undefined;
 
 /** The date an instant falls on in Belgium: 2025-12-31T23:30:00Z is already 2026-01-01 there. */
 export function dateInBrussels(instant: Date): CalendarDate {
+  brussels ??= new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Brussels', year: 'numeric', month: '2-digit', day: '2-digit' });
   return brussels.format(instant);
 }
 

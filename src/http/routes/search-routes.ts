@@ -102,7 +102,7 @@ export async function searchRoutes(app: FastifyInstance, options: SearchRoutesOp
     },
     async (request) => {
       await authenticate(request);
-      return search.status;
+      return search.status();
     },
   );
 

@@ -44,7 +44,8 @@ const OCR_DPI = 300;
  */
 export class TextExtractor {
   constructor(
-    private readonly tools: ExtractionTools,
+    /** The tools found here, looked for on the first extraction. */
+    private readonly tools: () => Promise<ExtractionTools>,
     private readonly limits: ExtractionLimits,
     /** tesseract's `-l` by default, e.g. `fra+nld` (an organisation may choose its own). */
     private readonly ocrLanguages: string,
@@ -56,9 +57,10 @@ export class TextExtractor {
    * extraction when tesseract or one of the languages is not installed.
    */
   async extract(path: string, mimeType: string, workDir: string, languages = this.ocrLanguages): Promise<Extraction> {
+    const tools = await this.tools();
     const deadline = Date.now() + this.limits.timeoutSeconds * 1000;
-    const ocr = languages.split('+').every((language) => this.tools.languages.includes(language)) ? languages : undefined;
-    if (mimeType === 'application/pdf') return this.pdf(path, workDir, deadline, ocr);
+    const ocr = languages.split('+').every((language) => tools.languages.includes(language)) ? languages : undefined;
+    if (mimeType === 'application/pdf') return this.pdf(tools, path, workDir, deadline, ocr);
     if (IMAGE_TYPES.has(mimeType)) {
       if (ocr === undefined) throw new NothingToExtract('ocr_off', `OCR is off (tesseract with ${languages} is not installed)`);
       return this.limited({ method: 'ocr', pages: null }, async () => this.ocr(path, deadline, ocr));
@@ -79,8 +81,8 @@ export class TextExtractor {
     }
   }
 
-  private async pdf(path: string, workDir: string, deadline: number, ocr: string | undefined): Promise<Extraction> {
-    if (!this.tools.pdf) throw new NothingToExtract('ocr_off', 'PDF text extraction is off (poppler-utils is not installed)');
+  private async pdf(tools: ExtractionTools, path: string, workDir: string, deadline: number, ocr: string | undefined): Promise<Extraction> {
+    if (!tools.pdf) throw new NothingToExtract('ocr_off', 'PDF text extraction is off (poppler-utils is not installed)');
     const run = (command: string, args: string[]) => runTool(command, args, { deadline, memoryMiB: this.limits.memoryMiB, maxOutputBytes: this.limits.maxCharacters * 4 });
     const info = await run('pdfinfo', [path]);
     const pages = Number(/^Pages:\s+(\d+)/m.exec(info.stdout)?.[1] ?? '0');
