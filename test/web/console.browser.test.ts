@@ -478,9 +478,10 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
 
       it('a file over the limit or of a type not allowed, given to the file input, says why within 2 s and is never sent', async () => {
         await openUploadPanel();
+        // Whichever way the console sends a file: a multipart POST, or tus (POST, then PATCH, /api/v1/uploads).
         const posted: string[] = [];
         const recordPost = (request: Request) => {
-          if (request.method() === 'POST' && new URL(request.url()).pathname === uploadRoute) posted.push(request.url());
+          if (request.method() !== 'GET' && request.method() !== 'HEAD') posted.push(`${request.method()} ${new URL(request.url()).pathname}`);
         };
         page.on('request', recordPost);
         try {
@@ -525,7 +526,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         expect(outcome.ms).toBeLessThan(5_000);
       });
 
-      it('keeps the quotes of a file name sent from the console (browsers send them as %22)', async () => {
+      it('keeps the quotes of a file name sent from the console through tus (Upload-Metadata, base64)', async () => {
         await openUploadPanel();
         const report = pdfDocument('Rapport final', 4000);
         await page.locator('#upload-files').setInputFiles([{ name: 'Rapport "final".pdf', mimeType: 'application/pdf', buffer: report }]);
@@ -542,6 +543,52 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
         const row = page.locator('table.documents tbody tr', { hasText: 'Rapport "final".pdf' });
         const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: fr['action.download'] }).click()]);
         expect(download.suggestedFilename()).toBe("Rapport 'final'.pdf");
+      });
+
+      it('a multipart upload from the console (a contract with an end date) carries an Idempotency-Key, and the quotes Chromium sends as %22 come back decoded', async () => {
+        await openUploadPanel();
+        const fileName = 'Contrat "ascenseur".pdf';
+        const keys: string[] = [];
+        const recordUpload = (request: Request) => {
+          if (request.method() === 'POST' && new URL(request.url()).pathname === uploadRoute) keys.push(request.headers()['idempotency-key'] ?? '');
+        };
+        page.on('request', recordUpload);
+        try {
+          await page.locator('#upload-files').setInputFiles([{ name: fileName, mimeType: 'application/pdf', buffer: pdfDocument('Contrat ascenseur', 4000) }]);
+          await page.getByLabel(fill(fr['upload.fileType'], { file: fileName })).selectOption('contract');
+          await page.getByLabel(fill(fr['upload.fileContractEnd'], { file: fileName })).fill('2030-06-30');
+          await page.getByRole('button', { name: fill(fr['upload.start'], { count: '1' }) }).click();
+          await page.getByText(fill(fr['upload.finished'], { titles: fileName })).waitFor();
+        } finally {
+          page.off('request', recordUpload);
+        }
+        expect(keys).toHaveLength(1);
+        expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        // Undecoded, the name would be stored as Contrat %22ascenseur%22.pdf (the next test shows what Chromium sends).
+        const token = await fixture.token('syndic');
+        const listed = await fetch(`${baseUrl}${uploadRoute}`, { headers: { authorization: `Bearer ${token}` } });
+        const stored = ((await listed.json()) as { items: Document[] }).items.find((document) => document.type === 'contract');
+        expect(stored).toMatchObject({ fileName: "Contrat 'ascenseur'.pdf", contractEndDate: '2030-06-30' });
+      });
+
+      it('a file name with quotes and line breaks in a FormData sent by Chromium (%22, %0D, %0A) is stored decoded, then made safe', async () => {
+        await page.goto(`${baseUrl}/`);
+        const answer = await page.evaluate(
+          async ({ route, bearer, pdf }) => {
+            const form = new FormData();
+            form.append('type', 'other');
+            form.append('title', 'Rapport');
+            form.append('file', new File([new TextEncoder().encode(pdf)], 'Rapport "final"\r\nv2\nbis.pdf', { type: 'application/pdf' }));
+            // The body as Chromium encodes it (the same encoder as fetch's): DevTools does not show a body with a file.
+            const encoded = await new Response(form).text();
+            const response = await fetch(route, { method: 'POST', headers: { authorization: `Bearer ${bearer}` }, body: form });
+            return { encoded, status: response.status, document: (await response.json()) as Document };
+          },
+          { route: uploadRoute, bearer: await fixture.token('syndic'), pdf: pdfDocument('Rapport final', 2000).toString('latin1') },
+        );
+        expect(answer.encoded).toContain('filename="Rapport %22final%22%0D%0Av2%0Abis.pdf"');
+        expect(answer.status, JSON.stringify(answer.document)).toBe(201);
+        expect(answer.document.fileName).toBe("Rapport 'final' v2 bis.pdf");
       });
     });
   });
