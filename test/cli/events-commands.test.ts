@@ -35,7 +35,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
           DOCSTORE_WEBHOOK_SECRET: SECRET,
           DOCSTORE_WEBHOOK_MAX_ATTEMPTS: '2',
           DOCSTORE_WEBHOOK_BACKOFF_SECONDS: '0.02',
-          DOCSTORE_WEBHOOK_TIMEOUT_SECONDS: '1',
+          DOCSTORE_WEBHOOK_TIMEOUT_SECONDS: '5', // far above an answer's time on a loaded machine: a late 503 would be recorded as a timeout
         },
       });
       // The operator's environment: the same data, no webhooks (a serving instance sends).
