@@ -92,14 +92,6 @@ export async function problemOf(status: number, contentType: string | null, text
   return new ApiError(status, 'http.error', text.slice(0, 200) || String(status));
 }
 
-/** An upload in flight: its outcome, and a way to cancel it. */
-export interface UploadHandle<T = Document> {
-  done: Promise<T>;
-  abort(): void;
-  /** Sent as `Idempotency-Key`: pass it to `upload` again to retry this upload safely. */
-  idempotencyKey: string;
-}
-
 /** docstore's API with one bearer token; `onUnauthorized` runs on any 401 (expired token). */
 export class Api {
   constructor(
@@ -249,64 +241,4 @@ export class Api {
     const plain = /filename="([^"]+)"/i.exec(disposition)?.[1];
     return { blob: await response.blob(), fileName: encoded === undefined ? (plain ?? fallbackName) : decodeURIComponent(encoded) };
   }
-
-  /**
-   * Uploads one file with XMLHttpRequest, the only browser API that reports upload progress;
-   * `onProgress` gets the bytes sent so far and the total. Each upload carries an
-   * `Idempotency-Key`: a new one per upload, or the one of an earlier attempt to retry it (the API
-   * then stores the file at most once).
-   */
-  upload(
-    buildingId: string,
-    file: File,
-    fields: { type: string; title: string } & DocumentDates,
-    onProgress: (sent: number, total: number) => void,
-    idempotencyKey: string = newIdempotencyKey(),
-  ): UploadHandle {
-    // Fields first: docstore checks them before storing a byte.
-    const form = new FormData();
-    form.append('type', fields.type);
-    form.append('title', fields.title);
-    if (fields.documentDate !== undefined) form.append('documentDate', fields.documentDate);
-    if (fields.contractEndDate != null) form.append('contractEndDate', fields.contractEndDate);
-    form.append('file', file, file.name);
-    return this.send<Document>(`/api/v1/buildings/${buildingId}/documents`, form, file.size, onProgress, idempotencyKey);
-  }
-
-  /** Uploads a new version of a document (the file only), as `upload` does. */
-  uploadVersion(id: string, file: File, onProgress: (sent: number, total: number) => void, idempotencyKey: string = newIdempotencyKey()): UploadHandle<DocumentVersion> {
-    const form = new FormData();
-    form.append('file', file, file.name);
-    return this.send<DocumentVersion>(`/api/v1/documents/${id}/versions`, form, file.size, onProgress, idempotencyKey);
-  }
-
-  private send<T>(path: string, form: FormData, size: number, onProgress: (sent: number, total: number) => void, idempotencyKey: string): UploadHandle<T> {
-    const xhr = new XMLHttpRequest();
-    const done = new Promise<T>((resolve, reject) => {
-      xhr.open('POST', path);
-      xhr.setRequestHeader('authorization', `Bearer ${this.token}`);
-      xhr.setRequestHeader('accept', 'application/json');
-      xhr.setRequestHeader('idempotency-key', idempotencyKey);
-      xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : size);
-      xhr.onload = () => {
-        if (xhr.status === 201) return resolve(JSON.parse(xhr.responseText) as T);
-        if (xhr.status === 401) this.onUnauthorized();
-        void problemOf(xhr.status, xhr.getResponseHeader('content-type'), xhr.responseText).then(reject);
-      };
-      xhr.onerror = () => reject(new ApiError(0, 'network', 'network error'));
-      xhr.onabort = () => reject(new ApiError(0, 'aborted', 'cancelled'));
-      xhr.send(form);
-    });
-    return { done, abort: () => xhr.abort(), idempotencyKey };
-  }
-}
-
-/** A random UUID (v4) for `Idempotency-Key`; `crypto.randomUUID` exists only in secure contexts (https, localhost). */
-function newIdempotencyKey(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -28,50 +28,61 @@ export interface ResumableUploadEvents {
   onRetry(): void;
 }
 
-/** A tus upload in flight (`/api/v1/uploads`, docs/api.md): its outcome (the new document's id), pause, resume and cancel. */
+/** What a finished upload became: a new document (version 1) or a new version of one. */
+export interface UploadedDocument {
+  documentId: string;
+  version: number;
+}
+
+/** A tus upload in flight (`/api/v1/uploads`, docs/api.md): its outcome, pause, resume and cancel. */
 export interface ResumableUpload {
-  done: Promise<string>;
+  done: Promise<UploadedDocument>;
   pause(): void;
   resume(): void;
   /** Stops and deletes the unfinished upload on the server. */
   cancel(): void;
 }
 
-export interface ResumableFields extends DocumentDates {
-  buildingId: string;
-  type: string;
-  title: string;
-  sha256: string;
+/** Where a file goes: a new document of a building (its fields), or a new version of a document. */
+export type ResumableTarget = ({ buildingId: string; type: string; title: string } & DocumentDates) | { documentId: string };
+
+/** The tus `Upload-Metadata` of a file sent to `target` (docs/api.md): a contract's end date only when set, a version the document's id alone. */
+function metadataOf(target: ResumableTarget, file: File, sha256: string): Record<string, string> {
+  if ('documentId' in target) return { documentId: target.documentId, filename: file.name, sha256 };
+  const metadata: Record<string, string> = { building: target.buildingId, type: target.type, title: target.title, filename: file.name, sha256 };
+  if (target.documentDate !== undefined) metadata.documentDate = target.documentDate;
+  if (target.contractEndDate != null) metadata.contractEndDate = target.contractEndDate;
+  return metadata;
 }
 
 /**
- * Sends a file as a new document through tus: `chunkSize` bytes per request, resumed by itself when
- * the connection comes back, and after a page reload when the same file goes to the same building
- * (its URL is kept in localStorage under a fingerprint of the building, size and SHA-256; removed on
- * success). The API's refusals become `ApiError`s, as a multipart upload's.
+ * Sends a file through tus, as a new document or a new version (`target`), with its SHA-256
+ * (`fileSha256`): `chunkSize` bytes per request, resumed by itself when the connection comes back,
+ * and after a page reload when the same file goes to the same building or document (its URL is kept
+ * in localStorage under a fingerprint of the target, size and SHA-256; removed on success). The
+ * API's refusals become `ApiError`s, as a multipart upload's.
  */
 export function uploadResumable(
   credentials: { authorization: string; onUnauthorized: () => void },
   file: File,
-  fields: ResumableFields,
+  target: ResumableTarget,
+  sha256: string,
   events: ResumableUploadEvents,
   chunkSize: number = CHUNK_BYTES,
 ): ResumableUpload {
   let upload: Upload | undefined;
   let cancelled = false;
   let rejectDone: (error: ApiError) => void = () => undefined;
-  const done = new Promise<string>((resolve, reject) => {
+  const done = new Promise<UploadedDocument>((resolve, reject) => {
     rejectDone = reject;
-    const metadata: Record<string, string> = { building: fields.buildingId, type: fields.type, title: fields.title, filename: file.name, sha256: fields.sha256 };
-    if (fields.documentDate !== undefined) metadata.documentDate = fields.documentDate;
     upload = new Upload(file, {
       endpoint: '/api/v1/uploads',
       headers: { authorization: credentials.authorization },
-      metadata,
+      metadata: metadataOf(target, file, sha256),
       chunkSize,
       retryDelays: RETRY_DELAYS,
       removeFingerprintOnSuccess: true,
-      fingerprint: () => Promise.resolve(['docstore-tus', fields.buildingId, file.size, fields.sha256].join('-')),
+      fingerprint: () => Promise.resolve(['docstore-tus', 'documentId' in target ? `v${target.documentId}` : target.buildingId, file.size, sha256].join('-')),
       onProgress: events.onProgress,
       onShouldRetry: (error, _attempt, options) => {
         const status = error instanceof DetailedError ? (error.originalResponse?.getStatus() ?? 0) : 0;
@@ -81,8 +92,8 @@ export function uploadResumable(
         return retry;
       },
       onSuccess: ({ lastResponse }) => {
-        const id = lastResponse.getHeader('Docstore-Document-Id');
-        if (id !== undefined && id !== '') resolve(id);
+        const documentId = lastResponse.getHeader('Docstore-Document-Id');
+        if (documentId !== undefined && documentId !== '') resolve({ documentId, version: Number(lastResponse.getHeader('Docstore-Document-Version') ?? '1') });
         else reject(new ApiError(lastResponse.getStatus(), 'http.error', 'the upload finished without a document id'));
       },
       onError: (error) => {

@@ -21,7 +21,7 @@ interface Entry {
   /** Why it was refused or failed, said in the language on screen. */
   error?: Said;
   /** Pause, resume and cancel of the upload in flight. */
-  controls?: { pause?(): void; resume?(): void; cancel(): void };
+  controls?: { pause(): void; resume(): void; cancel(): void };
 }
 
 /** Files sent at once; the others wait their turn. */
@@ -62,25 +62,18 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
 
   /**
    * Sends one file; true once the API has stored it. Through tus (`resumable-upload.ts`) with the
-   * file's SHA-256, computed here first: resumed when the connection comes back or after a reload.
-   * A contract with an end date goes as a multipart POST (tus's metadata has no end date).
+   * file's SHA-256, computed here first (a contract's end date travels in the upload's metadata):
+   * resumed when the connection comes back or after a reload.
    */
   const send = async (entry: Entry): Promise<boolean> => {
-    const fields = { type: entry.type, title: entry.title.trim() || entry.file.name, ...datesToSend(entry.type, entry.dates) };
+    const target = { buildingId, type: entry.type, title: entry.title.trim() || entry.file.name, ...datesToSend(entry.type, entry.dates) };
     const onProgress = (sent: number, total: number) => update(entry.key, { sent, state: sent >= total ? 'processing' : 'sending' });
     try {
-      if (fields.contractEndDate != null) {
-        const handle = api.upload(buildingId, entry.file, fields, onProgress);
-        update(entry.key, { state: 'sending', sent: 0, controls: { cancel: () => handle.abort() } });
-        await handle.done;
-      } else {
-        update(entry.key, { state: 'hashing', sent: 0 });
-        const sha256 = await fileSha256(entry.file, (hashed) => update(entry.key, { sent: hashed }));
-        const { contractEndDate: _none, ...dates } = fields;
-        const upload = uploadResumable(api.credentials, entry.file, { buildingId, sha256, ...dates }, { onProgress, onRetry: () => update(entry.key, { state: 'retrying' }) });
-        update(entry.key, { state: 'sending', sent: 0, controls: { pause: upload.pause, resume: upload.resume, cancel: upload.cancel } });
-        await upload.done;
-      }
+      update(entry.key, { state: 'hashing', sent: 0 });
+      const sha256 = await fileSha256(entry.file, (hashed) => update(entry.key, { sent: hashed }));
+      const upload = uploadResumable(api.credentials, entry.file, target, sha256, { onProgress, onRetry: () => update(entry.key, { state: 'retrying' }) });
+      update(entry.key, { state: 'sending', sent: 0, controls: { pause: upload.pause, resume: upload.resume, cancel: upload.cancel } });
+      await upload.done;
       update(entry.key, { state: 'done', sent: entry.file.size });
       onUploaded();
       return true;
@@ -188,13 +181,13 @@ export function UploadPanel({ buildingId, uploadTypes, onUploaded }: { buildingI
                   <span class={entry.state === 'failed' ? 'state error' : 'state'} role={entry.state === 'failed' ? 'alert' : undefined}>
                     {stateText(entry)}
                   </span>
-                  {(entry.state === 'sending' || entry.state === 'retrying') && entry.controls?.pause !== undefined && (
-                    <button type="button" class="secondary" data-action="pause-upload" onClick={() => (entry.controls?.pause?.(), update(entry.key, { state: 'paused' }))}>
+                  {(entry.state === 'sending' || entry.state === 'retrying') && entry.controls !== undefined && (
+                    <button type="button" class="secondary" data-action="pause-upload" onClick={() => (entry.controls?.pause(), update(entry.key, { state: 'paused' }))}>
                       {tr.t('upload.pause')}
                     </button>
                   )}
                   {entry.state === 'paused' && (
-                    <button type="button" class="secondary" data-action="resume-upload" onClick={() => (entry.controls?.resume?.(), update(entry.key, { state: 'sending' }))}>
+                    <button type="button" class="secondary" data-action="resume-upload" onClick={() => (entry.controls?.resume(), update(entry.key, { state: 'sending' }))}>
                       {tr.t('upload.resume')}
                     </button>
                   )}

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Document, DocumentVersion } from '../api.js';
 import { useConsole } from '../context.js';
 import { failureOf, type Said } from '../errors.js';
+import { fileSha256, uploadResumable } from '../resumable-upload.js';
 import { refusalBeforeUpload } from '../upload-check.js';
 import { HeadedModal } from './document-dialogs.js';
 
@@ -53,9 +54,16 @@ export function VersionsDialog({ document, canUpload, onChanged, onClose }: { do
     }
     setNotice(null);
     const percent = new Intl.NumberFormat(tr.locale, { style: 'percent' });
-    setSending(tr.t('upload.sending', { percent: percent.format(0) }));
+    const share = (done: number) => percent.format(file.size === 0 ? 1 : done / file.size);
+    setSending(tr.t('upload.hashing', { percent: share(0) }));
     try {
-      const added = await api.uploadVersion(document.id, file, (sent, total) => setSending(tr.t('upload.sending', { percent: percent.format(total === 0 ? 1 : sent / total) }))).done;
+      // Through tus, as the upload panel's files: resumed by itself when the connection comes back.
+      const sha256 = await fileSha256(file, (hashed) => setSending(tr.t('upload.hashing', { percent: share(hashed) })));
+      let sentSoFar = 0;
+      const added = await uploadResumable(api.credentials, file, { documentId: document.id }, sha256, {
+        onProgress: (sent) => setSending(tr.t('upload.sending', { percent: share((sentSoFar = sent)) })),
+        onRetry: () => setSending(tr.t('upload.retrying', { percent: share(sentSoFar) })),
+      }).done;
       setNotice({ say: (now) => now.t('versions.uploaded', { version: added.version }), kind: 'status' });
       if (fileInput.current !== null) fileInput.current.value = '';
       await load();
