@@ -12,6 +12,7 @@ import type { ScrubStateTable } from '../documents/integrity/scrub-state.table.j
 import type { AuditChainHeadsTable, AuditCheckpointsTable, AuditEntriesTable } from '../audit/audit.table.js';
 import type { EventDeliveriesTable, EventsTable } from '../events/events.table.js';
 import type { DocumentTextsTable, ExtractionJobsTable, OrganizationSearchSettingsTable, SearchEntriesTable } from '../search/search.table.js';
+import { CachingSqliteDatabase } from './caching-sqlite-database.js';
 import { GuardedPostgresPool, type DatabaseTimeouts } from './guarded-postgres-pool.js';
 import { LockingSqliteDialect } from './locking-sqlite-dialect.js';
 
@@ -72,7 +73,7 @@ function switchToWal(sqlite: SqliteDatabase.Database): void {
 
 /**
  * Opens the metadata database: SQLite through better-sqlite3 (WAL mode; a locked database is
- * waited for 5 s), or PostgreSQL through pg with bounded waits (`GuardedPostgresPool`).
+ * waited for 5 s; statements kept prepared), or PostgreSQL through pg with bounded waits (`GuardedPostgresPool`).
  */
 export function openDatabase(config: DatabaseConfig): OpenedDatabase {
   if (config.dialect === 'sqlite') {
@@ -81,7 +82,8 @@ export function openDatabase(config: DatabaseConfig): OpenedDatabase {
     switchToWal(sqlite);
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
-    return { db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+    // Statements stay prepared between queries (`CachingSqliteDatabase`).
+    return { db: new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: new CachingSqliteDatabase(sqlite) }) }), dialect: 'sqlite' };
   }
   const pool = new GuardedPostgresPool(config.url, {
     ...(config.maxConnections === undefined ? {} : { maxConnections: config.maxConnections }),
