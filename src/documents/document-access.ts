@@ -26,7 +26,15 @@ export async function authorizeBuilding(db: Kysely<Database>, principal: Princip
  * `deleted` is false (outside it when true), is `documents.not_found`.
  */
 export async function authorizedDocument(db: Kysely<Database>, principal: Principal, id: string, action: BuildingAction, deleted = false): Promise<DocumentRow> {
-  const row = await repository.findDocument(db, id);
+  return authorized(await repository.findDocument(db, id), principal, id, action, deleted);
+}
+
+/** `authorizedDocument` outside the trash, with the number of its current version (null without version rows), read in the same statement. */
+export async function authorizedDocumentWithVersion(db: Kysely<Database>, principal: Principal, id: string, action: BuildingAction): Promise<DocumentRow & { current_version: number | null }> {
+  return authorized(await repository.findDocumentWithVersion(db, id), principal, id, action, false);
+}
+
+function authorized<T extends DocumentRow>(row: T | undefined, principal: Principal, id: string, action: BuildingAction, deleted: boolean): T {
   if (row === undefined || !canSeeBuilding(principal, { id: row.building_id, organizationId: row.organization_id }) || (row.deleted_at !== null) !== deleted) {
     throw DocumentError.notFound('Document', id);
   }

@@ -1,7 +1,7 @@
 import type { Principal } from '../shared/principal.js';
 import type { GetResult, ObjectStorage } from '../storage/object-storage.js';
 import type { Document, DocumentType } from '../shared/document.js';
-import { authorizeBuilding, authorizedDocument } from './document-access.js';
+import { authorizeBuilding, authorizedDocument, authorizedDocumentWithVersion } from './document-access.js';
 import type { DocumentContext } from './document-context.js';
 import { toDocument } from './document-fields.js';
 import * as repository from './document-repository.js';
@@ -49,10 +49,10 @@ export class DocumentReader {
     return { document: toDocument(row), object: await this.context.storage.get(row.storage_key, range) };
   }
 
-  /** The row behind a document, for serving its content through a signed link. */
-  async storageKeyOf(principal: Principal, id: string): Promise<{ document: Document; storageKey: string }> {
-    const row = await authorizedDocument(this.context.db, principal, id, 'read');
-    return { document: toDocument(row), storageKey: row.storage_key };
+  /** The row behind a document and the number of its current version (null without version rows), for serving its content. */
+  async storageKeyOf(principal: Principal, id: string): Promise<{ document: Document; storageKey: string; version: number | null }> {
+    const row = await authorizedDocumentWithVersion(this.context.db, principal, id, 'read');
+    return { document: toDocument(row), storageKey: row.storage_key, version: row.current_version };
   }
 
   async downloadUrl(principal: Principal, id: string, expiresInSeconds: number, disposition: 'attachment' | 'inline' = 'attachment'): Promise<{ url: string; expiresAt: string }> {

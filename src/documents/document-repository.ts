@@ -34,6 +34,21 @@ export async function findDocument(db: Db, id: string): Promise<DocumentRow | un
   return db.selectFrom('documents').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/**
+ * The row with the number of the version its content is (`current_version`, null for a document
+ * without version rows), in one statement: what serving the content records.
+ */
+export async function findDocumentWithVersion(db: Db, id: string): Promise<(DocumentRow & { current_version: number | null }) | undefined> {
+  const row = await db
+    .selectFrom('documents as d')
+    .leftJoin('document_versions as v', 'v.storage_key', 'd.storage_key')
+    .selectAll('d')
+    .select('v.version as current_version')
+    .where('d.id', '=', id)
+    .executeTakeFirst();
+  return row === undefined ? undefined : { ...row, current_version: row.current_version === null ? null : Number(row.current_version) };
+}
+
 /** Newest first, by (created_at, id) so that a page boundary is stable under concurrent inserts. */
 export async function listDocuments(db: Db, filter: ListFilter): Promise<DocumentRow[]> {
   let query = db

@@ -108,7 +108,7 @@ export class DocumentService {
   }
 
   /** The row behind a document, for serving its content through a signed link. */
-  storageKeyOf(principal: Principal, id: string): Promise<{ document: Document; storageKey: string }> {
+  storageKeyOf(principal: Principal, id: string): Promise<{ document: Document; storageKey: string; version: number | null }> {
     return this.reader.storageKeyOf(principal, id);
   }
 

@@ -19,10 +19,13 @@ export interface ContentRead {
 export class ReadRecorder {
   constructor(private readonly context: DocumentContext) {}
 
-  /** A token holder's read of the object under `storageKey` (the current content, or a version's). */
-  async read(principal: Principal, document: AuditedDocument, storageKey: string, read: ContentRead, version?: number): Promise<void> {
+  /**
+   * A token holder's read of the object under `storageKey` (the current content, or a version's):
+   * `version` when the caller knows it (null: the document has no version rows), else looked up.
+   */
+  async read(principal: Principal, document: AuditedDocument, storageKey: string, read: ContentRead, version?: number | null): Promise<void> {
     const { db, audit } = this.context;
-    const resolved = version ?? (await contentOfKey(db, storageKey))?.version ?? null;
+    const resolved = version !== undefined ? version : ((await contentOfKey(db, storageKey))?.version ?? null);
     await audit.record(db, documentEntry(read.disposition === 'inline' ? 'document.preview' : 'document.download', actorOf(principal), document, { version: resolved, ...detailsOf(read) }));
   }
 

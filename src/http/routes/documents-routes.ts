@@ -124,7 +124,7 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
     },
     async (request, reply) => {
       const principal = await authenticate(request);
-      const { document, storageKey } = await documents.storageKeyOf(principal, request.params.id);
+      const { document, storageKey, version } = await documents.storageKeyOf(principal, request.params.id);
       await serveHijacked(request, reply, {
         storage: options.storage,
         key: storageKey,
@@ -134,7 +134,7 @@ export async function documentsRoutes(app: FastifyInstance, options: DocumentsRo
         lastModified: new Date(document.createdAt),
         ...(options.integrity === undefined ? {} : { check: options.integrity.checkFor(storageKey, document.sha256) }),
         // Recorded before the first byte leaves; a failure to record answers an error instead.
-        beforeSend: (served) => documents.reads.read(principal, document, storageKey, { disposition: request.query.disposition, ...(served.range === undefined ? {} : { range: served.range }) }),
+        beforeSend: (served) => documents.reads.read(principal, document, storageKey, { disposition: request.query.disposition, ...(served.range === undefined ? {} : { range: served.range }) }, version),
       });
     },
   );
