@@ -8,6 +8,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
 import { knownMigrations, migrateToLatest } from '../db/migrate.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import { isStorageError } from '../storage/storage-errors.js';
 import { TaskPool } from '../lib/task-pool.js';
 import { BackupError } from './backup-errors.js';
 import { decodeManifest, expectSha256, type Manifest, type ManifestObject } from './backup-manifest.js';
@@ -160,13 +161,19 @@ export async function readManifest(repository: BackupRepository, snapshot: Snaps
   return decodeManifest(await decryptBytes(ciphertext, keys, what));
 }
 
-/** A blob's plaintext as a stream, checked on the way: ciphertext SHA-256, OpenPGP integrity, padding, plaintext SHA-256. */
+/**
+ * A blob's plaintext as a stream, checked on the way: ciphertext SHA-256, OpenPGP integrity, padding,
+ * and plaintext SHA-256 unless `plaintextCheckedByConsumer`: then the consumer must hash what it
+ * receives against `content.sha256` and publish nothing on a mismatch (a put with `expectedSha256`
+ * does both, so restore does not hash every byte twice).
+ */
 export async function openBlob(
   repository: BackupRepository,
   cipherHashes: ReadonlyMap<string, { size: number; sha256: string }>,
   content: { blob: string; size: number; sha256: string },
   keys: readonly PrivateKey[],
   what: string,
+  plaintextCheckedByConsumer = false,
 ): Promise<Readable> {
   const expected = cipherHashes.get(content.blob);
   const ciphertext = chain(
@@ -174,12 +181,11 @@ export async function openBlob(
     expectSha256(expected?.sha256, () => BackupError.integrity(what, 'its stored ciphertext was altered or truncated (SHA-256 mismatch)')),
   );
   const plaintext = await decryptStream(ciphertext, keys, what);
-  return chain(
-    plaintext,
-    unpad(content.size, what),
-    expectSha256(content.sha256, () => BackupError.integrity(what, 'the decrypted content does not match the SHA-256 in the manifest')),
-  );
+  if (plaintextCheckedByConsumer) return chain(plaintext, unpad(content.size, what));
+  return chain(plaintext, unpad(content.size, what), expectSha256(content.sha256, () => plaintextMismatch(what)));
 }
+
+const plaintextMismatch = (what: string, cause?: unknown) => BackupError.integrity(what, 'the decrypted content does not match the SHA-256 in the manifest', cause);
 
 async function restoreObject(
   repository: BackupRepository,
@@ -188,13 +194,19 @@ async function restoreObject(
   keys: readonly PrivateKey[],
   storage: ObjectStorage,
 ): Promise<void> {
-  const body = await openBlob(repository, cipherHashes, object, keys, object.key);
-  await storage.put(object.key, body, {
-    contentType: object.contentType,
-    ...(object.contentDisposition === undefined ? {} : { contentDisposition: object.contentDisposition }),
-    metadata: object.metadata,
-    expectedSha256: object.sha256,
-  });
+  // The put hashes the plaintext against the manifest's SHA-256 and stores nothing on a mismatch.
+  const body = await openBlob(repository, cipherHashes, object, keys, object.key, true);
+  try {
+    await storage.put(object.key, body, {
+      contentType: object.contentType,
+      ...(object.contentDisposition === undefined ? {} : { contentDisposition: object.contentDisposition }),
+      metadata: object.metadata,
+      expectedSha256: object.sha256,
+    });
+  } catch (error) {
+    if (isStorageError(error) && error.code === 'storage.integrity' && rootCause(error) === error) throw plaintextMismatch(object.key, error);
+    throw error;
+  }
 }
 
 async function assertEmpty(db: Kysely<Database>, storage: ObjectStorage): Promise<void> {

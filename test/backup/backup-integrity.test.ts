@@ -38,7 +38,8 @@ describe('backup integrity: flipped, truncated, swapped and missing blobs, wrong
     repository = (await initRepository(location.storage, [keys.publicKey], source.config.dataDir)).repository;
     const auth = { authorization: `Bearer ${await source.token('syndic')}` };
     const building = await registerBuilding(source);
-    for (const size of [20_000, 70_000, 300_000]) {
+    // Two documents of one size: their blobs have one padded length.
+    for (const size of [20_000, 70_000, 300_000, 70_000]) {
       const { payload, headers } = documentUpload({ title: `Document ${size}`, content: pdfOfSize(size) });
       const response = await source.service.app.inject({ method: 'POST', url: `/api/v1/buildings/${building}/documents`, payload, headers: { ...headers, ...auth } });
       documents.push(response.json() as Document);
@@ -67,12 +68,12 @@ describe('backup integrity: flipped, truncated, swapped and missing blobs, wrong
     saved.clear();
   });
 
-  async function restoreIntoEmpty() {
+  async function restoreIntoEmpty(restored = snapshot) {
     const dir = await mkdtemp(join(tmpdir(), 'docstore-restore-target-'));
     const storage = await LocalObjectStorage.open({ root: join(dir, 'objects') });
     const { db } = openDatabase({ dialect: 'sqlite', path: join(dir, 'docstore.sqlite') });
     try {
-      const summary = await restoreSnapshot({ repository, snapshot, keys: [keys.privateKey], storage, db });
+      const summary = await restoreSnapshot({ repository, snapshot: restored, keys: [keys.privateKey], storage, db });
       const rows = await db.selectFrom('documents').select(['id', 'status']).execute();
       const present = new Map<string, boolean>();
       for (const document of documents) present.set(document.id, await storage.exists(`${document.organizationId}/${document.buildingId}/${document.id}`));
@@ -151,6 +152,24 @@ describe('backup integrity: flipped, truncated, swapped and missing blobs, wrong
     const { summary, present } = await restoreIntoEmpty();
     expect(summary.failures).toMatchObject([{ documentId: victim.id, code: 'backup.integrity' }]);
     expect(present.get(victim.id)).toBe(false);
+  });
+
+  it("a blob swapped for another document's of the same size, with the snapshot's record rewritten to match: the plaintext SHA-256 catches it, and nothing is stored", async () => {
+    const victim = documents[1] as Document;
+    const other = documents[3] as Document;
+    const [victimBlob, otherBlob] = [blobOf(victim), blobOf(other)];
+    expect(victimBlob).not.toBe(otherBlob);
+    await damage(victimBlob, async () => {
+      await location.storage.put(blobKey(victimBlob), await buffer((await location.storage.get(blobKey(otherBlob))).body));
+    });
+    // Whoever can write snapshots/ makes the ciphertext checks pass: size and SHA-256 are the other blob's.
+    const otherRecord = snapshot.blobs.find(([name]) => name === otherBlob) as [string, number, string];
+    const rewritten: Snapshot = { ...snapshot, blobs: snapshot.blobs.map((record) => (record[0] === victimBlob ? [victimBlob, otherRecord[1], otherRecord[2]] : record)) };
+    const { summary, statusOf, present } = await restoreIntoEmpty(rewritten);
+    expect(summary.failures).toMatchObject([{ documentId: victim.id, code: 'backup.integrity', message: expect.stringContaining('does not match the SHA-256 in the manifest') }]);
+    expect(statusOf(victim.id)).toBe('broken');
+    expect(present.get(victim.id)).toBe(false);
+    expect(present.get(other.id)).toBe(true);
   });
 
   it('a missing blob: verify names it, restore names the document', async () => {
