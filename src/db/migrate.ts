@@ -12,6 +12,7 @@ import * as exportJobHeartbeat20261210 from './migrations/2026-12-10T01-00-00-ex
 import * as search20261209 from './migrations/2026-12-09T00-00-00-search.js';
 import * as searchLanguages20261209 from './migrations/2026-12-09T00-00-00-search-languages.js';
 import * as searchScope20261209 from './migrations/2026-12-09T00-00-00-search-scope.js';
+import * as searchLatency20261212 from './migrations/2026-12-12T00-00-00-search-latency.js';
 import * as auditTrail20261208 from './migrations/2026-12-08T00-00-00-audit-trail.js';
 import * as eventsOutbox20261208 from './migrations/2026-12-08T01-00-00-events-outbox.js';
 
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-08T01-00-00-events-outbox': eventsOutbox20261208,
   '2026-12-10T00-00-00-handover-exports': handoverExports20261210,
   '2026-12-10T01-00-00-export-job-heartbeat': exportJobHeartbeat20261210,
+  '2026-12-12T00-00-00-search-latency': searchLatency20261212,
 };
 
 /** Brings the schema to the latest version; returns the names of the migrations applied now. */

@@ -34,10 +34,11 @@ export const TOTAL_CAP = 1000;
  * documents of the caller's organisation (a superadmin: every organisation), and for a board
  * member or owner only the buildings of its token. Nothing outside is matched, counted or ranked.
  * The index itself matches only within the caller's buildings (their scope tokens), so that the
- * join, the ranking and the count touch only what the caller may see. Ranked best first: a title
- * match before a body-only match, then by relevance (FTS5 bm25 with the title weighing 100 times
- * the body and the scope nothing; PostgreSQL ts_rank of the query without the scope), then by id.
- * Only the ids and scores are sorted; the page's rows are read after. The total is counted apart (`totalOf`).
+ * ranking and the count touch only what the caller may see. Ranked best first: a title match
+ * before a body-only match, then by relevance (FTS5 bm25 with the title weighing 100 times the
+ * body and the scope nothing; PostgreSQL ts_rank of the query without the scope), ties by index
+ * entry. How the page is read differs by database (`sqlitePage`, `postgresPage`); the total is
+ * counted apart (`totalOf`).
  */
 export async function searchDocuments(db: Kysely<Database>, principal: Principal, query: SearchQuery, filters: SearchFilters, page: { limit: number; offset: number }, totalCap = TOTAL_CAP): Promise<SearchMatches> {
   const conditions: RawBuilder<unknown>[] = [sql`d.deleted_at is null`];
@@ -52,20 +53,52 @@ export async function searchDocuments(db: Kysely<Database>, principal: Principal
   if (filters.to !== undefined) conditions.push(sql`d.document_date <= ${filters.to}`);
   const where = sql.join(conditions, sql` and `);
   const scope = await scopeOf(db, principal, filters);
-  if (dialectOf(db) === 'postgres') {
-    const from = sql`from search_entries e join documents d on d.id = e.document_id cross join to_tsquery('simple', ${toTsquery(query, scope)}) q cross join to_tsquery('simple', ${toTsquery(query)}) qu cross join to_tsquery('simple', ${toTsquery(query, undefined, true)}) qa where e.tsv @@ q and ${where}`;
-    const ranked = sql`select d.id, (e.tsv @@ qa) as in_title, ts_rank(e.tsv, qu) as score ${from} order by in_title desc, score desc, d.id limit ${page.limit} offset ${page.offset}`;
-    // The count runs beside the page, on another connection of the pool.
-    const [rows, total] = await Promise.all([
-      sql<DocumentRow>`select d.* from (${ranked}) top join documents d on d.id = top.id order by top.in_title desc, top.score desc, top.id`.execute(db),
-      countOf(db, from, page, totalCap),
-    ]);
-    return { rows: rows.rows, ...total };
-  }
+  if (dialectOf(db) === 'postgres') return postgresPage(db, query, scope, where, page, totalCap, scope !== undefined ? !limitedToTokenBuildings(principal) && filters.buildingId === undefined : principal.role === 'superadmin');
+  return sqlitePage(db, query, scope, where, page, totalCap);
+}
+
+/**
+ * SQLite: FTS5 ranks its matches itself (`ORDER BY rank` with bm25 as the rank function, a sort of
+ * rowids and scores inside the index), and the outer loop reads each in that order against
+ * `search_entries` and `documents` with the filter, stopping when the page is full. Ordering by
+ * `bm25(…)` instead made SQLite join every match to its document before sorting.
+ */
+async function sqlitePage(db: Kysely<Database>, query: SearchQuery, scope: string[] | undefined, where: RawBuilder<unknown>, page: { limit: number; offset: number }, totalCap: number): Promise<SearchMatches> {
   const from = sql`from search_fts f join search_entries e on e.id = f.rowid join documents d on d.id = e.document_id where search_fts match ${toFts5(query, scope)} and ${where}`;
-  const ranked = sql`select d.id as id, bm25(search_fts, 100.0, 1.0, 0.0) as score ${from} order by score, d.id limit ${page.limit} offset ${page.offset}`;
-  const rows = await sql<DocumentRow>`select d.* from (${ranked}) top join documents d on d.id = top.id order by top.score, top.id`.execute(db);
+  const rows = await sql<DocumentRow>`select d.* ${from} and f.rank match 'bm25(100.0, 1.0, 0.0)' order by f.rank limit ${page.limit} offset ${page.offset}`.execute(db);
   return { rows: rows.rows, ...(await totalOf(db, from, page, rows.rows.length, totalCap)) };
+}
+
+/**
+ * PostgreSQL, two forms. Across an organisation (`wide`: a syndic or accountant without a building
+ * filter, a superadmin), the GIN index's matches are ranked on `search_entries` alone (entry,
+ * document id, title match, ts_rank: a sort of small tuples), then each is joined laterally to its
+ * document with the filter, in that order, until the page is full; the transaction forbids the
+ * sequential scan (for a word in most of the caller's documents the planner preferred reading
+ * every organisation's entries, ten times slower) and JIT (whose compilation alone took longer than
+ * a search). Within a few buildings (an owner, a board member, a building filter) or without scope
+ * tokens (an organisation of more than 500 buildings, whose index matches take in other
+ * organisations), every match is joined to its document before ranking and the planner chooses
+ * (for a few buildings: their documents first, by building, then their entries).
+ */
+async function postgresPage(db: Kysely<Database>, query: SearchQuery, scope: string[] | undefined, where: RawBuilder<unknown>, page: { limit: number; offset: number }, totalCap: number, wide: boolean): Promise<SearchMatches> {
+  const queries = sql`cross join to_tsquery('simple', ${toTsquery(query, scope)}) q cross join to_tsquery('simple', ${toTsquery(query)}) qu cross join to_tsquery('simple', ${toTsquery(query, undefined, true)}) qa`;
+  if (!wide) {
+    const from = sql`from search_entries e join documents d on d.id = e.document_id ${queries} where e.tsv @@ q and ${where}`;
+    const ranked = sql`select e.id as entry, (e.tsv @@ qa) as in_title, ts_rank(e.tsv, qu) as score ${from} order by in_title desc, score desc, entry limit ${page.limit} offset ${page.offset}`;
+    const rows = await sql<DocumentRow>`select d.* from (${ranked}) r join search_entries e on e.id = r.entry join documents d on d.id = e.document_id order by r.in_title desc, r.score desc, r.entry`.execute(db);
+    return { rows: rows.rows, ...(await totalOf(db, from, page, rows.rows.length, totalCap)) };
+  }
+  return db.transaction().execute(async (trx) => {
+    await sql`select set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`.execute(trx);
+    // The subquery kept apart (offset 0) and sorted: its sort carries a few columns, not each entry's tsvector,
+    // and the nested loop reads documents in its order; `limit 1` keeps the lateral lookup from becoming a hash join of every document.
+    const matches = (columns: RawBuilder<unknown>, order: RawBuilder<unknown>) =>
+      sql`from (select ${columns} from search_entries e ${queries} where e.tsv @@ q ${order} offset 0) r cross join lateral (select d.* from documents d where d.id = r.document_id and ${where} limit 1) d`;
+    const ranked = matches(sql`e.id as entry, e.document_id, (e.tsv @@ qa) as in_title, ts_rank(e.tsv, qu) as score`, sql`order by in_title desc, score desc, entry`);
+    const rows = await sql<DocumentRow>`select d.* ${ranked} order by r.in_title desc, r.score desc, r.entry limit ${page.limit} offset ${page.offset}`.execute(trx);
+    return { rows: rows.rows, ...(await totalOf(trx, matches(sql`e.document_id`, sql``), page, rows.rows.length, totalCap)) };
+  });
 }
 
 /**

@@ -176,6 +176,30 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(await searchDocuments(fixture.service.db, owner, toiture, {}, { limit: 1, offset: 0 }, 2)).toMatchObject({ rows: [], total: 0, totalCapped: false });
     });
 
+    it('ranks the title match first and pages alike whichever way the caller’s rights read the index', async () => {
+      // PostgreSQL ranks an organisation-wide search on the index before joining documents, and a
+      // search within a few buildings after (document-search.ts); SQLite lets FTS5 order by rank.
+      const toiture = parseQuery('toiture');
+      const syndic = { userId: 'user-syndic', organizationId: ORG_A, role: 'syndic', buildingIds: [] } as const;
+      const board = { userId: 'user-board', organizationId: ORG_A, role: 'board_member', buildingIds: [buildingA, buildingB] } as const;
+      const superadmin = { userId: 'user-admin', organizationId: ORG_A, role: 'superadmin', buildingIds: [] } as const;
+      const ranked = async (principal: Parameters<typeof searchDocuments>[1], filters: Parameters<typeof searchDocuments>[3] = {}, limit = 20, offset = 0) =>
+        (await searchDocuments(fixture.service.db, principal, toiture, filters, { limit, offset })).rows.map((row) => row.id);
+      const wide = await ranked(syndic);
+      expect(wide[0]).toBe(ids.roofQuote);
+      expect(wide).toHaveLength(3);
+      expect(await ranked(board)).toEqual(wide);
+      expect(await ranked(syndic, { buildingId: buildingA })).toEqual(wide);
+      // A superadmin ranks every organisation's matches: the other organisation's minutes among them, the title match still first.
+      const everywhere = await ranked(superadmin);
+      expect(everywhere[0]).toBe(ids.roofQuote);
+      expect([...everywhere].sort()).toEqual([...wide, ids.otherOrg].sort());
+      // Pages of one follow the order of the whole, and a filter that drops ranked matches still fills a page.
+      const pages = [await ranked(syndic, {}, 1, 0), await ranked(syndic, {}, 1, 1), await ranked(syndic, {}, 1, 2), await ranked(syndic, {}, 1, 3)];
+      expect(pages.flat()).toEqual(wide);
+      expect(await ranked(syndic, { type: 'meeting_minutes' }, 1)).toEqual([ids.minutes]);
+    });
+
     it('refuses queries with nothing to find, with a stable code', async () => {
       for (const q of ['-toiture', '"  "', '!!!', 't*']) {
         const response = await search({ q });
