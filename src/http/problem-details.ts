@@ -59,6 +59,7 @@ export const STATUS_BY_CODE = {
   'storage.operation_failed': 500,
   'storage.object_locked': 409,
   'storage.object_lock_unsupported': 500,
+  'storage.adoption_unsupported': 500,
   'storage.object_lock_not_enabled': 500,
   'database.unavailable': 503,
   'idempotency.invalid_key': 400,

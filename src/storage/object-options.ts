@@ -1,5 +1,5 @@
 import { InvalidArgument, InvalidRange } from './storage-errors.js';
-import type { ByteRange, CopyOptions, PutOptions } from './object-storage.js';
+import type { AdoptOptions, ByteRange, CopyOptions, PutOptions } from './object-storage.js';
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
@@ -80,6 +80,15 @@ export function validatePutOptions(options: PutOptions = {}): ValidatedPutOption
     metadata,
     ...(options.systemMetadata === undefined ? {} : { systemMetadata: options.systemMetadata }),
   };
+}
+
+/** Validates `adopt`'s options the same way for every adapter (before anything is touched): a put's description, a size and a SHA-256. */
+export function validateAdoptOptions(options: AdoptOptions): ValidatedPutOptions & { size: number; sha256: string } {
+  if (!Number.isSafeInteger(options.size) || options.size < 0) throw InvalidArgument.because('size', 'must be a whole number of bytes');
+  if (!/^[0-9a-f]{64}$/.test(options.sha256)) throw InvalidArgument.because('sha256', 'must be 64 lower-case hex digits');
+  const { contentType, contentDisposition, metadata } = options;
+  const described = validatePutOptions({ ...(contentType === undefined ? {} : { contentType }), ...(contentDisposition === undefined ? {} : { contentDisposition }), ...(metadata === undefined ? {} : { metadata }) });
+  return { ...described, size: options.size, sha256: options.sha256 };
 }
 
 export function validateMetadata(metadata: Record<string, string>): Record<string, string> {

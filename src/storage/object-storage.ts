@@ -72,6 +72,23 @@ export interface ObjectStorage {
   copy(sourceKey: string, destinationKey: string, options?: CopyOptions): Promise<ObjectInfo>;
 
   /**
+   * Makes content that another writer left in this storage (a tus store's finished upload) the
+   * object `key`, without streaming it through docstore: the content at `sourceKey` is foreign,
+   * outside docstore's object format (on S3 a plain object at that key; on local disk the plain
+   * file at the key's path under the root, which no listing shows: docstore's own files end in
+   * `\obj`). Local disk appends the description to that file and links it into place; S3 copies it
+   * inside the backend. Create-only: an existing `key` raises `PreconditionFailed` and stays
+   * untouched. The object appears whole or not at all. On success the source is gone; on failure
+   * it is left as it was. Missing source → `ObjectNotFound`; a source of another length than
+   * `options.size` → `IntegrityError`, nothing adopted. `options.sha256` is stored as the object's
+   * SHA-256 without reading the content: the caller computed it over these very bytes (while they
+   * were received, or by reading the source once). A storage whose `capabilities.adoptsForeignContent`
+   * is false (client-side encryption, S3 with server-side encryption or Object Lock: the bytes
+   * would have to be rewritten) raises `AdoptionUnsupported` before touching anything.
+   */
+  adopt(sourceKey: string, key: string, options: AdoptOptions): Promise<PutResult>;
+
+  /**
    * Object Lock: sets the retain-until date of every stored version of `key` to `retainUntil`
    * where that is later than the version's own date, in the storage's lock mode. A lock is never
    * shortened: a version locked until a later date keeps it (under compliance nobody can shorten
@@ -144,6 +161,20 @@ export interface PutOptions {
    * throws fails the put, which then stores nothing. `docstore-sha256` cannot be set this way.
    */
   systemMetadata?: () => Record<string, string>;
+}
+
+/** The description `adopt` gives foreign content, and what the caller knows of that content. */
+export interface AdoptOptions {
+  /** @default 'application/octet-stream' */
+  contentType?: string;
+  /** As `PutOptions.contentDisposition`. */
+  contentDisposition?: string;
+  /** As `PutOptions.metadata`. */
+  metadata?: Record<string, string>;
+  /** The content's length in bytes: a source of another length is refused. */
+  size: number;
+  /** The content's SHA-256 (lower-case hex), stored as the object's. */
+  sha256: string;
 }
 
 export interface PutResult {
@@ -318,4 +349,10 @@ export interface StorageCapabilities {
    * refuses to delete a locked version, and `delete` removes every version of a key.
    */
   objectLock: boolean;
+  /**
+   * `adopt` makes foreign content an object without reading it (local disk; S3 without server-side
+   * encryption or Object Lock). False: `adopt` raises `AdoptionUnsupported`, and the caller copies
+   * the content with `put`.
+   */
+  adoptsForeignContent: boolean;
 }

@@ -26,6 +26,7 @@ export const STORAGE_ERROR_CODES = [
   'storage.object_locked',
   'storage.object_lock_unsupported',
   'storage.object_lock_not_enabled',
+  'storage.adoption_unsupported',
 ] as const;
 
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
@@ -215,6 +216,13 @@ export class ObjectLockUnsupported extends StorageError<'storage.object_lock_uns
         ? 'a local disk cannot lock files (whoever has root, or the account docstore runs as, can delete them): use S3 with S3_OBJECT_LOCK'
         : 'Object Lock is off (S3_OBJECT_LOCK=off)';
     return new ObjectLockUnsupported('storage.object_lock_unsupported', `Storage ${storage} cannot lock ${key}: ${why}`, { context: { storage, operation, key } });
+  }
+}
+
+/** `adopt` asked of a storage that cannot take foreign content as it is (see `StorageCapabilities.adoptsForeignContent`). */
+export class AdoptionUnsupported extends StorageError<'storage.adoption_unsupported'> {
+  static by(storage: string, key: string, reason: string): AdoptionUnsupported {
+    return new AdoptionUnsupported('storage.adoption_unsupported', `Storage ${storage} cannot adopt foreign content as ${key}: ${reason}`, { context: { storage, key, reason } });
   }
 }
 

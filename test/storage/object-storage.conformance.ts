@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compareKeys, normalizeKey } from '../../src/storage/object-key.js';
 import type { ListEntry, ObjectStorage } from '../../src/storage/object-storage.js';
 import { isStorageError, type StorageErrorCode } from '../../src/storage/storage-errors.js';
+import { describeAdoption } from './object-storage-adoption.conformance.js';
+import { expectCode } from '../support/storage-codes.js';
 import { bytesOf, failingStream, randomPrefix, readAll, sha256, stallingStream, streamOf } from '../support/streams.js';
 
 /** A storage under test, with what the suite needs to look behind it. */
@@ -9,6 +11,10 @@ export interface StorageFixture {
   storage: ObjectStorage;
   /** Temporary files, temporary objects or incomplete multipart uploads left behind: must stay empty. */
   leftovers(): Promise<string[]>;
+  /** Writes foreign content at `key` behind the storage's back, as a tus store does (see `ObjectStorage.adopt`). */
+  writeForeign(key: string, bytes: Buffer): Promise<void>;
+  /** Whether foreign content is still at `key`. */
+  foreignExists(key: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -97,14 +103,6 @@ export function describeObjectStorage(name: string, factory: () => Promise<Stora
       );
     }
 
-    async function expectCode(promise: Promise<unknown>, code: StorageErrorCode): Promise<void> {
-      const error = await promise.then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
-      expect(error, `expected ${code}`).toBeDefined();
-      expect(isStorageError(error) ? error.code : error).toBe(code);
-    }
 
     describe('round trips', () => {
       for (const size of SIZES) {
@@ -450,6 +448,8 @@ export function describeObjectStorage(name: string, factory: () => Promise<Stora
         expect((await storage.stat(key('versioned'))).metadata).toEqual({});
       });
     });
+
+    describeAdoption(() => ({ fixture, storage, key }));
 
     describe('presigned URLs', () => {
       it('serves a presigned GET to a plain HTTP client', async () => {

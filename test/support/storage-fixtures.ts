@@ -1,10 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ListObjectVersionsCommand, ListObjectsV2Command, type ListObjectVersionsCommandOutput } from '@aws-sdk/client-s3';
+import { dirname, join } from 'node:path';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  type ListObjectVersionsCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 import { serveSignedLink } from '../../src/http/signed-link-handler.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../../src/storage/create-object-storage.js';
@@ -56,6 +66,13 @@ export async function localFixture(): Promise<LocalFixture> {
     root: join(root, 'objects'),
     serveThrough: (decorated) => links.serveThrough(decorated),
     leftovers: async () => readdir(join(root, 'objects', '\\tmp')),
+    // Foreign content on local disk: a plain file at the key's path (docstore's own end in `\obj`).
+    writeForeign: async (key, bytes) => {
+      const path = join(root, 'objects', ...key.split('/'));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, bytes);
+    },
+    foreignExists: async (key) => (await stat(join(root, 'objects', ...key.split('/'))).catch(() => undefined)) !== undefined,
     close: async () => {
       await links.close();
       await rm(root, { recursive: true, force: true });
@@ -117,6 +134,16 @@ export async function s3Fixture(
         ...[...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])].map((version) => `version:${version.Key}@${version.VersionId}`),
       ];
     },
+    writeForeign: (key, bytes) => putForeign(client, bucket, `${keyPrefix}${key}`, bytes),
+    foreignExists: async (key) => {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: bucket, Key: `${keyPrefix}${key}` }));
+        return true;
+      } catch (error) {
+        if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+        throw error;
+      }
+    },
     close: async () => {
       await links?.close();
       if (objectLock !== undefined) await removeTestBucket(client, bucket);
@@ -124,4 +151,21 @@ export async function s3Fixture(
       presignClient.destroy();
     },
   };
+}
+
+/** Foreign content on S3, as `@tus/s3-store` leaves a finished upload: one PutObject, or a multipart upload of 5 MiB parts above 5 MiB. */
+async function putForeign(client: S3Client, bucket: string, objectKey: string, bytes: Buffer): Promise<void> {
+  const partBytes = 5 * 1024 * 1024;
+  if (bytes.length <= partBytes) {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: objectKey, Body: bytes, ContentLength: bytes.length }));
+    return;
+  }
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: objectKey }));
+  const parts: Array<{ ETag: string; PartNumber: number }> = [];
+  for (let offset = 0, number = 1; offset < bytes.length; offset += partBytes, number++) {
+    const part = bytes.subarray(offset, offset + partBytes);
+    const { ETag } = await client.send(new UploadPartCommand({ Bucket: bucket, Key: objectKey, UploadId, PartNumber: number, Body: part, ContentLength: part.length }));
+    parts.push({ ETag: ETag as string, PartNumber: number });
+  }
+  await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: objectKey, UploadId, MultipartUpload: { Parts: parts } }));
 }

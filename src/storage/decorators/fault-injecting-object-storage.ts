@@ -1,5 +1,6 @@
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import type {
+  AdoptOptions,
   CopyOptions,
   DeleteManyResult,
   GetOptions,
@@ -19,7 +20,7 @@ import type {
 import { toReadable } from '../put-body.js';
 import { StorageUnavailable } from '../storage-errors.js';
 
-export type StorageOperation = 'put' | 'get' | 'stat' | 'exists' | 'delete' | 'deleteMany' | 'list' | 'copy' | 'presignGet' | 'presignPut' | 'check' | 'extendRetention' | 'setLegalHold';
+export type StorageOperation = 'put' | 'get' | 'stat' | 'exists' | 'delete' | 'deleteMany' | 'list' | 'copy' | 'adopt' | 'presignGet' | 'presignPut' | 'check' | 'extendRetention' | 'setLegalHold';
 
 /** What to break. With an empty plan the decorator passes everything through unchanged. */
 export interface FaultPlan {
@@ -110,6 +111,11 @@ export class FaultInjectingObjectStorage implements ObjectStorage {
   async copy(sourceKey: string, destinationKey: string, options?: CopyOptions): Promise<ObjectInfo> {
     this.count('copy');
     return this.inner.copy(sourceKey, destinationKey, options);
+  }
+
+  async adopt(sourceKey: string, key: string, options: AdoptOptions): Promise<PutResult> {
+    this.count('adopt');
+    return this.inner.adopt(sourceKey, key, options);
   }
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {

@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { DocstoreMetrics } from '../../metrics/docstore-metrics.js';
 import type {
+  AdoptOptions,
   CopyOptions,
   DeleteManyResult,
   GetOptions,
@@ -111,6 +112,10 @@ export class MetricsObjectStorage implements ObjectStorage {
 
   async copy(sourceKey: string, destinationKey: string, options?: CopyOptions): Promise<ObjectInfo> {
     return this.measure('copy', () => this.inner.copy(sourceKey, destinationKey, options));
+  }
+
+  async adopt(sourceKey: string, key: string, options: AdoptOptions): Promise<PutResult> {
+    return this.measure('adopt', () => this.inner.adopt(sourceKey, key, options));
   }
 
   async extendRetention(key: string, retainUntil: Date): Promise<ObjectLockState> {

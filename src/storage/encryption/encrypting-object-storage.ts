@@ -8,6 +8,7 @@ import { KEY_BYTES, type MasterKeyring } from './master-keyring.js';
 import { normalizeKey } from '../object-key.js';
 import { validatePutOptions, validateRange } from '../object-options.js';
 import type {
+  AdoptOptions,
   CopyOptions,
   DeleteManyResult,
   GetOptions,
@@ -25,7 +26,7 @@ import type {
   StorageCapabilities,
 } from '../object-storage.js';
 import { bytesInMemory, sha256Of, toReadable, translateBodyFailure } from '../put-body.js';
-import { IntegrityError, PreconditionFailed, StorageOperationFailed } from '../storage-errors.js';
+import { AdoptionUnsupported, IntegrityError, PreconditionFailed, StorageOperationFailed } from '../storage-errors.js';
 
 export { ENCRYPTION_FORMAT, ENCRYPTION_METADATA, encryptionOf, type EncryptionDescription } from './encrypted-envelope.js';
 
@@ -77,6 +78,8 @@ export class EncryptingObjectStorage implements ObjectStorage {
       serverSideCopy: inner.capabilities.serverSideCopy,
       presignedUrlsServedByBackend: false,
       objectLock: inner.capabilities.objectLock,
+      // Foreign content is plaintext: only a put encrypts it.
+      adoptsForeignContent: false,
     };
   }
 
@@ -183,6 +186,12 @@ export class EncryptingObjectStorage implements ObjectStorage {
     if (encryption === undefined) return this.inner.copy(source, destination, options);
     await this.copyWrappedAnew(info, encryption, destination, options);
     return this.stat(destination);
+  }
+
+  /** Refused (`AdoptionUnsupported`): foreign content is plaintext, which only a `put` encrypts. */
+  async adopt(sourceKey: string, key: string, _options?: AdoptOptions): Promise<PutResult> {
+    normalizeKey(sourceKey);
+    throw AdoptionUnsupported.by(this.name, normalizeKey(key), 'client-side encryption is on: foreign content is plaintext, which only a put encrypts');
   }
 
   async presignGet(key: string, options: PresignGetOptions): Promise<string> {

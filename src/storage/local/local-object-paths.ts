@@ -42,7 +42,18 @@ export class LocalObjectPaths {
 
   /** The object's path, after checking that no symbolic link leads it out of the root. */
   async objectPath(key: string, operation: string): Promise<string> {
-    const path = this.lexicalPath(key);
+    return this.confined(this.lexicalPath(key), key, operation);
+  }
+
+  /**
+   * The path of foreign content at `key` (see `ObjectStorage.adopt`): the plain file at the key's
+   * path under the root, without the object suffix, checked as `objectPath` is.
+   */
+  async foreignPath(key: string, operation: string): Promise<string> {
+    return this.confined(join(this.root, ...key.split('/')), key, operation);
+  }
+
+  private async confined(path: string, key: string, operation: string): Promise<string> {
     const parent = join(path, '..');
     let resolved: string;
     try {

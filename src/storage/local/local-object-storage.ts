@@ -5,8 +5,9 @@ import { join, resolve } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
 import { normalizeKey } from '../object-key.js';
 import type { ObjectLinkSigner } from '../object-link-signer.js';
-import { resolveRange, storedDescription, validateCopyOptions, validatePutOptions, validateRange, withSystemMetadata, type ValidatedPutOptions } from '../object-options.js';
+import { resolveRange, storedDescription, validateAdoptOptions, validateCopyOptions, validatePutOptions, validateRange, withSystemMetadata, type ValidatedPutOptions } from '../object-options.js';
 import type {
+  AdoptOptions,
   CopyOptions,
   DeleteManyResult,
   GetOptions,
@@ -26,6 +27,7 @@ import type {
 import { ContentDigest, bytesInMemory, toReadable } from '../put-body.js';
 import { IntegrityError, ObjectLockUnsupported, OperationAborted, PreconditionFailed, StorageUnavailable, isStorageError } from '../storage-errors.js';
 import { writeContent } from './local-content-writer.js';
+import { adoptForeignFile } from './local-foreign-adoption.js';
 import { errnoCode, ignoreMissing, ignoreMissingStat, translateFsError, translateWriteFailure } from './local-fs-errors.js';
 import { encodeTrailer, localEtag, readTrailer, type LocalObjectDescription } from './local-object-file.js';
 import { listLocalObjects } from './local-object-listing.js';
@@ -64,6 +66,8 @@ export class LocalObjectStorage implements ObjectStorage {
     presignedUrlsServedByBackend: false,
     // A file can always be removed by root, or by the account docstore runs as: nothing to lock with.
     objectLock: false,
+    // The foreign file gets the trailer and is linked into place (`local-foreign-adoption.ts`).
+    adoptsForeignContent: true,
   };
 
   private readonly paths: LocalObjectPaths;
@@ -225,6 +229,13 @@ export class LocalObjectStorage implements ObjectStorage {
     } finally {
       body.destroy();
     }
+  }
+
+  async adopt(sourceKey: string, key: string, options: AdoptOptions): Promise<PutResult> {
+    const source = normalizeKey(sourceKey);
+    const destination = normalizeKey(key);
+    const validated = validateAdoptOptions(options);
+    return adoptForeignFile(this.paths, source, destination, validated, (temporary, target) => this.publish(temporary, target, true));
   }
 
   /** Refused: a local disk cannot lock a file (`ObjectLockUnsupported`). */

@@ -17,8 +17,9 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { normalizeKey, normalizePrefix } from '../object-key.js';
 import type { ObjectLinkSigner } from '../object-link-signer.js';
-import { validateExpiresIn } from '../object-options.js';
+import { validateAdoptOptions, validateExpiresIn } from '../object-options.js';
 import type {
+  AdoptOptions,
   CopyOptions,
   DeleteManyResult,
   GetOptions,
@@ -36,7 +37,8 @@ import type {
   PutResult,
   StorageCapabilities,
 } from '../object-storage.js';
-import { ObjectLockUnsupported, StorageOperationFailed, isStorageError } from '../storage-errors.js';
+import { AdoptionUnsupported, ObjectLockUnsupported, StorageOperationFailed, isStorageError } from '../storage-errors.js';
+import { adoptForeignObject } from './s3-foreign-adoption.js';
 import { PartBufferPool } from './part-buffer-pool.js';
 import { TaskPool } from '../../lib/task-pool.js';
 import { S3ObjectLock, requestedLock, strongerLock } from './s3-object-lock.js';
@@ -143,6 +145,8 @@ export class S3ObjectStorage implements ObjectStorage {
       // Under SSE-C, links are served by docstore (see presignGet).
       presignedUrlsServedByBackend: sse.mode !== 'SSE-C',
       objectLock: this.lock !== undefined,
+      // Foreign content was written without the encryption or the lock docstore's writes carry.
+      adoptsForeignContent: sse.mode === 'none' && this.lock === undefined,
     };
   }
 
@@ -222,6 +226,14 @@ export class S3ObjectStorage implements ObjectStorage {
     if (lock === undefined) return copied;
     await this.lock.ensureApplied(copied.key, lock);
     return this.reader.stat(copied.key);
+  }
+
+  async adopt(sourceKey: string, key: string, options: AdoptOptions): Promise<PutResult> {
+    const source = normalizeKey(sourceKey);
+    const destination = normalizeKey(key);
+    const validated = validateAdoptOptions(options);
+    if (!this.capabilities.adoptsForeignContent) throw AdoptionUnsupported.by(this.name, destination, 'server-side encryption or Object Lock is on: foreign content lacks them');
+    return adoptForeignObject(this.context, this.reader, source, destination, validated);
   }
 
   async extendRetention(key: string, retainUntil: Date): Promise<ObjectLockState> {
