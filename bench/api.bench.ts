@@ -10,7 +10,9 @@
  *   trail's cost, target ≤ 15 % on each median;
  * - 64 concurrent clients uploading 1 MiB for `BENCH_API_SECONDS` (default 10): uploads per second,
  *   p50, p99, errors, and the server's peak RSS growth;
- * - one 50 MiB upload to a fresh server: its peak RSS growth.
+ * - one 50 MiB upload to a fresh server: its peak RSS growth;
+ * - 50 MiB through tus (5 MiB PATCHes) against the multipart POST, on local storage and on RGW
+ *   (`bench/resumable-upload.bench.ts`, also `npm run bench:tus`): ratio target ≤ 1.25.
  *
  * `BENCH_API_RUNS` sets the latency runs (default 201); `BENCH_API_CPU_PROF=<dir>` writes a CPU
  * profile of every server child there. Peak RSS is the kernel's high-water mark (`VmHWM`, reset
@@ -29,6 +31,7 @@ import { mintToken } from '../src/auth/jwt-verifier.js';
 import { loadConfig } from '../src/config.js';
 import { createService } from '../src/http/server.js';
 import { LocalObjectStorage } from '../src/storage/local/local-object-storage.js';
+import { benchResumableUploads, resumableUploadTable, type ResumableUploadRow } from './resumable-upload.bench.js';
 import { recordNothing } from './support/unrecorded-audit.js';
 
 const MiB = 1024 * 1024;
@@ -533,6 +536,7 @@ async function main(): Promise<void> {
     for (const child of [...children]) await stopChild(child);
     cleanUp();
   }
+  const resumable: ResumableUploadRow[] = await benchResumableUploads();
 
   const cpu = cpus();
   const ms = (value: number) => value.toFixed(2);
@@ -573,6 +577,9 @@ async function main(): Promise<void> {
   console.log('|---|---:|---:|---:|---:|---:|');
   console.log(`| local + SQLite | 50 MiB | ${large.milliseconds.toFixed(0)} | ${(50 / (large.milliseconds / 1000)).toFixed(0)} | ${mib(large.rssBeforeBytes)} | ${mib(large.peakGrowthBytes)} |`);
 
+  console.log('\nResumable uploads: tus against the multipart POST, alternated, in this process (server and client; the client streams from disk); RGW: the S3_TEST_* endpoint, SQLite.');
+  for (const line of resumableUploadTable(resumable)) console.log(line);
+
   const upload = latency.find((row) => row.operation === 'upload') as LatencyRow;
   const ratios = latency.map((row) => median(row.api) / median(row.baseline));
   const costs = latency.map(auditCost);
@@ -581,6 +588,7 @@ async function main(): Promise<void> {
     ['API overhead ratio ≤ 1.3 (upload, download)', ratios.map((ratio) => ratio.toFixed(2)).join(', '), ratios.every((ratio) => ratio <= 1.3)],
     ['audit trail cost ≤ 15 % (upload, download medians)', costs.map(percent).join(', '), costs.every((cost) => cost <= 0.15)],
     [`RSS growth ≤ 64 MiB under the ${LOAD_CLIENTS}-client load`, `${mib(load.peakGrowthBytes)} MiB`, load.peakGrowthBytes <= 64 * MiB],
+    ['50 MiB through tus / multipart POST ≤ 1.25 (local, RGW)', resumable.map((row) => row.ratio.toFixed(2)).join(', '), resumable.every((row) => row.ratio <= 1.25)],
   ];
   console.log('\n| target | measured | met |');
   console.log('|---|---:|:---:|');

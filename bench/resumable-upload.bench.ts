@@ -1,18 +1,20 @@
 /**
- * `node --expose-gc --import tsx bench/resumable-upload.bench.ts`: one 50 MiB PDF uploaded through
+ * `npm run bench:tus` (and the last table of `npm run bench:api`): one 50 MiB PDF uploaded through
  * tus (`/api/v1/uploads`, 5 MiB PATCHes) against the multipart POST, alternated in the same run, on
- * local storage and on RGW (the S3_TEST_* endpoint, a fresh bucket; SQLite beside both). Prints the
- * median of `BENCH_TUS_RUNS` (default 3) for each, their ratio (target ≤ 1.25) and the peak RSS
- * growth of the process over a baseline taken before the first upload (server and client share the
- * process here; the client streams the file from disk). `BENCH_TUS_MIB` sets the size (default 50).
+ * local storage and on RGW (the S3_TEST_* endpoint, a fresh bucket emptied and removed afterwards;
+ * SQLite beside both). Prints the median of `BENCH_TUS_RUNS` (default 3) for each, their ratio
+ * (target ≤ 1.25) and the peak RSS growth of the process over a baseline taken before the first
+ * upload (server and client share the process here; the client streams the file from disk).
+ * `BENCH_TUS_MIB` sets the size (default 50).
  */
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { mintToken } from '../src/auth/jwt-verifier.js';
 import { loadConfig } from '../src/config.js';
@@ -89,7 +91,16 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-async function measure(name: string, env: Record<string, string>, file: string): Promise<string> {
+/** One storage's row: medians in milliseconds, their ratio, the peak RSS growth in bytes. */
+export interface ResumableUploadRow {
+  storage: string;
+  multipartMs: number;
+  tusMs: number;
+  ratio: number;
+  peakGrowthBytes: number;
+}
+
+async function measure(name: string, env: Record<string, string>, file: string): Promise<ResumableUploadRow> {
   const dataDir = await mkdtemp(join(tmpdir(), 'docstore-bench-tus-'));
   const config = loadConfig({ DOCSTORE_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, MAX_UPLOAD_BYTES: String(SIZE * 2), ...env });
   const service = await createService(config, { logger: false });
@@ -113,14 +124,26 @@ async function measure(name: string, env: Record<string, string>, file: string):
     }
     clearInterval(sampler);
     const [m, t] = [median(times.multipart), median(times.tus)];
-    return `| ${name} | ${(m / 1000).toFixed(2)} s | ${(t / 1000).toFixed(2)} s | ${(t / m).toFixed(2)} | ${((peak - baseline) / MiB).toFixed(0)} MiB |`;
+    return { storage: name, multipartMs: m, tusMs: t, ratio: t / m, peakGrowthBytes: peak - baseline };
   } finally {
     await service.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-async function main(): Promise<void> {
+/** Removes what the run left in its bucket (the documents uploaded), then the bucket. */
+async function removeBucket(client: S3Client, bucket: string): Promise<void> {
+  for (;;) {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const keys = (page.Contents ?? []).map((object) => ({ Key: object.Key as string }));
+    if (keys.length === 0) break;
+    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+  }
+  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+}
+
+/** Measures tus against the multipart POST on local storage, then on RGW. */
+export async function benchResumableUploads(): Promise<ResumableUploadRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'docstore-bench-tus-file-'));
   const file = pdfFile(dir);
   const s3 = s3Environment('tus');
@@ -128,27 +151,41 @@ async function main(): Promise<void> {
     const target = s3TargetOf(s3.env);
     const bucket = `bench-tus-${randomBytes(4).toString('hex')}`;
     await target.client.send(new CreateBucketCommand({ Bucket: bucket }));
-    const rows = [await measure('local', {}, file)];
-    rows.push(
-      await measure('RGW', {
-        STORAGE_BACKEND: 's3',
-        S3_ENDPOINT: target.endpoint,
-        S3_BUCKET: bucket,
-        S3_REGION: target.region,
-        S3_ACCESS_KEY: s3.env.S3_TEST_ACCESS_KEY as string,
-        S3_SECRET_KEY: s3.env.S3_TEST_SECRET_KEY as string,
-        S3_USE_PATH_STYLE: String(target.forcePathStyle),
-      }, file),
-    );
-    console.log(`${SIZE / MiB} MiB, tus in ${CHUNK / MiB} MiB PATCHes vs one multipart POST, median of ${RUNS}`);
-    console.log('| storage | multipart | tus | tus / multipart (≤ 1.25) | peak RSS growth |');
-    console.log('| --- | --- | --- | --- | --- |');
-    for (const row of rows) console.log(row);
-    target.client.destroy();
+    try {
+      const rows = [await measure('local', {}, file)];
+      rows.push(
+        await measure('RGW', {
+          STORAGE_BACKEND: 's3',
+          S3_ENDPOINT: target.endpoint,
+          S3_BUCKET: bucket,
+          S3_REGION: target.region,
+          S3_ACCESS_KEY: s3.env.S3_TEST_ACCESS_KEY as string,
+          S3_SECRET_KEY: s3.env.S3_TEST_SECRET_KEY as string,
+          S3_USE_PATH_STYLE: String(target.forcePathStyle),
+        }, file),
+      );
+      return rows;
+    } finally {
+      await removeBucket(target.client, bucket);
+      target.client.destroy();
+    }
   } finally {
     s3.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+/** The table of `benchResumableUploads`' rows. */
+export function resumableUploadTable(rows: readonly ResumableUploadRow[]): string[] {
+  return [
+    `| ${SIZE / MiB} MiB, median of ${RUNS} | multipart POST | tus, ${CHUNK / MiB} MiB PATCHes | tus / multipart (≤ 1.25) | peak RSS growth (MiB) |`,
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((row) => `| ${row.storage} | ${(row.multipartMs / 1000).toFixed(2)} s | ${(row.tusMs / 1000).toFixed(2)} s | ${row.ratio.toFixed(2)} | ${(row.peakGrowthBytes / MiB).toFixed(0)} |`),
+  ];
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rows = await benchResumableUploads();
+  console.log(`${SIZE / MiB} MiB, tus in ${CHUNK / MiB} MiB PATCHes vs one multipart POST, alternated, median of ${RUNS}; server and client in one process`);
+  for (const line of resumableUploadTable(rows)) console.log(line);
+}

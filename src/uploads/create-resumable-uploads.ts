@@ -1,17 +1,18 @@
 import { join } from 'node:path';
-import { FileStore } from '@tus/file-store';
-import { S3_UPLOADS_PREFIX } from './resumable-upload-keys.js';
+import { FinishedUploadFileStore } from './finished-upload-file-store.js';
+import { UPLOADS_PREFIX } from './resumable-upload-keys.js';
 import { PostgresUploadLocker } from './postgres-upload-locker.js';
 import { ResumableUploadCompletions } from './resumable-upload-completions.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { Kysely } from 'kysely';
 import type { Database, DatabaseConfig } from '../db/database.js';
 import type { DocumentService } from '../documents/document-service.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
 import type { EncryptionConfig, StorageConfig } from '../storage/storage-config.js';
 import { ResumableUploads, type ReadableDataStore, type ResumableUploadOutcome } from './resumable-uploads.js';
 
 export interface ResumableUploadsConfig {
-  /** The data directory: on the local backend, unfinished uploads' parts live in its `uploads/` folder. */
+  /** The data directory: where the storage cannot hold unfinished uploads (S3 with encryption or a lock), their parts live in its `uploads/` folder. */
   dataDir: string;
   storage: StorageConfig;
   encryption?: EncryptionConfig;
@@ -26,15 +27,20 @@ export interface ResumableUploadsConfig {
 
 
 /**
- * Wires the resumable uploads on their store: on S3, a multipart upload in the documents' bucket
- * under `{S3_KEY_PREFIX}tus-uploads/` (`@tus/s3-store`: any instance can resume it); elsewhere, and
- * on S3 with Object Lock, server-side or client-side encryption (whose rules tus's own writes would
- * not follow), on local disk in `DATA_DIR/uploads` (`@tus/file-store`). The S3 store (and with it
- * the AWS SDK) is loaded only when used: the embedded default never loads it.
+ * Wires the resumable uploads on their store, inside the documents' storage where it can: on S3, a
+ * multipart upload in the documents' bucket under `{S3_KEY_PREFIX}tus-uploads/` (`@tus/s3-store`:
+ * any instance can resume it); on the local backend, files in the storage's own directory under
+ * `tus-uploads/` (`@tus/file-store`; no listing shows them). There, a finished upload is foreign
+ * content of the storage at `tus-uploads/{id}`, which becomes the document's object without being
+ * written again (`ObjectStorage.adopt`) where the storage adopts (not under client-side
+ * encryption). On S3 with Object Lock, server-side or client-side encryption (whose rules tus's own
+ * writes would not follow), parts live on local disk in `DATA_DIR/uploads` and the finished upload
+ * is streamed into the storage. The S3 store (and with it the AWS SDK) is loaded only when used:
+ * the embedded default never loads it.
  */
 export async function createResumableUploads(
   config: ResumableUploadsConfig,
-  core: { db: Kysely<Database>; documents: DocumentService; idempotency: IdempotencyStore },
+  core: { db: Kysely<Database>; documents: DocumentService; idempotency: IdempotencyStore; storage: ObjectStorage },
   onOutcome?: (outcome: ResumableUploadOutcome) => void,
   onRemovalError?: (error: unknown, id: string) => void,
 ): Promise<ResumableUploads> {
@@ -43,7 +49,7 @@ export async function createResumableUploads(
   let datastore: ReadableDataStore;
   let idPrefix = '';
   if (storage.backend === 's3' && storage.objectLock === undefined && storage.serverSideEncryption === undefined && config.encryption === undefined) {
-    idPrefix = `${storage.keyPrefix}${S3_UPLOADS_PREFIX}`;
+    idPrefix = `${storage.keyPrefix}${UPLOADS_PREFIX}`;
     const { FinishedUploadS3Store } = await import('./finished-upload-s3-store.js');
     datastore = new FinishedUploadS3Store(
       {
@@ -61,8 +67,24 @@ export async function createResumableUploads(
       },
       idPrefix,
     );
+  } else if (storage.backend === 'local') {
+    datastore = new FinishedUploadFileStore({ directory: join(storage.path, UPLOADS_PREFIX), expirationPeriodInMilliseconds });
   } else {
-    datastore = new FileStore({ directory: join(config.dataDir, 'uploads'), expirationPeriodInMilliseconds });
+    datastore = new FinishedUploadFileStore({ directory: join(config.dataDir, 'uploads'), expirationPeriodInMilliseconds });
   }
-  return new ResumableUploads({ db: core.db, documents: core.documents, completions: new ResumableUploadCompletions(core.db, core.idempotency), datastore, idPrefix, corsOrigins: config.corsOrigins, ...(config.database.dialect === 'postgres' ? { locker: new PostgresUploadLocker(config.database.url) } : {}), maxUploadBytes: config.maxUploadBytes, ...(onOutcome === undefined ? {} : { onOutcome }), ...(onRemovalError === undefined ? {} : { onRemovalError }) });
+  const inStorage = storage.backend === 'local' || idPrefix !== '';
+  const foreignKeyOf = inStorage && core.storage.capabilities.adoptsForeignContent ? (id: string) => `${UPLOADS_PREFIX}${id}` : undefined;
+  return new ResumableUploads({
+    db: core.db,
+    documents: core.documents,
+    completions: new ResumableUploadCompletions(core.db, core.idempotency),
+    datastore,
+    idPrefix,
+    corsOrigins: config.corsOrigins,
+    ...(config.database.dialect === 'postgres' ? { locker: new PostgresUploadLocker(config.database.url) } : {}),
+    maxUploadBytes: config.maxUploadBytes,
+    ...(onOutcome === undefined ? {} : { onOutcome }),
+    ...(onRemovalError === undefined ? {} : { onRemovalError }),
+    ...(foreignKeyOf === undefined ? {} : { foreignKeyOf }),
+  });
 }

@@ -13,11 +13,16 @@ import type { DocumentType } from '../shared/document.js';
 import type { Principal } from '../shared/principal.js';
 import { CREATOR_KEY, creatorOf, parseUploadMetadataHeader, toResumableUploadMetadata, type ResumableUploadMetadata } from './resumable-upload-metadata.js';
 import type { ResumableUploadCompletions } from './resumable-upload-completions.js';
-import { sha256Checked } from './sha256-checked-stream.js';
+import { checksumMismatch, digestWithSample, sha256Checked } from './sha256-checked-stream.js';
+import { SNIFF_BYTES } from '../shared/content-detection.js';
+import { ReceivedDigests, type ReceivingBody } from './received-digests.js';
 import { tusErrorToDocumentError, tusProblem } from './tus-errors.js';
 
-/** A tus store docstore can read a finished upload from (`@tus/file-store`, `@tus/s3-store`). */
-export type ReadableDataStore = DataStore & { read(id: string): Readable | Promise<Readable> };
+/**
+ * A tus store docstore can read a finished upload from (`@tus/file-store`, `@tus/s3-store`), told
+ * when a finished upload's bytes became a document's object (`markAdopted`) if it cares.
+ */
+export type ReadableDataStore = DataStore & { read(id: string): Readable | Promise<Readable>; markAdopted?(id: string): void };
 
 /** An upload's id in its URL. */
 const URL_ID = /^[0-9a-f]{32}$/;
@@ -47,6 +52,13 @@ export interface ResumableUploadsOptions {
   onRemovalError?: (error: unknown, id: string) => void;
   /** Told of each upload's outcome (metrics). */
   onOutcome?: (outcome: ResumableUploadOutcome) => void;
+  /**
+   * Where the store keeps uploads inside the documents' storage, and that storage adopts foreign
+   * content (`ObjectStorage.adopt`): the storage key of the finished upload `id`'s bytes. A finished
+   * upload then becomes the document's object without being written again. @default none: the
+   * finished upload's bytes are streamed into the storage as a multipart upload's are
+   */
+  foreignKeyOf?: (id: string) => string;
 }
 
 /** What became of a resumable upload: `refused` at completion (type, SHA-256, size), `expired` unfinished. */
@@ -73,6 +85,9 @@ export class ResumableUploads {
   readonly server: Server;
   private readonly principals = new WeakMap<Request, Principal>();
   private readonly finished = new WeakMap<Request, string>();
+  /** The body each writing request hands the store, hashed on its way (see `ReceivedDigests`). */
+  private readonly bodies = new WeakMap<Request, ReceivingBody>();
+  private readonly digests = new ReceivedDigests(SNIFF_BYTES);
   private readonly idPrefix: string;
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> = Promise.resolve();
@@ -92,7 +107,11 @@ export class ResumableUploads {
       generateUrl: (_request, { path, id }) => `${path}/${id.slice(this.idPrefix.length)}`,
       getFileIdFromRequest: (_request, lastPath) => (lastPath !== undefined && URL_ID.test(lastPath) ? `${this.idPrefix}${lastPath}` : undefined),
       exposedHeaders: [DOCUMENT_ID_HEADER, DOCUMENT_VERSION_HEADER],
-      onUploadCreate: async (request, upload) => ({ metadata: { ...upload.metadata, [CREATOR_KEY]: creatorOf(this.principalOf(request)) } }),
+      onUploadCreate: async (request, upload) => {
+        const body = this.bodies.get(request);
+        if (body !== undefined) body.id = upload.id;
+        return { metadata: { ...upload.metadata, [CREATOR_KEY]: creatorOf(this.principalOf(request)) } };
+      },
       onUploadFinish: async (request, upload) => ({ headers: await this.complete(request, upload) }),
       onResponseError: (request, error) => {
         const problem = tusProblem(error, new URL(request.url).pathname);
@@ -129,17 +148,44 @@ export class ResumableUploads {
 
   /**
    * Answers one tus request of an authenticated caller (`undefined` for `OPTIONS` only), whom the
-   * hooks that run for it (creation, completion) act for.
+   * hooks that run for it (creation, completion) act for. `body`: the Node stream the request's
+   * body is read from, hashed on its way (see `hashed`).
    */
-  async handle(request: Request, principal: Principal | undefined): Promise<Response> {
+  async handle(request: Request, principal: Principal | undefined, body?: Readable): Promise<Response> {
     if (principal !== undefined) this.principals.set(request, principal);
+    const receiving = body === undefined ? undefined : this.hashed(request, body);
     try {
-      return await this.server.handleWeb(request);
+      const response = await this.server.handleWeb(request);
+      const offset = response.ok ? response.headers.get('upload-offset') : null;
+      if (receiving !== undefined) this.digests.settle(receiving, offset === null ? undefined : Number(offset));
+      return response;
+    } catch (error) {
+      if (receiving !== undefined) this.digests.settle(receiving, undefined);
+      throw error;
     } finally {
       // A finished upload's parts go once its answer is decided (tus reads the upload back until then).
       const finished = this.finished.get(request);
       if (finished !== undefined) await this.options.datastore.remove(finished).catch((error: unknown) => this.options.onRemovalError?.(error, finished));
     }
+  }
+
+  /**
+   * Hashes the bytes of a request that writes an upload (a `PATCH`, a creation carrying data) as
+   * they arrive, where the finished upload may become the document's object as it is
+   * (`foreignKeyOf`): `body` is the stream the request's body is read from, already being read
+   * (its `data` events are listened to, not consumed).
+   */
+  private hashed(request: Request, body: Readable): ReceivingBody | undefined {
+    const writes = request.method === 'PATCH' || (request.method === 'POST' && request.headers.get('content-type') === 'application/offset+octet-stream');
+    if (this.options.foreignKeyOf === undefined || !writes) return undefined;
+    const urlId = new URL(request.url).pathname.split('/').pop() ?? '';
+    const id = request.method === 'PATCH' && URL_ID.test(urlId) ? `${this.idPrefix}${urlId}` : undefined;
+    const offset = request.method === 'PATCH' ? Number(request.headers.get('upload-offset') ?? Number.NaN) : 0;
+    if (!Number.isSafeInteger(offset) || (request.method === 'PATCH' && id === undefined)) return undefined;
+    const receiving = this.digests.receive(id, offset);
+    body.on('data', (piece: Buffer) => receiving.update(piece));
+    this.bodies.set(request, receiving);
+    return receiving;
   }
 
   /**
@@ -207,12 +253,11 @@ export class ResumableUploads {
     this.finished.set(request, upload.id);
     const length = upload.size ?? upload.offset;
     const metadata = toResumableUploadMetadata(upload.metadata ?? {});
-    let read: Readable | undefined;
+    const reading: { read?: Readable } = {};
     try {
-      read = await this.options.datastore.read(upload.id);
-      const stream = metadata.sha256 === undefined ? read : sha256Checked(read, metadata.sha256);
-      const file: UploadPart = { kind: 'file', fieldName: 'file', fileName: metadata.filename, stream };
+      const file = await this.finishedFile(request, upload, id, metadata, reading);
       const completion = await this.store(principal, metadata, file, (trx, documentId, version) => completions.record(trx, reservation, { documentId, version, length }));
+      if (file.kind === 'foreign') this.options.datastore.markAdopted?.(upload.id);
       completions.settled(reservation);
       this.options.onOutcome?.('completed');
       return answerOf(completion);
@@ -221,8 +266,26 @@ export class ResumableUploads {
       await completions.release(reservation).catch(() => undefined);
       throw error;
     } finally {
-      read?.destroy();
+      reading.read?.destroy();
     }
+  }
+
+  /**
+   * The finished upload as the file of the upload pipeline. In the storage (`foreignKeyOf`): its
+   * first bytes and SHA-256 (checked against the declared one) as hashed while it was received
+   * (`ReceivedDigests`), else read once for them; then adopted where it is. Elsewhere: streamed into the storage, checked against the declared SHA-256 as it goes.
+   */
+  private async finishedFile(request: Request, upload: Upload, id: string, metadata: ResumableUploadMetadata, reading: { read?: Readable }): Promise<UploadPart> {
+    const { foreignKeyOf, datastore } = this.options;
+    const length = upload.size ?? upload.offset;
+    const received = this.digests.finish(this.bodies.get(request), length);
+    if (foreignKeyOf === undefined) {
+      const read = (reading.read = await datastore.read(upload.id));
+      return { kind: 'file', fieldName: 'file', fileName: metadata.filename, stream: metadata.sha256 === undefined ? read : sha256Checked(read, metadata.sha256) };
+    }
+    const { sample, sha256, size } = received === undefined ? await digestWithSample((reading.read = await datastore.read(upload.id)), SNIFF_BYTES) : { ...received, size: length };
+    if (metadata.sha256 !== undefined && sha256 !== metadata.sha256) throw checksumMismatch(metadata.sha256, sha256);
+    return { kind: 'foreign', fieldName: 'file', fileName: metadata.filename, sourceKey: foreignKeyOf(id), size, sha256, sample };
   }
 
   private async store(

@@ -31,12 +31,12 @@ function patch(fixture: ServiceFixture, path: string, token: string, offset: num
 }
 
 /**
- * What the store holds of upload `id`: files in DATA_DIR/uploads on local disk; on S3 the objects
+ * What the store holds of upload `id`: files in the storage's directory under tus-uploads/ on local disk; on S3 the objects
  * under tus-uploads/{id} and the multipart uploads there, listed with the SDK directly.
  */
 async function partsOf(fixture: ServiceFixture, id: string): Promise<string[]> {
   const storage = fixture.config.storage;
-  if (storage.backend === 'local') return (await readdir(join(fixture.config.dataDir, 'uploads'))).filter((name) => name.startsWith(id));
+  if (storage.backend === 'local') return (await readdir(join(storage.path, 'tus-uploads'))).filter((name) => name.startsWith(id));
   const client = clientFor(inject('s3'));
   try {
     const prefix = `${storage.keyPrefix}tus-uploads/${id}`;
@@ -104,7 +104,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
     afterAll(async () => fixture?.close());
 
-    it('reconcile --fix takes no part of an unfinished upload for an orphan: it is resumed and finished afterwards', async () => {
+    it('reconcile --fix takes no part of an unfinished upload for an orphan: it is resumed and finished afterwards, its parts gone and its bytes the document\'s object with their SHA-256', async () => {
       const token = await fixture.token('syndic', { sub: 'syndic-1' });
       const building = await registerBuilding(fixture);
       const content = pdfOfSize(30_000);
@@ -117,6 +117,13 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const offset = Number(head.headers.get('upload-offset'));
       const last = await patch(fixture, path, token, offset, content.subarray(offset));
       expect(last.status, await last.clone().text()).toBe(204);
+      // Finished: nothing of it stays in the store; its bytes are the document's object (adopted in
+      // place), described with their real SHA-256, and no orphan for reconcile.
+      expect(await partsOf(fixture, path.split('/').pop()!)).toEqual([]);
+      const row = await fixture.service.db.selectFrom('documents').select(['storage_key', 'sha256', 'size']).where('id', '=', last.headers.get('docstore-document-id')!).executeTakeFirstOrThrow();
+      expect({ sha256: row.sha256, size: Number(row.size) }).toEqual({ sha256: sha256(content), size: content.length });
+      expect(await fixture.service.storage.stat(row.storage_key)).toMatchObject({ sha256: sha256(content), size: content.length, contentType: 'application/pdf' });
+      expect((await fixture.service.documents.reconcile({ fix: false, graceMs: 0 })).orphanObjects).toEqual([]);
     });
   });
 }

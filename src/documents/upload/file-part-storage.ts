@@ -7,7 +7,8 @@ import { DocumentError, isDocumentError } from '../document-errors.js';
 import { contentDisposition, safeFileName } from '../../shared/file-name.js';
 import { removeWhenReachable } from './orphan-removal.js';
 import { readSample } from './read-sample.js';
-import type { FilePart } from './upload-part.js';
+import { adoptForeignPart } from './foreign-part-adoption.js';
+import type { StorableFile } from './upload-part.js';
 
 /** An object written by `storeFilePart`. */
 export interface StoredFile {
@@ -19,23 +20,21 @@ export interface StoredFile {
 }
 
 /**
- * Streams one file part into storage at `key` (which holds no user text), create-only: its type is
+ * Streams one file part into storage at `key` (which holds no user text), create-only (foreign
+ * content: adopted, see `adoptForeignPart`, with the same checks): its type is
  * decided from its first bytes (`upload.unsupported_content` outside the allowed types), its size
  * limited while streaming (`upload.too_large`), an empty file refused (`upload.empty_file`). Under
  * Object Lock, `lock` (the document's retention end and legal hold) travels on the creating request.
  */
-export async function storeFilePart(context: DocumentContext, key: string, part: FilePart, metadata: Record<string, string>, lock: DocumentLock = {}): Promise<StoredFile> {
+export async function storeFilePart(context: DocumentContext, key: string, part: StorableFile, metadata: Record<string, string>, lock: DocumentLock = {}): Promise<StoredFile> {
+  if (part.kind === 'foreign') return adoptForeignPart(context, key, part, metadata, lock);
   const { storage, orphanRemovalDelaysMs } = context;
   const fileName = safeFileName(part.fileName);
   const { sample, rest } = await readSample(part.stream, SNIFF_BYTES);
-  if (sample.length === 0) throw new DocumentError('upload.empty_file', 'The file is empty');
-  const mimeType = await detectMimeType(sample, fileName);
-  if (mimeType === undefined || !context.allowedMimeTypes.has(mimeType)) {
+  const mimeType = await allowedTypeOf(context, sample, fileName).catch((error: unknown) => {
     part.stream.resume();
-    throw new DocumentError('upload.unsupported_content', `This content is not accepted (detected: ${mimeType ?? 'unknown'})`, {
-      detected: mimeType ?? null,
-    });
-  }
+    throw error;
+  });
   const limit = context.maxUploadBytes;
   let size = 0;
   const body = Readable.from(
@@ -71,4 +70,19 @@ export async function storeFilePart(context: DocumentContext, key: string, part:
     }
     throw error;
   }
+}
+
+/**
+ * The type of a file decided from its first bytes (`SNIFF_BYTES`): none answers
+ * `upload.empty_file`, a type outside the allowed ones `upload.unsupported_content`.
+ */
+export async function allowedTypeOf(context: DocumentContext, sample: Buffer, fileName: string): Promise<string> {
+  if (sample.length === 0) throw new DocumentError('upload.empty_file', 'The file is empty');
+  const mimeType = await detectMimeType(sample, fileName);
+  if (mimeType === undefined || !context.allowedMimeTypes.has(mimeType)) {
+    throw new DocumentError('upload.unsupported_content', `This content is not accepted (detected: ${mimeType ?? 'unknown'})`, {
+      detected: mimeType ?? null,
+    });
+  }
+  return mimeType;
 }

@@ -1,11 +1,11 @@
 import { DocumentError } from '../document-errors.js';
-import type { FilePart, UploadPart } from './upload-part.js';
+import type { StorableFile, UploadPart } from './upload-part.js';
 
 export interface UploadPartsHandlers<T> {
   /** Checks the fields sent before the file, before a byte of it is stored. */
   beforeFile?: (fields: Readonly<Record<string, string>>) => void;
   /** Stores the single `file` part. */
-  store: (part: FilePart) => Promise<T>;
+  store: (part: StorableFile) => Promise<T>;
   /** Told as soon as the file is stored, so that the caller can remove it if anything later fails. */
   stored: (result: T) => void;
 }
@@ -26,7 +26,7 @@ export async function receiveUploadParts<T>(parts: AsyncIterable<UploadPart>, ha
       continue;
     }
     if (part.fieldName !== 'file' || stored !== undefined || failure !== undefined) {
-      part.stream.resume();
+      if (part.kind === 'file') part.stream.resume();
       failure ??=
         part.fieldName !== 'file'
           ? DocumentError.invalid(part.fieldName, 'unexpected file part (send the file as "file")')

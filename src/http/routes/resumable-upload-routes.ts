@@ -55,7 +55,8 @@ export async function resumableUploadRoutes(app: FastifyInstance, options: Resum
       }
     }
     try {
-      const response = await uploads.handle(toWebRequest(request, chunk), principal);
+      const { web, body } = toWebRequest(request, chunk);
+      const response = await uploads.handle(web, principal, body);
       reply.hijack();
       // Headers set by hooks (CORS) first, tus's own after them.
       const headers: Record<string, string> = {};
@@ -86,8 +87,11 @@ function carriesData(request: FastifyRequest): boolean {
   return request.headers['content-type'] === 'application/offset+octet-stream';
 }
 
-/** The Fastify request as a web Request, its body the unread socket stream (or the checked chunk). */
-function toWebRequest(request: FastifyRequest, chunk?: CheckedChunk): Request {
+/**
+ * The Fastify request as a web Request, its body the unread socket stream (or the checked chunk),
+ * and that stream.
+ */
+function toWebRequest(request: FastifyRequest, chunk?: CheckedChunk): { web: Request; body?: Readable } {
   const url = `http://${request.host}${request.url}`;
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
@@ -96,10 +100,7 @@ function toWebRequest(request: FastifyRequest, chunk?: CheckedChunk): Request {
   }
   const hasBody = request.method === 'POST' || request.method === 'PATCH';
   if (chunk !== undefined) headers.set('content-length', String(chunk.size));
+  if (!hasBody) return { web: new Request(url, { method: request.method, headers }) };
   const body = chunk === undefined ? request.raw : chunk.open();
-  return new Request(url, {
-    method: request.method,
-    headers,
-    ...(hasBody ? { body: Readable.toWeb(body) as ReadableStream, duplex: 'half' } : {}),
-  } as RequestInit);
+  return { web: new Request(url, { method: request.method, headers, body: Readable.toWeb(body) as ReadableStream, duplex: 'half' } as RequestInit), body };
 }
