@@ -83,10 +83,7 @@ export function createS3Client(options: S3ClientOptions): S3Client {
   client.middlewareStack.add(
     (next) => async (args) => {
       const result = await next(args);
-      const date = (result.response as { headers?: Record<string, string> } | undefined)?.headers?.date;
-      if (date !== undefined && typeof result.output === 'object' && result.output !== null) {
-        Object.defineProperty(result.output, RESPONSE_DATE, { value: new Date(date), enumerable: false });
-      }
+      if (typeof result.output === 'object' && result.output !== null) withResponseDate(result.output, (result.response as { headers?: Record<string, string> } | undefined)?.headers?.date);
       return result;
     },
     { step: 'initialize', name: 'docstoreResponseDate', tags: ['DOCSTORE_RESPONSE_DATE'] },
@@ -95,6 +92,12 @@ export function createS3Client(options: S3ClientOptions): S3Client {
 }
 
 const RESPONSE_DATE = Symbol('docstore.responseDate');
+
+/** Records the server's `Date` header (if any) on the output of the response that carried it, for `responseDateOf`. */
+export function withResponseDate<Output extends object>(output: Output, date: string | undefined): Output {
+  if (date !== undefined) Object.defineProperty(output, RESPONSE_DATE, { value: new Date(date), enumerable: false });
+  return output;
+}
 
 /** The server's `Date` header of the response an SDK output came from, if it sent one. */
 export function responseDateOf(output: object): Date | undefined {

@@ -125,6 +125,7 @@ export class S3ObjectStorage implements ObjectStorage {
       keyPrefix: normalizePrefix(options.keyPrefix ?? ''),
       endpoint: options.endpointLabel ?? 's3',
       sse,
+      contentMd5OnUploads: options.objectLock !== undefined,
     });
     this.presignClient = options.presignClient ?? options.client;
     this.signer = options.signer;

@@ -6,6 +6,7 @@ import {
   type AbortMultipartUploadCommand,
   type CopyObjectCommandOutput,
   type HeadObjectCommandOutput,
+  UploadPartCommand,
   type PutObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { normalizeKey } from '../object-key.js';
@@ -17,7 +18,6 @@ import { responseDateOf } from './s3-client.js';
 import { encodeMetadata, unquoteEtag } from './s3-metadata.js';
 import { copyInParts } from './s3-multipart-copy.js';
 import { uploadInParts, type CompletionOptions, type MultipartParams } from './s3-multipart-upload.js';
-import { signedWithPayloadSha256 } from './s3-payload-hash.js';
 import { requestedLock, type RequestedLock, type S3ObjectLock } from './s3-object-lock.js';
 import type { S3ObjectReader } from './s3-object-reader.js';
 import type { S3RequestContext } from './s3-request-context.js';
@@ -142,11 +142,12 @@ export class S3ObjectWriter {
     if (bytes.length <= this.tuning.singlePutMaxBytes) {
       // Ceph RGW 16 ignores If-None-Match on PutObject in a versioned bucket (as Object Lock's are): check first there.
       if (createOnly && this.tuning.objectLock !== undefined) await this.refuseExisting(key);
-      const output = await this.context.send<PutObjectCommandOutput>(
+      const output = await this.context.upload<PutObjectCommandOutput>(
         'put',
         key,
-        signedWithPayloadSha256(new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length, ...(createOnly ? { IfNoneMatch: '*' } : {}) }), sha256),
+        new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length, ...(createOnly ? { IfNoneMatch: '*' } : {}) }),
         signal,
+        sha256,
       );
       const lastModified = responseDateOf(output);
       // PutObject returns no Last-Modified: the response's Date is when the server stored it.
@@ -245,7 +246,9 @@ export class S3ObjectWriter {
     completion?: CompletionOptions,
   ): Promise<void> {
     const context = {
-      send: <Output>(command: object) => this.context.send<Output>('put', key, command, signal),
+      // Parts (bodies in memory) go through `upload`, which sends them without the SDK's request pipeline.
+      send: <Output>(command: object) =>
+        command instanceof UploadPartCommand ? this.context.upload<Output>('put', key, command, signal) : this.context.send<Output>('put', key, command, signal),
       abort: (command: AbortMultipartUploadCommand) => this.context.client.send(command),
       buffers: this.tuning.partBuffers,
       queueSize: this.tuning.queueSize,

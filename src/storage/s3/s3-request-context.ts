@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import type { S3ServerSideEncryption } from './s3-server-side-encryption.js';
+import { S3DirectUpload, type DirectUploadInput } from './s3-direct-upload.js';
 import { translateS3Error } from './s3-error-translation.js';
+import { signedWithPayloadSha256 } from './s3-payload-hash.js';
 
 /** Streams larger than one part whose SHA-256 is not known beforehand are uploaded under this prefix, then copied into place with it. */
 const TEMP_PREFIX = '\\docstore-tmp/';
@@ -16,6 +18,8 @@ export interface S3RequestContextOptions {
   /** Endpoint shown in errors (never credentials). */
   endpoint: string;
   sse: S3ServerSideEncryption;
+  /** Uploads carry their body's MD5 (`Content-MD5`), as AWS requires under Object Lock. @default false */
+  contentMd5OnUploads?: boolean;
 }
 
 /**
@@ -32,6 +36,7 @@ export class S3RequestContext {
   readonly sse: S3ServerSideEncryption;
   /** Full object key prefix of temporary objects: hidden from listings, removed when stale. */
   readonly temporaryPrefix: string;
+  private readonly direct: S3DirectUpload;
 
   constructor(options: S3RequestContextOptions) {
     this.client = options.client;
@@ -40,6 +45,18 @@ export class S3RequestContext {
     this.endpoint = options.endpoint;
     this.sse = options.sse;
     this.temporaryPrefix = options.keyPrefix + TEMP_PREFIX;
+    this.direct = new S3DirectUpload(options.client, options.bucket, { contentMd5: options.contentMd5OnUploads === true });
+  }
+
+  /**
+   * Sends a PutObject or UploadPart whose body is in memory: straight to the endpoint
+   * (`S3DirectUpload`), or, when that did not succeed, through the SDK like `send`. `payloadSha256`
+   * is the body's SHA-256 (hex) when already known: it is signed instead of hashing the body again.
+   */
+  async upload<Output>(operation: string, key: string, command: PutObjectCommand | UploadPartCommand, signal?: AbortSignal, payloadSha256?: string): Promise<Output> {
+    const output = await this.direct.upload(command.input as DirectUploadInput, payloadSha256, signal);
+    if (output !== undefined) return output as Output;
+    return this.send<Output>(operation, key, payloadSha256 === undefined ? command : signedWithPayloadSha256(command, payloadSha256), signal);
   }
 
   /** Sends one command, translating its failure; `errorKey` names the key a conflict concerns. */
