@@ -60,14 +60,15 @@ export class IdempotencyStore {
   /**
    * Reserves `key` for a request, or returns the outcome recorded for it. Throws
    * `idempotency.key_reused` when the key came with another request, `idempotency.in_progress`
-   * while another request with it runs.
+   * while another request with it runs. `leaseSeconds`: how long the reservation holds the key
+   * unless renewed (`renew`), instead of the store's lease.
    */
-  async reserve(scope: IdempotencyScope, key: string, fingerprint: string): Promise<IdempotencyOutcome> {
+  async reserve(scope: IdempotencyScope, key: string, fingerprint: string, options: { leaseSeconds?: number } = {}): Promise<IdempotencyOutcome> {
     const now = this.now();
     await this.deleteExpiredWhenDue(now);
     const lockToken = `${this.instanceId}:${randomUUID()}`;
     const reservation: IdempotencyReservation = { scope, key, lockToken };
-    const lockedUntil = new Date(now.getTime() + this.leaseMs).toISOString();
+    const lockedUntil = new Date(now.getTime() + (options.leaseSeconds === undefined ? this.leaseMs : options.leaseSeconds * 1000)).toISOString();
     for (let attempt = 0; attempt < 3; attempt++) {
       const inserted = await this.db
         .insertInto('idempotency_keys')
@@ -115,6 +116,20 @@ export class IdempotencyStore {
       .where('lock_token', '=', reservation.lockToken)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) throw IdempotencyError.inProgress(reservation.key);
+  }
+
+  /**
+   * Extends a reservation's lease to `leaseSeconds` from now, while its request still runs: a
+   * process that dies stops renewing, and its key is free once the lease runs out. False when the
+   * reservation no longer holds the key (taken over, completed or released).
+   */
+  async renew(reservation: IdempotencyReservation, leaseSeconds: number): Promise<boolean> {
+    const lockedUntil = new Date(this.now().getTime() + leaseSeconds * 1000).toISOString();
+    const updated = await this.db.updateTable('idempotency_keys').where((eb) => eb.and(keyOf(reservation.scope, reservation.key)))
+      .set({ locked_until: lockedUntil })
+      .where('lock_token', '=', reservation.lockToken)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
   }
 
   /** Frees the key after a failed attempt, so that a retry runs the request again. */

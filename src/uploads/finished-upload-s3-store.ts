@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { S3Store, type Options } from '@tus/s3-store';
 import { UncachedKvStore } from './uncached-kv-store.js';
 
@@ -9,6 +10,7 @@ import { UncachedKvStore } from './uncached-kv-store.js';
  * - `deleteExpired` lists only the multipart uploads under `prefix` (the original lists the whole
  *   bucket and would abort docstore's own uploads of documents, backups or exports past the
  *   expiry), and answers how many uploads it removed (not how many objects).
+ * - `write` of nothing at the end of a finished upload answers its length (a retried completion).
  * - no metadata cache in memory (`UncachedKvStore`): instances see each other's completions.
  */
 export class FinishedUploadS3Store extends S3Store {
@@ -17,6 +19,22 @@ export class FinishedUploadS3Store extends S3Store {
     private readonly prefix: string,
   ) {
     super({ cache: new UncachedKvStore(), ...options });
+  }
+
+  /**
+   * Writing nothing at the end of a finished upload (its multipart upload already completed, S3
+   * answering NoSuchUpload) answers its length: the empty `PATCH` that retries a completion an
+   * instance did not finish (see `ResumableUploadCompletions`). The original fails with a 500.
+   */
+  override async write(source: Readable, id: string, offset: number): Promise<number> {
+    try {
+      return await super.write(source, id, offset);
+    } catch (error) {
+      if (!isMissingUpload(error)) throw error;
+      const upload = await this.getUpload(id);
+      if (upload.size !== offset) throw error;
+      return offset;
+    }
   }
 
   override async remove(id: string): Promise<void> {
@@ -54,4 +72,8 @@ export class FinishedUploadS3Store extends S3Store {
 
 function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'status_code' in error && error.status_code === 404;
+}
+
+function isMissingUpload(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'name' in error && (error.name === 'NoSuchUpload' || error.name === 'NoSuchKey');
 }

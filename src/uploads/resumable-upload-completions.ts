@@ -14,22 +14,38 @@ export type CompletionClaim =
   | { kind: 'claimed'; reservation: IdempotencyReservation }
   | { kind: 'completed'; completion: ResumableUploadCompletion };
 
+/** How long a completion holds its upload's key without renewing it. */
+export const COMPLETION_LEASE_SECONDS = 60;
+
 /**
  * At most one document per finished upload, across instances: the completion takes the upload's
  * key in the idempotency store (`tus:{id}`, scoped to its creator) and records the document it made
  * in the transaction of the document's row. A second completion (the final PATCH retried on another
- * instance) finds the key held (`idempotency.in_progress`) or the document already made.
+ * instance) finds the key held (`idempotency.in_progress`) or the document already made. The key is
+ * held on a short lease (`leaseSeconds`, 60 s), renewed every third of it while the completion runs:
+ * an instance that dies mid-completion frees the upload within a minute (the store's own lease for
+ * `Idempotency-Key` requests is 15 min), and the final PATCH retried then completes it.
  */
 export class ResumableUploadCompletions {
+  private readonly renewals = new Map<string, NodeJS.Timeout>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly store: IdempotencyStore,
+    private readonly leaseSeconds = COMPLETION_LEASE_SECONDS,
   ) {}
 
   async claim(principal: Principal, id: string): Promise<CompletionClaim> {
-    const outcome = await this.store.reserve(scopeOf(principal), keyOf(id), fingerprintOf(id));
+    const outcome = await this.store.reserve(scopeOf(principal), keyOf(id), fingerprintOf(id), { leaseSeconds: this.leaseSeconds });
     if (outcome.kind === 'replay') return { kind: 'completed', completion: outcome.body as ResumableUploadCompletion };
-    return { kind: 'claimed', reservation: outcome.reservation };
+    const { reservation } = outcome;
+    const renewal = setInterval(() => {
+      // A failed renewal is retried at the next tick; a lost key makes the completion's record fail.
+      this.store.renew(reservation, this.leaseSeconds).catch(() => undefined);
+    }, (this.leaseSeconds * 1000) / 3);
+    renewal.unref();
+    this.renewals.set(reservation.lockToken, renewal);
+    return { kind: 'claimed', reservation };
   }
 
   /** Records the completion inside the transaction that commits the document (or its version). */
@@ -38,11 +54,18 @@ export class ResumableUploadCompletions {
   }
 
   settled(reservation: IdempotencyReservation): void {
+    this.stopRenewing(reservation);
     this.store.settled(reservation);
   }
 
   release(reservation: IdempotencyReservation): Promise<void> {
+    this.stopRenewing(reservation);
     return this.store.release(reservation);
+  }
+
+  private stopRenewing(reservation: IdempotencyReservation): void {
+    clearInterval(this.renewals.get(reservation.lockToken));
+    this.renewals.delete(reservation.lockToken);
   }
 
   /** The completion of upload `id` by this principal, if it finished (and is still remembered). */

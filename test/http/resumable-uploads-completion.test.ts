@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/shared/document.js';
 import { registerBuilding } from '../support/buildings.js';
-import { ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
+import { IdempotencyStore } from '../../src/idempotency/idempotency-store.js';
+import { ResumableUploadCompletions } from '../../src/uploads/resumable-upload-completions.js';
+import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { sha256 } from '../support/streams.js';
 import { metadataHeader, TUS } from '../support/tus-requests.js';
 import { pdfOfSize } from '../support/upload-request.js';
@@ -77,6 +79,35 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       }
       // Retried once more after the end, the final PATCH makes nothing new.
       expect((await patch(second, path, 60_000, last)).status).toBe(404);
+      expect(await documentsOf(building)).toHaveLength(1);
+    });
+
+    it('an instance that died mid-completion holds the upload for its lease only: then an empty PATCH at the end completes it, once', async () => {
+      const building = await registerBuilding(first);
+      const content = pdfOfSize(90_000);
+      const path = await created(content.length, { building, type: 'invoice', title: 'Facture', filename: 'f.pdf', sha256: sha256(content) });
+      const id = path.split('/').pop()!;
+      expect((await patch(first, path, 0, content.subarray(0, 50_000))).status).toBe(204);
+      // Another instance took the completion and died: its key is held, its lease running.
+      const dead = new ResumableUploadCompletions(second.service.db, new IdempotencyStore(second.service.db));
+      const claim = await dead.claim({ userId: 'syndic-1', organizationId: ORG_A, role: 'syndic', buildingIds: [] }, id);
+      expect(claim.kind).toBe('claimed');
+      if (claim.kind === 'claimed') dead.settled(claim.reservation);
+      const last = await patch(first, path, 50_000, content.subarray(50_000));
+      expect(last.status).toBe(409);
+      expect(await last.json()).toMatchObject({ code: 'idempotency.in_progress' });
+      const head = await fetch(on(second, path), { method: 'HEAD', headers: { ...TUS, ...bearer(syndic) } });
+      expect([head.headers.get('upload-offset'), head.headers.get('docstore-document-id')]).toEqual([String(content.length), null]);
+      expect((await patch(second, path, content.length, Buffer.alloc(0))).status).toBe(409);
+      // The lease runs out (60 s, as if no renewal came): the empty PATCH at the end completes it.
+      await first.service.db.updateTable('idempotency_keys').set({ locked_until: new Date(Date.now() - 1000).toISOString() }).where('idempotency_key', '=', `tus:${id}`).execute();
+      const finished = await patch(second, path, content.length, Buffer.alloc(0));
+      expect(finished.status, await finished.clone().text()).toBe(204);
+      const documentId = finished.headers.get('docstore-document-id');
+      expect((await documentsOf(building)).map((document) => document.id)).toEqual([documentId]);
+      const read = await first.service.app.inject({ url: `/api/v1/documents/${documentId}/content`, headers: bearer(syndic) });
+      expect(sha256(read.rawPayload)).toBe(sha256(content));
+      expect((await patch(first, path, content.length, Buffer.alloc(0))).status).toBe(404);
       expect(await documentsOf(building)).toHaveLength(1);
     });
 
