@@ -159,7 +159,7 @@ describe('uploadInParts on RGW', () => {
 });
 
 describe('S3ObjectStorage.removeStaleUploads on RGW', () => {
-  it('removes incomplete uploads under the key prefix and temporary objects once they are older than the limit', async () => {
+  it('removes incomplete uploads under the key prefix and temporary objects once they are older than the limit, never an unfinished resumable upload', async () => {
     const keyPrefix = `${randomPrefix()}/`;
     const fixture = await s3Fixture({ keyPrefix });
     const client = clientFor(inject('s3'));
@@ -169,9 +169,13 @@ describe('S3ObjectStorage.removeStaleUploads on RGW', () => {
       await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${keyPrefix}\\docstore-tmp/interrupted` }));
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${keyPrefix}\\docstore-tmp/left-behind`, Body: 'partial' }));
       const outside = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `other-${keyPrefix}minutes.pdf` }));
+      // An unfinished resumable upload lives a day and expires on its own: a restart leaves it.
+      const resumable = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${keyPrefix}tus-uploads/0123456789abcdef0123456789abcdef` }));
       expect(await storage.removeStaleUploads(3_600_000, new Date())).toBe(0);
-      expect(await fixture.leftovers()).toHaveLength(3);
+      expect(await fixture.leftovers()).toHaveLength(4);
       expect(await storage.removeStaleUploads(3_600_000, new Date(Date.now() + 2 * 3_600_000))).toBe(3);
+      expect(await fixture.leftovers()).toEqual([`upload:${keyPrefix}tus-uploads/0123456789abcdef0123456789abcdef`]);
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: `${keyPrefix}tus-uploads/0123456789abcdef0123456789abcdef`, UploadId: resumable.UploadId as string }));
       expect(await fixture.leftovers()).toEqual([]);
       // Another prefix's upload is not this storage's to remove.
       expect((await storage.incompleteUploads(`other-${keyPrefix}`)).map((upload) => upload.uploadId)).toEqual([outside.UploadId]);

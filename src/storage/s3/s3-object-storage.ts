@@ -39,6 +39,7 @@ import type {
 } from '../object-storage.js';
 import { AdoptionUnsupported, ObjectLockUnsupported, StorageOperationFailed, isStorageError } from '../storage-errors.js';
 import { adoptForeignObject } from './s3-foreign-adoption.js';
+import { INTERNAL_PREFIXES } from '../internal-keys.js';
 import { PartBufferPool } from './part-buffer-pool.js';
 import { TaskPool } from '../../lib/task-pool.js';
 import { S3ObjectLock, requestedLock, strongerLock } from './s3-object-lock.js';
@@ -315,7 +316,9 @@ export class S3ObjectStorage implements ObjectStorage {
   /**
    * Removes what interrupted puts left behind, older than `olderThanMs`: temporary objects, and
    * incomplete multipart uploads under this storage's key prefix (long streams whose SHA-256 was
-   * known are uploaded straight to their key). Returns how many were removed.
+   * known are uploaded straight to their key), but for unfinished resumable uploads (under
+   * `INTERNAL_PREFIXES.resumableUploads`: they live a day and expire on their own). Returns how
+   * many were removed.
    */
   async removeStaleUploads(olderThanMs = 3_600_000, now = new Date()): Promise<number> {
     const cutoff = now.getTime() - olderThanMs;
@@ -323,6 +326,7 @@ export class S3ObjectStorage implements ObjectStorage {
     let removed = this.lock === undefined ? await this.removeStaleTemporaryObjects(cutoff) : await this.lock.removeStaleTemporaryVersions(cutoff);
     for (const upload of await this.incompleteUploads()) {
       if ((upload.initiated?.getTime() ?? 0) > cutoff) continue;
+      if (this.context.fromObjectKey(upload.key).startsWith(INTERNAL_PREFIXES.resumableUploads)) continue;
       await this.context.send('cleanup', undefined, new AbortMultipartUploadCommand({ Bucket: this.context.bucket, Key: upload.key, UploadId: upload.uploadId }));
       removed++;
     }
