@@ -35,6 +35,19 @@ describe('LocalObjectStorage on disk', () => {
     expect((await stat(join(root, 'org', 'building', 'doc\\obj'))).mode & 0o777).toBe(0o600);
   });
 
+  it('adopts a foreign file as 0600, and never through a symbolic link out of the root', async () => {
+    const storage = await LocalObjectStorage.open({ root });
+    await mkdir(join(root, 'tus-uploads'), { mode: 0o755 });
+    await writeFile(join(root, 'tus-uploads', 'upload'), 'finished upload', { mode: 0o644 });
+    const sha256 = 'e1b1bd0bbd3d7aa5e5bc66c3d7dc16d4bd4f1a74a8d8a4ae40c1ba1d61d0e5a9';
+    await storage.adopt('tus-uploads/upload', 'org/building/doc', { size: 15, sha256 });
+    expect((await stat(join(root, 'org', 'building', 'doc\\obj'))).mode & 0o777).toBe(0o600);
+    await writeFile(join(outside, 'foreign'), 'outside the root');
+    await symlink(outside, join(root, 'escape'));
+    expect(await codeOf(storage.adopt('escape/foreign', 'org/building/other', { size: 16, sha256 }))).toBe('storage.permission_denied');
+    expect(await readFile(join(outside, 'foreign'), 'utf8')).toBe('outside the root');
+  });
+
   it('keeps the content at the start of the file, readable without docstore', async () => {
     const storage = await LocalObjectStorage.open({ root });
     await storage.put('plain', 'hello world');

@@ -40,6 +40,8 @@ export async function adoptForeignFile(
     handle = await open(temporary, constants.O_RDWR | constants.O_NOFOLLOW);
     const { size } = await handle.stat();
     if (size !== options.size) throw IntegrityError.corrupted(sourceKey, `foreign content of ${size} bytes where ${options.size} were expected`);
+    // Objects are 0600 whatever the foreign writer's umask gave the file.
+    await handle.chmod(0o600);
     trailed = true;
     await handle.write(encodeTrailer({ size, sha256: options.sha256, ...storedDescription(options) }), 0, undefined, size);
     await handle.sync();
