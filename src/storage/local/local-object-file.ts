@@ -32,12 +32,27 @@ export function encodeTrailer(description: LocalObjectDescription): Buffer {
 
 /** Reads the description from an open object file; a damaged trailer raises `IntegrityError`. */
 export async function readTrailer(handle: FileHandle, key: string): Promise<{ description: LocalObjectDescription; mtime: Date }> {
+  return readObjectFile(handle, key, 0);
+}
+
+/**
+ * Reads the description from an open object file, and its whole content too when the file is at
+ * most `wholeFileUpToBytes` long: one read then serves both (a small object costs one read instead
+ * of a trailer read and a stream's). A damaged trailer raises `IntegrityError`.
+ */
+export async function readObjectFile(
+  handle: FileHandle,
+  key: string,
+  wholeFileUpToBytes: number,
+): Promise<{ description: LocalObjectDescription; mtime: Date; content?: Buffer }> {
   const stats = await handle.stat();
   if (stats.size < FOOTER_BYTES) throw IntegrityError.corrupted(key, 'file too short for a trailer');
   // One read of the file's tail holds the whole trailer but for a description of unusual length.
-  const tailBytes = Math.min(stats.size, TAIL_READ_BYTES);
-  const tail = Buffer.alloc(tailBytes);
-  await handle.read(tail, 0, tailBytes, stats.size - tailBytes);
+  const whole = stats.size <= wholeFileUpToBytes;
+  const tailBytes = whole ? stats.size : Math.min(stats.size, TAIL_READ_BYTES);
+  const tail = Buffer.allocUnsafe(tailBytes);
+  const { bytesRead } = await handle.read(tail, 0, tailBytes, stats.size - tailBytes);
+  if (bytesRead !== tailBytes) throw IntegrityError.corrupted(key, 'file shorter than its size');
   const footer = tail.subarray(tailBytes - FOOTER_BYTES);
   if (!footer.subarray(4).equals(MAGIC)) throw IntegrityError.corrupted(key, 'trailer magic missing');
   const jsonBytes = footer.readUInt32BE(0);
@@ -60,7 +75,7 @@ export async function readTrailer(handle: FileHandle, key: string): Promise<{ de
     throw IntegrityError.corrupted(key, 'trailer does not match the file');
   }
   const { v: _version, ...description } = parsed;
-  return { description, mtime: stats.mtime };
+  return { description, mtime: stats.mtime, ...(whole ? { content: tail.subarray(0, description.size) } : {}) };
 }
 
 /** A local entity tag: the first 128 bits of the SHA-256, in hex. */

@@ -29,10 +29,15 @@ import { IntegrityError, ObjectLockUnsupported, OperationAborted, PreconditionFa
 import { writeContent } from './local-content-writer.js';
 import { adoptForeignFile } from './local-foreign-adoption.js';
 import { errnoCode, ignoreMissing, ignoreMissingStat, translateFsError, translateWriteFailure } from './local-fs-errors.js';
-import { encodeTrailer, localEtag, readTrailer, type LocalObjectDescription } from './local-object-file.js';
+import { encodeTrailer, localEtag, readObjectFile, readTrailer, type LocalObjectDescription } from './local-object-file.js';
 import { listLocalObjects } from './local-object-listing.js';
 import { LocalObjectPaths } from './local-object-paths.js';
 
+/**
+ * Files up to this size are read whole when opened for a get: content and trailer in one read,
+ * served from memory (the stream's own read size, so no more memory per get than a stream holds).
+ */
+const WHOLE_READ_BYTES = 256 * 1024;
 /** Temporary files older than this are leftovers of a crash, removed at open. */
 const STALE_TEMP_MS = 3_600_000;
 
@@ -124,17 +129,17 @@ export class LocalObjectStorage implements ObjectStorage {
     if (options.range !== undefined) validateRange(options.range);
     const handle = await this.paths.openObject(normalized);
     try {
-      const { description, mtime } = await readTrailer(handle, normalized);
+      const { description, mtime, content } = await readObjectFile(handle, normalized, WHOLE_READ_BYTES);
       const info = toInfo(normalized, description, mtime);
       const range = options.range === undefined ? undefined : resolveRange(normalized, options.range, description.size);
       const start = range?.start ?? 0;
       const end = range?.end ?? description.size - 1;
       let body: Readable;
-      if (end < start) {
+      if (end < start || content !== undefined) {
         await handle.close();
-        body = Readable.from([]);
+        body = end < start ? Readable.from([]) : readableOf(content?.subarray(start, end + 1) as Buffer);
       } else {
-        body = handle.createReadStream({ start, end, autoClose: true, highWaterMark: 256 * 1024 });
+        body = handle.createReadStream({ start, end, autoClose: true, highWaterMark: WHOLE_READ_BYTES });
       }
       if (options.signal !== undefined) addAbortSignal(options.signal, body);
       return { body, info, ...(range === undefined ? {} : { range }) };
@@ -348,6 +353,16 @@ export class LocalObjectStorage implements ObjectStorage {
     if (this.signer === undefined) throw StorageUnavailable.because('presigned links need a signing secret');
     return this.signer;
   }
+}
+
+/** A stream of one buffer already in memory. */
+function readableOf(bytes: Buffer): Readable {
+  return new Readable({
+    read() {
+      this.push(bytes);
+      this.push(null);
+    },
+  });
 }
 
 function toInfo(key: string, description: LocalObjectDescription, lastModified: Date): ObjectInfo {

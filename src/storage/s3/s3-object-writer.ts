@@ -87,7 +87,11 @@ export class S3ObjectWriter {
         head.push(next.value);
         headBytes += next.value.length;
       }
-      if (ended) return await this.putBytes(normalized, Buffer.concat(head, headBytes), validated, createOnly, signal, expected);
+      if (ended) {
+        // A body of one chunk (a small file read whole) is sent as it is, not copied.
+        const bytes = head.length === 1 && Buffer.isBuffer(head[0]) ? head[0] : Buffer.concat(head, headBytes);
+        return await this.putBytes(normalized, bytes, validated, createOnly, signal, expected);
+      }
       return await this.putLongStream(normalized, head, iterator, validated, createOnly, signal, expected);
     } catch (error) {
       throw translateBodyFailure(error, 'put', normalized, signal);
