@@ -1,4 +1,3 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { AuthError } from './auth-errors.js';
@@ -30,7 +29,7 @@ export const tokenClaimsSchema = z.object({
  */
 export class JwtVerifier {
   private constructor(
-    private readonly key: Uint8Array | CryptoKey | KeyObject | JWTVerifyGetKey,
+    private readonly key: Uint8Array | CryptoKey | JWTVerifyGetKey,
     private readonly algorithms: string[],
     private readonly config: JwtConfig,
   ) {}
@@ -38,8 +37,9 @@ export class JwtVerifier {
   static async create(config: JwtConfig): Promise<JwtVerifier> {
     switch (config.key.kind) {
       case 'secret':
-        // Imported once: a raw secret would be imported again on every verification.
-        return new JwtVerifier(createSecretKey(config.key.secret), ['HS256'], config);
+        // Imported once as a CryptoKey: jose 6 turns a raw secret or a secret KeyObject into one
+        // again on every verification (crypto.subtle.importKey per request).
+        return new JwtVerifier(await crypto.subtle.importKey('raw', new Uint8Array(config.key.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']), ['HS256'], config);
       case 'public-key':
         return new JwtVerifier(await importSPKI(config.key.pem, config.key.algorithm), [config.key.algorithm], config);
       case 'jwks':

@@ -27,6 +27,8 @@ describe('JwtVerifier', () => {
     expect(await codeOf(verifier.verify(`Bearer ${noIssuer}`))).toBe('auth.invalid_token');
     const neverExpires = await new SignJWT({ org: ORG, role: 'owner' }).setProtectedHeader({ alg: 'HS256' }).setSubject('u1').setIssuer('koprogo').setAudience('docstore').sign(secret);
     expect(await codeOf(verifier.verify(`Bearer ${neverExpires}`))).toBe('auth.invalid_token');
+    const otherSecret = await mintToken(Buffer.from('another-secret-of-at-least-32-bytes!!!'), { sub: 'u1', org: ORG, role: 'owner', ttlSeconds: 60, issuer: 'koprogo', audience: 'docstore' });
+    expect(await codeOf(verifier.verify(`Bearer ${otherSecret}`))).toBe('auth.invalid_token');
   });
 
   for (const algorithm of ['RS256', 'ES256'] as const) {
