@@ -3,8 +3,9 @@
  * tus (`/api/v1/uploads`, 5 MiB PATCHes) against the multipart POST, alternated in the same run, on
  * local storage and on RGW (the S3_TEST_* endpoint, a fresh bucket emptied and removed afterwards;
  * SQLite beside both). Prints the median of `BENCH_TUS_RUNS` (default 3) for each, their ratio
- * (target ≤ 1.25) and the peak RSS growth of the process over a baseline taken before the first
- * upload (server and client share the process here; the client streams the file from disk).
+ * (target ≤ 1.25) and the peak RSS growth of the process over a baseline taken after one warm-up
+ * upload of each kind (server and client share the process here; the client streams the file from
+ * disk).
  * `BENCH_TUS_MIB` sets the size (default 50).
  */
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -110,6 +111,9 @@ async function measure(name: string, env: Record<string, string>, file: string):
     const auth = { authorization: `Bearer ${token}` };
     const id = randomUUID();
     expectStatus('building', await send(base, 'POST', '/api/v1/buildings', { ...auth, 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ id, name: 'Bench' }))), 201);
+    // One of each first: the process's warm-up (code loaded, heap grown) is not the uploads' memory.
+    await multipart(base, auth, id, file);
+    await tus(base, auth, id, file);
     globalThis.gc?.();
     const baseline = process.memoryUsage().rss;
     let peak = baseline;
