@@ -14,9 +14,11 @@
  * - 50 MiB through tus (5 MiB PATCHes) against the multipart POST, on local storage and on RGW
  *   (`bench/resumable-upload.bench.ts`, also `npm run bench:tus`): ratio target ≤ 1.25.
  *
- * `BENCH_API_RUNS` sets the latency runs (default 201); `BENCH_API_CPU_PROF=<dir>` writes a CPU
- * profile of every server child there. Peak RSS is the kernel's high-water mark (`VmHWM`, reset
- * through `/proc/self/clear_refs`); where /proc is missing, a 1 ms sampler in the server.
+ * `BENCH_API_ONLY=latency,load,large,resumable` runs only the phases named (all by default), and
+ * checks only their targets. `BENCH_API_RUNS` sets the latency runs (default 201);
+ * `BENCH_API_CPU_PROF=<dir>` writes a CPU profile of every server child there. Peak RSS is the
+ * kernel's high-water mark (`VmHWM`, reset through `/proc/self/clear_refs`); where /proc is
+ * missing, a 1 ms sampler in the server.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -41,8 +43,19 @@ const LATENCY_RUNS = positiveNumber('BENCH_API_RUNS', 201);
 const LATENCY_WARM_UP = 10;
 const LOAD_SECONDS = positiveNumber('BENCH_API_SECONDS', 10);
 const LOAD_CLIENTS = 64;
+/** The phases to run: `BENCH_API_ONLY=latency,load,large,resumable` (comma-separated), all by default. */
+const PHASES = phasesToRun(process.env.BENCH_API_ONLY);
 /** A request that takes longer than this fails (and is counted as an error). */
 const REQUEST_TIMEOUT_MS = 60_000;
+
+function phasesToRun(value: string | undefined): ReadonlySet<string> {
+  const all = ['latency', 'load', 'large', 'resumable'];
+  if (value === undefined || value.trim() === '') return new Set(all);
+  const asked = value.split(',').map((phase) => phase.trim());
+  const unknown = asked.filter((phase) => !all.includes(phase));
+  if (unknown.length > 0 || asked.length === 0) throw new Error(`BENCH_API_ONLY takes phases among ${all.join(', ')}, not "${value}"`);
+  return new Set(asked);
+}
 
 function positiveNumber(variable: string, fallback: number): number {
   const value = Number(process.env[variable] ?? fallback);
@@ -526,18 +539,19 @@ async function main(): Promise<void> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   const loadBefore = loadavg();
-  let latency: LatencyRow[];
-  let load: LoadResult;
-  let large: LargeResult;
+  let latency: LatencyRow[] | undefined;
+  let load: LoadResult | undefined;
+  let large: LargeResult | undefined;
   try {
-    latency = await benchLatency(base);
-    load = await benchLoad(base, LOAD_CLIENTS, LOAD_SECONDS);
-    large = await benchLarge(base, 50 * MiB);
+    if (PHASES.has('latency')) latency = await benchLatency(base);
+    if (PHASES.has('load')) load = await benchLoad(base, LOAD_CLIENTS, LOAD_SECONDS);
+    if (PHASES.has('large')) large = await benchLarge(base, 50 * MiB);
   } finally {
     for (const child of [...children]) await stopChild(child);
     cleanUp();
   }
-  const resumable: ResumableUploadRow[] = await benchResumableUploads();
+  const resumable: ResumableUploadRow[] | undefined = PHASES.has('resumable') ? await benchResumableUploads() : undefined;
+  const targets: Array<[string, string, boolean]> = [];
 
   const cpu = cpus();
   const ms = (value: number) => value.toFixed(2);
@@ -549,58 +563,67 @@ async function main(): Promise<void> {
   console.log(`Load average (1, 5, 15 min): ${loads(loadBefore)} at the start, ${loads(loadavg())} at the end.`);
   console.log('Embedded default (local storage + SQLite, temporary DATA_DIR); server in a child process on 127.0.0.1; clients: node:http, keep-alive, multipart/form-data.');
 
-  console.log(
-    `\n| 1 MiB, ${LATENCY_RUNS} runs each | bare adapter median ms | bare adapter p99 ms | plain HTTP median ms | plain HTTP p99 ms | API median ms | API p99 ms | ratio API / bare (medians) |`,
-  );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const row of latency) {
-    const label = row.operation === 'upload' ? 'upload (POST vs `put`)' : 'download (GET /content vs `get` + drain)';
-    const cells = [row.baseline, row.plain, row.api].flatMap((samples) => [ms(median(samples)), ms(percentile(samples, 99))]);
-    console.log(`| ${label} | ${cells.join(' | ')} | ${(median(row.api) / median(row.baseline)).toFixed(2)} |`);
+  if (latency !== undefined) {
+    console.log(
+      `\n| 1 MiB, ${LATENCY_RUNS} runs each | bare adapter median ms | bare adapter p99 ms | plain HTTP median ms | plain HTTP p99 ms | API median ms | API p99 ms | ratio API / bare (medians) |`,
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const row of latency) {
+      const label = row.operation === 'upload' ? 'upload (POST vs `put`)' : 'download (GET /content vs `get` + drain)';
+      const cells = [row.baseline, row.plain, row.api].flatMap((samples) => [ms(median(samples)), ms(percentile(samples, 99))]);
+      console.log(`| ${label} | ${cells.join(' | ')} | ${(median(row.api) / median(row.baseline)).toFixed(2)} |`);
+    }
+    console.log('\nPlain HTTP: the same request to a bare `node:http` server in the server process (drains the upload; streams a 1 MiB file), the transport floor.');
+
+    console.log(`\n| 1 MiB, ${LATENCY_RUNS} runs each | API without audit median ms | p99 ms | API with audit median ms | p99 ms | audit trail cost (medians) |`);
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const row of latency) {
+      const cells = [row.unaudited, row.api].flatMap((samples) => [ms(median(samples)), ms(percentile(samples, 99))]);
+      console.log(`| ${row.operation} | ${cells.join(' | ')} | ${percent(auditCost(row))} |`);
+    }
+    console.log('\nWithout audit: a second server child whose audit log records nothing (bench/support/unrecorded-audit.ts), run in turn with the others.');
+    const upload = latency.find((row) => row.operation === 'upload') as LatencyRow;
+    const [uploadRatio = Number.NaN, downloadRatio = Number.NaN] = latency.map((row) => median(row.api) / median(row.baseline));
+    const costs = latency.map(auditCost);
+    // Issue 22's targets, with the audit trail and versions in.
+    targets.push(
+      ['1 MiB upload p50 ≤ 9 ms', `${ms(median(upload.api))} ms`, median(upload.api) <= 9],
+      ['upload ratio API / bare ≤ 1.6', uploadRatio.toFixed(2), uploadRatio <= 1.6],
+      ['download ratio API / bare ≤ 1.5', downloadRatio.toFixed(2), downloadRatio <= 1.5],
+      ['audit trail cost ≤ 15 % (upload, download medians)', costs.map(percent).join(', '), costs.every((cost) => cost <= 0.15)],
+    );
   }
-  console.log('\nPlain HTTP: the same request to a bare `node:http` server in the server process (drains the upload; streams a 1 MiB file), the transport floor.');
 
-  console.log(`\n| 1 MiB, ${LATENCY_RUNS} runs each | API without audit median ms | p99 ms | API with audit median ms | p99 ms | audit trail cost (medians) |`);
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const row of latency) {
-    const cells = [row.unaudited, row.api].flatMap((samples) => [ms(median(samples)), ms(percentile(samples, 99))]);
-    console.log(`| ${row.operation} | ${cells.join(' | ')} | ${percent(auditCost(row))} |`);
+  if (load !== undefined) {
+    console.log(`\n| ${LOAD_CLIENTS} clients uploading 1 MiB | seconds | uploads | uploads/s | p50 ms | p99 ms | errors | server RSS before (MiB) | server peak RSS growth (MiB) |`);
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const rate = load.uploads / load.seconds;
+    console.log(
+      `| local + SQLite | ${load.seconds.toFixed(2)} | ${load.uploads} | ${rate.toFixed(1)} | ${ms(median(load.latencies))} | ${ms(percentile(load.latencies, 99))} | ${load.errors} | ${mib(load.rssBeforeBytes)} | ${mib(load.peakGrowthBytes)} |`,
+    );
+    if (load.firstError !== undefined) console.log(`\nFirst load error: ${load.firstError}`);
+    targets.push(
+      [`≥ 180 uploads/s with ${LOAD_CLIENTS} clients`, rate.toFixed(1), rate >= 180],
+      [`RSS growth ≤ 64 MiB under the ${LOAD_CLIENTS}-client load`, `${mib(load.peakGrowthBytes)} MiB`, load.peakGrowthBytes <= 64 * MiB],
+    );
   }
-  console.log('\nWithout audit: a second server child whose audit log records nothing (bench/support/unrecorded-audit.ts), run in turn with the others.');
 
-  console.log(`\n| ${LOAD_CLIENTS} clients uploading 1 MiB | seconds | uploads | uploads/s | p50 ms | p99 ms | errors | server RSS before (MiB) | server peak RSS growth (MiB) |`);
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const rate = load.uploads / load.seconds;
-  console.log(
-    `| local + SQLite | ${load.seconds.toFixed(2)} | ${load.uploads} | ${rate.toFixed(1)} | ${ms(median(load.latencies))} | ${ms(percentile(load.latencies, 99))} | ${load.errors} | ${mib(load.rssBeforeBytes)} | ${mib(load.peakGrowthBytes)} |`,
-  );
-  if (load.firstError !== undefined) console.log(`\nFirst load error: ${load.firstError}`);
+  if (large !== undefined) {
+    console.log('\n| single upload, fresh server | size | time ms | MiB/s | server RSS before (MiB) | server peak RSS growth (MiB) |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    console.log(`| local + SQLite | 50 MiB | ${large.milliseconds.toFixed(0)} | ${(50 / (large.milliseconds / 1000)).toFixed(0)} | ${mib(large.rssBeforeBytes)} | ${mib(large.peakGrowthBytes)} |`);
+  }
 
-  console.log('\n| single upload, fresh server | size | time ms | MiB/s | server RSS before (MiB) | server peak RSS growth (MiB) |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  console.log(`| local + SQLite | 50 MiB | ${large.milliseconds.toFixed(0)} | ${(50 / (large.milliseconds / 1000)).toFixed(0)} | ${mib(large.rssBeforeBytes)} | ${mib(large.peakGrowthBytes)} |`);
+  if (resumable !== undefined) {
+    console.log('\nResumable uploads: tus against the multipart POST, alternated, in this process (server and client; the client streams from disk); RGW: the S3_TEST_* endpoint, SQLite.');
+    for (const line of resumableUploadTable(resumable)) console.log(line);
+    targets.push(['50 MiB through tus / multipart POST ≤ 1.25 (local, RGW)', resumable.map((row) => row.ratio.toFixed(2)).join(', '), resumable.every((row) => row.ratio <= 1.25)]);
+  }
 
-  console.log('\nResumable uploads: tus against the multipart POST, alternated, in this process (server and client; the client streams from disk); RGW: the S3_TEST_* endpoint, SQLite.');
-  for (const line of resumableUploadTable(resumable)) console.log(line);
-
-  const upload = latency.find((row) => row.operation === 'upload') as LatencyRow;
-  const ratios = latency.map((row) => median(row.api) / median(row.baseline));
-  const [uploadRatio = Number.NaN, downloadRatio = Number.NaN] = ratios;
-  const costs = latency.map(auditCost);
-  // Issue 22's targets, with the audit trail and versions in.
-  const targets: Array<[string, string, boolean]> = [
-    ['1 MiB upload p50 ≤ 9 ms', `${ms(median(upload.api))} ms`, median(upload.api) <= 9],
-    ['upload ratio API / bare ≤ 1.6', uploadRatio.toFixed(2), uploadRatio <= 1.6],
-    ['download ratio API / bare ≤ 1.5', downloadRatio.toFixed(2), downloadRatio <= 1.5],
-    ['audit trail cost ≤ 15 % (upload, download medians)', costs.map(percent).join(', '), costs.every((cost) => cost <= 0.15)],
-    [`≥ 180 uploads/s with ${LOAD_CLIENTS} clients`, rate.toFixed(1), rate >= 180],
-    [`RSS growth ≤ 64 MiB under the ${LOAD_CLIENTS}-client load`, `${mib(load.peakGrowthBytes)} MiB`, load.peakGrowthBytes <= 64 * MiB],
-    ['50 MiB through tus / multipart POST ≤ 1.25 (local, RGW)', resumable.map((row) => row.ratio.toFixed(2)).join(', '), resumable.every((row) => row.ratio <= 1.25)],
-  ];
   console.log('\n| target | measured | met |');
   console.log('|---|---:|:---:|');
   for (const [target, measured, met] of targets) console.log(`| ${target} | ${measured} | ${met ? 'yes' : 'no'} |`);
-  console.log(`\nPeak RSS: ${load.peakMethod}, after a GC in the server; load phase of ${LOAD_SECONDS} s (BENCH_API_SECONDS).`);
+  if (load !== undefined) console.log(`\nPeak RSS: ${load.peakMethod}, after a GC in the server; load phase of ${LOAD_SECONDS} s (BENCH_API_SECONDS).`);
 }
 
 /** What recording costs a request: (median with audit − median without) / median without. */
