@@ -7,7 +7,8 @@ const DEFAULT_CAPACITY = 256;
 /**
  * The better-sqlite3 database as Kysely's `SqliteDialect` takes it, keeping each statement prepared
  * by its SQL text: Kysely's driver calls `prepare` for every query it runs, and preparing (parsing
- * and planning the SQL) cost an upload about as much CPU as running its statements. A statement
+ * and planning the SQL) was most of a simple statement's cost (a select by primary key through
+ * Kysely: 35 µs of CPU, 15 µs with the statement cached; an insert 58 → 40 µs). A statement
  * is prepared once and reused while it stays among the `capacity` most recently used; a statement
  * still being iterated (a streamed query) is never handed out again, a fresh one is prepared instead.
  * SQLite re-prepares a cached statement by itself when the schema changes (a migration).
