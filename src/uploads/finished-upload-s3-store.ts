@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { S3Store, type Options } from '@tus/s3-store';
-import { UncachedKvStore } from './uncached-kv-store.js';
+import { S3Store, type MetadataValue, type Options } from '@tus/s3-store';
+import { RequestScopedKvStore } from './request-scoped-kv-store.js';
 
 /**
  * `@tus/s3-store` confined to its key prefix in a bucket it shares with the documents:
@@ -11,14 +11,24 @@ import { UncachedKvStore } from './uncached-kv-store.js';
  *   bucket and would abort docstore's own uploads of documents, backups or exports past the
  *   expiry), and answers how many uploads it removed (not how many objects).
  * - `write` of nothing at the end of a finished upload answers its length (a retried completion).
- * - no metadata cache in memory (`UncachedKvStore`): instances see each other's completions.
+ * - metadata cached for one request only (`RequestScopedKvStore`, see `withRequestCache`):
+ *   instances see each other's completions.
  */
 export class FinishedUploadS3Store extends S3Store {
+  private readonly requestCache: RequestScopedKvStore<MetadataValue>;
+
   constructor(
     options: Options,
     private readonly prefix: string,
   ) {
-    super({ cache: new UncachedKvStore(), ...options });
+    const requestCache = new RequestScopedKvStore<MetadataValue>();
+    super({ cache: requestCache, ...options });
+    this.requestCache = requestCache;
+  }
+
+  /** Runs one request's work (admission and tus's handling) with one read of each upload's `.info`. */
+  withRequestCache<R>(work: () => Promise<R>): Promise<R> {
+    return this.requestCache.run(work);
   }
 
   /**

@@ -22,7 +22,12 @@ import { tusErrorToDocumentError, tusProblem } from './tus-errors.js';
  * A tus store docstore can read a finished upload from (`@tus/file-store`, `@tus/s3-store`), told
  * when a finished upload's bytes became a document's object (`markAdopted`) if it cares.
  */
-export type ReadableDataStore = DataStore & { read(id: string): Readable | Promise<Readable>; markAdopted?(id: string): void };
+export type ReadableDataStore = DataStore & {
+  read(id: string): Readable | Promise<Readable>;
+  markAdopted?(id: string): void;
+  /** Runs one request's work with the store's metadata read once (see `RequestScopedKvStore`). */
+  withRequestCache?<R>(work: () => Promise<R>): Promise<R>;
+};
 
 /** An upload's id in its URL. */
 const URL_ID = /^[0-9a-f]{32}$/;
@@ -186,6 +191,12 @@ export class ResumableUploads {
     body.on('data', (piece: Buffer) => receiving.update(piece));
     this.bodies.set(request, receiving);
     return receiving;
+  }
+
+  /** Runs the work of one request (its admission, then `handle`), the store reading each upload's metadata once. */
+  withinRequest<R>(work: () => Promise<R>): Promise<R> {
+    const { datastore } = this.options;
+    return datastore.withRequestCache === undefined ? work() : datastore.withRequestCache(work);
   }
 
   /**

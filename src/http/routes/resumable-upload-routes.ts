@@ -25,7 +25,8 @@ export async function resumableUploadRoutes(app: FastifyInstance, options: Resum
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
-  const handler = async (request: FastifyRequest<{ Params: { id?: string } }>, reply: FastifyReply) => {
+  const handler = (request: FastifyRequest<{ Params: { id?: string } }>, reply: FastifyReply) => uploads.withinRequest(() => answer(request, reply));
+  const answer = async (request: FastifyRequest<{ Params: { id?: string } }>, reply: FastifyReply) => {
     const id = request.params.id;
     const header = (name: string) => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
     let principal: Principal | undefined;
