@@ -79,25 +79,35 @@ async function sqlitePage(db: Kysely<Database>, query: SearchQuery, scope: strin
  * a search). Within a few buildings (an owner, a board member, a building filter) or without scope
  * tokens (an organisation of more than 500 buildings, whose index matches take in other
  * organisations), every match is joined to its document before ranking and the planner chooses
- * (for a few buildings: their documents first, by building, then their entries).
+ * (for a few buildings: their documents first, by building, then their entries). The count runs
+ * beside the page on another connection of the pool.
  */
 async function postgresPage(db: Kysely<Database>, query: SearchQuery, scope: string[] | undefined, where: RawBuilder<unknown>, page: { limit: number; offset: number }, totalCap: number, wide: boolean): Promise<SearchMatches> {
   const queries = sql`cross join to_tsquery('simple', ${toTsquery(query, scope)}) q cross join to_tsquery('simple', ${toTsquery(query)}) qu cross join to_tsquery('simple', ${toTsquery(query, undefined, true)}) qa`;
+  // The page and the count run side by side, each on a connection of the pool (as before this form).
   if (!wide) {
     const from = sql`from search_entries e join documents d on d.id = e.document_id ${queries} where e.tsv @@ q and ${where}`;
-    const ranked = sql`select e.id as entry, (e.tsv @@ qa) as in_title, ts_rank(e.tsv, qu) as score ${from} order by in_title desc, score desc, entry limit ${page.limit} offset ${page.offset}`;
-    const rows = await sql<DocumentRow>`select d.* from (${ranked}) r join search_entries e on e.id = r.entry join documents d on d.id = e.document_id order by r.in_title desc, r.score desc, r.entry`.execute(db);
-    return { rows: rows.rows, ...(await totalOf(db, from, page, rows.rows.length, totalCap)) };
+    const ranked = sql`select d.id, e.id as entry, (e.tsv @@ qa) as in_title, ts_rank(e.tsv, qu) as score ${from} order by in_title desc, score desc, entry limit ${page.limit} offset ${page.offset}`;
+    const [rows, total] = await Promise.all([sql<DocumentRow>`select d.* from (${ranked}) r join documents d on d.id = r.id order by r.in_title desc, r.score desc, r.entry`.execute(db), countOf(db, from, page, totalCap)]);
+    return { rows: rows.rows, ...total };
   }
+  // The subquery kept apart (offset 0) and sorted: its sort carries a few columns, not each entry's tsvector,
+  // and the nested loop reads documents in its order; `limit 1` keeps the lateral lookup from becoming a hash join of every document.
+  const matches = (columns: RawBuilder<unknown>, order: RawBuilder<unknown>) =>
+    sql`from (select ${columns} from search_entries e ${queries} where e.tsv @@ q ${order} offset 0) r cross join lateral (select d.* from documents d where d.id = r.document_id and ${where} limit 1) d`;
+  const ranked = matches(sql`e.id as entry, e.document_id, (e.tsv @@ qa) as in_title, ts_rank(e.tsv, qu) as score`, sql`order by in_title desc, score desc, entry`);
+  const [rows, total] = await Promise.all([
+    withIndexPlan(db, (trx) => sql<DocumentRow>`select d.* ${ranked} order by r.in_title desc, r.score desc, r.entry limit ${page.limit} offset ${page.offset}`.execute(trx)),
+    withIndexPlan(db, (trx) => countOf(trx, matches(sql`e.document_id`, sql``), page, totalCap)),
+  ]);
+  return { rows: rows.rows, ...total };
+}
+
+/** Runs `work` in a transaction whose planner uses no sequential scan and no JIT (`postgresPage`). */
+function withIndexPlan<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
     await sql`select set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`.execute(trx);
-    // The subquery kept apart (offset 0) and sorted: its sort carries a few columns, not each entry's tsvector,
-    // and the nested loop reads documents in its order; `limit 1` keeps the lateral lookup from becoming a hash join of every document.
-    const matches = (columns: RawBuilder<unknown>, order: RawBuilder<unknown>) =>
-      sql`from (select ${columns} from search_entries e ${queries} where e.tsv @@ q ${order} offset 0) r cross join lateral (select d.* from documents d where d.id = r.document_id and ${where} limit 1) d`;
-    const ranked = matches(sql`e.id as entry, e.document_id, (e.tsv @@ qa) as in_title, ts_rank(e.tsv, qu) as score`, sql`order by in_title desc, score desc, entry`);
-    const rows = await sql<DocumentRow>`select d.* ${ranked} order by r.in_title desc, r.score desc, r.entry limit ${page.limit} offset ${page.offset}`.execute(trx);
-    return { rows: rows.rows, ...(await totalOf(trx, matches(sql`e.document_id`, sql``), page, rows.rows.length, totalCap)) };
+    return work(trx);
   });
 }
 
