@@ -11,7 +11,7 @@
  * Traffic goes only to the RGW on 127.0.0.1 started here (or S3_TEST_* if set).
  *
  * BENCH_MIRROR_SCALE (default 1) scales every object count, e.g. 0.1 for a quick run;
- * BENCH_MIRROR_ROUNDS (default 2) is the number of first-copy rounds, alternating which tool goes first.
+ * BENCH_MIRROR_ROUNDS (default 3, issue 22's median of 3) is the number of first-copy rounds, alternating which tool goes first.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,7 +27,7 @@ import { eachConcurrently, ensureDebianPackage, s3Environment, s3TargetOf } from
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const SCALE = Number(process.env.BENCH_MIRROR_SCALE ?? 1);
-const ROUNDS = Number(process.env.BENCH_MIRROR_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_MIRROR_ROUNDS ?? 3);
 if (!(SCALE > 0) || !Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError('BENCH_MIRROR_SCALE must be > 0 and BENCH_MIRROR_ROUNDS a whole number ≥ 1');
 const scaled = (count: number) => Math.max(1, Math.round(count * SCALE));
 
@@ -386,7 +386,12 @@ async function main(): Promise<void> {
     await removeBucket(client, lastDocstore.bucket);
     await removeBucket(client, lastRclone.bucket);
 
-    // 3. Peak RSS as the object count grows.
+    // 3. Peak RSS as the object count grows, from a run with nothing to copy (the process's floor: Node, the SDK, docstore's modules).
+    const empty = await generate(work, 'rss-0', () => RSS_OBJECT_BYTES, 0);
+    const floorBucket = `rss-${tag}-docstore-0`;
+    await createBucket(client, floorBucket);
+    const floor = await docstoreMirror(tools, empty, floorBucket);
+    await removeBucket(client, floorBucket);
     const rssRows: RssRow[] = [];
     for (const count of RSS_COUNTS) {
       console.error(`generating ${count} × 4 KiB, twice`);
@@ -408,7 +413,7 @@ async function main(): Promise<void> {
       await rm(join(work, `rss-${count}`), { recursive: true, force: true });
     }
 
-    report(mixed, endpoint, startupMs, copies, { docstore: [lastDocstore, docstoreAgain], rclone: [lastRclone, rcloneAgain] }, rssRows);
+    report(mixed, endpoint, startupMs, copies, { docstore: [lastDocstore, docstoreAgain], rclone: [lastRclone, rcloneAgain] }, rssRows, floor.peakRssMiB);
   } finally {
     process.removeListener('SIGINT', interrupted);
     process.removeListener('SIGTERM', interrupted);
@@ -424,7 +429,15 @@ async function main(): Promise<void> {
 
 type RssRow = { objects: number; docstore: DocstoreRun; heap: LiveHeap; rclone: ChildRun };
 
-function report(dataset: Dataset, endpoint: string, startupMs: number, copies: CopyRow[], again: { docstore: [CopyRow, DocstoreRun]; rclone: [CopyRow, ChildRun] }, rssRows: RssRow[]): void {
+function report(
+  dataset: Dataset,
+  endpoint: string,
+  startupMs: number,
+  copies: CopyRow[],
+  again: { docstore: [CopyRow, DocstoreRun]; rclone: [CopyRow, ChildRun] },
+  rssRows: RssRow[],
+  floorRssMiB: number,
+): void {
   const out = (line = '') => console.log(line);
   const mib = dataset.bytes / MiB;
   out(`\n## docstore mirror vs rclone copy, local → S3 (${endpoint}${process.env.S3_TEST_ENDPOINT ? '' : ', Ceph RGW started for this run'})\n`);
@@ -471,6 +484,7 @@ function report(dataset: Dataset, endpoint: string, startupMs: number, copies: C
       `| ${row.objects} | ${fixed(row.docstore.peakRssMiB, 1)} | ${fixed(row.heap.medianMiB, 1)} / ${fixed(row.heap.maxMiB, 1)} | ${fixed(perSecond(row.objects, row.docstore.wallMs))} | ${fixed(row.rclone.peakRssMiB, 1)} | ${fixed(perSecond(row.objects, row.rclone.wallMs))} |`,
     );
   }
+  out(`\nA docstore run with nothing to copy (empty source, fresh bucket) peaks at ${fixed(floorRssMiB, 1)} MiB: Node, the AWS SDK and docstore's modules loaded, before any object.`);
   out('\nLive heap: a separate docstore run into another fresh bucket, forcing a full GC once a second and reading `heapUsed` (samples of the second half of the run); peak RSS also holds garbage V8 has not collected yet.');
   const [few, many] = [rssRows[0], rssRows[rssRows.length - 1]] as [RssRow, RssRow];
   const rssGrowth = many.docstore.peakRssMiB / few.docstore.peakRssMiB;
@@ -486,6 +500,7 @@ function report(dataset: Dataset, endpoint: string, startupMs: number, copies: C
   const againRatio = again.rclone[1].wallMs / docstoreAgain.wallMs;
   out(`| no-change run faster than rclone's | ${fixed(againRatio, 2)}× | ${againRatio > 1 ? 'yes' : 'no'} |`);
   out(`| peak RSS at ${many.objects} objects ≤ 100 MiB | ${fixed(many.docstore.peakRssMiB, 1)} MiB | ${many.docstore.peakRssMiB <= 100 ? 'yes' : 'no'} |`);
+  out(`| peak RSS growth over the zero-object run at ${many.objects} objects (${fixed(floorRssMiB, 1)} MiB) ≤ 100 MiB | ${fixed(many.docstore.peakRssMiB - floorRssMiB, 1)} MiB | ${many.docstore.peakRssMiB - floorRssMiB <= 100 ? 'yes' : 'no'} |`);
   out(`| RSS flat: peak RSS at ${many.objects} ≤ 1.2 × at ${few.objects} objects | ${fixed(rssGrowth, 2)}× (${fixed(many.docstore.peakRssMiB - few.docstore.peakRssMiB, 1)} MiB) | ${rssGrowth <= 1.2 ? 'yes' : 'no'} |`);
   out(`| live heap flat: median at ${many.objects} ≤ 1.2 × at ${few.objects} objects | ${fixed(liveGrowth, 2)}× | ${liveGrowth <= 1.2 ? 'yes' : 'no'} |`);
   out(`\ndocstore's mirror itself (without process start-up) took ${fixed(docstoreMirrorMs / 1000, 2)} s (median): ratio ${fixed(rcloneMs / docstoreMirrorMs, 2)} against rclone's wall time; the no-change run ${fixed(docstoreAgain.summary.durationMs / 1000, 2)} s.`);
