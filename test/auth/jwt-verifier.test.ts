@@ -31,6 +31,21 @@ describe('JwtVerifier', () => {
     expect(await codeOf(verifier.verify(`Bearer ${otherSecret}`))).toBe('auth.invalid_token');
   });
 
+  it('a verified token is remembered until its expiry only: the same principal again, refused once expired, a copy each time', async () => {
+    const secret = Buffer.from('a-shared-secret-of-at-least-32-bytes!!');
+    let now = new Date();
+    const verifier = await JwtVerifier.create({ key: { kind: 'secret', secret } }, { now: () => now });
+    const token = await mintToken(secret, { sub: 'u1', org: ORG, role: 'owner', buildings: [BUILDING], ttlSeconds: 60 });
+    const first = await verifier.verify(`Bearer ${token}`);
+    (first.buildingIds as string[]).push('changed by the caller');
+    expect(await verifier.verify(`Bearer ${token}`)).toEqual({ userId: 'u1', organizationId: ORG, role: 'owner', buildingIds: [BUILDING] });
+    // A token that differs in its signature only is verified on its own, and refused.
+    const forged = `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(43)}`;
+    expect(await codeOf(verifier.verify(`Bearer ${forged}`))).toBe('auth.invalid_token');
+    now = new Date(now.getTime() + 61_000);
+    expect(await codeOf(verifier.verify(`Bearer ${token}`))).toBe('auth.invalid_token');
+  });
+
   for (const algorithm of ['RS256', 'ES256'] as const) {
     it(`${algorithm} with a PEM public key; an HS256 token signed with that key's text is refused`, async () => {
       const { publicKey, privateKey } = await generateKeyPair(algorithm);
