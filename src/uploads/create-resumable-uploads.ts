@@ -32,9 +32,8 @@ export interface ResumableUploadsConfig {
  * any instance can resume it); on the local backend, files in the storage's own directory under
  * `tus-uploads/` (`@tus/file-store`; no listing shows them). There, a finished upload is foreign
  * content of the storage at `tus-uploads/{id}`, which becomes the document's object without being
- * written again (`ObjectStorage.adopt`) where the storage adopts (not under client-side
- * encryption). On S3 with Object Lock, server-side or client-side encryption (whose rules tus's own
- * writes would not follow), parts live on local disk in `DATA_DIR/uploads` and the finished upload
+ * written again (`ObjectStorage.adopt`). Under client-side encryption (local or S3), and on S3 with
+ * Object Lock or server-side encryption (whose rules tus's own writes would not follow), parts live on local disk in `DATA_DIR/uploads` and the finished upload
  * is streamed into the storage. The S3 store (and with it the AWS SDK) is loaded only when used:
  * the embedded default never loads it.
  */
@@ -67,12 +66,14 @@ export async function createResumableUploads(
       },
       idPrefix,
     );
-  } else if (storage.backend === 'local') {
+  } else if (storage.backend === 'local' && config.encryption === undefined) {
+    // Under client-side encryption the objects directory is what the provider sees: an unfinished
+    // upload's parts and its metadata (file name, title) are plaintext, so they stay in DATA_DIR.
     datastore = new FinishedUploadFileStore({ directory: join(storage.path, UPLOADS_PREFIX), expirationPeriodInMilliseconds });
   } else {
     datastore = new FinishedUploadFileStore({ directory: join(config.dataDir, 'uploads'), expirationPeriodInMilliseconds });
   }
-  const inStorage = storage.backend === 'local' || idPrefix !== '';
+  const inStorage = idPrefix !== '' || (storage.backend === 'local' && config.encryption === undefined);
   const foreignKeyOf = inStorage && core.storage.capabilities.adoptsForeignContent ? (id: string) => `${UPLOADS_PREFIX}${id}` : undefined;
   return new ResumableUploads({
     db: core.db,
