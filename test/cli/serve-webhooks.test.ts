@@ -41,7 +41,7 @@ describe('docstore serve with DOCSTORE_WEBHOOK_URLS', () => {
       DOCSTORE_WEBHOOK_SECRET: SECRET,
     });
     await instance.ready(90_000);
-    expect(instance.output()).toContain('webhooks on: sending events');
+    await instance.printed('webhooks on: sending events', 10_000);
     const token = await mintToken(Buffer.from(JWT_SECRET), { sub: 'syndic-1', org: '0190a000-0000-7000-8000-000000000001', role: 'syndic', buildings: [], ttlSeconds: 600 });
     const building = await registerBuildingAt(`http://127.0.0.1:${port}`, token);
     await expect.poll(() => receiver.accepted.map((request) => [request.event.type, request.event.buildingId, request.verified]), { timeout: 30_000, interval: 100 }).toEqual([['building.created', building, true]]);

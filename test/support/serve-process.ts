@@ -12,6 +12,8 @@ export interface ServeProcess {
   exited: Promise<number | null>;
   /** Resolves once it printed `docstore: serving on`; rejects when it exits before or after `timeoutMs`. */
   ready(timeoutMs?: number): Promise<void>;
+  /** Resolves once its output holds `text` (log lines are written asynchronously, after the banner may be); rejects when it exits before or after `timeoutMs`. */
+  printed(text: string, timeoutMs?: number): Promise<void>;
   /** SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
 }
@@ -23,17 +25,21 @@ export function startServe(env: NodeJS.ProcessEnv, options: { cwd?: string } = {
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const printed = async (text: string, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!output.includes(text)) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`docstore serve did not print ${JSON.stringify(text)} (exit ${child.exitCode}):\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
   return {
     child,
     output: () => output,
     exited,
-    async ready(timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!output.includes('docstore: serving on')) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`docstore serve did not start (exit ${child.exitCode}):\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+    ready(timeoutMs = 60_000) {
+      return printed('docstore: serving on', timeoutMs);
     },
+    printed,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
