@@ -14,19 +14,18 @@ export function describeAdoption(current: () => { fixture: StorageFixture; stora
   describe('adopt (foreign content)', () => {
     const described = { contentType: 'application/pdf', contentDisposition: 'attachment; filename="pv.pdf"', metadata: { 'document-id': 'doc-1', title: 'Procès-verbal' } };
 
-    it('a storage that cannot adopt says so, and refuses before touching anything', async (context) => {
-      const { fixture, storage, key } = current();
-      context.skip(storage.capabilities.adoptsForeignContent, 'capabilities.adoptsForeignContent is true: adoption is tested below');
+    /** Where the storage cannot adopt (client-side encryption, SSE, Object Lock): refused before anything is touched. */
+    async function expectRefused({ fixture, storage, key }: ReturnType<typeof current>): Promise<void> {
       const bytes = bytesOf(1000);
       await fixture.writeForeign(key('tus-uploads/refused'), bytes);
       await expectCode(storage.adopt(key('tus-uploads/refused'), key('document'), { size: bytes.length, sha256: sha256(bytes) }), 'storage.adoption_unsupported');
       expect(await storage.exists(key('document'))).toBe(false);
       expect(await fixture.foreignExists(key('tus-uploads/refused'))).toBe(true);
-    });
+    }
 
-    it('makes foreign content (empty, small, a multipart upload) an object with its description and SHA-256; the source is gone, nothing else is listed', async (context) => {
+    it('makes foreign content (empty, small, a multipart upload) an object with its description and SHA-256, the source gone and nothing else listed; a storage that cannot adopt says so and touches nothing', async () => {
       const { fixture, storage, key } = current();
-      context.skip(!storage.capabilities.adoptsForeignContent, 'capabilities.adoptsForeignContent is false: refused, tested above');
+      if (!storage.capabilities.adoptsForeignContent) return expectRefused(current());
       for (const [name, bytes] of [['empty', Buffer.alloc(0)], ['small', bytesOf(1234, 1)], ['multipart', bytesOf(12 * MiB + 17, 2)]] as const) {
         const source = key(`tus-uploads/${name}`);
         await fixture.writeForeign(source, bytes);
@@ -44,9 +43,9 @@ export function describeAdoption(current: () => { fixture: StorageFixture; stora
       expect(await fixture.leftovers()).toEqual([]);
     });
 
-    it('is create-only, checks the length, and on any refusal leaves the source as it was', async (context) => {
+    it('is create-only, checks the length, and on any refusal leaves the source as it was (a storage that cannot adopt refuses it all)', async () => {
       const { fixture, storage, key } = current();
-      context.skip(!storage.capabilities.adoptsForeignContent, 'capabilities.adoptsForeignContent is false: refused, tested above');
+      if (!storage.capabilities.adoptsForeignContent) return expectRefused(current());
       const bytes = bytesOf(70_000, 3);
       const source = key('tus-uploads/kept');
       await fixture.writeForeign(source, bytes);
