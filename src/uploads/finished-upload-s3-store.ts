@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { S3Store, type MetadataValue, type Options } from '@tus/s3-store';
 import { RequestScopedKvStore } from './request-scoped-kv-store.js';
 
@@ -13,9 +14,16 @@ import { RequestScopedKvStore } from './request-scoped-kv-store.js';
  * - `write` of nothing at the end of a finished upload answers its length (a retried completion).
  * - metadata cached for one request only (`RequestScopedKvStore`, see `withRequestCache`):
  *   instances see each other's completions.
+ * - `write` of a body whose length is declared (`withBodyLength`) and that makes a whole part
+ *   (at least `minPartSize`, or the upload's last bytes) where no incomplete part is pending: the
+ *   body is streamed straight into one `UploadPart` as it arrives. The original spools every part
+ *   to a temporary file and uploads it once the part is whole, so the upload waits for the receipt.
+ *   A body that ends short (a cut connection) aborts the part: none of its bytes count, the offset
+ *   stays where it was, and the client sends the chunk again.
  */
 export class FinishedUploadS3Store extends S3Store {
   private readonly requestCache: RequestScopedKvStore<MetadataValue>;
+  private readonly bodyLength = new AsyncLocalStorage<number>();
 
   constructor(
     options: Options,
@@ -31,6 +39,11 @@ export class FinishedUploadS3Store extends S3Store {
     return this.requestCache.run(work);
   }
 
+  /** Runs one request's handling, its body declared `bytes` long (its `Content-Length`). */
+  withBodyLength<R>(bytes: number, work: () => Promise<R>): Promise<R> {
+    return this.bodyLength.run(bytes, work);
+  }
+
   /**
    * Writing nothing at the end of a finished upload (its multipart upload already completed, S3
    * answering NoSuchUpload) answers its length: the empty `PATCH` that retries a completion an
@@ -38,13 +51,39 @@ export class FinishedUploadS3Store extends S3Store {
    */
   override async write(source: Readable, id: string, offset: number): Promise<number> {
     try {
-      return await super.write(source, id, offset);
+      return (await this.writeWholePart(source, id, offset)) ?? (await super.write(source, id, offset));
     } catch (error) {
       if (!isMissingUpload(error)) throw error;
       const upload = await this.getUpload(id);
       if (upload.size !== offset) throw error;
       return offset;
     }
+  }
+
+  /** The streamed write (see the class); undefined when the body does not make a whole part here. */
+  private async writeWholePart(source: Readable, id: string, offset: number): Promise<number | undefined> {
+    const bytes = this.bodyLength.getStore();
+    if (bytes === undefined || bytes === 0 || bytes > MAX_PART_BYTES) return undefined;
+    const metadata = await this.getMetadata(id);
+    const size = metadata.file.size;
+    const last = size !== undefined && offset + bytes === size;
+    if (bytes < this.minPartSize && !last) return undefined;
+    const parts = await this.retrieveParts(id);
+    const stored = parts.reduce((sum, part) => sum + (part.Size ?? 0), 0);
+    const partNumber = (parts.at(-1)?.PartNumber ?? 0) + 1;
+    if (stored !== offset || partNumber > this.maxMultipartParts || (await this.getIncompletePartSize(id)) !== undefined) return undefined;
+    const aborting = new AbortController();
+    const counted = source.pipe(new ExactLength(bytes));
+    // A body that fails or ends short aborts the part (the SDK does not watch its body's errors).
+    counted.on('error', () => aborting.abort());
+    source.once('error', (error: Error) => counted.destroy(error));
+    await this.client.uploadPart({ Bucket: this.bucket, Key: id, UploadId: metadata['upload-id'], PartNumber: partNumber, Body: counted, ContentLength: bytes }, { abortSignal: aborting.signal });
+    if (last) {
+      await this.finishMultipartUpload(metadata, await this.retrieveParts(id));
+      await this.completeMetadata(metadata.file);
+      await this.clearCache(id);
+    }
+    return offset + bytes;
   }
 
   override async remove(id: string): Promise<void> {
@@ -77,6 +116,33 @@ export class FinishedUploadS3Store extends S3Store {
       keyMarker = page.NextKeyMarker;
       uploadIdMarker = page.NextUploadIdMarker;
     }
+  }
+}
+
+/** S3's largest part. */
+const MAX_PART_BYTES = 5 * 1024 ** 3;
+
+/** Passes exactly `bytes` bytes on; fewer or more fail the stream. */
+class ExactLength extends Transform {
+  private received = 0;
+
+  constructor(private readonly bytes: number) {
+    super();
+  }
+
+  override _transform(piece: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.received += piece.length;
+    if (this.received > this.bytes) return this.fail(done);
+    done(null, piece);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.received !== this.bytes) return this.fail(done);
+    done();
+  }
+
+  private fail(done: TransformCallback): void {
+    done(new Error(`the body carried ${this.received} bytes where ${this.bytes} were declared`));
   }
 }
 

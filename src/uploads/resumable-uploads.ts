@@ -27,6 +27,8 @@ export type ReadableDataStore = DataStore & {
   markAdopted?(id: string): void;
   /** Runs one request's work with the store's metadata read once (see `RequestScopedKvStore`). */
   withRequestCache?<R>(work: () => Promise<R>): Promise<R>;
+  /** Runs one request's handling, its body declared `bytes` long (its `Content-Length`). */
+  withBodyLength?<R>(bytes: number, work: () => Promise<R>): Promise<R>;
 };
 
 /** An upload's id in its URL. */
@@ -160,7 +162,7 @@ export class ResumableUploads {
     if (principal !== undefined) this.principals.set(request, principal);
     const receiving = body === undefined ? undefined : this.hashed(request, body);
     try {
-      const response = await this.server.handleWeb(request);
+      const response = await this.handled(request);
       const offset = response.ok ? response.headers.get('upload-offset') : null;
       if (receiving !== undefined) this.digests.settle(receiving, offset === null ? undefined : Number(offset));
       return response;
@@ -172,6 +174,16 @@ export class ResumableUploads {
       const finished = this.finished.get(request);
       if (finished !== undefined) await this.options.datastore.remove(finished).catch((error: unknown) => this.options.onRemovalError?.(error, finished));
     }
+  }
+
+  /** tus's answer to `request`, the store told its body's declared length (see `withBodyLength`). */
+  private handled(request: Request): Promise<Response> {
+    const { datastore } = this.options;
+    const declared = request.headers.get('content-length');
+    const bytes = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
+    const writes = request.method === 'PATCH' || request.headers.get('content-type') === 'application/offset+octet-stream';
+    if (datastore.withBodyLength === undefined || bytes === undefined || !writes) return this.server.handleWeb(request);
+    return datastore.withBodyLength(bytes, () => this.server.handleWeb(request));
   }
 
   /**
