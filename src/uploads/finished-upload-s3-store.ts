@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Part } from '@aws-sdk/client-s3';
 import { S3Store, type MetadataValue, type Options } from '@tus/s3-store';
+import type { Upload } from '@tus/server';
 import { RequestScopedKvStore } from './request-scoped-kv-store.js';
 
 /**
@@ -24,6 +26,8 @@ import { RequestScopedKvStore } from './request-scoped-kv-store.js';
 export class FinishedUploadS3Store extends S3Store {
   private readonly requestCache: RequestScopedKvStore<MetadataValue>;
   private readonly bodyLength = new AsyncLocalStorage<number>();
+  /** Per request and upload: the parts and the incomplete part's size as last read (see `writeWholePart`). */
+  private readonly lastRead = new AsyncLocalStorage<Map<string, { parts?: Part[]; incompleteBytes?: number | undefined }>>();
 
   constructor(
     options: Options,
@@ -36,7 +40,33 @@ export class FinishedUploadS3Store extends S3Store {
 
   /** Runs one request's work (admission and tus's handling) with one read of each upload's `.info`. */
   withRequestCache<R>(work: () => Promise<R>): Promise<R> {
-    return this.requestCache.run(work);
+    return this.requestCache.run(() => this.lastRead.run(new Map(), work));
+  }
+
+  /** Reads the upload afresh (nothing an earlier read of this request left counts, see `writeWholePart`). */
+  override async getUpload(id: string): Promise<Upload> {
+    this.lastRead.getStore()?.delete(id);
+    return super.getUpload(id);
+  }
+
+  protected override async retrieveParts(id: string, partNumberMarker?: string): Promise<Part[]> {
+    const parts = await super.retrieveParts(id, partNumberMarker);
+    if (partNumberMarker === undefined) this.lastReadOf(id).parts = parts;
+    return parts;
+  }
+
+  protected override async getIncompletePartSize(id: string): Promise<number | undefined> {
+    const bytes = await super.getIncompletePartSize(id);
+    this.lastReadOf(id).incompleteBytes = bytes;
+    return bytes;
+  }
+
+  private lastReadOf(id: string): { parts?: Part[]; incompleteBytes?: number | undefined } {
+    const reads = this.lastRead.getStore();
+    if (reads === undefined) return {};
+    const read = reads.get(id) ?? {};
+    reads.set(id, read);
+    return read;
   }
 
   /** Runs one request's handling, its body declared `bytes` long (its `Content-Length`). */
@@ -60,7 +90,12 @@ export class FinishedUploadS3Store extends S3Store {
     }
   }
 
-  /** The streamed write (see the class); undefined when the body does not make a whole part here. */
+  /**
+   * The streamed write (see the class); undefined when the body does not make a whole part here.
+   * The parts and the incomplete part are those tus's `getUpload` just read under the upload's lock
+   * (a `PATCH` reads the upload there right before writing, after its admission read it unlocked),
+   * read again only when this request has not read them.
+   */
   private async writeWholePart(source: Readable, id: string, offset: number): Promise<number | undefined> {
     const bytes = this.bodyLength.getStore();
     if (bytes === undefined || bytes === 0 || bytes > MAX_PART_BYTES) return undefined;
@@ -68,18 +103,21 @@ export class FinishedUploadS3Store extends S3Store {
     const size = metadata.file.size;
     const last = size !== undefined && offset + bytes === size;
     if (bytes < this.minPartSize && !last) return undefined;
-    const parts = await this.retrieveParts(id);
+    const read = this.lastReadOf(id);
+    const parts = read.parts ?? (await this.retrieveParts(id));
+    const incompleteBytes = 'incompleteBytes' in read ? read.incompleteBytes : await this.getIncompletePartSize(id);
+    this.lastRead.getStore()?.delete(id);
     const stored = parts.reduce((sum, part) => sum + (part.Size ?? 0), 0);
     const partNumber = (parts.at(-1)?.PartNumber ?? 0) + 1;
-    if (stored !== offset || partNumber > this.maxMultipartParts || (await this.getIncompletePartSize(id)) !== undefined) return undefined;
+    if (stored !== offset || partNumber > this.maxMultipartParts || incompleteBytes !== undefined) return undefined;
     const aborting = new AbortController();
     const counted = source.pipe(new ExactLength(bytes));
     // A body that fails or ends short aborts the part (the SDK does not watch its body's errors).
     counted.on('error', () => aborting.abort());
     source.once('error', (error: Error) => counted.destroy(error));
-    await this.client.uploadPart({ Bucket: this.bucket, Key: id, UploadId: metadata['upload-id'], PartNumber: partNumber, Body: counted, ContentLength: bytes }, { abortSignal: aborting.signal });
+    const { ETag } = await this.client.uploadPart({ Bucket: this.bucket, Key: id, UploadId: metadata['upload-id'], PartNumber: partNumber, Body: counted, ContentLength: bytes }, { abortSignal: aborting.signal });
     if (last) {
-      await this.finishMultipartUpload(metadata, await this.retrieveParts(id));
+      await this.finishMultipartUpload(metadata, [...parts, { PartNumber: partNumber, ETag }]);
       await this.completeMetadata(metadata.file);
       await this.clearCache(id);
     }
