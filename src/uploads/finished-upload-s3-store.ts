@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Part } from '@aws-sdk/client-s3';
 import { S3Store, type MetadataValue, type Options } from '@tus/s3-store';
-import type { Upload } from '@tus/server';
+import { ERRORS, type Upload } from '@tus/server';
 import { RequestScopedKvStore } from './request-scoped-kv-store.js';
 
 /**
@@ -41,6 +41,16 @@ export class FinishedUploadS3Store extends S3Store {
   /** Runs one request's work (admission and tus's handling) with one read of each upload's `.info`. */
   withRequestCache<R>(work: () => Promise<R>): Promise<R> {
     return this.requestCache.run(() => this.lastRead.run(new Map(), work));
+  }
+
+  /** Upload `id` as its `.info` says (one GET, none of its parts): for admission, its offset unread. */
+  async getUploadMetadata(id: string): Promise<Upload> {
+    try {
+      return (await this.getMetadata(id)).file;
+    } catch (error) {
+      if (isMissingUpload(error)) throw ERRORS.FILE_NOT_FOUND;
+      throw error;
+    }
   }
 
   /** Reads the upload afresh (nothing an earlier read of this request left counts, see `writeWholePart`). */

@@ -29,6 +29,8 @@ export type ReadableDataStore = DataStore & {
   withRequestCache?<R>(work: () => Promise<R>): Promise<R>;
   /** Runs one request's handling, its body declared `bytes` long (its `Content-Length`). */
   withBodyLength?<R>(bytes: number, work: () => Promise<R>): Promise<R>;
+  /** Upload `id` as its metadata says, without its offset (which may be stale); tus's FILE_NOT_FOUND when absent. */
+  getUploadMetadata?(id: string): Promise<Upload>;
 };
 
 /** An upload's id in its URL. */
@@ -232,20 +234,36 @@ export class ResumableUploads {
    * may still upload there. Another caller gets `upload.not_found`, as for an absent upload.
    */
   async admitAccess(principal: Principal, id: string): Promise<ResumableUploadState> {
+    const admitted = await this.admitted(principal, id, (storeId) => this.options.datastore.getUpload(storeId));
+    if ('completed' in admitted) return admitted.completed;
+    return { id, offset: admitted.upload.offset, length: admitted.upload.size ?? null };
+  }
+
+  /**
+   * Admits a `PATCH` without `Upload-Checksum` as `admitAccess` does, reading only the upload's
+   * metadata where the store can (`getUploadMetadata`: on S3 its `.info`, not its parts): its
+   * offset is tus's to read and check, under the upload's lock.
+   */
+  async admitWrite(principal: Principal, id: string): Promise<void> {
+    const { datastore } = this.options;
+    await this.admitted(principal, id, (storeId) => (datastore.getUploadMetadata === undefined ? datastore.getUpload(storeId) : datastore.getUploadMetadata(storeId)));
+  }
+
+  private async admitted(principal: Principal, id: string, read: (storeId: string) => Promise<Upload>): Promise<{ upload: Upload } | { completed: ResumableUploadState }> {
     if (!URL_ID.test(id)) throw new DocumentError('upload.not_found', `Upload ${id} not found`, { id });
     let upload: Upload;
     try {
-      upload = await this.options.datastore.getUpload(`${this.idPrefix}${id}`);
+      upload = await read(`${this.idPrefix}${id}`);
     } catch (error) {
       const mapped = isDocstoreError(error) ? error : tusErrorToDocumentError(error, id);
       // A finished upload's parts are gone; its creator still learns which document it became.
       const completion = isDocstoreError(mapped) && mapped.code === 'upload.not_found' ? await this.options.completions.of(principal, id) : undefined;
       if (completion === undefined) throw mapped;
-      return { id, offset: completion.length, length: completion.length, documentId: completion.documentId, documentVersion: completion.version };
+      return { completed: { id, offset: completion.length, length: completion.length, documentId: completion.documentId, documentVersion: completion.version } };
     }
     if (upload.metadata?.[CREATOR_KEY] !== creatorOf(principal)) throw new DocumentError('upload.not_found', `Upload ${id} not found`, { id });
     await this.authorize(principal, toResumableUploadMetadata(upload.metadata ?? {}));
-    return { id, offset: upload.offset, length: upload.size ?? null };
+    return { upload };
   }
 
   private async authorize(principal: Principal, metadata: ResumableUploadMetadata): Promise<void> {

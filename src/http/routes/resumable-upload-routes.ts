@@ -41,6 +41,8 @@ export async function resumableUploadRoutes(app: FastifyInstance, options: Resum
           const checksum = header('upload-checksum');
           if (checksum !== undefined && carriesData(request)) chunk = await receiveCheckedChunk(request.raw, parseUploadChecksum(checksum), Number(uploadLength));
         }
+      } else if (request.method === 'PATCH' && header('upload-checksum') === undefined) {
+        await uploads.admitWrite(principal, id);
       } else {
         const state = await uploads.admitAccess(principal, id);
         if (request.method === 'GET') return reply.code(200).header('cache-control', 'no-store').send(state);
