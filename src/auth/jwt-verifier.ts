@@ -2,6 +2,7 @@ import { SignJWT, createRemoteJWKSet, errors, importSPKI, jwtVerify, type Crypto
 import { z } from 'zod';
 import { AuthError } from './auth-errors.js';
 import { ROLES, type Principal } from '../shared/principal.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 
 export type JwtKeyConfig =
   | { kind: 'secret'; secret: Uint8Array }
@@ -37,7 +38,7 @@ const CACHEABLE_TOKEN_CHARACTERS = 4096;
  */
 export class JwtVerifier {
   /** Verified tokens, most recently verified last, with their expiry (seconds since the epoch). */
-  readonly #verified = new Map<string, { principal: Principal; expiresAtSeconds: number }>();
+  readonly #verified = new BoundedMap<string, { principal: Principal; expiresAtSeconds: number }>(VERIFIED_TOKENS_KEPT);
 
   private constructor(
     private readonly key: Uint8Array | CryptoKey | JWTVerifyGetKey,
@@ -96,10 +97,6 @@ export class JwtVerifier {
     const principal: Principal = { userId: claims.data.sub, organizationId: claims.data.org, role: claims.data.role, buildingIds: claims.data.buildings };
     if (this.config.key.kind !== 'jwks' && token.length <= CACHEABLE_TOKEN_CHARACTERS && typeof payload.exp === 'number') {
       this.#verified.set(token, { principal: { ...principal, buildingIds: [...principal.buildingIds] }, expiresAtSeconds: payload.exp });
-      if (this.#verified.size > VERIFIED_TOKENS_KEPT) {
-        const [oldest] = this.#verified.keys();
-        if (oldest !== undefined) this.#verified.delete(oldest);
-      }
     }
     return principal;
   }

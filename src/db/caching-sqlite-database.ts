@@ -1,5 +1,6 @@
 import type BetterSqlite from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import { BoundedMap } from '../lib/bounded-map.js';
 
 /** Statements kept prepared by default: well above the few dozen distinct statements docstore runs. */
 const DEFAULT_CAPACITY = 256;
@@ -15,28 +16,25 @@ const DEFAULT_CAPACITY = 256;
  */
 export class CachingSqliteDatabase implements SqliteDatabase {
   /** Most recently used last. */
-  readonly #statements = new Map<string, BetterSqlite.Statement>();
+  readonly #statements: BoundedMap<string, BetterSqlite.Statement>;
 
   constructor(
     private readonly database: BetterSqlite.Database,
     /** How many statements stay prepared. @default 256 */
-    private readonly capacity = DEFAULT_CAPACITY,
-  ) {}
+    capacity = DEFAULT_CAPACITY,
+  ) {
+    this.#statements = new BoundedMap(capacity);
+  }
 
   prepare(sql: string): SqliteStatement {
     const cached = this.#statements.get(sql);
     if (cached !== undefined) {
       if (cached.busy) return this.database.prepare(sql);
-      this.#statements.delete(sql);
       this.#statements.set(sql, cached);
       return cached;
     }
     const statement = this.database.prepare(sql);
     this.#statements.set(sql, statement);
-    if (this.#statements.size > this.capacity) {
-      const [leastRecent] = this.#statements.keys();
-      if (leastRecent !== undefined) this.#statements.delete(leastRecent);
-    }
     return statement;
   }
 

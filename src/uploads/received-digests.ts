@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { BoundedMap } from '../lib/bounded-map.js';
 
 /** How many uploads' running digests one process keeps at most (the oldest go first). */
 const DEFAULT_CAPACITY = 256;
@@ -69,12 +70,14 @@ class TrackedBody implements ReceivingBody {
  * upload, for at most `capacity` uploads.
  */
 export class ReceivedDigests {
-  private readonly digests = new Map<string, RunningDigest>();
+  private readonly digests: BoundedMap<string, RunningDigest>;
 
   constructor(
     private readonly sampleBytes: number,
-    private readonly capacity = DEFAULT_CAPACITY,
-  ) {}
+    capacity = DEFAULT_CAPACITY,
+  ) {
+    this.digests = new BoundedMap(capacity);
+  }
 
   /** Starts hashing a body that writes upload `id` (undefined: a creation) from `offset`. */
   receive(id: string | undefined, offset: number): ReceivingBody {
@@ -91,10 +94,6 @@ export class ReceivedDigests {
     this.digests.delete(tracked.id);
     if (!tracked.covers(offset)) return;
     this.digests.set(tracked.id, { offset: offset as number, hash: tracked.hash, sample: tracked.sample() });
-    for (const oldest of this.digests.keys()) {
-      if (this.digests.size <= this.capacity) break;
-      this.digests.delete(oldest);
-    }
   }
 
   /**
