@@ -1,6 +1,6 @@
 import { BackupError } from './backup-errors.js';
-import type { BackupRepository, Snapshot } from './backup-repository.js';
-import { RepositoryLock } from './repository-lock.js';
+import type { BackupRepository, Snapshot } from './repository/backup-repository.js';
+import { RepositoryLock } from './repository/repository-lock.js';
 
 /** restic's `forget` policy: each rule keeps the newest snapshot of its last N periods (UTC); a snapshot any rule keeps stays. */
 export interface RetentionPolicy {

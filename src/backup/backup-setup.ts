@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { BackupError } from './backup-errors.js';
-import { BackupRepository, REPOSITORY_FORMAT } from './backup-repository.js';
-import { loadAttachment, saveAttachment, type RepositoryAttachment } from './backup-state.js';
-import { armor, decryptBytes, encryptBytes, fingerprintOf, readPublicKeys, type PrivateKey, type PublicKey } from './openpgp-codec.js';
+import { BackupRepository, REPOSITORY_FORMAT } from './repository/backup-repository.js';
+import { loadAttachment, saveAttachment, type RepositoryAttachment } from './repository/backup-state.js';
+import { armor, decryptBytes, encryptBytes, fingerprintOf, readPublicKeys, type PrivateKey, type PublicKey } from './format/openpgp-codec.js';
 
 /**
  * Creates a repository encrypted to `recipients` and attaches this server to it: a random naming key,

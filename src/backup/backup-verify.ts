@@ -2,9 +2,9 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { TaskPool } from '../lib/task-pool.js';
 import { createHash } from 'node:crypto';
-import type { BackupRepository, Snapshot, StoredBlob } from './backup-repository.js';
+import type { BackupRepository, Snapshot, StoredBlob } from './repository/backup-repository.js';
 import { openBlob, readManifest, rootCause } from './backup-restore.js';
-import type { PrivateKey } from './openpgp-codec.js';
+import type { PrivateKey } from './format/openpgp-codec.js';
 
 export interface VerifyOptions {
   repository: BackupRepository;

@@ -1,7 +1,7 @@
 import type { ExternalCheckpoint } from '../audit/evidence/audit-verifier.js';
-import type { BackupRepository } from './backup-repository.js';
+import type { BackupRepository } from './repository/backup-repository.js';
 import { readManifest } from './backup-restore.js';
-import type { PrivateKey } from './openpgp-codec.js';
+import type { PrivateKey } from './format/openpgp-codec.js';
 
 /**
  * The audit checkpoints every snapshot of the repository carries (its manifest's, decrypted with

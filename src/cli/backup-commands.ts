@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { DocstoreConfig } from '../config.js';
 import { BackupError } from '../backup/backup-errors.js';
-import type { BackupRepository } from '../backup/backup-repository.js';
-import type { PrivateKey, PublicKey } from '../backup/openpgp-codec.js';
+import type { BackupRepository } from '../backup/repository/backup-repository.js';
+import type { PrivateKey, PublicKey } from '../backup/format/openpgp-codec.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.js';
@@ -37,7 +37,7 @@ export function registerBackupCommands(program: Command): void {
       const config = await loadCliConfig();
       const passphrase = await passphraseOf(options, config);
       if (passphrase === undefined) throw BackupError.usage('the private key needs a passphrase: --passphrase-file FILE or DOCSTORE_BACKUP_PASSPHRASE');
-      const { generateKey } = await import('../backup/openpgp-codec.js');
+      const { generateKey } = await import('../backup/format/openpgp-codec.js');
       const key = await generateKey({ name: options.name, ...(options.email === undefined ? {} : { email: options.email }) }, passphrase);
       const base = join(options.outDir, `docstore-backup-${key.fingerprint.slice(-16)}`);
       await writeFile(`${base}.pub.asc`, key.publicKey, { mode: 0o644, flag: 'wx' });
@@ -97,7 +97,7 @@ export function registerBackupCommands(program: Command): void {
       const [{ runBackup }, { attachmentFor }, { recordSuccess, textfileMetrics, writeTextAtomically }] = await Promise.all([
         import('../backup/backup-run.js'),
         import('../backup/backup-setup.js'),
-        import('../backup/backup-state.js'),
+        import('../backup/repository/backup-state.js'),
       ]);
       await withRepository(options.repo, config, async (repository) => {
         const attachment = await attachmentFor(repository, config.dataDir);
@@ -341,7 +341,7 @@ async function protectedBlobsOf(repository: BackupRepository, config: DocstoreCo
   try {
     const contents = await guard.protectedSha256s();
     if (contents.size === 0) return new Map();
-    const [{ loadAttachment }, { blobName }] = await Promise.all([import('../backup/backup-state.js'), import('../backup/backup-manifest.js')]);
+    const [{ loadAttachment }, { blobName }] = await Promise.all([import('../backup/repository/backup-state.js'), import('../backup/format/backup-manifest.js')]);
     const namingKey = Buffer.from((await loadAttachment(config.dataDir, repository.config.id)).namingKey, 'base64');
     return new Map([...contents].map(([sha256, why]) => [blobName(namingKey, sha256), why]));
   } finally {
@@ -353,7 +353,7 @@ async function protectedBlobsOf(repository: BackupRepository, config: DocstoreCo
 export async function withRepository(text: string | undefined, config: DocstoreConfig, work: (repository: BackupRepository) => Promise<void>): Promise<void> {
   const location = text ?? config.backup.repository;
   if (location === undefined) throw BackupError.usage('which repository? give --repo LOCATION or set DOCSTORE_BACKUP_REPOSITORY');
-  const { BackupRepository } = await import('../backup/backup-repository.js');
+  const { BackupRepository } = await import('../backup/repository/backup-repository.js');
   await withLocation(location, config, async (opened) => work(await BackupRepository.open(opened.storage, opened.label)));
 }
 
@@ -371,7 +371,7 @@ async function isDirectory(url: string): Promise<boolean> {
 }
 
 async function readRecipients(files: readonly string[]): Promise<PublicKey[]> {
-  const { readPublicKeys } = await import('../backup/openpgp-codec.js');
+  const { readPublicKeys } = await import('../backup/format/openpgp-codec.js');
   const keys: PublicKey[] = [];
   for (const file of files) keys.push(...(await readPublicKeys(await readKeyFile(file), file)));
   return keys;
@@ -379,7 +379,7 @@ async function readRecipients(files: readonly string[]): Promise<PublicKey[]> {
 
 /** The armored private key at `options.identity`, unlocked with the passphrase file or DOCSTORE_BACKUP_PASSPHRASE. */
 export async function readIdentity(options: { identity: string; passphraseFile?: string }, config: DocstoreConfig): Promise<PrivateKey> {
-  const { readPrivateKey } = await import('../backup/openpgp-codec.js');
+  const { readPrivateKey } = await import('../backup/format/openpgp-codec.js');
   return readPrivateKey(await readKeyFile(options.identity), await passphraseOf(options, config), options.identity);
 }
 

@@ -4,7 +4,7 @@ import { JwtVerifier } from '../auth/jwt-verifier.js';
 import type { DocumentService } from '../documents/document-service.js';
 import { DocstoreMetrics } from '../metrics/docstore-metrics.js';
 import { startMetricsServer } from '../metrics/metrics-server.js';
-import { loadStatus } from '../backup/backup-state.js';
+import { loadStatus } from '../backup/repository/backup-state.js';
 import { jwtConfigOf } from '../auth/jwt-config.js';
 import { createDocstoreService, type DocstoreService } from '../service.js';
 import { countBrokenDocuments } from '../documents/integrity/integrity-repository.js';

@@ -10,7 +10,7 @@ import { entryHash } from '../../src/audit/audit-chain.js';
 import { checkpointStatement, type SignedCheckpoint } from '../../src/audit/evidence/audit-checkpoint.js';
 import { verifyAuditTrail } from '../../src/audit/evidence/audit-verifier.js';
 import { CheckpointKey } from '../../src/audit/evidence/checkpoint-key.js';
-import { BackupRepository } from '../../src/backup/backup-repository.js';
+import { BackupRepository } from '../../src/backup/repository/backup-repository.js';
 import { readManifest, restoreSnapshot } from '../../src/backup/backup-restore.js';
 import { initRepository } from '../../src/backup/backup-setup.js';
 import { snapshotCheckpoints } from '../../src/backup/snapshot-checkpoints.js';

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRepository } from '../../src/backup/backup-setup.js';
 import { readManifest, restoreSnapshot } from '../../src/backup/backup-restore.js';
-import { BackupRepository } from '../../src/backup/backup-repository.js';
+import { BackupRepository } from '../../src/backup/repository/backup-repository.js';
 import type { Document } from '../../src/shared/document.js';
 import { backUpService, backupKeys, s3RepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';

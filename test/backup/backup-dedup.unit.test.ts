@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackupRepository } from '../../src/backup/backup-repository.js';
+import type { BackupRepository } from '../../src/backup/repository/backup-repository.js';
 import { initRepository } from '../../src/backup/backup-setup.js';
 import { backUpService, backupKeys, localRepositoryLocation, type BackupKeys, type RepositoryLocation } from '../support/backup-fixture.js';
 import { localSqliteService, type ServiceFixture } from '../support/service-fixture.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { BackupRepository } from '../../src/backup/backup-repository.js';
+import type { BackupRepository } from '../../src/backup/repository/backup-repository.js';
 import { forgetSnapshots } from '../../src/backup/backup-retention.js';
 import { initRepository } from '../../src/backup/backup-setup.js';
 import { verifyRepository } from '../../src/backup/backup-verify.js';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackupRepository, Snapshot } from '../../src/backup/backup-repository.js';
+import type { BackupRepository, Snapshot } from '../../src/backup/repository/backup-repository.js';
 import { restoreSnapshot } from '../../src/backup/backup-restore.js';
 import { applyPolicy, forgetSnapshots } from '../../src/backup/backup-retention.js';
 import { initRepository } from '../../src/backup/backup-setup.js';
 import { verifyRepository } from '../../src/backup/backup-verify.js';
-import { RepositoryLock, STALE_AFTER_MS } from '../../src/backup/repository-lock.js';
+import { RepositoryLock, STALE_AFTER_MS } from '../../src/backup/repository/repository-lock.js';
 import { openDatabase } from '../../src/db/database.js';
 import type { Document } from '../../src/shared/document.js';
 import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';

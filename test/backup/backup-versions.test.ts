@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupRepository } from '../../src/backup/backup-repository.js';
+import { BackupRepository } from '../../src/backup/repository/backup-repository.js';
 import { restoreSnapshot } from '../../src/backup/backup-restore.js';
 import { initRepository } from '../../src/backup/backup-setup.js';
 import type { Document } from '../../src/shared/document.js';

@@ -1,7 +1,7 @@
 import * as openpgp from 'openpgp';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { BackupError } from './backup-errors.js';
+import { BackupError } from '../backup-errors.js';
 
 /**
  * OpenPGP in the dialect stock GnuPG 2.2 reads: v4 keys, SEIPD v1 (MDC) packets, no compression

@@ -1,8 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { SignedCheckpoint } from '../audit/evidence/audit-checkpoint.js';
+import type { SignedCheckpoint } from '../../audit/evidence/audit-checkpoint.js';
 import type { DumpFormat } from './database-dump.js';
-import { BackupError } from './backup-errors.js';
+import { BackupError } from '../backup-errors.js';
 import { paddedLength } from './padding.js';
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { buffer } from 'node:stream/consumers';
-import type { ObjectStorage } from '../storage/object-storage.js';
-import { isStorageError } from '../storage/storage-errors.js';
-import { BackupError } from './backup-errors.js';
+import type { ObjectStorage } from '../../storage/object-storage.js';
+import { isStorageError } from '../../storage/storage-errors.js';
+import { BackupError } from '../backup-errors.js';
 
 /** How often a held lock is refreshed, and after how long without refresh another process may ignore it. */
 const REFRESH_MS = 5 * 60_000;

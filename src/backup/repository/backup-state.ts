@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BackupError } from './backup-errors.js';
+import { BackupError } from '../backup-errors.js';
 
 /**
  * What the server keeps locally about a repository it backs up to (`<dataDir>/backup/<repository id>.json`,

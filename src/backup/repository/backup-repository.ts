@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import type { ObjectStorage, PutResult } from '../storage/object-storage.js';
-import { isStorageError } from '../storage/storage-errors.js';
-import { BackupError } from './backup-errors.js';
+import type { ObjectStorage, PutResult } from '../../storage/object-storage.js';
+import { isStorageError } from '../../storage/storage-errors.js';
+import { BackupError } from '../backup-errors.js';
 
 /**
  * A backup repository: objects in any storage (an S3 bucket and prefix, or a directory), laid out as

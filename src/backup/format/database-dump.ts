@@ -3,8 +3,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { sql, type Kysely } from 'kysely';
-import type { Database, DatabaseConfig } from '../db/database.js';
-import { BackupError } from './backup-errors.js';
+import type { Database, DatabaseConfig } from '../../db/database.js';
+import { BackupError } from '../backup-errors.js';
 
 /** The tables a dump holds, in the order they are restored (a table after those its rows refer to). */
 export const DUMPED_TABLES = ['buildings', 'documents', 'document_versions', 'audit_entries', 'audit_chain_heads', 'audit_checkpoints'] as const;

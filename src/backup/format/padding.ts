@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { BackupError } from './backup-errors.js';
+import { BackupError } from '../backup-errors.js';
 
 /**
  * The padded length of a `length`-byte plaintext: Padmé (Nikitin et al., "Reducing Metadata Leakage
