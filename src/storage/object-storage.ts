@@ -194,6 +194,13 @@ export type ByteRange = { start: number; end?: number } | { suffix: number };
 export interface GetOptions {
   range?: ByteRange;
   signal?: AbortSignal;
+  /**
+   * Buffers to read the content into instead of allocating one per chunk (`BufferPool`): a storage
+   * that reads into buffers of its own (local) then pushes each as one chunk (or the view of its
+   * first bytes), and the consumer gives it back once written out. Storages whose bytes arrive in
+   * buffers they do not allocate (S3, decryption) ignore it.
+   */
+  buffers?: { take(): Buffer };
 }
 
 export interface GetResult {

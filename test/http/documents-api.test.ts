@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Agent, get as httpGet } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/shared/document.js';
 import { ORG_A, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
@@ -130,6 +131,37 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const cached = await fixture.service.app.inject({ url, headers: { ...auth, 'if-none-match': `"${sha256(bytes)}"` } });
       expect(cached.statusCode).toBe(304);
       expect(cached.rawPayload.length).toBe(0);
+    });
+
+    it('serves concurrent downloads of large documents whole over sockets, slow readers among them', async () => {
+      // Content is read into reused buffers (src/lib/buffer-pool.ts): none may be reused before its bytes are sent.
+      const buildingId = await registerBuilding(fixture);
+      const contents = [pdfOfSize(9_000_000), pdfOfSize(600_001), pdfOfSize(8_000_000)].map((bytes, index) => Buffer.concat([bytes, Buffer.alloc(index + 1, index)]));
+      const documents = await Promise.all(contents.map((content) => upload(buildingId, { content })));
+      const agent = new Agent({ keepAlive: true, maxSockets: 12 });
+      const download = (index: number) =>
+        new Promise<Buffer>((resolve, reject) => {
+          const document = documents[index % documents.length] as Document;
+          const request = httpGet(`${fixture.baseUrl}/api/v1/documents/${document.id}/content`, { agent, headers: auth }, (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => {
+              chunks.push(chunk);
+              if (index % 3 === 0) {
+                response.pause();
+                setTimeout(() => response.resume(), 3);
+              }
+            });
+            response.once('end', () => resolve(Buffer.concat(chunks)));
+            response.once('error', reject);
+          });
+          request.once('error', reject);
+        });
+      try {
+        const received = await Promise.all(Array.from({ length: 12 }, (_, index) => download(index)));
+        received.forEach((bytes, index) => expect(sha256(bytes), `download ${index}`).toBe(sha256(contents[index % contents.length] as Buffer)));
+      } finally {
+        agent.destroy();
+      }
     });
 
     it('gives a time-limited download link that a plain HTTP client can use without a token', async () => {

@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
-import { readAll } from '../support/streams.js';
+import { BufferPool } from '../../src/lib/buffer-pool.js';
+import { bytesOf, readAll } from '../support/streams.js';
 
 describe('LocalObjectStorage on disk', () => {
   let base: string;
@@ -46,6 +47,25 @@ describe('LocalObjectStorage on disk', () => {
     await symlink(outside, join(root, 'escape'));
     expect(await codeOf(storage.adopt('escape/foreign', 'org/building/other', { size: 16, sha256 }))).toBe('storage.permission_denied');
     expect(await readFile(join(outside, 'foreign'), 'utf8')).toBe('outside the root');
+  });
+
+  it('reads a get into lent buffers, one per chunk, ranges included; a file cut short under a read fails with storage.integrity', async () => {
+    const storage = await LocalObjectStorage.open({ root });
+    const content = bytesOf(700_000);
+    await storage.put('large', content);
+    const pool = new BufferPool(256 * 1024, 4);
+    const lent: Buffer[] = [];
+    const buffers = { take: () => lent[lent.push(pool.take()) - 1] as Buffer };
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await storage.get('large', { buffers })).body) chunks.push(Buffer.from(chunk as Buffer));
+    expect(Buffer.concat(chunks).equals(content)).toBe(true);
+    expect(chunks.map((chunk) => chunk.length)).toEqual([262_144, 262_144, 175_712]);
+    expect(lent).toHaveLength(3);
+    const range = await storage.get('large', { buffers, range: { start: 100_000, end: 400_000 } });
+    expect((await readAll(range.body)).equals(content.subarray(100_000, 400_001))).toBe(true);
+    const cut = await storage.get('large', { buffers });
+    await truncate(join(root, 'large\\obj'), 300_000);
+    expect(await codeOf(readAll(cut.body))).toBe('storage.integrity');
   });
 
   it('keeps the content at the start of the file, readable without docstore', async () => {

@@ -31,6 +31,7 @@ import { adoptForeignFile } from './local-foreign-adoption.js';
 import { errnoCode, ignoreMissing, ignoreMissingStat, translateFsError, translateWriteFailure } from './local-fs-errors.js';
 import { encodeTrailer, localEtag, readObjectFile, readTrailer, type LocalObjectDescription } from './local-object-file.js';
 import { listLocalObjects } from './local-object-listing.js';
+import { localContentStream } from './local-content-stream.js';
 import { LocalObjectPaths } from './local-object-paths.js';
 
 /**
@@ -139,7 +140,8 @@ export class LocalObjectStorage implements ObjectStorage {
         await handle.close();
         body = end < start ? Readable.from([]) : readableOf(content?.subarray(start, end + 1) as Buffer);
       } else {
-        body = handle.createReadStream({ start, end, autoClose: true, highWaterMark: WHOLE_READ_BYTES });
+        const { buffers } = options;
+        body = localContentStream(handle, normalized, start, end, buffers === undefined ? newReadBuffer : () => buffers.take());
       }
       if (options.signal !== undefined) addAbortSignal(options.signal, body);
       return { body, info, ...(range === undefined ? {} : { range }) };
@@ -356,6 +358,10 @@ export class LocalObjectStorage implements ObjectStorage {
 }
 
 /** A stream of one buffer already in memory. */
+function newReadBuffer(): Buffer {
+  return Buffer.allocUnsafeSlow(WHOLE_READ_BYTES);
+}
+
 function readableOf(bytes: Buffer): Readable {
   return new Readable({
     read() {
