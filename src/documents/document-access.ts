@@ -12,13 +12,18 @@ import type { DocumentRow } from './documents.table.js';
  * caller may not see (`canSeeBuilding`), or one not registered (`POST /buildings`), is `not found`
  * for every action, uploads included (both answer alike, so existence is not revealed).
  */
-export async function authorizeBuilding(db: Kysely<Database>, principal: Principal, buildingId: string, action: BuildingAction): Promise<{ organizationId: string }> {
+export async function authorizeBuilding(
+  db: Kysely<Database>,
+  principal: Principal,
+  buildingId: string,
+  action: BuildingAction,
+): Promise<{ organizationId: string; financialYearEnd: { month: number; day: number } }> {
   const building = await repository.findBuilding(db, buildingId);
   if (building === undefined || !canSeeBuilding(principal, { id: buildingId, organizationId: building.organization_id })) {
     throw DocumentError.notFound('Building', buildingId);
   }
   assertBuildingAction(principal, buildingId, action);
-  return { organizationId: building.organization_id };
+  return { organizationId: building.organization_id, financialYearEnd: { month: Number(building.financial_year_end_month), day: Number(building.financial_year_end_day) } };
 }
 
 /**

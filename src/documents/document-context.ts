@@ -38,9 +38,17 @@ export interface DocumentServiceOptions {
    * Runs inside the transaction that records a new version (an upload is version 1), after its
    * rows: search queues the version's text extraction there, so that no version goes without.
    */
-  onVersionRecorded?: (trx: Transaction<Database>, version: { documentId: string; version: number }) => Promise<void>;
+  onVersionRecorded?: (trx: Transaction<Database>, version: RecordedVersion) => Promise<void>;
   /** Runs inside the transaction that edits a document's fields: search rewrites its index entry (the title) there. */
   onDocumentEdited?: (trx: Transaction<Database>, documentId: string) => Promise<void>;
+}
+
+/** A version just recorded, as `onVersionRecorded` is told of it. */
+export interface RecordedVersion {
+  documentId: string;
+  version: number;
+  /** For an upload (version 1): the new document's title, file name and building, as recorded in this transaction. */
+  created?: { title: string; fileName: string; buildingId: string };
 }
 
 /** What the documents use cases share: the service's options with the clock resolved. */

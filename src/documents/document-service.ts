@@ -88,9 +88,9 @@ export class DocumentService {
 
   /** See `DocumentUploader.upload`. */
   async upload(principal: Principal, buildingId: string, parts: AsyncIterable<UploadPart>, options: UploadOptions = {}): Promise<ProtectedDocument> {
-    const document = await this.uploader.upload(principal, buildingId, parts, options);
+    const { document, financialYearEnd } = await this.uploader.upload(principal, buildingId, parts, options);
     await this.context.protection.changed([document.id]);
-    return this.annotateOne(document);
+    return this.context.protection.annotateRecorded(document, financialYearEnd);
   }
 
   async list(principal: Principal, buildingId: string, query: { type?: DocumentType; q?: string; limit: number; cursor?: string }, trash = false): Promise<ProtectedDocumentPage> {

@@ -19,6 +19,13 @@ export function scopeToken(buildingId: string): string {
   return `zb${createHash('sha256').update(buildingId).digest('hex').slice(0, 24)}`;
 }
 
+/** A document's fields that its index entry is made of, beside its extracted text. */
+export interface IndexedFields {
+  title: string;
+  fileName: string;
+  buildingId: string;
+}
+
 /**
  * Writes documents' entries in the full-text index: the title (weight A: a title match ranks
  * first), the extracted text of the current version (body), both folded by `indexText`, so that
@@ -38,9 +45,22 @@ export class SearchIndex {
       .where('documents.id', '=', documentId)
       .executeTakeFirst();
     if (row === undefined) return;
-    const title = indexText(`${row.title} ${row.file_name}`);
-    const body = indexText(row.text ?? '');
-    const scope = scopeToken(row.building_id);
+    await SearchIndex.write(db, documentId, { title: row.title, fileName: row.file_name, buildingId: row.building_id, text: row.text }, false);
+  }
+
+  /**
+   * Writes the entry of a document created in this transaction (`db`), from the fields it was
+   * recorded with: it has no entry and no extracted text yet, so nothing is read back (the entry
+   * is the one `refresh` would write).
+   */
+  static async create(db: Transaction<Database>, documentId: string, fields: IndexedFields): Promise<void> {
+    await SearchIndex.write(db, documentId, { ...fields, text: null }, true);
+  }
+
+  private static async write(db: Kysely<Database> | Transaction<Database>, documentId: string, fields: IndexedFields & { text: string | null }, created: boolean): Promise<void> {
+    const title = indexText(`${fields.title} ${fields.fileName}`);
+    const body = indexText(fields.text ?? '');
+    const scope = scopeToken(fields.buildingId);
     if (dialectOf(db) === 'postgres') {
       await sql`
         insert into search_entries (document_id, tsv)
@@ -49,7 +69,7 @@ export class SearchIndex {
       `.execute(db);
       return;
     }
-    const existing = await db.selectFrom('search_entries').select('id').where('document_id', '=', documentId).executeTakeFirst();
+    const existing = created ? undefined : await db.selectFrom('search_entries').select('id').where('document_id', '=', documentId).executeTakeFirst();
     let id = existing?.id;
     if (id === undefined) {
       const inserted = await db.insertInto('search_entries').values({ document_id: documentId }).returning('id').executeTakeFirstOrThrow();

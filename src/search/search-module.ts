@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database } from '../db/database.js';
+import type { RecordedVersion } from '../documents/document-context.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { enqueueExtraction } from './extraction/extraction-job-repository.js';
 import type { ExtractionTools } from './extraction/extraction-tools.js';
@@ -23,7 +24,7 @@ export interface SearchModule {
   tools(): Promise<ExtractionTools>;
   /** For `DocumentServiceOptions`: queue each new version, rewrite the entry of an edited document (none when the index is off). */
   hooks: {
-    onVersionRecorded?: (trx: Transaction<Database>, version: { documentId: string; version: number }) => Promise<void>;
+    onVersionRecorded?: (trx: Transaction<Database>, version: RecordedVersion) => Promise<void>;
     onDocumentEdited?: (trx: Transaction<Database>, documentId: string) => Promise<void>;
   };
   /** A worker of the shared queue for this process (`serve` runs one in the background, `index rebuild` drains). */
@@ -49,8 +50,10 @@ export async function createSearchModule(db: Kysely<Database>, storage: ObjectSt
       ? {
           onVersionRecorded: async (trx, version) => {
             await enqueueExtraction(trx, version, now());
-            // The title is searchable at once; the body follows the extraction.
-            await SearchIndex.refresh(trx, version.documentId);
+            // The title is searchable at once; the body follows the extraction. A new document's
+            // entry is written from its fields (two statements, not five: nothing to read back).
+            if (version.created === undefined) await SearchIndex.refresh(trx, version.documentId);
+            else await SearchIndex.create(trx, version.documentId, version.created);
           },
           onDocumentEdited: (trx, documentId) => SearchIndex.refresh(trx, documentId),
         }

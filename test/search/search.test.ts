@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerBuilding } from '../support/buildings.js';
+import { sql } from 'kysely';
 import { searchDocuments } from '../../src/search/document-search.js';
+import { SearchIndex, dialectOf } from '../../src/search/search-index.js';
 import { parseQuery } from '../../src/search/search-query.js';
 import { docx, imagePdf, installOcrTools, scanOf, textPdf } from '../support/search-samples.js';
 import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
@@ -216,6 +218,21 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(edited.statusCode).toBe(200);
       expect(await found('ascenseur')).toEqual([]);
       expect(await found('elevateur')).toEqual([id]);
+    });
+
+    it('writes a new document’s entry from its fields, as a refresh from its row would', async () => {
+      const id = await upload(buildingB, { type: 'other', title: 'Chaudière : entretien', fileName: 'Chauffage 2025.pdf', contentType: 'application/pdf', content: textPdf([['Rapport.']]) });
+      const { db } = fixture.service;
+      const entry = async () =>
+        dialectOf(db) === 'postgres'
+          ? (await sql<{ entry: string }>`select tsv::text as entry from search_entries where document_id = ${id}`.execute(db)).rows
+          : (await sql<{ entry: string }>`select f.title || '|' || f.body || '|' || f.scope as entry from search_entries e join search_fts f on f.rowid = e.id where e.document_id = ${id}`.execute(db)).rows;
+      const written = await entry();
+      expect(written).toHaveLength(1);
+      await db.transaction().execute((trx) => SearchIndex.refresh(trx, id));
+      expect(await entry()).toEqual(written);
+      expect(await found('chaudiere')).toEqual([id]);
+      expect(await found('chauffage')).toEqual([id]);
     });
 
     it('hides trashed documents and drops the index rows of purged ones', async () => {

@@ -4,6 +4,7 @@ import type { Document, DocumentRetention, DocumentType, ProtectedDocument } fro
 import { dateInBrussels, type CalendarDate } from './calendar-date.js';
 import { RetentionError } from './retention-errors.js';
 import * as repository from './retention-repository.js';
+import type { ProtectionInputRow } from './retention-repository.js';
 import {
   DEFAULT_RETENTION,
   computeRetention,
@@ -85,35 +86,42 @@ export class DocumentProtection {
     const unique = [...new Set(ids)];
     const result = new Map<string, Protection>();
     for (let start = 0; start < unique.length; start += 500) {
-      const rows = await repository.protectionInputs(this.db, unique.slice(start, start + 500));
-      const organizations = await repository.policies(this.db, [...new Set(rows.map((row) => row.organization_id))]);
-      const holds = await repository.activeHolds(this.db, { documentIds: rows.map((row) => row.id), buildingIds: [...new Set(rows.map((row) => row.building_id))] });
-      const heldDocuments = new Set(holds.filter((hold) => hold.document_id !== null).map((hold) => hold.document_id));
-      const heldBuildings = new Set(holds.filter((hold) => hold.document_id === null).map((hold) => hold.building_id));
-      const today = this.today();
-      for (const row of rows) {
-        const uploadDate = dateInBrussels(new Date(row.created_at));
-        const retention = computeRetention(
-          {
-            type: row.type as DocumentType,
-            documentDate: row.document_date ?? uploadDate,
-            contractEndDate: row.contract_end_date,
-            uploadDate,
-            retainUntilOverride: row.retain_until_override,
-            financialYearEnd: { month: Number(row.financial_year_end_month), day: Number(row.financial_year_end_day) },
-          },
-          this.tableFrom(organizations.get(row.organization_id)),
-        );
-        result.set(row.id, {
-          documentId: row.id,
-          organizationId: row.organization_id,
-          buildingId: row.building_id,
-          uploadedAt: new Date(row.created_at),
-          retention,
-          retained: isRetained(retention, today),
-          legalHold: heldDocuments.has(row.id) ? 'document' : heldBuildings.has(row.building_id) ? 'building' : null,
-        });
-      }
+      for (const [id, protection] of await this.protectionsFrom(await repository.protectionInputs(this.db, unique.slice(start, start + 500)))) result.set(id, protection);
+    }
+    return result;
+  }
+
+  /** The protection of documents whose rows the caller holds (at most 500): their organisations' policies and the holds are read. */
+  private async protectionsFrom(rows: readonly ProtectionInputRow[]): Promise<Map<string, Protection>> {
+    const result = new Map<string, Protection>();
+    if (rows.length === 0) return result;
+    const organizations = await repository.policies(this.db, [...new Set(rows.map((row) => row.organization_id))]);
+    const holds = await repository.activeHolds(this.db, { documentIds: rows.map((row) => row.id), buildingIds: [...new Set(rows.map((row) => row.building_id))] });
+    const heldDocuments = new Set(holds.filter((hold) => hold.document_id !== null).map((hold) => hold.document_id));
+    const heldBuildings = new Set(holds.filter((hold) => hold.document_id === null).map((hold) => hold.building_id));
+    const today = this.today();
+    for (const row of rows) {
+      const uploadDate = dateInBrussels(new Date(row.created_at));
+      const retention = computeRetention(
+        {
+          type: row.type as DocumentType,
+          documentDate: row.document_date ?? uploadDate,
+          contractEndDate: row.contract_end_date,
+          uploadDate,
+          retainUntilOverride: row.retain_until_override,
+          financialYearEnd: { month: Number(row.financial_year_end_month), day: Number(row.financial_year_end_day) },
+        },
+        this.tableFrom(organizations.get(row.organization_id)),
+      );
+      result.set(row.id, {
+        documentId: row.id,
+        organizationId: row.organization_id,
+        buildingId: row.building_id,
+        uploadedAt: new Date(row.created_at),
+        retention,
+        retained: isRetained(retention, today),
+        legalHold: heldDocuments.has(row.id) ? 'document' : heldBuildings.has(row.building_id) ? 'building' : null,
+      });
     }
     return result;
   }
@@ -144,19 +152,29 @@ export class DocumentProtection {
    * is gone meanwhile (purged between two reads) is left out.
    */
   async annotate(documents: readonly Document[]): Promise<ProtectedDocument[]> {
-    const protections = await this.protections(documents.map((document) => document.id));
-    return documents.flatMap((document) => {
-      const protection = protections.get(document.id);
-      if (protection === undefined) return [];
-      const retention: DocumentRetention = {
-        retainUntil: protection.retention.retainUntil,
-        permanent: protection.retention.permanent,
-        active: protection.retained,
-        basis: protection.retention.basis,
-        financialYearClose: protection.retention.financialYearClose ?? null,
-      };
-      return [{ ...document, retention, legalHold: { active: protection.legalHold !== null, scope: protection.legalHold } }];
-    });
+    return annotated(documents, await this.protections(documents.map((document) => document.id)));
+  }
+
+  /**
+   * `annotate` for a document just recorded (no retention override yet), from its fields and its
+   * building's financial-year end (the caller read both): only the policies and the holds are
+   * read, not the row again.
+   */
+  async annotateRecorded(document: Document, financialYearEnd: { month: number; day: number }): Promise<ProtectedDocument> {
+    const row: ProtectionInputRow = {
+      id: document.id,
+      organization_id: document.organizationId,
+      building_id: document.buildingId,
+      type: document.type,
+      document_date: document.documentDate,
+      contract_end_date: document.contractEndDate,
+      retain_until_override: null,
+      created_at: document.createdAt,
+      financial_year_end_month: financialYearEnd.month,
+      financial_year_end_day: financialYearEnd.day,
+    };
+    const [protectedDocument] = annotated([document], await this.protectionsFrom([row]));
+    return protectedDocument as ProtectedDocument;
   }
 
   /** Tells the listener (Object Lock) what these documents' protection now is. */
@@ -180,4 +198,20 @@ export class DocumentProtection {
 export function assertUnprotected(protection: Protection, what = 'deleted'): void {
   if (protection.legalHold !== null) throw RetentionError.held(protection.documentId, protection.legalHold, what);
   if (protection.retained) throw RetentionError.retained(protection.documentId, protection.retention.retainUntil, what);
+}
+
+/** The documents with their protection as the API shows it; one without a protection is left out. */
+function annotated(documents: readonly Document[], protections: ReadonlyMap<string, Protection>): ProtectedDocument[] {
+  return documents.flatMap((document) => {
+    const protection = protections.get(document.id);
+    if (protection === undefined) return [];
+    const retention: DocumentRetention = {
+      retainUntil: protection.retention.retainUntil,
+      permanent: protection.retention.permanent,
+      active: protection.retained,
+      basis: protection.retention.basis,
+      financialYearClose: protection.retention.financialYearClose ?? null,
+    };
+    return [{ ...document, retention, legalHold: { active: protection.legalHold !== null, scope: protection.legalHold } }];
+  });
 }

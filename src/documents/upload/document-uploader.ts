@@ -24,6 +24,12 @@ export interface UploadOptions {
   beforeCommit?: (trx: Transaction<Database>, document: Document) => Promise<void>;
 }
 
+/** A document just recorded, with its building's financial-year end (its retention depends on it). */
+export interface RecordedDocument {
+  document: Document;
+  financialYearEnd: { month: number; day: number };
+}
+
 /** The upload of a new document. */
 export class DocumentUploader {
   constructor(private readonly context: DocumentContext) {}
@@ -33,9 +39,9 @@ export class DocumentUploader {
    * decided from its first bytes, its size limited while streaming), then records the row in a
    * transaction. Any failure after the object was stored removes it: nothing orphaned.
    */
-  async upload(principal: Principal, buildingId: string, parts: AsyncIterable<UploadPart>, options: UploadOptions = {}): Promise<Document> {
+  async upload(principal: Principal, buildingId: string, parts: AsyncIterable<UploadPart>, options: UploadOptions = {}): Promise<RecordedDocument> {
     const { db, storage } = this.context;
-    const { organizationId } = await authorizeBuilding(db, principal, buildingId, 'upload');
+    const { organizationId, financialYearEnd } = await authorizeBuilding(db, principal, buildingId, 'upload');
     let stored: (StoredFile & { id: string }) | undefined;
     let early: DocumentFields | undefined;
     try {
@@ -97,7 +103,7 @@ export class DocumentUploader {
         await db.transaction().execute(async (trx) => {
           await repository.insertDocument(trx, row);
           await insertVersion(trx, { document_id: row.id, version: 1, storage_key: row.storage_key, size: row.size, sha256: row.sha256, mime_type: row.mime_type, file_name: row.file_name, uploaded_by: row.uploaded_by, created_at: now });
-          await this.context.onVersionRecorded?.(trx, { documentId: row.id, version: 1 });
+          await this.context.onVersionRecorded?.(trx, { documentId: row.id, version: 1, created: { title: row.title, fileName: row.file_name, buildingId: row.building_id } });
           await this.context.audit.record(
             trx,
             documentEntry('document.upload', actorOf(principal), document, {
@@ -114,7 +120,7 @@ export class DocumentUploader {
         if (committing && error instanceof DatabaseUnavailable) stored = undefined;
         throw error;
       }
-      return document;
+      return { document, financialYearEnd };
     } catch (error) {
       if (stored !== undefined) {
         const { key } = stored;

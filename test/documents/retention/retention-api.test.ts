@@ -47,6 +47,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       const juneInvoice = await upload(juneBuilding, 'invoice', { documentDate: '2025-07-01' });
       expect(juneInvoice.documentDate).toBe('2025-07-01');
       expect(juneInvoice.retention).toEqual({ retainUntil: '2037-01-01', permanent: false, active: true, basis: 'financial_year', financialYearClose: '2026-06-30' });
+      // The upload's answer, computed from the building read before storing, is the one a read gives.
+      expect((await call('GET', `/documents/${juneInvoice.id}`)).json().retention).toEqual(juneInvoice.retention);
       const juneStatement = await upload(juneBuilding, 'financial_statement', { documentDate: '2025-06-30' });
       expect(juneStatement.retention).toMatchObject({ retainUntil: '2036-01-01', financialYearClose: '2025-06-30' });
       const decemberQuote = await upload(decemberBuilding, 'works_quote', { documentDate: '2025-07-01' });
@@ -152,6 +154,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect((await call('PUT', `/buildings/${building}/legal-hold`, { held: true, reason: 'Claim against the builder' })).statusCode).toBe(200);
       const after = await upload(building, 'other');
       expect(after.legalHold).toEqual({ active: true, scope: 'building' });
+      expect((await call('GET', `/documents/${after.id}`)).json()).toMatchObject({ retention: after.retention, legalHold: after.legalHold });
       for (const document of [before, after]) {
         const refused = await call('DELETE', `/documents/${document.id}`);
         expect(refused.json()).toMatchObject({ code: 'document.legal_hold_active', scope: 'building' });
@@ -223,6 +226,10 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       expect(set.json().periods).toContainEqual({ type: 'other', period: '3', source: 'organization' });
       expect(set.json().changes[0]).toMatchObject({ documentType: 'other', previous: 'default', next: '3', reason: body.reason });
       expect((await call('GET', `/documents/${other.id}`)).json().retention).toMatchObject({ retainUntil: '2030-01-01', active: true });
+      // An upload answers with the policy too, as a read of it does.
+      const uploaded = await upload(decemberBuilding, 'other', { documentDate: '2026-03-01' });
+      expect(uploaded.retention).toMatchObject({ retainUntil: '2030-01-01', active: true });
+      expect((await call('GET', `/documents/${uploaded.id}`)).json()).toMatchObject({ retention: uploaded.retention, legalHold: uploaded.legalHold });
       expect((await call('PUT', `/organizations/${ORG_A}/retention-policies`, { periods: { other: null }, reason: 'Back to the default' }, superadmin)).statusCode).toBe(200);
       expect((await call('GET', `/documents/${other.id}`)).json().retention.active).toBe(false);
       const otherOrg = { authorization: `Bearer ${await fixture.token('syndic', { org: randomUUID() })}` };
