@@ -67,14 +67,20 @@ export class LocalObjectPaths {
     return path;
   }
 
-  /** Opens the object's file for reading, never through a symbolic link. */
+  /**
+   * Opens the object's file for reading, never through a symbolic link. The path is checked while
+   * the file is opened (one round trip to the thread pool instead of two), and the file is closed
+   * unread when the check refuses the path.
+   */
   async openObject(key: string): Promise<FileHandle> {
-    const path = await this.objectPath(key, 'read');
-    try {
-      return await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (error) {
-      throw translateFsError(error, 'read', key);
+    const path = this.lexicalPath(key);
+    const [checked, opened] = await Promise.allSettled([this.confined(path, key, 'read'), open(path, constants.O_RDONLY | constants.O_NOFOLLOW)]);
+    if (checked.status === 'rejected') {
+      if (opened.status === 'fulfilled') await opened.value.close();
+      throw checked.reason;
     }
+    if (opened.status === 'rejected') throw translateFsError(opened.reason, 'read', key);
+    return opened.value;
   }
 
   /** The directory holding keys that start with `directoryKey` (`''` or ending in `/`), if any. */
