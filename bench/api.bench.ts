@@ -4,13 +4,13 @@
  * clients sending multipart/form-data (the pieces are in `bench/api/`):
  * - 1 MiB upload and download against the bare `LocalObjectStorage` on the same disk (the storage
  *   benchmark's adapter), alternated after warm-up: median, p99, ratio of medians. Alongside, the
- *   floor any Node HTTP server pays for the same transfer: a plain `node:http` server in the same
- *   child that drains the upload, or streams a 1 MiB file; the durable floor (uploads): a plain
- *   `node:http` server in a child of its own that streams the body into the bare adapter and
- *   commits one SQLite row with synchronous=FULL (`bench/api/floor-server.ts`), with the ratios
- *   API / floor and floor / bare; and the same API in a second server child whose audit log
- *   records nothing (`bench/support/unrecorded-audit.ts`): the audit trail's cost, target ≤ 15 %
- *   on each median;
+ *   floor any Node HTTP server pays for the same transfer: a plain `node:http` server that drains
+ *   the upload, or streams a 1 MiB file; the durable floor (uploads): a plain `node:http` server
+ *   that streams the body into the bare adapter and commits one SQLite row with synchronous=FULL
+ *   (`bench/api/floor-server.ts`), with the ratios API / floor and floor / bare; and the same API
+ *   whose audit log records nothing (`bench/support/unrecorded-audit.ts`): the audit trail's
+ *   cost, target ≤ 15 % on each median. Each server runs in a child of its own; the server CPU
+ *   time per upload of each is printed beside (steadier than wall time on a shared machine);
  * - 64 concurrent clients uploading 1 MiB for `BENCH_API_SECONDS` (default 10), to the API and
  *   then to the durable floor: uploads per second, p50, p99, errors, and the server's peak RSS growth;
  * - one 50 MiB upload to a fresh server: its peak RSS growth;

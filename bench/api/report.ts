@@ -33,7 +33,7 @@ export function printLatency(latency: LatencyRow[]): Target[] {
     const cells = [row.baseline, row.plain, row.api].flatMap((samples) => [ms(median(samples)), ms(percentile(samples, 99))]);
     console.log(`| ${label} | ${cells.join(' | ')} | ${ratio(median(row.api) / median(row.baseline))} |`);
   }
-  console.log('\nPlain HTTP: the same request to a bare `node:http` server in the server process (drains the upload; streams a 1 MiB file), the transport floor.');
+  console.log('\nPlain HTTP: the same request to a bare `node:http` server in a child of its own (drains the upload; streams a 1 MiB file), the transport floor.');
 
   const upload = latency.find((row) => row.operation === 'upload') as LatencyRow;
   if (upload.floor !== undefined) {
@@ -41,8 +41,14 @@ export function printLatency(latency: LatencyRow[]): Target[] {
     console.log(`\n| 1 MiB upload, ${LATENCY_RUNS} runs each | bare adapter median ms | durable floor median ms | durable floor p99 ms | API median ms | API / bare | floor / bare | API / floor |`);
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
     console.log(`| upload | ${ms(bare)} | ${ms(floor)} | ${ms(percentile(upload.floor, 99))} | ${ms(api)} | ${ratio(api / bare)} | ${ratio(floor / bare)} | ${ratio(api / floor)} |`);
+    if (upload.serverCpu !== undefined) {
+      const cpu = upload.serverCpu;
+      console.log(`\n| server CPU per 1 MiB upload (user + system, ms) | plain HTTP | durable floor | API without audit | API | API / floor |`);
+      console.log('|---|---:|---:|---:|---:|---:|');
+      console.log(`| upload | ${ms(cpu.plain)} | ${ms(cpu.floor)} | ${ms(cpu.unaudited)} | ${ms(cpu.api)} | ${ratio(cpu.api / cpu.floor)} |`);
+    }
     console.log(
-      '\nDurable floor: a plain `node:http` server (its own child) that streams the body into the bare adapter (SHA-256, fsyncs, create-only) and commits one row in SQLite (WAL, synchronous=FULL): what any durable, hashed, recorded upload pays here.',
+      '\nDurable floor: a plain `node:http` server (its own child) that streams the body into the bare adapter (SHA-256, fsyncs, create-only) and commits one row in SQLite (WAL, synchronous=FULL): what any durable, hashed, recorded upload pays here. Server CPU: each child\'s `process.cpuUsage()` (all its threads) over the upload runs, warm-up included, divided by them.',
     );
   }
 

@@ -1,13 +1,11 @@
 /**
- * A server child of `bench:api`: `server-child.ts <dataDir> <api|unaudited|floor>`, forked by
- * `server-process.ts` and driven over IPC. `api` runs docstore's service (with, beside it, the plain
- * HTTP floor); `unaudited` the same service whose audit log records nothing; `floor` only the
- * durable floor (`floor-server.ts`), so that its memory is measured alone.
+ * A server child of `bench:api`: `server-child.ts <dataDir> <mode>`, forked by `server-process.ts`
+ * and driven over IPC. Each child runs one server, so that its memory and its CPU time are its own.
  */
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -15,15 +13,23 @@ import { recordNothing } from '../support/unrecorded-audit.js';
 import { listenFloor } from './floor-server.js';
 import { LOAD_CLIENTS, MiB } from './options.js';
 
-export type ServerMode = 'api' | 'unaudited' | 'floor';
+/**
+ * `api`: docstore's service, not logging (as the bench has always measured it); `logged`: the same,
+ * logging as `serve` does (pino at LOG_LEVEL=info, two lines a request) into a file of the data
+ * directory; `unaudited`: audit log recording nothing; `plain`: the plain HTTP floor
+ * (`listenPlain`); `floor`: the durable floor (`floor-server.ts`).
+ */
+export type ServerMode = 'api' | 'logged' | 'unaudited' | 'plain' | 'floor';
 
 /** What the orchestrator asks the server child, and what each question is answered with. */
 export interface Answers {
   'peak-reset': { rssBytes: number; method: string };
   'peak-read': { peakBytes: number };
+  /** The child's CPU time so far (`process.cpuUsage()`), in microseconds. */
+  'cpu-read': { userMicros: number; systemMicros: number };
 }
 export type ToServer = { type: keyof Answers | 'close' };
-export type FromServer = { [K in keyof Answers]: { type: K } & Answers[K] }[keyof Answers] | { type: 'ready'; port: number; plainPort: number };
+export type FromServer = { [K in keyof Answers]: { type: K } & Answers[K] }[keyof Answers] | { type: 'ready'; port: number };
 
 /** VmRSS and VmHWM (peak) of this process in bytes, when /proc has them. */
 function procMemory(): { rss: number; peak: number } | undefined {
@@ -56,9 +62,12 @@ function procUnavailable(error: unknown): boolean {
 
 async function serverChild(dataDir: string, mode: ServerMode): Promise<void> {
   const send = (message: FromServer) => process.send?.(message);
-  const api = mode === 'floor' ? undefined : await startApi(dataDir, mode === 'api');
-  const floor = mode === 'floor' ? await listenFloor(join(dataDir, 'floor')) : undefined;
-  const plain = await listenPlain(join(dataDir, 'plain-1mib.pdf'));
+  const server =
+    mode === 'floor'
+      ? await listenFloor(join(dataDir, 'floor'))
+      : mode === 'plain'
+        ? await listenPlain(join(dataDir, 'plain-1mib.pdf'))
+        : await startApi(dataDir, mode !== 'unaudited', mode === 'logged');
   let sampled = 0;
   let sampler: NodeJS.Timeout | undefined;
   let kernelPeak = false;
@@ -91,35 +100,41 @@ async function serverChild(dataDir: string, mode: ServerMode): Promise<void> {
           send({ type: 'peak-read', peakBytes: peak });
           return;
         }
+        case 'cpu-read': {
+          const { user, system } = process.cpuUsage();
+          send({ type: 'cpu-read', userMicros: user, systemMicros: system });
+          return;
+        }
         case 'close':
           clearInterval(sampler);
-          await new Promise((resolve) => plain.close(resolve));
-          await api?.close();
-          await floor?.close();
+          await server.close();
           process.exit(0);
       }
     })();
   });
   process.on('disconnect', () => process.exit(0));
-  const server = (api?.server ?? floor?.server) as HttpServer;
-  send({ type: 'ready', port: (server.address() as AddressInfo).port, plainPort: (plain.address() as AddressInfo).port });
+  send({ type: 'ready', port: (server.server.address() as AddressInfo).port });
 }
 
-/** docstore's service on a free port of 127.0.0.1, with its audit trail or (`audited` false) without. */
-async function startApi(dataDir: string, audited: boolean): Promise<{ server: HttpServer; close(): Promise<void> }> {
+/**
+ * docstore's service on a free port of 127.0.0.1, with its audit trail or (`audited` false)
+ * without; `logged`: logging at info level to the child's standard output (a file, see
+ * `server-process.ts`), as `docstore serve` does; otherwise not logging.
+ */
+async function startApi(dataDir: string, audited: boolean, logged: boolean): Promise<{ server: HttpServer; close(): Promise<void> }> {
   // Imported here: a floor child does not load docstore's modules (its RSS is its own).
   const [{ loadConfig }, { createService }] = await Promise.all([import('../../src/config.js'), import('../../src/http/server.js')]);
   const config = loadConfig({
     DATA_DIR: dataDir,
     DOCSTORE_JWT_SECRET: process.env.BENCH_API_JWT_SECRET,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: logged ? 'info' : 'silent',
     HOST: '127.0.0.1',
     PORT: '0',
     // The load run's 64 clients share one token: admit them all (the defaults would answer 429 beyond 8).
     MAX_UPLOADS_IN_FLIGHT: String(LOAD_CLIENTS),
     MAX_UPLOADS_IN_FLIGHT_PER_SUBJECT: String(LOAD_CLIENTS),
   });
-  const service = await createService(config, { logger: false });
+  const service = await createService(config, logged ? {} : { logger: false });
   if (!audited) recordNothing(service.audit.log);
   await service.app.listen({ host: '127.0.0.1', port: 0 });
   return { server: service.app.server, close: () => service.close() };
@@ -129,7 +144,8 @@ async function startApi(dataDir: string, audited: boolean): Promise<{ server: Ht
  * The HTTP floor: a plain `node:http` server that drains any POST and answers 201 with a small
  * JSON body, and answers any GET with a 1 MiB file streamed from disk (as the local adapter does).
  */
-async function listenPlain(file: string): Promise<HttpServer> {
+async function listenPlain(file: string): Promise<{ server: HttpServer; close(): Promise<void> }> {
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(MiB - 9)]));
   const server = createServer((request, response) => {
     void (async () => {
@@ -144,7 +160,7 @@ async function listenPlain(file: string): Promise<HttpServer> {
     })().catch(() => response.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
+  return { server, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

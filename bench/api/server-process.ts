@@ -1,4 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { JWT_SECRET } from './options.js';
 import type { Answers, FromServer, ServerMode, ToServer } from './server-child.js';
 
@@ -6,7 +8,6 @@ import type { Answers, FromServer, ServerMode, ToServer } from './server-child.j
 export interface Server {
   child: ChildProcess;
   port: number;
-  plainPort: number;
   ask<T extends keyof Answers>(type: T): Promise<Answers[T]>;
   stop(): Promise<void>;
 }
@@ -14,13 +15,24 @@ export interface Server {
 /** The children alive, killed on an interruption. */
 export const children = new Set<ChildProcess>();
 
-/** Forks a server child in `mode` over `dataDir`; `BENCH_API_CPU_PROF=<dir>` profiles it there. */
+/**
+ * Forks a server child in `mode` over `dataDir`; `BENCH_API_CPU_PROF=<dir>` profiles it there,
+ * `BENCH_API_SERVER_FLAGS` adds Node flags (space-separated: `--trace-gc`, `--max-semi-space-size=…`).
+ */
 export async function startServer(dataDir: string, mode: ServerMode = 'api'): Promise<Server> {
   const profileDir = process.env.BENCH_API_CPU_PROF;
+  // A logging server writes its lines into a file of its data directory, as to a log collector.
+  const output = mode === 'logged' ? (mkdirSync(dataDir, { recursive: true }), openSync(join(dataDir, 'server.log'), 'a')) : 'inherit';
   const child = fork(new URL('./server-child.ts', import.meta.url).pathname, [dataDir, mode], {
-    execArgv: ['--expose-gc', '--import', 'tsx', ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`])],
+    execArgv: [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+      ...(process.env.BENCH_API_SERVER_FLAGS?.split(' ').filter((flag) => flag !== '') ?? []),
+    ],
     env: { ...process.env, BENCH_API_JWT_SECRET: JWT_SECRET },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', output, 'inherit', 'ipc'],
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -39,11 +51,10 @@ export async function startServer(dataDir: string, mode: ServerMode = 'api'): Pr
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
-  const { port, plainPort } = await next('ready');
+  const { port } = await next('ready');
   return {
     child,
     port,
-    plainPort,
     ask: <T extends keyof Answers>(type: T) => {
       const reply = next(type);
       child.send({ type } satisfies ToServer);
