@@ -73,3 +73,19 @@ export async function benchLoad(base: string, clients: number, seconds: number, 
     await server.stop();
   }
 }
+
+/** Rounds of one server taken together: their uploads over their time, every latency, the highest RSS growth. */
+export function combined(rounds: readonly LoadResult[]): LoadResult {
+  const first = rounds.find((round) => round.firstError !== undefined)?.firstError;
+  const peak = rounds.reduce((highest, round) => (round.peakGrowthBytes > highest.peakGrowthBytes ? round : highest));
+  return {
+    seconds: rounds.reduce((sum, round) => sum + round.seconds, 0),
+    uploads: rounds.reduce((sum, round) => sum + round.uploads, 0),
+    latencies: rounds.flatMap((round) => round.latencies),
+    errors: rounds.reduce((sum, round) => sum + round.errors, 0),
+    ...(first === undefined ? {} : { firstError: first }),
+    rssBeforeBytes: peak.rssBeforeBytes,
+    peakGrowthBytes: peak.peakGrowthBytes,
+    peakMethod: peak.peakMethod,
+  };
+}

@@ -8,6 +8,8 @@ export const LATENCY_RUNS = positiveNumber('BENCH_API_RUNS', 201);
 export const LATENCY_WARM_UP = 10;
 export const LOAD_SECONDS = positiveNumber('BENCH_API_SECONDS', 10);
 export const LOAD_CLIENTS = 64;
+/** Rounds of the load phase: each runs the API and the durable floor, in turn (API first, then floor first…). */
+export const LOAD_ROUNDS = positiveNumber('BENCH_API_LOAD_ROUNDS', 2);
 /** The phases to run: `BENCH_API_ONLY=latency,load,large,resumable` (comma-separated), all by default. */
 export const PHASES = phasesToRun(process.env.BENCH_API_ONLY);
 /** A request that takes longer than this fails (and is counted as an error). */

@@ -1,7 +1,7 @@
 import { cpus, arch, platform, totalmem } from 'node:os';
 import type { LargeResult } from './large-phase.js';
 import type { LatencyRow } from './latency-phase.js';
-import type { LoadResult } from './load-phase.js';
+import { combined, type LoadResult } from './load-phase.js';
 import { LATENCY_RUNS, LOAD_CLIENTS, MiB } from './options.js';
 import { median, percentile } from './statistics.js';
 
@@ -70,8 +70,8 @@ export function printLatency(latency: LatencyRow[]): Target[] {
   ];
 }
 
-/** The load table (the API, and the durable floor when measured); returns the API's targets. */
-export function printLoad(load: LoadResult, floor: LoadResult | undefined): Target[] {
+/** The load table: each round of the API and of the durable floor, then each taken together; returns the API's targets. */
+export function printLoad(loads: readonly LoadResult[], floors: readonly LoadResult[]): Target[] {
   console.log(`\n| ${LOAD_CLIENTS} clients uploading 1 MiB | seconds | uploads | uploads/s | p50 ms | p99 ms | errors | server RSS before (MiB) | server peak RSS growth (MiB) |`);
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const rate = (result: LoadResult) => result.uploads / result.seconds;
@@ -79,16 +79,19 @@ export function printLoad(load: LoadResult, floor: LoadResult | undefined): Targ
     console.log(
       `| ${label} | ${result.seconds.toFixed(2)} | ${result.uploads} | ${rate(result).toFixed(1)} | ${ms(median(result.latencies))} | ${ms(percentile(result.latencies, 99))} | ${result.errors} | ${mib(result.rssBeforeBytes)} | ${mib(result.peakGrowthBytes)} |`,
     );
-  row('API, local + SQLite', load);
-  if (floor !== undefined) {
-    row('durable floor', floor);
+  loads.forEach((result, index) => row(`API, local + SQLite, round ${index + 1}`, result));
+  floors.forEach((result, index) => row(`durable floor, round ${index + 1}`, result));
+  const load = combined(loads);
+  row('**API, all rounds**', load);
+  if (floors.length > 0) {
+    const floor = combined(floors);
+    row('**durable floor, all rounds**', floor);
     console.log(
       `\nAPI / durable floor: ${ratio(rate(load) / rate(floor))} of its uploads/s, ${ratio(median(load.latencies) / median(floor.latencies))}× its p50, ${ratio(load.peakGrowthBytes / floor.peakGrowthBytes)}× its peak RSS growth.`,
     );
+    if (floor.firstError !== undefined) console.log(`\nFirst load error (durable floor): ${floor.firstError}`);
   }
-  for (const [label, result] of [['API', load], ['durable floor', floor]] as const) {
-    if (result?.firstError !== undefined) console.log(`\nFirst load error (${label}): ${result.firstError}`);
-  }
+  if (load.firstError !== undefined) console.log(`\nFirst load error (API): ${load.firstError}`);
   return [
     [`≥ 180 uploads/s with ${LOAD_CLIENTS} clients`, rate(load).toFixed(1), rate(load) >= 180],
     [`RSS growth ≤ 64 MiB under the ${LOAD_CLIENTS}-client load`, `${mib(load.peakGrowthBytes)} MiB`, load.peakGrowthBytes <= 64 * MiB],
