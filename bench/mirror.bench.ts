@@ -11,17 +11,23 @@
  * Traffic goes only to the RGW on 127.0.0.1 started here (or S3_TEST_* if set).
  *
  * BENCH_MIRROR_SCALE (default 1) scales every object count, e.g. 0.1 for a quick run;
- * BENCH_MIRROR_ROUNDS (default 3, issue 22's median of 3) is the number of first-copy rounds, alternating which tool goes first.
+ * BENCH_MIRROR_ROUNDS (default 3, issue 22's median of 3) is the number of first-copy rounds, alternating which tool goes first;
+ * BENCH_MIRROR_ONLY=copy,rss runs only the phases named (all by default): `copy` the first copies
+ * and the no-change runs, `rss` the peak RSS rows (a zero-object run, then 1k and 10k objects, each
+ * beside rclone and beside a bare Node + AWS SDK PutObject loop, the floor of any Node tool; docstore
+ * and that loop also with the V8 flags of BENCH_MIRROR_NODE_FLAGS, `--optimize-for-size
+ * --no-concurrent-recompilation` by default).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { LocalObjectStorage } from '../src/storage/local/local-object-storage.js';
 import { MIRROR_STATE_PREFIX } from '../src/sync/mirror-manifest.js';
+import { phasesToRun } from './support/bench-phases.js';
 import { eachConcurrently, ensureDebianPackage, s3Environment, s3TargetOf } from './support/bench-services.js';
 
 const KiB = 1024;
@@ -29,6 +35,8 @@ const MiB = 1024 * KiB;
 const SCALE = Number(process.env.BENCH_MIRROR_SCALE ?? 1);
 const ROUNDS = Number(process.env.BENCH_MIRROR_ROUNDS ?? 3);
 if (!(SCALE > 0) || !Number.isInteger(ROUNDS) || ROUNDS < 1) throw new RangeError('BENCH_MIRROR_SCALE must be > 0 and BENCH_MIRROR_ROUNDS a whole number ≥ 1');
+/** `copy`: first copies and no-change runs; `rss`: peak RSS by object count. */
+const PHASES = phasesToRun('BENCH_MIRROR_ONLY', process.env.BENCH_MIRROR_ONLY, ['copy', 'rss']);
 const scaled = (count: number) => Math.max(1, Math.round(count * SCALE));
 
 /** Objects in flight, for both tools (docstore --concurrency, rclone --transfers and --checkers). */
@@ -45,6 +53,13 @@ const CHILD_TIMEOUT_MS = 300_000;
 
 const root = new URL('..', import.meta.url).pathname;
 const docstoreBin = join(root, 'bin/docstore.js');
+const sdkPutLoop = join(root, 'bench/support/sdk-put-loop.mjs');
+/**
+ * V8 flags of the RSS table's second docstore column and second SDK column (BENCH_MIRROR_NODE_FLAGS,
+ * space-separated): by default those that size V8's heap for memory rather than throughput, for
+ * the trade-off of issue 22's 100 MiB target (peak RSS against speed) in one run.
+ */
+const TUNED_NODE_FLAGS = (process.env.BENCH_MIRROR_NODE_FLAGS ?? '--optimize-for-size --no-concurrent-recompilation').split(' ').filter((flag) => flag !== '');
 const TIME = '/usr/bin/time';
 
 // ---------------------------------------------------------------- tools and services
@@ -93,6 +108,8 @@ async function generate(base: string, name: string, sizeOf: (index: number) => n
 
 interface ChildRun {
   wallMs: number;
+  /** User and system CPU time (s). */
+  cpuS: number;
   peakRssMiB: number;
   stdout: string;
 }
@@ -115,7 +132,7 @@ async function measured(work: string, label: string, command: string, args: stri
   // Not rss-N: the datasets of the RSS part are directories of that name.
   const rssFile = join(work, `peak-rss-${++runs}.txt`);
   const started = performance.now();
-  const child = spawn(TIME, ['-f', '%M', '-o', rssFile, command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(TIME, ['-f', '%U %S %M', '-o', rssFile, command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -132,7 +149,8 @@ async function measured(work: string, label: string, command: string, args: stri
   const wallMs = performance.now() - started;
   if (status !== 0) throw new Error(`${label} exited with ${status}:\n${stderr}`);
   const lines = (await readFile(rssFile, 'utf8')).trim().split('\n');
-  return { wallMs, peakRssMiB: Number(lines[lines.length - 1]) / KiB, stdout };
+  const [user, system, maxRssKiB] = (lines[lines.length - 1] as string).split(' ').map(Number) as [number, number, number];
+  return { wallMs, cpuS: user + system, peakRssMiB: maxRssKiB / KiB, stdout };
 }
 
 interface Tools {
@@ -140,6 +158,8 @@ interface Tools {
   client: S3Client;
   docstoreEnv: NodeJS.ProcessEnv;
   rcloneEnv: NodeJS.ProcessEnv;
+  /** The bare SDK loop's: S3_TEST_* of the endpoint. */
+  sdkEnv: NodeJS.ProcessEnv;
 }
 
 /** Live heap of a docstore run: `heapUsed` right after a forced full GC, once a second (MiB). */
@@ -174,11 +194,12 @@ type DocstoreRun = ChildRun & { summary: DocstoreSummary; heap?: LiveHeap };
 /**
  * `docstore mirror` in a child process. With `probeHeap` the child also samples its live heap (see
  * HEAP_PROBE); the forced GCs lower its peak RSS, so such a run is used for nothing else.
+ * `nodeFlags` go to Node before the script.
  */
-async function docstoreMirror(tools: Tools, dataset: Dataset, bucket: string, probeHeap = false): Promise<DocstoreRun> {
+async function docstoreMirror(tools: Tools, dataset: Dataset, bucket: string, probeHeap = false, nodeFlags: readonly string[] = []): Promise<DocstoreRun> {
   const probeFile = join(tools.work, `heap-${bucket}.json`);
   const probe = probeHeap ? ['--expose-gc', '--import', pathToFileURL(join(tools.work, 'heap-probe.mjs')).href] : [];
-  const args = [...probe, docstoreBin, 'mirror', pathToFileURL(dataset.docstoreRoot).href, `s3://bench@${bucket}/`, '--concurrency', String(CONCURRENCY), '--json'];
+  const args = [...probe, ...nodeFlags, docstoreBin, 'mirror', pathToFileURL(dataset.docstoreRoot).href, `s3://bench@${bucket}/`, '--concurrency', String(CONCURRENCY), '--json'];
   const env = probeHeap ? { ...tools.docstoreEnv, BENCH_HEAP_PROBE_FILE: probeFile } : tools.docstoreEnv;
   const run = await measured(tools.work, `docstore mirror → ${bucket}`, process.execPath, args, env);
   const summary = JSON.parse(run.stdout.trim().split('\n').pop() as string) as DocstoreSummary;
@@ -219,6 +240,11 @@ async function rcloneCopy(tools: Tools, dataset: Dataset, bucket: string): Promi
     '-q',
   ];
   return measured(tools.work, `rclone copy → ${bucket}`, 'rclone', args, tools.rcloneEnv);
+}
+
+/** The baseline: bare Node and the AWS SDK putting each plain file (sdk-put-loop.mjs), with Node's defaults or `nodeFlags`. */
+async function sdkPut(tools: Tools, dataset: Dataset, bucket: string, nodeFlags: readonly string[]): Promise<ChildRun> {
+  return measured(tools.work, `SDK PutObject loop → ${bucket}`, process.execPath, [...nodeFlags, sdkPutLoop, dataset.plainRoot, bucket, String(CONCURRENCY)], tools.sdkEnv);
 }
 
 /** Buckets this run created and has not removed yet. */
@@ -345,75 +371,22 @@ async function main(): Promise<void> {
         RCLONE_CONFIG_RGW_SECRET_ACCESS_KEY: env.S3_TEST_SECRET_KEY,
         RCLONE_CONFIG_RGW_FORCE_PATH_STYLE: env.S3_TEST_PATH_STYLE === 'false' ? 'false' : 'true',
       },
+      sdkEnv: { ...inherited, ...env },
     };
     const tag = `${process.pid.toString(36)}${Date.now().toString(36)}`;
-    const startupMs = await docstoreStartupMs(tools);
-
-    // 1. First copy: small and large objects, rounds alternating which tool goes first.
-    const total = SMALL.count + LARGE.count;
-    const isLarge = (index: number) => Math.floor(((index + 1) * LARGE.count) / total) > Math.floor((index * LARGE.count) / total);
-    console.error(`generating ${SMALL.count} × 64 KiB + ${LARGE.count} × 20 MiB, twice (docstore storage and plain files)`);
-    const mixed = await generate(work, 'mixed', (index) => (isLarge(index) ? LARGE.bytes : SMALL.bytes), total);
-    const copies: CopyRow[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      const order: Array<'docstore' | 'rclone'> = round % 2 === 1 ? ['rclone', 'docstore'] : ['docstore', 'rclone'];
-      for (const tool of order) {
-        const bucket = `mirror-${tag}-${tool}-${round}`;
-        await createBucket(client, bucket);
-        console.error(`round ${round}: ${tool} → ${bucket}`);
-        if (tool === 'docstore') {
-          const run = await docstoreMirror(tools, mixed, bucket);
-          if (run.summary.copied !== mixed.objects) throw new Error(`docstore copied ${run.summary.copied} of ${mixed.objects}`);
-          copies.push({ round, bucket, tool, run, mirrorMs: run.summary.durationMs });
-        } else {
-          copies.push({ round, bucket, tool, run: await rcloneCopy(tools, mixed, bucket) });
-        }
-        await checkBucket(client, bucket, mixed);
-        // Only each tool's last bucket is needed again (the no-change runs).
-        const earlier = copies.filter((row) => row.tool === tool).slice(0, -1);
-        for (const row of earlier) if (buckets.has(row.bucket)) await removeBucket(client, row.bucket);
-      }
-    }
-
-    // 2. Nothing to do: the same copy again onto each tool's last bucket.
-    console.error('no-change runs');
-    const lastDocstore = copies.filter((row) => row.tool === 'docstore').pop() as CopyRow;
-    const lastRclone = copies.filter((row) => row.tool === 'rclone').pop() as CopyRow;
-    const docstoreAgain = await docstoreMirror(tools, mixed, lastDocstore.bucket);
-    if (docstoreAgain.summary.copied !== 0) throw new Error(`the no-change run copied ${docstoreAgain.summary.copied} objects`);
-    const rcloneAgain = await rcloneCopy(tools, mixed, lastRclone.bucket);
-    await checkBucket(client, lastRclone.bucket, mixed);
-    await removeBucket(client, lastDocstore.bucket);
-    await removeBucket(client, lastRclone.bucket);
-
-    // 3. Peak RSS as the object count grows, from a run with nothing to copy (the process's floor: Node, the SDK, docstore's modules).
-    const empty = await generate(work, 'rss-0', () => RSS_OBJECT_BYTES, 0);
-    const floorBucket = `rss-${tag}-docstore-0`;
-    await createBucket(client, floorBucket);
-    const floor = await docstoreMirror(tools, empty, floorBucket);
-    await removeBucket(client, floorBucket);
-    const rssRows: RssRow[] = [];
-    for (const count of RSS_COUNTS) {
-      console.error(`generating ${count} × 4 KiB, twice`);
-      const dataset = await generate(work, `rss-${count}`, () => RSS_OBJECT_BYTES, count);
-      const docstoreBucket = `rss-${tag}-docstore-${count}`;
-      const rcloneBucket = `rss-${tag}-rclone-${count}`;
-      await createBucket(client, docstoreBucket);
-      await createBucket(client, rcloneBucket);
-      console.error(`${count} objects: docstore, docstore sampling its live heap, rclone`);
-      const docstore = await docstoreMirror(tools, dataset, docstoreBucket);
-      await checkBucket(client, docstoreBucket, dataset);
-      const probeBucket = `rss-${tag}-heap-${count}`;
-      await createBucket(client, probeBucket);
-      const probed = await docstoreMirror(tools, dataset, probeBucket, true);
-      const rclone = await rcloneCopy(tools, dataset, rcloneBucket);
-      await checkBucket(client, rcloneBucket, dataset);
-      rssRows.push({ objects: count, docstore, heap: probed.heap as LiveHeap, rclone });
-      for (const bucket of [docstoreBucket, probeBucket, rcloneBucket]) await removeBucket(client, bucket);
-      await rm(join(work, `rss-${count}`), { recursive: true, force: true });
-    }
-
-    report(mixed, endpoint, startupMs, copies, { docstore: [lastDocstore, docstoreAgain], rclone: [lastRclone, rcloneAgain] }, rssRows, floor.peakRssMiB);
+    out(`\n## docstore mirror vs rclone copy, local → S3 (${endpoint}${process.env.S3_TEST_ENDPOINT ? '' : ', Ceph RGW started for this run'})\n`);
+    for (const line of machine()) out(line);
+    out(`- docstore: \`docstore mirror file:///… s3://bench@bucket/ --concurrency ${CONCURRENCY} --json\` (Node, the build in dist/: \`npm run bench:mirror\` builds it first)`);
+    out(`- rclone: \`rclone copy DIR rgw:bucket --transfers ${CONCURRENCY} --checkers ${CONCURRENCY} --s3-upload-cutoff 5Mi --s3-chunk-size 5Mi --s3-upload-concurrency ${PARTS_IN_FLIGHT} --s3-no-check-bucket\``);
+    out(`- phases: ${[...PHASES].join(', ')} (BENCH_MIRROR_ONLY); load average at the start ${loadAverage()}`);
+    const targets: string[] = [];
+    if (PHASES.has('copy')) targets.push(...(await copyPhase(tools, tag)));
+    if (PHASES.has('rss')) targets.push(...(await rssPhase(tools, tag)));
+    out('\n### Targets\n');
+    out('| target | measured | met |');
+    out('|---|---:|:---:|');
+    for (const row of targets) out(row);
+    out(`\nLoad average at the end: ${loadAverage()}.`);
   } finally {
     process.removeListener('SIGINT', interrupted);
     process.removeListener('SIGTERM', interrupted);
@@ -427,32 +400,55 @@ async function main(): Promise<void> {
   }
 }
 
-type RssRow = { objects: number; docstore: DocstoreRun; heap: LiveHeap; rclone: ChildRun };
+/** First copies (small and large objects, rounds alternating which tool goes first), then a no-change run of each tool; prints its tables, returns its target rows. */
+async function copyPhase(tools: Tools, tag: string): Promise<string[]> {
+  const { work, client } = tools;
+  const startupMs = await docstoreStartupMs(tools);
 
-function report(
-  dataset: Dataset,
-  endpoint: string,
-  startupMs: number,
-  copies: CopyRow[],
-  again: { docstore: [CopyRow, DocstoreRun]; rclone: [CopyRow, ChildRun] },
-  rssRows: RssRow[],
-  floorRssMiB: number,
-): void {
-  const out = (line = '') => console.log(line);
-  const mib = dataset.bytes / MiB;
-  out(`\n## docstore mirror vs rclone copy, local → S3 (${endpoint}${process.env.S3_TEST_ENDPOINT ? '' : ', Ceph RGW started for this run'})\n`);
-  for (const line of machine()) out(line);
-  out(`- ${SMALL.count} × 64 KiB + ${LARGE.count} × 20 MiB = ${dataset.objects} objects, ${fixed(mib, 1)} MiB; concurrency ${CONCURRENCY}; single PUT up to ${PART_BYTES / MiB} MiB, multipart in ${PART_BYTES / MiB} MiB parts, ${PARTS_IN_FLIGHT} parts in flight per object`);
-  out(`- docstore: \`docstore mirror file:///… s3://bench@bucket/ --concurrency ${CONCURRENCY} --json\` (Node, the build in dist/: \`npm run bench:mirror\` builds it first)`);
-  out(`- rclone: \`rclone copy DIR rgw:bucket --transfers ${CONCURRENCY} --checkers ${CONCURRENCY} --s3-upload-cutoff 5Mi --s3-chunk-size 5Mi --s3-upload-concurrency ${PARTS_IN_FLIGHT} --s3-no-check-bucket\``);
-  out(`- wall time: process spawn to exit, start-up included (\`docstore --help\` takes ${fixed(startupMs / 1000, 2)} s here); every first copy goes into a fresh bucket, checked afterwards (object count and bytes)`);
+  const total = SMALL.count + LARGE.count;
+  const isLarge = (index: number) => Math.floor(((index + 1) * LARGE.count) / total) > Math.floor((index * LARGE.count) / total);
+  console.error(`generating ${SMALL.count} × 64 KiB + ${LARGE.count} × 20 MiB, twice (docstore storage and plain files)`);
+  const mixed = await generate(work, 'mixed', (index) => (isLarge(index) ? LARGE.bytes : SMALL.bytes), total);
+  const copies: CopyRow[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order: Array<'docstore' | 'rclone'> = round % 2 === 1 ? ['rclone', 'docstore'] : ['docstore', 'rclone'];
+    for (const tool of order) {
+      const bucket = `mirror-${tag}-${tool}-${round}`;
+      await createBucket(client, bucket);
+      console.error(`round ${round}: ${tool} → ${bucket}`);
+      if (tool === 'docstore') {
+        const run = await docstoreMirror(tools, mixed, bucket);
+        if (run.summary.copied !== mixed.objects) throw new Error(`docstore copied ${run.summary.copied} of ${mixed.objects}`);
+        copies.push({ round, bucket, tool, run, mirrorMs: run.summary.durationMs });
+      } else {
+        copies.push({ round, bucket, tool, run: await rcloneCopy(tools, mixed, bucket) });
+      }
+      await checkBucket(client, bucket, mixed);
+      // Only each tool's last bucket is needed again (the no-change runs).
+      const earlier = copies.filter((row) => row.tool === tool).slice(0, -1);
+      for (const row of earlier) if (buckets.has(row.bucket)) await removeBucket(client, row.bucket);
+    }
+  }
 
+  // Nothing to do: the same copy again onto each tool's last bucket.
+  console.error('no-change runs');
+  const lastDocstore = copies.filter((row) => row.tool === 'docstore').pop() as CopyRow;
+  const lastRclone = copies.filter((row) => row.tool === 'rclone').pop() as CopyRow;
+  const docstoreAgain = await docstoreMirror(tools, mixed, lastDocstore.bucket);
+  if (docstoreAgain.summary.copied !== 0) throw new Error(`the no-change run copied ${docstoreAgain.summary.copied} objects`);
+  const rcloneAgain = await rcloneCopy(tools, mixed, lastRclone.bucket);
+  await checkBucket(client, lastRclone.bucket, mixed);
+  await removeBucket(client, lastDocstore.bucket);
+  await removeBucket(client, lastRclone.bucket);
+
+  const mib = mixed.bytes / MiB;
   out('\n### First copy (fresh bucket)\n');
+  out(`${SMALL.count} × 64 KiB + ${LARGE.count} × 20 MiB = ${mixed.objects} objects, ${fixed(mib, 1)} MiB; concurrency ${CONCURRENCY}; single PUT up to ${PART_BYTES / MiB} MiB, multipart in ${PART_BYTES / MiB} MiB parts, ${PARTS_IN_FLIGHT} parts in flight per object. Wall time: process spawn to exit, start-up included (\`docstore --help\` takes ${fixed(startupMs / 1000, 2)} s here); every first copy goes into a fresh bucket, checked afterwards (object count and bytes).\n`);
   out('| round | tool | wall s | objects/s | MiB/s | mirror s (in process) | peak RSS MiB |');
   out('|---:|---|---:|---:|---:|---:|---:|');
   for (const row of copies) {
     out(
-      `| ${row.round} | ${row.tool} | ${fixed(row.run.wallMs / 1000, 2)} | ${fixed(perSecond(dataset.objects, row.run.wallMs))} | ${fixed(perSecond(mib, row.run.wallMs), 1)} | ${row.mirrorMs === undefined ? '—' : fixed(row.mirrorMs / 1000, 2)} | ${fixed(row.run.peakRssMiB)} |`,
+      `| ${row.round} | ${row.tool} | ${fixed(row.run.wallMs / 1000, 2)} | ${fixed(perSecond(mixed.objects, row.run.wallMs))} | ${fixed(perSecond(mib, row.run.wallMs), 1)} | ${row.mirrorMs === undefined ? '—' : fixed(row.mirrorMs / 1000, 2)} | ${fixed(row.run.peakRssMiB)} |`,
     );
   }
   const docstoreMs = median(copies.filter((row) => row.tool === 'docstore').map((row) => row.run.wallMs));
@@ -461,50 +457,17 @@ function report(
   const ratio = rcloneMs / docstoreMs;
   out(`\n| median of ${ROUNDS} | wall s | objects/s | MiB/s |`);
   out('|---|---:|---:|---:|');
-  out(`| rclone (baseline) | ${fixed(rcloneMs / 1000, 2)} | ${fixed(perSecond(dataset.objects, rcloneMs))} | ${fixed(perSecond(mib, rcloneMs), 1)} |`);
-  out(`| docstore | ${fixed(docstoreMs / 1000, 2)} | ${fixed(perSecond(dataset.objects, docstoreMs))} | ${fixed(perSecond(mib, docstoreMs), 1)} |`);
+  out(`| rclone (baseline) | ${fixed(rcloneMs / 1000, 2)} | ${fixed(perSecond(mixed.objects, rcloneMs))} | ${fixed(perSecond(mib, rcloneMs), 1)} |`);
+  out(`| docstore | ${fixed(docstoreMs / 1000, 2)} | ${fixed(perSecond(mixed.objects, docstoreMs))} | ${fixed(perSecond(mib, docstoreMs), 1)} |`);
   out(`| **ratio docstore / rclone speed** | **${fixed(ratio, 2)}** | | |`);
+  out(`\ndocstore's mirror itself (without process start-up) took ${fixed(docstoreMirrorMs / 1000, 2)} s (median): ratio ${fixed(rcloneMs / docstoreMirrorMs, 2)} against rclone's wall time.`);
 
-  const [docstoreFirst, docstoreAgain] = again.docstore;
-  const [rcloneFirst, rcloneAgain] = again.rclone;
-  const noChange = docstoreFirst.run.wallMs / docstoreAgain.wallMs;
+  const noChange = lastDocstore.run.wallMs / docstoreAgain.wallMs;
   out('\n### Second run, nothing to do (same source, same bucket as the last first copy)\n');
   out('| tool | first copy wall s | no-change wall s | no-change in process s | speed-up |');
   out('|---|---:|---:|---:|---:|');
-  out(`| rclone (baseline) | ${fixed(rcloneFirst.run.wallMs / 1000, 2)} | ${fixed(rcloneAgain.wallMs / 1000, 2)} | — | ${fixed(rcloneFirst.run.wallMs / rcloneAgain.wallMs, 1)}× |`);
-  out(
-    `| docstore | ${fixed(docstoreFirst.run.wallMs / 1000, 2)} | ${fixed(docstoreAgain.wallMs / 1000, 2)} | ${fixed(docstoreAgain.summary.durationMs / 1000, 2)} | ${fixed(noChange, 1)}× |`,
-  );
-
-  out(`\n### Peak RSS as the object count grows (${RSS_OBJECT_BYTES / KiB} KiB objects, fresh buckets)\n`);
-  out('| objects | docstore peak RSS MiB | docstore live heap MiB, median / max | docstore objects/s | rclone peak RSS MiB | rclone objects/s |');
-  out('|---:|---:|---:|---:|---:|---:|');
-  for (const row of rssRows) {
-    out(
-      `| ${row.objects} | ${fixed(row.docstore.peakRssMiB, 1)} | ${fixed(row.heap.medianMiB, 1)} / ${fixed(row.heap.maxMiB, 1)} | ${fixed(perSecond(row.objects, row.docstore.wallMs))} | ${fixed(row.rclone.peakRssMiB, 1)} | ${fixed(perSecond(row.objects, row.rclone.wallMs))} |`,
-    );
-  }
-  out(`\nA docstore run with nothing to copy (empty source, fresh bucket) peaks at ${fixed(floorRssMiB, 1)} MiB: Node, the AWS SDK and docstore's modules loaded, before any object.`);
-  out('\nLive heap: a separate docstore run into another fresh bucket, forcing a full GC once a second and reading `heapUsed` (samples of the second half of the run); peak RSS also holds garbage V8 has not collected yet.');
-  const [few, many] = [rssRows[0], rssRows[rssRows.length - 1]] as [RssRow, RssRow];
-  const rssGrowth = many.docstore.peakRssMiB / few.docstore.peakRssMiB;
-  const liveGrowth = many.heap.medianMiB / few.heap.medianMiB;
-
-  out('\n### Targets\n');
-  out('| target | measured | met |');
-  out('|---|---:|:---:|');
-  out(`| docstore ≥ 1.2× rclone's speed, first copy (median) | ${fixed(ratio, 2)} | ${ratio >= 1.2 ? 'yes' : 'no'} |`);
-  const smallRatio = perSecond(many.objects, many.docstore.wallMs) / perSecond(many.objects, many.rclone.wallMs);
-  out(`| small objects at least at rclone's rate (${many.objects} × 4 KiB) | ${fixed(smallRatio, 2)}× | ${smallRatio >= 1 ? 'yes' : 'no'} |`);
-  out(`| no-change run ≥ 10× faster than the first | ${fixed(noChange, 1)}× | ${noChange >= 10 ? 'yes' : 'no'} |`);
-  const againRatio = again.rclone[1].wallMs / docstoreAgain.wallMs;
-  out(`| no-change run faster than rclone's | ${fixed(againRatio, 2)}× | ${againRatio > 1 ? 'yes' : 'no'} |`);
-  out(`| peak RSS at ${many.objects} objects ≤ 100 MiB | ${fixed(many.docstore.peakRssMiB, 1)} MiB | ${many.docstore.peakRssMiB <= 100 ? 'yes' : 'no'} |`);
-  out(`| peak RSS growth over the zero-object run at ${many.objects} objects (${fixed(floorRssMiB, 1)} MiB) ≤ 100 MiB | ${fixed(many.docstore.peakRssMiB - floorRssMiB, 1)} MiB | ${many.docstore.peakRssMiB - floorRssMiB <= 100 ? 'yes' : 'no'} |`);
-  out(`| RSS flat: peak RSS at ${many.objects} ≤ 1.2 × at ${few.objects} objects | ${fixed(rssGrowth, 2)}× (${fixed(many.docstore.peakRssMiB - few.docstore.peakRssMiB, 1)} MiB) | ${rssGrowth <= 1.2 ? 'yes' : 'no'} |`);
-  out(`| live heap flat: median at ${many.objects} ≤ 1.2 × at ${few.objects} objects | ${fixed(liveGrowth, 2)}× | ${liveGrowth <= 1.2 ? 'yes' : 'no'} |`);
-  out(`\ndocstore's mirror itself (without process start-up) took ${fixed(docstoreMirrorMs / 1000, 2)} s (median): ratio ${fixed(rcloneMs / docstoreMirrorMs, 2)} against rclone's wall time; the no-change run ${fixed(docstoreAgain.summary.durationMs / 1000, 2)} s.`);
-
+  out(`| rclone (baseline) | ${fixed(lastRclone.run.wallMs / 1000, 2)} | ${fixed(rcloneAgain.wallMs / 1000, 2)} | — | ${fixed(lastRclone.run.wallMs / rcloneAgain.wallMs, 1)}× |`);
+  out(`| docstore | ${fixed(lastDocstore.run.wallMs / 1000, 2)} | ${fixed(docstoreAgain.wallMs / 1000, 2)} | ${fixed(docstoreAgain.summary.durationMs / 1000, 2)} | ${fixed(noChange, 1)}× |`);
   out('\n### What each tool verifies\n');
   out(
     '- docstore: hashes every object (SHA-256) while streaming it and publishes it only if it hashes to the SHA-256 the source stored, so damage at rest in the source is caught too; each request body is sent with its SHA-256 in the SigV4 signature, which RGW checks. The SHA-256 is stored with the copy (`x-amz-meta-docstore-sha256`). Objects over 5 MiB go multipart straight to their key, completed only after the check (a mismatch aborts the upload). No read-back after the upload. The no-change run compares sizes and SHA-256s without a HEAD: the source\'s come from its listing (local disk), the destination\'s from the manifest the previous run left in the bucket (\`.docstore-mirror/manifest.tsv.gz\`), trusted for an object only while the bucket lists the ETag and size recorded there (else one HEAD for that object).',
@@ -512,6 +475,98 @@ function report(
   out(
     "- rclone (1.60): reads each file's MD5 first; a single-part PUT carries it as Content-MD5 (RGW checks it); a multipart upload stores it as `X-Amz-Meta-Md5chksum` and sends each part with Content-MD5 and a signed SHA-256. After each upload it HEADs the object and compares size and MD5 (the ETag of a single-part object; for a multipart one, the ETag against the one it computes from its parts, and its own stored MD5). It has no reference for the source's bytes, so damage at rest in the source is copied. The no-change run compares size and modification time (one HEAD per object to read `X-Amz-Meta-Mtime`), not content.",
   );
+  const againRatio = rcloneAgain.wallMs / docstoreAgain.wallMs;
+  return [
+    `| docstore ≥ 1.2× rclone's speed, first copy (median) | ${fixed(ratio, 2)} | ${ratio >= 1.2 ? 'yes' : 'no'} |`,
+    `| no-change run ≥ 10× faster than the first | ${fixed(noChange, 1)}× | ${noChange >= 10 ? 'yes' : 'no'} |`,
+    `| no-change run faster than rclone's | ${fixed(againRatio, 2)}× | ${againRatio > 1 ? 'yes' : 'no'} |`,
+  ];
+}
+
+type RssRow = { objects: number; docstore: DocstoreRun; docstoreTuned: DocstoreRun; heap: LiveHeap; rclone: ChildRun; sdk: ChildRun; sdkTuned: ChildRun };
+
+/**
+ * Peak RSS as the object count grows: a docstore run with nothing to copy (the process's floor:
+ * Node, the SDK, docstore's modules), then at each count docstore, docstore with TUNED_NODE_FLAGS,
+ * docstore sampling its live heap, rclone, and the bare SDK loop with Node's defaults and with
+ * TUNED_NODE_FLAGS; prints the table, returns its target rows.
+ */
+async function rssPhase(tools: Tools, tag: string): Promise<string[]> {
+  const { work, client } = tools;
+  const empty = await generate(work, 'rss-0', () => RSS_OBJECT_BYTES, 0);
+  const floorBucket = `rss-${tag}-docstore-0`;
+  await createBucket(client, floorBucket);
+  const floor = await docstoreMirror(tools, empty, floorBucket);
+  const floorTuned = await docstoreMirror(tools, empty, floorBucket, false, TUNED_NODE_FLAGS);
+  await removeBucket(client, floorBucket);
+  const rssRows: RssRow[] = [];
+  for (const count of RSS_COUNTS) {
+    console.error(`generating ${count} × 4 KiB, twice`);
+    const dataset = await generate(work, `rss-${count}`, () => RSS_OBJECT_BYTES, count);
+    const docstoreBucket = `rss-${tag}-docstore-${count}`;
+    const rcloneBucket = `rss-${tag}-rclone-${count}`;
+    await createBucket(client, docstoreBucket);
+    await createBucket(client, rcloneBucket);
+    console.error(`${count} objects: docstore, docstore with ${TUNED_NODE_FLAGS.join(' ')}, docstore sampling its live heap, rclone, the bare SDK loop twice`);
+    const docstore = await docstoreMirror(tools, dataset, docstoreBucket);
+    await checkBucket(client, docstoreBucket, dataset);
+    const tunedBucket = `rss-${tag}-tuned-${count}`;
+    await createBucket(client, tunedBucket);
+    const docstoreTuned = await docstoreMirror(tools, dataset, tunedBucket, false, TUNED_NODE_FLAGS);
+    await checkBucket(client, tunedBucket, dataset);
+    const probeBucket = `rss-${tag}-heap-${count}`;
+    await createBucket(client, probeBucket);
+    const probed = await docstoreMirror(tools, dataset, probeBucket, true);
+    const rclone = await rcloneCopy(tools, dataset, rcloneBucket);
+    await checkBucket(client, rcloneBucket, dataset);
+    const sdkBucket = `rss-${tag}-sdk-${count}`;
+    const sdkTunedBucket = `rss-${tag}-sdk-tuned-${count}`;
+    await createBucket(client, sdkBucket);
+    await createBucket(client, sdkTunedBucket);
+    const sdk = await sdkPut(tools, dataset, sdkBucket, []);
+    await checkBucket(client, sdkBucket, dataset);
+    const sdkTuned = await sdkPut(tools, dataset, sdkTunedBucket, TUNED_NODE_FLAGS);
+    await checkBucket(client, sdkTunedBucket, dataset);
+    rssRows.push({ objects: count, docstore, docstoreTuned, heap: probed.heap as LiveHeap, rclone, sdk, sdkTuned });
+    for (const bucket of [docstoreBucket, tunedBucket, probeBucket, rcloneBucket, sdkBucket, sdkTunedBucket]) await removeBucket(client, bucket);
+    await rm(join(work, `rss-${count}`), { recursive: true, force: true });
+  }
+
+  const floorRssMiB = floor.peakRssMiB;
+  out(`\n### Peak RSS as the object count grows (${RSS_OBJECT_BYTES / KiB} KiB objects, fresh buckets)\n`);
+  const tuned = TUNED_NODE_FLAGS.join(' ');
+  out(`Tuned: Node started with \`${tuned}\` (BENCH_MIRROR_NODE_FLAGS). SDK loop: bare Node and @aws-sdk/client-s3, one PutObject per file read whole, ${CONCURRENCY} at a time (bench/support/sdk-put-loop.mjs). CPU: user + system.\n`);
+  out('| objects | docstore peak RSS MiB | docstore objects/s, CPU s | tuned docstore peak RSS MiB | tuned docstore objects/s, CPU s | docstore live heap MiB, median / max | rclone peak RSS MiB | rclone objects/s | SDK loop peak RSS MiB, Node\'s defaults / tuned | SDK loop objects/s, Node\'s defaults / tuned |');
+  out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out(`| 0 | ${fixed(floorRssMiB, 1)} | | ${fixed(floorTuned.peakRssMiB, 1)} | | | | | | |`);
+  for (const row of rssRows) {
+    out(
+      `| ${row.objects} | ${fixed(row.docstore.peakRssMiB, 1)} | ${fixed(perSecond(row.objects, row.docstore.wallMs))}, ${fixed(row.docstore.cpuS, 2)} | ${fixed(row.docstoreTuned.peakRssMiB, 1)} | ${fixed(perSecond(row.objects, row.docstoreTuned.wallMs))}, ${fixed(row.docstoreTuned.cpuS, 2)} | ${fixed(row.heap.medianMiB, 1)} / ${fixed(row.heap.maxMiB, 1)} | ${fixed(row.rclone.peakRssMiB, 1)} | ${fixed(perSecond(row.objects, row.rclone.wallMs))} | ${fixed(row.sdk.peakRssMiB, 1)} / ${fixed(row.sdkTuned.peakRssMiB, 1)} | ${fixed(perSecond(row.objects, row.sdk.wallMs))} / ${fixed(perSecond(row.objects, row.sdkTuned.wallMs))} |`,
+    );
+  }
+  out(`\nThe 0 row: a docstore run with nothing to copy (empty source, fresh bucket): Node, the AWS SDK and docstore's modules loaded, before any object.`);
+  out('\nLive heap: a separate docstore run into another fresh bucket, forcing a full GC once a second and reading `heapUsed` (samples of the second half of the run); peak RSS also holds garbage V8 has not collected yet.');
+  const [few, many] = [rssRows[0], rssRows[rssRows.length - 1]] as [RssRow, RssRow];
+  const rssGrowth = many.docstore.peakRssMiB / few.docstore.peakRssMiB;
+  const liveGrowth = many.heap.medianMiB / few.heap.medianMiB;
+  const smallRatio = perSecond(many.objects, many.docstore.wallMs) / perSecond(many.objects, many.rclone.wallMs);
+  return [
+    `| small objects at least at rclone's rate (${many.objects} × 4 KiB) | ${fixed(smallRatio, 2)}× | ${smallRatio >= 1 ? 'yes' : 'no'} |`,
+    `| peak RSS at ${many.objects} objects ≤ 100 MiB | ${fixed(many.docstore.peakRssMiB, 1)} MiB (tuned ${fixed(many.docstoreTuned.peakRssMiB, 1)}; bare SDK loop ${fixed(many.sdk.peakRssMiB, 1)}, tuned ${fixed(many.sdkTuned.peakRssMiB, 1)}) | ${many.docstore.peakRssMiB <= 100 ? 'yes' : 'no'} |`,
+    `| peak RSS growth over the zero-object run at ${many.objects} objects (${fixed(floorRssMiB, 1)} MiB) ≤ 100 MiB | ${fixed(many.docstore.peakRssMiB - floorRssMiB, 1)} MiB | ${many.docstore.peakRssMiB - floorRssMiB <= 100 ? 'yes' : 'no'} |`,
+    `| RSS flat: peak RSS at ${many.objects} ≤ 1.2 × at ${few.objects} objects | ${fixed(rssGrowth, 2)}× (${fixed(many.docstore.peakRssMiB - few.docstore.peakRssMiB, 1)} MiB) | ${rssGrowth <= 1.2 ? 'yes' : 'no'} |`,
+    `| live heap flat: median at ${many.objects} ≤ 1.2 × at ${few.objects} objects | ${fixed(liveGrowth, 2)}× | ${liveGrowth <= 1.2 ? 'yes' : 'no'} |`,
+  ];
+}
+
+function out(line = ''): void {
+  console.log(line);
+}
+
+function loadAverage(): string {
+  return loadavg()
+    .map((value) => value.toFixed(2))
+    .join(', ');
 }
 
 await main();

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { phasesToRun } from '../support/bench-phases.js';
 
 export const MiB = 1024 * 1024;
 /** The server children's secret: made by the orchestrator, handed to them as `BENCH_API_JWT_SECRET`. */
@@ -11,18 +12,9 @@ export const LOAD_CLIENTS = 64;
 /** Rounds of the load phase: each runs the API and the durable floor, in turn (API first, then floor first…). */
 export const LOAD_ROUNDS = positiveNumber('BENCH_API_LOAD_ROUNDS', 2);
 /** The phases to run: `BENCH_API_ONLY=latency,load,large,resumable` (comma-separated), all by default. */
-export const PHASES = phasesToRun(process.env.BENCH_API_ONLY);
+export const PHASES = phasesToRun('BENCH_API_ONLY', process.env.BENCH_API_ONLY, ['latency', 'load', 'large', 'resumable']);
 /** A request that takes longer than this fails (and is counted as an error). */
 export const REQUEST_TIMEOUT_MS = 60_000;
-
-function phasesToRun(value: string | undefined): ReadonlySet<string> {
-  const all = ['latency', 'load', 'large', 'resumable'];
-  if (value === undefined || value.trim() === '') return new Set(all);
-  const asked = value.split(',').map((phase) => phase.trim());
-  const unknown = asked.filter((phase) => !all.includes(phase));
-  if (unknown.length > 0 || asked.length === 0) throw new Error(`BENCH_API_ONLY takes phases among ${all.join(', ')}, not "${value}"`);
-  return new Set(asked);
-}
 
 function positiveNumber(variable: string, fallback: number): number {
   const value = Number(process.env[variable] ?? fallback);
