@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable, Writable } from 'node:stream';
 import type { ByteRange, ObjectStorage } from '../storage/object-storage.js';
 import { hasStorageCode } from '../storage/storage-errors.js';
 import type { ContentCheck } from '../documents/integrity/content-integrity.js';
 import { contentSink } from './content-sink.js';
 import { BufferPool } from '../lib/buffer-pool.js';
+import { pipeInto } from '../lib/pipe-into.js';
 
 /**
  * Buffers the storage reads content into (local storage), given back once the response has
@@ -146,26 +146,6 @@ async function writeObject(request: IncomingMessage, response: ServerResponse, o
   await pipeInto(body, contentSink(response, { ...(verify === undefined ? {} : { verify }), beforeAbort: recordDamage, written: (chunk) => contentBuffers.giveBack(chunk) }));
 }
 
-/**
- * `pipeline(body, sink)` without its cost per call: on success, `stream/promises` pipeline aborts
- * its internal AbortController, which builds a DOMException with a stack (issue 22: ~50 µs of a
- * download under load). Same outcome: a failure of either side destroys the other (a body closed
- * before its end counts as one), and the promise settles once the sink has finished or failed.
- */
-function pipeInto(body: Readable, sink: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    body.once('error', (error) => sink.destroy(error));
-    body.once('close', () => {
-      if (!body.readableEnded && !sink.destroyed) sink.destroy(new Error('the content stream closed before its end'));
-    });
-    sink.once('error', (error) => {
-      body.destroy();
-      reject(error);
-    });
-    sink.once('finish', () => resolve());
-    body.pipe(sink);
-  });
-}
 
 function matchesEtag(header: string | undefined, sha256: string): boolean {
   if (header === undefined) return false;
