@@ -6,7 +6,7 @@
  * (target ≤ 1.25) and the peak RSS growth of the process over a baseline taken after one warm-up
  * upload of each kind (server and client share the process here; the client streams the file from
  * disk).
- * `BENCH_TUS_MIB` sets the size (default 50).
+ * `BENCH_TUS_MIB` sets the size (default 50); `BENCH_TUS_STORAGE=local` (or `RGW`) measures that one only.
  */
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -26,6 +26,7 @@ const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_TUS_MIB ?? 50) * MiB;
 const CHUNK = 5 * MiB;
 const RUNS = Number(process.env.BENCH_TUS_RUNS ?? 3);
+const STORAGE = process.env.BENCH_TUS_STORAGE?.toLowerCase();
 const JWT_SECRET = `docstore-bench-jwt-secret-${randomBytes(16).toString('hex')}`;
 const ORGANIZATION_ID = randomUUID();
 
@@ -156,7 +157,9 @@ export async function benchResumableUploads(): Promise<ResumableUploadRow[]> {
     const bucket = `bench-tus-${randomBytes(4).toString('hex')}`;
     await target.client.send(new CreateBucketCommand({ Bucket: bucket }));
     try {
-      const rows = [await measure('local', {}, file)];
+      const rows: ResumableUploadRow[] = [];
+      if (STORAGE !== 'rgw') rows.push(await measure('local', {}, file));
+      if (STORAGE === 'local') return rows;
       rows.push(
         await measure('RGW', {
           STORAGE_BACKEND: 's3',

@@ -1,5 +1,11 @@
-import { FileStore } from '@tus/file-store';
-import { Upload } from '@tus/server';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { FileConfigstore, FileStore } from '@tus/file-store';
+import { ERRORS, Upload } from '@tus/server';
+import { writeBatched } from '../storage/local/local-content-writer.js';
+import { RequestCachedKvStore } from './request-cached-kv-store.js';
 
 /**
  * `@tus/file-store` for uploads whose finished file becomes a document's object
@@ -9,9 +15,44 @@ import { Upload } from '@tus/server';
  *   answer 410 for the missing file.
  * - `remove` also forgets an upload whose file is gone: the original fails on the missing file and
  *   keeps its `.json` for ever.
+ * - `write` writes in batches of 512 KiB, one writev in flight while the next is read
+ *   (`writeBatched`); the original's write stream makes one thread-pool write per socket read
+ *   (~64 KiB), each pausing the body until it is done. As there, a body cut short keeps what was
+ *   read of it (the file's size is the upload's offset) and the write fails.
+ * - `write` within `withRequestBody` reads the request's own Node stream, handed over by the route,
+ *   instead of the stream tus gives it (empty then): tus still answers the request (lock, offset,
+ *   expiry and length checks, hooks, headers), but the bytes no longer go through its web-stream
+ *   round trip (Node stream → web `ReadableStream` → Node stream → proxy → limiter).
+ * - an upload's `.json` read once per request (`withRequestCache`, `RequestCachedKvStore`), and
+ *   `getUploadMetadata` for admission (the `.json` alone, no `stat` of the file).
  */
 export class FinishedUploadFileStore extends FileStore {
   private readonly adopted = new Set<string>();
+  private readonly requestBody = new AsyncLocalStorage<RequestBody>();
+  private readonly requestCache: RequestCachedKvStore<Upload>;
+
+  constructor(options: { directory: string; expirationPeriodInMilliseconds?: number }) {
+    const requestCache = new RequestCachedKvStore<Upload>(new FileConfigstore(options.directory));
+    super({ ...options, configstore: requestCache });
+    this.requestCache = requestCache;
+  }
+
+  /** Runs one request's work (admission and tus's handling) with one read of each upload's `.json`. */
+  withRequestCache<R>(work: () => Promise<R>): Promise<R> {
+    return this.requestCache.run(work);
+  }
+
+  /** Upload `id` as its `.json` says, its offset unread (for admission); tus's FILE_NOT_FOUND when absent. */
+  async getUploadMetadata(id: string): Promise<Upload> {
+    const file = await this.configstore.get(id);
+    if (file === undefined) throw ERRORS.FILE_NOT_FOUND;
+    return new Upload(file);
+  }
+
+  /** Runs one request's handling by tus, whose `write` reads `body` (see the class). */
+  withRequestBody<R>(body: RequestBody, work: () => Promise<R>): Promise<R> {
+    return this.requestBody.run(body, work);
+  }
 
   /** Upload `id` is complete and its file became a document's object (this process only). */
   markAdopted(id: string): void {
@@ -28,6 +69,33 @@ export class FinishedUploadFileStore extends FileStore {
     }
   }
 
+  override async write(readable: Readable, id: string, offset: number): Promise<number> {
+    const body = this.requestBody.getStore();
+    // tus's own stream is empty then; it ends once read.
+    if (body !== undefined) readable.resume();
+    let handle: FileHandle;
+    try {
+      handle = await open(this.pathOf(id), 'r+');
+    } catch {
+      throw ERRORS.FILE_WRITE_ERROR;
+    }
+    try {
+      const source = body === undefined ? readable : limited(body.stream, body.bytes);
+      const written = await writeBatched(handle, source, this.directory, { start: offset, keepReadOnFailure: true, ...(body?.onChunk === undefined ? {} : { onChunk: body.onChunk }) });
+      return offset + written;
+    } catch (error) {
+      throw error === ERRORS.ERR_MAX_SIZE_EXCEEDED ? error : ERRORS.FILE_WRITE_ERROR;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Upload `id`'s file (ids are the URL's 32 hex digits: no separator, nothing outside the directory). */
+  private pathOf(id: string): string {
+    if (!/^[0-9A-Za-z_-]+$/.test(id)) throw ERRORS.FILE_NOT_FOUND;
+    return join(this.directory, id);
+  }
+
   override async remove(id: string): Promise<void> {
     this.adopted.delete(id);
     try {
@@ -36,6 +104,25 @@ export class FinishedUploadFileStore extends FileStore {
       if (!isNotFound(error)) throw error;
       await this.configstore.delete(id);
     }
+  }
+}
+
+/** A request's body as `write` reads it within `withRequestBody`. */
+export interface RequestBody {
+  stream: Readable;
+  /** Its declared length (`Content-Length`, which tus checked against the upload's length). */
+  bytes: number;
+  /** Told of each piece as it is read, before it is written (hashing). */
+  onChunk?: (piece: Buffer) => void;
+}
+
+/** `source`, failing once it goes past `bytes` (tus's own limiter does the same on its stream). */
+async function* limited(source: AsyncIterable<Buffer>, bytes: number): AsyncIterable<Buffer> {
+  let read = 0;
+  for await (const piece of source) {
+    read += piece.length;
+    if (read > bytes) throw ERRORS.ERR_MAX_SIZE_EXCEEDED;
+    yield piece;
   }
 }
 

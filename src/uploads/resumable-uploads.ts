@@ -16,6 +16,7 @@ import type { ResumableUploadCompletions } from './resumable-upload-completions.
 import { checksumMismatch, digestWithSample, sha256Checked } from './sha256-checked-stream.js';
 import { SNIFF_BYTES } from '../shared/content-detection.js';
 import { ReceivedDigests, type ReceivingBody } from './received-digests.js';
+import type { RequestBody } from './finished-upload-file-store.js';
 import { tusErrorToDocumentError, tusProblem } from './tus-errors.js';
 
 /**
@@ -29,6 +30,8 @@ export type ReadableDataStore = DataStore & {
   withRequestCache?<R>(work: () => Promise<R>): Promise<R>;
   /** Runs one request's handling, its body declared `bytes` long (its `Content-Length`). */
   withBodyLength?<R>(bytes: number, work: () => Promise<R>): Promise<R>;
+  /** Runs one request's handling, the store's `write` reading `body` itself instead of tus's stream (see `FinishedUploadFileStore`). */
+  withRequestBody?<R>(body: RequestBody, work: () => Promise<R>): Promise<R>;
   /** Upload `id` as its metadata says, without its offset (which may be stale); tus's FILE_NOT_FOUND when absent. */
   getUploadMetadata?(id: string): Promise<Upload>;
 };
@@ -162,9 +165,11 @@ export class ResumableUploads {
    */
   async handle(request: Request, principal: Principal | undefined, body?: Readable): Promise<Response> {
     if (principal !== undefined) this.principals.set(request, principal);
-    const receiving = body === undefined ? undefined : this.hashed(request, body);
+    const declared = request.headers.get('content-length') ?? undefined;
+    const direct = body !== undefined && this.handsBodyToStore(request.method, declared);
+    const receiving = body === undefined ? undefined : this.hashed(request, body, direct);
     try {
-      const response = await this.handled(request);
+      const response = await (direct ? this.handledWithBody(request, { stream: body, bytes: Number(declared), ...(receiving === undefined ? {} : { onChunk: (piece: Buffer) => receiving.update(piece) }) }) : this.handled(request));
       const offset = response.ok ? response.headers.get('upload-offset') : null;
       if (receiving !== undefined) this.digests.settle(receiving, offset === null ? undefined : Number(offset));
       return response;
@@ -176,6 +181,21 @@ export class ResumableUploads {
       const finished = this.finished.get(request);
       if (finished !== undefined) await this.options.datastore.remove(finished).catch((error: unknown) => this.options.onRemovalError?.(error, finished));
     }
+  }
+
+  /**
+   * Whether `handle` hands a request's Node body to the store itself (`withRequestBody`: a `PATCH`
+   * of declared length, where the store can): then the web `Request` carries no body.
+   */
+  handsBodyToStore(method: string, contentLength: string | undefined): boolean {
+    return this.options.datastore.withRequestBody !== undefined && method === 'PATCH' && contentLength !== undefined && /^\d+$/.test(contentLength);
+  }
+
+  /** tus's answer to `request`, the store reading `body` (see `handsBodyToStore`). */
+  private handledWithBody(request: Request, body: RequestBody): Promise<Response> {
+    const { datastore } = this.options;
+    if (datastore.withRequestBody === undefined) throw new Error('the store does not take request bodies');
+    return datastore.withRequestBody(body, () => this.server.handleWeb(request));
   }
 
   /** tus's answer to `request`, the store told its body's declared length (see `withBodyLength`). */
@@ -192,9 +212,10 @@ export class ResumableUploads {
    * Hashes the bytes of a request that writes an upload (a `PATCH`, a creation carrying data) as
    * they arrive, where the finished upload may become the document's object as it is
    * (`foreignKeyOf`): `body` is the stream the request's body is read from, already being read
-   * (its `data` events are listened to, not consumed).
+   * (its `data` events are listened to, not consumed), or, `direct`, the one the store reads (then
+   * hashed piece by piece as the store reads it).
    */
-  private hashed(request: Request, body: Readable): ReceivingBody | undefined {
+  private hashed(request: Request, body: Readable, direct: boolean): ReceivingBody | undefined {
     const writes = request.method === 'PATCH' || (request.method === 'POST' && request.headers.get('content-type') === 'application/offset+octet-stream');
     if (this.options.foreignKeyOf === undefined || !writes) return undefined;
     const urlId = new URL(request.url).pathname.split('/').pop() ?? '';
@@ -202,7 +223,8 @@ export class ResumableUploads {
     const offset = request.method === 'PATCH' ? Number(request.headers.get('upload-offset') ?? Number.NaN) : 0;
     if (!Number.isSafeInteger(offset) || (request.method === 'PATCH' && id === undefined)) return undefined;
     const receiving = this.digests.receive(id, offset);
-    body.on('data', (piece: Buffer) => receiving.update(piece));
+    // Handed to the store, the body is hashed as the store reads it (a listener here would start it flowing).
+    if (!direct) body.on('data', (piece: Buffer) => receiving.update(piece));
     this.bodies.set(request, receiving);
     return receiving;
   }

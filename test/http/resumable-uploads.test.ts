@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Document } from '../../src/shared/document.js';
@@ -7,7 +6,7 @@ import { auditEntries, onlyEntry } from '../support/audit-entries.js';
 import { registerBuilding } from '../support/buildings.js';
 import { ORG_A, ORG_B, SERVICE_PAIRS, type ServiceFixture } from '../support/service-fixture.js';
 import { sha256 } from '../support/streams.js';
-import { metadataHeader, TUS } from '../support/tus-requests.js';
+import { cutPatch as cutPatchOf, metadataHeader, TUS } from '../support/tus-requests.js';
 import { pdfOfSize } from '../support/upload-request.js';
 
 const MAX_UPLOAD_BYTES = 6 * 1024 * 1024;
@@ -59,42 +58,7 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       return response.rawPayload;
     }
 
-    /** A PATCH whose connection is cut after `sent` of its `bytes`, as a dropped mobile connection. */
-    async function cutPatch(url: string, offset: number, bytes: Buffer, sent: number): Promise<void> {
-      const target = new URL(url);
-      await new Promise<void>((resolve) => {
-        const request = httpRequest(target, {
-          method: 'PATCH',
-          headers: { ...TUS, ...bearer(syndic), 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', 'content-length': String(bytes.length) },
-        });
-        request.on('error', () => resolve());
-        request.on('close', () => resolve());
-        request.write(bytes.subarray(0, sent), () => setTimeout(() => request.destroy(), 200));
-      });
-    }
-
-    it('tus-js-client uploads in chunks; the finished upload is a document whose id the last answer names, recorded as document.upload', async () => {
-      const building = await registerBuilding(fixture);
-      const content = pdfOfSize(250_000);
-      const answer = await new Promise<tus.HttpResponse>((resolve, reject) => {
-        const upload = new tus.Upload(content, {
-          endpoint: `${baseUrl}/api/v1/uploads`,
-          chunkSize: 64 * 1024,
-          headers: bearer(syndic),
-          metadata: { building, type: 'contract', title: 'Contrat ascenseur', filename: 'contrat.pdf', sha256: sha256(content) },
-          onSuccess: ({ lastResponse }) => resolve(lastResponse),
-          onError: reject,
-        });
-        upload.start();
-      });
-      const id = answer.getHeader('docstore-document-id') ?? '';
-      expect(id).not.toBe('');
-      expect(answer.getHeader('docstore-document-version')).toBe('1');
-      const [document] = await documentsOf(building);
-      expect(document).toMatchObject({ id, title: 'Contrat ascenseur', fileName: 'contrat.pdf', mimeType: 'application/pdf', size: content.length, sha256: sha256(content) });
-      expect((await contentOf(id)).equals(content)).toBe(true);
-      expect(onlyEntry(await auditEntries(fixture.service.db, { documentId: id }), 'document.upload').details).toMatchObject({ sha256: sha256(content), size: content.length });
-    });
+    const cutPatch = (url: string, offset: number, bytes: Buffer, sent: number) => cutPatchOf(url, bearer(syndic), offset, bytes, sent);
 
     it('5 MiB PATCHes (one S3 part each, streamed as received): one cut mid-way keeps no byte past the last whole chunk on S3, sent again it completes', async () => {
       const building = await registerBuilding(fixture);

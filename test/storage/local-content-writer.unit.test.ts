@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeContent, type ContentFile } from '../../src/storage/local/local-content-writer.js';
+import { writeBatched, writeContent, type ContentFile } from '../../src/storage/local/local-content-writer.js';
 import { ContentDigest } from '../../src/storage/put-body.js';
 import { isStorageError } from '../../src/storage/storage-errors.js';
 import { sha256 } from '../support/streams.js';
@@ -138,5 +138,59 @@ describe('writeContent (the local adapter writing an object file)', () => {
     const failure = await writeContent(file, chunksOf(randomBytes(MiB), 64 * 1024), new ContentDigest(), base).catch((error: unknown) => error);
     expect(isStorageError(failure) && failure.code).toBe('storage.unavailable');
     expect((failure as Error).message).toContain(base);
+  });
+});
+
+describe('writeBatched (a resumable upload\'s PATCH written where the upload stands)', () => {
+  let base: string;
+  let path: string;
+  let handle: FileHandle;
+  const cut = new Error('the connection was cut');
+
+  beforeEach(async () => {
+    base = await mkdtemp(join(tmpdir(), 'docstore-batched-writer-'));
+    path = join(base, 'upload');
+    await writeFile(path, 'x'.repeat(1000));
+    handle = await open(path, 'r+');
+  });
+  afterEach(async () => {
+    await handle.close();
+    await rm(base, { recursive: true, force: true });
+  });
+
+  /** `bytes` in chunks, then the connection cut. */
+  async function* cutAfter(bytes: Buffer): AsyncGenerator<Buffer> {
+    yield* chunksOf(bytes, 64 * 1024);
+    throw cut;
+  }
+
+  it('writes from `start`, tells each chunk in order, and answers the bytes written', async () => {
+    const content = randomBytes(MiB + 500 * 1024);
+    const told: Buffer[] = [];
+    expect(await writeBatched(handle, chunksOf(content, 64 * 1024), base, { start: 1000, onChunk: (chunk) => told.push(chunk) })).toBe(content.length);
+    expect(Buffer.concat(told).equals(content)).toBe(true);
+    expect((await readFile(path)).equals(Buffer.concat([Buffer.from('x'.repeat(1000)), content]))).toBe(true);
+  });
+
+  it('cut short, keeps every byte read when asked (then fails with the cut), else only the batches already written; nothing in flight after', async () => {
+    const content = randomBytes(700 * 1024);
+    expect(await writeBatched(handle, cutAfter(content), base, { start: 1000, keepReadOnFailure: true }).catch((error: unknown) => error)).toBe(cut);
+    expect((await readFile(path)).subarray(1000).equals(content)).toBe(true);
+    await handle.truncate(1000);
+    expect(await writeBatched(handle, cutAfter(content), base, { start: 1000 }).catch((error: unknown) => error)).toBe(cut);
+    expect((await stat(path)).size).toBe(1000 + 512 * 1024);
+  });
+
+  it('writes nothing more after a failed write, even asked to keep what was read', async () => {
+    let writes = 0;
+    const writev = async () => {
+      writes++;
+      throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+    };
+    const failing = { write: handle.write.bind(handle), datasync: handle.datasync.bind(handle), writev } as unknown as ContentFile;
+    const failure = await writeBatched(failing, chunksOf(randomBytes(800 * 1024), 64 * 1024), base, { start: 1000, keepReadOnFailure: true }).catch((error: unknown) => error);
+    expect((failure as { code?: string }).code).toBe('EIO');
+    expect(writes).toBe(1);
+    expect((await stat(path)).size).toBe(1000);
   });
 });

@@ -58,7 +58,7 @@ export async function resumableUploadRoutes(app: FastifyInstance, options: Resum
       }
     }
     try {
-      const { web, body } = toWebRequest(request, chunk);
+      const { web, body } = toWebRequest(request, chunk, uploads);
       const response = await uploads.handle(web, principal, body);
       reply.hijack();
       // Headers set by hooks (CORS) first, tus's own after them.
@@ -92,9 +92,9 @@ function carriesData(request: FastifyRequest): boolean {
 
 /**
  * The Fastify request as a web Request, its body the unread socket stream (or the checked chunk),
- * and that stream.
+ * and that stream; a body the store reads itself (`handsBodyToStore`) stays out of the web Request.
  */
-function toWebRequest(request: FastifyRequest, chunk?: CheckedChunk): { web: Request; body?: Readable } {
+function toWebRequest(request: FastifyRequest, chunk: CheckedChunk | undefined, uploads: ResumableUploads): { web: Request; body?: Readable } {
   const url = `http://${request.host}${request.url}`;
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
@@ -105,5 +105,7 @@ function toWebRequest(request: FastifyRequest, chunk?: CheckedChunk): { web: Req
   if (chunk !== undefined) headers.set('content-length', String(chunk.size));
   if (!hasBody) return { web: new Request(url, { method: request.method, headers }) };
   const body = chunk === undefined ? request.raw : chunk.open();
+  // The store reads the Node stream itself: no web stream in between.
+  if (uploads.handsBodyToStore(request.method, headers.get('content-length') ?? undefined)) return { web: new Request(url, { method: request.method, headers }), body };
   return { web: new Request(url, { method: request.method, headers, body: Readable.toWeb(body) as ReadableStream, duplex: 'half' } as RequestInit), body };
 }
