@@ -118,7 +118,7 @@ async function measure(name: string, env: Record<string, string>, file: string):
     globalThis.gc?.();
     const baseline = process.memoryUsage().rss;
     let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
     const times = { multipart: [] as number[], tus: [] as number[] };
     for (let run = 0; run < RUNS; run++) {
       for (const kind of ['multipart', 'tus'] as const) {
