@@ -7,8 +7,18 @@
  * upload of each kind (server and client share the process here; the client streams the file from
  * disk).
  * `BENCH_TUS_MIB` sets the size (default 50); `BENCH_TUS_STORAGE=local` (or `RGW`) measures that one only.
+ *
+ * Alternated with them, the protocol floor (`bench/tus/floor-server.ts`): a plain `node:http` server
+ * storing the same file on the same storage with no docstore module, by one POST and by tus-like
+ * sequential PATCHes each answered once its bytes are stored, through the same client code. Its
+ * tus / POST ratio is what the protocol itself costs (round trips in sequence, each waiting for its
+ * part to be stored); docstore / floor is what docstore adds. On RGW a second floor also copies the
+ * completed object onto another key and deletes it, as docstore does with both kinds of upload.
  */
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  ListMultipartUploadsCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -21,6 +31,10 @@ import { mintToken } from '../src/auth/jwt-verifier.js';
 import { loadConfig } from '../src/config.js';
 import { createService } from '../src/http/server.js';
 import { s3Environment, s3TargetOf } from './support/bench-services.js';
+import { listenFloor } from './tus/floor-server.js';
+import type { FloorStore } from './tus/floor-store.js';
+import { LocalFloorStore } from './tus/local-floor-store.js';
+import { S3FloorStore } from './tus/s3-floor-store.js';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_TUS_MIB ?? 50) * MiB;
@@ -79,13 +93,35 @@ async function multipart(base: string, auth: Record<string, string>, building: s
 
 async function tus(base: string, auth: Record<string, string>, building: string, file: string): Promise<void> {
   const metadata = Object.entries({ building, type: 'invoice', title: 'Bench', filename: 'bench.pdf' }).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(',');
-  const created = expectStatus('tus creation', await send(base, 'POST', '/api/v1/uploads', { ...auth, 'tus-resumable': '1.0.0', 'upload-length': String(SIZE), 'upload-metadata': metadata }), 201);
-  const location = new URL(String(created.headers.location), `${base}/api/v1/uploads`).pathname;
+  await tusUpload(base, '/api/v1/uploads', { ...auth, 'upload-metadata': metadata }, file);
+}
+
+/** A tus upload of `file`: creation at `path` (with `headers`), then its CHUNK-byte PATCHes one after the other. */
+async function tusUpload(base: string, path: string, headers: Record<string, string>, file: string): Promise<void> {
+  const created = expectStatus('tus creation', await send(base, 'POST', path, { ...headers, 'tus-resumable': '1.0.0', 'upload-length': String(SIZE) }), 201);
+  const location = new URL(String(created.headers.location), `${base}${path}`).pathname;
   for (let offset = 0; offset < SIZE; offset += CHUNK) {
     const end = Math.min(offset + CHUNK, SIZE);
-    const headers = { ...auth, 'tus-resumable': '1.0.0', 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', 'content-length': String(end - offset) };
-    expectStatus('tus PATCH', await send(base, 'PATCH', location, headers, createReadStream(file, { start: offset, end: end - 1 })), 204);
+    const chunkHeaders = { ...headers, 'tus-resumable': '1.0.0', 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', 'content-length': String(end - offset) };
+    expectStatus('tus PATCH', await send(base, 'PATCH', location, chunkHeaders, createReadStream(file, { start: offset, end: end - 1 })), 204);
   }
+}
+
+/** A floor server and the store behind it, for one storage's measurement. */
+interface Floor {
+  name: string;
+  base: string;
+  store: FloorStore;
+}
+
+/** The whole file in one POST to a floor server. */
+async function floorPost(floor: Floor, file: string): Promise<void> {
+  const headers = { 'content-type': 'application/pdf', 'content-length': String(SIZE) };
+  expectStatus('floor POST', await send(floor.base, 'POST', '/floor/documents', headers, createReadStream(file)), 201);
+}
+
+async function floorTus(floor: Floor, file: string): Promise<void> {
+  await tusUpload(floor.base, '/floor/uploads', {}, file);
 }
 
 function median(values: number[]): number {
@@ -93,17 +129,20 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-/** One storage's row: medians in milliseconds, their ratio, the peak RSS growth in bytes. */
+/** One storage's row: medians in milliseconds, their ratio, the peak RSS growth in bytes, and the floors' medians. */
 export interface ResumableUploadRow {
   storage: string;
   multipartMs: number;
   tusMs: number;
   ratio: number;
   peakGrowthBytes: number;
+  floors: { name: string; postMs: number; tusMs: number }[];
 }
 
-async function measure(name: string, env: Record<string, string>, file: string): Promise<ResumableUploadRow> {
+async function measure(name: string, env: Record<string, string>, file: string, floorStores: { name: string; store: FloorStore }[]): Promise<ResumableUploadRow> {
   const dataDir = await mkdtemp(join(tmpdir(), 'docstore-bench-tus-'));
+  const servers = await Promise.all(floorStores.map(async ({ store }) => listenFloor(store)));
+  const floors: Floor[] = floorStores.map(({ name: floorName, store }, index) => ({ name: floorName, store, base: (servers[index] as { base: string }).base }));
   const config = loadConfig({ DOCSTORE_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, MAX_UPLOAD_BYTES: String(SIZE * 2), ...env });
   const service = await createService(config, { logger: false });
   try {
@@ -113,31 +152,53 @@ async function measure(name: string, env: Record<string, string>, file: string):
     const id = randomUUID();
     expectStatus('building', await send(base, 'POST', '/api/v1/buildings', { ...auth, 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ id, name: 'Bench' }))), 201);
     // One of each first: the process's warm-up (code loaded, heap grown) is not the uploads' memory.
-    await multipart(base, auth, id, file);
-    await tus(base, auth, id, file);
+    // Each kind once: the floors' warm-up too, and their part buffers allocated before the baseline.
+    const kinds: { name: string; run: () => Promise<void>; floor?: Floor }[] = [
+      { name: 'multipart', run: () => multipart(base, auth, id, file) },
+      { name: 'tus', run: () => tus(base, auth, id, file) },
+      ...floors.flatMap((floor) => [
+        { name: `${floor.name} POST`, run: () => floorPost(floor, file), floor },
+        { name: `${floor.name} tus`, run: () => floorTus(floor, file), floor },
+      ]),
+    ];
+    for (const kind of kinds) {
+      await kind.run();
+      await kind.floor?.store.clean();
+    }
     globalThis.gc?.();
     const baseline = process.memoryUsage().rss;
     let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
-    const times = { multipart: [] as number[], tus: [] as number[] };
+    // Sampled while docstore's uploads run only: the floors' memory is not docstore's.
+    let sampling = false;
+    const sampler = setInterval(() => (peak = sampling ? Math.max(peak, process.memoryUsage.rss()) : peak), 5);
+    const times = new Map<string, number[]>(kinds.map((kind) => [kind.name, []]));
     for (let run = 0; run < RUNS; run++) {
-      for (const kind of ['multipart', 'tus'] as const) {
+      for (const kind of kinds) {
+        sampling = kind.floor === undefined;
         const started = process.hrtime.bigint();
-        await (kind === 'tus' ? tus : multipart)(base, auth, id, file);
-        times[kind].push(Number(process.hrtime.bigint() - started) / 1e6);
+        await kind.run();
+        times.get(kind.name)?.push(Number(process.hrtime.bigint() - started) / 1e6);
+        sampling = false;
+        await kind.floor?.store.clean();
       }
     }
     clearInterval(sampler);
-    const [m, t] = [median(times.multipart), median(times.tus)];
-    return { storage: name, multipartMs: m, tusMs: t, ratio: t / m, peakGrowthBytes: peak - baseline };
+    const medianOf = (kind: string) => median(times.get(kind) ?? []);
+    const [m, t] = [medianOf('multipart'), medianOf('tus')];
+    const floorRows = floors.map((floor) => ({ name: floor.name, postMs: medianOf(`${floor.name} POST`), tusMs: medianOf(`${floor.name} tus`) }));
+    return { storage: name, multipartMs: m, tusMs: t, ratio: t / m, peakGrowthBytes: peak - baseline, floors: floorRows };
   } finally {
+    await Promise.all(servers.map((server) => server.close()));
+    await Promise.all(floors.map((floor) => floor.store.clean()));
     await service.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-/** Removes what the run left in its bucket (the documents uploaded), then the bucket. */
+/** Removes what the run left in its bucket (unfinished multipart uploads, the documents uploaded), then the bucket. */
 async function removeBucket(client: S3Client, bucket: string): Promise<void> {
+  const unfinished = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  for (const upload of unfinished.Uploads ?? []) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }));
   for (;;) {
     const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
     const keys = (page.Contents ?? []).map((object) => ({ Key: object.Key as string }));
@@ -158,7 +219,7 @@ export async function benchResumableUploads(): Promise<ResumableUploadRow[]> {
     await target.client.send(new CreateBucketCommand({ Bucket: bucket }));
     try {
       const rows: ResumableUploadRow[] = [];
-      if (STORAGE !== 'rgw') rows.push(await measure('local', {}, file));
+      if (STORAGE !== 'rgw') rows.push(await measure('local', {}, file, [{ name: 'floor', store: await LocalFloorStore.open(join(dir, 'floor')) }]));
       if (STORAGE === 'local') return rows;
       rows.push(
         await measure('RGW', {
@@ -169,7 +230,10 @@ export async function benchResumableUploads(): Promise<ResumableUploadRow[]> {
           S3_ACCESS_KEY: s3.env.S3_TEST_ACCESS_KEY as string,
           S3_SECRET_KEY: s3.env.S3_TEST_SECRET_KEY as string,
           S3_USE_PATH_STYLE: String(target.forcePathStyle),
-        }, file),
+        }, file, [
+          { name: 'floor', store: new S3FloorStore(target.client, bucket, 'floor/', false) },
+          { name: 'floor + copy', store: new S3FloorStore(target.client, bucket, 'floor-copy/', true) },
+        ]),
       );
       return rows;
     } finally {
@@ -182,17 +246,25 @@ export async function benchResumableUploads(): Promise<ResumableUploadRow[]> {
   }
 }
 
-/** The table of `benchResumableUploads`' rows. */
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/**
+ * The tables of `benchResumableUploads`' rows, one per storage: docstore's row (the target is its
+ * tus / multipart ratio), each floor's, then docstore / floor for both kinds of upload.
+ */
 export function resumableUploadTable(rows: readonly ResumableUploadRow[]): string[] {
-  return [
-    `| ${SIZE / MiB} MiB, median of ${RUNS} | multipart POST | tus, ${CHUNK / MiB} MiB PATCHes | tus / multipart (≤ 1.25) | peak RSS growth (MiB) |`,
+  return rows.flatMap((row, index) => [
+    ...(index === 0 ? [] : ['']),
+    `| ${row.storage}, ${SIZE / MiB} MiB, median of ${RUNS} | multipart POST | tus, ${CHUNK / MiB} MiB PATCHes | tus / POST (docstore ≤ 1.25) | peak RSS growth (MiB) |`,
     '|---|---:|---:|---:|---:|',
-    ...rows.map((row) => `| ${row.storage} | ${(row.multipartMs / 1000).toFixed(2)} s | ${(row.tusMs / 1000).toFixed(2)} s | ${row.ratio.toFixed(2)} | ${(row.peakGrowthBytes / MiB).toFixed(0)} |`),
-  ];
+    `| docstore | ${seconds(row.multipartMs)} | ${seconds(row.tusMs)} | ${row.ratio.toFixed(2)} | ${(row.peakGrowthBytes / MiB).toFixed(0)} |`,
+    ...row.floors.map((floor) => `| ${floor.name} | ${seconds(floor.postMs)} | ${seconds(floor.tusMs)} | ${(floor.tusMs / floor.postMs).toFixed(2)} | |`),
+    ...row.floors.map((floor) => `| docstore / ${floor.name} | ${(row.multipartMs / floor.postMs).toFixed(2)} | ${(row.tusMs / floor.tusMs).toFixed(2)} | | |`),
+  ]);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rows = await benchResumableUploads();
-  console.log(`${SIZE / MiB} MiB, tus in ${CHUNK / MiB} MiB PATCHes vs one multipart POST, alternated, median of ${RUNS}; server and client in one process`);
+  console.log(`${SIZE / MiB} MiB, tus in ${CHUNK / MiB} MiB PATCHes vs one multipart POST, alternated with the floor servers' (bench/tus/), median of ${RUNS}; servers and client in one process`);
   for (const line of resumableUploadTable(rows)) console.log(line);
 }
