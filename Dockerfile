@@ -36,7 +36,7 @@ COPY web ./web
 # Then production dependencies only (npm prune --omit=dev), without what Node never loads: type
 # declarations, source maps, TypeScript sources, docs, and better-sqlite3's C sources and the
 # binaries of other platforms (the one this image runs stays in prebuilds/).
-# The console build lands in a directory made by mkdtemp (mode 0700, src/http/console-build.ts):
+# The console build lands in a directory made by mkdtemp (mode 0700, src/http/console/console-build.ts):
 # a+rX lets the service user read what root built.
 RUN npm run build \
  && rm -f dist/.tsbuildinfo \

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { FinishedUploadFileStore } from './finished-upload-file-store.js';
+import { FinishedUploadFileStore } from './stores/finished-upload-file-store.js';
 import { UPLOADS_PREFIX } from './resumable-upload-keys.js';
-import { PostgresUploadLocker } from './postgres-upload-locker.js';
+import { PostgresUploadLocker } from './stores/postgres-upload-locker.js';
 import { ResumableUploadCompletions } from './resumable-upload-completions.js';
 import type { IdempotencyStore } from '../idempotency/idempotency-store.js';
 import type { Kysely } from 'kysely';
@@ -49,7 +49,7 @@ export async function createResumableUploads(
   let idPrefix = '';
   if (storage.backend === 's3' && storage.objectLock === undefined && storage.serverSideEncryption === undefined && config.encryption === undefined) {
     idPrefix = `${storage.keyPrefix}${UPLOADS_PREFIX}`;
-    const { FinishedUploadS3Store } = await import('./finished-upload-s3-store.js');
+    const { FinishedUploadS3Store } = await import('./stores/finished-upload-s3-store.js');
     datastore = new FinishedUploadS3Store(
       {
         expirationPeriodInMilliseconds,

@@ -16,7 +16,7 @@ import type { ResumableUploadCompletions } from './resumable-upload-completions.
 import { checksumMismatch, digestWithSample, sha256Checked } from './sha256-checked-stream.js';
 import { SNIFF_BYTES } from '../shared/content-detection.js';
 import { ReceivedDigests, type ReceivingBody } from './received-digests.js';
-import type { RequestBody } from './finished-upload-file-store.js';
+import type { RequestBody } from './stores/finished-upload-file-store.js';
 import { tusErrorToDocumentError, tusProblem } from './tus-errors.js';
 
 /**

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { CONSOLE_BUILD_DIR } from '../../src/http/console-build.js';
-import { CONSOLE_CONTENT_SECURITY_POLICY } from '../../src/http/console-assets.js';
+import { CONSOLE_BUILD_DIR } from '../../src/http/console/console-build.js';
+import { CONSOLE_CONTENT_SECURITY_POLICY } from '../../src/http/console/console-assets.js';
 import { createService, type Service } from '../../src/http/server.js';
 import { JWT_SECRET, localSqliteService, type ServiceFixture } from '../support/service-fixture.js';
 

@@ -9,7 +9,7 @@ import { sha256 } from '../support/streams.js';
 import { documentUpload, multipartBody, pdfOfSize } from '../support/upload-request.js';
 
 const MASTER_KEYS = `2026-12:${randomBytes(32).toString('base64')}`;
-/** More than one chunk of a local read (512 KiB, src/http/object-response.ts): the first is sent before the damage is known. */
+/** More than one chunk of a local read (512 KiB, src/http/content/object-response.ts): the first is sent before the damage is known. */
 const SIZE = 700_000;
 
 const CASES: Array<[string, FixtureFactory, Record<string, string>]> = [

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeObjectResponse } from '../../src/http/object-response.js';
+import { writeObjectResponse } from '../../src/http/content/object-response.js';
 import type { GetResult, ObjectStorage } from '../../src/storage/object-storage.js';
 import { openRawRequest } from '../support/raw-http.js';
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UploadIdleWatchdog } from '../../src/http/upload-idle-watchdog.js';
+import { UploadIdleWatchdog } from '../../src/http/limits/upload-idle-watchdog.js';
 import { openRawRequest } from '../support/raw-http.js';
 
 const IDLE_MS = 500;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
-import { ensureConsoleBuilt } from '../../src/http/console-build.js';
+import { ensureConsoleBuilt } from '../../src/http/console/console-build.js';
 import { buildDist } from './dist-build.js';
 import { S3_TEST_VARIABLES, type S3TestTarget } from './s3-target.js';
 

@@ -16,7 +16,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
-import { serveSignedLink } from '../../src/http/signed-link-handler.js';
+import { serveSignedLink } from '../../src/http/content/signed-link-handler.js';
 import { LOCAL_SIGNED_LINK_PATH } from '../../src/storage/create-object-storage.js';
 import { LocalObjectStorage } from '../../src/storage/local/local-object-storage.js';
 import { ObjectLinkSigner } from '../../src/storage/object-link-signer.js';

@@ -1,6 +1,6 @@
 import type { KvStore } from '@tus/utils';
 import { describe, expect, it } from 'vitest';
-import { RequestCachedKvStore } from '../../src/uploads/request-cached-kv-store.js';
+import { RequestCachedKvStore } from '../../src/uploads/stores/request-cached-kv-store.js';
 
 /** A store in memory that counts its reads. */
 class CountingStore implements KvStore<string> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestScopedKvStore } from '../../src/uploads/request-scoped-kv-store.js';
+import { RequestScopedKvStore } from '../../src/uploads/stores/request-scoped-kv-store.js';
 
 describe('RequestScopedKvStore', () => {
   it('keeps what one request read for that request only: nothing outside a request, nothing shared between two', async () => {

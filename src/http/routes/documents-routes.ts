@@ -6,16 +6,16 @@ import type { Principal } from '../../shared/principal.js';
 import { DocumentError } from '../../documents/document-errors.js';
 import { documentPatchSchema, type DocumentService } from '../../documents/document-service.js';
 import { contentDisposition } from '../../shared/file-name.js';
-import { writeObjectResponse } from '../object-response.js';
+import { writeObjectResponse } from '../content/object-response.js';
 import { retryAfterSecondsOf, toProblem } from '../problem-details.js';
 import { buildingParams, documentParams, documentSchema, errorResponses, listQuery, pageSchema, problemSchema } from '../schemas.js';
-import type { UploadLimiter } from '../upload-limiter.js';
+import type { UploadLimiter } from '../limits/upload-limiter.js';
 import { answerUpload, idempotencyKeyHeaders, uploadParts, uploadRefusals } from './upload-route.js';
 import type { Document } from '../../shared/document.js';
 import type { IdempotencyStore } from '../../idempotency/idempotency-store.js';
 import type { ObjectStorage } from '../../storage/object-storage.js';
 import type { ContentIntegrity } from '../../documents/integrity/content-integrity.js';
-import { hijackKeepingHeaders } from '../hijacked-reply.js';
+import { hijackKeepingHeaders } from '../content/hijacked-reply.js';
 
 export interface DocumentsRoutesOptions {
   documents: DocumentService;

@@ -8,7 +8,7 @@ import type { Principal } from '../../shared/principal.js';
 import { decodeFormDataFileName } from '../form-data-file-name.js';
 import { runIdempotently, type BeforeCommit } from '../idempotency-key.js';
 import { problemSchema } from '../schemas.js';
-import type { UploadLimiter } from '../upload-limiter.js';
+import type { UploadLimiter } from '../limits/upload-limiter.js';
 
 /** The `Idempotency-Key` header of an upload route, for its schema. */
 export const idempotencyKeyHeaders = z

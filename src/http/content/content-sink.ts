@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
-import { IntegrityError } from '../storage/storage-errors.js';
+import { IntegrityError } from '../../storage/storage-errors.js';
 
 export interface ContentSinkOptions {
   /**

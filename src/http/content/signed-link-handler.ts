@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ObjectLinkSigner } from '../storage/object-link-signer.js';
-import type { ObjectStorage } from '../storage/object-storage.js';
-import type { ContentIntegrity } from '../documents/integrity/content-integrity.js';
-import { PresignInvalid } from '../storage/storage-errors.js';
-import { toProblem } from './problem-details.js';
+import type { ObjectLinkSigner } from '../../storage/object-link-signer.js';
+import type { ObjectStorage } from '../../storage/object-storage.js';
+import type { ContentIntegrity } from '../../documents/integrity/content-integrity.js';
+import { PresignInvalid } from '../../storage/storage-errors.js';
+import { toProblem } from '../problem-details.js';
 import { writeObjectResponse, type ServedContent } from './object-response.js';
-import type { ContentRead } from '../documents/read-recorder.js';
-import { answerClosesConnection } from './unread-body.js';
+import type { ContentRead } from '../../documents/read-recorder.js';
+import { answerClosesConnection } from '../limits/unread-body.js';
 
 export interface SignedLinkDependencies {
   signer: ObjectLinkSigner;

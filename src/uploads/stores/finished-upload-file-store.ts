@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileConfigstore, FileStore } from '@tus/file-store';
 import { ERRORS, Upload } from '@tus/server';
-import { writeBatched } from '../storage/local/local-content-writer.js';
+import { writeBatched } from '../../storage/local/local-content-writer.js';
 import { RequestCachedKvStore } from './request-cached-kv-store.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { DocumentError } from '../documents/document-errors.js';
-import type { DocstoreMetrics } from '../metrics/docstore-metrics.js';
+import { DocumentError } from '../../documents/document-errors.js';
+import type { DocstoreMetrics } from '../../metrics/docstore-metrics.js';
 import { UploadIdleWatchdog } from './upload-idle-watchdog.js';
 
 /** How many uploads one instance receives at once, and how long one may stay silent. */

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ByteRange, ObjectStorage } from '../storage/object-storage.js';
-import { hasStorageCode } from '../storage/storage-errors.js';
-import type { ContentCheck } from '../documents/integrity/content-integrity.js';
+import type { ByteRange, ObjectStorage } from '../../storage/object-storage.js';
+import { hasStorageCode } from '../../storage/storage-errors.js';
+import type { ContentCheck } from '../../documents/integrity/content-integrity.js';
 import { contentSink } from './content-sink.js';
-import { BufferPool } from '../lib/buffer-pool.js';
-import { pipeInto } from '../lib/pipe-into.js';
+import { BufferPool } from '../../lib/buffer-pool.js';
+import { pipeInto } from '../../lib/pipe-into.js';
 
 /**
  * Buffers the storage reads content into (local storage), given back once the response has
