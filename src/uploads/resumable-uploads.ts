@@ -26,7 +26,7 @@ import { tusErrorToDocumentError, tusProblem } from './tus-errors.js';
 export type ReadableDataStore = DataStore & {
   read(id: string): Readable | Promise<Readable>;
   markAdopted?(id: string): void;
-  /** Runs one request's work with the store's metadata read once (see `RequestScopedKvStore`). */
+  /** Runs one request's work with the store's metadata read once (see `RequestCachedKvStore`). */
   withRequestCache?<R>(work: () => Promise<R>): Promise<R>;
   /** Runs one request's handling, its body declared `bytes` long (its `Content-Length`). */
   withBodyLength?<R>(bytes: number, work: () => Promise<R>): Promise<R>;

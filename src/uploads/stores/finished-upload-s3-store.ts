@@ -3,7 +3,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Part } from '@aws-sdk/client-s3';
 import { S3Store, type MetadataValue, type Options } from '@tus/s3-store';
 import { ERRORS, type Upload } from '@tus/server';
-import { RequestScopedKvStore } from './request-scoped-kv-store.js';
+import { RequestCachedKvStore } from './request-cached-kv-store.js';
 
 /**
  * `@tus/s3-store` confined to its key prefix in a bucket it shares with the documents:
@@ -14,7 +14,7 @@ import { RequestScopedKvStore } from './request-scoped-kv-store.js';
  *   bucket and would abort docstore's own uploads of documents, backups or exports past the
  *   expiry), and answers how many uploads it removed (not how many objects).
  * - `write` of nothing at the end of a finished upload answers its length (a retried completion).
- * - metadata cached for one request only (`RequestScopedKvStore`, see `withRequestCache`):
+ * - metadata cached for one request only (`RequestCachedKvStore` without an inner store, see `withRequestCache`):
  *   instances see each other's completions.
  * - `write` of a body whose length is declared (`withBodyLength`) and that makes a whole part
  *   (at least `minPartSize`, or the upload's last bytes) where no incomplete part is pending: the
@@ -24,7 +24,7 @@ import { RequestScopedKvStore } from './request-scoped-kv-store.js';
  *   stays where it was, and the client sends the chunk again.
  */
 export class FinishedUploadS3Store extends S3Store {
-  private readonly requestCache: RequestScopedKvStore<MetadataValue>;
+  private readonly requestCache: RequestCachedKvStore<MetadataValue>;
   private readonly bodyLength = new AsyncLocalStorage<number>();
   /** Per request and upload: the parts and the incomplete part's size as last read (see `writeWholePart`). */
   private readonly lastRead = new AsyncLocalStorage<Map<string, { parts?: Part[]; incompleteBytes?: number | undefined }>>();
@@ -33,7 +33,7 @@ export class FinishedUploadS3Store extends S3Store {
     options: Options,
     private readonly prefix: string,
   ) {
-    const requestCache = new RequestScopedKvStore<MetadataValue>();
+    const requestCache = new RequestCachedKvStore<MetadataValue>();
     super({ cache: requestCache, ...options });
     this.requestCache = requestCache;
   }
