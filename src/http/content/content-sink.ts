@@ -1,7 +1,6 @@
-import { createHash, type Hash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
-import { IntegrityError } from '../../storage/storage-errors.js';
+import { HeldBackSha256 } from '../../documents/integrity/sha256-verifying-stream.js';
 
 export interface ContentSinkOptions {
   /**
@@ -24,8 +23,7 @@ export interface ContentSinkOptions {
  * already `broken`. A response closed by the client fails the sink, which stops the read.
  */
 export function contentSink(response: ServerResponse, options: ContentSinkOptions): Writable {
-  const hash: Hash | undefined = options.verify === undefined ? undefined : createHash('sha256');
-  let held: Buffer | undefined;
+  const check = options.verify === undefined ? undefined : new HeldBackSha256(options.verify.key, options.verify.expectedSha256);
   const { written } = options;
   const send = (chunk: Buffer, callback: (error?: Error | null) => void) => {
     if (response.write(chunk, written === undefined ? undefined : () => written(chunk))) callback();
@@ -33,26 +31,18 @@ export function contentSink(response: ServerResponse, options: ContentSinkOption
   };
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      if (hash === undefined) {
-        send(chunk, callback);
-        return;
-      }
-      hash.update(chunk);
-      const previous = held;
-      held = chunk;
-      if (previous === undefined) callback();
-      else send(previous, callback);
+      const ready = check === undefined ? chunk : check.pass(chunk);
+      if (ready === undefined) callback();
+      else send(ready, callback);
     },
     final(callback) {
-      if (hash !== undefined && options.verify !== undefined) {
-        const actual = hash.digest('hex');
-        if (actual !== options.verify.expectedSha256) {
-          callback(IntegrityError.checksumMismatch(options.verify.key, options.verify.expectedSha256, actual));
-          return;
-        }
+      let last: Buffer | undefined;
+      try {
+        last = check?.last();
+      } catch (error) {
+        callback(error as Error);
+        return;
       }
-      const last = held;
-      held = undefined;
       if (last === undefined) response.end(() => callback());
       else {
         response.end(last, () => {
@@ -62,7 +52,7 @@ export function contentSink(response: ServerResponse, options: ContentSinkOption
       }
     },
     destroy(error, callback) {
-      held = undefined;
+      check?.drop();
       if (error === null || response.writableFinished) {
         callback(error);
         return;
