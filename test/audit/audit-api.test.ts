@@ -183,6 +183,8 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
     });
 
     it('a board member sees its buildings’ whole trail, reads included, without addresses, user agents or request ids', async () => {
+      // The paging test above recorded one more entry; compare hashes once it is linked too.
+      await fixture.service.audit.sealer.seal();
       const items = mine(await all('board_member', '', { sub: 'board-9', buildings: [buildingA] }));
       expect(items.map((item) => item.actor.subject)).toEqual(expect.arrayContaining(['own-1', 'own-2', 'board-1', 'acc-1', 'syn-1']));
       expect(items.every((item) => item.buildingId === buildingA)).toBe(true);
