@@ -16,7 +16,7 @@ import type { ResumableUploadCompletions } from './resumable-upload-completions.
 import { checksumMismatch, digestWithSample, sha256Checked } from './sha256-checked-stream.js';
 import { SNIFF_BYTES } from '../shared/content-detection.js';
 import { ReceivedDigests, type ReceivingBody } from './received-digests.js';
-import type { RequestBody } from './stores/finished-upload-file-store.js';
+import type { RequestBody } from './stores/request-body.js';
 import { tusErrorToDocumentError, tusProblem } from './tus-errors.js';
 
 /**
@@ -28,13 +28,22 @@ export type ReadableDataStore = DataStore & {
   markAdopted?(id: string): void;
   /** Runs one request's work with the store's metadata read once (see `RequestCachedKvStore`). */
   withRequestCache?<R>(work: () => Promise<R>): Promise<R>;
-  /** Runs one request's handling, its body declared `bytes` long (its `Content-Length`). */
-  withBodyLength?<R>(bytes: number, work: () => Promise<R>): Promise<R>;
+  /** Runs one request's handling, its body declared `bytes` long (its `Content-Length`) and, for a `PATCH`, written at `offset` (its `Upload-Offset`). */
+  withDeclaredWrite?<R>(declared: DeclaredWrite, work: () => Promise<R>): Promise<R>;
   /** Runs one request's handling, the store's `write` reading `body` itself instead of tus's stream (see `FinishedUploadFileStore`). */
   withRequestBody?<R>(body: RequestBody, work: () => Promise<R>): Promise<R>;
-  /** Upload `id` as its metadata says, without its offset (which may be stale); tus's FILE_NOT_FOUND when absent. */
-  getUploadMetadata?(id: string): Promise<Upload>;
+  /**
+   * Upload `id` as its metadata says, without its offset (which may be stale); tus's FILE_NOT_FOUND
+   * when absent. `claimedOffset`: the offset the `PATCH` being admitted claims.
+   */
+  getUploadMetadata?(id: string, claimedOffset?: number): Promise<Upload>;
 };
+
+/** What a request that writes an upload declares: its body's length and, for a `PATCH`, the offset it claims. */
+export interface DeclaredWrite {
+  bytes: number;
+  offset: number | undefined;
+}
 
 /** An upload's id in its URL. */
 const URL_ID = /^[0-9a-f]{32}$/;
@@ -169,9 +178,11 @@ export class ResumableUploads {
     const direct = body !== undefined && this.handsBodyToStore(request.method, declared);
     const receiving = body === undefined ? undefined : this.hashed(request, body, direct);
     try {
-      const response = await (direct ? this.handledWithBody(request, { stream: body, bytes: Number(declared), ...(receiving === undefined ? {} : { onChunk: (piece: Buffer) => receiving.update(piece) }) }) : this.handled(request));
-      const offset = response.ok ? response.headers.get('upload-offset') : null;
-      if (receiving !== undefined) this.digests.settle(receiving, offset === null ? undefined : Number(offset));
+      const offset = decimal(request.headers.get('upload-offset'));
+      const handed: RequestBody | undefined = direct ? { stream: body, bytes: Number(declared), ...(offset === undefined ? {} : { offset }), ...(receiving === undefined ? {} : { onChunk: (piece: Buffer) => receiving.update(piece) }) } : undefined;
+      const response = await (handed === undefined ? this.handled(request) : this.handledWithBody(request, handed));
+      const reached = response.ok ? response.headers.get('upload-offset') : null;
+      if (receiving !== undefined) this.digests.settle(receiving, reached === null ? undefined : Number(reached));
       return response;
     } catch (error) {
       if (receiving !== undefined) this.digests.settle(receiving, undefined);
@@ -198,14 +209,14 @@ export class ResumableUploads {
     return datastore.withRequestBody(body, () => this.server.handleWeb(request));
   }
 
-  /** tus's answer to `request`, the store told its body's declared length (see `withBodyLength`). */
+  /** tus's answer to `request`, the store told what the request declares it writes (see `withDeclaredWrite`). */
   private handled(request: Request): Promise<Response> {
     const { datastore } = this.options;
-    const declared = request.headers.get('content-length');
-    const bytes = declared !== null && /^\d+$/.test(declared) ? Number(declared) : undefined;
+    const bytes = decimal(request.headers.get('content-length'));
     const writes = request.method === 'PATCH' || request.headers.get('content-type') === 'application/offset+octet-stream';
-    if (datastore.withBodyLength === undefined || bytes === undefined || !writes) return this.server.handleWeb(request);
-    return datastore.withBodyLength(bytes, () => this.server.handleWeb(request));
+    if (datastore.withDeclaredWrite === undefined || bytes === undefined || !writes) return this.server.handleWeb(request);
+    const offset = request.method === 'PATCH' ? decimal(request.headers.get('upload-offset')) : undefined;
+    return datastore.withDeclaredWrite({ bytes, offset }, () => this.server.handleWeb(request));
   }
 
   /**
@@ -266,9 +277,10 @@ export class ResumableUploads {
    * metadata where the store can (`getUploadMetadata`: on S3 its `.info`, not its parts): its
    * offset is tus's to read and check, under the upload's lock.
    */
-  async admitWrite(principal: Principal, id: string): Promise<void> {
+  async admitWrite(principal: Principal, id: string, uploadOffset?: string): Promise<void> {
     const { datastore } = this.options;
-    await this.admitted(principal, id, (storeId) => (datastore.getUploadMetadata === undefined ? datastore.getUpload(storeId) : datastore.getUploadMetadata(storeId)));
+    const claimed = decimal(uploadOffset ?? null);
+    await this.admitted(principal, id, (storeId) => (datastore.getUploadMetadata === undefined ? datastore.getUpload(storeId) : datastore.getUploadMetadata(storeId, claimed)));
   }
 
   private async admitted(principal: Principal, id: string, read: (storeId: string) => Promise<Upload>): Promise<{ upload: Upload } | { completed: ResumableUploadState }> {
@@ -378,6 +390,11 @@ export class ResumableUploads {
 /** The headers naming the document an upload became. */
 export function answerOf(completion: { documentId: string; version: number }): Record<string, string> {
   return { [DOCUMENT_ID_HEADER]: completion.documentId, [DOCUMENT_VERSION_HEADER]: String(completion.version) };
+}
+
+/** A header's value as a non-negative integer, undefined when it is absent or not only digits. */
+function decimal(value: string | null): number | undefined {
+  return value !== null && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
 function fieldsOf(metadata: ResumableUploadMetadata): Record<string, string> {

@@ -42,7 +42,7 @@ export async function resumableUploadRoutes(app: FastifyInstance, options: Resum
           if (checksum !== undefined && carriesData(request)) chunk = await receiveCheckedChunk(request.raw, parseUploadChecksum(checksum), Number(uploadLength));
         }
       } else if (request.method === 'PATCH' && header('upload-checksum') === undefined) {
-        await uploads.admitWrite(principal, id);
+        await uploads.admitWrite(principal, id, header('upload-offset'));
       } else {
         const state = await uploads.admitAccess(principal, id);
         if (request.method === 'GET') return reply.code(200).header('cache-control', 'no-store').send(state);

@@ -6,6 +6,7 @@ import { FileConfigstore, FileStore } from '@tus/file-store';
 import { ERRORS, Upload } from '@tus/server';
 import { writeBatched } from '../../storage/local/local-content-writer.js';
 import { RequestCachedKvStore } from './request-cached-kv-store.js';
+import { limitedBody, type RequestBody } from './request-body.js';
 
 /**
  * `@tus/file-store` for uploads whose finished file becomes a document's object
@@ -19,10 +20,7 @@ import { RequestCachedKvStore } from './request-cached-kv-store.js';
  *   (`writeBatched`); the original's write stream makes one thread-pool write per socket read
  *   (~64 KiB), each pausing the body until it is done. As there, a body cut short keeps what was
  *   read of it (the file's size is the upload's offset) and the write fails.
- * - `write` within `withRequestBody` reads the request's own Node stream, handed over by the route,
- *   instead of the stream tus gives it (empty then): tus still answers the request (lock, offset,
- *   expiry and length checks, hooks, headers), but the bytes no longer go through its web-stream
- *   round trip (Node stream → web `ReadableStream` → Node stream → proxy → limiter).
+ * - `write` within `withRequestBody` reads the request's own Node stream (`RequestBody`).
  * - an upload's `.json` read once per request (`withRequestCache`, `RequestCachedKvStore`), and
  *   `getUploadMetadata` for admission (the `.json` alone, no `stat` of the file).
  */
@@ -79,15 +77,16 @@ export class FinishedUploadFileStore extends FileStore {
     } catch {
       throw ERRORS.FILE_WRITE_ERROR;
     }
+    let written: number;
     try {
-      const source = body === undefined ? readable : limited(body.stream, body.bytes);
-      const written = await writeBatched(handle, source, this.directory, { start: offset, keepReadOnFailure: true, ...(body?.onChunk === undefined ? {} : { onChunk: body.onChunk }) });
-      return offset + written;
+      const source = body === undefined ? readable : limitedBody(body, false);
+      written = await writeBatched(handle, source, this.directory, { start: offset, keepReadOnFailure: true, ...(body?.onChunk === undefined ? {} : { onChunk: body.onChunk }) });
     } catch (error) {
       throw error === ERRORS.ERR_MAX_SIZE_EXCEEDED ? error : ERRORS.FILE_WRITE_ERROR;
     } finally {
       await handle.close();
     }
+    return offset + written;
   }
 
   /** Upload `id`'s file (ids are the URL's 32 hex digits: no separator, nothing outside the directory). */
@@ -104,25 +103,6 @@ export class FinishedUploadFileStore extends FileStore {
       if (!isNotFound(error)) throw error;
       await this.configstore.delete(id);
     }
-  }
-}
-
-/** A request's body as `write` reads it within `withRequestBody`. */
-export interface RequestBody {
-  stream: Readable;
-  /** Its declared length (`Content-Length`, which tus checked against the upload's length). */
-  bytes: number;
-  /** Told of each piece as it is read, before it is written (hashing). */
-  onChunk?: (piece: Buffer) => void;
-}
-
-/** `source`, failing once it goes past `bytes` (tus's own limiter does the same on its stream). */
-async function* limited(source: AsyncIterable<Buffer>, bytes: number): AsyncIterable<Buffer> {
-  let read = 0;
-  for await (const piece of source) {
-    read += piece.length;
-    if (read > bytes) throw ERRORS.ERR_MAX_SIZE_EXCEEDED;
-    yield piece;
   }
 }
 
