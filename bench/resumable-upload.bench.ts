@@ -2,7 +2,7 @@
  * `npm run bench:tus` (and the last table of `npm run bench:api`): one 50 MiB PDF uploaded through
  * tus (`/api/v1/uploads`, 5 MiB PATCHes) against the multipart POST, alternated in the same run, on
  * local storage and on RGW (the S3_TEST_* endpoint, a fresh bucket emptied and removed afterwards;
- * SQLite beside both). Prints the median of `BENCH_TUS_RUNS` (default 3) for each, their ratio
+ * SQLite beside both). Prints the median of `BENCH_TUS_RUNS` (default 7) for each, their ratio
  * (target ≤ 1.25) and the peak RSS growth of the process over a baseline taken after one warm-up
  * upload of each kind (server and client share the process here; the client streams the file from
  * disk).
@@ -39,7 +39,7 @@ import { S3FloorStore } from './tus/s3-floor-store.js';
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_TUS_MIB ?? 50) * MiB;
 const CHUNK = 5 * MiB;
-const RUNS = Number(process.env.BENCH_TUS_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_TUS_RUNS ?? 7);
 const STORAGE = process.env.BENCH_TUS_STORAGE?.toLowerCase();
 const JWT_SECRET = `docstore-bench-jwt-secret-${randomBytes(16).toString('hex')}`;
 const ORGANIZATION_ID = randomUUID();

@@ -21,6 +21,9 @@ import { limitedBody, type RequestBody } from './request-body.js';
  *   (~64 KiB), each pausing the body until it is done. As there, a body cut short keeps what was
  *   read of it (the file's size is the upload's offset) and the write fails.
  * - `write` within `withRequestBody` reads the request's own Node stream (`RequestBody`).
+ * - each chunk's pages are flushed to disk in the background once written (not awaited): the
+ *   completion's fsync, which makes the file durable before it becomes an object, then finds the
+ *   last chunk's pages only, not the whole file's.
  * - an upload's `.json` read once per request (`withRequestCache`, `RequestCachedKvStore`), and
  *   `getUploadMetadata` for admission (the `.json` alone, no `stat` of the file).
  */
@@ -82,10 +85,11 @@ export class FinishedUploadFileStore extends FileStore {
       const source = body === undefined ? readable : limitedBody(body, false);
       written = await writeBatched(handle, source, this.directory, { start: offset, keepReadOnFailure: true, ...(body?.onChunk === undefined ? {} : { onChunk: body.onChunk }) });
     } catch (error) {
-      throw error === ERRORS.ERR_MAX_SIZE_EXCEEDED ? error : ERRORS.FILE_WRITE_ERROR;
-    } finally {
       await handle.close();
+      throw error === ERRORS.ERR_MAX_SIZE_EXCEEDED ? error : ERRORS.FILE_WRITE_ERROR;
     }
+    // The chunk's pages go to disk while the client sends the next one (see the class).
+    void handle.datasync().catch(() => undefined).finally(() => handle.close().catch(() => undefined));
     return offset + written;
   }
 
