@@ -3,14 +3,16 @@
  * tus (`/api/v1/uploads`, 5 MiB PATCHes) against the multipart POST, alternated in the same run, on
  * local storage and on RGW (the S3_TEST_* endpoint, a fresh bucket emptied and removed afterwards;
  * SQLite beside both). Prints the median of `BENCH_TUS_RUNS` (default 7) for each, their ratio
- * (target ≤ 1.25) and the peak RSS growth of the process over a baseline taken after one warm-up
- * upload of each kind (server and client share the process here; the client streams the file from
- * disk).
+ * (target ≤ 1.25) and the peak RSS growth of the servers' process over a baseline taken after one
+ * warm-up upload of each kind. The client runs in a child process of its own (`tus/upload-client.ts`,
+ * streaming the file from disk), as a browser or the property-management application would: until
+ * stop 27 it shared the servers' process, whose event loop and garbage collector then also ran the
+ * client's reads and sends, which made each upload slower and the local ratio higher and noisier.
  * `BENCH_TUS_MIB` sets the size (default 50); `BENCH_TUS_STORAGE=local` (or `RGW`) measures that one only.
  *
  * Alternated with them, the protocol floor (`bench/tus/floor-server.ts`): a plain `node:http` server
  * storing the same file on the same storage with no docstore module, by one POST and by tus-like
- * sequential PATCHes each answered once its bytes are stored, through the same client code. Its
+ * sequential PATCHes each answered once its bytes are stored, through the same client. Its
  * tus / POST ratio is what the protocol itself costs (round trips in sequence, each waiting for its
  * part to be stored); docstore / floor is what docstore adds. On RGW a second floor also copies the
  * completed object onto another key and deletes it, as docstore does with both kinds of upload.
@@ -26,7 +28,6 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PassThrough } from 'node:stream';
 import { mintToken } from '../src/auth/jwt-verifier.js';
 import { loadConfig } from '../src/config.js';
 import { createService } from '../src/http/server.js';
@@ -35,6 +36,7 @@ import { listenFloor } from './tus/floor-server.js';
 import type { FloorStore } from './tus/floor-store.js';
 import { LocalFloorStore } from './tus/local-floor-store.js';
 import { S3FloorStore } from './tus/s3-floor-store.js';
+import { UploadClient, type Upload } from './tus/upload-client.js';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_TUS_MIB ?? 50) * MiB;
@@ -50,7 +52,8 @@ interface Reply {
   body: string;
 }
 
-function send(base: string, method: string, path: string, headers: Record<string, string>, body?: NodeJS.ReadableStream | Buffer): Promise<Reply> {
+/** A request of the bench's own (setting up), from this process. */
+function send(base: string, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(new URL(path, base), { method, headers }, (response) => {
       const pieces: Buffer[] = [];
@@ -59,9 +62,7 @@ function send(base: string, method: string, path: string, headers: Record<string
       response.on('error', reject);
     });
     request.on('error', reject);
-    if (body === undefined) request.end();
-    else if (Buffer.isBuffer(body)) request.end(body);
-    else body.pipe(request);
+    request.end(body);
   });
 }
 
@@ -77,51 +78,11 @@ function pdfFile(dir: string): string {
   return path;
 }
 
-async function multipart(base: string, auth: Record<string, string>, building: string, file: string): Promise<void> {
-  const boundary = `bench${randomBytes(8).toString('hex')}`;
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\ninvoice\r\n--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nBench\r\n` +
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const body = new PassThrough();
-  body.write(head);
-  createReadStream(file).on('end', () => body.end(tail)).pipe(body, { end: false });
-  const headers = { ...auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + SIZE + tail.length) };
-  expectStatus('multipart upload', await send(base, 'POST', `/api/v1/buildings/${building}/documents`, headers, body), 201);
-}
-
-async function tus(base: string, auth: Record<string, string>, building: string, file: string): Promise<void> {
-  const metadata = Object.entries({ building, type: 'invoice', title: 'Bench', filename: 'bench.pdf' }).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(',');
-  await tusUpload(base, '/api/v1/uploads', { ...auth, 'upload-metadata': metadata }, file);
-}
-
-/** A tus upload of `file`: creation at `path` (with `headers`), then its CHUNK-byte PATCHes one after the other. */
-async function tusUpload(base: string, path: string, headers: Record<string, string>, file: string): Promise<void> {
-  const created = expectStatus('tus creation', await send(base, 'POST', path, { ...headers, 'tus-resumable': '1.0.0', 'upload-length': String(SIZE) }), 201);
-  const location = new URL(String(created.headers.location), `${base}${path}`).pathname;
-  for (let offset = 0; offset < SIZE; offset += CHUNK) {
-    const end = Math.min(offset + CHUNK, SIZE);
-    const chunkHeaders = { ...headers, 'tus-resumable': '1.0.0', 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', 'content-length': String(end - offset) };
-    expectStatus('tus PATCH', await send(base, 'PATCH', location, chunkHeaders, createReadStream(file, { start: offset, end: end - 1 })), 204);
-  }
-}
-
 /** A floor server and the store behind it, for one storage's measurement. */
 interface Floor {
   name: string;
   base: string;
   store: FloorStore;
-}
-
-/** The whole file in one POST to a floor server. */
-async function floorPost(floor: Floor, file: string): Promise<void> {
-  const headers = { 'content-type': 'application/pdf', 'content-length': String(SIZE) };
-  expectStatus('floor POST', await send(floor.base, 'POST', '/floor/documents', headers, createReadStream(file)), 201);
-}
-
-async function floorTus(floor: Floor, file: string): Promise<void> {
-  await tusUpload(floor.base, '/floor/uploads', {}, file);
 }
 
 function median(values: number[]): number {
@@ -139,7 +100,7 @@ export interface ResumableUploadRow {
   floors: { name: string; postMs: number; tusMs: number }[];
 }
 
-async function measure(name: string, env: Record<string, string>, file: string, floorStores: { name: string; store: FloorStore }[]): Promise<ResumableUploadRow> {
+async function measure(name: string, env: Record<string, string>, file: string, floorStores: { name: string; store: FloorStore }[], client: UploadClient): Promise<ResumableUploadRow> {
   const dataDir = await mkdtemp(join(tmpdir(), 'docstore-bench-tus-'));
   const servers = await Promise.all(floorStores.map(async ({ store }) => listenFloor(store)));
   const floors: Floor[] = floorStores.map(({ name: floorName, store }, index) => ({ name: floorName, store, base: (servers[index] as { base: string }).base }));
@@ -153,16 +114,17 @@ async function measure(name: string, env: Record<string, string>, file: string, 
     expectStatus('building', await send(base, 'POST', '/api/v1/buildings', { ...auth, 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ id, name: 'Bench' }))), 201);
     // One of each first: the process's warm-up (code loaded, heap grown) is not the uploads' memory.
     // Each kind once: the floors' warm-up too, and their part buffers allocated before the baseline.
-    const kinds: { name: string; run: () => Promise<void>; floor?: Floor }[] = [
-      { name: 'multipart', run: () => multipart(base, auth, id, file) },
-      { name: 'tus', run: () => tus(base, auth, id, file) },
-      ...floors.flatMap((floor) => [
-        { name: `${floor.name} POST`, run: () => floorPost(floor, file), floor },
-        { name: `${floor.name} tus`, run: () => floorTus(floor, file), floor },
+    const metadata = Object.entries({ building: id, type: 'invoice', title: 'Bench', filename: 'bench.pdf' }).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(',');
+    const kinds: { name: string; upload: Upload; floor?: Floor }[] = [
+      { name: 'multipart', upload: { kind: 'multipart', base, path: `/api/v1/buildings/${id}/documents`, headers: auth, file, size: SIZE } },
+      { name: 'tus', upload: { kind: 'tus', base, path: '/api/v1/uploads', headers: { ...auth, 'upload-metadata': metadata }, file, size: SIZE, chunk: CHUNK } },
+      ...floors.flatMap((floor): { name: string; upload: Upload; floor: Floor }[] => [
+        { name: `${floor.name} POST`, upload: { kind: 'raw', base: floor.base, path: '/floor/documents', headers: { 'content-type': 'application/pdf' }, file, size: SIZE }, floor },
+        { name: `${floor.name} tus`, upload: { kind: 'tus', base: floor.base, path: '/floor/uploads', headers: {}, file, size: SIZE, chunk: CHUNK }, floor },
       ]),
     ];
     for (const kind of kinds) {
-      await kind.run();
+      await client.run(kind.upload);
       await kind.floor?.store.clean();
     }
     globalThis.gc?.();
@@ -175,9 +137,7 @@ async function measure(name: string, env: Record<string, string>, file: string, 
     for (let run = 0; run < RUNS; run++) {
       for (const kind of kinds) {
         sampling = kind.floor === undefined;
-        const started = process.hrtime.bigint();
-        await kind.run();
-        times.get(kind.name)?.push(Number(process.hrtime.bigint() - started) / 1e6);
+        times.get(kind.name)?.push(await client.run(kind.upload));
         sampling = false;
         await kind.floor?.store.clean();
       }
@@ -213,13 +173,14 @@ export async function benchResumableUploads(): Promise<ResumableUploadRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'docstore-bench-tus-file-'));
   const file = pdfFile(dir);
   const s3 = s3Environment('tus');
+  const client = await UploadClient.start();
   try {
     const target = s3TargetOf(s3.env);
     const bucket = `bench-tus-${randomBytes(4).toString('hex')}`;
     await target.client.send(new CreateBucketCommand({ Bucket: bucket }));
     try {
       const rows: ResumableUploadRow[] = [];
-      if (STORAGE !== 'rgw') rows.push(await measure('local', {}, file, [{ name: 'floor', store: await LocalFloorStore.open(join(dir, 'floor')) }]));
+      if (STORAGE !== 'rgw') rows.push(await measure('local', {}, file, [{ name: 'floor', store: await LocalFloorStore.open(join(dir, 'floor')) }], client));
       if (STORAGE === 'local') return rows;
       rows.push(
         await measure('RGW', {
@@ -233,7 +194,7 @@ export async function benchResumableUploads(): Promise<ResumableUploadRow[]> {
         }, file, [
           { name: 'floor', store: new S3FloorStore(target.client, bucket, 'floor/', false) },
           { name: 'floor + copy', store: new S3FloorStore(target.client, bucket, 'floor-copy/', true) },
-        ]),
+        ], client),
       );
       return rows;
     } finally {
@@ -241,6 +202,7 @@ export async function benchResumableUploads(): Promise<ResumableUploadRow[]> {
       target.client.destroy();
     }
   } finally {
+    client.close();
     s3.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -265,6 +227,6 @@ export function resumableUploadTable(rows: readonly ResumableUploadRow[]): strin
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rows = await benchResumableUploads();
-  console.log(`${SIZE / MiB} MiB, tus in ${CHUNK / MiB} MiB PATCHes vs one multipart POST, alternated with the floor servers' (bench/tus/), median of ${RUNS}; servers and client in one process`);
+  console.log(`${SIZE / MiB} MiB, tus in ${CHUNK / MiB} MiB PATCHes vs one multipart POST, alternated with the floor servers' (bench/tus/), median of ${RUNS}; the client in a child process`);
   for (const line of resumableUploadTable(rows)) console.log(line);
 }
