@@ -24,7 +24,6 @@ import {
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,7 +35,7 @@ import { listenFloor } from './tus/floor-server.js';
 import type { FloorStore } from './tus/floor-store.js';
 import { LocalFloorStore } from './tus/local-floor-store.js';
 import { S3FloorStore } from './tus/s3-floor-store.js';
-import { UploadClient, type Upload } from './tus/upload-client.js';
+import { expectStatus, send, UploadClient, type Upload } from './tus/upload-client.js';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_TUS_MIB ?? 50) * MiB;
@@ -45,31 +44,6 @@ const RUNS = Number(process.env.BENCH_TUS_RUNS ?? 7);
 const STORAGE = process.env.BENCH_TUS_STORAGE?.toLowerCase();
 const JWT_SECRET = `docstore-bench-jwt-secret-${randomBytes(16).toString('hex')}`;
 const ORGANIZATION_ID = randomUUID();
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** A request of the bench's own (setting up), from this process. */
-function send(base: string, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(new URL(path, base), { method, headers }, (response) => {
-      const pieces: Buffer[] = [];
-      response.on('data', (piece: Buffer) => pieces.push(piece));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(pieces).toString('utf8') }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
-function expectStatus(what: string, reply: Reply, status: number): Reply {
-  if (reply.status !== status) throw new Error(`${what} answered ${reply.status}: ${reply.body}`);
-  return reply;
-}
 
 /** A PDF of SIZE bytes on disk (a header, then random bytes). */
 function pdfFile(dir: string): string {

@@ -50,7 +50,8 @@ export class UploadClient {
   }
 }
 
-function send(base: string, method: string, path: string, headers: Record<string, string>, body?: NodeJS.ReadableStream): Promise<Reply> {
+/** One request; its answer read whole. */
+export function send(base: string, method: string, path: string, headers: Record<string, string>, body?: NodeJS.ReadableStream | Buffer): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(new URL(path, base), { method, headers }, (response) => {
       const pieces: Buffer[] = [];
@@ -59,12 +60,12 @@ function send(base: string, method: string, path: string, headers: Record<string
       response.on('error', reject);
     });
     request.on('error', reject);
-    if (body === undefined) request.end();
+    if (body === undefined || Buffer.isBuffer(body)) request.end(body);
     else body.pipe(request);
   });
 }
 
-function expectStatus(what: string, reply: Reply, status: number): Reply {
+export function expectStatus(what: string, reply: Reply, status: number): Reply {
   if (reply.status !== status) throw new Error(`${what} answered ${reply.status}: ${reply.body}`);
   return reply;
 }
