@@ -242,5 +242,42 @@ for (const [pairName, factory] of SERVICE_PAIRS) {
       // The stored fingerprint is gone once the upload is done.
       expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('tus::')))).toEqual([]);
     });
+
+    it('pause stops sending (nothing goes out, the server holds its offset) and resume finishes with the right bytes', async () => {
+      const content = pdfOfSize(12 * MiB);
+      const { page } = main;
+      const requests: string[] = [];
+      const recordUpload = (request: Request) => void (request.url().includes('/api/v1/uploads') && requests.push(request.method()));
+      page.on('request', recordUpload);
+      try {
+        await throttle(main, MiB);
+        const created = page.waitForResponse((response) => response.request().method() === 'POST' && response.url().endsWith('/api/v1/uploads'));
+        await choose(main, 'pause.pdf', content);
+        const location = new URL((await (await created).headerValue('location')) ?? '', baseUrl).href;
+        const serverOffset = async () => Number((await fetch(location, { method: 'HEAD', headers: { authorization: `Bearer ${syndic}`, 'tus-resumable': '1.0.0' } })).headers.get('upload-offset') ?? '0');
+        // Past the first 5 MiB chunk, in the middle of the second.
+        await expect.poll(async () => (await serverOffset()) > 0 && (await progressOf(main, 'pause.pdf')) > 6 * MiB, { timeout: 120_000 }).toBe(true);
+        await entry(main, 'pause.pdf').locator('[data-action="pause-upload"]').click();
+        await expect.poll(() => entry(main, 'pause.pdf').locator('.state').textContent()).toContain(en['upload.paused'].split('{')[0]);
+        const pausedAt = await serverOffset();
+        const sentWhenPaused = requests.length;
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        // Nothing went out and nothing arrived: the offset the server holds is where the pause left it.
+        expect(requests.length).toBe(sentWhenPaused);
+        expect(await serverOffset()).toBe(pausedAt);
+        expect(await entry(main, 'pause.pdf').locator('[data-action="resume-upload"]').count()).toBe(1);
+        expect(await entry(main, 'pause.pdf').locator('[data-action="pause-upload"]').count()).toBe(0);
+        await throttle(main, -1);
+        await entry(main, 'pause.pdf').locator('[data-action="resume-upload"]').click();
+        await finished(main, 'pause.pdf');
+        // Resumed from the server's offset (tus-js-client asks it with HEAD), on the same upload.
+        expect(requests.slice(sentWhenPaused)).toContain('HEAD');
+        expect(requests.filter((method) => method === 'POST')).toHaveLength(1);
+        expect(await storedSha256('pause.pdf')).toBe(sha256(content));
+      } finally {
+        page.off('request', recordUpload);
+        await throttle(main, -1);
+      }
+    });
   });
 }
