@@ -209,7 +209,11 @@ export class ResumableUploads {
     return datastore.withRequestBody(body, () => this.server.handleWeb(request));
   }
 
-  /** tus's answer to `request`, the store told what the request declares it writes (see `withDeclaredWrite`). */
+  /**
+   * tus's answer to `request`, the store told what the request declares it writes (see
+   * `withDeclaredWrite`): a creation carrying data. A `PATCH` of declared length goes through
+   * `handledWithBody` where the store can; one without any is not told.
+   */
   private handled(request: Request): Promise<Response> {
     const { datastore } = this.options;
     const bytes = decimal(request.headers.get('content-length'));

@@ -82,8 +82,8 @@ export class FinishedUploadFileStore extends FileStore {
     }
     let written: number;
     try {
-      const source = body === undefined ? readable : limitedBody(body, false);
-      written = await writeBatched(handle, source, this.directory, { start: offset, keepReadOnFailure: true, ...(body?.onChunk === undefined ? {} : { onChunk: body.onChunk }) });
+      const source = body === undefined ? readable : limitedBody(body);
+      written = await writeBatched(handle, source, this.directory, { start: offset, keepReadOnFailure: true });
     } catch (error) {
       await handle.close();
       throw error === ERRORS.ERR_MAX_SIZE_EXCEEDED ? error : ERRORS.FILE_WRITE_ERROR;

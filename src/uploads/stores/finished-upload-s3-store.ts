@@ -98,11 +98,9 @@ export class FinishedUploadS3Store extends S3Store {
     const known = this.progress.get(id);
     const claimed = this.declared.getStore()?.offset;
     if (known !== undefined && claimed === known.offset) {
-      const metadata = await this.getMetadataOrNotFound(id);
-      if (metadata['upload-id'] === known.metadata['upload-id']) {
-        Object.assign(this.lastReadOf(id), { parts: known.parts, incompleteBytes: undefined });
-        return new Upload({ ...metadata.file, offset: known.offset, size: metadata.file.size, storage: metadata.file.storage });
-      }
+      Object.assign(this.lastReadOf(id), { parts: known.parts, incompleteBytes: undefined });
+      const { file } = known.metadata;
+      return new Upload({ ...file, offset: known.offset, size: file.size, storage: file.storage });
     }
     this.progress.delete(id);
     const upload = await super.getUpload(id);
@@ -112,14 +110,6 @@ export class FinishedUploadS3Store extends S3Store {
     const metadata = await this.getMetadata(id);
     if (metadata['upload-id'] !== undefined) this.progress.set(id, { metadata, parts: read.parts, offset: upload.offset });
     return upload;
-  }
-
-  private async getMetadataOrNotFound(id: string): Promise<UploadMetadata> {
-    try {
-      return await this.getMetadata(id);
-    } catch {
-      throw ERRORS.FILE_NOT_FOUND;
-    }
   }
 
   protected override async retrieveParts(id: string, partNumberMarker?: string): Promise<Part[]> {

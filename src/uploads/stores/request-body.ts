@@ -17,13 +17,16 @@ export interface RequestBody {
   onChunk?: (piece: Buffer) => void;
 }
 
-/** `body`'s bytes, failing once they go past its declared length (tus's own limiter does the same on its stream). */
-export async function* limitedBody(body: RequestBody, told = true): AsyncIterable<Buffer> {
+/**
+ * `body`'s bytes, each told to `onChunk` as it is read, failing once they go past its declared
+ * length (tus's own limiter does the same on its stream).
+ */
+export async function* limitedBody(body: RequestBody): AsyncIterable<Buffer> {
   let read = 0;
   for await (const piece of body.stream as AsyncIterable<Buffer>) {
     read += piece.length;
     if (read > body.bytes) throw ERRORS.ERR_MAX_SIZE_EXCEEDED;
-    if (told) body.onChunk?.(piece);
+    body.onChunk?.(piece);
     yield piece;
   }
 }
