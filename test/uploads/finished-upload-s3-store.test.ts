@@ -89,6 +89,15 @@ describe('tus parts on S3 (RGW): a PATCH at the offset the store last left write
     return id;
   }
 
+  /** An upload begun on `first` (its first part), then resumed on `second`: a HEAD there, then its PATCH of `content` up to `until`. */
+  async function resumedElsewhere(first: FinishedUploadS3Store, second: FinishedUploadS3Store, content: Buffer, until: number): Promise<string> {
+    const id = await created(first, content.length);
+    expect(await patch(first, id, 0, content.subarray(0, PART))).toBe(PART);
+    expect((await second.withRequestCache(() => second.getUpload(id))).offset).toBe(PART);
+    expect(await patch(second, id, PART, content.subarray(PART, until))).toBe(until);
+    return id;
+  }
+
   async function object(id: string): Promise<Buffer> {
     const { Body } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: id }));
     return readAll(Body as Readable);
@@ -142,11 +151,8 @@ describe('tus parts on S3 (RGW): a PATCH at the offset the store last left write
     const first = storeOf();
     const second = storeOf();
     const content = bytesOf(3 * PART + 10, 9);
-    const id = await created(first, content.length);
-    expect(await patch(first, id, 0, content.subarray(0, PART))).toBe(PART);
     // The client resumes on the other instance (HEAD there, then its PATCH), then comes back.
-    expect((await second.withRequestCache(() => second.getUpload(id))).offset).toBe(PART);
-    expect(await patch(second, id, PART, content.subarray(PART, 2 * PART))).toBe(2 * PART);
+    const id = await resumedElsewhere(first, second, content, 2 * PART);
     first.drain();
     expect(await patch(first, id, 2 * PART, content.subarray(2 * PART, 3 * PART))).toBe(3 * PART);
     expect(first.drain()).toMatchObject({ ListPartsCommand: 1, UploadPartCommand: 1 });
@@ -158,10 +164,7 @@ describe('tus parts on S3 (RGW): a PATCH at the offset the store last left write
     const first = storeOf();
     const second = storeOf();
     const content = bytesOf(3 * PART, 10);
-    const id = await created(first, content.length);
-    expect(await patch(first, id, 0, content.subarray(0, PART))).toBe(PART);
-    expect((await second.withRequestCache(() => second.getUpload(id))).offset).toBe(PART);
-    expect(await patch(second, id, PART, content.subarray(PART, 2 * PART))).toBe(2 * PART);
+    const id = await resumedElsewhere(first, second, content, 2 * PART);
     // Back on the first instance at the offset it last left (tus would answer 409 there, as the
     // second instance does): its part 2 is written again, here with other bytes.
     const other = bytesOf(PART, 11);
@@ -175,10 +178,7 @@ describe('tus parts on S3 (RGW): a PATCH at the offset the store last left write
     const first = storeOf();
     const second = storeOf();
     const content = bytesOf(2 * PART, 13);
-    const completed = await created(first, content.length);
-    expect(await patch(first, completed, 0, content.subarray(0, PART))).toBe(PART);
-    expect((await second.withRequestCache(() => second.getUpload(completed))).offset).toBe(PART);
-    expect(await patch(second, completed, PART, content.subarray(PART))).toBe(content.length);
+    const completed = await resumedElsewhere(first, second, content, content.length);
     // The first still knows the upload at PART: admitted there, its part finds the upload complete.
     await expect(patch(first, completed, PART, content.subarray(PART))).rejects.toMatchObject({ status_code: 409 });
     expect((await object(completed)).equals(content)).toBe(true);
